@@ -1,0 +1,152 @@
+package main
+
+import (
+	"encoding/json"
+	"net/url"
+	"sort"
+
+	"github.com/siogo/siogo/acl"
+	"github.com/siogo/siogo/socketio"
+)
+
+// setup registers the testapp contract (TESTAPP.md) on srv.
+func setup(srv *socketio.Server) {
+	for _, name := range []string{"", "/chat", "/private", "/acl"} {
+		register(srv.Of(name))
+	}
+	srv.Of("/private").Authorize(func(hs *socketio.Handshake, q url.Values) (bool, error) {
+		return hs.Query.Get("token") == "secret", nil
+	})
+	aclNS := srv.Of("/acl")
+	aclNS.SetInitialACL(acl.Allow("login", "echo"))
+	must(aclNS.On("login", func(s *socketio.Socket, password string) bool {
+		if password == "letmein" {
+			s.LiftACL()
+			return true
+		}
+		return false
+	}))
+	must(aclNS.On("secret", func(s *socketio.Socket) string { return "s3cret" }))
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// raw turns raw JSON args into emit arguments.
+func raw(args []json.RawMessage) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = a
+	}
+	return out
+}
+
+func register(ns *socketio.Namespace) {
+	must(ns.OnRaw("echo", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
+		if ack != nil {
+			_ = ack(raw(args)...)
+			return
+		}
+		_ = s.Emit("echo", raw(args)...)
+	}))
+	ns.OnMessage(func(s *socketio.Socket, text string, ack socketio.AckFunc) {
+		_ = s.Send(text)
+	})
+	ns.OnJSON(func(s *socketio.Socket, v json.RawMessage, ack socketio.AckFunc) {
+		_ = s.SendJSON(v)
+	})
+	must(ns.On("join", func(s *socketio.Socket, room string) bool {
+		return s.Join(room) == nil
+	}))
+	must(ns.On("leave", func(s *socketio.Socket, room string) bool {
+		return s.Leave(room) == nil
+	}))
+	must(ns.OnRaw("to-room", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
+		room, rest, ok := roomArg(args)
+		if ok {
+			_ = ns.To(room).Emit(room, raw(rest)...)
+		}
+	}))
+	must(ns.OnRaw("broadcast-room", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
+		room, rest, ok := roomArg(args)
+		if ok {
+			_ = s.Broadcast().To(room).Emit(room, raw(rest)...)
+		}
+	}))
+	must(ns.OnRaw("broadcast", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
+		_ = s.Broadcast().Emit("broadcast", raw(args)...)
+	}))
+	must(ns.OnRaw("everyone", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
+		_ = ns.Emit("everyone", raw(args)...)
+	}))
+	must(ns.OnRaw("ask", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
+		name, rest, ok := roomArg(args)
+		if !ok {
+			return
+		}
+		_ = s.EmitWithAck(name, func(answer []json.RawMessage) {
+			_ = s.Emit("answer", raw(answer)...)
+		}, raw(rest)...)
+	}))
+	must(ns.On("kick", func(s *socketio.Socket) { s.Disconnect() }))
+	must(ns.On("burst", func(s *socketio.Socket, n int) {
+		for i := 0; i < n; i++ {
+			_ = s.Emit("burst", i)
+		}
+	}))
+	must(ns.On("volatile", func(s *socketio.Socket, n int) {
+		for i := 0; i < n; i++ {
+			_ = s.EmitVolatile("volatile", i)
+		}
+	}))
+	must(ns.On("handshake", func(s *socketio.Socket) map[string]any {
+		q := map[string]string{}
+		for k, v := range s.Handshake().Query {
+			if len(v) > 0 {
+				q[k] = v[0]
+			}
+		}
+		return map[string]any{"query": q}
+	}))
+	must(ns.On("rooms", func(s *socketio.Socket) []string {
+		rooms, _ := s.Rooms()
+		sort.Strings(rooms)
+		return rooms
+	}))
+	must(ns.On("count", func(s *socketio.Socket, room string) int {
+		ids, _ := ns.Clients(room)
+		return len(ids)
+	}))
+	must(ns.On("set", func(s *socketio.Socket, key string, value json.RawMessage) bool {
+		s.Set(key, value)
+		return true
+	}))
+	must(ns.On("get", func(s *socketio.Socket, key string) any {
+		v, ok := s.Get(key)
+		if !ok {
+			return nil
+		}
+		return v
+	}))
+	must(ns.On("watch", func(s *socketio.Socket) bool {
+		return s.Join("watchers") == nil
+	}))
+	ns.OnDisconnect(func(s *socketio.Socket, reason string) {
+		_ = ns.To("watchers").Emit("gone", s.ID())
+	})
+}
+
+// roomArg splits args into a leading string and the rest.
+func roomArg(args []json.RawMessage) (string, []json.RawMessage, bool) {
+	if len(args) == 0 {
+		return "", nil, false
+	}
+	var first string
+	if err := json.Unmarshal(args[0], &first); err != nil {
+		return "", nil, false
+	}
+	return first, args[1:], true
+}

@@ -1,0 +1,89 @@
+// Command testapp is the server the conformance tests drive: every
+// client-visible feature of siogo behind the fixed contract described in
+// the project's TESTAPP notes (events echo, join, to-room, broadcast, ask,
+// kick, burst, volatile, handshake, rooms, count, set/get, watch; the
+// namespaces "", /chat, /private and /acl).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/siogo/siogo/socketio"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "testapp:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("testapp", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	hbInterval := fs.Duration("heartbeat-interval", socketio.DefaultHeartbeatInterval, "heartbeat interval")
+	hbTimeout := fs.Duration("heartbeat-timeout", socketio.DefaultHeartbeatTimeout, "heartbeat timeout")
+	closeTimeout := fs.Duration("close-timeout", socketio.DefaultCloseTimeout, "close timeout")
+	polling := fs.Duration("polling-duration", socketio.DefaultPollingDuration, "polling duration")
+	redisAddr := fs.String("redis", "", "Redis address to join a cluster (not yet supported)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *redisAddr != "" {
+		return fmt.Errorf("-redis: multi-node support is not built yet")
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	srv := newServer(socketio.Config{
+		HeartbeatInterval: *hbInterval,
+		HeartbeatTimeout:  *hbTimeout,
+		CloseTimeout:      *closeTimeout,
+		PollingDuration:   *polling,
+		Logger:            logger,
+	})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	return hs.Shutdown(sctx)
+}
+
+// newServer builds the testapp server (also used by in-process tests).
+func newServer(cfg socketio.Config) *socketio.Server {
+	cfg.Transports = socketio.DefaultTransports
+	cfg.AllowedOrigins = nil
+	cfg.Authorize = func(hs *socketio.Handshake) (bool, error) {
+		return hs.Query.Get("deny") != "1", nil
+	}
+	srv := socketio.NewServer(cfg)
+	setup(srv)
+	return srv
+}

@@ -1,0 +1,364 @@
+package namespace
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+
+	"github.com/siogo/siogo/acl"
+	"github.com/siogo/siogo/packet"
+)
+
+// Options tune a Namespace. The zero value of every field means its
+// documented default.
+type Options struct {
+	// Logger receives the namespace's logs. Zero means slog.Default().
+	Logger *slog.Logger
+	// Adapter makes the room adapter. Zero means NewMemoryAdapter.
+	Adapter AdapterFactory
+	// MaxPendingAcks bounds the server-to-client acks a socket may wait
+	// for at once; EmitWithAck beyond it fails with ErrTooManyAcks. Zero
+	// means 1024.
+	MaxPendingAcks int
+	// MaxQueuedEvents bounds the client events waiting for a socket's
+	// handlers; when it is reached, reading from the client pauses. Zero
+	// means 256.
+	MaxQueuedEvents int
+}
+
+// AuthorizeFunc decides whether a client may connect to a namespace. It
+// sees the session's handshake and the query of the client's connect
+// packet merged over the handshake query. Returning an error refuses the
+// client too, and logs the error.
+type AuthorizeFunc func(hs *Handshake, query url.Values) (bool, error)
+
+// Errors returned by namespaces and sockets.
+var (
+	ErrUnauthorized  = errors.New("namespace: unauthorized")
+	ErrDisconnected  = errors.New("namespace: socket disconnected")
+	ErrTooManyAcks   = errors.New("namespace: too many pending acks")
+	ErrAckSent       = errors.New("namespace: ack already sent")
+	ErrNotDelivered  = errors.New("namespace: packet not queued (session closed or slow)")
+	ErrReservedEvent = errors.New("namespace: reserved event name")
+)
+
+// Namespace is one endpoint of a server ("" is the default, others start
+// with "/"): its handlers, its rooms (through its Adapter), its
+// authorization and its sockets on this node.
+//
+// Handlers should be registered before clients connect; registering later
+// is safe but racy by nature. mu guards handlers, hooks and sockets.
+type Namespace struct {
+	name    string
+	log     *slog.Logger
+	opts    Options
+	adapter Adapter
+
+	mu           sync.RWMutex
+	handlers     map[string]RawHandler
+	onConnect    []func(*Socket)
+	onDisconnect []func(*Socket, string)
+	onMessage    func(*Socket, string, AckFunc)
+	onJSON       func(*Socket, json.RawMessage, AckFunc)
+	authorize    AuthorizeFunc
+	initialACL   acl.Set
+	sockets      map[string]*Socket
+}
+
+// New makes a namespace. Servers make theirs with Server.Of; New is for
+// other front ends and tests.
+func New(name string, opts Options) *Namespace {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Adapter == nil {
+		opts.Adapter = NewMemoryAdapter
+	}
+	if opts.MaxPendingAcks <= 0 {
+		opts.MaxPendingAcks = 1024
+	}
+	if opts.MaxQueuedEvents <= 0 {
+		opts.MaxQueuedEvents = 256
+	}
+	ns := &Namespace{
+		name:     name,
+		log:      opts.Logger,
+		opts:     opts,
+		handlers: make(map[string]RawHandler),
+		sockets:  make(map[string]*Socket),
+	}
+	ns.adapter = opts.Adapter(ns)
+	return ns
+}
+
+// Name returns the endpoint name ("" or "/chat").
+func (ns *Namespace) Name() string { return ns.name }
+
+// Adapter returns the namespace's room adapter.
+func (ns *Namespace) Adapter() Adapter { return ns.adapter }
+
+// On registers the handler of an event. fn is a RawHandler or a typed
+// func(*Socket, args...) (results..., [error]); see the package doc. The
+// event "disconnect" is reserved (clients may never emit it), so is
+// "message", which OnMessage handles.
+func (ns *Namespace) On(event string, fn any) error {
+	if event == "disconnect" || event == "message" || event == "connect" {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	h, err := handlerOf(fn)
+	if err != nil {
+		return err
+	}
+	ns.mu.Lock()
+	ns.handlers[event] = h
+	ns.mu.Unlock()
+	return nil
+}
+
+// OnRaw registers a RawHandler for an event.
+func (ns *Namespace) OnRaw(event string, h RawHandler) error { return ns.On(event, h) }
+
+// OnConnect adds a handler run when a socket has connected (after
+// authorization, after the client was told).
+func (ns *Namespace) OnConnect(fn func(s *Socket)) {
+	ns.mu.Lock()
+	ns.onConnect = append(ns.onConnect, fn)
+	ns.mu.Unlock()
+}
+
+// OnDisconnect adds a handler run once when a socket disconnects, with the
+// reason (one of the Reason constants).
+func (ns *Namespace) OnDisconnect(fn func(s *Socket, reason string)) {
+	ns.mu.Lock()
+	ns.onDisconnect = append(ns.onDisconnect, fn)
+	ns.mu.Unlock()
+}
+
+// OnMessage sets the handler of plain-text message packets (type 3). ack
+// is nil unless the client asked for an acknowledgement with data.
+func (ns *Namespace) OnMessage(fn func(s *Socket, text string, ack AckFunc)) {
+	ns.mu.Lock()
+	ns.onMessage = fn
+	ns.mu.Unlock()
+}
+
+// OnJSON sets the handler of JSON message packets (type 4).
+func (ns *Namespace) OnJSON(fn func(s *Socket, v json.RawMessage, ack AckFunc)) {
+	ns.mu.Lock()
+	ns.onJSON = fn
+	ns.mu.Unlock()
+}
+
+// Authorize sets the namespace's authorization. It is not consulted for
+// the default namespace "", whose clients the server's handshake
+// authorization admits.
+func (ns *Namespace) Authorize(fn AuthorizeFunc) {
+	ns.mu.Lock()
+	ns.authorize = fn
+	ns.mu.Unlock()
+}
+
+// SetInitialACL sets the ACL every new socket of the namespace starts
+// with (nil, the default, allows every event). Sockets change their own
+// with Socket.SetACL.
+func (ns *Namespace) SetInitialACL(set acl.Set) {
+	ns.mu.Lock()
+	ns.initialACL = set
+	ns.mu.Unlock()
+}
+
+// LocalSocket returns the socket of session sid connected to this
+// namespace on this node, or nil.
+func (ns *Namespace) LocalSocket(sid string) *Socket {
+	ns.mu.RLock()
+	s := ns.sockets[sid]
+	ns.mu.RUnlock()
+	return s
+}
+
+// LocalSockets returns the sockets connected to this namespace on this node.
+func (ns *Namespace) LocalSockets() []*Socket {
+	ns.mu.RLock()
+	out := make([]*Socket, 0, len(ns.sockets))
+	for _, s := range ns.sockets {
+		out = append(out, s)
+	}
+	ns.mu.RUnlock()
+	return out
+}
+
+// Connect admits the client of conn to the namespace: it runs the
+// authorization (non-default namespaces), creates the socket, tells the
+// client ("1::/ns") and runs the connect handlers. On refusal it returns
+// ErrUnauthorized and the caller answers "7::/ns:2".
+func (ns *Namespace) Connect(conn Conn, query url.Values) (*Socket, error) {
+	ns.mu.RLock()
+	auth, initial := ns.authorize, ns.initialACL
+	ns.mu.RUnlock()
+	if auth != nil && ns.name != "" {
+		hs := conn.Handshake()
+		merged := url.Values{}
+		if hs != nil {
+			for k, v := range hs.Query {
+				merged[k] = v
+			}
+		}
+		for k, v := range query {
+			merged[k] = v
+		}
+		ok, err := safeAuthorize(auth, hs, merged)
+		if err != nil {
+			ns.log.Warn("namespace authorization failed", "namespace", ns.name, "sid", conn.ID(), "err", err)
+		}
+		if err != nil || !ok {
+			return nil, ErrUnauthorized
+		}
+	}
+	s := newSocket(ns, conn, initial)
+	ns.mu.Lock()
+	if old := ns.sockets[s.id]; old != nil {
+		ns.mu.Unlock()
+		return old, nil
+	}
+	ns.sockets[s.id] = s
+	hooks := ns.onConnect
+	ns.mu.Unlock()
+	if err := ns.adapter.Join(s.id, s.id); err != nil {
+		ns.log.Warn("adapter join failed", "namespace", ns.name, "sid", s.id, "err", err)
+	}
+	s.sendPacket(&packet.Packet{Type: packet.Connect, Endpoint: ns.name}, false)
+	if len(hooks) > 0 {
+		s.exec.submit(func() {
+			for _, h := range hooks {
+				h(s)
+			}
+		})
+	}
+	return s, nil
+}
+
+func safeAuthorize(auth AuthorizeFunc, hs *Handshake, q url.Values) (ok bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok, err = false, fmt.Errorf("authorization panicked: %v", r)
+		}
+	}()
+	return auth(hs, q)
+}
+
+// remove forgets a disconnected socket and returns the disconnect hooks.
+func (ns *Namespace) remove(s *Socket) []func(*Socket, string) {
+	ns.mu.Lock()
+	if ns.sockets[s.id] == s {
+		delete(ns.sockets, s.id)
+	}
+	hooks := ns.onDisconnect
+	ns.mu.Unlock()
+	if err := ns.adapter.LeaveAll(s.id); err != nil {
+		ns.log.Warn("adapter leave failed", "namespace", ns.name, "sid", s.id, "err", err)
+	}
+	return hooks
+}
+
+func (ns *Namespace) handler(name string) RawHandler {
+	ns.mu.RLock()
+	h := ns.handlers[name]
+	ns.mu.RUnlock()
+	return h
+}
+
+// Emit sends an event to every socket of the namespace (on every node,
+// with a cluster adapter).
+func (ns *Namespace) Emit(event string, args ...any) error {
+	return ns.broadcast(BroadcastOptions{}, event, args)
+}
+
+// To returns an emitter for the sockets in room (a room name or a socket
+// id). Chain To calls to reach several rooms.
+func (ns *Namespace) To(room string) *Emitter {
+	return &Emitter{ns: ns, opts: BroadcastOptions{Rooms: []string{room}}}
+}
+
+// Volatile returns an emitter whose packets each receiver may drop when
+// its transport is not writable right now.
+func (ns *Namespace) Volatile() *Emitter {
+	return &Emitter{ns: ns, opts: BroadcastOptions{Volatile: true}}
+}
+
+// Clients lists the ids of the sockets in room ("" = the whole namespace).
+func (ns *Namespace) Clients(room string) ([]string, error) { return ns.adapter.Clients(room) }
+
+func (ns *Namespace) broadcast(opts BroadcastOptions, event string, args []any) error {
+	frame, err := encodeEvent(ns.name, event, args)
+	if err != nil {
+		return err
+	}
+	return ns.adapter.Broadcast(frame, opts)
+}
+
+// Emitter sends one event to a selection of sockets: rooms, minus some
+// sockets, maybe volatile. It is a value built per emit; not for sharing.
+type Emitter struct {
+	ns   *Namespace
+	opts BroadcastOptions
+}
+
+// To adds a room to the selection.
+func (e *Emitter) To(room string) *Emitter {
+	e.opts.Rooms = append(e.opts.Rooms, room)
+	return e
+}
+
+// Except removes a socket from the selection.
+func (e *Emitter) Except(sid string) *Emitter {
+	e.opts.Except = append(e.opts.Except, sid)
+	return e
+}
+
+// Volatile marks the packet droppable per receiver.
+func (e *Emitter) Volatile() *Emitter {
+	e.opts.Volatile = true
+	return e
+}
+
+// Emit sends the event to the selection; the packet is encoded once.
+func (e *Emitter) Emit(event string, args ...any) error {
+	return e.ns.broadcast(e.opts, event, args)
+}
+
+// Send sends a plain-text message to the selection.
+func (e *Emitter) Send(text string) error {
+	frame := packet.AppendPacket(nil, &packet.Packet{Type: packet.Message, Endpoint: e.ns.name, Data: text})
+	return e.ns.adapter.Broadcast(frame, e.opts)
+}
+
+// encodeEvent encodes an event packet with JSON-encoded args.
+func encodeEvent(endpoint, event string, args []any) ([]byte, error) {
+	raw, err := marshalArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	return packet.AppendPacket(nil, &packet.Packet{Type: packet.Event, Endpoint: endpoint, Name: event, Args: raw}), nil
+}
+
+func marshalArgs(args []any) ([]json.RawMessage, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	raw := make([]json.RawMessage, len(args))
+	for i, a := range args {
+		if r, ok := a.(json.RawMessage); ok && json.Valid(r) {
+			raw[i] = r
+			continue
+		}
+		b, err := json.Marshal(a)
+		if err != nil {
+			return nil, fmt.Errorf("namespace: argument %d: %w", i, err)
+		}
+		raw[i] = b
+	}
+	return raw, nil
+}

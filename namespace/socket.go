@@ -1,0 +1,405 @@
+package namespace
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+
+	"github.com/siogo/siogo/acl"
+	"github.com/siogo/siogo/packet"
+)
+
+// Socket is one client's presence in one namespace. Its id is the session
+// id, the same in every namespace the session joined.
+//
+// All methods are safe for concurrent use. Handlers of one socket run one
+// at a time, in the order the client sent the packets, on a goroutine of
+// their own (so a handler may block, even in Call, without stopping the
+// session from reading). mu guards the fields below it.
+type Socket struct {
+	id   string
+	ns   *Namespace
+	conn Conn
+	exec *executor
+	log  *slog.Logger
+
+	mu           sync.Mutex
+	acl          acl.Set
+	store        map[string]any
+	acks         map[uint64]ackWaiter
+	nextAck      uint64
+	disconnected bool
+	reason       string
+}
+
+type ackWaiter struct {
+	fn func(args []json.RawMessage)
+	ch chan []json.RawMessage
+}
+
+func newSocket(ns *Namespace, conn Conn, initial acl.Set) *Socket {
+	s := &Socket{id: conn.ID(), ns: ns, conn: conn, acl: initial}
+	s.log = ns.log.With("sid", s.id, "namespace", ns.name)
+	s.exec = newExecutor(ns.opts.MaxQueuedEvents, s.safely)
+	return s
+}
+
+// safely runs a handler, recovering and logging a panic.
+func (s *Socket) safely(task func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("handler panicked", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	task()
+}
+
+// ID returns the socket's id (its session id).
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.ns }
+
+// Handshake returns the handshake data of the socket's session.
+func (s *Socket) Handshake() *Handshake { return s.conn.Handshake() }
+
+// Transport names the transport carrying the socket's session now.
+func (s *Socket) Transport() string { return s.conn.Transport() }
+
+// Conn returns the session carrying the socket.
+func (s *Socket) Conn() Conn { return s.conn }
+
+// Disconnected reports whether the socket has disconnected.
+func (s *Socket) Disconnected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.disconnected
+}
+
+// SendFrame queues an already encoded packet for the client. Adapters use
+// it to deliver broadcasts.
+func (s *Socket) SendFrame(frame []byte, volatile bool) bool {
+	return s.conn.Send(frame, volatile)
+}
+
+func (s *Socket) sendPacket(p *packet.Packet, volatile bool) bool {
+	return s.conn.Send(packet.AppendPacket(nil, p), volatile)
+}
+
+// Emit sends an event to this client.
+func (s *Socket) Emit(event string, args ...any) error {
+	return s.emit(event, args, false)
+}
+
+// EmitVolatile sends an event that is dropped if the transport cannot take
+// it right now.
+func (s *Socket) EmitVolatile(event string, args ...any) error {
+	return s.emit(event, args, true)
+}
+
+func (s *Socket) emit(event string, args []any, volatile bool) error {
+	frame, err := encodeEvent(s.ns.name, event, args)
+	if err != nil {
+		return err
+	}
+	if !s.conn.Send(frame, volatile) && !volatile {
+		return ErrNotDelivered
+	}
+	return nil
+}
+
+// Send sends a plain-text message packet.
+func (s *Socket) Send(text string) error {
+	if !s.sendPacket(&packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text}, false) {
+		return ErrNotDelivered
+	}
+	return nil
+}
+
+// SendJSON sends a JSON message packet carrying v.
+func (s *Socket) SendJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if !s.sendPacket(&packet.Packet{Type: packet.JSON, Endpoint: s.ns.name, Data: string(b)}, false) {
+		return ErrNotDelivered
+	}
+	return nil
+}
+
+// EmitWithAck sends an event asking the client for an acknowledgement with
+// data; fn runs with the ack's args (on the socket's handler goroutine)
+// when it arrives. If the socket disconnects first, fn never runs and its
+// slot is freed.
+func (s *Socket) EmitWithAck(event string, fn func(args []json.RawMessage), args ...any) error {
+	return s.emitAck(event, args, ackWaiter{fn: fn})
+}
+
+// Call sends an event asking for an acknowledgement and waits for it. It
+// returns ErrDisconnected if the socket goes first, or ctx's error.
+func (s *Socket) Call(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
+	ch := make(chan []json.RawMessage, 1)
+	id, err := s.emitAckID(event, args, ackWaiter{ch: ch})
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case res, ok := <-ch:
+		if !ok {
+			return nil, ErrDisconnected
+		}
+		return res, nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		delete(s.acks, id)
+		s.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Socket) emitAck(event string, args []any, w ackWaiter) error {
+	_, err := s.emitAckID(event, args, w)
+	return err
+}
+
+func (s *Socket) emitAckID(event string, args []any, w ackWaiter) (uint64, error) {
+	raw, err := marshalArgs(args)
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	if s.disconnected {
+		s.mu.Unlock()
+		return 0, ErrDisconnected
+	}
+	if len(s.acks) >= s.ns.opts.MaxPendingAcks {
+		s.mu.Unlock()
+		return 0, ErrTooManyAcks
+	}
+	s.nextAck++
+	id := s.nextAck
+	if s.acks == nil {
+		s.acks = make(map[uint64]ackWaiter)
+	}
+	s.acks[id] = w
+	s.mu.Unlock()
+	p := &packet.Packet{Type: packet.Event, ID: id, HasID: true, AckData: true, Endpoint: s.ns.name, Name: event, Args: raw}
+	if !s.sendPacket(p, false) {
+		s.mu.Lock()
+		delete(s.acks, id)
+		s.mu.Unlock()
+		return 0, ErrNotDelivered
+	}
+	return id, nil
+}
+
+// PendingAcks returns how many acks from the client the socket waits for.
+func (s *Socket) PendingAcks() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.acks)
+}
+
+// Join adds the socket to a room of its namespace.
+func (s *Socket) Join(room string) error { return s.ns.adapter.Join(s.id, room) }
+
+// Leave removes the socket from a room.
+func (s *Socket) Leave(room string) error { return s.ns.adapter.Leave(s.id, room) }
+
+// Rooms lists the rooms the socket is in, sorted, without its own-id room.
+func (s *Socket) Rooms() ([]string, error) { return s.ns.adapter.Rooms(s.id) }
+
+// Broadcast returns an emitter for every socket of the namespace but this
+// one; narrow it with To(room).
+func (s *Socket) Broadcast() *Emitter {
+	return &Emitter{ns: s.ns, opts: BroadcastOptions{Except: []string{s.id}}}
+}
+
+// Set stores a value in the socket's key/value store.
+func (s *Socket) Set(key string, v any) {
+	s.mu.Lock()
+	if s.store == nil {
+		s.store = make(map[string]any)
+	}
+	s.store[key] = v
+	s.mu.Unlock()
+}
+
+// Get returns a stored value and whether it was there.
+func (s *Socket) Get(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.store[key]
+	return v, ok
+}
+
+// Del removes a stored value.
+func (s *Socket) Del(key string) {
+	s.mu.Lock()
+	delete(s.store, key)
+	s.mu.Unlock()
+}
+
+// ACL returns the socket's allowed-event set (nil: everything allowed).
+func (s *Socket) ACL() acl.Set {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acl
+}
+
+// SetACL replaces the socket's allowed-event set; nil lifts every
+// restriction. It takes effect for the next packet the client sends.
+func (s *Socket) SetACL(set acl.Set) {
+	s.mu.Lock()
+	s.acl = set
+	s.mu.Unlock()
+}
+
+// LiftACL lets the socket call every event.
+func (s *Socket) LiftACL() { s.SetACL(nil) }
+
+// Disconnect disconnects the socket from the server side. In the default
+// namespace that ends the whole session, as in the reference; in another
+// namespace the client is sent "0::/ns" and the session stays.
+func (s *Socket) Disconnect() {
+	if s.ns.name == "" {
+		s.conn.Close(ReasonBooted)
+		return
+	}
+	if s.Disconnected() {
+		return
+	}
+	s.sendPacket(&packet.Packet{Type: packet.Disconnect, Endpoint: s.ns.name}, false)
+	s.Close(ReasonBooted)
+}
+
+// Close marks the socket disconnected without telling the client: the
+// session calls it when the session ends or the client left the
+// namespace. It frees pending acks, leaves every room and runs the
+// disconnect handlers once, after the handlers already queued.
+func (s *Socket) Close(reason string) {
+	s.mu.Lock()
+	if s.disconnected {
+		s.mu.Unlock()
+		return
+	}
+	s.disconnected = true
+	s.reason = reason
+	acks := s.acks
+	s.acks = nil
+	s.mu.Unlock()
+	for _, w := range acks {
+		if w.ch != nil {
+			close(w.ch)
+		}
+	}
+	hooks := s.ns.remove(s)
+	if len(hooks) > 0 {
+		s.exec.submit(func() {
+			for _, h := range hooks {
+				h(s, reason)
+			}
+		})
+	}
+	s.log.Debug("socket disconnected", "reason", reason)
+}
+
+// HandlePacket processes one packet the client sent to this socket's
+// endpoint. The session calls it from its reading goroutine.
+func (s *Socket) HandlePacket(p *packet.Packet) {
+	if s.Disconnected() {
+		return
+	}
+	switch p.Type {
+	case packet.Ack:
+		s.mu.Lock()
+		w, ok := s.acks[p.AckID]
+		delete(s.acks, p.AckID)
+		s.mu.Unlock()
+		if !ok {
+			s.log.Debug("unknown ack", "ack", p.AckID)
+			return
+		}
+		if w.ch != nil {
+			w.ch <- p.Args
+			return
+		}
+		args := p.Args
+		s.exec.submit(func() { w.fn(args) })
+		return
+	case packet.Event:
+		if p.Name == "disconnect" {
+			s.log.Debug("ignoring blacklisted event", "event", p.Name)
+			return
+		}
+		if !s.ACL().Allows(p.Name) {
+			s.log.Info("method access denied", "event", p.Name)
+			_ = s.Emit("error", acl.DeniedReason, acl.DeniedMessage(p.Name))
+			return
+		}
+	case packet.Disconnect:
+		s.Close(ReasonPacket)
+		return
+	}
+	if p.HasID && !p.AckData {
+		s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: p.ID}, false)
+	}
+	var ack AckFunc
+	if p.HasID && p.AckData {
+		ack = s.ackFunc(p.ID)
+	}
+	switch p.Type {
+	case packet.Event:
+		h := s.ns.handler(p.Name)
+		if h == nil {
+			s.log.Debug("no handler for event", "event", p.Name)
+			return
+		}
+		args := p.Args
+		s.exec.submit(func() { h(s, args, ack) })
+	case packet.Message:
+		s.ns.mu.RLock()
+		h := s.ns.onMessage
+		s.ns.mu.RUnlock()
+		if h != nil {
+			text := p.Data
+			s.exec.submit(func() { h(s, text, ack) })
+		}
+	case packet.JSON:
+		s.ns.mu.RLock()
+		h := s.ns.onJSON
+		s.ns.mu.RUnlock()
+		if h != nil {
+			v := json.RawMessage(p.Data)
+			s.exec.submit(func() { h(s, v, ack) })
+		}
+	}
+}
+
+func (s *Socket) ackFunc(id uint64) AckFunc {
+	var once sync.Once
+	return func(args ...any) error {
+		err := ErrAckSent
+		once.Do(func() {
+			var raw []json.RawMessage
+			raw, err = marshalArgs(args)
+			if err != nil {
+				return
+			}
+			if raw == nil {
+				raw = []json.RawMessage{}
+			}
+			if !s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: id, Args: raw}, false) {
+				err = ErrNotDelivered
+			}
+		})
+		return err
+	}
+}
+
+// String identifies the socket in logs.
+func (s *Socket) String() string { return fmt.Sprintf("socket %s%s", s.id, s.ns.name) }

@@ -1,0 +1,425 @@
+package socketio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/siogo/siogo/namespace"
+	"github.com/siogo/siogo/transport"
+)
+
+// Server is a Socket.IO 0.9 server and an http.Handler. Make it with
+// NewServer, register handlers on its namespaces (Of), and mount it.
+//
+// mu guards namespaces, sessions and shuttingDown.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	origins originChecker
+	nsOpts  namespace.Options
+
+	mu           sync.RWMutex
+	namespaces   map[string]*Namespace
+	sessions     map[string]*session
+	shuttingDown bool
+	drained      chan struct{} // closed when shutting down and no session is left
+}
+
+// NewServer makes a server with cfg (zero fields take their defaults).
+func NewServer(cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		origins:    newOriginChecker(cfg.AllowedOrigins),
+		namespaces: make(map[string]*Namespace),
+		sessions:   make(map[string]*session),
+	}
+	s.nsOpts = namespace.Options{
+		Logger:          cfg.Logger,
+		Adapter:         cfg.Adapter,
+		MaxPendingAcks:  cfg.MaxPendingAcks,
+		MaxQueuedEvents: cfg.MaxQueuedEvents,
+	}
+	s.Of("")
+	return s
+}
+
+// Config returns the server's configuration with defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Of returns the namespace called name ("" is the default, others start
+// with "/"), creating it on first use.
+func (s *Server) Of(name string) *Namespace {
+	if name != "" && !strings.HasPrefix(name, "/") {
+		name = "/" + name
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ns := s.namespaces[name]
+	if ns == nil {
+		ns = namespace.New(name, s.nsOpts)
+		s.namespaces[name] = ns
+	}
+	return ns
+}
+
+// Sockets returns the default namespace, like io.sockets.
+func (s *Server) Sockets() *Namespace { return s.Of("") }
+
+func (s *Server) namespace(name string) *Namespace {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.namespaces[name]
+}
+
+// SessionCount returns the number of open sessions.
+func (s *Server) SessionCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.sessions)
+}
+
+func (s *Server) lookup(sid string) *session {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.sessions[sid]
+}
+
+func (s *Server) forget(sess *session) {
+	s.mu.Lock()
+	if s.sessions[sess.id] == sess {
+		delete(s.sessions, sess.id)
+	}
+	if s.shuttingDown && len(s.sessions) == 0 && s.drained != nil {
+		select {
+		case <-s.drained:
+		default:
+			close(s.drained)
+		}
+	}
+	s.mu.Unlock()
+}
+
+// newSessionID returns 20 URL-safe random characters from crypto/rand.
+func newSessionID() string {
+	var b [15]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("socketio: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, s.cfg.Path)
+	if !ok || (rest != "" && rest[0] != '/') {
+		http.NotFound(w, r)
+		return
+	}
+	origin := r.Header.Get("Origin")
+	if origin != "" && s.origins.allows(origin) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+	if r.Method == http.MethodOptions {
+		s.preflight(w, r)
+		return
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	switch {
+	case rest == "" || rest == "/":
+		plain(w, http.StatusOK, "Welcome to socket.io.")
+	case len(parts) == 1 && parts[0] == "socket.io.js":
+		s.serveClient(w, r)
+	case parts[0] != "1":
+		if _, err := strconv.Atoi(parts[0]); err == nil {
+			plain(w, http.StatusInternalServerError, "Protocol version not supported.")
+			return
+		}
+		http.NotFound(w, r)
+	case len(parts) == 1:
+		s.handshake(w, r)
+	case len(parts) == 3:
+		s.serveTransport(w, r, parts[1], parts[2])
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func plain(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, msg)
+}
+
+func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+		h.Set("Access-Control-Allow-Headers", req)
+	} else {
+		h.Set("Access-Control-Allow-Headers", "Content-Type")
+	}
+	h.Set("Access-Control-Max-Age", "86400")
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) serveClient(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.ClientFS == nil {
+		http.NotFound(w, r)
+		return
+	}
+	b, err := fs.ReadFile(s.cfg.ClientFS, s.cfg.ClientFile)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
+	_, _ = w.Write(b)
+}
+
+func jsonpIndex(r *http.Request) (string, bool) {
+	j := r.URL.Query().Get("jsonp")
+	if j == "" || len(j) > 10 {
+		return "", false
+	}
+	for _, c := range j {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	return j, true
+}
+
+func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
+	jsonp, isJSONP := jsonpIndex(r)
+	fail := func(status int, msg string) {
+		if isJSONP {
+			w.Header().Set("Content-Type", "application/javascript")
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, "io.j["+jsonp+"](new Error(\""+msg+"\"));")
+			return
+		}
+		plain(w, status, msg)
+	}
+	origin := r.Header.Get("Origin")
+	if !s.origins.allows(origin) {
+		s.log.Info("handshake bad origin", "origin", origin)
+		fail(http.StatusForbidden, "handshake bad origin")
+		return
+	}
+	s.mu.RLock()
+	down, full := s.shuttingDown, s.cfg.MaxSessions > 0 && len(s.sessions) >= s.cfg.MaxSessions
+	s.mu.RUnlock()
+	if down || full {
+		fail(http.StatusServiceUnavailable, "handshake unavailable")
+		return
+	}
+	hs := &Handshake{
+		Headers: r.Header.Clone(),
+		Address: r.RemoteAddr,
+		Query:   r.URL.Query(),
+		Time:    time.Now(),
+		XDomain: origin != "",
+		Secure:  r.TLS != nil,
+		URL:     r.URL.RequestURI(),
+	}
+	if s.cfg.Authorize != nil {
+		ok, err := s.authorize(hs)
+		if err != nil {
+			s.log.Warn("handshake error", "err", err)
+			fail(http.StatusInternalServerError, "handshake error")
+			return
+		}
+		if !ok {
+			s.log.Info("handshake unauthorized", "address", hs.Address)
+			fail(http.StatusForbidden, "handshake unauthorized")
+			return
+		}
+	}
+	sid := newSessionID()
+	sess := newSession(s, sid, hs)
+	s.mu.Lock()
+	s.sessions[sid] = sess
+	s.mu.Unlock()
+	body := sid + ":" + strconv.Itoa(seconds(s.cfg.HeartbeatTimeout)) + ":" +
+		strconv.Itoa(seconds(s.cfg.CloseTimeout)) + ":" + strings.Join(s.cfg.Transports, ",")
+	if isJSONP {
+		js, _ := json.Marshal(body)
+		w.Header().Set("Content-Type", "application/javascript")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "io.j["+jsonp+"]("+string(js)+");")
+		return
+	}
+	plain(w, http.StatusOK, body)
+}
+
+func (s *Server) authorize(hs *Handshake) (ok bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok, err = false, errors.New("authorization panicked")
+		}
+	}()
+	return s.cfg.Authorize(hs)
+}
+
+func (s *Server) serveTransport(w http.ResponseWriter, r *http.Request, name, sid string) {
+	if !s.cfg.transportEnabled(name) {
+		plain(w, http.StatusBadRequest, "transport not supported")
+		return
+	}
+	if origin := r.Header.Get("Origin"); !s.origins.allows(origin) {
+		plain(w, http.StatusForbidden, "bad origin")
+		return
+	}
+	sess := s.lookup(sid)
+	if _, ok := r.URL.Query()["disconnect"]; ok {
+		if sess != nil {
+			sess.close(namespace.ReasonForcedClose, false)
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if r.Method == http.MethodPost {
+		s.servePost(w, r, name, sess)
+		return
+	}
+	if r.Method != http.MethodGet {
+		plain(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	if name == transport.WebSocket && !transport.IsWebSocketUpgrade(r) {
+		plain(w, http.StatusBadRequest, "websocket upgrade required")
+		return
+	}
+	var ts transport.Session = deadSession{}
+	if sess != nil && sess.attach(name) {
+		ts = sess
+	}
+	switch name {
+	case transport.WebSocket:
+		s.serveWebSocket(w, r, sess, ts)
+	case transport.HTMLFile:
+		if live, ok := ts.(*session); ok {
+			if !live.startStream() {
+				plain(w, http.StatusConflict, "session already has a stream")
+				return
+			}
+			defer live.endStream()
+		}
+		transport.ServeHTMLFile(r.Context(), w, ts)
+	default: // polling
+		ctx := r.Context()
+		if live, ok := ts.(*session); ok {
+			var end func()
+			ctx, end = live.startPoll(ctx)
+			defer end()
+		}
+		pkts, _ := ts.Take(ctx)
+		transport.WritePoll(w, r, name, pkts)
+	}
+}
+
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sess *session, ts transport.Session) {
+	live, ok := ts.(*session)
+	if ok && !live.startStream() {
+		plain(w, http.StatusConflict, "session already has a stream")
+		return
+	}
+	opts := transport.WebSocketOptions{
+		CheckOrigin:    func(r *http.Request) bool { return s.origins.allows(r.Header.Get("Origin")) },
+		MaxMessageSize: s.cfg.MaxMessageBytes,
+	}
+	err := transport.ServeWebSocket(w, r, ts, opts)
+	if ok {
+		if err != nil {
+			// The upgrade failed: nothing was attached after all.
+			live.mu.Lock()
+			live.streaming = false
+			live.mu.Unlock()
+			return
+		}
+		live.endStream()
+	}
+}
+
+func (s *Server) servePost(w http.ResponseWriter, r *http.Request, name string, sess *session) {
+	if sess == nil {
+		plain(w, http.StatusBadRequest, "client not handshaken")
+		return
+	}
+	payload, err := transport.ReadPost(r, name, s.cfg.MaxBodyBytes)
+	if err != nil {
+		s.log.Debug("bad post", "sid", sess.id, "err", err)
+		status := http.StatusBadRequest
+		if errors.Is(err, transport.ErrBodyTooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		plain(w, status, err.Error())
+		return
+	}
+	if !sess.attach(name) {
+		plain(w, http.StatusBadRequest, "client not handshaken")
+		return
+	}
+	sess.Receive(payload)
+	transport.WritePostOK(w)
+}
+
+// Shutdown stops accepting handshakes, tells every client the session is
+// over ("0::"), and waits until every session has closed or ctx ends;
+// then it closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shuttingDown = true
+	if s.drained == nil {
+		s.drained = make(chan struct{})
+		if len(s.sessions) == 0 {
+			close(s.drained)
+		}
+	}
+	drained := s.drained
+	sessions := make([]*session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range sessions {
+		sess.close(namespace.ReasonShutdown, true)
+	}
+	select {
+	case <-drained:
+		return nil
+	case <-ctx.Done():
+		s.Close()
+		return ctx.Err()
+	}
+}
+
+// Close closes every session at once, without waiting.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.shuttingDown = true
+	sessions := make([]*session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range sessions {
+		sess.close(namespace.ReasonShutdown, false)
+	}
+}

@@ -1,0 +1,442 @@
+package socketio
+
+import (
+	"context"
+	"net/url"
+	"sync"
+	"time"
+
+	"log/slog"
+
+	"github.com/siogo/siogo/namespace"
+	"github.com/siogo/siogo/packet"
+	"github.com/siogo/siogo/transport"
+)
+
+type sessionState uint8
+
+const (
+	stateOpen    sessionState = iota
+	stateClosing              // a last "0::" waits for the client; no new sends
+	stateClosed
+)
+
+var (
+	frameHeartbeat = []byte("2::")
+	frameGoodbye   = []byte("0::")
+)
+
+// session is one handshaken client: its outgoing queue, its transport
+// attachment, its timers and its sockets (one per namespace).
+//
+// mu guards every field below it. Socket and namespace calls are made
+// without holding mu (they call back into Send).
+type session struct {
+	id  string
+	srv *Server
+	hs  *namespace.Handshake
+	log *slog.Logger
+
+	mu          sync.Mutex
+	state       sessionState
+	queue       [][]byte
+	waiter      chan struct{} // closed to wake Take callers
+	transport   string        // current transport name
+	connected   bool          // "1::" sent, default namespace joined
+	connectOnce sync.Once
+	streaming   bool // a websocket or htmlfile connection is attached
+	pollHeld    bool // a long-poll GET is waiting
+	pollGen     uint64
+	pollCancel  context.CancelFunc
+	sockets     map[string]*namespace.Socket
+	closeTimer  *time.Timer
+	hbTimer     *time.Timer
+	deadTimer   *time.Timer
+	done        chan struct{} // closed when the session is closed
+}
+
+func newSession(srv *Server, id string, hs *namespace.Handshake) *session {
+	s := &session{
+		id:      id,
+		srv:     srv,
+		hs:      hs,
+		log:     srv.log.With("sid", id),
+		sockets: make(map[string]*namespace.Socket),
+		done:    make(chan struct{}),
+	}
+	// A handshake that is never used expires like an abandoned poll.
+	s.closeTimer = time.AfterFunc(srv.cfg.CloseTimeout, func() { s.close(namespace.ReasonCloseTimeout, false) })
+	return s
+}
+
+// ID implements namespace.Conn.
+func (s *session) ID() string { return s.id }
+
+// Handshake implements namespace.Conn.
+func (s *session) Handshake() *namespace.Handshake { return s.hs }
+
+// Transport implements namespace.Conn.
+func (s *session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// Close implements namespace.Conn: a server-side kick. The client gets
+// "0::" after what is already queued.
+func (s *session) Close(reason string) { s.close(reason, true) }
+
+// Send implements namespace.Conn.
+func (s *session) Send(frame []byte, volatile bool) bool {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return false
+	}
+	if volatile && !s.writableLocked() {
+		s.mu.Unlock()
+		return false
+	}
+	if len(s.queue) >= s.srv.cfg.SendQueueSize {
+		s.mu.Unlock()
+		s.log.Warn("closing slow consumer", "queued", s.srv.cfg.SendQueueSize)
+		s.close(namespace.ReasonSlowConsumer, false)
+		return false
+	}
+	s.queue = append(s.queue, frame)
+	s.wakeLocked()
+	s.mu.Unlock()
+	return true
+}
+
+// writableLocked: volatile packets go only to a transport that can take
+// them now: an attached stream, or a held poll, with a short queue.
+func (s *session) writableLocked() bool {
+	return (s.streaming || s.pollHeld) && len(s.queue) < s.srv.cfg.SendQueueSize/4+1
+}
+
+func (s *session) wakeLocked() {
+	if s.waiter != nil {
+		close(s.waiter)
+		s.waiter = nil
+	}
+}
+
+// Take implements transport.Session.
+func (s *session) Take(ctx context.Context) ([][]byte, bool) {
+	for {
+		s.mu.Lock()
+		if ctx.Err() != nil {
+			closed := s.state == stateClosed
+			s.mu.Unlock()
+			return nil, closed
+		}
+		switch s.state {
+		case stateClosed:
+			s.mu.Unlock()
+			return nil, true
+		case stateClosing:
+			pkts := s.queue
+			s.queue = nil
+			s.mu.Unlock()
+			s.finish()
+			return pkts, true
+		}
+		if len(s.queue) > 0 {
+			pkts := s.queue
+			s.queue = nil
+			s.mu.Unlock()
+			return pkts, false
+		}
+		if s.waiter == nil {
+			s.waiter = make(chan struct{})
+		}
+		w := s.waiter
+		s.mu.Unlock()
+		select {
+		case <-w:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// Receive implements transport.Session.
+func (s *session) Receive(payload string) {
+	s.touch()
+	parts, err := packet.SplitPayload(payload, s.srv.cfg.MaxPacketsPerPayload)
+	if err != nil {
+		s.log.Debug("dropping bad payload", "err", err)
+		return
+	}
+	for _, part := range parts {
+		p, err := packet.Decode(part)
+		if err != nil {
+			s.log.Debug("dropping bad packet", "err", err)
+			continue
+		}
+		s.handle(&p)
+	}
+}
+
+func (s *session) handle(p *packet.Packet) {
+	switch p.Type {
+	case packet.Heartbeat:
+		return
+	case packet.Disconnect:
+		if p.Endpoint == "" {
+			s.close(namespace.ReasonPacket, false)
+			return
+		}
+	case packet.Connect:
+		if p.Endpoint != "" {
+			s.connectNamespace(p)
+		}
+		return
+	}
+	s.mu.Lock()
+	sock := s.sockets[p.Endpoint]
+	if p.Type == packet.Disconnect {
+		delete(s.sockets, p.Endpoint)
+	}
+	s.mu.Unlock()
+	if sock == nil {
+		s.log.Debug("packet for an endpoint the client has not joined", "endpoint", p.Endpoint, "type", p.Type.String())
+		return
+	}
+	sock.HandlePacket(p)
+}
+
+func (s *session) connectNamespace(p *packet.Packet) {
+	ns := s.srv.namespace(p.Endpoint)
+	if ns == nil {
+		s.log.Debug("connect to unknown namespace", "endpoint", p.Endpoint)
+		return
+	}
+	s.mu.Lock()
+	old := s.sockets[p.Endpoint]
+	s.mu.Unlock()
+	if old != nil && !old.Disconnected() {
+		return
+	}
+	query, _ := url.ParseQuery(p.Data)
+	sock, err := ns.Connect(s, query)
+	if err != nil {
+		s.log.Info("namespace refused client", "endpoint", p.Endpoint)
+		s.Send(packet.AppendPacket(nil, &packet.Packet{Type: packet.Error, Endpoint: p.Endpoint, Reason: packet.ReasonUnauthorized, Advice: -1}), false)
+		return
+	}
+	s.mu.Lock()
+	if s.state == stateOpen {
+		s.sockets[p.Endpoint] = sock
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	sock.Close(namespace.ReasonSocketEnd)
+}
+
+// attach is called at the start of every transport request: it records
+// the transport, keeps the session alive and, the first time, connects the
+// default-namespace socket (which sends the client its "1::").
+func (s *session) attach(name string) bool {
+	s.touch()
+	s.mu.Lock()
+	switch s.state {
+	case stateClosed:
+		s.mu.Unlock()
+		return false
+	case stateClosing:
+		s.mu.Unlock()
+		return true // let the transport deliver the last packets
+	}
+	s.transport = name
+	s.mu.Unlock()
+	// Every request waits until the default socket exists, so a POST racing
+	// the first GET cannot lose its packets.
+	s.connectOnce.Do(func() {
+		sock, err := s.srv.Sockets().Connect(s, nil)
+		s.mu.Lock()
+		s.connected = true
+		if s.state != stateOpen {
+			s.mu.Unlock()
+			if err == nil {
+				sock.Close(namespace.ReasonSocketEnd)
+			}
+			return
+		}
+		if err == nil {
+			s.sockets[""] = sock
+		}
+		s.hbTimer = time.AfterFunc(s.srv.cfg.HeartbeatInterval, s.heartbeat)
+		s.mu.Unlock()
+		s.log.Debug("session connected", "transport", name)
+	})
+	return true
+}
+
+// startStream marks a websocket or htmlfile connection attached. Only one
+// may be attached at a time.
+func (s *session) startStream() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen || s.streaming {
+		return false
+	}
+	s.streaming = true
+	s.stopTimerLocked(&s.closeTimer)
+	if s.pollCancel != nil {
+		s.pollCancel()
+	}
+	return true
+}
+
+// startPoll begins a long-poll GET: a poll already held is superseded
+// (answered with a noop at once) and the close timer stops while the poll
+// is held. end must be called when the response is written.
+func (s *session) startPoll(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithTimeout(parent, s.srv.cfg.PollingDuration)
+	s.mu.Lock()
+	if s.pollCancel != nil {
+		s.pollCancel()
+	}
+	s.pollGen++
+	gen := s.pollGen
+	s.pollCancel = cancel
+	s.pollHeld = true
+	s.stopTimerLocked(&s.closeTimer)
+	s.mu.Unlock()
+	return ctx, func() {
+		cancel()
+		s.mu.Lock()
+		if s.pollGen == gen {
+			s.pollHeld = false
+			s.pollCancel = nil
+			if s.state != stateClosed && !s.streaming {
+				s.closeTimer = time.AfterFunc(s.srv.cfg.CloseTimeout, func() { s.close(namespace.ReasonCloseTimeout, false) })
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+func (s *session) stopTimerLocked(t **time.Timer) {
+	if *t != nil {
+		(*t).Stop()
+		*t = nil
+	}
+}
+
+// touch records that the client was heard from.
+func (s *session) touch() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stateClosed {
+		return
+	}
+	if s.deadTimer == nil {
+		s.deadTimer = time.AfterFunc(s.srv.cfg.HeartbeatTimeout, func() {
+			s.log.Info("heartbeat timeout")
+			s.close(namespace.ReasonHeartbeatTimeout, false)
+		})
+		return
+	}
+	s.deadTimer.Reset(s.srv.cfg.HeartbeatTimeout)
+}
+
+func (s *session) heartbeat() {
+	if !s.Send(frameHeartbeat, false) {
+		return
+	}
+	s.mu.Lock()
+	if s.state == stateOpen && s.hbTimer != nil {
+		s.hbTimer.Reset(s.srv.cfg.HeartbeatInterval)
+	}
+	s.mu.Unlock()
+}
+
+// close ends the session. With tell, the client is sent "0::" after what
+// is queued and the session lingers (closing) until a transport takes it
+// or the close timeout passes; without, it is closed at once. Either way
+// every socket disconnects now, once.
+func (s *session) close(reason string, tell bool) {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		if !tell {
+			s.finish()
+		}
+		return
+	}
+	var socks []*namespace.Socket
+	for _, sock := range s.sockets {
+		socks = append(socks, sock)
+	}
+	s.sockets = make(map[string]*namespace.Socket)
+	lingering := tell && (s.streaming || s.connected)
+	if lingering {
+		s.queue = append(s.queue, frameGoodbye)
+		s.state = stateClosing
+		s.wakeLocked()
+		if !s.streaming && !s.pollHeld {
+			s.stopTimerLocked(&s.closeTimer)
+			s.closeTimer = time.AfterFunc(s.srv.cfg.CloseTimeout, s.finish)
+		}
+	}
+	s.mu.Unlock()
+	s.log.Debug("session closing", "reason", reason)
+	for _, sock := range socks {
+		sock.Close(reason)
+	}
+	if !lingering {
+		s.finish()
+	}
+}
+
+// finish makes the session closed for good and forgets it.
+func (s *session) finish() {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	s.state = stateClosed
+	s.queue = nil
+	s.wakeLocked()
+	s.stopTimerLocked(&s.closeTimer)
+	s.stopTimerLocked(&s.hbTimer)
+	s.stopTimerLocked(&s.deadTimer)
+	if s.pollCancel != nil {
+		s.pollCancel()
+	}
+	close(s.done)
+	socks := s.sockets
+	s.sockets = nil
+	s.mu.Unlock()
+	for _, sock := range socks {
+		sock.Close(namespace.ReasonSocketEnd)
+	}
+	s.srv.forget(s)
+}
+
+// endStream is called when the attached websocket or htmlfile connection
+// ends: the session ends with it.
+func (s *session) endStream() {
+	s.mu.Lock()
+	s.streaming = false
+	s.mu.Unlock()
+	s.close(namespace.ReasonSocketEnd, false)
+}
+
+// deadSession answers transports for an unknown or closed session id with
+// "7:::1+0" (client not handshaken, reconnect).
+type deadSession struct{}
+
+var frameNotHandshaken = []byte("7:::1+0")
+
+func (deadSession) Receive(string) {}
+func (deadSession) Take(context.Context) ([][]byte, bool) {
+	return [][]byte{frameNotHandshaken}, true
+}
+
+var _ transport.Session = (*session)(nil)
+var _ namespace.Conn = (*session)(nil)

@@ -1,0 +1,45 @@
+// Package transport moves Socket.IO 0.9 payloads between a session and a
+// client over HTTP: WebSocket (RFC 6455, through gorilla/websocket),
+// xhr-polling, jsonp-polling and htmlfile. flashsocket is not supported.
+//
+// A transport knows nothing of packets' meaning, namespaces or timers. It
+// drives a Session: Receive for what the client sent, Take for what to
+// send. The socketio package owns the session state machine (buffering
+// between polls, superseded polls, close and heartbeat timeouts) and calls
+// the functions here from its HTTP handler.
+//
+// Everything this package writes into a script context (jsonp-polling
+// responses, htmlfile chunks) is a JSON string with <, >, &, U+2028 and
+// U+2029 escaped, so no payload can end the script early.
+package transport
+
+import "context"
+
+// Transport names, as they appear in URLs and in the handshake.
+const (
+	WebSocket    = "websocket"
+	XHRPolling   = "xhr-polling"
+	JSONPPolling = "jsonp-polling"
+	HTMLFile     = "htmlfile"
+	FlashSocket  = "flashsocket" // recognised only to be refused
+)
+
+// Session is the part of a session a transport drives. Implementations are
+// safe for concurrent use.
+type Session interface {
+	// Receive hands a payload (one bare packet or several framed ones)
+	// received from the client to the session.
+	Receive(payload string)
+	// Take waits until packets are queued, ctx ends, or the session ends,
+	// and returns the encoded packets queued so far (possibly none).
+	// closed reports that the session has ended and the returned packets
+	// are its last.
+	Take(ctx context.Context) (packets [][]byte, closed bool)
+}
+
+// Polling reports whether the named transport is a long-polling one.
+func Polling(name string) bool { return name == XHRPolling || name == JSONPPolling }
+
+// Streaming reports whether the named transport holds one connection for
+// the server's writes (websocket, htmlfile).
+func Streaming(name string) bool { return name == WebSocket || name == HTMLFile }
