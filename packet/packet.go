@@ -280,18 +280,16 @@ func appendArgs(dst []byte, args []json.RawMessage) []byte {
 	return append(dst, ']')
 }
 
-var (
-	lineSep = []byte("\u2028")
-	paraSep = []byte("\u2029")
-)
+// sepPrefix is the UTF-8 prefix shared by U+2028 and U+2029.
+var sepPrefix = []byte{0xe2, 0x80}
 
 // appendJSON appends JSON text, rewriting raw U+2028/U+2029 as escapes.
 func appendJSON(dst, js []byte) []byte {
-	if !bytes.Contains(js, lineSep[:2]) { // both start with E2 80
+	if !bytes.Contains(js, sepPrefix) {
 		return append(dst, js...)
 	}
 	for len(js) > 0 {
-		i := bytes.Index(js, lineSep[:2])
+		i := bytes.Index(js, sepPrefix)
 		if i < 0 || i+2 >= len(js) {
 			return append(dst, js...)
 		}

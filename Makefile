@@ -1,0 +1,62 @@
+# siogo — the two commands the README promises are `make demo` and
+# `make test`; each installs what it needs when it is missing.
+
+GO        ?= go
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PKGS  := redis-server chromium
+STATICCHECK_VERSION := v0.8.2
+TEST_TIMEOUT ?= 20m
+
+.PHONY: all demo test deps deps-node deps-system vet lint gotest fuzz bench e2e clean
+
+all: test
+
+## demo: run the chat example on :8080
+demo: deps-node
+	$(GO) run ./examples/chat -addr :8080
+
+## test: vet, lint and every test (unit, fuzz seeds, Node and browser clients) with -race
+test: deps vet lint gotest
+
+deps: deps-system deps-node
+
+# Debian packages: Chromium for the browser tests, redis-server for the
+# multi-node tests. Installed only when missing.
+deps-system:
+	@missing=""; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+# The real socket.io-client@0.9.16, the Node.js reference socket.io@0.9.19
+# and playwright-core, pinned by testdata/package-lock.json.
+deps-node:
+	@if [ ! -f testdata/node_modules/.package-lock.json ] || \
+	    [ testdata/package-lock.json -nt testdata/node_modules/.package-lock.json ]; then \
+		cd testdata && npm ci --no-audit --no-fund; \
+	fi
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './testdata/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+gotest:
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+## fuzz: run every fuzz target for FUZZTIME each (default 1m)
+FUZZTIME ?= 1m
+fuzz:
+	$(GO) test ./packet -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./packet -run '^$$' -fuzz '^FuzzSplitPayload$$' -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf testdata/node_modules artifacts
