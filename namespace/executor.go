@@ -25,9 +25,17 @@ func newExecutor(limit int, run func(func())) *executor {
 }
 
 // submit queues task. It blocks while the queue is full.
-func (e *executor) submit(task func()) {
+func (e *executor) submit(task func()) { e.enqueue(task, true) }
+
+// submitNow queues task even when the queue is full. It is for work that
+// must not wait — the disconnect hooks, which may be queued from the
+// executor's own goroutine (a handler kicking its socket), where waiting
+// for room would wait forever.
+func (e *executor) submitNow(task func()) { e.enqueue(task, false) }
+
+func (e *executor) enqueue(task func(), wait bool) {
 	e.mu.Lock()
-	for e.limit > 0 && len(e.queue) >= e.limit {
+	for wait && e.limit > 0 && len(e.queue) >= e.limit {
 		e.cond.Wait()
 	}
 	e.queue = append(e.queue, task)

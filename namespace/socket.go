@@ -299,7 +299,7 @@ func (s *Socket) Close(reason string) {
 	}
 	hooks := s.ns.remove(s)
 	if len(hooks) > 0 {
-		s.exec.submit(func() {
+		s.exec.submitNow(func() {
 			for _, h := range hooks {
 				h(s, reason)
 			}
