@@ -136,17 +136,20 @@ func Decode(s string) (Packet, error) {
 	case Connect:
 		p.Data = strings.TrimPrefix(data, "?")
 	case Event:
-		var ev struct {
-			Name *string          `json:"name"`
-			Args []json.RawMessage `json:"args"`
+		// A map keeps JSON's case-sensitive keys (a struct would also
+		// accept "NAME"); duplicate keys: the last wins, as in JSON.parse.
+		var ev map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(data), &ev); err != nil || ev == nil {
+			return p, fmt.Errorf("%w: event data is not a JSON object", ErrMalformed)
 		}
-		if err := json.Unmarshal([]byte(data), &ev); err != nil {
-			return p, fmt.Errorf("%w: event data: %v", ErrMalformed, err)
-		}
-		if ev.Name == nil {
+		if err := json.Unmarshal(ev["name"], &p.Name); err != nil || len(ev["name"]) == 0 || ev["name"][0] != '"' {
 			return p, fmt.Errorf("%w: event without a name", ErrMalformed)
 		}
-		p.Name, p.Args = *ev.Name, ev.Args
+		if a := ev["args"]; len(a) > 0 && string(a) != "null" {
+			if err := json.Unmarshal(a, &p.Args); err != nil {
+				return p, fmt.Errorf("%w: event args are not an array", ErrMalformed)
+			}
+		}
 	case Ack:
 		idPart, args, hasArgs := strings.Cut(data, "+")
 		n, err := parseID(idPart)
