@@ -57,6 +57,7 @@ FUZZTIME ?= 1m
 fuzz:
 	$(GO) test ./packet -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./packet -run '^$$' -fuzz '^FuzzSplitPayload$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./packet -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf testdata/node_modules artifacts

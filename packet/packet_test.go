@@ -431,3 +431,24 @@ func TestTypeString(t *testing.T) {
 	assert.Equal(t, "type(9)", Type(9).String())
 	assert.Equal(t, "type(255)", Type(255).String())
 }
+
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", `q"b\s`, "<script>&</script>", "\n\r\t\x00\x1f\x7f", "é😀\u2028\u2029", "bad\xffutf8\xc3", "\u2027\u202a"} {
+		want, err := json.Marshal(s)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(appendString(nil, s)), "%q", s)
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	f.Add("a\u2028<b>\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Skip()
+		}
+		if got := appendString(nil, s); string(got) != string(want) {
+			t.Fatalf("appendString(%q) = %s, encoding/json says %s", s, got, want)
+		}
+	})
+}
