@@ -58,6 +58,7 @@ fuzz:
 	$(GO) test ./packet -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./packet -run '^$$' -fuzz '^FuzzSplitPayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./packet -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./transport -run '^$$' -fuzz '^FuzzReadPost$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf testdata/node_modules artifacts
