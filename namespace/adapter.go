@@ -45,6 +45,28 @@ type Adapter interface {
 	Close() error
 }
 
+// MemberChecker is an optional Adapter method: whether sid is in room,
+// without listing the room. Adapters without it are asked for Clients.
+type MemberChecker interface {
+	HasMember(room, sid string) (bool, error)
+}
+
+func hasMember(a Adapter, room, sid string) (bool, error) {
+	if mc, ok := a.(MemberChecker); ok {
+		return mc.HasMember(room, sid)
+	}
+	ids, err := a.Clients(room)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		if id == sid {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // AdapterFactory makes the adapter of a namespace. The namespace is passed
 // so the adapter can deliver to its local sockets (Namespace.LocalSocket).
 type AdapterFactory func(ns *Namespace) Adapter
@@ -202,6 +224,14 @@ func (a *MemoryAdapter) Rooms(sid string) ([]string, error) {
 	a.mu.RUnlock()
 	sort.Strings(out)
 	return out, nil
+}
+
+// HasMember implements MemberChecker.
+func (a *MemoryAdapter) HasMember(room, sid string) (bool, error) {
+	a.mu.RLock()
+	_, ok := a.rooms[room][sid]
+	a.mu.RUnlock()
+	return ok, nil
 }
 
 // Close implements Adapter.

@@ -30,7 +30,9 @@ var (
 //     argument is decoded from the client's JSON into the parameter's type
 //     (missing arguments stay zero; a final variadic parameter takes the
 //     rest), and the results, without a trailing error, become the ack.
-//     A non-nil error is logged and acked as [{"error": "text"}].
+//     A non-nil error is logged and acked as [{"error": "text"}] — its text
+//     goes to the client, so return errors meant for users. An argument
+//     that does not decode is answered the same way and runs nothing.
 func handlerOf(fn any) (RawHandler, error) {
 	switch h := fn.(type) {
 	case RawHandler:
@@ -64,7 +66,7 @@ func handlerOf(fn any) (RawHandler, error) {
 				for j := i; j < len(args); j++ {
 					ev := reflect.New(et)
 					if err := decodeArg(args[j], ev.Interface()); err != nil {
-						s.ns.log.Debug("event argument does not decode", "sid", s.id, "namespace", s.ns.name, "arg", j, "err", err)
+						badArg(s, ack, j, err)
 						return
 					}
 					rest = reflect.Append(rest, ev.Elem())
@@ -75,7 +77,7 @@ func handlerOf(fn any) (RawHandler, error) {
 			pv := reflect.New(pt)
 			if i < len(args) {
 				if err := decodeArg(args[i], pv.Interface()); err != nil {
-					s.ns.log.Debug("event argument does not decode", "sid", s.id, "namespace", s.ns.name, "arg", i, "err", err)
+					badArg(s, ack, i, err)
 					return
 				}
 			}
@@ -104,6 +106,16 @@ func handlerOf(fn any) (RawHandler, error) {
 			_ = ack(res...)
 		}
 	}, nil
+}
+
+// badArg answers a call whose argument does not decode into the handler's
+// parameter type: the handler does not run, and a client waiting for an ack
+// gets [{"error": "argument N: ..."}] instead of waiting forever.
+func badArg(s *Socket, ack AckFunc, i int, err error) {
+	s.log.Debug("event argument does not decode", "arg", i, "err", err)
+	if ack != nil {
+		_ = ack(map[string]string{"error": fmt.Sprintf("argument %d: %v", i, err)})
+	}
 }
 
 func decodeArg(raw json.RawMessage, dst any) error {

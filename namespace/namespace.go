@@ -43,6 +43,7 @@ var (
 	ErrAckSent       = errors.New("namespace: ack already sent")
 	ErrNotDelivered  = errors.New("namespace: packet not queued (session closed or slow)")
 	ErrReservedEvent = errors.New("namespace: reserved event name")
+	ErrReservedRoom  = errors.New("namespace: room is another socket's own room")
 )
 
 // Namespace is one endpoint of a server ("" is the default, others start
@@ -231,7 +232,7 @@ func (ns *Namespace) Connect(conn Conn, query url.Values) (*Socket, error) {
 	}
 	s.sendPacket(&packet.Packet{Type: packet.Connect, Endpoint: ns.name}, false)
 	if len(hooks) > 0 {
-		s.exec.submit(func() {
+		s.run(func() {
 			for _, h := range hooks {
 				h(s)
 			}

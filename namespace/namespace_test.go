@@ -126,7 +126,7 @@ func TestTypedHandlerErrorIsAcked(t *testing.T) {
 	c.waitExact(t, `6:::1+[{"error":"nope"}]`)
 }
 
-func TestArgumentThatDoesNotDecodeRunsNothing(t *testing.T) {
+func TestArgumentThatDoesNotDecodeRunsNothingAndIsAnswered(t *testing.T) {
 	ns := New("", quiet())
 	ran := make(chan struct{}, 1)
 	require.NoError(t, ns.On("num", func(s *Socket, n int) { ran <- struct{}{} }))
@@ -135,9 +135,41 @@ func TestArgumentThatDoesNotDecodeRunsNothing(t *testing.T) {
 	s.HandlePacket(decode(t, `5:2+::{"name":"num","args":[5]}`))
 	c.waitExact(t, `6:::2`)
 	assert.Len(t, ran, 1, "only the well-typed call ran")
-	for _, f := range c.sent() {
-		assert.NotContains(t, f, "6:::1", "no ack for the call that did not decode")
-	}
+	f := c.waitFrame(t, func(f string) bool { return strings.HasPrefix(f, "6:::1+") })
+	assert.Contains(t, f, `"error":"argument 0:`, "the client is not left waiting for its ack")
+}
+
+func TestJoiningAnotherSocketsOwnRoomIsRefused(t *testing.T) {
+	ns := New("", quiet())
+	a, _ := connect(t, ns, "a")
+	_, cb := connect(t, ns, "b")
+	assert.ErrorIs(t, a.Join("b"), ErrReservedRoom)
+	require.NoError(t, ns.To("b").Emit("private"))
+	cb.waitExact(t, `5:::{"name":"private"}`)
+	ids, _ := ns.Clients("b")
+	assert.Equal(t, []string{"b"}, ids)
+	assert.NoError(t, a.Join("a"), "its own room is fine")
+}
+
+func TestNoHandlerRunsAfterTheDisconnectHooks(t *testing.T) {
+	ns := New("", quiet())
+	var mu sync.Mutex
+	var events []string
+	gate := make(chan struct{})
+	require.NoError(t, ns.On("block", func(s *Socket) { <-gate }))
+	require.NoError(t, ns.On("late", func(s *Socket) { mu.Lock(); events = append(events, "late"); mu.Unlock() }))
+	ns.OnDisconnect(func(s *Socket, reason string) { mu.Lock(); events = append(events, "disconnect"); mu.Unlock() })
+	s, _ := connect(t, ns, "a")
+	s.HandlePacket(decode(t, `5:::{"name":"block"}`))
+	s.HandlePacket(decode(t, `5:::{"name":"late"}`)) // queued before the disconnect: runs
+	s.Close(ReasonSocketEnd)
+	s.run(func() { mu.Lock(); events = append(events, "after"); mu.Unlock() }) // a packet that raced the close
+	close(gate)
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(events) >= 2 }, time.Second, time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"late", "disconnect"}, events)
 }
 
 func TestAutoAckComesBeforeTheHandler(t *testing.T) {

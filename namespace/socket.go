@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/siogo/siogo/acl"
 	"github.com/siogo/siogo/packet"
@@ -33,6 +34,10 @@ type Socket struct {
 	nextAck      uint64
 	disconnected bool
 	reason       string
+
+	// finished is set on the handler goroutine when the disconnect hooks
+	// start; handlers queued after that are skipped.
+	finished atomic.Bool
 }
 
 type ackWaiter struct {
@@ -45,6 +50,17 @@ func newSocket(ns *Namespace, conn Conn, initial acl.Set) *Socket {
 	s.log = ns.log.With("sid", s.id, "namespace", ns.name)
 	s.exec = newExecutor(ns.opts.MaxQueuedEvents, s.safely)
 	return s
+}
+
+// run queues a handler call; it is skipped if the socket's disconnect
+// hooks have started by the time its turn comes (a packet that raced the
+// disconnect), so no handler ever runs after OnDisconnect.
+func (s *Socket) run(task func()) {
+	s.exec.submit(func() {
+		if !s.finished.Load() {
+			task()
+		}
+	})
 }
 
 // safely runs a handler, recovering and logging a panic.
@@ -204,8 +220,21 @@ func (s *Socket) PendingAcks() int {
 	return len(s.acks)
 }
 
-// Join adds the socket to a room of its namespace.
-func (s *Socket) Join(room string) error { return s.ns.adapter.Join(s.id, room) }
+// Join adds the socket to a room of its namespace. A room named after
+// another socket's id is refused with ErrReservedRoom: joining it would
+// receive that socket's private emits.
+func (s *Socket) Join(room string) error {
+	if room != s.id {
+		taken, err := hasMember(s.ns.adapter, room, room)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return fmt.Errorf("%w: %q", ErrReservedRoom, room)
+		}
+	}
+	return s.ns.adapter.Join(s.id, room)
+}
 
 // Leave removes the socket from a room.
 func (s *Socket) Leave(room string) error { return s.ns.adapter.Leave(s.id, room) }
@@ -298,13 +327,12 @@ func (s *Socket) Close(reason string) {
 		}
 	}
 	hooks := s.ns.remove(s)
-	if len(hooks) > 0 {
-		s.exec.submitNow(func() {
-			for _, h := range hooks {
-				h(s, reason)
-			}
-		})
-	}
+	s.exec.submitNow(func() {
+		s.finished.Store(true)
+		for _, h := range hooks {
+			h(s, reason)
+		}
+	})
 	s.log.Debug("socket disconnected", "reason", reason)
 }
 
@@ -329,7 +357,7 @@ func (s *Socket) HandlePacket(p *packet.Packet) {
 			return
 		}
 		args := p.Args
-		s.exec.submit(func() { w.fn(args) })
+		s.run(func() { w.fn(args) })
 		return
 	case packet.Event:
 		if p.Name == "disconnect" {
@@ -360,14 +388,14 @@ func (s *Socket) HandlePacket(p *packet.Packet) {
 			return
 		}
 		args := p.Args
-		s.exec.submit(func() { h(s, args, ack) })
+		s.run(func() { h(s, args, ack) })
 	case packet.Message:
 		s.ns.mu.RLock()
 		h := s.ns.onMessage
 		s.ns.mu.RUnlock()
 		if h != nil {
 			text := p.Data
-			s.exec.submit(func() { h(s, text, ack) })
+			s.run(func() { h(s, text, ack) })
 		}
 	case packet.JSON:
 		s.ns.mu.RLock()
@@ -375,7 +403,7 @@ func (s *Socket) HandlePacket(p *packet.Packet) {
 		s.ns.mu.RUnlock()
 		if h != nil {
 			v := json.RawMessage(p.Data)
-			s.exec.submit(func() { h(s, v, ack) })
+			s.run(func() { h(s, v, ack) })
 		}
 	}
 }

@@ -28,6 +28,7 @@ type Server struct {
 	log     *slog.Logger
 	origins originChecker
 	nsOpts  namespace.Options
+	stats   counters
 
 	mu           sync.RWMutex
 	namespaces   map[string]*Namespace

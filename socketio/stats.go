@@ -1,0 +1,74 @@
+package socketio
+
+import "sync/atomic"
+
+// Stats is a snapshot of a server's counters and gauges, for logs and for
+// metrics exporters (package metrics turns it into Prometheus metrics).
+type Stats struct {
+	// Sessions counts open sessions by the transport they use now; ""
+	// counts sessions handshaken but not yet connected.
+	Sessions map[string]int
+	// Sockets counts connected sockets by namespace on this node.
+	Sockets map[string]int
+	// PendingAcks is the number of server-to-client acks awaited.
+	PendingAcks int
+
+	HandshakesAccepted uint64 // handshakes that created a session
+	HandshakesRefused  uint64 // handshakes refused (origin, authorization, limits)
+	PacketsIn          uint64 // packets received from clients
+	PacketsOut         uint64 // packets handed to transports for clients
+	BytesIn            uint64 // bytes of received packets
+	BytesOut           uint64 // bytes of packets handed to transports
+	DecodeErrors       uint64 // malformed payloads and packets dropped
+	SlowConsumerCloses uint64 // sessions closed because their queue was full
+}
+
+// counters are the server's monotonic counters, updated atomically.
+type counters struct {
+	handshakesAccepted atomic.Uint64
+	handshakesRefused  atomic.Uint64
+	packetsIn          atomic.Uint64
+	packetsOut         atomic.Uint64
+	bytesIn            atomic.Uint64
+	bytesOut           atomic.Uint64
+	decodeErrors       atomic.Uint64
+	slowConsumers      atomic.Uint64
+}
+
+// Stats returns a snapshot of the server's counters and gauges. It walks
+// the sessions and sockets, so call it at scrape intervals, not per packet.
+func (s *Server) Stats() Stats {
+	st := Stats{
+		Sessions:           map[string]int{},
+		Sockets:            map[string]int{},
+		HandshakesAccepted: s.stats.handshakesAccepted.Load(),
+		HandshakesRefused:  s.stats.handshakesRefused.Load(),
+		PacketsIn:          s.stats.packetsIn.Load(),
+		PacketsOut:         s.stats.packetsOut.Load(),
+		BytesIn:            s.stats.bytesIn.Load(),
+		BytesOut:           s.stats.bytesOut.Load(),
+		DecodeErrors:       s.stats.decodeErrors.Load(),
+		SlowConsumerCloses: s.stats.slowConsumers.Load(),
+	}
+	s.mu.RLock()
+	sessions := make([]*session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	namespaces := make([]*Namespace, 0, len(s.namespaces))
+	for _, ns := range s.namespaces {
+		namespaces = append(namespaces, ns)
+	}
+	s.mu.RUnlock()
+	for _, sess := range sessions {
+		st.Sessions[sess.Transport()]++
+	}
+	for _, ns := range namespaces {
+		socks := ns.LocalSockets()
+		st.Sockets[ns.Name()] = len(socks)
+		for _, sock := range socks {
+			st.PendingAcks += sock.PendingAcks()
+		}
+	}
+	return st
+}
