@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os/exec"
-	"path/filepath"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
