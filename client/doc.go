@@ -1,0 +1,84 @@
+// Package client is a Go client for Socket.IO 0.9 servers (siogo, the
+// Node.js socket.io@0.9.x): the counterpart of socket.io.js 0.9.
+//
+//	c, err := client.Dial(ctx, "http://localhost:8080/chat?token=x", &client.Options{
+//		OnConnect: func(ns *client.Namespace) { log.Printf("connected to %q", ns.Name()) },
+//	})
+//	if err != nil { ... }          // errors.Is(err, client.ErrUnauthorized) for a refusal
+//	defer c.Close()
+//	c.On("said", func(who, text string) { ... })
+//	c.On("question", func(q string) string { return "answer" }) // the result is the ack
+//	args, err := c.EmitWithAck(ctx, "say", "hello")
+//	other := c.Of("/other")        // another namespace over the same session
+//
+// The URL's path picks the namespace the Client's own On/Emit methods act
+// on; its query goes with the handshake, where the server's (and its
+// namespaces') authorization sees it.
+//
+// # Transports
+//
+// websocket (gorilla/websocket), xhr-polling and jsonp-polling
+// (io.j[N]("payload") answers parsed as JSON strings; posts as the form
+// field d). Options.Transports is tried in order, restricted to those the
+// server offers in its handshake; when one cannot be opened or yields no
+// connect packet within Options.ConnectTimeout, the next is tried on the
+// same session id.
+//
+// # Connection lifecycle
+//
+// Heartbeats ("2::") are answered. When nothing is heard for the heartbeat
+// timeout the server announced, or the transport fails, or the server
+// says "client not handshaken", the session is lost: every connected
+// namespace gets Options.OnDisconnect, acks awaited on that session fail
+// with ErrDisconnected, and the client reconnects with exponential backoff
+// and jitter (Options.ReconnectMinDelay/MaxDelay/MaxReconnectAttempts,
+// Options.OnReconnecting/OnReconnect/OnReconnectFailed): a new handshake,
+// then every namespace is joined again (Options.OnConnect fires again).
+// Emits made meanwhile are queued and sent after the joins. A kick ("0::"
+// from the server) is final, as in socket.io.js: OnDisconnect with
+// ErrKicked, no reconnect, Done is closed. A namespace the server refuses
+// ("7::/ns:2") gets Options.OnConnectFailed and its emits fail with a
+// *NamespaceError matching ErrUnauthorized.
+//
+// # Concurrency
+//
+// Every method of Client and Namespace is safe for concurrent use. Each
+// piece of state has one owner:
+//
+//   - Client.mu (one mutex) guards the client's shared state: the current
+//     session pointer, the namespaces with their state and handlers, the
+//     outgoing packet queue, the awaited acks (EmitWithAck), the dispatch
+//     queue and the closed/finished flags. It is never held while user
+//     code runs or while doing I/O.
+//   - The supervisor goroutine (one per client, from Dial to Close) owns
+//     the connection lifecycle: it waits for the session to end, runs the
+//     backoff timer, handshakes again, and on Close flushes the queue and
+//     ends the session.
+//   - Each session has a reader goroutine, which alone reads from the
+//     transport (websocket reads, long-poll GETs): it decodes packets,
+//     answers heartbeats, resolves acks and queues handler calls; and a
+//     writer goroutine, which alone writes (websocket frames, POSTs),
+//     draining the outgoing queue in order. session.mu guards only the
+//     session's end reason and heartbeat watchdog timer.
+//   - The dispatch goroutine (one per client) runs every handler and
+//     callback (On, OnAny, OnMessage, OnJSON, the Options callbacks), one
+//     at a time, in the order the packets arrived, so a handler never
+//     races another. Handlers may call any method, including blocking ones
+//     (EmitWithAck, which is resolved by the reader, not the dispatcher)
+//     and Close. A slow handler delays later handlers, never the reading
+//     of packets or heartbeats (the dispatch queue is unbounded).
+//
+// Close stops all of these goroutines before it returns (when called from
+// a handler, the dispatch goroutine ends as soon as that handler
+// returns), and releases the idle connections of the client's own HTTP
+// transport. Handlers registered after Dial returns may miss events that
+// arrived before; register them in Options.OnConnect to see everything.
+//
+// # Errors
+//
+// Errors are values: ErrUnauthorized (403 "handshake unauthorized", and
+// "7::/ns:2"), ErrClosed, ErrKicked, ErrDisconnected, ErrNotHandshaken,
+// ErrHeartbeatTimeout, ErrNoTransport, ErrReconnectFailed, ErrQueueFull,
+// wrapped with detail in *HandshakeError, *NamespaceError and
+// *TransportError. Use errors.Is and errors.As.
+package client

@@ -1,0 +1,311 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/siogo/siogo/packet"
+)
+
+type nsState uint8
+
+const (
+	nsIdle      nsState = iota // waiting for a session to be joined on
+	nsJoining                  // connect packet queued or sent
+	nsConnected                // the server confirmed ("1::/ns")
+	nsRefused                  // the server refused ("7::/ns:2")
+	nsLeft                     // Leave was called, or the server kicked ("0::/ns")
+)
+
+// Namespace is one endpoint of the client's session ("" is the default,
+// others start with "/"), with its handlers. Get one from Client.Of or
+// Client.Namespace. Its methods are safe for concurrent use; its state and
+// handlers are guarded by the client's mutex.
+type Namespace struct {
+	c     *Client
+	name  string
+	query string // sent with the connect packet
+
+	// Guarded by c.mu.
+	state     nsState
+	err       error         // why refused or left
+	changed   chan struct{} // closed and replaced on every state change
+	handlers  map[string]handler
+	onAny     func(event string, args []json.RawMessage)
+	onMessage func(text string)
+	onJSON    func(v json.RawMessage)
+}
+
+// Name returns the endpoint ("" or "/chat").
+func (ns *Namespace) Name() string { return ns.name }
+
+// Client returns the client the namespace belongs to.
+func (ns *Namespace) Client() *Client { return ns.c }
+
+func (ns *Namespace) setStateLocked(st nsState, err error) {
+	ns.state, ns.err = st, err
+	close(ns.changed)
+	ns.changed = make(chan struct{})
+}
+
+func (ns *Namespace) connectFrame() []byte {
+	return packet.AppendPacket(nil, &packet.Packet{Type: packet.Connect, Endpoint: ns.name, Data: ns.query})
+}
+
+// Connected reports whether the server has confirmed the namespace on
+// the current session.
+func (ns *Namespace) Connected() bool {
+	ns.c.mu.Lock()
+	defer ns.c.mu.Unlock()
+	return ns.state == nsConnected
+}
+
+// WaitConnected waits until the namespace is connected (nil), refused (a
+// *NamespaceError matching ErrUnauthorized), left or kicked, the client
+// stops (Client.Err), or ctx ends.
+func (ns *Namespace) WaitConnected(ctx context.Context) error {
+	c := ns.c
+	for {
+		c.mu.Lock()
+		st, err, ch := ns.state, ns.err, ns.changed
+		finished, cerr := c.finished, c.err
+		c.mu.Unlock()
+		switch {
+		case st == nsConnected:
+			return nil
+		case st == nsRefused || st == nsLeft:
+			return err
+		case finished:
+			return cerr
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("client: waiting for namespace %q: %w", ns.name, ctx.Err())
+		}
+	}
+}
+
+// On registers the handler of an event, replacing any previous one. fn
+// is a RawHandler (or a func with its signature) or a typed func, with
+// the same rules as the server's Namespace.On:
+//
+//	func([ns *Namespace,] a A, b B, ...) (R1, ..., [error])
+//
+// Each argument the server sent is decoded from JSON into the matching
+// parameter (missing ones stay zero; a final variadic parameter takes the
+// rest; json.RawMessage keeps the raw text). If the server asked for an
+// ack, the results (without the error) are its arguments; a non-nil error
+// is acked as [{"error": "text"}]. An argument that does not decode drops
+// the event (reported through Options.OnError). Handlers run on the
+// client's dispatch goroutine, one at a time, in the order received.
+func (ns *Namespace) On(event string, fn any) error {
+	h, err := handlerOf(fn)
+	if err != nil {
+		return err
+	}
+	ns.c.mu.Lock()
+	ns.handlers[event] = h
+	ns.c.mu.Unlock()
+	return nil
+}
+
+// Off removes the handler of an event.
+func (ns *Namespace) Off(event string) {
+	ns.c.mu.Lock()
+	delete(ns.handlers, event)
+	ns.c.mu.Unlock()
+}
+
+// OnAny registers fn to see every event of the namespace (name and raw
+// arguments) before its handler, if any, runs. nil removes it.
+func (ns *Namespace) OnAny(fn func(event string, args []json.RawMessage)) {
+	ns.c.mu.Lock()
+	ns.onAny = fn
+	ns.c.mu.Unlock()
+}
+
+// OnMessage registers the handler of plain messages ("3:::text"). A
+// message that asks for an ack with data is acked, without data, after
+// the handler returns.
+func (ns *Namespace) OnMessage(fn func(text string)) {
+	ns.c.mu.Lock()
+	ns.onMessage = fn
+	ns.c.mu.Unlock()
+}
+
+// OnJSON registers the handler of json messages ("4:::{...}"), acked like
+// messages.
+func (ns *Namespace) OnJSON(fn func(v json.RawMessage)) {
+	ns.c.mu.Lock()
+	ns.onJSON = fn
+	ns.c.mu.Unlock()
+}
+
+// deliver runs on the dispatch goroutine.
+func (ns *Namespace) deliver(p packet.Packet, ack AckFunc) {
+	c := ns.c
+	c.mu.Lock()
+	h, onAny, onMessage, onJSON := ns.handlers[p.Name], ns.onAny, ns.onMessage, ns.onJSON
+	c.mu.Unlock()
+	switch p.Type {
+	case packet.Event:
+		if onAny != nil {
+			onAny(p.Name, p.Args)
+		}
+		if h != nil {
+			if err := h(ns, p.Args, ack); err != nil {
+				c.reportError(fmt.Errorf("client: event %q on namespace %q dropped: %w", p.Name, ns.name, err))
+			}
+		}
+	case packet.Message:
+		if onMessage != nil {
+			onMessage(p.Data)
+		}
+	case packet.JSON:
+		if onJSON != nil {
+			onJSON(json.RawMessage(p.Data))
+		}
+	}
+	if ack != nil && p.Type != packet.Event {
+		_ = ack()
+	}
+}
+
+// usableLocked says why nothing can be sent on the namespace, if so.
+func (ns *Namespace) usableLocked() error {
+	c := ns.c
+	switch {
+	case c.finished:
+		return c.err
+	case c.closed:
+		return ErrClosed
+	case ns.state == nsRefused || ns.state == nsLeft:
+		return ns.err
+	}
+	return nil
+}
+
+func (ns *Namespace) send(p *packet.Packet) error {
+	frame := packet.AppendPacket(nil, p)
+	c := ns.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := ns.usableLocked(); err != nil {
+		return err
+	}
+	return c.queueLocked(&outItem{frame: frame})
+}
+
+// Emit sends an event with arguments (each encoded as JSON; a
+// json.RawMessage is sent as is). It returns once the packet is queued:
+// packets are sent in order, and while the client reconnects they wait
+// for the next session (up to Options.MaxQueuedPackets).
+func (ns *Namespace) Emit(event string, args ...any) error {
+	if event == "disconnect" {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	raw, err := marshalArgs(args)
+	if err != nil {
+		return err
+	}
+	return ns.send(&packet.Packet{Type: packet.Event, Endpoint: ns.name, Name: event, Args: raw})
+}
+
+// EmitWithAck sends an event asking the server for an ack with data, and
+// waits for it: it returns the ack's arguments (an empty slice when it
+// has none). It fails with ctx's error, ErrClosed, or ErrDisconnected
+// when the session carrying the packet is lost first (the server may or
+// may not have handled the event).
+func (ns *Namespace) EmitWithAck(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
+	if event == "disconnect" {
+		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	raw, err := marshalArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	c := ns.c
+	c.mu.Lock()
+	if err := ns.usableLocked(); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.nextAckID++
+	id := c.nextAckID
+	pa := &pendingAck{key: ackKey{ns.name, id}, ch: make(chan ackResult, 1)}
+	frame := packet.AppendPacket(nil, &packet.Packet{Type: packet.Event, ID: id, HasID: true, AckData: true,
+		Endpoint: ns.name, Name: event, Args: raw})
+	if err := c.queueLocked(&outItem{frame: frame, ack: pa}); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.acks[pa.key] = pa
+	c.mu.Unlock()
+	select {
+	case r := <-pa.ch:
+		return r.args, r.err
+	case <-ctx.Done():
+	}
+	c.mu.Lock()
+	if c.acks[pa.key] == pa {
+		delete(c.acks, pa.key)
+		pa.cancelled = true
+	}
+	c.mu.Unlock()
+	select {
+	case r := <-pa.ch: // it arrived after all
+		return r.args, r.err
+	default:
+	}
+	return nil, fmt.Errorf("client: waiting for the ack of %q: %w", event, ctx.Err())
+}
+
+// Send sends a plain message ("3:::text").
+func (ns *Namespace) Send(text string) error {
+	return ns.send(&packet.Packet{Type: packet.Message, Endpoint: ns.name, Data: text})
+}
+
+// SendJSON sends a json message ("4:::{...}") with v encoded as JSON.
+func (ns *Namespace) SendJSON(v any) error {
+	raw, err := marshalArgs([]any{v})
+	if err != nil {
+		return err
+	}
+	return ns.send(&packet.Packet{Type: packet.JSON, Endpoint: ns.name, Data: string(raw[0])})
+}
+
+// Leave leaves the namespace ("0::/ns"): its handlers stop, acks awaited
+// on it fail, and Client.Of makes a fresh handle. Leaving the default
+// namespace closes the client.
+func (ns *Namespace) Leave() error {
+	c := ns.c
+	if ns.name == "" {
+		return c.Close()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.namespaces[ns.name] != ns {
+		return nil
+	}
+	if c.sess != nil && (ns.state == nsConnected || ns.state == nsJoining) {
+		c.outq = append(c.outq, &outItem{
+			frame: packet.AppendPacket(nil, &packet.Packet{Type: packet.Disconnect, Endpoint: ns.name}),
+			bound: c.sess,
+		})
+		c.signalOut()
+	}
+	err := &NamespaceError{Namespace: ns.name, Err: ErrDisconnected}
+	if ns.state == nsConnected {
+		if f := c.opts.OnDisconnect; f != nil {
+			c.enqueueLocked(func() { f(ns, err) }, true)
+		}
+	}
+	ns.setStateLocked(nsLeft, err)
+	delete(c.namespaces, ns.name)
+	c.nsOrder = slices.DeleteFunc(c.nsOrder, func(x *Namespace) bool { return x == ns })
+	c.failAcksLocked(ns.name, err)
+	return nil
+}
