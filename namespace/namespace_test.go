@@ -460,3 +460,21 @@ func TestStoreAndMessages(t *testing.T) {
 	assert.ErrorIs(t, s.Emit("x"), ErrNotDelivered)
 	assert.NoError(t, s.EmitVolatile("x"), "a dropped volatile emit is not an error")
 }
+
+func TestACLChangeAppliesToEventsAlreadyReceived(t *testing.T) {
+	ns := New("", quiet())
+	ns.SetInitialACL(acl.Allow("move"))
+	moves := make(chan int, 2)
+	require.NoError(t, ns.On("move", func(s *Socket, n int) {
+		s.SetACL(acl.Allow()) // one move per turn
+		moves <- n
+	}))
+	s, c := connect(t, ns, "a")
+	// Two moves read back to back, before the first handler ran.
+	s.HandlePacket(decode(t, `5:1+::{"name":"move","args":[1]}`))
+	s.HandlePacket(decode(t, `5:2+::{"name":"move","args":[2]}`))
+	c.waitExact(t, `5:::{"name":"error","args":["method_access_denied","You do not have access to method \"move\""]}`)
+	assert.Equal(t, 1, <-moves)
+	assert.Len(t, moves, 0, "the second move was refused")
+	assert.Error(t, func() error { s.Close(ReasonSocketEnd); return s.Join("x") }(), "a disconnected socket joins nothing")
+}

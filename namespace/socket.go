@@ -224,6 +224,9 @@ func (s *Socket) PendingAcks() int {
 // another socket's id is refused with ErrReservedRoom: joining it would
 // receive that socket's private emits.
 func (s *Socket) Join(room string) error {
+	if s.Disconnected() {
+		return ErrDisconnected
+	}
 	if room != s.id {
 		taken, err := hasMember(s.ns.adapter, room, room)
 		if err != nil {
@@ -281,7 +284,9 @@ func (s *Socket) ACL() acl.Set {
 }
 
 // SetACL replaces the socket's allowed-event set; nil lifts every
-// restriction. It takes effect for the next packet the client sends.
+// restriction. The ACL is checked when an event's turn to run comes, so a
+// handler that changes it affects every event after its own, even ones
+// already received.
 func (s *Socket) SetACL(set acl.Set) {
 	s.mu.Lock()
 	s.acl = set
@@ -364,11 +369,8 @@ func (s *Socket) HandlePacket(p *packet.Packet) {
 			s.log.Debug("ignoring blacklisted event", "event", p.Name)
 			return
 		}
-		if !s.ACL().Allows(p.Name) {
-			s.log.Info("method access denied", "event", p.Name)
-			_ = s.Emit("error", acl.DeniedReason, acl.DeniedMessage(p.Name))
-			return
-		}
+		s.run(func() { s.dispatchEvent(p) })
+		return
 	case packet.Disconnect:
 		s.Close(ReasonPacket)
 		return
@@ -381,14 +383,6 @@ func (s *Socket) HandlePacket(p *packet.Packet) {
 		ack = s.ackFunc(p.ID)
 	}
 	switch p.Type {
-	case packet.Event:
-		h := s.ns.handler(p.Name)
-		if h == nil {
-			s.log.Debug("no handler for event", "event", p.Name)
-			return
-		}
-		args := p.Args
-		s.run(func() { h(s, args, ack) })
 	case packet.Message:
 		s.ns.mu.RLock()
 		h := s.ns.onMessage
@@ -406,6 +400,31 @@ func (s *Socket) HandlePacket(p *packet.Packet) {
 			s.run(func() { h(s, v, ack) })
 		}
 	}
+}
+
+// dispatchEvent runs on the socket's handler goroutine, in order with the
+// handlers before it, so an ACL change made by one handler applies to the
+// very next event: a refused call gets the error event and nothing else;
+// an allowed one is auto-acked (id without '+') and handled.
+func (s *Socket) dispatchEvent(p *packet.Packet) {
+	if !s.ACL().Allows(p.Name) {
+		s.log.Info("method access denied", "event", p.Name)
+		_ = s.Emit("error", acl.DeniedReason, acl.DeniedMessage(p.Name))
+		return
+	}
+	if p.HasID && !p.AckData {
+		s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: p.ID}, false)
+	}
+	h := s.ns.handler(p.Name)
+	if h == nil {
+		s.log.Debug("no handler for event", "event", p.Name)
+		return
+	}
+	var ack AckFunc
+	if p.HasID && p.AckData {
+		ack = s.ackFunc(p.ID)
+	}
+	h(s, p.Args, ack)
 }
 
 func (s *Socket) ackFunc(id uint64) AckFunc {
