@@ -1,0 +1,143 @@
+// Package redis lets several siogo nodes (processes, each with its own
+// socketio.Server) share rooms and broadcasts through one Redis server. It
+// implements namespace.Adapter on top of github.com/gomodule/redigo.
+//
+//	cluster, err := redis.New(redis.Config{Addr: "localhost:6379"})
+//	if err != nil {
+//		return err // bad configuration, or Redis unreachable right now
+//	}
+//	srv := socketio.NewServer(socketio.Config{Adapter: cluster.Adapter})
+//	// ... register handlers, serve ...
+//	_ = srv.Shutdown(ctx)
+//	_ = cluster.Close()
+//
+// One Cluster serves one Server; every node needs a distinct NodeID (the
+// default is random) and the same Prefix.
+//
+// # Broadcasts
+//
+// Namespace.Emit, Namespace.To(room).Emit, Socket.Broadcast() and every
+// other Emitter encode the packet once. The emitting node first queues it
+// for its own receivers, exactly as the in-memory adapter does, then
+// publishes one message (the frame, namespace, rooms, excepted ids,
+// volatile flag and its node id) on the channel <Prefix>:broadcast over its
+// single publisher connection. Every node's subscriber receives it, skips
+// the messages it published itself (they were delivered locally already),
+// and queues the frame for its local receivers, honoring the volatile flag.
+// An emit to the own-id room of a socket of the emitting node (To(id) of a
+// local socket) is not published at all.
+//
+// Delivery is at most once per socket. On the emitting node it is as
+// reliable as the in-memory adapter, Redis or no Redis. A broadcast misses
+// the sockets of other nodes when it cannot be published (Redis
+// unreachable, or PublishQueue full; counted in Stats.Dropped), when the
+// receiving node's subscription is down at the time (Redis pub/sub keeps
+// nothing for absent subscribers), or when Redis disconnects a subscriber
+// that fell too far behind (client-output-buffer-limit pubsub).
+//
+// Ordering: broadcasts made one after another on one node by one goroutine
+// — notably by the handlers of one socket, which run one at a time — reach
+// every receiver, on every node, in the order they were made. Some may be
+// missing (see above); none is reordered. There is no order between the
+// broadcasts of different nodes, or of concurrent goroutines.
+//
+// # Rooms and queries
+//
+// Join, Leave and LeaveAll change the node's local state at once, so its
+// own deliveries follow them immediately, and are queued, in order, for
+// the node's membership writer, which pipelines them into Redis over one
+// connection. Redis keeps per namespace a set per room, a set of rooms per
+// socket, the set of all sockets, and per node the set of sockets it
+// wrote, so that its entries can be removed when it dies.
+//
+// Clients, Rooms and HasMember (which Socket.Join uses to refuse a room
+// named after another socket's id, on any node) answer cluster-wide. They
+// first wait — at most 2 s — until this node's queued writes are in Redis,
+// so a node always reads its own writes; the other nodes' changes show as
+// soon as their writers have written them, normally within a round trip.
+// The rooms of a socket of this node are answered from local state.
+//
+// Membership is recorded and acted on by the node where the socket is
+// connected. Adapter.Join called on one node for a socket connected to
+// another is recorded in Redis (it shows in Clients) but the other node
+// does not deliver that room to the socket: joining, leaving or
+// disconnecting sockets of other nodes is not supported yet.
+//
+// # Node liveness
+//
+// Every node sets the key <Prefix>:alive:<NodeID> with a TTL (Config.TTL,
+// default 5 s) and refreshes it every TTL/3. At the same pace each node
+// tries to take a sweeper lock (SET NX with the TTL); the holder removes
+// the sockets of every node whose liveness key has expired, in batches,
+// each batch a Lua script that re-checks the liveness key atomically, so
+// a live node is never swept. The sockets of a crashed node therefore
+// leave the cluster-wide rooms and counts within about TTL + TTL/3 (the
+// tests measure about 1.3 s with a 1 s TTL). A node that was only cut off
+// for longer than its TTL finds its liveness key gone at its next refresh
+// and rewrites its whole membership. Close removes the node's entries at
+// once; New with the NodeID of a crashed node removes what it left.
+//
+// # When Redis fails
+//
+//   - Nothing panics, and no call waits for Redis: Broadcast, Join, Leave
+//     and LeaveAll queue their work (bounded queues) and return. Each node
+//     runs a fixed set of goroutines (publisher, subscriber and its pinger,
+//     membership writer, liveness) whatever happens.
+//   - Broadcasts still reach the emitting node's own sockets. Those meant
+//     for other nodes are dropped and counted in Stats.Dropped; a warning
+//     is logged at most every 5 s for each kind of failure.
+//   - The subscriber reconnects with a jittered backoff from 50 ms to 1 s
+//     and subscribes again; the publisher and writer reconnect on demand
+//     with the same backoff. Cross-node delivery resumes within about a
+//     second of Redis answering again (about 0.7 s in the tests), without
+//     restarting anything. What was published in between is lost.
+//   - Membership changes made during the outage apply locally at once;
+//     once Redis answers again every node rewrites its whole membership,
+//     which also repairs a Redis that restarted empty. Until then Clients,
+//     Rooms and HasMember return the local view with an error wrapping
+//     ErrUnavailable (after the first failure they fail at once, without
+//     waiting for a connect timeout, until the backoff allows a new try).
+//     Socket.Join fails too, closed rather than open: the namespace cannot
+//     check that the room is not the private room of another node's socket.
+//   - A node that cannot refresh its liveness key for longer than its TTL is
+//     swept by the others if they still reach Redis; it rewrites its
+//     membership when it reaches Redis again.
+//
+// With Config.Addr, connections use a 1 s connect timeout and 2 s read and
+// write timeouts. A query waits at most 2 s for this node's pending writes
+// and a pooled connection together, then at most the read timeout; so
+// when Redis hangs (a stopped process, a network partition) the first
+// queries take up to a few seconds before failing and the next ones fail at
+// once. Close takes at most about 3 s then (the tests measure 2 s).
+//
+// # Limits
+//
+//   - Sticky sessions are required. A session lives on the node that
+//     answered its handshake, and every later request of that session (the
+//     websocket upgrade, each poll and each POST) must reach that node:
+//     route on the session id in /socket.io/1/<transport>/<sid>, or on the
+//     client address. Non-sticky polling — forwarding the polling requests
+//     of a session held by another node — is not supported yet.
+//   - Standalone Redis 5 or later (or the primary of a Sentinel setup,
+//     through Config.Pool). The Lua scripts build key names, so Redis
+//     Cluster is not supported.
+//   - Every node receives every broadcast of the cluster on one channel,
+//     its own included (and discarded): the Redis traffic is the number of
+//     broadcasts times the number of nodes. Fine for a handful of nodes.
+//   - Clients reads whole sets (SMEMBERS); Clients("") lists every socket
+//     of the namespace in the cluster. Socket.Join costs one Redis round
+//     trip (the reserved-room check).
+//   - Acks from clients of other nodes, and server-side kicks of sockets of
+//     other nodes, are not supported; a broadcast never asks for acks.
+//   - socketio.Server does not close adapters: call Cluster.Close when the
+//     node shuts down (before or after the server; it removes this node's
+//     entries either way).
+//
+// # Redis keys
+//
+// With P the prefix and NS a namespace written as "<byte length>:<name>":
+// P:room:NS:<room>, P:sid:NS:<sid> and P:all:NS are sets of socket ids or
+// rooms; P:node:<id> lists what node id wrote; P:alive:<id> is its liveness
+// key; P:nodes lists the nodes; P:sweeper is the sweeper lock; P:broadcast
+// is the pub/sub channel. Use a distinct prefix per cluster sharing a Redis.
+package redis

@@ -1,0 +1,96 @@
+package redis
+
+import (
+	"strconv"
+
+	redigo "github.com/gomodule/redigo/redis"
+)
+
+// Redis layout, with P the configured prefix and NS a namespace name
+// written as "<byte length>:<name>" so that no namespace or room name can
+// make two keys collide:
+//
+//	P:room:NS:<room>  set of socket ids in the room (own-id rooms included)
+//	P:sid:NS:<sid>    set of rooms of the socket (its own-id room included)
+//	P:all:NS          set of socket ids of the namespace
+//	P:node:<node>     set of "NS<sid>" members: what the node wrote, so the
+//	                  survivors can remove it when the node dies
+//	P:alive:<node>    the node's liveness key, refreshed with a TTL
+//	P:nodes           set of node ids that may own entries
+//	P:sweeper         lock held by the node sweeping dead nodes
+//	P:broadcast       the pub/sub channel every node publishes to
+//
+// The sweep scripts rebuild the first three from a P:node member, so the
+// formats here and in purgeScript must agree.
+
+func nsPart(ns string) string { return strconv.Itoa(len(ns)) + ":" + ns }
+
+func (c *Cluster) roomKey(ns, room string) string {
+	return c.prefix + ":room:" + nsPart(ns) + ":" + room
+}
+func (c *Cluster) sidKey(ns, sid string) string { return c.prefix + ":sid:" + nsPart(ns) + ":" + sid }
+func (c *Cluster) allKey(ns string) string      { return c.prefix + ":all:" + nsPart(ns) }
+func (c *Cluster) nodeKey(node string) string   { return c.prefix + ":node:" + node }
+func (c *Cluster) aliveKey(node string) string  { return c.prefix + ":alive:" + node }
+func (c *Cluster) nodesKey() string             { return c.prefix + ":nodes" }
+func (c *Cluster) lockKey() string              { return c.prefix + ":sweeper" }
+func (c *Cluster) channel() string              { return c.prefix + ":broadcast" }
+func nodeMember(ns, sid string) string          { return nsPart(ns) + sid }
+
+// purgeScript removes up to ARGV[3] sockets written by node ARGV[2] from
+// the room, socket and namespace sets, unless ARGV[4] is "0" and the node
+// is alive (then it returns {-1, 0}: a live node is never swept, and the
+// check is atomic with the removal). It returns {sockets left, sockets
+// removed}; when none are left and the node is being swept (not purging
+// itself), the node is forgotten.
+//
+// KEYS: P:nodes, P:node:<node>, P:alive:<node>. ARGV: P, node, batch, force.
+var purgeScript = redigo.NewScript(3, `
+if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[3]) == 1 then
+  return {-1, 0}
+end
+local members = redis.call('SPOP', KEYS[2], tonumber(ARGV[3]))
+for _, m in ipairs(members) do
+  local c = string.find(m, ':', 1, true)
+  if c then
+    local n = tonumber(string.sub(m, 1, c - 1))
+    if n then
+      local nsp = string.sub(m, 1, c + n)
+      local sid = string.sub(m, c + n + 1)
+      local sk = ARGV[1] .. ':sid:' .. nsp .. ':' .. sid
+      for _, r in ipairs(redis.call('SMEMBERS', sk)) do
+        redis.call('SREM', ARGV[1] .. ':room:' .. nsp .. ':' .. r, sid)
+      end
+      redis.call('DEL', sk)
+      redis.call('SREM', ARGV[1] .. ':all:' .. nsp, sid)
+    end
+  end
+end
+local left = redis.call('SCARD', KEYS[2])
+if left == 0 and ARGV[4] ~= '1' then
+  redis.call('SREM', KEYS[1], ARGV[2])
+end
+return {left, #members}
+`)
+
+// refreshScript sets the node's liveness key with a TTL of ARGV[2] ms,
+// registers the node, and returns the key's previous value: nil means the
+// key had expired (or Redis lost it), so the node may have been swept.
+//
+// KEYS: P:alive:<node>, P:nodes. ARGV: node, ttl ms.
+var refreshScript = redigo.NewScript(2, `
+local old = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+return old
+`)
+
+// unlockScript releases the sweeper lock if this node still holds it.
+//
+// KEYS: P:sweeper. ARGV: node.
+var unlockScript = redigo.NewScript(1, `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
