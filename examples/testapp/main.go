@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/siogo/siogo/redis"
 	"github.com/siogo/siogo/socketio"
 )
 
@@ -34,26 +35,33 @@ func run(args []string) error {
 	hbTimeout := fs.Duration("heartbeat-timeout", socketio.DefaultHeartbeatTimeout, "heartbeat timeout")
 	closeTimeout := fs.Duration("close-timeout", socketio.DefaultCloseTimeout, "close timeout")
 	polling := fs.Duration("polling-duration", socketio.DefaultPollingDuration, "polling duration")
-	redisAddr := fs.String("redis", "", "Redis address to join a cluster (not yet supported)")
+	redisAddr := fs.String("redis", "", "Redis address (host:port) to join the nodes sharing it")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
-	}
-	if *redisAddr != "" {
-		return fmt.Errorf("-redis: multi-node support is not built yet")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	srv := newServer(socketio.Config{
+	cfg := socketio.Config{
 		HeartbeatInterval: *hbInterval,
 		HeartbeatTimeout:  *hbTimeout,
 		CloseTimeout:      *closeTimeout,
 		PollingDuration:   *polling,
 		Logger:            logger,
-	})
+	}
+	if *redisAddr != "" {
+		cluster, err := redis.New(redis.Config{Addr: *redisAddr, Logger: logger})
+		if err != nil {
+			return fmt.Errorf("-redis: %w", err)
+		}
+		defer cluster.Close()
+		cfg.Adapter = cluster.Adapter
+		logger.Info("joined cluster", "redis", *redisAddr, "node", cluster.NodeID())
+	}
+	srv := newServer(cfg)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
