@@ -51,6 +51,13 @@ type Config struct {
 	// "handshake error".
 	Authorize func(hs *Handshake) (bool, error)
 
+	// WriteTimeout bounds one write to a client (a websocket message, an
+	// htmlfile chunk, a poll's answer). A client that does not take the
+	// data within it — one that stopped reading — has its connection
+	// dropped, so a closed slow consumer does not hold a connection and
+	// its buffers. Zero means 10 s.
+	WriteTimeout time.Duration
+
 	// MaxBodyBytes bounds a polling POST body. Zero means 1 MiB.
 	MaxBodyBytes int64
 	// MaxMessageBytes bounds one incoming WebSocket message. Zero means 1 MiB.
@@ -134,6 +141,9 @@ func (c Config) withDefaults() Config {
 		ts = DefaultTransports
 	}
 	c.Transports = ts
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = transport.DefaultWriteTimeout
+	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
 	}

@@ -257,6 +257,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.sessions[sid] = sess
 	s.mu.Unlock()
+	sess.expireUnused()
 	body := sid + ":" + strconv.Itoa(seconds(s.cfg.HeartbeatTimeout)) + ":" +
 		strconv.Itoa(seconds(s.cfg.CloseTimeout)) + ":" + strings.Join(s.cfg.Transports, ",")
 	if isJSONP {
@@ -322,7 +323,7 @@ func (s *Server) serveTransport(w http.ResponseWriter, r *http.Request, name, si
 			}
 			defer live.endStream()
 		}
-		transport.ServeHTMLFile(r.Context(), w, ts)
+		transport.ServeHTMLFile(r.Context(), w, ts, s.cfg.WriteTimeout)
 	default: // polling
 		ctx := r.Context()
 		if live, ok := ts.(*session); ok {
@@ -331,7 +332,7 @@ func (s *Server) serveTransport(w http.ResponseWriter, r *http.Request, name, si
 			defer end()
 		}
 		pkts, _ := ts.Take(ctx)
-		transport.WritePoll(w, r, name, pkts)
+		transport.WritePollWithin(w, r, name, pkts, s.cfg.WriteTimeout)
 	}
 }
 
@@ -344,6 +345,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sess *se
 	opts := transport.WebSocketOptions{
 		CheckOrigin:    func(r *http.Request) bool { return s.origins.allows(r.Header.Get("Origin")) },
 		MaxMessageSize: s.cfg.MaxMessageBytes,
+		WriteTimeout:   s.cfg.WriteTimeout,
 	}
 	err := transport.ServeWebSocket(w, r, ts, opts)
 	if ok {

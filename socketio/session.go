@@ -64,9 +64,21 @@ func newSession(srv *Server, id string, hs *namespace.Handshake) *session {
 		sockets: make(map[string]*namespace.Socket),
 		done:    make(chan struct{}),
 	}
-	// A handshake that is never used expires like an abandoned poll.
-	s.closeTimer = time.AfterFunc(srv.cfg.CloseTimeout, func() { s.close(namespace.ReasonCloseTimeout, false) })
 	return s
+}
+
+// expireUnused starts the close timer of a new session, so a handshake
+// that is never used expires like an abandoned poll. The server calls it
+// once the session is registered: a timer that fired earlier would close
+// the session before it is registered, and registering it afterwards
+// would leave a dead session behind. The timer is stored under mu because
+// its callback reads it under mu.
+func (s *session) expireUnused() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stateOpen && s.closeTimer == nil {
+		s.closeTimer = time.AfterFunc(s.srv.cfg.CloseTimeout, func() { s.close(namespace.ReasonCloseTimeout, false) })
+	}
 }
 
 // ID implements namespace.Conn.

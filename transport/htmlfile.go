@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/siogo/siogo/packet"
 )
@@ -16,17 +17,15 @@ var htmlfilePreamble = "<html><body><script>var _ = function (msg) { parent.s._(
 
 // ServeHTMLFile holds an htmlfile GET open: it writes the preamble, then
 // each batch of packets as <script>_("payload");</script>, flushed at
-// once, until ctx ends or the session closes.
-func ServeHTMLFile(ctx context.Context, w http.ResponseWriter, sess Session) {
+// once, until ctx ends, the session closes or a write does not complete
+// within writeTimeout (zero means DefaultWriteTimeout).
+func ServeHTMLFile(ctx context.Context, w http.ResponseWriter, sess Session, writeTimeout time.Duration) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=UTF-8")
 	h.Set("Cache-Control", "no-cache, no-store")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
-	if _, err := w.Write([]byte(htmlfilePreamble)); err != nil {
-		return
-	}
-	if rc.Flush() != nil {
+	if writeBounded(w, rc, writeTimeout, []byte(htmlfilePreamble), true) != nil {
 		return
 	}
 	var buf []byte
@@ -36,10 +35,7 @@ func ServeHTMLFile(ctx context.Context, w http.ResponseWriter, sess Session) {
 			buf = append(buf[:0], "<script>_("...)
 			buf = AppendScriptString(buf, packet.AppendPayload(nil, pkts))
 			buf = append(buf, ");</script>"...)
-			if _, err := w.Write(buf); err != nil {
-				return
-			}
-			if rc.Flush() != nil {
+			if writeBounded(w, rc, writeTimeout, buf, true) != nil {
 				return
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/siogo/siogo/packet"
 )
@@ -70,8 +71,14 @@ func JSONPIndex(r *http.Request) string {
 }
 
 // WritePoll answers a polling GET with the packets (a noop when there are
-// none), framed as one payload.
+// none), framed as one payload, within DefaultWriteTimeout.
 func WritePoll(w http.ResponseWriter, r *http.Request, name string, packets [][]byte) {
+	WritePollWithin(w, r, name, packets, 0)
+}
+
+// WritePollWithin is WritePoll giving up when the client does not take the
+// answer within writeTimeout (zero means DefaultWriteTimeout).
+func WritePollWithin(w http.ResponseWriter, r *http.Request, name string, packets [][]byte, writeTimeout time.Duration) {
 	var payload []byte
 	if len(packets) == 0 {
 		payload = []byte("8::")
@@ -90,10 +97,10 @@ func WritePoll(w http.ResponseWriter, r *http.Request, name string, packets [][]
 		h.Set("Content-Type", "text/javascript; charset=UTF-8")
 		h.Set("X-XSS-Protection", "0")
 		h.Set("Content-Length", strconv.Itoa(len(out)))
-		_, _ = w.Write(out)
+		_ = writeBounded(w, http.NewResponseController(w), writeTimeout, out, false)
 		return
 	}
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(payload)))
-	_, _ = w.Write(payload)
+	_ = writeBounded(w, http.NewResponseController(w), writeTimeout, payload, false)
 }

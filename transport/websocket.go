@@ -17,7 +17,7 @@ type WebSocketOptions struct {
 	// MaxMessageSize bounds one incoming message; larger closes the
 	// connection. Zero means 1 MiB.
 	MaxMessageSize int64
-	// WriteTimeout bounds one write. Zero means 10 s.
+	// WriteTimeout bounds one write. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	// BufferSize is the read and write buffer size. Zero means 4096.
 	BufferSize int
@@ -42,7 +42,7 @@ func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess Session, opts W
 		opts.MaxMessageSize = 1 << 20
 	}
 	if opts.WriteTimeout <= 0 {
-		opts.WriteTimeout = 10 * time.Second
+		opts.WriteTimeout = DefaultWriteTimeout
 	}
 	if opts.BufferSize <= 0 {
 		opts.BufferSize = 4096
