@@ -90,6 +90,14 @@ type Config struct {
 	// "socket.io.js".
 	ClientFile string
 
+	// ShutdownKick makes Shutdown tell clients they were disconnected
+	// ("0::": socket.io.js does not reconnect) instead of telling them to
+	// reconnect (the default).
+	ShutdownKick bool
+	// ShutdownLinger bounds how long Shutdown waits for a polling client to
+	// come for its goodbye packet. Zero means 2 s.
+	ShutdownLinger time.Duration
+
 	// Logger receives the server's logs. Zero means slog.Default().
 	Logger *slog.Logger
 	// Adapter makes each namespace's room adapter. Zero means in memory.
@@ -155,6 +163,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendQueueSize <= 0 {
 		c.SendQueueSize = 4096
+	}
+	if c.ShutdownLinger <= 0 {
+		c.ShutdownLinger = 2 * time.Second
 	}
 	if c.ClientFile == "" {
 		c.ClientFile = "socket.io.js"

@@ -107,8 +107,23 @@ func TestMaxSessions(t *testing.T) {
 
 func TestShutdownTellsEveryClient(t *testing.T) {
 	t.Parallel()
+	// By default clients are told to reconnect; with ShutdownKick, that
+	// they were disconnected.
+	for _, kick := range []bool{false, true} {
+		want := "7:::1+0"
+		if kick {
+			want = "0::"
+		}
+		t.Run(want, func(t *testing.T) {
+			t.Parallel()
+			testShutdownTellsEveryClient(t, kick, want)
+		})
+	}
+}
+
+func testShutdownTellsEveryClient(t *testing.T, kick bool, want string) {
 	rec := &recorder{}
-	ts := newTestServer(t, Config{PollingDuration: 5 * time.Second, CloseTimeout: 300 * time.Millisecond}, app(rec, ""))
+	ts := newTestServer(t, Config{PollingDuration: 5 * time.Second, CloseTimeout: 300 * time.Millisecond, ShutdownKick: kick}, app(rec, ""))
 	wsSid, ws := ts.connectWS("", wsOptions{})
 	held := ts.connectPolling("")
 	idle := ts.connectPolling("")
@@ -121,15 +136,15 @@ func TestShutdownTellsEveryClient(t *testing.T) {
 		defer cancel()
 		done <- ts.srv.Shutdown(ctx)
 	}()
-	ws.expect("0::")
+	ws.expect(want)
 	ws.waitClosed()
 	r := <-poll
 	require.NoError(t, r.err)
-	assert.Equal(t, "0::", r.body)
+	assert.Equal(t, want, r.body)
 	// New handshakes are refused while shutting down.
 	require.Eventually(t, func() bool { return ts.get("/socket.io/1/").status == http.StatusServiceUnavailable }, waitFor, tick)
 	// The idle polling client gets its goodbye on its next poll.
-	assert.Equal(t, "0::", ts.poll(idle))
+	assert.Equal(t, want, ts.poll(idle))
 	select {
 	case err := <-done:
 		assert.NoError(t, err)

@@ -514,3 +514,50 @@ func TestConcurrentBroadcastAcrossTransports(t *testing.T) {
 	got := htmlShouts()
 	check("htmlfile", got)
 }
+
+// socket.io.js 0.9.16 disconnects on page unload with a synchronous GET to
+// /socket.io/1//SID/?disconnect=1 (no transport); a mux that cleans paths
+// redirects that to /socket.io/1/SID/?disconnect=1. Both close the session.
+func TestClientUnloadDisconnectURL(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	ts := newTestServer(t, longPolls, app(rec, ""))
+	for _, form := range []string{"/socket.io/1//%s/?disconnect=1", "/socket.io/1/%s/?disconnect=1"} {
+		sid := ts.connectPolling("")
+		r := ts.get(fmt.Sprintf(form, sid))
+		assert.Equal(t, http.StatusOK, r.status, form)
+		assert.Nil(t, ts.srv.lookup(sid), "%s closes the session", form)
+		rec.waitCount(t, "disconnect  "+sid+" forced close", 1)
+	}
+	assert.Equal(t, http.StatusNotFound, ts.get("/socket.io/1/abc/").status, "without ?disconnect it is no route")
+}
+
+// Shutdown does not wait the whole close timeout for a polling client that
+// went away: it lingers at most ShutdownLinger for it.
+func TestShutdownDoesNotWaitForVanishedPollers(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, Config{CloseTimeout: time.Minute, ShutdownLinger: 200 * time.Millisecond}, app(&recorder{}, ""))
+	ts.connectPolling("") // and never polls again
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, ts.srv.Shutdown(ctx))
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.Equal(t, 0, ts.srv.SessionCount())
+}
+
+func TestStatsCountTraffic(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, longPolls, app(&recorder{}, ""))
+	sid := ts.connectPolling("")
+	ts.post("xhr-polling", sid, "5:::{\"name\":\"x\"}")
+	ts.post("xhr-polling", sid, "not a packet")
+	ts.get("/socket.io/1/?deny=0")
+	require.Eventually(t, func() bool { return ts.srv.Stats().PacketsIn >= 1 }, waitFor, tick)
+	st := ts.srv.Stats()
+	assert.Equal(t, 1, st.Sessions["xhr-polling"])
+	assert.Equal(t, 1, st.Sockets[""])
+	assert.GreaterOrEqual(t, st.HandshakesAccepted, uint64(2))
+	assert.GreaterOrEqual(t, st.PacketsOut, uint64(1), "the 1:: packet")
+	assert.Equal(t, uint64(1), st.DecodeErrors)
+}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/siogo/siogo/namespace"
@@ -29,6 +30,8 @@ type Server struct {
 	origins originChecker
 	nsOpts  namespace.Options
 	stats   counters
+	// shutdown is set by Shutdown; sessions read it without locks.
+	shutdown atomic.Bool
 
 	mu           sync.RWMutex
 	namespaces   map[string]*Namespace
@@ -153,6 +156,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 	case len(parts) == 1:
 		s.handshake(w, r)
+	case (len(parts) == 2 || len(parts) == 3) && r.URL.Query().Has("disconnect"):
+		// socket.io.js's disconnect-on-unload asks for /1//SID/?disconnect
+		// (no transport); a mux that cleans paths turns that into /1/SID/.
+		s.forceDisconnect(w, r, parts[len(parts)-1])
 	case len(parts) == 3:
 		s.serveTransport(w, r, parts[1], parts[2])
 	default:
@@ -219,6 +226,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 	}
 	origin := r.Header.Get("Origin")
 	if !s.origins.allows(origin) {
+		s.stats.handshakesRefused.Add(1)
 		s.log.Info("handshake bad origin", "origin", origin)
 		fail(http.StatusForbidden, "handshake bad origin")
 		return
@@ -227,6 +235,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 	down, full := s.shuttingDown, s.cfg.MaxSessions > 0 && len(s.sessions) >= s.cfg.MaxSessions
 	s.mu.RUnlock()
 	if down || full {
+		s.stats.handshakesRefused.Add(1)
 		fail(http.StatusServiceUnavailable, "handshake unavailable")
 		return
 	}
@@ -242,11 +251,13 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Authorize != nil {
 		ok, err := s.authorize(hs)
 		if err != nil {
+			s.stats.handshakesRefused.Add(1)
 			s.log.Warn("handshake error", "err", err)
 			fail(http.StatusInternalServerError, "handshake error")
 			return
 		}
 		if !ok {
+			s.stats.handshakesRefused.Add(1)
 			s.log.Info("handshake unauthorized", "address", hs.Address)
 			fail(http.StatusForbidden, "handshake unauthorized")
 			return
@@ -258,6 +269,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 	s.sessions[sid] = sess
 	s.mu.Unlock()
 	sess.expireUnused()
+	s.stats.handshakesAccepted.Add(1)
 	body := sid + ":" + strconv.Itoa(seconds(s.cfg.HeartbeatTimeout)) + ":" +
 		strconv.Itoa(seconds(s.cfg.CloseTimeout)) + ":" + strings.Join(s.cfg.Transports, ",")
 	if isJSONP {
@@ -279,6 +291,19 @@ func (s *Server) authorize(hs *Handshake) (ok bool, err error) {
 	return s.cfg.Authorize(hs)
 }
 
+// forceDisconnect closes a session synchronously (?disconnect on any
+// transport URL), whether or not a poll is pending.
+func (s *Server) forceDisconnect(w http.ResponseWriter, r *http.Request, sid string) {
+	if origin := r.Header.Get("Origin"); !s.origins.allows(origin) {
+		plain(w, http.StatusForbidden, "bad origin")
+		return
+	}
+	if sess := s.lookup(sid); sess != nil {
+		sess.close(namespace.ReasonForcedClose, nil)
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
 func (s *Server) serveTransport(w http.ResponseWriter, r *http.Request, name, sid string) {
 	if !s.cfg.transportEnabled(name) {
 		plain(w, http.StatusBadRequest, "transport not supported")
@@ -289,13 +314,6 @@ func (s *Server) serveTransport(w http.ResponseWriter, r *http.Request, name, si
 		return
 	}
 	sess := s.lookup(sid)
-	if _, ok := r.URL.Query()["disconnect"]; ok {
-		if sess != nil {
-			sess.close(namespace.ReasonForcedClose, false)
-		}
-		w.WriteHeader(http.StatusOK)
-		return
-	}
 	if r.Method == http.MethodPost {
 		s.servePost(w, r, name, sess)
 		return
@@ -383,10 +401,17 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, name string, 
 	transport.WritePostOK(w)
 }
 
-// Shutdown stops accepting handshakes, tells every client the session is
-// over ("0::"), and waits until every session has closed or ctx ends;
-// then it closes what is left.
+// Shutdown stops accepting handshakes, tells every client its session is
+// over and waits until every session has closed or ctx ends; then it
+// closes what is left. Clients are told to reconnect ("7:::1+0", which
+// socket.io.js answers by reconnecting — to this node once it is back, or
+// to another behind the same balancer), or, with Config.ShutdownKick, that
+// they were disconnected ("0::", no reconnect). Each client gets what was
+// queued for it before the goodbye. A polling session whose client does
+// not poll again within ShutdownLinger is closed without waiting for the
+// close timeout.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutdown.Store(true)
 	s.mu.Lock()
 	s.shuttingDown = true
 	if s.drained == nil {
@@ -401,8 +426,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		sessions = append(sessions, sess)
 	}
 	s.mu.Unlock()
+	goodbye := frameReconnect
+	if s.cfg.ShutdownKick {
+		goodbye = frameGoodbye
+	}
 	for _, sess := range sessions {
-		sess.close(namespace.ReasonShutdown, true)
+		sess.close(namespace.ReasonShutdown, goodbye)
 	}
 	select {
 	case <-drained:
@@ -411,6 +440,28 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.Close()
 		return ctx.Err()
 	}
+}
+
+// lingerTimeout is how long a closing polling session waits for its client
+// to come for the goodbye packet.
+func (s *Server) lingerTimeout() time.Duration {
+	if s.shutdown.Load() {
+		return min(s.cfg.CloseTimeout, s.cfg.ShutdownLinger)
+	}
+	return s.cfg.CloseTimeout
+}
+
+// countOut counts packets handed to a transport.
+func (s *Server) countOut(pkts [][]byte) {
+	if len(pkts) == 0 {
+		return
+	}
+	n := 0
+	for _, p := range pkts {
+		n += len(p)
+	}
+	s.stats.packetsOut.Add(uint64(len(pkts)))
+	s.stats.bytesOut.Add(uint64(n))
 }
 
 // Close closes every session at once, without waiting.
@@ -423,6 +474,6 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	for _, sess := range sessions {
-		sess.close(namespace.ReasonShutdown, false)
+		sess.close(namespace.ReasonShutdown, nil)
 	}
 }

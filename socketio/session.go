@@ -24,6 +24,9 @@ const (
 var (
 	frameHeartbeat = []byte("2::")
 	frameGoodbye   = []byte("0::")
+	// frameReconnect tells a client its session is gone and it should
+	// reconnect: error "client not handshaken", advice "reconnect".
+	frameReconnect = []byte("7:::1+0")
 )
 
 // session is one handshaken client: its outgoing queue, its transport
@@ -77,7 +80,7 @@ func (s *session) expireUnused() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state == stateOpen && s.closeTimer == nil {
-		s.closeTimer = time.AfterFunc(s.srv.cfg.CloseTimeout, func() { s.close(namespace.ReasonCloseTimeout, false) })
+		s.closeTimer = time.AfterFunc(s.srv.cfg.CloseTimeout, func() { s.close(namespace.ReasonCloseTimeout, nil) })
 	}
 }
 
@@ -96,7 +99,7 @@ func (s *session) Transport() string {
 
 // Close implements namespace.Conn: a server-side kick. The client gets
 // "0::" after what is already queued.
-func (s *session) Close(reason string) { s.close(reason, true) }
+func (s *session) Close(reason string) { s.close(reason, frameGoodbye) }
 
 // Send implements namespace.Conn.
 func (s *session) Send(frame []byte, volatile bool) bool {
@@ -112,7 +115,8 @@ func (s *session) Send(frame []byte, volatile bool) bool {
 	if len(s.queue) >= s.srv.cfg.SendQueueSize {
 		s.mu.Unlock()
 		s.log.Warn("closing slow consumer", "queued", s.srv.cfg.SendQueueSize)
-		s.close(namespace.ReasonSlowConsumer, false)
+		s.srv.stats.slowConsumers.Add(1)
+		s.close(namespace.ReasonSlowConsumer, nil)
 		return false
 	}
 	s.queue = append(s.queue, frame)
@@ -152,12 +156,14 @@ func (s *session) Take(ctx context.Context) ([][]byte, bool) {
 			s.queue = nil
 			s.mu.Unlock()
 			s.finish()
+			s.srv.countOut(pkts)
 			return pkts, true
 		}
 		if len(s.queue) > 0 {
 			pkts := s.queue
 			s.queue = nil
 			s.mu.Unlock()
+			s.srv.countOut(pkts)
 			return pkts, false
 		}
 		if s.waiter == nil {
@@ -177,15 +183,19 @@ func (s *session) Receive(payload string) {
 	s.touch()
 	parts, err := packet.SplitPayload(payload, s.srv.cfg.MaxPacketsPerPayload)
 	if err != nil {
+		s.srv.stats.decodeErrors.Add(1)
 		s.log.Debug("dropping bad payload", "err", err)
 		return
 	}
 	for _, part := range parts {
 		p, err := packet.Decode(part)
 		if err != nil {
+			s.srv.stats.decodeErrors.Add(1)
 			s.log.Debug("dropping bad packet", "err", err)
 			continue
 		}
+		s.srv.stats.packetsIn.Add(1)
+		s.srv.stats.bytesIn.Add(uint64(len(part)))
 		s.handle(&p)
 	}
 }
@@ -196,7 +206,7 @@ func (s *session) handle(p *packet.Packet) {
 		return
 	case packet.Disconnect:
 		if p.Endpoint == "" {
-			s.close(namespace.ReasonPacket, false)
+			s.close(namespace.ReasonPacket, nil)
 			return
 		}
 	case packet.Connect:
@@ -324,7 +334,7 @@ func (s *session) startPoll(parent context.Context) (context.Context, func()) {
 			s.pollHeld = false
 			s.pollCancel = nil
 			if s.state != stateClosed && !s.streaming {
-				s.closeTimer = time.AfterFunc(s.srv.cfg.CloseTimeout, func() { s.close(namespace.ReasonCloseTimeout, false) })
+				s.closeTimer = time.AfterFunc(s.srv.cfg.CloseTimeout, func() { s.close(namespace.ReasonCloseTimeout, nil) })
 			}
 		}
 		s.mu.Unlock()
@@ -348,7 +358,7 @@ func (s *session) touch() {
 	if s.deadTimer == nil {
 		s.deadTimer = time.AfterFunc(s.srv.cfg.HeartbeatTimeout, func() {
 			s.log.Info("heartbeat timeout")
-			s.close(namespace.ReasonHeartbeatTimeout, false)
+			s.close(namespace.ReasonHeartbeatTimeout, nil)
 		})
 		return
 	}
@@ -366,11 +376,13 @@ func (s *session) heartbeat() {
 	s.mu.Unlock()
 }
 
-// close ends the session. With tell, the client is sent "0::" after what
-// is queued and the session lingers (closing) until a transport takes it
-// or the close timeout passes; without, it is closed at once. Either way
+// close ends the session. With a goodbye packet ("0::", or an error
+// advising the client to reconnect), the client is sent it after what is
+// queued and the session lingers (closing) until a transport takes it or
+// the linger time passes; without (nil), it is closed at once. Either way
 // every socket disconnects now, once.
-func (s *session) close(reason string, tell bool) {
+func (s *session) close(reason string, goodbye []byte) {
+	tell := goodbye != nil
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
@@ -386,12 +398,12 @@ func (s *session) close(reason string, tell bool) {
 	s.sockets = make(map[string]*namespace.Socket)
 	lingering := tell && (s.streaming || s.connected)
 	if lingering {
-		s.queue = append(s.queue, frameGoodbye)
+		s.queue = append(s.queue, goodbye)
 		s.state = stateClosing
 		s.wakeLocked()
 		if !s.streaming && !s.pollHeld {
 			s.stopTimerLocked(&s.closeTimer)
-			s.closeTimer = time.AfterFunc(s.srv.cfg.CloseTimeout, s.finish)
+			s.closeTimer = time.AfterFunc(s.srv.lingerTimeout(), s.finish)
 		}
 	}
 	s.mu.Unlock()
@@ -436,7 +448,7 @@ func (s *session) endStream() {
 	s.mu.Lock()
 	s.streaming = false
 	s.mu.Unlock()
-	s.close(namespace.ReasonSocketEnd, false)
+	s.close(namespace.ReasonSocketEnd, nil)
 }
 
 // deadSession answers transports for an unknown or closed session id with

@@ -117,7 +117,10 @@ func (c *rawClient) read() {
 			case c.arrived <- struct{}{}:
 			default:
 			}
-		case packet.Disconnect:
+		case packet.Disconnect, packet.Error:
+			if p.Type == packet.Error && (p.Endpoint != "" || p.Advice < 0) {
+				continue // a namespace refusal, not the end of the session
+			}
 			c.mu.Lock()
 			c.backlog = append(c.backlog, packet.Packet{Type: packet.Event, Name: "(disconnect)"})
 			c.mu.Unlock()
@@ -595,8 +598,8 @@ func TestConcurrentMessagesHaveOneOrder(t *testing.T) {
 	assert.Equal(t, want[len(want)-len(tail):], tail)
 }
 
-// Shutdown tells each page goodbye ("0::", which the page answers by
-// reconnecting until the server is back).
+// Shutdown tells each page goodbye ("7:::1+0": the session is gone,
+// reconnect — socket.io.js then reconnects until the server is back).
 func TestShutdownTellsClients(t *testing.T) {
 	base, srv := startChat(t)
 	ann := connect(t, base, "ann")

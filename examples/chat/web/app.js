@@ -111,10 +111,17 @@
     setStatus('reconnecting', 'reconnecting…');
     ui.reconnecting.hidden = false;
     updateComposer();
-    // The client reconnects by itself unless the server said goodbye
-    // ("booted", as when it shuts down gracefully): then we retry ourselves.
-    if (reason === 'booted' && !state.replaced && !socket.socket.reconnecting) {
-      socket.socket.reconnect();
+    // The client reconnects by itself after a lost transport, and after
+    // the server's "7:::1+0" (session gone, reconnect: what siogo sends on
+    // a graceful shutdown). After a plain goodbye ("0::", "booted") it
+    // does not: then we retry ourselves. Checked after the client's own
+    // handling has run, so that we never start a second reconnect loop.
+    if (reason === 'booted' && !state.replaced) {
+      setTimeout(function () {
+        if (!socket.socket.reconnecting && !socket.socket.connected && !state.replaced) {
+          socket.socket.reconnect();
+        }
+      }, 0);
     }
     if (state.replaced) {
       setStatus('offline', 'disconnected');

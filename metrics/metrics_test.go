@@ -1,0 +1,59 @@
+package metrics
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/siogo/siogo/socketio"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestCollectorExportsServerStats(t *testing.T) {
+	srv := socketio.NewServer(socketio.Config{
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Authorize: func(hs *socketio.Handshake) (bool, error) { return hs.Query.Get("deny") == "", nil },
+	})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Close()
+	get := func(path string) string {
+		resp, err := http.Get(hs.URL + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	sid := strings.SplitN(get("/socket.io/1/"), ":", 2)[0]
+	get("/socket.io/1/?deny=1")
+	assert.Equal(t, "1::", get("/socket.io/1/xhr-polling/"+sid))
+
+	reg := prometheus.NewRegistry()
+	c := NewCollector(srv)
+	require.NoError(t, reg.Register(c))
+	n, err := testutil.GatherAndCount(reg)
+	require.NoError(t, err)
+	assert.Greater(t, n, 8)
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP siogo_handshakes_total Handshakes by result.
+# TYPE siogo_handshakes_total counter
+siogo_handshakes_total{result="accepted"} 1
+siogo_handshakes_total{result="refused"} 1
+# HELP siogo_sessions Open sessions by transport (empty: handshaken, not connected).
+# TYPE siogo_sessions gauge
+siogo_sessions{transport="xhr-polling"} 1
+# HELP siogo_sockets Connected sockets by namespace.
+# TYPE siogo_sockets gauge
+siogo_sockets{namespace=""} 1
+`), "siogo_handshakes_total", "siogo_sessions", "siogo_sockets"))
+}
