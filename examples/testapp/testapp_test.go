@@ -27,7 +27,7 @@ var nodeTransports = []string{"websocket", "xhr-polling"}
 func startTestapp(t *testing.T, cfg socketio.Config) (*socketio.Server, string) {
 	t.Helper()
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = quietLogger()
 	}
 	srv := newServer(cfg)
 	hs := httptest.NewServer(srv)
@@ -38,6 +38,8 @@ func startTestapp(t *testing.T, cfg socketio.Config) (*socketio.Server, string) 
 	})
 	return srv, hs.URL
 }
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // runScenarios runs every client scenario of testdata/scenarios.js with the
 // real socket.io-client@0.9.16 against url.
