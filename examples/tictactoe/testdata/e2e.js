@@ -174,9 +174,28 @@ async function scenario(browser, opts, base, transport, observed) {
     check(observed.wins.join() === 'X:0,O:1', 'wins ' + observed.wins); // ann, now O, won round 1
     await cy.waitForSelector('#round:text("2")');
 
-    // bob leaves mid-game: ann and cy are told, the game is over.
-    await click(bob, 4);
-    await waitMark(ann, 4, 'X');
+    // Round 2 (bob is X) ends in a draw:  X O X / X O O / O X X.
+    const drawMoves = [[bob, 0, 'X'], [ann, 1, 'O'], [bob, 2, 'X'], [ann, 4, 'O'], [bob, 3, 'X'],
+      [ann, 5, 'O'], [bob, 7, 'X'], [ann, 6, 'O'], [bob, 8, 'X']];
+    for (const [p, cell, mark] of drawMoves) {
+      const other = p === ann ? bob : ann;
+      await click(p, cell);
+      await waitMark(other, cell, mark);
+    }
+    await Promise.all([waitStatus(ann, 'draw'), waitStatus(bob, 'draw'), waitStatus(cy, 'draw')]);
+    observed.draw = await text(ann, '#status');
+    check((await ann.$$('#board [data-win="true"]')).length === 0, 'a draw highlights no line');
+    await shot(ann, 'draw');
+
+    // Round 3 (ann is X again): bob leaves mid-game; ann and cy are told,
+    // the game is over.
+    await ann.click('#rematch');
+    await bob.waitForSelector('#rematch[data-state="offered"]');
+    await bob.click('#rematch');
+    await waitStatus(ann, 'your-turn');
+    await cy.waitForSelector('#round:text("3")');
+    await click(ann, 4);
+    await waitMark(bob, 4, 'X');
     await bob.close({ runBeforeUnload: true }); // like closing the tab
     await waitStatus(ann, 'abandoned');
     await ann.waitForSelector('#message[data-kind="warn"]:not([hidden])');
