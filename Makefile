@@ -7,7 +7,7 @@ APT_PKGS  := redis-server chromium
 STATICCHECK_VERSION := v0.8.2
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all demo test deps deps-node deps-system vet lint gotest fuzz bench e2e clean
+.PHONY: all demo test deps deps-node deps-system vet lint gotest fuzz fuzz-short bench e2e clean
 
 all: test
 
@@ -15,8 +15,8 @@ all: test
 demo: deps-node
 	$(GO) run ./examples/chat -addr :8080
 
-## test: vet, lint and every test (unit, fuzz seeds, Node and browser clients) with -race
-test: deps vet lint gotest
+## test: vet, lint, every test (unit, Node and browser clients) with -race, and a short fuzz run
+test: deps vet lint gotest fuzz-short
 
 deps: deps-system deps-node
 
@@ -50,7 +50,11 @@ lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 gotest:
-	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# Every fuzz target for a few seconds (their seed corpora also run in gotest).
+fuzz-short:
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 1m)
 FUZZTIME ?= 1m

@@ -119,3 +119,37 @@ func utf16LenBytes(b []byte) int {
 	}
 	return n
 }
+
+// JSONDepth returns the deepest nesting of JSON arrays and objects in s,
+// ignoring brackets inside strings. It does not validate; it lets a
+// server refuse absurdly nested data before decoding it.
+func JSONDepth(s string) int {
+	depth, max := 0, 0
+	inString, escaped := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+			if depth > max {
+				max = depth
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return max
+}

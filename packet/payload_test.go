@@ -183,3 +183,16 @@ func TestPayloadOfDecodedPackets(t *testing.T) {
 	}
 	assert.Equal(t, wire, string(AppendPayload(nil, encoded)))
 }
+
+func TestJSONDepth(t *testing.T) {
+	for s, want := range map[string]int{
+		``:                         0,
+		`5:::{"name":"a"}`:         1,
+		`5:::{"name":"[[[{{"}`:     1,
+		`5:::{"args":[[1,[2]]]}`:   4,
+		`5:::{"name":"\"[["}`:      1,
+		`4:::[[[[[[[[[[]]]]]]]]]]`: 10,
+	} {
+		assert.Equal(t, want, JSONDepth(s), s)
+	}
+}

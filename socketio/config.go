@@ -80,6 +80,13 @@ type Config struct {
 	// MaxSessions bounds the open sessions; handshakes beyond it get 503.
 	// Zero means no limit.
 	MaxSessions int
+	// HandshakesPerSecond limits the handshakes each remote address
+	// (the connection's, not X-Forwarded-For) may make per second; beyond
+	// it they get 503. Zero means no limit.
+	HandshakesPerSecond int
+	// MaxJSONDepth bounds the nesting of arrays and objects in a client's
+	// packet; deeper packets are dropped before decoding. Zero means 32.
+	MaxJSONDepth int
 
 	// ClientFS, if set, serves the socket.io.js client file at
 	// Path+"/socket.io.js" from this file system. siogo ships no
@@ -160,6 +167,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPacketsPerPayload <= 0 {
 		c.MaxPacketsPerPayload = 1000
+	}
+	if c.MaxJSONDepth <= 0 {
+		c.MaxJSONDepth = 32
 	}
 	if c.SendQueueSize <= 0 {
 		c.SendQueueSize = 4096

@@ -198,3 +198,35 @@ func TestKickFromHandlerWithFullEventQueue(t *testing.T) {
 	ws.waitClosed()
 	require.Eventually(t, func() bool { return ts.srv.SessionCount() == 0 }, waitFor, tick)
 }
+
+func TestHandshakesPerSecondPerAddress(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, Config{HandshakesPerSecond: 3}, nil)
+	for i := 0; i < 3; i++ {
+		ts.handshake("")
+	}
+	assert.Equal(t, http.StatusServiceUnavailable, ts.get("/socket.io/1/").status, "the fourth in the same second is refused")
+	assert.Equal(t, uint64(1), ts.srv.Stats().HandshakesRefused)
+	require.Eventually(t, func() bool { return ts.get("/socket.io/1/").status == http.StatusOK }, waitFor, 50*time.Millisecond, "the bucket refills")
+
+	l := newAddrLimiter(1)
+	now := time.Now()
+	assert.True(t, l.allow("10.0.0.1:1000", now))
+	assert.False(t, l.allow("10.0.0.1:2000", now), "the port does not matter")
+	assert.True(t, l.allow("10.0.0.2:1000", now), "other addresses have their own budget")
+	assert.True(t, l.allow("10.0.0.1:1000", now.Add(time.Second)))
+	assert.True(t, newAddrLimiter(0).allow("x", now), "zero is off")
+}
+
+func TestMaxJSONDepth(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	ts := newTestServer(t, Config{MaxJSONDepth: 4}, app(rec, ""))
+	sid := ts.connectPolling("")
+	deep := `5:1+::{"name":"echo","args":[[[[["too deep"]]]]]}`
+	ok := `5:2+::{"name":"echo","args":[[["fine"]]]}`
+	ts.post("xhr-polling", sid, deep)
+	ts.post("xhr-polling", sid, ok)
+	assert.Equal(t, `6:::2+[[["fine"]]]`, ts.poll(sid), "only the shallow packet was handled")
+	assert.Equal(t, uint64(1), ts.srv.Stats().DecodeErrors)
+}

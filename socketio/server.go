@@ -28,6 +28,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	origins originChecker
+	limiter *addrLimiter
 	nsOpts  namespace.Options
 	stats   counters
 	// shutdown is set by Shutdown; sessions read it without locks.
@@ -47,6 +48,7 @@ func NewServer(cfg Config) *Server {
 		cfg:        cfg,
 		log:        cfg.Logger,
 		origins:    newOriginChecker(cfg.AllowedOrigins),
+		limiter:    newAddrLimiter(cfg.HandshakesPerSecond),
 		namespaces: make(map[string]*Namespace),
 		sessions:   make(map[string]*session),
 	}
@@ -234,7 +236,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	down, full := s.shuttingDown, s.cfg.MaxSessions > 0 && len(s.sessions) >= s.cfg.MaxSessions
 	s.mu.RUnlock()
-	if down || full {
+	if down || full || !s.limiter.allow(r.RemoteAddr, time.Now()) {
 		s.stats.handshakesRefused.Add(1)
 		fail(http.StatusServiceUnavailable, "handshake unavailable")
 		return

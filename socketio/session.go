@@ -188,6 +188,11 @@ func (s *session) Receive(payload string) {
 		return
 	}
 	for _, part := range parts {
+		if packet.JSONDepth(part) > s.srv.cfg.MaxJSONDepth {
+			s.srv.stats.decodeErrors.Add(1)
+			s.log.Debug("dropping packet nested too deep")
+			continue
+		}
 		p, err := packet.Decode(part)
 		if err != nil {
 			s.srv.stats.decodeErrors.Add(1)
