@@ -52,6 +52,10 @@ lint:
 gotest:
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
+## e2e: only the browser tests (headless Chromium), with -race
+e2e: deps
+	$(GO) test -race -count=1 -p 1 -run '^TestBrowser' ./examples/...
+
 # Every fuzz target for a few seconds (their seed corpora also run in gotest).
 fuzz-short:
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s

@@ -85,6 +85,16 @@
   }
   var socket = io.connect(location.protocol + '//' + location.host, options);
 
+  // A polling session would only end at the server's timeout when the tab
+  // closes (a websocket ends with its connection): tell the server now.
+  // (The client's own 'sync disconnect on unload' uses a synchronous XHR,
+  // which browsers refuse during unload.)
+  window.addEventListener('pagehide', function () {
+    var s = socket.socket;
+    if (!s.connected || !s.transport || s.transport.name === 'websocket' || !navigator.sendBeacon) return;
+    navigator.sendBeacon('/socket.io/1/' + s.transport.name + '/' + encodeURIComponent(s.sessionid) + '/?disconnect=1');
+  });
+
   socket.on('connect', function () {
     state.connected = true;
     state.joined = false;

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/siogo/siogo/internal/nodetest"
+)
+
+// browserChecks are the checks testdata/e2e.js runs, in its order; each
+// must be reported, and pass, for every transport.
+var browserChecks = []string{
+	"connect",            // the pages connect over the forced transport
+	"two-users-chat",     // two users in one room talk both ways
+	"html-as-text",       // <b>x</b> is shown as text
+	"room-isolation",     // a user in another room sees nothing of the lobby
+	"duplicate-nick",     // a taken nickname is refused with a message
+	"private-message",    // only its target gets a private message
+	"join-leave-notices", // "joined" and "left" lines
+	"reload-restores",    // a reloaded page keeps its nickname and gets the history
+	"no-page-errors",     // no exception or console error in any page
+}
+
+// browserResult is one line of testdata/e2e.js's output.
+type browserResult struct {
+	Check     string          `json:"check"`
+	Transport string          `json:"transport"`
+	Pass      bool            `json:"pass"`
+	Error     string          `json:"error"`
+	MS        int64           `json:"ms"`
+	Observed  json.RawMessage `json:"observed"`
+}
+
+// TestBrowser runs the chat page in headless Chromium with the real
+// socket.io.js 0.9.16 (testdata/e2e.js): four people, each in a browser
+// context of their own, over websocket and over xhr-polling (forced with
+// ?transport=), each transport against a server of its own. Screenshots of
+// every step go to artifacts/chat, which git ignores.
+func TestBrowser(t *testing.T) {
+	nodetest.Require(t)
+	_, err := exec.LookPath("chromium")
+	require.NoError(t, err, "chromium is not installed; run `make deps`")
+	root := filepath.Dir(nodetest.Dir(t))
+	clientDir := filepath.Join(root, defaultClientDir)
+	shots := filepath.Join(root, "artifacts", "chat")
+
+	for _, transport := range []string{"websocket", "xhr-polling"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			logs := &syncBuffer{}
+			logger := slog.New(slog.NewTextHandler(logs, nil))
+			srv, _, handler := newApp(os.DirFS(clientDir), logger)
+			hs := httptest.NewServer(handler)
+			t.Cleanup(func() {
+				srv.Close()
+				hs.CloseClientConnections()
+				hs.Close()
+			})
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("server log:\n%s", logs.String())
+				}
+			})
+
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			start := time.Now()
+			res := runE2E(ctx, t, root, "--url", hs.URL, "--transport", transport, "--screenshot-dir", shots)
+			t.Logf("%s: browser run took %v", transport, time.Since(start).Round(time.Millisecond))
+
+			seen := map[string]bool{}
+			for _, r := range res {
+				seen[r.Check] = true
+				assert.Equal(t, transport, r.Transport, "check %s", r.Check)
+				if assert.Truef(t, r.Pass, "%s over %s: %s", r.Check, r.Transport, r.Error) {
+					t.Logf("%-18s ok %5dms %s", r.Check, r.MS, r.Observed)
+				}
+			}
+			for _, c := range browserChecks {
+				assert.Truef(t, seen[c], "check %q was not reported", c)
+			}
+		})
+	}
+}
+
+// runE2E runs testdata/e2e.js from the repository root and returns its
+// result lines; its stderr (one line per check) goes to the test log.
+func runE2E(ctx context.Context, t *testing.T, root string, args ...string) []browserResult {
+	t.Helper()
+	script := filepath.Join("examples", "chat", "testdata", "e2e.js")
+	cmd := exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
+	cmd.Dir = root
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if s := strings.TrimSpace(stderr.String()); s != "" {
+		t.Logf("e2e.js stderr:\n%s", s)
+	}
+	require.NoError(t, err, "node %s %v\nstdout:\n%s", script, args, stdout.String())
+	var out []browserResult
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var r browserResult
+		require.NoError(t, json.Unmarshal([]byte(line), &r), "e2e.js printed a line that is not a result: %q", line)
+		out = append(out, r)
+	}
+	return out
+}
+
+// syncBuffer collects the server's log from its goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
