@@ -56,6 +56,13 @@ gotest:
 e2e: deps
 	$(GO) test -race -count=1 -p 1 -run '^TestBrowser' ./examples/...
 
+## bench: siogo against the Node.js reference under load, loopback only
+## (~5 min; e.g. BENCH_FLAGS="-n 2000 -runs 1")
+BENCH_FLAGS ?=
+bench: deps-node
+	mkdir -p artifacts
+	$(GO) run ./cmd/siobench -json artifacts/siobench.json $(BENCH_FLAGS)
+
 # Every fuzz target for a few seconds (their seed corpora also run in gotest).
 fuzz-short:
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s

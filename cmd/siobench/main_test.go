@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEndToEnd runs a tiny configuration against the siogo testapp and
+// checks that every metric came out positive and nothing went wrong.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and loads it for several seconds")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "report.json")
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{
+		"-n", "200", "-runs", "1", "-only", "siogo", "-json", out,
+		"-c", "10", "-warmup", "10", "-settle", "200ms",
+		"-broadcast-warmup", "200ms", "-broadcast", "1s",
+		"-ack-clients", "2", "-ack-duration", "500ms",
+		"-sessions", "300", "-sessions-duration", "1s",
+		"-polling", "50", "-polling-warmup", "300ms", "-polling-duration", "2s",
+	}, &stdout, &stderr)
+	t.Logf("stderr:\n%s", stderr.String())
+	t.Logf("stdout:\n%s", stdout.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Runs["siogo"]) != 1 || len(rep.Runs["reference"]) != 0 {
+		t.Fatalf("runs: %d siogo, %d reference", len(rep.Runs["siogo"]), len(rep.Runs["reference"]))
+	}
+	if p := rep.Runs["siogo"][0].Problems; len(p) > 0 {
+		t.Errorf("problems: %q", p)
+	}
+	for _, m := range rep.Metrics {
+		if strings.HasSuffix(m.Key, "_other_cpu_pct") { // may well be 0
+			continue
+		}
+		if m.Siogo == nil || !(*m.Siogo > 0) {
+			t.Errorf("metric %s (%s): %v, want > 0", m.Key, m.Label, m.Siogo)
+		}
+		if m.Reference != nil || m.Ratio != nil {
+			t.Errorf("metric %s has a reference value with -only siogo", m.Key)
+		}
+	}
+	if !bytes.Contains(stdout.Bytes(), []byte("metric")) {
+		t.Errorf("no table on stdout")
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	var sink bytes.Buffer
+	cfg, err := parseFlags([]string{"-n", "50000"}, &sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Addrs) != 3 || cfg.Addrs[2] != "127.0.0.3" {
+		t.Errorf("auto source addresses for N=50000: %q", cfg.Addrs)
+	}
+	if cfg.BroadcastWindow != 4 {
+		t.Errorf("auto window for N=50000: %d", cfg.BroadcastWindow)
+	}
+	for _, bad := range [][]string{{"-only", "x"}, {"-n", "0"}, {"extra"}} {
+		if _, err := parseFlags(bad, &sink); err == nil {
+			t.Errorf("parseFlags(%q) accepted", bad)
+		}
+	}
+	if _, err := newDialers([]string{"10.0.0.1"}); err == nil {
+		t.Error("a non-loopback source address was accepted")
+	}
+}
+
+func TestIsEvent(t *testing.T) {
+	for f, want := range map[string]bool{
+		`5:::{"name":"bench","args":["x"]}`: true,
+		`5:::{"name":"bench"}`:              true,
+		`5:::{"name":"benchx","args":[]}`:   false,
+		`5::/chat:{"name":"bench"}`:         false,
+		`6:::1+["bench"]`:                   false,
+		`5:::{"name":"`:                     false,
+	} {
+		if got := isEvent([]byte(f), "bench"); got != want {
+			t.Errorf("isEvent(%q) = %v", f, got)
+		}
+	}
+}

@@ -1,0 +1,712 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/siogo/siogo/packet"
+)
+
+// runResult is what one run against one server measured.
+type runResult struct {
+	Metrics  map[string]float64 `json:"metrics"`
+	Problems []string           `json:"problems,omitempty"`
+	Log      []string           `json:"server_log,omitempty"`
+	Seconds  float64            `json:"seconds"`
+}
+
+// bench runs the phases against one server process.
+type bench struct {
+	cfg  *config
+	srv  *serverProc
+	t    *target
+	logf func(format string, args ...any)
+	res  *runResult
+
+	idle []*wsClient // the N idle, room-joined connections
+
+	// broadcast fan-out state, touched by the idle connections' readers
+	delivered atomic.Int64
+	roomSize  atomic.Int64
+	tokens    chan struct{}
+	bcastWant int64 // frames the broadcast phase sent but did not see delivered, else 0
+}
+
+const (
+	roomName       = "bench"
+	everyonePrefix = `5:::{"name":"everyone","args":[`
+)
+
+func encode(p *packet.Packet) []byte { return packet.AppendPacket(nil, p) }
+
+func rawArgs(args ...string) []json.RawMessage {
+	out := make([]json.RawMessage, len(args))
+	for i, a := range args {
+		out[i] = json.RawMessage(a)
+	}
+	return out
+}
+
+func (b *bench) problem(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	b.res.Problems = append(b.res.Problems, msg)
+	b.logf("  problem: %s", msg)
+}
+
+func (b *bench) metric(key string, v float64) { b.res.Metrics[key] = v }
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// sample is a point in time with the server's CPU time and a counter.
+type sample struct {
+	at        time.Time
+	cpu       time.Duration // server
+	clientCPU time.Duration // siobench itself
+	machine   time.Duration // every CPU's busy time, steal included
+	count     int64
+}
+
+func (b *bench) sample(counter *atomic.Int64) sample {
+	cpu, _ := cpuTime(b.srv.pid())
+	own, _ := cpuTime(os.Getpid())
+	busy, _ := machineBusy()
+	return sample{at: time.Now(), cpu: cpu, clientCPU: own, machine: busy, count: counter.Load()}
+}
+
+// cpuMetrics records the server's, siobench's and everything else's CPU
+// use between s0 and s1, in percent of one core. "Other" is what the rest
+// of the machine (and the hypervisor, as steal) took meanwhile: when it is
+// high the numbers of that phase are not worth much.
+func (b *bench) cpuMetrics(phase string, s0, s1 sample) {
+	wall := float64(s1.at.Sub(s0.at))
+	if wall <= 0 {
+		return
+	}
+	srv := 100 * float64(s1.cpu-s0.cpu) / wall
+	cli := 100 * float64(s1.clientCPU-s0.clientCPU) / wall
+	other := 100*float64(s1.machine-s0.machine)/wall - srv - cli
+	key := phase + "_server_cpu_pct"
+	if phase == "polling" {
+		key = "polling_cpu_pct"
+	}
+	b.metric(key, srv)
+	b.metric(phase+"_client_cpu_pct", cli)
+	b.metric(phase+"_other_cpu_pct", max(0, other))
+}
+
+// forEach runs fn(i) for i in [0, n) on `workers` goroutines until done or
+// ctx ends.
+func forEach(ctx context.Context, n, workers int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// sessionOnce opens a session over websocket, optionally echoes with an
+// ack, and disconnects it.
+func (b *bench) sessionOnce(ctx context.Context, echo bool) error {
+	c, err := b.t.dialWS(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer c.close(true)
+	if echo {
+		if _, err := echoAck(ctx, c, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// echoAck sends echo("ping", id) asking for an ack and waits for it.
+func echoAck(ctx context.Context, c *wsClient, id uint64) (time.Duration, error) {
+	idStr := strconv.FormatUint(id, 10)
+	msg := encode(&packet.Packet{Type: packet.Event, ID: id, HasID: true, AckData: true,
+		Name: "echo", Args: rawArgs(`"ping"`, idStr)})
+	want := "6:::" + idStr + "+"
+	start := time.Now()
+	if err := c.write(msg); err != nil {
+		return 0, err
+	}
+	f, err := c.await(ctx, 5*time.Second, func(f []byte) bool { return strings.HasPrefix(string(f), want) })
+	if err != nil {
+		return 0, fmt.Errorf("echo ack %d: %w", id, err)
+	}
+	rtt := time.Since(start)
+	if p, err := packet.Decode(string(f)); err != nil || p.Type != packet.Ack || len(p.Args) != 2 || string(p.Args[1]) != idStr {
+		return rtt, fmt.Errorf("echo ack %d: unexpected %q", id, clip(f))
+	}
+	return rtt, nil
+}
+
+// warmUp opens and closes a few sessions so that the baseline RSS is taken
+// from a server that has run its code paths once.
+func (b *bench) warmUp(ctx context.Context) int64 {
+	var errs errCounter
+	forEach(ctx, b.cfg.Warmup, 10, func(int) {
+		if err := b.sessionOnce(ctx, true); err != nil {
+			errs.add(err)
+		}
+	})
+	if errs.count() > 0 {
+		b.problem("warm-up sessions failed: %s", &errs)
+	}
+	_ = sleep(ctx, b.cfg.Settle)
+	base, err := rss(b.srv.pid())
+	if err != nil {
+		b.problem("reading RSS: %v", err)
+	}
+	return base
+}
+
+// onIdleFrame counts broadcast deliveries on the idle connections.
+func (b *bench) onIdleFrame(f []byte) bool {
+	if !isEvent(f, roomName) {
+		return false
+	}
+	n := b.delivered.Add(1)
+	if rs := b.roomSize.Load(); rs > 0 && n%rs == 0 {
+		select {
+		case b.tokens <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// connectIdle opens N websockets, each joining the room, and measures the
+// server's RSS growth per connection.
+func (b *bench) connectIdle(ctx context.Context, base int64) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.ConnectTimeout)
+	defer cancel()
+	n := b.cfg.N
+	conns := make([]*wsClient, n)
+	join := encode(&packet.Packet{Type: packet.Event, ID: 1, HasID: true, AckData: true,
+		Name: "join", Args: rawArgs(strconv.Quote(roomName))})
+	var errs errCounter
+	start := time.Now()
+	forEach(ctx, n, b.cfg.Concurrency, func(i int) {
+		c, err := b.t.dialWS(ctx, b.onIdleFrame)
+		if err != nil {
+			errs.add(err)
+			return
+		}
+		if err := c.write(join); err != nil {
+			c.close(false)
+			errs.add(err)
+			return
+		}
+		f, err := c.await(ctx, 10*time.Second, func(f []byte) bool { return strings.HasPrefix(string(f), "6:::1") })
+		if err != nil || string(f) != "6:::1+[true]" {
+			c.close(false)
+			errs.add(fmt.Errorf("join: %q %v", clip(f), err))
+			return
+		}
+		conns[i] = c
+	})
+	elapsed := time.Since(start)
+	for _, c := range conns {
+		if c != nil {
+			b.idle = append(b.idle, c)
+		}
+	}
+	b.logf("  idle connect: %d/%d in %.1fs", len(b.idle), n, elapsed.Seconds())
+	if errs.count() > 0 {
+		b.problem("idle connect: %d of %d failed: %s", n-len(b.idle), n, &errs)
+	}
+	if len(b.idle) == 0 {
+		return
+	}
+	b.metric("connect_per_sec", float64(len(b.idle))/elapsed.Seconds())
+	_ = sleep(ctx, b.cfg.Settle)
+	loaded, err := rss(b.srv.pid())
+	if err != nil {
+		b.problem("reading RSS: %v", err)
+		return
+	}
+	b.metric("rss_idle_mib", float64(loaded)/(1<<20))
+	b.metric("mem_per_conn_kib", float64(loaded-base)/float64(len(b.idle))/1024)
+	b.checkIdle("after connect")
+}
+
+// checkIdle reports idle connections the server closed.
+func (b *bench) checkIdle(when string) {
+	dropped := 0
+	var why error
+	for _, c := range b.idle {
+		if c.droppedByServer() {
+			dropped++
+			why = c.readErr
+		}
+	}
+	if dropped > 0 {
+		b.problem("%d of %d idle connections closed by the server %s (%v)", dropped, len(b.idle), when, why)
+	}
+}
+
+// broadcast measures to-room fan-out to the N idle connections.
+func (b *bench) broadcast(ctx context.Context) {
+	if len(b.idle) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Broadcast+b.cfg.BroadcastWarmup+30*time.Second)
+	defer cancel()
+	sender, err := b.t.dialWS(ctx, nil)
+	if err != nil {
+		b.problem("broadcast sender: %v", err)
+		return
+	}
+	defer sender.close(true)
+	room := int64(len(b.idle))
+	b.roomSize.Store(room)
+	b.delivered.Store(0)
+	msg := encode(&packet.Packet{Type: packet.Event, Name: "to-room",
+		Args: rawArgs(strconv.Quote(roomName), `"siobench broadcast payload 0123456789"`)})
+
+	var sent, stalls atomic.Int64
+	stop := make(chan struct{})
+	senderDone := make(chan error, 1)
+	go func() {
+		// Keep at most Window broadcasts in flight: a token arrives each
+		// time another room's worth of frames has been delivered.
+		timer := time.NewTimer(time.Hour)
+		defer timer.Stop()
+		for range b.cfg.BroadcastWindow {
+			if err := sender.write(msg); err != nil {
+				senderDone <- err
+				return
+			}
+			sent.Add(1)
+		}
+		for {
+			timer.Reset(500 * time.Millisecond)
+			select {
+			case <-b.tokens:
+			case <-timer.C:
+				stalls.Add(1)
+			case <-stop:
+				senderDone <- nil
+				return
+			}
+			if err := sender.write(msg); err != nil {
+				senderDone <- err
+				return
+			}
+			sent.Add(1)
+		}
+	}()
+	_ = sleep(ctx, b.cfg.BroadcastWarmup)
+	s0 := b.sample(&b.delivered)
+	_ = sleep(ctx, b.cfg.Broadcast)
+	s1 := b.sample(&b.delivered)
+	close(stop)
+	if err := <-senderDone; err != nil {
+		b.problem("broadcast sender: %v", err)
+	}
+	// drain the frames still in flight
+	want := sent.Load() * room
+	for deadline := time.Now().Add(5 * time.Second); b.delivered.Load() < want && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(20 * time.Millisecond)
+	}
+	for len(b.tokens) > 0 {
+		<-b.tokens
+	}
+	got := b.delivered.Load()
+	n := s1.count - s0.count
+	b.logf("  broadcast: %d broadcasts to %d, %d frames in %.1fs", sent.Load(), room, n, s1.at.Sub(s0.at).Seconds())
+	if got < want && ctx.Err() == nil {
+		b.problem("broadcast: %d of %d frames not delivered 5 s after the last broadcast", want-got, want)
+		b.bcastWant = want
+	}
+	if st := stalls.Load(); st > 0 {
+		b.problem("broadcast: sender waited 500ms for deliveries %d times", st)
+	}
+	if n > 0 {
+		b.metric("broadcast_msgs_per_sec", float64(n)/s1.at.Sub(s0.at).Seconds())
+		b.metric("broadcast_cpu_us_per_msg", float64((s1.cpu-s0.cpu).Microseconds())/float64(n))
+	}
+	b.cpuMetrics("broadcast", s0, s1)
+	b.checkIdle("during broadcast")
+}
+
+// ackRTT measures echo-with-ack round trips from a few clients while the
+// idle connections stay open.
+func (b *bench) ackRTT(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.AckDuration+30*time.Second)
+	defer cancel()
+	var errs errCounter
+	var mu sync.Mutex
+	var rtts []time.Duration
+	var wg sync.WaitGroup
+	end := time.Now().Add(b.cfg.AckDuration)
+	for range b.cfg.AckClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := b.t.dialWS(ctx, nil)
+			if err != nil {
+				errs.add(err)
+				return
+			}
+			defer c.close(true)
+			var local []time.Duration
+			for id := uint64(1); time.Now().Before(end) && ctx.Err() == nil; id++ {
+				rtt, err := echoAck(ctx, c, id)
+				if err != nil {
+					errs.add(err)
+					break
+				}
+				local = append(local, rtt)
+			}
+			mu.Lock()
+			rtts = append(rtts, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if errs.count() > 0 {
+		b.problem("ack round trip: %s", &errs)
+	}
+	if len(rtts) == 0 {
+		return
+	}
+	sort.Slice(rtts, func(i, j int) bool { return rtts[i] < rtts[j] })
+	q := func(p float64) float64 {
+		i := int(p * float64(len(rtts)-1))
+		return float64(rtts[i].Nanoseconds()) / 1e3
+	}
+	b.logf("  ack: %d round trips, p50 %.0fµs p99 %.0fµs", len(rtts), q(0.5), q(0.99))
+	b.metric("ack_p50_us", q(0.5))
+	b.metric("ack_p99_us", q(0.99))
+	b.checkIdle("during the ack phase")
+}
+
+// closeIdle disconnects the idle connections.
+func (b *bench) closeIdle(ctx context.Context) {
+	if b.bcastWant > 0 {
+		if got := b.delivered.Load(); got < b.bcastWant {
+			b.problem("broadcast: %d frames still missing after the ack phase (lost?)", b.bcastWant-got)
+		} else {
+			b.problem("broadcast: the missing frames arrived during the ack phase (late, not lost)")
+		}
+	}
+	forEach(ctx, len(b.idle), 8, func(i int) { b.idle[i].close(true) })
+	b.idle = nil
+	_ = sleep(ctx, b.cfg.Settle)
+}
+
+// sessions measures new sessions per second: handshake, websocket, "1::".
+func (b *bench) sessions(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.SessionsDuration+30*time.Second)
+	defer cancel()
+	var ok atomic.Int64
+	var errs errCounter
+	end := time.Now().Add(b.cfg.SessionsDuration)
+	start := time.Now()
+	var claimed atomic.Int64
+	var wg sync.WaitGroup
+	for range b.cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil && time.Now().Before(end) && claimed.Add(1) <= int64(b.cfg.Sessions) {
+				if err := b.sessionOnce(ctx, false); err != nil {
+					errs.add(err)
+					continue
+				}
+				ok.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.logf("  sessions: %d in %.1fs", ok.Load(), elapsed.Seconds())
+	if errs.count() > 0 {
+		b.problem("new sessions: %s", &errs)
+	}
+	if ok.Load() > 0 {
+		b.metric("sessions_per_sec", float64(ok.Load())/elapsed.Seconds())
+	}
+	_ = sleep(ctx, b.cfg.Settle)
+}
+
+// polling measures xhr-polling clients receiving `everyone` events that a
+// websocket driver emits at a fixed rate.
+func (b *bench) polling(ctx context.Context) {
+	total := b.cfg.PollingDuration + b.cfg.PollingWarmup
+	ctx, cancel := context.WithTimeout(ctx, total+60*time.Second)
+	defer cancel()
+	n := b.cfg.Polling
+	sids := make([]string, n)
+	var errs errCounter
+	forEach(ctx, n, b.cfg.Concurrency, func(i int) {
+		sid, err := b.t.handshake(ctx)
+		if err != nil {
+			errs.add(err)
+			return
+		}
+		sids[i] = sid
+	})
+	if errs.count() > 0 {
+		b.problem("polling handshakes: %s", &errs)
+	}
+
+	loopCtx, stopLoops := context.WithCancel(ctx)
+	var events atomic.Int64    // all clients
+	var measuring atomic.Int64 // start of the measuring window (unix ns), 0 outside
+	var pollErrs errCounter
+	var wg sync.WaitGroup
+	var clients []*pollClient
+	for _, sid := range sids {
+		if sid == "" {
+			continue
+		}
+		pc := &pollClient{sid: sid, total: &events, window: &measuring}
+		clients = append(clients, pc)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.pollLoop(loopCtx, pc, &pollErrs)
+		}()
+	}
+	defer func() {
+		stopLoops()
+		wg.Wait()
+	}()
+	countConnected := func() int {
+		n := 0
+		for _, pc := range clients {
+			if pc.connected.Load() {
+				n++
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(30 * time.Second); countConnected() < len(clients) && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(20 * time.Millisecond)
+	}
+	connected := countConnected()
+	if connected < n {
+		b.problem("polling: only %d of %d clients connected", connected, n)
+	}
+	driver, err := b.t.dialWS(ctx, nil)
+	if err != nil {
+		b.problem("polling driver: %v", err)
+		return
+	}
+	defer driver.close(true)
+	driverDone := make(chan error, 1)
+	stop := make(chan struct{})
+	var emitted atomic.Int64
+	go func() {
+		tick := time.NewTicker(time.Second / time.Duration(b.cfg.PollingRate))
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-tick.C:
+			case <-stop:
+				driverDone <- nil
+				return
+			}
+			msg := encode(&packet.Packet{Type: packet.Event, Name: "everyone", Args: rawArgs(strconv.Itoa(i))})
+			if err := driver.write(msg); err != nil {
+				driverDone <- err
+				return
+			}
+			emitted.Add(1)
+		}
+	}()
+	_ = sleep(ctx, b.cfg.PollingWarmup)
+	before := make([]int64, len(clients))
+	for i, pc := range clients {
+		before[i] = pc.events.Load()
+	}
+	e0 := emitted.Load()
+	s0 := b.sample(&events)
+	measuring.Store(s0.at.UnixNano())
+	_ = sleep(ctx, b.cfg.PollingDuration)
+	measuring.Store(0)
+	s1 := b.sample(&events)
+	e1 := emitted.Load()
+	// Per client: events in the window and the longest silence in it.
+	starved, longest := 0, time.Duration(0)
+	limit := max(2*time.Second, 20*time.Second/time.Duration(b.cfg.PollingRate))
+	for i, pc := range clients {
+		if !pc.connected.Load() {
+			continue
+		}
+		silence := time.Duration(pc.maxSilence.Load())
+		if last := pc.lastEvent.Load(); last > 0 {
+			silence = max(silence, s1.at.Sub(time.Unix(0, max(last, s0.at.UnixNano()))))
+		} else {
+			silence = s1.at.Sub(s0.at)
+		}
+		if pc.events.Load() == before[i] || silence > limit {
+			starved++
+		}
+		longest = max(longest, silence)
+	}
+	b.srv.mark("polling teardown")
+	close(stop)
+	if err := <-driverDone; err != nil {
+		b.problem("polling driver: %v", err)
+	}
+	stopLoops()
+	wg.Wait()
+	if pollErrs.count() > 0 {
+		b.problem("polling: %s", &pollErrs)
+	}
+	var lost, disordered int64
+	for _, pc := range clients {
+		lost += pc.lost.Load()
+		disordered += pc.disordered.Load()
+	}
+	if lost > 0 || disordered > 0 {
+		b.problem("polling: %d events missing from the sequences clients saw, %d out of order or repeated", lost, disordered)
+	}
+	if starved > 0 {
+		b.problem("polling: %d of %d clients went more than %v without an event while measuring (longest %.1fs)",
+			starved, connected, limit, longest.Seconds())
+	}
+	wall := s1.at.Sub(s0.at)
+	delivered := s1.count - s0.count
+	b.logf("  polling: %d clients, %d events emitted, %d delivered in %.1fs", connected, e1-e0, delivered, wall.Seconds())
+	b.metric("polling_events_per_sec", float64(delivered)/wall.Seconds())
+	b.metric("polling_expected_events_per_sec", float64(connected)*float64(e1-e0)/wall.Seconds())
+	b.metric("polling_longest_silence_ms", float64(longest.Milliseconds()))
+	b.cpuMetrics("polling", s0, s1)
+}
+
+// pollClient is the state of one xhr-polling client.
+type pollClient struct {
+	sid        string
+	total      *atomic.Int64 // events of all clients
+	window     *atomic.Int64 // measuring window start (unix ns), 0 outside it
+	connected  atomic.Bool
+	events     atomic.Int64
+	lastEvent  atomic.Int64 // unix ns
+	maxSilence atomic.Int64 // ns, within the measuring window
+	lost       atomic.Int64
+	disordered atomic.Int64
+}
+
+// pollLoop is one xhr-polling client: GET in a loop, heartbeats answered
+// by POST. It checks that the `everyone` events' sequence numbers have no
+// gaps and records how long it went without an event.
+func (b *bench) pollLoop(ctx context.Context, pc *pollClient, errs *errCounter) {
+	url := b.t.base + "/socket.io/1/xhr-polling/" + pc.sid
+	last := int64(-1)
+	fail := func(err error) bool {
+		if ctx.Err() != nil {
+			return true
+		}
+		errs.add(err)
+		return sleep(ctx, 100*time.Millisecond) != nil
+	}
+	for ctx.Err() == nil {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url+"?t="+strconv.FormatInt(time.Now().UnixMilli(), 10), nil)
+		resp, err := b.t.hc.Do(req)
+		if err != nil {
+			if fail(err) {
+				return
+			}
+			continue
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			if fail(fmt.Errorf("poll: %s %v %q", resp.Status, err, clip(body))) {
+				return
+			}
+			continue
+		}
+		parts, err := packet.SplitPayload(string(body), 0)
+		if err != nil {
+			errs.add(fmt.Errorf("poll payload: %v", err))
+			continue
+		}
+		now := time.Now().UnixNano()
+		for _, p := range parts {
+			switch {
+			case strings.HasPrefix(p, everyonePrefix):
+				pc.total.Add(1)
+				pc.events.Add(1)
+				if w := pc.window.Load(); w > 0 {
+					if gap := now - max(pc.lastEvent.Load(), w); gap > pc.maxSilence.Load() {
+						pc.maxSilence.Store(gap)
+					}
+				}
+				pc.lastEvent.Store(now)
+				digits, _, _ := strings.Cut(p[len(everyonePrefix):], "]")
+				if i, err := strconv.ParseInt(digits, 10, 64); err == nil {
+					if last >= 0 && i > last+1 {
+						pc.lost.Add(i - last - 1)
+					} else if last >= 0 && i <= last {
+						pc.disordered.Add(1)
+					}
+					last = max(last, i)
+				}
+			case p == "8::":
+			case p == "1::":
+				pc.connected.Store(true)
+			case p == "2::":
+				if err := b.post(ctx, url, "2::"); err != nil && ctx.Err() == nil {
+					errs.add(err)
+				}
+			case strings.HasPrefix(p, "7:") || strings.HasPrefix(p, "0:"):
+				if ctx.Err() == nil {
+					errs.add(fmt.Errorf("session ended by the server: %q", p))
+				}
+				return
+			}
+		}
+	}
+}
+
+func (b *bench) post(ctx context.Context, url, body string) error {
+	req, _ := http.NewRequestWithContext(ctx, "POST", url+"?t="+strconv.FormatInt(time.Now().UnixMilli(), 10), strings.NewReader(body))
+	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	resp, err := b.t.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("POST: %s", resp.Status)
+	}
+	return nil
+}
