@@ -19,7 +19,8 @@ type WebSocketOptions struct {
 	MaxMessageSize int64
 	// WriteTimeout bounds one write. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
-	// BufferSize is the read and write buffer size. Zero means 4096.
+	// BufferSize is the write buffer size, borrowed from a pool only while
+	// writing. Zero means 4096. Reads reuse net/http's buffer.
 	BufferSize int
 }
 
@@ -48,7 +49,8 @@ func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess Session, opts W
 		opts.BufferSize = 4096
 	}
 	up := websocket.Upgrader{
-		ReadBufferSize:  opts.BufferSize,
+		// ReadBufferSize zero: reuse the 4 KiB reader net/http already
+		// made for the connection instead of allocating a second one.
 		WriteBufferSize: opts.BufferSize,
 		WriteBufferPool: writePool(opts.BufferSize),
 		CheckOrigin:     opts.CheckOrigin,
