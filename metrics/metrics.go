@@ -14,6 +14,7 @@ type Collector struct {
 	handshakes                     *prometheus.Desc
 	packets, bytes                 *prometheus.Desc
 	decodeErrors, slowConsumers    *prometheus.Desc
+	forwarded                      *prometheus.Desc
 }
 
 // NewCollector returns a collector for srv. Metric names start with
@@ -32,12 +33,13 @@ func NewCollector(srv *socketio.Server) *Collector {
 		bytes:         d("bytes_total", "Packet bytes by direction.", "direction"),
 		decodeErrors:  d("decode_errors_total", "Malformed payloads and packets dropped."),
 		slowConsumers: d("slow_consumer_closes_total", "Sessions closed because their outgoing queue was full."),
+		forwarded:     d("forwarded_requests_total", "Requests for sessions held by other nodes, by result.", "result"),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.sessions, c.sockets, c.pendingAcks, c.handshakes, c.packets, c.bytes, c.decodeErrors, c.slowConsumers} {
+	for _, d := range []*prometheus.Desc{c.sessions, c.sockets, c.pendingAcks, c.handshakes, c.packets, c.bytes, c.decodeErrors, c.slowConsumers, c.forwarded} {
 		ch <- d
 	}
 }
@@ -66,4 +68,6 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.bytes, st.BytesOut, "out")
 	counter(c.decodeErrors, st.DecodeErrors)
 	counter(c.slowConsumers, st.SlowConsumerCloses)
+	counter(c.forwarded, st.Forwarded, "forwarded")
+	counter(c.forwarded, st.ForwardFailures, "failed")
 }

@@ -1,6 +1,9 @@
 package namespace
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // executor runs the handlers of one socket one at a time, in arrival order,
 // on a goroutine that exists only while there is work: an idle socket costs
@@ -15,7 +18,8 @@ type executor struct {
 	queue   []func()
 	running bool
 	limit   int
-	run     func(func()) // wraps each task (panic recovery)
+	run     func(func())    // wraps each task (panic recovery)
+	idle    []chan struct{} // closed when nothing is queued or running
 }
 
 func newExecutor(limit int, run func(func())) *executor {
@@ -52,6 +56,10 @@ func (e *executor) loop() {
 		if len(e.queue) == 0 {
 			e.running = false
 			e.queue = nil
+			for _, ch := range e.idle {
+				close(ch)
+			}
+			e.idle = nil
 			e.mu.Unlock()
 			return
 		}
@@ -61,5 +69,23 @@ func (e *executor) loop() {
 		e.cond.Broadcast()
 		e.mu.Unlock()
 		e.run(task)
+	}
+}
+
+// wait returns when no task is queued or running, or ctx ends.
+func (e *executor) wait(ctx context.Context) error {
+	e.mu.Lock()
+	if !e.running {
+		e.mu.Unlock()
+		return nil
+	}
+	ch := make(chan struct{})
+	e.idle = append(e.idle, ch)
+	e.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

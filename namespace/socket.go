@@ -341,6 +341,13 @@ func (s *Socket) Close(reason string) {
 	s.log.Debug("socket disconnected", "reason", reason)
 }
 
+// Wait returns once the socket's handlers that are queued or running (and,
+// after Close, its disconnect hooks) have returned, or when ctx ends. The
+// server's Shutdown closes a socket, waits, and only then says goodbye, so
+// what those handlers send (acks, emits) reaches the client first. Never
+// call it from one of the socket's own handlers.
+func (s *Socket) Wait(ctx context.Context) error { return s.exec.wait(ctx) }
+
 // HandlePacket processes one packet the client sent to this socket's
 // endpoint. The session calls it from its reading goroutine.
 func (s *Socket) HandlePacket(p *packet.Packet) {

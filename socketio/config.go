@@ -109,6 +109,21 @@ type Config struct {
 	Logger *slog.Logger
 	// Adapter makes each namespace's room adapter. Zero means in memory.
 	Adapter namespace.AdapterFactory
+
+	// Sessions, with NodeAddr, lets a cluster of nodes serve every session
+	// on every node: each session is registered in this directory at its
+	// handshake, and a transport request (or ?disconnect) for a session
+	// held by another node is forwarded to that node, so the balancer in
+	// front need not be sticky (see "Several nodes" in the package
+	// documentation). The redis package's Cluster is one. Zero means a
+	// single node: requests for sessions this node does not hold are
+	// answered as for unknown sessions.
+	Sessions SessionDirectory
+	// NodeAddr is the address ("host:port", plain HTTP) at which the other
+	// nodes reach this node's Server (the address it listens on, or one
+	// that routes to it; the Server must answer at Path there). Used only
+	// with Sessions, and required by it.
+	NodeAddr string
 }
 
 // Defaults applied for zero Config fields.

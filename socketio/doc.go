@@ -32,6 +32,58 @@
 // CloseTimeout. Heartbeats go out every HeartbeatInterval; a session not
 // heard from for HeartbeatTimeout is closed.
 //
+// # Several nodes
+//
+// Several Servers (nodes) can serve one application behind a load
+// balancer. Config.Adapter shares rooms and broadcasts between them
+// (package redis). A session lives on the node that answered its
+// handshake: its queue, timers and sockets are there. With Config.Sessions
+// (a SessionDirectory, such as a *redis.Cluster) and Config.NodeAddr, every
+// other request of the session may reach any node, so the balancer need
+// not be sticky:
+//
+//   - The handshake is always answered by the node that receives it, which
+//     registers the new session id in the directory (with its NodeAddr)
+//     before answering.
+//   - A transport request (websocket upgrade, poll, POST, htmlfile,
+//     jsonp) or a ?disconnect for a session the node does not hold is
+//     looked up in the directory and, if a live node holds it, proxied to
+//     that node (net/http/httputil.ReverseProxy: long-polls are held
+//     there and answered through the proxy, POST bodies are streamed,
+//     htmlfile chunks are flushed as they come and websocket upgrades
+//     become a tunnel for the life of the connection). Proxied requests
+//     carry the ForwardedHeader and are never forwarded again.
+//   - A session id the directory does not know, a directory error, and an
+//     owner that cannot be reached are answered as an unknown session is
+//     on a single node ("7:::1+0" on a GET, 400 on a POST): socket.io.js
+//     reconnects with a new handshake.
+//   - The session is removed from the directory when it closes.
+//
+// Guarantees and limits:
+//
+//   - A forwarded request behaves as if it had reached the owner (same
+//     packets, same order, same timeouts), at the cost of one directory
+//     lookup and one extra hop. A websocket keeps that hop for its whole
+//     life, through the node it was upgraded on: if that node goes away
+//     the connection breaks, the session ends and the client reconnects
+//     (Shutdown does not close relayed connections; the process exit does).
+//   - The owner sees the forwarding node as the remote address
+//     (X-Forwarded-For carries the client's). Only handshakes, which are
+//     never forwarded, use it (Handshake.Address, HandshakesPerSecond).
+//   - A node that dies takes its sessions with it, as on a single node:
+//     their clients are told to reconnect as soon as the node cannot be
+//     reached, or once the directory forgets it.
+//   - If the directory is unavailable, handshakes still succeed and
+//     requests that reach a session's own node still work (sticky
+//     balancing keeps working); requests through other nodes are answered
+//     as for unknown sessions.
+//   - Every node must reach the others at their NodeAddr in plain HTTP,
+//     serve the Server at the same Path, and share its configuration
+//     (PollingDuration bounds how long a proxied request waits for its
+//     answer). Nodes trust each other: keep NodeAddr on a private network.
+//     A client may set the ForwardedHeader itself; its requests are then
+//     only served locally (a balancer in front can strip it).
+//
 // # Concurrency
 //
 // Server methods are safe for concurrent use. Each session's state is

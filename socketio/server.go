@@ -31,6 +31,7 @@ type Server struct {
 	limiter *addrLimiter
 	nsOpts  namespace.Options
 	stats   counters
+	fwd     *forwarder // nil without Config.Sessions
 	// shutdown is set by Shutdown; sessions read it without locks.
 	shutdown atomic.Bool
 
@@ -51,6 +52,7 @@ func NewServer(cfg Config) *Server {
 		limiter:    newAddrLimiter(cfg.HandshakesPerSecond),
 		namespaces: make(map[string]*Namespace),
 		sessions:   make(map[string]*session),
+		fwd:        newForwarder(cfg),
 	}
 	s.nsOpts = namespace.Options{
 		Logger:          cfg.Logger,
@@ -105,7 +107,8 @@ func (s *Server) lookup(sid string) *session {
 
 func (s *Server) forget(sess *session) {
 	s.mu.Lock()
-	if s.sessions[sess.id] == sess {
+	forgotten := s.sessions[sess.id] == sess
+	if forgotten {
 		delete(s.sessions, sess.id)
 	}
 	if s.shuttingDown && len(s.sessions) == 0 && s.drained != nil {
@@ -116,6 +119,9 @@ func (s *Server) forget(sess *session) {
 		}
 	}
 	s.mu.Unlock()
+	if forgotten {
+		s.unregister(sess.id)
+	}
 }
 
 // newSessionID returns 20 URL-safe random characters from crypto/rand.
@@ -268,9 +274,20 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 	sid := newSessionID()
 	sess := newSession(s, sid, hs)
 	s.mu.Lock()
+	if s.shuttingDown {
+		// Shutdown began while this handshake was being authorized: it
+		// has taken its list of sessions and would never close this one.
+		s.mu.Unlock()
+		s.stats.handshakesRefused.Add(1)
+		fail(http.StatusServiceUnavailable, "handshake unavailable")
+		return
+	}
 	s.sessions[sid] = sess
 	s.mu.Unlock()
 	sess.expireUnused()
+	// Registered before the client learns the id, so that its next
+	// request finds the session from any node.
+	s.register(r.Context(), sid)
 	s.stats.handshakesAccepted.Add(1)
 	body := sid + ":" + strconv.Itoa(seconds(s.cfg.HeartbeatTimeout)) + ":" +
 		strconv.Itoa(seconds(s.cfg.CloseTimeout)) + ":" + strings.Join(s.cfg.Transports, ",")
@@ -302,6 +319,8 @@ func (s *Server) forceDisconnect(w http.ResponseWriter, r *http.Request, sid str
 	}
 	if sess := s.lookup(sid); sess != nil {
 		sess.close(namespace.ReasonForcedClose, nil)
+	} else if s.forward(w, r, sid, func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) }) {
+		return
 	}
 	w.WriteHeader(http.StatusOK)
 }
@@ -316,6 +335,15 @@ func (s *Server) serveTransport(w http.ResponseWriter, r *http.Request, name, si
 		return
 	}
 	sess := s.lookup(sid)
+	if sess == nil && s.forward(w, r, sid, func(w http.ResponseWriter) { s.serveSession(w, r, name, nil) }) {
+		return
+	}
+	s.serveSession(w, r, name, sess)
+}
+
+// serveSession serves a transport request for sess (nil: an unknown or
+// closed session).
+func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, name string, sess *session) {
 	if r.Method == http.MethodPost {
 		s.servePost(w, r, name, sess)
 		return
@@ -367,16 +395,16 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sess *se
 		MaxMessageSize: s.cfg.MaxMessageBytes,
 		WriteTimeout:   s.cfg.WriteTimeout,
 	}
-	err := transport.ServeWebSocket(w, r, ts, opts)
 	if ok {
-		if err != nil {
-			// The upgrade failed: nothing was attached after all.
-			live.mu.Lock()
-			live.streaming = false
-			live.mu.Unlock()
-			return
-		}
-		live.endStream()
+		opts.OnClose = live.endStream
+	}
+	// The connection runs in the background; the handler returns, so the
+	// idle connection keeps no net/http goroutine or buffers but the reader's.
+	if err := transport.ServeWebSocket(w, r, ts, opts); err != nil && ok {
+		// The upgrade failed: nothing was attached after all.
+		live.mu.Lock()
+		live.streaming = false
+		live.mu.Unlock()
 	}
 }
 
@@ -432,9 +460,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.cfg.ShutdownKick {
 		goodbye = frameGoodbye
 	}
+	// Handlers still running finish first, so their acks and emits are
+	// queued before the goodbye: stop every socket (nothing new starts),
+	// wait for what runs (bounded by ctx), then say goodbye.
+	stopped := make([][]*namespace.Socket, len(sessions))
+	for i, sess := range sessions {
+		stopped[i] = sess.stopSockets(namespace.ReasonShutdown)
+	}
+	for _, socks := range stopped {
+		for _, sock := range socks {
+			_ = sock.Wait(ctx)
+		}
+	}
 	for _, sess := range sessions {
 		sess.close(namespace.ReasonShutdown, goodbye)
 	}
+	defer s.closeForwarder()
 	select {
 	case <-drained:
 		return nil
@@ -478,4 +519,5 @@ func (s *Server) Close() {
 	for _, sess := range sessions {
 		sess.close(namespace.ReasonShutdown, nil)
 	}
+	s.closeForwarder()
 }

@@ -44,6 +44,7 @@ type session struct {
 	state       sessionState
 	queue       [][]byte
 	waiter      chan struct{} // closed to wake Take callers
+	waker       func()        // wakes an attached websocket writer (no goroutine while idle)
 	transport   string        // current transport name
 	connected   bool          // "1::" sent, default namespace joined
 	connectOnce sync.Once
@@ -120,8 +121,11 @@ func (s *session) Send(frame []byte, volatile bool) bool {
 		return false
 	}
 	s.queue = append(s.queue, frame)
-	s.wakeLocked()
+	waker := s.wakeLocked()
 	s.mu.Unlock()
+	if waker != nil {
+		waker()
+	}
 	return true
 }
 
@@ -131,11 +135,14 @@ func (s *session) writableLocked() bool {
 	return (s.streaming || s.pollHeld) && len(s.queue) < s.srv.cfg.SendQueueSize/4+1
 }
 
-func (s *session) wakeLocked() {
+// wakeLocked wakes Take callers and returns the waker, which the caller
+// must run after unlocking.
+func (s *session) wakeLocked() func() {
 	if s.waiter != nil {
 		close(s.waiter)
 		s.waiter = nil
 	}
+	return s.waker
 }
 
 // Take implements transport.Session.
@@ -147,24 +154,8 @@ func (s *session) Take(ctx context.Context) ([][]byte, bool) {
 			s.mu.Unlock()
 			return nil, closed
 		}
-		switch s.state {
-		case stateClosed:
-			s.mu.Unlock()
-			return nil, true
-		case stateClosing:
-			pkts := s.queue
-			s.queue = nil
-			s.mu.Unlock()
-			s.finish()
-			s.srv.countOut(pkts)
-			return pkts, true
-		}
-		if len(s.queue) > 0 {
-			pkts := s.queue
-			s.queue = nil
-			s.mu.Unlock()
-			s.srv.countOut(pkts)
-			return pkts, false
+		if len(s.queue) > 0 || s.state != stateOpen {
+			return s.takeLocked()
 		}
 		if s.waiter == nil {
 			s.waiter = make(chan struct{})
@@ -176,6 +167,34 @@ func (s *session) Take(ctx context.Context) ([][]byte, bool) {
 		case <-ctx.Done():
 		}
 	}
+}
+
+// TakeNow implements transport.WakeableSession: Take without waiting.
+func (s *session) TakeNow() ([][]byte, bool) {
+	s.mu.Lock()
+	return s.takeLocked()
+}
+
+// takeLocked takes the queue; it is called with mu held and releases it.
+// A closing session is finished once its last packets are taken.
+func (s *session) takeLocked() ([][]byte, bool) {
+	pkts := s.queue
+	s.queue = nil
+	state := s.state
+	s.mu.Unlock()
+	if state == stateClosing {
+		s.finish()
+	}
+	s.srv.countOut(pkts)
+	return pkts, state != stateOpen
+}
+
+// SetWaker implements transport.WakeableSession: fn runs, without locks
+// held, after every Send and when the session ends.
+func (s *session) SetWaker(fn func()) {
+	s.mu.Lock()
+	s.waker = fn
+	s.mu.Unlock()
 }
 
 // Receive implements transport.Session.
@@ -235,6 +254,9 @@ func (s *session) handle(p *packet.Packet) {
 
 func (s *session) connectNamespace(p *packet.Packet) {
 	ns := s.srv.namespace(p.Endpoint)
+	if s.srv.shutdown.Load() {
+		return // Shutdown is stopping the sockets
+	}
 	if ns == nil {
 		s.log.Debug("connect to unknown namespace", "endpoint", p.Endpoint)
 		return
@@ -338,7 +360,13 @@ func (s *session) startPoll(parent context.Context) (context.Context, func()) {
 		if s.pollGen == gen {
 			s.pollHeld = false
 			s.pollCancel = nil
-			if s.state != stateClosed && !s.streaming {
+			switch {
+			case s.state == stateClosing && !s.streaming:
+				// The goodbye was queued while this poll was held: linger
+				// for the client to fetch it, as close does.
+				s.stopTimerLocked(&s.closeTimer)
+				s.closeTimer = time.AfterFunc(s.srv.lingerTimeout(), s.finish)
+			case s.state == stateOpen && !s.streaming:
 				s.closeTimer = time.AfterFunc(s.srv.cfg.CloseTimeout, func() { s.close(namespace.ReasonCloseTimeout, nil) })
 			}
 		}
@@ -402,16 +430,20 @@ func (s *session) close(reason string, goodbye []byte) {
 	}
 	s.sockets = make(map[string]*namespace.Socket)
 	lingering := tell && (s.streaming || s.connected)
+	var waker func()
 	if lingering {
 		s.queue = append(s.queue, goodbye)
 		s.state = stateClosing
-		s.wakeLocked()
+		waker = s.wakeLocked()
 		if !s.streaming && !s.pollHeld {
 			s.stopTimerLocked(&s.closeTimer)
 			s.closeTimer = time.AfterFunc(s.srv.lingerTimeout(), s.finish)
 		}
 	}
 	s.mu.Unlock()
+	if waker != nil {
+		waker()
+	}
 	s.log.Debug("session closing", "reason", reason)
 	for _, sock := range socks {
 		sock.Close(reason)
@@ -419,6 +451,27 @@ func (s *session) close(reason string, goodbye []byte) {
 	if !lingering {
 		s.finish()
 	}
+}
+
+// stopSockets disconnects every socket of the session (no handler starts
+// after those already queued; packets for them are dropped) and leaves
+// the session open, so that what the remaining handlers send is queued.
+func (s *session) stopSockets(reason string) []*namespace.Socket {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return nil
+	}
+	socks := make([]*namespace.Socket, 0, len(s.sockets))
+	for _, sock := range s.sockets {
+		socks = append(socks, sock)
+	}
+	s.sockets = make(map[string]*namespace.Socket)
+	s.mu.Unlock()
+	for _, sock := range socks {
+		sock.Close(reason)
+	}
+	return socks
 }
 
 // finish makes the session closed for good and forgets it.
@@ -430,7 +483,8 @@ func (s *session) finish() {
 	}
 	s.state = stateClosed
 	s.queue = nil
-	s.wakeLocked()
+	waker := s.wakeLocked()
+	s.waker = nil
 	s.stopTimerLocked(&s.closeTimer)
 	s.stopTimerLocked(&s.hbTimer)
 	s.stopTimerLocked(&s.deadTimer)
@@ -441,6 +495,9 @@ func (s *session) finish() {
 	socks := s.sockets
 	s.sockets = nil
 	s.mu.Unlock()
+	if waker != nil {
+		waker() // the writer sees the end and closes the connection
+	}
 	for _, sock := range socks {
 		sock.Close(namespace.ReasonSocketEnd)
 	}
@@ -452,6 +509,7 @@ func (s *session) finish() {
 func (s *session) endStream() {
 	s.mu.Lock()
 	s.streaming = false
+	s.waker = nil
 	s.mu.Unlock()
 	s.close(namespace.ReasonSocketEnd, nil)
 }
@@ -467,5 +525,5 @@ func (deadSession) Take(context.Context) ([][]byte, bool) {
 	return [][]byte{frameNotHandshaken}, true
 }
 
-var _ transport.Session = (*session)(nil)
+var _ transport.WakeableSession = (*session)(nil)
 var _ namespace.Conn = (*session)(nil)

@@ -21,6 +21,8 @@ type Stats struct {
 	BytesOut           uint64 // bytes of packets handed to transports
 	DecodeErrors       uint64 // malformed payloads and packets dropped
 	SlowConsumerCloses uint64 // sessions closed because their queue was full
+	Forwarded          uint64 // requests forwarded to the node holding their session
+	ForwardFailures    uint64 // session lookups that failed and forwards whose node could not be reached
 }
 
 // counters are the server's monotonic counters, updated atomically.
@@ -33,6 +35,8 @@ type counters struct {
 	bytesOut           atomic.Uint64
 	decodeErrors       atomic.Uint64
 	slowConsumers      atomic.Uint64
+	forwarded          atomic.Uint64
+	forwardFailures    atomic.Uint64
 }
 
 // Stats returns a snapshot of the server's counters and gauges. It walks
@@ -49,6 +53,8 @@ func (s *Server) Stats() Stats {
 		BytesOut:           s.stats.bytesOut.Load(),
 		DecodeErrors:       s.stats.decodeErrors.Load(),
 		SlowConsumerCloses: s.stats.slowConsumers.Load(),
+		Forwarded:          s.stats.forwarded.Load(),
+		ForwardFailures:    s.stats.forwardFailures.Load(),
 	}
 	s.mu.RLock()
 	sessions := make([]*session, 0, len(s.sessions))

@@ -37,6 +37,17 @@ type Session interface {
 	Take(ctx context.Context) (packets [][]byte, closed bool)
 }
 
+// WakeableSession is a Session that can run a callback when it has
+// something to send, so that a writer needs no goroutine while idle.
+type WakeableSession interface {
+	Session
+	// TakeNow is Take without waiting.
+	TakeNow() (packets [][]byte, closed bool)
+	// SetWaker registers fn (nil to stop), run without the session's locks
+	// after packets are queued and when the session ends.
+	SetWaker(fn func())
+}
+
 // Polling reports whether the named transport is a long-polling one.
 func Polling(name string) bool { return name == XHRPolling || name == JSONPPolling }
 

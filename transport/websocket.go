@@ -22,6 +22,8 @@ type WebSocketOptions struct {
 	// BufferSize is the write buffer size, borrowed from a pool only while
 	// writing. Zero means 4096. Reads reuse net/http's buffer.
 	BufferSize int
+	// OnClose, if set, runs once when the connection has ended.
+	OnClose func()
 }
 
 var bufferPools sync.Map // int -> *sync.Pool, write buffers shared between connections
@@ -34,10 +36,14 @@ func writePool(size int) websocket.BufferPool {
 // IsWebSocketUpgrade reports whether r asks for a WebSocket upgrade.
 func IsWebSocketUpgrade(r *http.Request) bool { return websocket.IsWebSocketUpgrade(r) }
 
-// ServeWebSocket upgrades r and runs the connection for sess until either
-// side ends it. It returns after the connection is closed. A request that
-// cannot be upgraded has already been answered with an HTTP error when it
-// returns a non-nil error.
+// ServeWebSocket upgrades r and runs the connection for sess in the
+// background; it returns once the connection is established (or, with a
+// non-nil error, after the failed upgrade was answered with an HTTP error).
+// opts.OnClose runs when the connection ends.
+//
+// An idle connection costs one goroutine, the reader, and no buffers but
+// net/http's read buffer: with a WakeableSession, the writer goroutine
+// exists only while there is something to write.
 func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess Session, opts WebSocketOptions) error {
 	if opts.MaxMessageSize <= 0 {
 		opts.MaxMessageSize = 1 << 20
@@ -63,28 +69,109 @@ func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess Session, opts W
 		return err
 	}
 	conn.SetReadLimit(opts.MaxMessageSize)
-	ctx, cancel := context.WithCancel(context.Background())
-	writerDone := make(chan struct{})
+	c := &wsConn{conn: conn, timeout: opts.WriteTimeout}
+	stopWriter := func() {}
+	if ws, ok := sess.(WakeableSession); ok {
+		c.sess = ws
+		ws.SetWaker(c.wake)
+		c.wake() // what was queued before the upgrade
+	} else {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			writeLoop(ctx, conn, sess, opts.WriteTimeout)
+			_ = conn.Close() // unblock the reader
+		}()
+		stopWriter = func() { cancel(); <-done }
+	}
 	go func() {
-		defer close(writerDone)
-		writeLoop(ctx, conn, sess, opts.WriteTimeout)
-		// Unblock the reader: the session ended or a write failed.
-		_ = conn.Close()
-	}()
-	for {
-		typ, msg, err := conn.ReadMessage()
-		if err != nil {
-			break
+		for {
+			typ, msg, err := conn.ReadMessage()
+			if err != nil {
+				break
+			}
+			if typ == websocket.TextMessage {
+				sess.Receive(string(msg))
+			}
 		}
-		if typ != websocket.TextMessage {
+		c.stop()
+		stopWriter()
+		if opts.OnClose != nil {
+			opts.OnClose()
+		}
+	}()
+	return nil
+}
+
+// wsConn writes a WakeableSession's packets to a connection from a
+// goroutine that runs only while there is something to write. mu guards
+// running, pending and done.
+type wsConn struct {
+	conn    *websocket.Conn
+	sess    WakeableSession
+	timeout time.Duration
+
+	mu      sync.Mutex
+	running bool // a drain goroutine is writing
+	pending bool // woken while running: look at the queue again
+	done    bool // the connection is closed
+}
+
+// wake is the session's waker: it starts a drain goroutine unless one runs.
+func (c *wsConn) wake() {
+	c.mu.Lock()
+	switch {
+	case c.done:
+	case c.running:
+		c.pending = true
+	default:
+		c.running = true
+		go c.drain()
+	}
+	c.mu.Unlock()
+}
+
+func (c *wsConn) drain() {
+	for {
+		pkts, closed := c.sess.TakeNow()
+		if len(pkts) > 0 {
+			_ = c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
+			for _, p := range pkts {
+				if err := c.conn.WriteMessage(websocket.TextMessage, p); err != nil {
+					c.stop()
+					return
+				}
+			}
+		}
+		if closed {
+			_ = c.conn.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+			c.stop()
+			return
+		}
+		if len(pkts) > 0 {
 			continue
 		}
-		sess.Receive(string(msg))
+		c.mu.Lock()
+		if c.pending && !c.done {
+			c.pending = false
+			c.mu.Unlock()
+			continue
+		}
+		c.running = false
+		c.mu.Unlock()
+		return
 	}
-	cancel()
-	<-writerDone
-	_ = conn.Close()
-	return nil
+}
+
+// stop closes the connection (which ends the reader) and stops waking.
+func (c *wsConn) stop() {
+	c.mu.Lock()
+	c.done = true
+	c.running = false
+	c.mu.Unlock()
+	_ = c.conn.Close()
 }
 
 func writeLoop(ctx context.Context, conn *websocket.Conn, sess Session, timeout time.Duration) {

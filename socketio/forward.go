@@ -1,0 +1,187 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
+	"time"
+)
+
+// SessionDirectory records which node of a cluster holds each session, so
+// that a node receiving a request for a session it does not hold can
+// forward it to the node that does (see Config.Sessions and the package
+// documentation, "Several nodes"). Package redis implements it
+// (*redis.Cluster). Its methods are called concurrently.
+type SessionDirectory interface {
+	// Register records that the node at addr (its Config.NodeAddr) holds
+	// the session sid. The server calls it once per handshake, before
+	// answering the handshake; the directory keeps the entry while that
+	// node lives, until Unregister. An error is logged and the session
+	// goes on: requests that reach this node work, and the directory may
+	// record the session later (the redis Cluster retries).
+	Register(ctx context.Context, sid, addr string) error
+	// Lookup returns the address of the live node holding sid, or "" if
+	// there is none (an unknown, closed or expired session, or one whose
+	// node died).
+	Lookup(ctx context.Context, sid string) (addr string, err error)
+	// Unregister forgets sid: its session closed on this node. It must
+	// not block.
+	Unregister(sid string)
+}
+
+// ForwardedHeader marks a request that a node forwarded to the node
+// holding its session; its value is the forwarding node's NodeAddr. A
+// request that carries it is served locally, never forwarded again.
+const ForwardedHeader = "X-Siogo-Forwarded"
+
+// directoryTimeout bounds a Register or Lookup.
+const directoryTimeout = 2 * time.Second
+
+// forwarder sends requests for sessions held by other nodes to them.
+type forwarder struct {
+	dir      SessionDirectory
+	self     string
+	tr       *http.Transport
+	errorLog *slog.Logger
+	lastWarn atomic.Int64 // unix nanoseconds of the last directory warning
+}
+
+func newForwarder(cfg Config) *forwarder {
+	if cfg.Sessions == nil {
+		return nil
+	}
+	if cfg.NodeAddr == "" {
+		cfg.Logger.Warn("Config.Sessions is set without Config.NodeAddr: sessions are not shared, requests are not forwarded")
+		return nil
+	}
+	return &forwarder{
+		dir:  cfg.Sessions,
+		self: cfg.NodeAddr,
+		tr: &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        256,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     90 * time.Second,
+			// A long-poll is answered within PollingDuration (nodes share
+			// a configuration); other requests at once. A node that hangs
+			// does not hold a forwarded request for ever.
+			ResponseHeaderTimeout: 2*cfg.PollingDuration + cfg.WriteTimeout,
+		},
+		errorLog: cfg.Logger,
+	}
+}
+
+// validSessionID reports whether sid can be a session id (see
+// newSessionID), so that garbage never costs a directory lookup.
+func validSessionID(sid string) bool {
+	if len(sid) != 20 {
+		return false
+	}
+	for i := 0; i < len(sid); i++ {
+		c := sid[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// register records a new session in the directory, if there is one.
+func (s *Server) register(ctx context.Context, sid string) {
+	f := s.fwd
+	if f == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, directoryTimeout)
+	defer cancel()
+	if err := f.dir.Register(ctx, sid, f.self); err != nil {
+		s.directoryWarn("cannot register the session; other nodes cannot forward its requests", "sid", sid, "err", err)
+	}
+}
+
+// unregister removes a closed session from the directory.
+func (s *Server) unregister(sid string) {
+	if s.fwd != nil {
+		s.fwd.dir.Unregister(sid)
+	}
+}
+
+// directoryWarn logs a directory or forwarding failure, at most once per
+// 5 s (the others at debug level), so that an outage does not flood the
+// log.
+func (s *Server) directoryWarn(msg string, args ...any) {
+	now := time.Now().UnixNano()
+	last := s.fwd.lastWarn.Load()
+	if now-last >= int64(5*time.Second) && s.fwd.lastWarn.CompareAndSwap(last, now) {
+		s.log.Warn(msg, args...)
+		return
+	}
+	s.log.Debug(msg, args...)
+}
+
+// forward serves a request for session sid, which this node does not hold,
+// by proxying it to the node that holds it, and reports true. It reports
+// false, having written nothing, when there is no such node: no directory,
+// a request already forwarded, an unknown sid, or a directory error. If
+// the owner cannot be reached, fallback answers instead (as for an unknown
+// session).
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, sid string, fallback func(http.ResponseWriter)) bool {
+	f := s.fwd
+	if f == nil || r.Header.Get(ForwardedHeader) != "" || !validSessionID(sid) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), directoryTimeout)
+	addr, err := f.dir.Lookup(ctx, sid)
+	cancel()
+	if err != nil {
+		s.stats.forwardFailures.Add(1)
+		s.directoryWarn("session lookup failed; answering as for an unknown session", "sid", sid, "err", err)
+		return false
+	}
+	if addr == "" || addr == f.self {
+		return false
+	}
+	target := &url.URL{Scheme: "http", Host: addr}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			// Keep what a balancer in front recorded, and add this hop.
+			pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
+			pr.SetXForwarded()
+			pr.Out.Header.Set(ForwardedHeader, f.self)
+		},
+		Transport:     f.tr,
+		FlushInterval: -1, // htmlfile chunks and poll answers go out at once
+		ModifyResponse: func(resp *http.Response) error {
+			// This node already set the CORS headers (same configuration).
+			resp.Header.Del("Access-Control-Allow-Origin")
+			resp.Header.Del("Access-Control-Allow-Credentials")
+			return nil
+		},
+		ErrorLog: slog.NewLogLogger(f.errorLog.Handler(), slog.LevelDebug),
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if r.Context().Err() != nil || errors.Is(err, context.Canceled) {
+				return // the client went away
+			}
+			s.stats.forwardFailures.Add(1)
+			s.directoryWarn("cannot forward to the session's node; answering as for an unknown session",
+				"sid", sid, "node", addr, "err", err)
+			fallback(w)
+		},
+	}
+	s.stats.forwarded.Add(1)
+	rp.ServeHTTP(w, r)
+	return true
+}
+
+// closeForwarder releases the idle connections to other nodes.
+func (s *Server) closeForwarder() {
+	if s.fwd != nil {
+		s.fwd.tr.CloseIdleConnections()
+	}
+}
