@@ -3,11 +3,11 @@
 
 GO        ?= go
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PKGS  := redis-server chromium
+APT_PKGS  := redis-server chromium nginx
 STATICCHECK_VERSION := v0.8.2
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all demo test deps deps-node deps-system vet lint gotest fuzz fuzz-short bench e2e clean
+.PHONY: all demo test deps deps-node deps-system vet lint gotest fuzz fuzz-short bench e2e soak clean
 
 all: test
 
@@ -20,12 +20,13 @@ test: deps vet lint gotest fuzz-short
 
 deps: deps-system deps-node
 
-# Debian packages: Chromium for the browser tests, redis-server for the
-# multi-node tests. Installed only when missing.
+# Debian packages: Chromium for the browser tests, redis-server and nginx
+# for the multi-node tests. Installed only when missing.
 deps-system:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	command -v node >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
@@ -62,6 +63,13 @@ BENCH_FLAGS ?=
 bench: deps-node
 	mkdir -p artifacts
 	$(GO) run ./cmd/siobench -json artifacts/siobench.json $(BENCH_FLAGS)
+
+## soak: the soak test alone, longer (SOAK_DURATION, SOAK_CLIENTS), with -race
+SOAK_DURATION ?= 2m
+SOAK_CLIENTS  ?= 200
+soak:
+	SIOGO_SOAK_DURATION=$(SOAK_DURATION) SIOGO_SOAK_CLIENTS=$(SOAK_CLIENTS) \
+		$(GO) test -race -count=1 -v -timeout 30m -run '^TestSoak$$' ./internal/soak
 
 # Every fuzz target for a few seconds (their seed corpora also run in gotest).
 fuzz-short:

@@ -273,12 +273,18 @@ func (c *Cluster) isMember(key, member string) (bool, error) {
 }
 
 // query runs read on a pooled connection once this node's pending
-// membership writes are done. The wait for them and for a connection
-// together take at most opTimeout; read is bounded by the connection's
-// read timeout. After a failure to
-// reach Redis, queries fail at once until the backoff allows a new try,
-// so that callers do not each wait for a connect timeout during an outage.
+// membership writes are done (see exec).
 func (c *Cluster) query(read func(redigo.Conn) error) error {
+	return c.exec(context.Background(), true, read)
+}
+
+// exec runs fn on a pooled connection; with wait, only once this node's
+// pending membership writes are done. The wait for them and for a
+// connection together take at most opTimeout (and end with parent); fn is
+// bounded by the connection's read timeout. After a failure to reach
+// Redis, calls fail at once until the backoff allows a new try, so that
+// callers do not each wait for a connect timeout during an outage.
+func (c *Cluster) exec(parent context.Context, wait bool, fn func(redigo.Conn) error) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
@@ -290,17 +296,23 @@ func (c *Cluster) query(read func(redigo.Conn) error) error {
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, opTimeout)
 	defer cancel()
-	c.barrier(ctx)
+	defer context.AfterFunc(parent, cancel)()
+	if wait {
+		c.barrier(ctx)
+	}
 	conn, err := c.pool.GetContext(ctx)
 	if err == nil {
-		err = read(conn)
+		err = fn(conn)
 		conn.Close()
 	}
 	var refused redigo.Error
 	c.qmu.Lock()
-	if err == nil || errors.As(err, &refused) {
+	switch {
+	case err == nil || errors.As(err, &refused):
 		c.qbo.reset()
-	} else {
+	case parent.Err() != nil:
+		// The caller gave up: that says nothing about Redis.
+	default:
 		c.qbo.fail(time.Now())
 	}
 	c.qmu.Unlock()

@@ -157,6 +157,12 @@ type Cluster struct {
 	qmu sync.Mutex
 	qbo backoff // of queries: see Cluster.query
 
+	// smu guards sessions: the open sessions of this node (session id to
+	// the node's address) for the session directory (sessions.go).
+	smu         sync.Mutex
+	sessions    map[string]string
+	sessionsDue atomic.Bool // rewrite the session entries at the next tick
+
 	registered bool          // keeper only: the liveness key was set once
 	subscribed chan struct{} // closed at the first subscription
 	subOnce    sync.Once
@@ -207,6 +213,7 @@ func New(cfg Config) (*Cluster, error) {
 		ops:        make(chan op, opQueueSize),
 		doneCh:     make(chan struct{}),
 		adapters:   make(map[string][]*Adapter),
+		sessions:   make(map[string]string),
 		subscribed: make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -357,7 +364,8 @@ func (c *Cluster) shutdown(cleanup bool) error {
 func (c *Cluster) cleanup() error {
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	conn, err := c.pool.GetContext(ctx)
+	// A fresh connection: pooled ones may be stale (Redis restarted).
+	conn, err := c.dialFn(ctx)
 	if err != nil {
 		return err
 	}
@@ -371,6 +379,9 @@ func (c *Cluster) cleanup() error {
 		if len(res) != 2 || res[0] <= 0 {
 			break
 		}
+	}
+	if err := c.deleteSessions(ctx, conn); err != nil {
+		return err
 	}
 	if _, err := doContext(ctx, conn, "DEL", c.aliveKey(c.node)); err != nil {
 		return err
@@ -488,11 +499,14 @@ func (c *Cluster) keepLoop() {
 	defer func() { c.linkFail(&l, nil) }()
 	t := time.NewTicker(c.tick)
 	defer t.Stop()
-	for {
+	for ticks := 1; ; ticks++ {
 		select {
 		case <-c.ctx.Done():
 			return
 		case <-t.C:
+		}
+		if ticks%sessionRefreshTicks == 0 {
+			c.sessionsDue.Store(true)
 		}
 		conn, err := c.linkConn(&l)
 		if err != nil {
@@ -511,6 +525,14 @@ func (c *Cluster) keepLoop() {
 			c.linkFailed(&l, err)
 			continue
 		}
+		if c.sessionsDue.Swap(false) {
+			if err := c.refreshSessions(conn); err != nil {
+				c.sessionsDue.Store(true)
+				c.warn.warn("sessions", "redis: cannot write the session directory", "err", err)
+				c.linkFailed(&l, err)
+				continue
+			}
+		}
 		l.bo.reset()
 	}
 }
@@ -528,6 +550,7 @@ func (c *Cluster) refresh(conn redigo.Conn) error {
 		c.log.Info("redis: node liveness key had expired or was lost; rewriting this node's rooms")
 		c.dirty.Store(true)
 		c.kickWriter()
+		c.sessionsDue.Store(true)
 	}
 	c.registered = true
 	return nil

@@ -6,7 +6,11 @@
 //	if err != nil {
 //		return err // bad configuration, or Redis unreachable right now
 //	}
-//	srv := socketio.NewServer(socketio.Config{Adapter: cluster.Adapter})
+//	srv := socketio.NewServer(socketio.Config{
+//		Adapter:  cluster.Adapter,
+//		Sessions: cluster,          // optional: no sticky sessions needed
+//		NodeAddr: "10.0.0.5:8080", // where the other nodes reach this one
+//	})
 //	// ... register handlers, serve ...
 //	_ = srv.Shutdown(ctx)
 //	_ = cluster.Close()
@@ -63,6 +67,44 @@
 // does not deliver that room to the socket: joining, leaving or
 // disconnecting sockets of other nodes is not supported yet.
 //
+// # Session directory
+//
+// A Cluster is also a socketio.SessionDirectory (socketio.Config.Sessions):
+// with it, a request for a session held by another node is forwarded to
+// that node (see "Several nodes" in package socketio), so the load
+// balancer in front of the nodes need not be sticky.
+//
+// Register writes P:session:<sid> = "<NodeAddr> <NodeID>" before the
+// handshake is answered, so the client's next request finds it from any
+// node. The entry has a TTL of 10 × Config.TTL; the node rewrites the
+// entries of all its open sessions every 10 liveness ticks (about three
+// times per entry TTL, pipelined on the liveness connection), and at once
+// when it finds its liveness key gone (Redis restarted empty, or the node
+// was swept). Unregister (the session closed) deletes the entry through the
+// membership writer, without waiting; Close deletes the entries of the
+// node's open sessions.
+//
+// Lookup is one Lua script that returns the address only while the node
+// named in the entry is alive, so a crashed node's sessions are unknown to
+// the others within its TTL (about TTL + TTL/3: the tests measure 1 s with
+// a 1 s TTL) and their requests are answered "7:::1+0" (reconnect); the
+// entries themselves expire within 10 × TTL. A stale entry — a session
+// closed while Redis was down, or a node restarted at the same address —
+// only costs a hop: the node it names does not hold the session and
+// answers as for an unknown session (forwarded requests are never
+// forwarded again).
+//
+// When Redis fails, Register returns an error wrapping ErrUnavailable (the
+// server logs it and keeps the session; the node writes the entry once
+// Redis answers again) and Lookup does too, at once after the first
+// failure (the query backoff): requests that reach a session's own node
+// keep working, those through other nodes are answered as for an unknown
+// session until Redis is back. After a Redis restart the entries are
+// rewritten within a liveness tick of Redis answering again (TTL/3).
+//
+// Cost: one Redis round trip per handshake and per forwarded request, one
+// SET per open session every 10/3 × TTL, one DEL per closed session.
+//
 // # Node liveness
 //
 // Every node sets the key <Prefix>:alive:<NodeID> with a TTL (Config.TTL,
@@ -112,12 +154,13 @@
 //
 // # Limits
 //
-//   - Sticky sessions are required. A session lives on the node that
-//     answered its handshake, and every later request of that session (the
-//     websocket upgrade, each poll and each POST) must reach that node:
+//   - A session lives on the node that answered its handshake and dies
+//     with it. Without the session directory (socketio.Config.Sessions),
+//     sticky sessions are required: every later request of a session (the
+//     websocket upgrade, each poll and each POST) must reach that node;
 //     route on the session id in /socket.io/1/<transport>/<sid>, or on the
-//     client address. Non-sticky polling — forwarding the polling requests
-//     of a session held by another node — is not supported yet.
+//     client address. With it, any node serves any request, through one
+//     extra hop when it is not the session's node.
 //   - Standalone Redis 5 or later (or the primary of a Sentinel setup,
 //     through Config.Pool). The Lua scripts build key names, so Redis
 //     Cluster is not supported.
@@ -139,5 +182,5 @@
 // P:room:NS:<room>, P:sid:NS:<sid> and P:all:NS are sets of socket ids or
 // rooms; P:node:<id> lists what node id wrote; P:alive:<id> is its liveness
 // key; P:nodes lists the nodes; P:sweeper is the sweeper lock; P:broadcast
-// is the pub/sub channel. Use a distinct prefix per cluster sharing a Redis.
+// is the pub/sub channel; P:session:<sid> is a session directory entry. Use a distinct prefix per cluster sharing a Redis.
 package redis

@@ -192,6 +192,9 @@ type node struct {
 type nodeOpts struct {
 	prefix string
 	ttl    time.Duration
+	// sessions makes the Cluster the server's session directory, with the
+	// node's address as its NodeAddr.
+	sessions bool
 }
 
 // newNode starts a server with its own Cluster on r, with the test app.
@@ -205,9 +208,18 @@ func newNode(t *testing.T, r *redisServer, name string, o nodeOpts) *node {
 	}
 	cl, err := New(Config{Addr: r.addr(), NodeID: name, Prefix: o.prefix, TTL: o.ttl, Logger: testLogger(t).With("test_node", name)})
 	require.NoError(t, err)
-	srv := socketio.NewServer(socketio.Config{Adapter: cl.Adapter, Logger: discardLogger})
+	cfg := socketio.Config{Adapter: cl.Adapter, Logger: discardLogger}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	if o.sessions {
+		cfg.Sessions, cfg.NodeAddr = cl, ln.Addr().String()
+	}
+	srv := socketio.NewServer(cfg)
 	setupApp(srv)
-	hs := httptest.NewServer(srv)
+	hs := httptest.NewUnstartedServer(srv)
+	_ = hs.Listener.Close()
+	hs.Listener = ln
+	hs.Start()
 	tr := &http.Transport{}
 	n := &node{
 		t: t, name: name, srv: srv, hs: hs, cluster: cl,

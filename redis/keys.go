@@ -19,6 +19,8 @@ import (
 //	P:nodes           set of node ids that may own entries
 //	P:sweeper         lock held by the node sweeping dead nodes
 //	P:broadcast       the pub/sub channel every node publishes to
+//	P:session:<sid>   "<node address> <node>": the session directory
+//	                  (sessions.go)
 //
 // The sweep scripts rebuild the first three from a P:node member, so the
 // formats here and in purgeScript must agree.

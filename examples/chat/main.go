@@ -5,6 +5,9 @@
 //	make demo                          # installs the client, then runs:
 //	go run ./examples/chat -addr :8080
 //
+// With -redis ADDR it joins the nodes sharing that Redis (rooms,
+// broadcasts and sessions; see examples/cluster).
+//
 // See README.md for the event protocol between the page and the server.
 package main
 
@@ -26,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/siogo/siogo/redis"
 	"github.com/siogo/siogo/socketio"
 )
 
@@ -56,6 +60,9 @@ func run(args []string) error {
 		"directory holding "+clientFile+" from socket.io-client 0.9.16; a relative path is\n"+
 			"looked up in the working directory, then in the repository root")
 	logLevel := flags.String("log-level", "info", "debug, info, warn or error")
+	redisAddr := flags.String("redis", "", "Redis address (host:port): join the chat nodes sharing it")
+	nodeAddr := flags.String("node-addr", "", "with -redis: the address (host:port) at which the other nodes\n"+
+		"reach this one, to forward the requests of its sessions (default: the listening address)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -69,12 +76,25 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, _, handler := newApp(os.DirFS(dir), logger)
-
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
+	var cfg socketio.Config
+	if *redisAddr != "" {
+		cluster, err := redis.New(redis.Config{Addr: *redisAddr, Logger: logger})
+		if err != nil {
+			return fmt.Errorf("-redis: %w", err)
+		}
+		defer cluster.Close()
+		cfg.Adapter, cfg.Sessions, cfg.NodeAddr = cluster.Adapter, cluster, *nodeAddr
+		if cfg.NodeAddr == "" {
+			cfg.NodeAddr = ln.Addr().String()
+		}
+		logger.Info("joined the cluster", "redis", *redisAddr, "node", cluster.NodeID(), "node_addr", cfg.NodeAddr)
+	}
+	srv, _, handler := newAppWith(cfg, os.DirFS(dir), logger)
 	hs := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -111,13 +131,18 @@ func run(args []string) error {
 // newApp builds the chat: the Socket.IO server, the chat on its default
 // namespace and the HTTP handler serving both the pages and the server.
 func newApp(clientFS fs.FS, logger *slog.Logger) (*socketio.Server, *Chat, http.Handler) {
-	srv := socketio.NewServer(socketio.Config{
-		ClientFS: clientFS,
-		Logger:   logger,
-		// Chat packets are small: refuse big bodies early.
-		MaxBodyBytes:    64 << 10,
-		MaxMessageBytes: 64 << 10,
-	})
+	return newAppWith(socketio.Config{}, clientFS, logger)
+}
+
+// newAppWith is newApp with the cluster settings of cfg (Adapter,
+// Sessions, NodeAddr).
+func newAppWith(cfg socketio.Config, clientFS fs.FS, logger *slog.Logger) (*socketio.Server, *Chat, http.Handler) {
+	cfg.ClientFS = clientFS
+	cfg.Logger = logger
+	// Chat packets are small: refuse big bodies early.
+	cfg.MaxBodyBytes = 64 << 10
+	cfg.MaxMessageBytes = 64 << 10
+	srv := socketio.NewServer(cfg)
 	chat := newChat(srv.Sockets(), logger)
 
 	web, err := fs.Sub(webFS, "web")

@@ -3,6 +3,11 @@
 // the project's TESTAPP notes (events echo, join, to-room, broadcast, ask,
 // kick, burst, volatile, handshake, rooms, count, set/get, watch; the
 // namespaces "", /chat, /private and /acl).
+//
+// With -redis ADDR the node joins the nodes sharing that Redis: rooms and
+// broadcasts are shared, and requests for sessions held by another node are
+// forwarded to it (-node-addr, default the listening address, is where the
+// others reach this node; -redis-ttl its liveness TTL).
 package main
 
 import (
@@ -36,6 +41,8 @@ func run(args []string) error {
 	closeTimeout := fs.Duration("close-timeout", socketio.DefaultCloseTimeout, "close timeout")
 	polling := fs.Duration("polling-duration", socketio.DefaultPollingDuration, "polling duration")
 	redisAddr := fs.String("redis", "", "Redis address (host:port) to join the nodes sharing it")
+	nodeAddr := fs.String("node-addr", "", "with -redis: the address (host:port) at which the other nodes reach this one, to forward requests for its sessions (default: the listening address)")
+	redisTTL := fs.Duration("redis-ttl", redis.DefaultTTL, "with -redis: node liveness TTL (a dead node's sockets leave the cluster within about TTL + TTL/3)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -52,20 +59,26 @@ func run(args []string) error {
 		PollingDuration:   *polling,
 		Logger:            logger,
 	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	if *redisAddr != "" {
-		cluster, err := redis.New(redis.Config{Addr: *redisAddr, Logger: logger})
+		cluster, err := redis.New(redis.Config{Addr: *redisAddr, TTL: *redisTTL, Logger: logger})
 		if err != nil {
 			return fmt.Errorf("-redis: %w", err)
 		}
 		defer cluster.Close()
 		cfg.Adapter = cluster.Adapter
-		logger.Info("joined cluster", "redis", *redisAddr, "node", cluster.NodeID())
+		cfg.Sessions = cluster
+		cfg.NodeAddr = *nodeAddr
+		if cfg.NodeAddr == "" {
+			cfg.NodeAddr = ln.Addr().String()
+		}
+		logger.Info("joined cluster", "redis", *redisAddr, "node", cluster.NodeID(), "node_addr", cfg.NodeAddr)
 	}
 	srv := newServer(cfg)
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

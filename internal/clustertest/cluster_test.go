@@ -1,0 +1,425 @@
+package clustertest
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/siogo/siogo/client"
+	"github.com/siogo/siogo/internal/apptest"
+	"github.com/siogo/siogo/internal/nodetest"
+)
+
+const (
+	// nodeTTL is the testapp nodes' liveness TTL: a dead node's sockets
+	// leave the cluster within about nodeTTL + nodeTTL/3.
+	nodeTTL = time.Second
+	waitFor = 5 * time.Second
+	tick    = 20 * time.Millisecond
+)
+
+// nodeTransports are the transports socket.io-client@0.9.16 runs in Node.
+var nodeTransports = []string{"websocket", "xhr-polling"}
+
+// startNodes starts n testapp processes sharing r (each forwards the
+// requests of sessions it does not hold to their node).
+func startNodes(t *testing.T, r *Redis, n int, flags ...string) []*apptest.Testapp {
+	t.Helper()
+	nodes := make([]*apptest.Testapp, n)
+	for i := range nodes {
+		nodes[i] = apptest.StartTestapp(t, append([]string{
+			"-redis", r.Addr(), "-redis-ttl", nodeTTL.String(), "-log-level", "warn",
+		}, flags...)...)
+	}
+	return nodes
+}
+
+func urls(nodes []*apptest.Testapp) []string {
+	out := make([]string, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.URL
+	}
+	return out
+}
+
+// TestRealClientAcrossNodes runs testdata/cluster.js: the real
+// socket.io-client@0.9.16 with clients on three nodes — room emits,
+// broadcasts except the sender, emits to a socket id, cluster-wide counts
+// and the order of 1,000 events from one sender — over websocket and
+// xhr-polling.
+func TestRealClientAcrossNodes(t *testing.T) {
+	nodetest.Require(t)
+	nodes := startNodes(t, StartRedis(t), 3)
+	for _, tr := range nodeTransports {
+		t.Run(tr, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			start := time.Now()
+			res := nodetest.Run(ctx, t, "cluster.js", "--urls", strings.Join(urls(nodes), ","), "--transport", tr)
+			t.Logf("%d scenarios in %v", len(res), time.Since(start))
+			var names []string
+			for _, r := range res {
+				names = append(names, r.Scenario)
+				assert.Truef(t, r.Pass, "%s", r.Describe())
+			}
+			assert.Equal(t, []string{"room-emit", "broadcast-except", "emit-to-id", "count", "ordering"}, names)
+		})
+	}
+}
+
+// httpNode speaks raw Socket.IO 0.9 xhr-polling to one node.
+type httpNode struct {
+	t   *testing.T
+	url string
+	hc  *http.Client
+}
+
+func newHTTPNode(t *testing.T, url string) *httpNode {
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &httpNode{t: t, url: url, hc: &http.Client{Transport: tr, Timeout: 15 * time.Second}}
+}
+
+func (n *httpNode) do(method, path, body string) (int, string) {
+	n.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, n.url+path, rd)
+	require.NoError(n.t, err)
+	resp, err := n.hc.Do(req)
+	require.NoError(n.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(n.t, err)
+	return resp.StatusCode, string(b)
+}
+
+func (n *httpNode) handshake() string {
+	n.t.Helper()
+	st, body := n.do(http.MethodGet, "/socket.io/1/", "")
+	require.Equal(n.t, http.StatusOK, st, body)
+	sid, _, _ := strings.Cut(body, ":")
+	return sid
+}
+
+func (n *httpNode) poll(sid string) string {
+	n.t.Helper()
+	st, body := n.do(http.MethodGet, "/socket.io/1/xhr-polling/"+sid, "")
+	require.Equal(n.t, http.StatusOK, st, body)
+	return body
+}
+
+func (n *httpNode) post(sid, payload string) {
+	n.t.Helper()
+	st, body := n.do(http.MethodPost, "/socket.io/1/xhr-polling/"+sid, payload)
+	require.Equal(n.t, http.StatusOK, st, body)
+	require.Equal(n.t, "1", body)
+}
+
+func event(id, name string, args ...any) string {
+	b, err := json.Marshal(struct {
+		Name string `json:"name"`
+		Args []any  `json:"args"`
+	}{name, args})
+	if err != nil {
+		panic(err)
+	}
+	return "5:" + id + "::" + string(b)
+}
+
+// dial connects a Go client over websocket to url; it is closed when the
+// test ends. lost is closed if its session ends before.
+func dial(t *testing.T, url string) (c *client.Client, lost <-chan struct{}) {
+	t.Helper()
+	ch := make(chan struct{})
+	var once sync.Once
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	c, err := client.Dial(ctx, url+"/", &client.Options{
+		Transports:  []string{"websocket"},
+		NoReconnect: true,
+		OnDisconnect: func(*client.Namespace, error) {
+			once.Do(func() { close(ch) })
+		},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c, ch
+}
+
+// call emits with an ack and returns the ack's arguments as JSON.
+func call(t *testing.T, c *client.Client, name string, args ...any) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	got, err := c.EmitWithAck(ctx, name, args...)
+	require.NoError(t, err, "%s%v", name, args)
+	b, err := json.Marshal(got)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// count asks c's node how many sockets room has in the cluster.
+func count(t *testing.T, c *client.Client, room string) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.Trim(call(t, c, "count", room), "[]"))
+	require.NoError(t, err)
+	return n
+}
+
+// TestNonStickyPolling: a session handshaken on node A is served by polls
+// and POSTs alternating between A and B (raw HTTP, as a round-robin
+// balancer would send them). Events, client acks, server-to-client acks
+// and room emits from a websocket client on a third node flow both ways.
+func TestNonStickyPolling(t *testing.T) {
+	nodes := startNodes(t, StartRedis(t), 3, "-polling-duration", "5s")
+	a, b := newHTTPNode(t, nodes[0].URL), newHTTPNode(t, nodes[1].URL)
+	ws, _ := dial(t, nodes[2].URL)
+	sid := a.handshake()
+	require.Equal(t, "1::", b.poll(sid), "the first poll, through B, connects the session on A")
+
+	via := []*httpNode{a, b}
+	for i := range 6 {
+		p, q := via[i%2], via[(i+1)%2] // POST through one node, poll through the other
+		n := strconv.Itoa(i)
+
+		p.post(sid, event("1+", "echo", "hi", i))
+		assert.Equal(t, `6:::1+["hi",`+n+`]`, q.poll(sid), "ack %d", i)
+
+		p.post(sid, event("2+", "join", "r"))
+		assert.Equal(t, `6:::2+[true]`, q.poll(sid))
+
+		// A long-poll held through q gets a room emit made on the third node.
+		held := make(chan string, 1)
+		go func() {
+			_, body := q.do(http.MethodGet, "/socket.io/1/xhr-polling/"+sid, "")
+			held <- body
+		}()
+		time.Sleep(50 * time.Millisecond)
+		require.NoError(t, ws.Emit("to-room", "r", "from-node-3", i))
+		assert.Equal(t, event("", "r", "from-node-3", i), <-held)
+
+		// The server asks the client (an ack the server waits for); the
+		// answer goes back through the other node.
+		p.post(sid, event("", "ask", "question", i))
+		ask := q.poll(sid)
+		m := regexp.MustCompile(`^5:([0-9]+)\+::`).FindStringSubmatch(ask)
+		require.NotNil(t, m, "the server asks for an ack: %q", ask)
+		assert.Equal(t, event(m[1]+"+", "question", i), ask)
+		q.post(sid, `6:::`+m[1]+`+["answer `+n+`"]`)
+		assert.Equal(t, event("", "answer", "answer "+n), p.poll(sid))
+	}
+	// The polling client's broadcasts reach the websocket client on node 3.
+	got := make(chan json.RawMessage, 1)
+	require.NoError(t, ws.On("r", func(v json.RawMessage) { got <- v }))
+	require.Equal(t, "[true]", call(t, ws, "join", "r"))
+	b.post(sid, event("", "broadcast-room", "r", "from-polling"))
+	select {
+	case v := <-got:
+		assert.JSONEq(t, `"from-polling"`, string(v))
+	case <-time.After(waitFor):
+		t.Fatal("the polling client's broadcast did not reach node 3")
+	}
+	assert.Equal(t, 2, count(t, ws, "r"))
+
+	// ?disconnect through B closes the session on A.
+	st, _ := b.do(http.MethodGet, "/socket.io/1/xhr-polling/"+sid+"?disconnect=1", "")
+	require.Equal(t, http.StatusOK, st)
+	require.Eventually(t, func() bool { return count(t, ws, "r") == 1 }, waitFor, tick)
+	assert.Equal(t, "7:::1+0", a.poll(sid))
+	assert.Equal(t, "7:::1+0", b.poll(sid))
+}
+
+// TestKilledNodeLeavesCounts: a node killed with SIGKILL (no goodbye, no
+// cleanup) drops out of the cluster-wide counts of the others within its
+// TTL, its polling sessions are answered "reconnect" by the others, and the
+// survivors go on.
+func TestKilledNodeLeavesCounts(t *testing.T) {
+	nodes := startNodes(t, StartRedis(t), 3)
+	a, _ := dial(t, nodes[0].URL)
+	b, _ := dial(t, nodes[1].URL)
+	c1, _ := dial(t, nodes[2].URL)
+	c2, _ := dial(t, nodes[2].URL)
+	for _, c := range []*client.Client{a, b, c1, c2} {
+		require.Equal(t, "[true]", call(t, c, "join", "r"))
+	}
+	require.Eventually(t, func() bool { return count(t, a, "r") == 4 && count(t, b, "") == 4 }, waitFor, tick)
+	// A polling session on the node that dies.
+	dying, viaA := newHTTPNode(t, nodes[2].URL), newHTTPNode(t, nodes[0].URL)
+	sid := dying.handshake()
+	require.Equal(t, "1::", dying.poll(sid))
+
+	nodes[2].Kill()
+	killed := time.Now()
+	assert.Equal(t, "7:::1+0", viaA.poll(sid), "the dead node cannot be reached: reconnect")
+	require.Eventually(t, func() bool { return count(t, a, "r") == 2 }, 3*nodeTTL, tick)
+	took := time.Since(killed)
+	t.Logf("the killed node's sockets left the counts %v after SIGKILL (TTL %v)", took, nodeTTL)
+	assert.Less(t, took, 2*nodeTTL, "within the TTL and a sweep tick (TTL/3), with room for a loaded machine")
+	assert.Equal(t, 2, count(t, b, "r"))
+	assert.Equal(t, 2, count(t, b, ""))
+	assert.Equal(t, "7:::1+0", viaA.poll(sid), "the dead node's sessions are unknown")
+
+	got := make(chan json.RawMessage, 1)
+	require.NoError(t, b.On("r", func(v json.RawMessage) { got <- v }))
+	require.NoError(t, a.Emit("to-room", "r", "survivors"))
+	select {
+	case v := <-got:
+		assert.JSONEq(t, `"survivors"`, string(v))
+	case <-time.After(waitFor):
+		t.Fatal("the survivors stopped talking")
+	}
+}
+
+// TestRedisRestartDuringTraffic: redis-server is killed and started again
+// (empty) while one node streams room emits to a socket of another node.
+// Delivery resumes by itself, no node restarts and no client is dropped;
+// cluster-wide counts and non-sticky polling work again.
+func TestRedisRestartDuringTraffic(t *testing.T) {
+	r := StartRedis(t)
+	nodes := startNodes(t, r, 2, "-polling-duration", "5s")
+	sender, senderLost := dial(t, nodes[0].URL)
+	receiver, receiverLost := dial(t, nodes[1].URL)
+	var mu sync.Mutex
+	var seen []int
+	require.NoError(t, receiver.On("p", func(n int) {
+		mu.Lock()
+		seen = append(seen, n)
+		mu.Unlock()
+	}))
+	require.Equal(t, "[true]", call(t, receiver, "join", "p"))
+	last := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) == 0 {
+			return -1
+		}
+		return seen[len(seen)-1]
+	}
+	// A polling session made before the outage, on node A.
+	a, b := newHTTPNode(t, nodes[0].URL), newHTTPNode(t, nodes[1].URL)
+	sid := a.handshake()
+	require.Equal(t, "1::", b.poll(sid))
+
+	var sent sync.Mutex
+	next := 0
+	stop := make(chan struct{})
+	pumped := make(chan struct{})
+	go func() {
+		defer close(pumped)
+		tk := time.NewTicker(10 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+			}
+			sent.Lock()
+			_ = sender.Emit("to-room", "p", next)
+			next++
+			sent.Unlock()
+		}
+	}()
+	defer func() {
+		close(stop)
+		<-pumped
+	}()
+	require.Eventually(t, func() bool { return last() >= 20 }, waitFor, tick, "traffic before the outage")
+
+	r.Kill()
+	time.Sleep(300 * time.Millisecond)
+	r.Start()
+	restarted := time.Now()
+	sent.Lock()
+	after := next
+	sent.Unlock()
+	require.Eventually(t, func() bool { return last() > after }, waitFor, tick, "delivery resumes")
+	t.Logf("cross-node delivery resumed %v after Redis came back", time.Since(restarted))
+	mu.Lock()
+	assert.True(t, slices.IsSorted(seen), "no reordering (some events of the outage are lost)")
+	lost := seen[len(seen)-1] + 1 - len(seen)
+	mu.Unlock()
+	t.Logf("%d events were lost during the outage", lost)
+
+	select {
+	case <-senderLost:
+		t.Fatal("the sender's session was dropped")
+	case <-receiverLost:
+		t.Fatal("the receiver's session was dropped")
+	default:
+	}
+	// Membership was rewritten: counts are cluster-wide again.
+	require.Eventually(t, func() bool { return count(t, sender, "p") == 1 }, waitFor, tick)
+	// The session directory was rewritten: the old polling session is
+	// found through B again (until then B answers "reconnect", which does
+	// not close the session on A).
+	require.Eventually(t, func() bool {
+		a.post(sid, event("", "echo", "back"))
+		return strings.Contains(b.poll(sid), `{"name":"echo","args":["back"]}`)
+	}, waitFor, 100*time.Millisecond, "the directory knows the session again")
+	// And new sessions.
+	sid2 := b.handshake()
+	assert.Equal(t, "1::", a.poll(sid2))
+	// Gone before the nodes stop (they would wait for the pollers' goodbyes).
+	for _, s := range []string{sid, sid2} {
+		st, _ := a.do(http.MethodGet, "/socket.io/1/xhr-polling/"+s+"?disconnect=1", "")
+		assert.Equal(t, http.StatusOK, st)
+	}
+}
+
+// TestBehindNginx runs every scenario of testdata/run-scenarios.js with
+// the real socket.io-client@0.9.16 through nginx balancing round-robin (not
+// sticky) over two nodes, over websocket and xhr-polling: consecutive
+// requests of a session go to different nodes.
+func TestBehindNginx(t *testing.T) {
+	nodetest.Require(t)
+	nodes := startNodes(t, StartRedis(t), 2)
+	lb := StartNginx(t, nodes[0].Addr, nodes[1].Addr)
+	for _, tr := range nodeTransports {
+		t.Run(tr, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			start := time.Now()
+			res := nodetest.Run(ctx, t, "run-scenarios.js", "--url", lb.URL, "--transport", tr)
+			t.Logf("%d scenarios through nginx in %v", len(res), time.Since(start))
+			require.Greater(t, len(res), 40)
+			for _, r := range res {
+				assert.Truef(t, r.Pass, "%s", r.Describe())
+			}
+		})
+	}
+	// Round robin really spread the requests of sessions over both nodes.
+	re := regexp.MustCompile(`^(GET|POST) /socket\.io/1/(xhr-polling|websocket)/([^/?]+)\S* -> (\S+) `)
+	upstreams := map[string]map[string]bool{}
+	for _, line := range strings.Split(lb.AccessLog(), "\n") {
+		if m := re.FindStringSubmatch(line); m != nil {
+			key := m[2] + " " + m[3]
+			if upstreams[key] == nil {
+				upstreams[key] = map[string]bool{}
+			}
+			upstreams[key][m[4]] = true
+		}
+	}
+	spread := map[string]int{}
+	for key, ups := range upstreams {
+		if len(ups) > 1 {
+			spread[strings.Fields(key)[0]]++
+		}
+	}
+	t.Logf("sessions whose requests reached both nodes: %v", spread)
+	assert.Positive(t, spread["xhr-polling"], "polling sessions served by both nodes")
+}
