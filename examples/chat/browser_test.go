@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/siogo/siogo/internal/exampleweb"
 	"github.com/siogo/siogo/internal/nodetest"
 )
 
@@ -55,7 +56,7 @@ func TestBrowser(t *testing.T) {
 	_, err := exec.LookPath("chromium")
 	require.NoError(t, err, "chromium is not installed; run `make deps`")
 	root := filepath.Dir(nodetest.Dir(t))
-	clientDir := filepath.Join(root, defaultClientDir)
+	clientDir := filepath.Join(root, exampleweb.DefaultClientDir)
 	shots := filepath.Join(root, "artifacts", "chat")
 
 	for _, transport := range []string{"websocket", "xhr-polling"} {

@@ -10,8 +10,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"embed"
 	"errors"
 	"flag"
@@ -21,21 +19,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"strings"
-	"syscall"
-	"time"
 
+	"github.com/siogo/siogo/internal/exampleweb"
 	"github.com/siogo/siogo/socketio"
 )
-
-// defaultClientDir is where `make deps-node` installs socket.io-client's
-// browser build, relative to the repository root.
-const defaultClientDir = "testdata/node_modules/socket.io-client/dist"
-
-// clientFile is the client's file name in the client directory.
-const clientFile = "socket.io.js"
 
 //go:embed web
 var webFS embed.FS
@@ -53,8 +41,8 @@ func main() {
 func run(args []string) error {
 	flags := flag.NewFlagSet("tictactoe", flag.ContinueOnError)
 	addr := flags.String("addr", "localhost:8081", "listen address")
-	clientDir := flags.String("client-dir", defaultClientDir,
-		"directory holding "+clientFile+" from socket.io-client 0.9.16; a relative path is\n"+
+	clientDir := flags.String("client-dir", exampleweb.DefaultClientDir,
+		"directory holding "+exampleweb.ClientFile+" from socket.io-client 0.9.16; a relative path is\n"+
 			"looked up in the working directory, then in the repository root")
 	logLevel := flags.String("log-level", "info", "debug, info, warn or error")
 	if err := flags.Parse(args); err != nil {
@@ -66,7 +54,7 @@ func run(args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	dir, err := findClientDir(*clientDir)
+	dir, err := exampleweb.FindClientDir(*clientDir)
 	if err != nil {
 		return err
 	}
@@ -76,37 +64,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		// No ReadTimeout or WriteTimeout: long polls and WebSockets last.
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("tictactoe is running", "url", pageURL(ln.Addr()), "client", filepath.Join(dir, clientFile))
-
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	stop() // a second signal kills the process at once
-	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	// First the Socket.IO sessions (each client is told), then HTTP.
-	if err := srv.Shutdown(sctx); err != nil {
-		logger.Warn("some sessions did not close in time", "err", err)
-	}
-	if err := hs.Shutdown(sctx); err != nil {
-		return err
-	}
-	logger.Info("bye")
-	return nil
+	logger.Info("tictactoe is running", "url", exampleweb.PageURL(ln.Addr()), "client", filepath.Join(dir, exampleweb.ClientFile))
+	return exampleweb.Serve(ln, handler, srv, logger)
 }
 
 // newApp builds the game: the Socket.IO server, the lobby on its default
@@ -127,90 +86,8 @@ func newApp(clientFS fs.FS, logger *slog.Logger) (*socketio.Server, *Lobby, http
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
-	mux.Handle("GET /{$}", page(web, "index.html"))
-	mux.Handle("GET /app.js", page(web, "app.js"))
-	mux.Handle("GET /style.css", page(web, "style.css"))
+	mux.Handle("GET /{$}", exampleweb.Page(web, "index.html"))
+	mux.Handle("GET /app.js", exampleweb.Page(web, "app.js"))
+	mux.Handle("GET /style.css", exampleweb.Page(web, "style.css"))
 	return srv, lobby, mux
-}
-
-// contentSecurityPolicy lets the page load only its own files and talk only
-// to its own server.
-const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; object-src 'none'; " +
-	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-
-// page serves one embedded file.
-func page(web fs.FS, name string) http.Handler {
-	b, err := fs.ReadFile(web, name)
-	if err != nil {
-		panic(err) // the file is embedded: a missing one is a build mistake
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-cache")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
-	})
-}
-
-// findClientDir returns the directory holding the socket.io.js client. A
-// relative dir is tried from the working directory, then from the
-// repository root (found by walking up to siogo's go.mod), so the default
-// works wherever `go run` is started inside the repository.
-func findClientDir(dir string) (string, error) {
-	tried := []string{dir}
-	if !filepath.IsAbs(dir) {
-		if root := repoRoot(); root != "" {
-			tried = append(tried, filepath.Join(root, dir))
-		}
-	}
-	for _, d := range tried {
-		if st, err := os.Stat(filepath.Join(d, clientFile)); err == nil && st.Mode().IsRegular() {
-			return d, nil
-		}
-	}
-	for i, d := range tried {
-		if abs, err := filepath.Abs(d); err == nil {
-			tried[i] = abs
-		}
-	}
-	return "", fmt.Errorf("%s not found in %s\n"+
-		"The page needs the real socket.io-client 0.9.16, which npm installs into\n"+
-		"testdata/node_modules. In the repository root run\n"+
-		"    make deps-node\n"+
-		"or point -client-dir at the dist directory of socket.io-client 0.9.16",
-		clientFile, strings.Join(tried, " nor in "))
-}
-
-// repoRoot returns the nearest directory at or above the working directory
-// whose go.mod is siogo's, or "".
-func repoRoot() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
-			bytes.HasPrefix(b, []byte("module github.com/siogo/siogo\n")) {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
-// pageURL is the address to open in a browser.
-func pageURL(addr net.Addr) string {
-	host, port, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return "http://" + addr.String() + "/"
-	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() || ip.IsLoopback() {
-		host = "localhost"
-	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
 }
