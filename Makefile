@@ -50,8 +50,9 @@ vet:
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
+# The soak test runs for a minute here (make soak runs it longer).
 gotest:
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	SIOGO_SOAK_DURATION=1m $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 ## e2e: only the browser tests (headless Chromium), with -race
 e2e: deps

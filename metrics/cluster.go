@@ -1,0 +1,40 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/siogo/siogo/redis"
+)
+
+// ClusterCollector is a prometheus.Collector for a Redis cluster adapter:
+// broadcasts published, received and dropped (Redis down), and the
+// adapter's recovery counters.
+type ClusterCollector struct {
+	c    *redis.Cluster
+	desc *prometheus.Desc
+}
+
+// NewClusterCollector returns a collector for c; its metric is
+// siogo_cluster_events_total{event=...}.
+func NewClusterCollector(c *redis.Cluster) *ClusterCollector {
+	return &ClusterCollector{c: c, desc: prometheus.NewDesc("siogo_cluster_events_total",
+		"Cluster adapter events: broadcasts published, received from other nodes, dropped (Redis unreachable), "+
+			"malformed; subscriptions, membership resyncs, dead nodes' sockets swept.", []string{"event"}, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (cc *ClusterCollector) Describe(ch chan<- *prometheus.Desc) { ch <- cc.desc }
+
+// Collect implements prometheus.Collector.
+func (cc *ClusterCollector) Collect(ch chan<- prometheus.Metric) {
+	st := cc.c.Stats()
+	for _, e := range []struct {
+		name string
+		v    uint64
+	}{
+		{"published", st.Published}, {"received", st.Received}, {"dropped", st.Dropped},
+		{"malformed", st.Malformed}, {"subscribed", st.Subscriptions}, {"resynced", st.Resyncs}, {"swept", st.Swept},
+	} {
+		ch <- prometheus.MustNewConstMetric(cc.desc, prometheus.CounterValue, float64(e.v), e.name)
+	}
+}
