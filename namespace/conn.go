@@ -27,7 +27,8 @@ type Conn interface {
 	ID() string
 	// Handshake returns the session's handshake data.
 	Handshake() *Handshake
-	// Transport names the transport currently carrying the session.
+	// Transport names the transport currently carrying the session. It
+	// must not block (loggers call it).
 	Transport() string
 	// Send queues one encoded packet for the client. A volatile packet is
 	// dropped (false) when the transport cannot take it right now; a

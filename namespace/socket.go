@@ -47,7 +47,9 @@ type ackWaiter struct {
 
 func newSocket(ns *Namespace, conn Conn, initial acl.Set) *Socket {
 	s := &Socket{id: conn.ID(), ns: ns, conn: conn, acl: initial}
-	s.log = ns.log.With("sid", s.id, "namespace", ns.name)
+	// The transport is the one carrying the session when the socket
+	// connected (a session changes transport only before it connects).
+	s.log = ns.log.With("sid", s.id, "namespace", ns.name, "transport", conn.Transport())
 	s.exec = newExecutor(ns.opts.MaxQueuedEvents, s.safely)
 	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"log/slog"
@@ -38,14 +39,15 @@ type session struct {
 	id  string
 	srv *Server
 	hs  *namespace.Handshake
-	log *slog.Logger
+	log *slog.Logger // with the session id; calls add transportAttr{s}
+
+	transport atomic.Pointer[string] // current transport name; read without mu
 
 	mu          sync.Mutex
 	state       sessionState
 	queue       [][]byte
 	waiter      chan struct{} // closed to wake Take callers
 	waker       func()        // wakes an attached websocket writer (no goroutine while idle)
-	transport   string        // current transport name
 	connected   bool          // "1::" sent, default namespace joined
 	connectOnce sync.Once
 	streaming   bool // a websocket or htmlfile connection is attached
@@ -64,10 +66,10 @@ func newSession(srv *Server, id string, hs *namespace.Handshake) *session {
 		id:      id,
 		srv:     srv,
 		hs:      hs,
-		log:     srv.log.With("sid", id),
 		sockets: make(map[string]*namespace.Socket),
 		done:    make(chan struct{}),
 	}
+	s.log = srv.log.With("sid", id)
 	return s
 }
 
@@ -91,12 +93,21 @@ func (s *session) ID() string { return s.id }
 // Handshake implements namespace.Conn.
 func (s *session) Handshake() *namespace.Handshake { return s.hs }
 
-// Transport implements namespace.Conn.
+// Transport implements namespace.Conn. It takes no lock, so it may be
+// called from anywhere, logging included.
 func (s *session) Transport() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.transport
+	if t := s.transport.Load(); t != nil {
+		return *t
+	}
+	return ""
 }
+
+// transportAttr is a lazy slog attribute: the session's transport,
+// resolved only when a record is written.
+type transportAttr struct{ s *session }
+
+// LogValue implements slog.LogValuer.
+func (a transportAttr) LogValue() slog.Value { return slog.StringValue(a.s.Transport()) }
 
 // Close implements namespace.Conn: a server-side kick. The client gets
 // "0::" after what is already queued.
@@ -115,7 +126,7 @@ func (s *session) Send(frame []byte, volatile bool) bool {
 	}
 	if len(s.queue) >= s.srv.cfg.SendQueueSize {
 		s.mu.Unlock()
-		s.log.Warn("closing slow consumer", "queued", s.srv.cfg.SendQueueSize)
+		s.log.Warn("closing slow consumer", "transport", transportAttr{s}, "queued", s.srv.cfg.SendQueueSize)
 		s.srv.stats.slowConsumers.Add(1)
 		s.close(namespace.ReasonSlowConsumer, nil)
 		return false
@@ -203,19 +214,19 @@ func (s *session) Receive(payload string) {
 	parts, err := packet.SplitPayload(payload, s.srv.cfg.MaxPacketsPerPayload)
 	if err != nil {
 		s.srv.stats.decodeErrors.Add(1)
-		s.log.Debug("dropping bad payload", "err", err)
+		s.log.Debug("dropping bad payload", "transport", transportAttr{s}, "err", err)
 		return
 	}
 	for _, part := range parts {
 		if packet.JSONDepth(part) > s.srv.cfg.MaxJSONDepth {
 			s.srv.stats.decodeErrors.Add(1)
-			s.log.Debug("dropping packet nested too deep")
+			s.log.Debug("dropping packet nested too deep", "transport", transportAttr{s})
 			continue
 		}
 		p, err := packet.Decode(part)
 		if err != nil {
 			s.srv.stats.decodeErrors.Add(1)
-			s.log.Debug("dropping bad packet", "err", err)
+			s.log.Debug("dropping bad packet", "transport", transportAttr{s}, "err", err)
 			continue
 		}
 		s.srv.stats.packetsIn.Add(1)
@@ -246,7 +257,7 @@ func (s *session) handle(p *packet.Packet) {
 	}
 	s.mu.Unlock()
 	if sock == nil {
-		s.log.Debug("packet for an endpoint the client has not joined", "endpoint", p.Endpoint, "type", p.Type.String())
+		s.log.Debug("packet for an endpoint the client has not joined", "transport", transportAttr{s}, "endpoint", p.Endpoint, "type", p.Type.String())
 		return
 	}
 	sock.HandlePacket(p)
@@ -258,7 +269,7 @@ func (s *session) connectNamespace(p *packet.Packet) {
 		return // Shutdown is stopping the sockets
 	}
 	if ns == nil {
-		s.log.Debug("connect to unknown namespace", "endpoint", p.Endpoint)
+		s.log.Debug("connect to unknown namespace", "transport", transportAttr{s}, "endpoint", p.Endpoint)
 		return
 	}
 	s.mu.Lock()
@@ -270,7 +281,7 @@ func (s *session) connectNamespace(p *packet.Packet) {
 	query, _ := url.ParseQuery(p.Data)
 	sock, err := ns.Connect(s, query)
 	if err != nil {
-		s.log.Info("namespace refused client", "endpoint", p.Endpoint)
+		s.log.Info("namespace refused client", "transport", transportAttr{s}, "endpoint", p.Endpoint)
 		s.Send(packet.AppendPacket(nil, &packet.Packet{Type: packet.Error, Endpoint: p.Endpoint, Reason: packet.ReasonUnauthorized, Advice: -1}), false)
 		return
 	}
@@ -298,7 +309,7 @@ func (s *session) attach(name string) bool {
 		s.mu.Unlock()
 		return true // let the transport deliver the last packets
 	}
-	s.transport = name
+	s.transport.Store(&name)
 	s.mu.Unlock()
 	// Every request waits until the default socket exists, so a POST racing
 	// the first GET cannot lose its packets.
@@ -390,7 +401,7 @@ func (s *session) touch() {
 	}
 	if s.deadTimer == nil {
 		s.deadTimer = time.AfterFunc(s.srv.cfg.HeartbeatTimeout, func() {
-			s.log.Info("heartbeat timeout")
+			s.log.Info("heartbeat timeout", "transport", transportAttr{s})
 			s.close(namespace.ReasonHeartbeatTimeout, nil)
 		})
 		return
@@ -444,7 +455,7 @@ func (s *session) close(reason string, goodbye []byte) {
 	if waker != nil {
 		waker()
 	}
-	s.log.Debug("session closing", "reason", reason)
+	s.log.Debug("session closing", "transport", transportAttr{s}, "reason", reason)
 	for _, sock := range socks {
 		sock.Close(reason)
 	}
