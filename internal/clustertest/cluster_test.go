@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -384,7 +385,10 @@ func TestRedisRestartDuringTraffic(t *testing.T) {
 // TestBehindNginx runs every scenario of testdata/run-scenarios.js with
 // the real socket.io-client@0.9.16 through nginx balancing round-robin (not
 // sticky) over two nodes, over websocket and xhr-polling: consecutive
-// requests of a session go to different nodes.
+// requests of a session go to different nodes. Then, through the same
+// nginx, the real socket.io.js in headless Chromium runs the browser
+// scenarios (testdata/browser.js) over websocket and xhr-polling, from a
+// page on another origin (CORS).
 func TestBehindNginx(t *testing.T) {
 	nodetest.Require(t)
 	nodes := startNodes(t, StartRedis(t), 2)
@@ -402,10 +406,41 @@ func TestBehindNginx(t *testing.T) {
 			}
 		})
 	}
+	t.Run("browser", func(t *testing.T) {
+		_, err := exec.LookPath("chromium")
+		require.NoError(t, err, "chromium is not installed or not in PATH; the browser scenarios behind nginx need it (run `make deps`)")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		before := len(lb.AccessLog())
+		start := time.Now()
+		res := nodetest.Run(ctx, t, "browser.js", "--url", lb.URL, "--transports", strings.Join(nodeTransports, ","))
+		t.Logf("%d browser scenarios through nginx in %v", len(res), time.Since(start))
+		seen := map[string]int{}
+		for _, r := range res {
+			seen[r.Transport]++
+			assert.Truef(t, r.Pass, "%s", r.Describe())
+		}
+		for _, tr := range nodeTransports {
+			assert.Greaterf(t, seen[tr], 10, "browser scenarios over %s", tr)
+		}
+		// Only what was logged during the browser run (nginx logs a request
+		// when it ends; the browser is closed, so all of its requests are in).
+		spread := spreadSessions(lb.AccessLog()[before:])
+		t.Logf("browser sessions whose requests reached both nodes: %v", spread)
+		assert.Positive(t, spread["xhr-polling"], "the browser's polling sessions were served by both nodes")
+	})
 	// Round robin really spread the requests of sessions over both nodes.
+	spread := spreadSessions(lb.AccessLog())
+	t.Logf("sessions whose requests reached both nodes: %v", spread)
+	assert.Positive(t, spread["xhr-polling"], "polling sessions served by both nodes")
+}
+
+// spreadSessions counts, per transport, the sessions whose requests in an
+// nginx access log reached more than one upstream.
+func spreadSessions(accessLog string) map[string]int {
 	re := regexp.MustCompile(`^(GET|POST) /socket\.io/1/(xhr-polling|websocket)/([^/?]+)\S* -> (\S+) `)
 	upstreams := map[string]map[string]bool{}
-	for _, line := range strings.Split(lb.AccessLog(), "\n") {
+	for _, line := range strings.Split(accessLog, "\n") {
 		if m := re.FindStringSubmatch(line); m != nil {
 			key := m[2] + " " + m[3]
 			if upstreams[key] == nil {
@@ -420,6 +455,5 @@ func TestBehindNginx(t *testing.T) {
 			spread[strings.Fields(key)[0]]++
 		}
 	}
-	t.Logf("sessions whose requests reached both nodes: %v", spread)
-	assert.Positive(t, spread["xhr-polling"], "polling sessions served by both nodes")
+	return spread
 }
