@@ -83,6 +83,7 @@ fuzz:
 	$(GO) test ./packet -run '^$$' -fuzz '^FuzzSplitPayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./packet -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./transport -run '^$$' -fuzz '^FuzzReadPost$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio -run '^$$' -fuzz '^FuzzServeHTTP$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf testdata/node_modules artifacts
