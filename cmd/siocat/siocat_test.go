@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,24 +45,6 @@ func siocatCmd(ctx context.Context, t *testing.T, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, siocat(t), args...)
 	cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0 exitcode=66")
 	return cmd
-}
-
-// lockedBuffer is a process's output, read while it runs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // result is what one siocat run printed and how it exited.
@@ -163,7 +144,7 @@ func checkListen(t *testing.T, tg target, tr string) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	cmd := siocatCmd(ctx, t, "-transport", tr, "-listen", "2", tg.url+"/chat")
-	var stdout, stderr lockedBuffer
+	var stdout, stderr apptest.LockedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Start())
 	exited := make(chan error, 1)
@@ -199,7 +180,7 @@ func checkInteractive(t *testing.T, tg target, tr string) {
 	require.NoError(t, err)
 	stdoutPipe, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr lockedBuffer
+	var stderr apptest.LockedBuffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
 	lines := make(chan string, 100)

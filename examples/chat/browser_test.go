@@ -1,23 +1,19 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/siogo/siogo/internal/apptest"
 	"github.com/siogo/siogo/internal/exampleweb"
 	"github.com/siogo/siogo/internal/nodetest"
 )
@@ -36,16 +32,6 @@ var browserChecks = []string{
 	"no-page-errors",     // no exception or console error in any page
 }
 
-// browserResult is one line of testdata/e2e.js's output.
-type browserResult struct {
-	Check     string          `json:"check"`
-	Transport string          `json:"transport"`
-	Pass      bool            `json:"pass"`
-	Error     string          `json:"error"`
-	MS        int64           `json:"ms"`
-	Observed  json.RawMessage `json:"observed"`
-}
-
 // TestBrowser runs the chat page in headless Chromium with the real
 // socket.io.js 0.9.16 (testdata/e2e.js): four people, each in a browser
 // context of their own, over websocket and over xhr-polling (forced with
@@ -62,7 +48,7 @@ func TestBrowser(t *testing.T) {
 	for _, transport := range []string{"websocket", "xhr-polling"} {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
-			logs := &syncBuffer{}
+			logs := &apptest.LockedBuffer{}
 			logger := slog.New(slog.NewTextHandler(logs, nil))
 			srv, _, handler := newApp(os.DirFS(clientDir), logger)
 			hs := httptest.NewServer(handler)
@@ -80,7 +66,9 @@ func TestBrowser(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			start := time.Now()
-			res := runE2E(ctx, t, root, "--url", hs.URL, "--transport", transport, "--screenshot-dir", shots)
+			// nodetest runs scripts from the repository's testdata directory.
+			script := filepath.Join("..", "examples", "chat", "testdata", "e2e.js")
+			res := nodetest.Run(ctx, t, script, "--url", hs.URL, "--transport", transport, "--screenshot-dir", shots)
 			t.Logf("%s: browser run took %v", transport, time.Since(start).Round(time.Millisecond))
 
 			seen := map[string]bool{}
@@ -96,52 +84,4 @@ func TestBrowser(t *testing.T) {
 			}
 		})
 	}
-}
-
-// runE2E runs testdata/e2e.js from the repository root and returns its
-// result lines; its stderr (one line per check) goes to the test log.
-func runE2E(ctx context.Context, t *testing.T, root string, args ...string) []browserResult {
-	t.Helper()
-	script := filepath.Join("examples", "chat", "testdata", "e2e.js")
-	cmd := exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
-	cmd.Dir = root
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if s := strings.TrimSpace(stderr.String()); s != "" {
-		t.Logf("e2e.js stderr:\n%s", s)
-	}
-	require.NoError(t, err, "node %s %v\nstdout:\n%s", script, args, stdout.String())
-	var out []browserResult
-	sc := bufio.NewScanner(&stdout)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		var r browserResult
-		require.NoError(t, json.Unmarshal([]byte(line), &r), "e2e.js printed a line that is not a result: %q", line)
-		out = append(out, r)
-	}
-	return out
-}
-
-// syncBuffer collects the server's log from its goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

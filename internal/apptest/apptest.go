@@ -92,19 +92,20 @@ func FreeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
+// LockedBuffer collects output written from several goroutines (a
+// process's pipes, a server's logger) and may be read while it grows.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -120,7 +121,7 @@ type Testapp struct {
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *LockedBuffer
 	logs   []string // stderr of earlier runs
 }
 
@@ -162,7 +163,7 @@ func (a *Testapp) Start() {
 	if a.stderr != nil {
 		a.logs = append(a.logs, a.stderr.String())
 	}
-	a.stderr = &lockedBuffer{}
+	a.stderr = &LockedBuffer{}
 	cmd := exec.Command(a.bin, a.args...)
 	cmd.Stderr = a.stderr
 	if err := cmd.Start(); err != nil {

@@ -46,9 +46,13 @@ func Require(t testing.TB) string {
 	return node
 }
 
-// Result is one line of a scenario runner's output.
+// Result is one line of a scenario runner's output. Runners name what
+// they checked either Scenario (run-scenarios.js, browser.js) or Check (the
+// examples' e2e scripts).
 type Result struct {
 	Scenario  string          `json:"scenario"`
+	Check     string          `json:"check"`
+	MS        int64           `json:"ms"`
 	Transport string          `json:"transport"`
 	Pass      bool            `json:"pass"`
 	Observed  json.RawMessage `json:"observed"`
