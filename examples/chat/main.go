@@ -43,28 +43,18 @@ func main() {
 
 func run(args []string) error {
 	flags := flag.NewFlagSet("chat", flag.ContinueOnError)
-	addr := flags.String("addr", "localhost:8080", "listen address")
-	clientDir := flags.String("client-dir", exampleweb.DefaultClientDir,
-		"directory holding "+exampleweb.ClientFile+" from socket.io-client 0.9.16; a relative path is\n"+
-			"looked up in the working directory, then in the repository root")
-	logLevel := flags.String("log-level", "info", "debug, info, warn or error")
+	ef := exampleweb.AddFlags(flags, "localhost:8080")
 	redisAddr := flags.String("redis", "", "Redis address (host:port): join the chat nodes sharing it")
 	nodeAddr := flags.String("node-addr", "", "with -redis: the address (host:port) at which the other nodes\n"+
 		"reach this one, to forward the requests of its sessions (default: the listening address)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("-log-level: %w", err)
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-
-	dir, err := exampleweb.FindClientDir(*clientDir)
+	logger, dir, err := ef.Setup()
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", *ef.Addr)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ package exampleweb
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -146,4 +147,35 @@ func Serve(ln net.Listener, handler http.Handler, srv *socketio.Server, logger *
 	}
 	logger.Info("bye")
 	return nil
+}
+
+// Flags are the command-line flags every browser example has.
+type Flags struct {
+	Addr      *string // -addr: listen address
+	ClientDir *string // -client-dir: where socket.io.js is
+	LogLevel  *string // -log-level
+}
+
+// AddFlags defines -addr (defaulting to addr), -client-dir and -log-level
+// on fs.
+func AddFlags(fs *flag.FlagSet, addr string) Flags {
+	return Flags{
+		Addr: fs.String("addr", addr, "listen address"),
+		ClientDir: fs.String("client-dir", DefaultClientDir,
+			"directory holding "+ClientFile+" from socket.io-client 0.9.16; a relative path is\n"+
+				"looked up in the working directory, then in the repository root"),
+		LogLevel: fs.String("log-level", "info", "debug, info, warn or error"),
+	}
+}
+
+// Setup turns parsed flags into a logger on stderr and the directory
+// holding socket.io.js.
+func (f Flags) Setup() (*slog.Logger, string, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*f.LogLevel)); err != nil {
+		return nil, "", fmt.Errorf("-log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	dir, err := FindClientDir(*f.ClientDir)
+	return logger, dir, err
 }
