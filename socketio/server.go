@@ -356,13 +356,13 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, name strin
 		plain(w, http.StatusBadRequest, "websocket upgrade required")
 		return
 	}
-	var ts transport.Session = deadSession{}
+	var ts transport.WakeableSession = deadSession{}
 	if sess != nil && sess.attach(name) {
 		ts = sess
 	}
 	switch name {
 	case transport.WebSocket:
-		s.serveWebSocket(w, r, sess, ts)
+		s.serveWebSocket(w, r, ts)
 	case transport.HTMLFile:
 		if live, ok := ts.(*session); ok {
 			if !live.startStream() {
@@ -380,11 +380,11 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, name strin
 			defer end()
 		}
 		pkts, _ := ts.Take(ctx)
-		transport.WritePollWithin(w, r, name, pkts, s.cfg.WriteTimeout)
+		transport.WritePoll(w, r, name, pkts, s.cfg.WriteTimeout)
 	}
 }
 
-func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, sess *session, ts transport.Session) {
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, ts transport.WakeableSession) {
 	live, ok := ts.(*session)
 	if ok && !live.startStream() {
 		plain(w, http.StatusConflict, "session already has a stream")

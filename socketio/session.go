@@ -535,6 +535,8 @@ func (deadSession) Receive(string) {}
 func (deadSession) Take(context.Context) ([][]byte, bool) {
 	return [][]byte{frameNotHandshaken}, true
 }
+func (d deadSession) TakeNow() ([][]byte, bool) { return d.Take(context.Background()) }
+func (deadSession) SetWaker(func())             {}
 
 var _ transport.WakeableSession = (*session)(nil)
 var _ namespace.Conn = (*session)(nil)

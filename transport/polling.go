@@ -71,14 +71,9 @@ func JSONPIndex(r *http.Request) string {
 }
 
 // WritePoll answers a polling GET with the packets (a noop when there are
-// none), framed as one payload, within DefaultWriteTimeout.
-func WritePoll(w http.ResponseWriter, r *http.Request, name string, packets [][]byte) {
-	WritePollWithin(w, r, name, packets, 0)
-}
-
-// WritePollWithin is WritePoll giving up when the client does not take the
-// answer within writeTimeout (zero means DefaultWriteTimeout).
-func WritePollWithin(w http.ResponseWriter, r *http.Request, name string, packets [][]byte, writeTimeout time.Duration) {
+// none), framed as one payload, giving up when the client does not take
+// the answer within writeTimeout (zero means DefaultWriteTimeout).
+func WritePoll(w http.ResponseWriter, r *http.Request, name string, packets [][]byte, writeTimeout time.Duration) {
 	var payload []byte
 	if len(packets) == 0 {
 		payload = []byte("8::")

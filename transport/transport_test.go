@@ -41,7 +41,7 @@ func TestReadPostLimits(t *testing.T) {
 func TestWritePollEscapesForScripts(t *testing.T) {
 	r := httptest.NewRequest("GET", "/x?i=7", nil)
 	w := httptest.NewRecorder()
-	WritePoll(w, r, JSONPPolling, [][]byte{[]byte("3:::</script>\u2028\u2029<!--")})
+	WritePoll(w, r, JSONPPolling, [][]byte{[]byte("3:::</script>\u2028\u2029<!--")}, 0)
 	body := w.Body.String()
 	assert.True(t, strings.HasPrefix(body, `io.j[7]("`), body)
 	assert.True(t, strings.HasSuffix(body, `");`), body)
@@ -52,11 +52,11 @@ func TestWritePollEscapesForScripts(t *testing.T) {
 	assert.Equal(t, "text/javascript; charset=UTF-8", w.Header().Get("Content-Type"))
 
 	w = httptest.NewRecorder()
-	WritePoll(w, httptest.NewRequest("GET", "/x?i=1);alert(1", nil), JSONPPolling, nil)
+	WritePoll(w, httptest.NewRequest("GET", "/x?i=1);alert(1", nil), JSONPPolling, nil, 0)
 	assert.Equal(t, `io.j[0]("8::");`, w.Body.String(), "a non-numeric index is not echoed")
 
 	w = httptest.NewRecorder()
-	WritePoll(w, r, XHRPolling, [][]byte{[]byte("1::"), []byte("3:::😀")})
+	WritePoll(w, r, XHRPolling, [][]byte{[]byte("1::"), []byte("3:::😀")}, 0)
 	assert.Equal(t, "\ufffd3\ufffd1::\ufffd6\ufffd3:::😀", w.Body.String())
 }
 

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"context"
 	"net/http"
 	"sync"
 	"time"
@@ -42,9 +41,9 @@ func IsWebSocketUpgrade(r *http.Request) bool { return websocket.IsWebSocketUpgr
 // opts.OnClose runs when the connection ends.
 //
 // An idle connection costs one goroutine, the reader, and no buffers but
-// net/http's read buffer: with a WakeableSession, the writer goroutine
-// exists only while there is something to write.
-func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess Session, opts WebSocketOptions) error {
+// net/http's read buffer: the writer goroutine exists only while the
+// session has something to write.
+func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess WakeableSession, opts WebSocketOptions) error {
 	if opts.MaxMessageSize <= 0 {
 		opts.MaxMessageSize = 1 << 20
 	}
@@ -69,22 +68,9 @@ func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess Session, opts W
 		return err
 	}
 	conn.SetReadLimit(opts.MaxMessageSize)
-	c := &wsConn{conn: conn, timeout: opts.WriteTimeout}
-	stopWriter := func() {}
-	if ws, ok := sess.(WakeableSession); ok {
-		c.sess = ws
-		ws.SetWaker(c.wake)
-		c.wake() // what was queued before the upgrade
-	} else {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			writeLoop(ctx, conn, sess, opts.WriteTimeout)
-			_ = conn.Close() // unblock the reader
-		}()
-		stopWriter = func() { cancel(); <-done }
-	}
+	c := &wsConn{conn: conn, sess: sess, timeout: opts.WriteTimeout}
+	sess.SetWaker(c.wake)
+	c.wake() // what was queued before the upgrade
 	go func() {
 		for {
 			typ, msg, err := conn.ReadMessage()
@@ -96,7 +82,6 @@ func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess Session, opts W
 			}
 		}
 		c.stop()
-		stopWriter()
 		if opts.OnClose != nil {
 			opts.OnClose()
 		}
@@ -172,26 +157,4 @@ func (c *wsConn) stop() {
 	c.running = false
 	c.mu.Unlock()
 	_ = c.conn.Close()
-}
-
-func writeLoop(ctx context.Context, conn *websocket.Conn, sess Session, timeout time.Duration) {
-	for {
-		pkts, closed := sess.Take(ctx)
-		if len(pkts) > 0 {
-			_ = conn.SetWriteDeadline(time.Now().Add(timeout))
-			for _, p := range pkts {
-				if err := conn.WriteMessage(websocket.TextMessage, p); err != nil {
-					return
-				}
-			}
-		}
-		if closed {
-			_ = conn.WriteControl(websocket.CloseMessage,
-				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-			return
-		}
-		if ctx.Err() != nil {
-			return
-		}
-	}
 }
