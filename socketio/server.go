@@ -23,7 +23,7 @@ import (
 // Server is a Socket.IO 0.9 server and an http.Handler. Make it with
 // NewServer, register handlers on its namespaces (Of), and mount it.
 //
-// mu guards namespaces, sessions and shuttingDown.
+// mu guards namespaces, sessions and drained.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
@@ -32,14 +32,16 @@ type Server struct {
 	nsOpts  namespace.Options
 	stats   counters
 	fwd     *forwarder // nil without Config.Sessions
-	// shutdown is set by Shutdown; sessions read it without locks.
+	// shutdown is set by Shutdown and Close: no new sessions or namespace
+	// joins. Read without locks; set before mu is taken to list the
+	// sessions, so a handshake registering under mu either is listed or
+	// sees it.
 	shutdown atomic.Bool
 
-	mu           sync.RWMutex
-	namespaces   map[string]*Namespace
-	sessions     map[string]*session
-	shuttingDown bool
-	drained      chan struct{} // closed when shutting down and no session is left
+	mu         sync.RWMutex
+	namespaces map[string]*Namespace
+	sessions   map[string]*session
+	drained    chan struct{} // closed when shutting down and no session is left
 }
 
 // NewServer makes a server with cfg (zero fields take their defaults).
@@ -111,7 +113,7 @@ func (s *Server) forget(sess *session) {
 	if forgotten {
 		delete(s.sessions, sess.id)
 	}
-	if s.shuttingDown && len(s.sessions) == 0 && s.drained != nil {
+	if s.shutdown.Load() && len(s.sessions) == 0 && s.drained != nil {
 		select {
 		case <-s.drained:
 		default:
@@ -240,7 +242,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.RLock()
-	down, full := s.shuttingDown, s.cfg.MaxSessions > 0 && len(s.sessions) >= s.cfg.MaxSessions
+	down, full := s.shutdown.Load(), s.cfg.MaxSessions > 0 && len(s.sessions) >= s.cfg.MaxSessions
 	s.mu.RUnlock()
 	if down || full || !s.limiter.allow(r.RemoteAddr, time.Now()) {
 		s.stats.handshakesRefused.Add(1)
@@ -274,7 +276,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 	sid := newSessionID()
 	sess := newSession(s, sid, hs)
 	s.mu.Lock()
-	if s.shuttingDown {
+	if s.shutdown.Load() {
 		// Shutdown began while this handshake was being authorized: it
 		// has taken its list of sessions and would never close this one.
 		s.mu.Unlock()
@@ -443,7 +445,6 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, name string, 
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdown.Store(true)
 	s.mu.Lock()
-	s.shuttingDown = true
 	if s.drained == nil {
 		s.drained = make(chan struct{})
 		if len(s.sessions) == 0 {
@@ -509,8 +510,8 @@ func (s *Server) countOut(pkts [][]byte) {
 
 // Close closes every session at once, without waiting.
 func (s *Server) Close() {
+	s.shutdown.Store(true)
 	s.mu.Lock()
-	s.shuttingDown = true
 	sessions := make([]*session, 0, len(s.sessions))
 	for _, sess := range s.sessions {
 		sessions = append(sessions, sess)
