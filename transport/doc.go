@@ -1,6 +1,21 @@
 // Package transport moves Socket.IO 0.9 payloads between a session and a
-// client over HTTP: WebSocket (RFC 6455, through gorilla/websocket),
-// xhr-polling, jsonp-polling and htmlfile. flashsocket is not supported.
+// client over HTTP: WebSocket (RFC 6455; the upgrade, frame types and
+// checks of gobwas/ws), xhr-polling, jsonp-polling and htmlfile.
+// flashsocket is not supported.
+//
+// WebSocket connections are built to be cheap while idle and to batch
+// writes under load. On Linux, a plain TCP (or Unix) connection is read
+// by an event loop: one epoll instance, itself parked in the Go runtime's
+// network poller, starts a reader goroutine with a pooled buffer only
+// when bytes arrive, so an idle connection holds no goroutine and no
+// buffer. Writes are made without blocking by a few writer goroutines (half
+// the CPUs), in the order connections were woken; everything a connection
+// has queued goes out in one system call, and while the writers are busy
+// more queues up, so fan-out to many connections gets several frames per
+// write. A connection whose socket buffer is full is handed to a goroutine
+// of its own that waits for it up to the write timeout: a slow client
+// never holds up the others. TLS connections and other systems use a
+// reading goroutine per connection and blocking writes.
 //
 // A transport knows nothing of packets' meaning, namespaces or timers. It
 // drives a Session: Receive for what the client sent, Take for what to

@@ -1,10 +1,14 @@
 package transport
 
 import (
+	"errors"
+	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/gorilla/websocket"
 )
 
@@ -14,23 +18,17 @@ type WebSocketOptions struct {
 	// allows any.
 	CheckOrigin func(r *http.Request) bool
 	// MaxMessageSize bounds one incoming message; larger closes the
-	// connection. Zero means 1 MiB.
+	// connection (status 1009). Zero means 1 MiB.
 	MaxMessageSize int64
 	// WriteTimeout bounds one write. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
-	// BufferSize is the write buffer size, borrowed from a pool only while
-	// writing. Zero means 4096. Reads reuse net/http's buffer.
-	BufferSize int
 	// OnClose, if set, runs once when the connection has ended.
 	OnClose func()
 }
 
-var bufferPools sync.Map // int -> *sync.Pool, write buffers shared between connections
-
-func writePool(size int) websocket.BufferPool {
-	p, _ := bufferPools.LoadOrStore(size, &sync.Pool{})
-	return p.(*sync.Pool)
-}
+// ErrOriginNotAllowed is returned by ServeWebSocket when CheckOrigin
+// refuses the request (answered with 403).
+var ErrOriginNotAllowed = errors.New("transport: websocket origin not allowed")
 
 // IsWebSocketUpgrade reports whether r asks for a WebSocket upgrade.
 func IsWebSocketUpgrade(r *http.Request) bool { return websocket.IsWebSocketUpgrade(r) }
@@ -40,9 +38,13 @@ func IsWebSocketUpgrade(r *http.Request) bool { return websocket.IsWebSocketUpgr
 // non-nil error, after the failed upgrade was answered with an HTTP error).
 // opts.OnClose runs when the connection ends.
 //
-// An idle connection costs one goroutine, the reader, and no buffers but
-// net/http's read buffer: the writer goroutine exists only while the
-// session has something to write.
+// An idle connection costs no goroutine and no buffer. On Linux, for a
+// plain TCP or Unix connection, reads are driven by an event loop (epoll)
+// shared by all connections: a goroutine with a pooled read buffer runs
+// only while bytes are arriving. Elsewhere (TLS, other systems) each
+// connection has a reading goroutine. Writes run on a goroutine that
+// exists only while the session has something to write; everything queued
+// is written with one system call.
 func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess WakeableSession, opts WebSocketOptions) error {
 	if opts.MaxMessageSize <= 0 {
 		opts.MaxMessageSize = 1 << 20
@@ -50,60 +52,62 @@ func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess WakeableSession
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = DefaultWriteTimeout
 	}
-	if opts.BufferSize <= 0 {
-		opts.BufferSize = 4096
+	if opts.CheckOrigin != nil && !opts.CheckOrigin(r) {
+		http.Error(w, "websocket: origin not allowed", http.StatusForbidden)
+		return ErrOriginNotAllowed
 	}
-	up := websocket.Upgrader{
-		// ReadBufferSize zero: reuse the 4 KiB reader net/http already
-		// made for the connection instead of allocating a second one.
-		WriteBufferSize: opts.BufferSize,
-		WriteBufferPool: writePool(opts.BufferSize),
-		CheckOrigin:     opts.CheckOrigin,
-	}
-	if up.CheckOrigin == nil {
-		up.CheckOrigin = func(*http.Request) bool { return true }
-	}
-	conn, err := up.Upgrade(w, r, nil)
+	conn, rw, _, err := ws.HTTPUpgrader{Timeout: opts.WriteTimeout}.Upgrade(r, w)
 	if err != nil {
+		if conn != nil {
+			_ = conn.Close()
+		}
 		return err
 	}
-	conn.SetReadLimit(opts.MaxMessageSize)
-	c := &wsConn{conn: conn, sess: sess, timeout: opts.WriteTimeout}
+	c := &wsConn{conn: conn, sess: sess, timeout: opts.WriteTimeout, onClose: opts.OnClose, rc: rawConn(conn)}
+	c.rd.max = opts.MaxMessageSize
+	// Bytes the client sent right after its request sit in net/http's
+	// reader: take them, then let the reader go.
+	var early []byte
+	if n := rw.Reader.Buffered(); n > 0 {
+		p, _ := rw.Reader.Peek(n)
+		early = append([]byte(nil), p...)
+	}
 	sess.SetWaker(c.wake)
 	c.wake() // what was queued before the upgrade
-	go func() {
-		for {
-			typ, msg, err := conn.ReadMessage()
-			if err != nil {
-				break
-			}
-			if typ == websocket.TextMessage {
-				sess.Receive(string(msg))
-			}
-		}
-		c.stop()
-		if opts.OnClose != nil {
-			opts.OnClose()
-		}
-	}()
+	if len(early) > 0 && !c.input(early) {
+		return nil
+	}
+	c.startReading()
 	return nil
 }
 
-// wsConn writes a WakeableSession's packets to a connection from a
-// goroutine that runs only while there is something to write. mu guards
-// running, pending and done.
+// wsConn is one WebSocket connection of a WakeableSession.
+//
+// Reading: one goroutine at a time (the event loop's reader or the
+// fallback reader) owns rd and calls input. Writing: a drain goroutine runs
+// only while there is something to write. mu guards the fields below it.
 type wsConn struct {
-	conn    *websocket.Conn
+	conn    net.Conn
 	sess    WakeableSession
 	timeout time.Duration
+	onClose func()
+	rd      frameReader
+	rc      syscall.RawConn // for writes that must not block (Linux); nil: blocking writes
 
-	mu      sync.Mutex
-	running bool // a drain goroutine is writing
-	pending bool // woken while running: look at the queue again
-	done    bool // the connection is closed
+	mu       sync.Mutex
+	poll     pollState // event-loop registration (Linux); zero otherwise
+	running  bool      // a drain goroutine is writing
+	pending  bool      // woken while running: look at the queue again
+	control  [][]byte  // whole control frames (pong, close) to write first
+	closing  bool      // close the connection once control is written
+	done     bool      // the connection is closed
+	reading  bool      // an event-loop reader goroutine runs
+	rpending bool      // readable again while reading
 }
 
-// wake is the session's waker: it starts a drain goroutine unless one runs.
+// wake is the session's waker: unless a write is under way, it hands the
+// connection to the writers (or, for a connection that cannot be written
+// without blocking, starts a drain goroutine).
 func (c *wsConn) wake() {
 	c.mu.Lock()
 	switch {
@@ -112,49 +116,209 @@ func (c *wsConn) wake() {
 		c.pending = true
 	default:
 		c.running = true
-		go c.drain()
+		if c.rc != nil {
+			writers.add(c)
+		} else {
+			go c.drain()
+		}
 	}
 	c.mu.Unlock()
 }
 
-func (c *wsConn) drain() {
-	for {
-		pkts, closed := c.sess.TakeNow()
-		if len(pkts) > 0 {
-			_ = c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
-			for _, p := range pkts {
-				if err := c.conn.WriteMessage(websocket.TextMessage, p); err != nil {
-					c.stop()
-					return
-				}
+// sendControl queues a control frame to be written before data; with
+// last, the connection closes once it is written.
+func (c *wsConn) sendControl(op ws.OpCode, payload []byte, last bool) {
+	f := appendFrameHeader(make([]byte, 0, 2+len(payload)), op, len(payload))
+	f = append(f, payload...)
+	c.mu.Lock()
+	c.control = append(c.control, f)
+	c.closing = c.closing || last
+	c.mu.Unlock()
+	c.wake()
+}
+
+// input feeds bytes read from the client to the frame reader and acts on
+// the frames. It returns false when the connection is closing.
+func (c *wsConn) input(b []byte) bool {
+	open := true
+	err := c.rd.feed(b, func(op ws.OpCode, p []byte) bool {
+		switch op {
+		case ws.OpText:
+			c.sess.Receive(string(p))
+		case ws.OpPing:
+			c.sendControl(ws.OpPong, p, false)
+		case ws.OpClose:
+			code, _ := ws.ParseCloseFrameDataUnsafe(p)
+			if code.Empty() || ws.CheckCloseFrameData(code, "") != nil {
+				code = ws.StatusNormalClosure
 			}
+			c.sendControl(ws.OpClose, ws.NewCloseFrameBody(code, ""), true)
+			open = false
 		}
-		if closed {
-			_ = c.conn.WriteControl(websocket.CloseMessage,
-				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		return open
+	})
+	if err != nil {
+		code := ws.StatusProtocolError
+		if errors.Is(err, ErrMessageTooLarge) {
+			code = ws.StatusMessageTooBig
+		}
+		c.sendControl(ws.OpClose, ws.NewCloseFrameBody(code, ""), true)
+		return false
+	}
+	return open
+}
+
+// next takes what is to be written next: control frames, then the
+// session's packets. closing: the connection closes after this write.
+func (c *wsConn) next(pendingToo bool) (control, pkts [][]byte, closed, closing bool) {
+	c.mu.Lock()
+	control, closing = c.control, c.closing
+	c.control = nil
+	if pendingToo {
+		c.pending = false
+	}
+	c.mu.Unlock()
+	if !closing {
+		pkts, closed = c.sess.TakeNow()
+	}
+	return control, pkts, closed, closing
+}
+
+// idle ends a writing turn unless the connection was woken meanwhile; it
+// reports whether the turn ended.
+func (c *wsConn) idle() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending && !c.done {
+		c.pending = false
+		return false
+	}
+	c.running = false
+	return true
+}
+
+// appendFrames appends control frames, a text frame per packet and, when
+// the session has closed, a close frame.
+func appendFrames(out []byte, control, pkts [][]byte, closeFrame bool) []byte {
+	for _, f := range control {
+		out = append(out, f...)
+	}
+	for _, p := range pkts {
+		out = appendFrameHeader(out, ws.OpText, len(p))
+		out = append(out, p...)
+	}
+	if closeFrame {
+		out = appendFrameHeader(out, ws.OpClose, 2)
+		out = append(out, byte(ws.StatusNormalClosure>>8), byte(ws.StatusNormalClosure&0xff))
+	}
+	return out
+}
+
+// writeBufs pools the buffers frames are assembled in before a write.
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+func putWriteBuf(bp *[]byte) {
+	if cap(*bp) <= 256<<10 {
+		*bp = (*bp)[:0]
+		writeBufs.Put(bp)
+	}
+}
+
+// drain writes, with blocking writes bounded by the write timeout, until
+// there is nothing left to write; then the goroutine ends.
+func (c *wsConn) drain() {
+	bp := writeBufs.Get().(*[]byte)
+	defer putWriteBuf(bp)
+	for {
+		control, pkts, closed, closing := c.next(false)
+		if len(control) == 0 && len(pkts) == 0 && !closed && !closing {
+			if c.idle() {
+				return
+			}
+			continue
+		}
+		*bp = appendFrames((*bp)[:0], control, pkts, closed && !closing)
+		_ = c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
+		_, err := c.conn.Write(*bp)
+		if err != nil || closed || closing {
 			c.stop()
 			return
 		}
-		if len(pkts) > 0 {
-			continue
-		}
-		c.mu.Lock()
-		if c.pending && !c.done {
-			c.pending = false
-			c.mu.Unlock()
-			continue
-		}
-		c.running = false
-		c.mu.Unlock()
-		return
 	}
 }
 
-// stop closes the connection (which ends the reader) and stops waking.
+// flush is one writing turn on a writer goroutine: it writes what is
+// queued without blocking and reports whether the connection wants
+// another turn. What the socket does not take at once is left to a
+// goroutine of the connection's own (see finish), so that a slow client
+// never holds up the writers.
+func (c *wsConn) flush() (again bool) {
+	control, pkts, closed, closing := c.next(true)
+	if len(control) == 0 && len(pkts) == 0 && !closed && !closing {
+		return !c.idle()
+	}
+	bp := writeBufs.Get().(*[]byte)
+	*bp = appendFrames((*bp)[:0], control, pkts, closed && !closing)
+	n, err := writeNow(c.rc, *bp)
+	switch {
+	case err != nil:
+		putWriteBuf(bp)
+		c.stop()
+		return false
+	case n < len(*bp):
+		go c.finish(bp, n, closed || closing)
+		return false
+	}
+	putWriteBuf(bp)
+	if closed || closing {
+		c.stop()
+		return false
+	}
+	return !c.idle()
+}
+
+// finish writes the rest of a write the socket did not take at once,
+// waiting for the client up to the write timeout, then drains.
+func (c *wsConn) finish(bp *[]byte, from int, last bool) {
+	_ = c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	_, err := c.conn.Write((*bp)[from:])
+	putWriteBuf(bp)
+	if err != nil || last {
+		c.stop()
+		return
+	}
+	c.drain()
+}
+
+// stop closes the connection (once) and runs OnClose.
 func (c *wsConn) stop() {
 	c.mu.Lock()
+	if c.done {
+		c.mu.Unlock()
+		return
+	}
 	c.done = true
 	c.running = false
+	ps := c.poll
 	c.mu.Unlock()
+	ps.unregister()
 	_ = c.conn.Close()
+	if c.onClose != nil {
+		c.onClose()
+	}
+}
+
+// readLoop is the fallback reader: a goroutine blocked in Read.
+func (c *wsConn) readLoop() {
+	buf := make([]byte, 4096)
+	for {
+		n, err := c.conn.Read(buf)
+		if n > 0 && !c.input(buf[:n]) {
+			return
+		}
+		if err != nil {
+			c.stop()
+			return
+		}
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -44,6 +45,7 @@ func run(args []string) error {
 	nodeAddr := fs.String("node-addr", "", "with -redis: the address (host:port) at which the other nodes reach this one, to forward requests for its sessions (default: the listening address)")
 	redisTTL := fs.Duration("redis-ttl", redis.DefaultTTL, "with -redis: node liveness TTL (a dead node's sockets leave the cluster within about TTL + TTL/3)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	pprofAddr := fs.String("pprof", os.Getenv("TESTAPP_PPROF"), "serve net/http/pprof on this address (default $TESTAPP_PPROF; empty: off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +60,15 @@ func run(args []string) error {
 		CloseTimeout:      *closeTimeout,
 		PollingDuration:   *polling,
 		Logger:            logger,
+	}
+	if *pprofAddr != "" {
+		pl, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			return fmt.Errorf("-pprof: %w", err)
+		}
+		defer pl.Close()
+		go func() { _ = http.Serve(pl, pprofMux()) }()
+		logger.Info("pprof", "addr", pl.Addr().String())
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -95,6 +106,16 @@ func run(args []string) error {
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	return hs.Shutdown(sctx)
+}
+
+// pprofMux serves the runtime profiles (net/http/pprof) for -pprof.
+func pprofMux() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc("/debug/pprof/", pprof.Index)
+	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return m
 }
 
 // newServer builds the testapp server (also used by in-process tests).

@@ -1,0 +1,299 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeSession is a WakeableSession: what it receives is recorded; what is
+// pushed is taken by the transport.
+type fakeSession struct {
+	mu       sync.Mutex
+	queue    [][]byte
+	closed   bool
+	waker    func()
+	received []string
+	got      chan string
+}
+
+func newFakeSession() *fakeSession { return &fakeSession{got: make(chan string, 1024)} }
+
+func (s *fakeSession) Receive(p string) {
+	s.mu.Lock()
+	s.received = append(s.received, p)
+	s.mu.Unlock()
+	select {
+	case s.got <- p:
+	default:
+	}
+}
+
+func (s *fakeSession) Take(ctx context.Context) ([][]byte, bool) { return s.TakeNow() }
+
+func (s *fakeSession) TakeNow() ([][]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queue
+	s.queue = nil
+	return q, s.closed
+}
+
+func (s *fakeSession) SetWaker(fn func()) {
+	s.mu.Lock()
+	s.waker = fn
+	s.mu.Unlock()
+}
+
+func (s *fakeSession) push(p ...string) {
+	s.mu.Lock()
+	for _, x := range p {
+		s.queue = append(s.queue, []byte(x))
+	}
+	w := s.waker
+	s.mu.Unlock()
+	if w != nil {
+		w()
+	}
+}
+
+func (s *fakeSession) close() {
+	s.mu.Lock()
+	s.closed = true
+	w := s.waker
+	s.mu.Unlock()
+	if w != nil {
+		w()
+	}
+}
+
+// wsServer serves one fakeSession per upgrade; closed reports OnClose.
+type wsServer struct {
+	*httptest.Server
+	sessions chan *fakeSession
+	closed   chan struct{}
+	opts     WebSocketOptions
+}
+
+func newWSServer(t *testing.T, tlsToo bool, opts WebSocketOptions, queued ...string) *wsServer {
+	s := &wsServer{sessions: make(chan *fakeSession, 16), closed: make(chan struct{}, 16), opts: opts}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess := newFakeSession()
+		sess.push(queued...)
+		o := s.opts
+		o.OnClose = func() { s.closed <- struct{}{} }
+		if err := ServeWebSocket(w, r, sess, o); err != nil {
+			return
+		}
+		s.sessions <- sess
+	})
+	if tlsToo {
+		s.Server = httptest.NewTLSServer(h)
+	} else {
+		s.Server = httptest.NewServer(h)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *wsServer) dial(t *testing.T) (*websocket.Conn, *fakeSession) {
+	t.Helper()
+	d := websocket.Dialer{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	u := "ws" + strings.TrimPrefix(s.URL, "http") + "/"
+	c, resp, err := d.Dial(u, nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	t.Cleanup(func() { c.Close() })
+	select {
+	case sess := <-s.sessions:
+		return c, sess
+	case <-time.After(5 * time.Second):
+		t.Fatal("no session")
+		return nil, nil
+	}
+}
+
+func (s *wsServer) waitClosed(t *testing.T) {
+	t.Helper()
+	select {
+	case <-s.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnClose did not run")
+	}
+}
+
+func recv(t *testing.T, sess *fakeSession) string {
+	t.Helper()
+	select {
+	case p := <-sess.got:
+		return p
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing received")
+		return ""
+	}
+}
+
+func TestWebSocketBothWays(t *testing.T) {
+	for _, tlsToo := range []bool{false, true} { // TLS: the fallback reader and blocking writes
+		t.Run(fmt.Sprint("tls=", tlsToo), func(t *testing.T) {
+			srv := newWSServer(t, tlsToo, WebSocketOptions{}, "1::")
+			c, sess := srv.dial(t)
+			_, m, err := c.ReadMessage()
+			require.NoError(t, err)
+			assert.Equal(t, "1::", string(m), "queued before the upgrade")
+			polled := 1 // a plain TCP connection is read by the event loop
+			if tlsToo {
+				polled = 0
+			}
+			assert.Equal(t, polled, polledConns())
+
+			require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte("5:::{\"name\":\"x\"}")))
+			assert.Equal(t, "5:::{\"name\":\"x\"}", recv(t, sess))
+			require.NoError(t, c.WriteMessage(websocket.BinaryMessage, []byte("ignored")))
+			require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte(strings.Repeat("z", 100000))))
+			assert.Len(t, recv(t, sess), 100000)
+
+			// Many packets queued at once arrive whole and in order.
+			var want []string
+			for i := range 2000 {
+				want = append(want, fmt.Sprintf("3:::%d", i))
+			}
+			want = append(want, "3:::"+strings.Repeat("b", 20000))
+			sess.push(want...)
+			for _, w := range want {
+				_, m, err := c.ReadMessage()
+				require.NoError(t, err)
+				require.Equal(t, w, string(m))
+			}
+
+			// Ping gets a pong.
+			pong := make(chan string, 1)
+			c.SetPongHandler(func(s string) error { pong <- s; return nil })
+			require.NoError(t, c.WriteControl(websocket.PingMessage, []byte("hb"), time.Now().Add(time.Second)))
+			readErr := make(chan error, 1)
+			go func() { _, _, err := c.ReadMessage(); readErr <- err }()
+			select {
+			case p := <-pong:
+				assert.Equal(t, "hb", p)
+			case <-time.After(5 * time.Second):
+				t.Fatal("no pong")
+			}
+
+			// The session's end: a close frame, then the connection ends.
+			sess.close()
+			err = <-readErr
+			var ce *websocket.CloseError
+			if assert.ErrorAs(t, err, &ce) {
+				assert.Equal(t, websocket.CloseNormalClosure, ce.Code)
+			}
+			srv.waitClosed(t)
+			assert.Equal(t, 0, polledConns())
+		})
+	}
+}
+
+func TestWebSocketClientCloses(t *testing.T) {
+	srv := newWSServer(t, false, WebSocketOptions{})
+	c, _ := srv.dial(t)
+	require.NoError(t, c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "bye"), time.Now().Add(time.Second)))
+	_, _, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, 4000, ce.Code, "the close code is echoed")
+	srv.waitClosed(t)
+
+	c2, _ := srv.dial(t)
+	require.NoError(t, c2.UnderlyingConn().Close()) // no close frame
+	srv.waitClosed(t)
+}
+
+func TestWebSocketTooLarge(t *testing.T) {
+	srv := newWSServer(t, false, WebSocketOptions{MaxMessageSize: 100})
+	c, sess := srv.dial(t)
+	require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte(strings.Repeat("a", 100))))
+	assert.Len(t, recv(t, sess), 100)
+	require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte(strings.Repeat("a", 101))))
+	_, _, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, websocket.CloseMessageTooBig, ce.Code)
+	srv.waitClosed(t)
+}
+
+func TestWebSocketOriginRefused(t *testing.T) {
+	srv := newWSServer(t, false, WebSocketOptions{CheckOrigin: func(*http.Request) bool { return false }})
+	_, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/", nil)
+	require.Error(t, err)
+	require.NotNil(t, resp)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+}
+
+// A client that sends a frame in the same packet as its upgrade request:
+// the bytes net/http had already buffered are not lost.
+func TestWebSocketEarlyBytes(t *testing.T) {
+	srv := newWSServer(t, false, WebSocketOptions{})
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	req := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	msg := append([]byte(req), clientFrame(ws.OpText, true, "early")...)
+	msg = append(msg, clientFrame(ws.OpText, false, "half")[:4]...) // and the start of another
+	_, err = conn.Write(msg)
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	sess := <-srv.sessions
+	assert.Equal(t, "early", recv(t, sess))
+	rest := append(clientFrame(ws.OpText, false, "half")[4:], clientFrame(ws.OpContinuation, true, "-done")...)
+	_, err = conn.Write(rest)
+	require.NoError(t, err)
+	assert.Equal(t, "half-done", recv(t, sess))
+}
+
+// A client that does not read: the writers hand its connection to a
+// goroutine of its own, the write times out, and others are not held up.
+func TestWebSocketSlowClient(t *testing.T) {
+	srv := newWSServer(t, false, WebSocketOptions{WriteTimeout: 300 * time.Millisecond})
+	_, slowSess := srv.dial(t)
+	fast, fastSess := srv.dial(t)
+	big := strings.Repeat("s", 64<<10)
+	for range 200 { // ~12 MiB: more than the socket buffers hold
+		slowSess.push(big)
+	}
+	fastSess.push("3:::hello")
+	_ = fast.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, m, err := fast.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, "3:::hello", string(m))
+	srv.waitClosed(t) // the slow one, after its write timed out
+	fastSess.push("3:::still")
+	_, m, err = fast.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, "3:::still", string(m))
+}
+
+// polledConns is the number of connections registered with the event loop.
+func polledConns() int {
+	p := eventLoop()
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.conns)
+}
