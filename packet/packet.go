@@ -137,19 +137,10 @@ func Decode(s string) (Packet, error) {
 	case Connect:
 		p.Data = strings.TrimPrefix(data, "?")
 	case Event:
-		// A map keeps JSON's case-sensitive keys (a struct would also
+		// Keys are case-sensitive (as with a map; a struct would also
 		// accept "NAME"); duplicate keys: the last wins, as in JSON.parse.
-		var ev map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(data), &ev); err != nil || ev == nil {
-			return p, fmt.Errorf("%w: event data is not a JSON object", ErrMalformed)
-		}
-		if err := json.Unmarshal(ev["name"], &p.Name); err != nil || len(ev["name"]) == 0 || ev["name"][0] != '"' {
-			return p, fmt.Errorf("%w: event without a name", ErrMalformed)
-		}
-		if a := ev["args"]; len(a) > 0 && string(a) != "null" {
-			if err := json.Unmarshal(a, &p.Args); err != nil {
-				return p, fmt.Errorf("%w: event args are not an array", ErrMalformed)
-			}
+		if err := decodeEvent(data, &p); err != nil {
+			return p, err
 		}
 	case Ack:
 		idPart, args, hasArgs := strings.Cut(data, "+")
