@@ -1,6 +1,7 @@
 package namespace
 
 import (
+	"slices"
 	"sort"
 	"sync"
 )
@@ -72,12 +73,21 @@ func hasMember(a Adapter, room, sid string) (bool, error) {
 type AdapterFactory func(ns *Namespace) Adapter
 
 // MemoryAdapter is the single-process Adapter. One mutex guards both maps.
+//
+// A socket's own-id room is not kept as a room: its membership entry says
+// whether the socket is in it, which spares every socket a set of its own.
 type MemoryAdapter struct {
 	ns *Namespace
 
 	mu    sync.RWMutex
-	rooms map[string]map[string]struct{} // room -> sids
-	sids  map[string]map[string]struct{} // sid -> rooms
+	rooms map[string]map[string]struct{} // room -> sids, own-id memberships excepted
+	sids  map[string]membership          // sid -> its rooms; every socket that joined anything
+}
+
+// membership is the rooms of one socket.
+type membership struct {
+	rooms []string // rooms joined, without the own-id room; unordered, no duplicates
+	own   bool     // in the room named by its own id
 }
 
 // NewMemoryAdapter is the default AdapterFactory.
@@ -85,7 +95,7 @@ func NewMemoryAdapter(ns *Namespace) Adapter {
 	return &MemoryAdapter{
 		ns:    ns,
 		rooms: make(map[string]map[string]struct{}),
-		sids:  make(map[string]map[string]struct{}),
+		sids:  make(map[string]membership),
 	}
 }
 
@@ -93,20 +103,23 @@ func NewMemoryAdapter(ns *Namespace) Adapter {
 func (a *MemoryAdapter) Join(sid string, rooms ...string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	mine := a.sids[sid]
-	if mine == nil {
-		mine = make(map[string]struct{}, len(rooms))
-		a.sids[sid] = mine
-	}
+	m := a.sids[sid]
 	for _, r := range rooms {
-		mine[r] = struct{}{}
-		m := a.rooms[r]
-		if m == nil {
-			m = make(map[string]struct{})
-			a.rooms[r] = m
+		if r == sid {
+			m.own = true
+			continue
 		}
-		m[sid] = struct{}{}
+		members := a.rooms[r]
+		if members == nil {
+			members = make(map[string]struct{})
+			a.rooms[r] = members
+		}
+		if _, in := members[sid]; !in {
+			members[sid] = struct{}{}
+			m.rooms = append(m.rooms, r)
+		}
 	}
+	a.sids[sid] = m
 	return nil
 }
 
@@ -114,17 +127,31 @@ func (a *MemoryAdapter) Join(sid string, rooms ...string) error {
 func (a *MemoryAdapter) Leave(sid, room string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.leaveLocked(sid, room)
+	m, ok := a.sids[sid]
+	if !ok {
+		return nil
+	}
+	if room == sid {
+		m.own = false
+	} else if i := slices.Index(m.rooms, room); i >= 0 {
+		last := len(m.rooms) - 1
+		m.rooms[i] = m.rooms[last]
+		m.rooms[last] = ""
+		m.rooms = m.rooms[:last]
+		if last == 0 {
+			m.rooms = nil
+		}
+		a.removeLocked(room, sid)
+	}
+	a.sids[sid] = m
 	return nil
 }
 
-func (a *MemoryAdapter) leaveLocked(sid, room string) {
-	if mine := a.sids[sid]; mine != nil {
-		delete(mine, room)
-	}
-	if m := a.rooms[room]; m != nil {
-		delete(m, sid)
-		if len(m) == 0 {
+// removeLocked takes sid out of room's members, forgetting an empty room.
+func (a *MemoryAdapter) removeLocked(room, sid string) {
+	if members := a.rooms[room]; members != nil {
+		delete(members, sid)
+		if len(members) == 0 {
 			delete(a.rooms, room)
 		}
 	}
@@ -134,8 +161,8 @@ func (a *MemoryAdapter) leaveLocked(sid, room string) {
 func (a *MemoryAdapter) LeaveAll(sid string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for r := range a.sids[sid] {
-		a.leaveLocked(sid, r)
+	for _, r := range a.sids[sid].rooms {
+		a.removeLocked(r, sid)
 	}
 	delete(a.sids, sid)
 	return nil
@@ -171,14 +198,29 @@ func (a *MemoryAdapter) Receivers(opts BroadcastOptions) []*Socket {
 			}
 		}
 	} else {
-		seen := make(map[string]struct{})
-		for _, r := range opts.Rooms {
-			for sid := range a.rooms[r] {
-				if _, dup := seen[sid]; dup || except(sid) {
-					continue
+		// One room has no duplicate members; several may share some.
+		var seen map[string]struct{}
+		if len(opts.Rooms) > 1 {
+			seen = make(map[string]struct{})
+		}
+		add := func(sid string) {
+			if except(sid) {
+				return
+			}
+			if seen != nil {
+				if _, dup := seen[sid]; dup {
+					return
 				}
 				seen[sid] = struct{}{}
-				ids = append(ids, sid)
+			}
+			ids = append(ids, sid)
+		}
+		for _, r := range opts.Rooms {
+			if a.sids[r].own {
+				add(r)
+			}
+			for sid := range a.rooms[r] {
+				add(sid)
 			}
 		}
 	}
@@ -202,7 +244,10 @@ func (a *MemoryAdapter) Clients(room string) ([]string, error) {
 			out = append(out, sid)
 		}
 	} else {
-		out = make([]string, 0, len(a.rooms[room]))
+		out = make([]string, 0, len(a.rooms[room])+1)
+		if a.sids[room].own {
+			out = append(out, room)
+		}
 		for sid := range a.rooms[room] {
 			out = append(out, sid)
 		}
@@ -215,13 +260,11 @@ func (a *MemoryAdapter) Clients(room string) ([]string, error) {
 // Rooms implements Adapter.
 func (a *MemoryAdapter) Rooms(sid string) ([]string, error) {
 	a.mu.RLock()
-	out := make([]string, 0, len(a.sids[sid]))
-	for r := range a.sids[sid] {
-		if r != sid {
-			out = append(out, r)
-		}
-	}
+	out := slices.Clone(a.sids[sid].rooms)
 	a.mu.RUnlock()
+	if out == nil {
+		out = []string{}
+	}
 	sort.Strings(out)
 	return out, nil
 }
@@ -229,8 +272,11 @@ func (a *MemoryAdapter) Rooms(sid string) ([]string, error) {
 // HasMember implements MemberChecker.
 func (a *MemoryAdapter) HasMember(room, sid string) (bool, error) {
 	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if room == sid {
+		return a.sids[sid].own, nil
+	}
 	_, ok := a.rooms[room][sid]
-	a.mu.RUnlock()
 	return ok, nil
 }
 

@@ -2,47 +2,71 @@ package namespace
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 )
 
-// executor runs the handlers of one socket one at a time, in arrival order,
-// on a goroutine that exists only while there is work: an idle socket costs
-// no goroutine. When more than limit tasks wait, submit blocks the caller
-// (the session's reader), which pushes back on the client instead of
-// buffering without bound.
+// job is one unit of a socket's handler work: a client event to dispatch,
+// or fn (a connect or disconnect hook, an ack callback, a message handler).
+// An event is carried by value so that queuing it allocates nothing of its
+// own.
+type job struct {
+	fn      func() // nil for an event
+	name    string // the event's name
+	args    []json.RawMessage
+	id      uint64 // the event's message id, when hasID
+	hasID   bool
+	ackData bool // the client asked for an ack with data ("5:1+::")
+}
+
+// executor runs the jobs of one socket one at a time, in arrival order, on
+// a goroutine that exists only while there is work: an idle socket costs no
+// goroutine, and nothing beyond the executor's fields, which live inside
+// the Socket. When more than limit jobs wait, submit blocks the caller (the
+// session's reader), which pushes back on the client instead of buffering
+// without bound.
 //
-// mu guards every field.
+// sock and limit are set before first use and never change; mu guards
+// every other field.
 type executor struct {
+	sock  *Socket // runs each job (Socket.runJob: panic recovery)
+	limit int
+
 	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   []func()
+	queue   []job
 	running bool
-	limit   int
-	run     func(func())    // wraps each task (panic recovery)
-	idle    []chan struct{} // closed when nothing is queued or running
+	closed  bool          // the final job is queued: later jobs are dropped
+	space   chan struct{} // made by a blocked submitter; closed when a job leaves the queue
+	idle    chan struct{} // made by wait; closed when nothing is queued or running
 }
 
-func newExecutor(limit int, run func(func())) *executor {
-	e := &executor{limit: limit, run: run}
-	e.cond = sync.NewCond(&e.mu)
-	return e
-}
+// submit queues j. It blocks while the queue is full.
+func (e *executor) submit(j job) { e.enqueue(j, false) }
 
-// submit queues task. It blocks while the queue is full.
-func (e *executor) submit(task func()) { e.enqueue(task, true) }
+// submitFinal queues j as the last job: jobs submitted after it are
+// dropped, so none runs after it. It does not wait for room: it is for the
+// disconnect hooks, which may be queued from the executor's own goroutine
+// (a handler kicking its socket), where waiting for room would wait
+// forever.
+func (e *executor) submitFinal(j job) { e.enqueue(j, true) }
 
-// submitNow queues task even when the queue is full. It is for work that
-// must not wait — the disconnect hooks, which may be queued from the
-// executor's own goroutine (a handler kicking its socket), where waiting
-// for room would wait forever.
-func (e *executor) submitNow(task func()) { e.enqueue(task, false) }
-
-func (e *executor) enqueue(task func(), wait bool) {
+func (e *executor) enqueue(j job, final bool) {
 	e.mu.Lock()
-	for wait && e.limit > 0 && len(e.queue) >= e.limit {
-		e.cond.Wait()
+	for !final && !e.closed && e.limit > 0 && len(e.queue) >= e.limit {
+		if e.space == nil {
+			e.space = make(chan struct{})
+		}
+		space := e.space
+		e.mu.Unlock()
+		<-space
+		e.mu.Lock()
 	}
-	e.queue = append(e.queue, task)
+	if e.closed {
+		e.mu.Unlock()
+		return
+	}
+	e.queue = append(e.queue, j)
+	e.closed = final
 	if !e.running {
 		e.running = true
 		go e.loop()
@@ -56,34 +80,39 @@ func (e *executor) loop() {
 		if len(e.queue) == 0 {
 			e.running = false
 			e.queue = nil
-			for _, ch := range e.idle {
-				close(ch)
+			if e.idle != nil {
+				close(e.idle)
+				e.idle = nil
 			}
-			e.idle = nil
 			e.mu.Unlock()
 			return
 		}
-		task := e.queue[0]
-		e.queue[0] = nil
+		j := e.queue[0]
+		e.queue[0] = job{}
 		e.queue = e.queue[1:]
-		e.cond.Broadcast()
+		if e.space != nil {
+			close(e.space)
+			e.space = nil
+		}
 		e.mu.Unlock()
-		e.run(task)
+		e.sock.runJob(&j)
 	}
 }
 
-// wait returns when no task is queued or running, or ctx ends.
+// wait returns when no job is queued or running, or ctx ends.
 func (e *executor) wait(ctx context.Context) error {
 	e.mu.Lock()
 	if !e.running {
 		e.mu.Unlock()
 		return nil
 	}
-	ch := make(chan struct{})
-	e.idle = append(e.idle, ch)
+	if e.idle == nil {
+		e.idle = make(chan struct{})
+	}
+	idle := e.idle
 	e.mu.Unlock()
 	select {
-	case <-ch:
+	case <-idle:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -3,9 +3,12 @@ package namespace
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // AckFunc answers a client's request for an acknowledgement. Its arguments
@@ -19,111 +22,278 @@ type AckFunc func(args ...any) error
 type RawHandler func(s *Socket, args []json.RawMessage, ack AckFunc)
 
 var (
-	socketType = reflect.TypeOf((*Socket)(nil))
-	errorType  = reflect.TypeOf((*error)(nil)).Elem()
+	socketType     = reflect.TypeFor[*Socket]()
+	errorType      = reflect.TypeFor[error]()
+	rawMessageType = reflect.TypeFor[json.RawMessage]()
 )
 
-// handlerOf turns fn into a RawHandler. fn may be:
-//
-//   - a RawHandler or a func with its signature;
-//   - func(s *Socket, a A, b B, ...) (R1, R2, ..., error) — typed: each
-//     argument is decoded from the client's JSON into the parameter's type
-//     (missing arguments stay zero; a final variadic parameter takes the
-//     rest), and the results, without a trailing error, become the ack.
-//     A non-nil error is logged and acked as [{"error": "text"}] — its text
-//     goes to the client, so return errors meant for users. An argument
-//     that does not decode is answered the same way and runs nothing.
-func handlerOf(fn any) (RawHandler, error) {
+// eventHandler is a registered event handler: a RawHandler, or a typed func
+// whose reflection work was done when it was registered.
+type eventHandler struct {
+	raw   RawHandler
+	typed *typedHandler
+}
+
+// typedHandler calls a typed handler func(s *Socket, a A, b B, ...)
+// (R1, R2, ..., error): each argument is decoded from the client's JSON
+// into the parameter's type (missing arguments stay zero; a final
+// variadic parameter takes the rest), and the results, without a trailing
+// error, become the ack. A non-nil error is logged and acked as
+// [{"error": "text"}] — its text goes to the client, so return errors
+// meant for users. An argument that does not decode is answered the same
+// way and runs nothing.
+type typedHandler struct {
+	fn       reflect.Value
+	params   []reflect.Type  // after the *Socket; the last is a slice if variadic
+	decoders []argDecoder    // for params; the last decodes one element if variadic
+	results  []resultEncoder // for the results but the error
+	variadic bool
+	hasErr   bool // the last result is an error
+}
+
+// handlerOf makes the handler of fn: a RawHandler (or a func with its
+// signature), or a typed func as described at typedHandler.
+func handlerOf(fn any) (eventHandler, error) {
 	switch h := fn.(type) {
 	case RawHandler:
-		return h, nil
+		return eventHandler{raw: h}, nil
 	case func(*Socket, []json.RawMessage, AckFunc):
-		return h, nil
+		return eventHandler{raw: h}, nil
 	}
 	v := reflect.ValueOf(fn)
 	t := v.Type()
 	if t.Kind() != reflect.Func {
-		return nil, fmt.Errorf("namespace: handler must be a func, got %s", t)
+		return eventHandler{}, fmt.Errorf("namespace: handler must be a func, got %s", t)
 	}
 	if t.NumIn() < 1 || t.In(0) != socketType {
-		return nil, fmt.Errorf("namespace: handler %s must take *namespace.Socket first", t)
+		return eventHandler{}, fmt.Errorf("namespace: handler %s must take *namespace.Socket first", t)
+	}
+	th := &typedHandler{fn: v, variadic: t.IsVariadic()}
+	for i := 1; i < t.NumIn(); i++ {
+		pt := t.In(i)
+		th.params = append(th.params, pt)
+		if th.variadic && i == t.NumIn()-1 {
+			pt = pt.Elem()
+		}
+		th.decoders = append(th.decoders, decoderFor(pt))
 	}
 	nout := t.NumOut()
-	hasErr := nout > 0 && t.Out(nout-1) == errorType
-	if hasErr {
+	th.hasErr = nout > 0 && t.Out(nout-1) == errorType
+	if th.hasErr {
 		nout--
 	}
-	nin := t.NumIn() - 1
-	variadic := t.IsVariadic()
-	return func(s *Socket, args []json.RawMessage, ack AckFunc) {
-		in := make([]reflect.Value, 0, t.NumIn())
-		in = append(in, reflect.ValueOf(s))
-		for i := 0; i < nin; i++ {
-			pt := t.In(i + 1)
-			if variadic && i == nin-1 {
-				et := pt.Elem()
-				rest := reflect.MakeSlice(pt, 0, max(0, len(args)-i))
-				for j := i; j < len(args); j++ {
-					ev := reflect.New(et)
-					if err := decodeArg(args[j], ev.Interface()); err != nil {
-						badArg(s, ack, j, err)
-						return
-					}
-					rest = reflect.Append(rest, ev.Elem())
-				}
-				in = append(in, rest)
-				break
-			}
-			pv := reflect.New(pt)
-			if i < len(args) {
-				if err := decodeArg(args[i], pv.Interface()); err != nil {
-					badArg(s, ack, i, err)
+	for i := 0; i < nout; i++ {
+		th.results = append(th.results, encoderFor(t.Out(i)))
+	}
+	return eventHandler{typed: th}, nil
+}
+
+// call runs the handler with the client's args; with wantAck, the results
+// (or the error) are acknowledged to message id.
+func (th *typedHandler) call(s *Socket, args []json.RawMessage, wantAck bool, id uint64) {
+	var buf [4]reflect.Value
+	in := append(buf[:0], reflect.ValueOf(s))
+	for i, pt := range th.params {
+		if th.variadic && i == len(th.params)-1 {
+			rest := reflect.MakeSlice(pt, max(0, len(args)-i), max(0, len(args)-i))
+			for j := i; j < len(args); j++ {
+				if err := th.decoders[i](args[j], rest.Index(j-i)); err != nil {
+					badArg(s, wantAck, id, j, err)
 					return
 				}
 			}
-			in = append(in, pv.Elem())
+			in = append(in, rest)
+			break
 		}
-		var out []reflect.Value
-		if variadic {
-			out = v.CallSlice(in)
-		} else {
-			out = v.Call(in)
-		}
-		if hasErr {
-			if e, _ := out[nout].Interface().(error); e != nil {
-				s.ns.log.Info("event handler returned an error", "sid", s.id, "namespace", s.ns.name, "err", e)
-				if ack != nil {
-					_ = ack(map[string]string{"error": e.Error()})
-				}
+		pv := reflect.New(pt).Elem()
+		if i < len(args) {
+			if err := th.decoders[i](args[i], pv); err != nil {
+				badArg(s, wantAck, id, i, err)
 				return
 			}
 		}
-		if ack != nil {
-			res := make([]any, nout)
-			for i := 0; i < nout; i++ {
-				res[i] = out[i].Interface()
+		in = append(in, pv)
+	}
+	var out []reflect.Value
+	if th.variadic {
+		out = th.fn.CallSlice(in)
+	} else {
+		out = th.fn.Call(in)
+	}
+	if th.hasErr {
+		if e, _ := out[len(out)-1].Interface().(error); e != nil {
+			s.ns.log.Info("event handler returned an error", "sid", s.id, "namespace", s.ns.name, "err", e)
+			if wantAck {
+				s.sendAck(id, errorArg(e.Error()))
 			}
-			_ = ack(res...)
+			return
 		}
-	}, nil
+	}
+	if !wantAck {
+		return
+	}
+	var rawBuf [4]json.RawMessage
+	var endBuf [4]int
+	res, ends := rawBuf[:0], endBuf[:0]
+	var enc []byte // the results' JSON, end to end
+	for i, encode := range th.results {
+		var err error
+		if enc, err = encode(enc, out[i]); err != nil {
+			return // as an AckFunc whose args do not marshal: nothing is sent
+		}
+		ends = append(ends, len(enc))
+	}
+	start := 0
+	for _, end := range ends {
+		res = append(res, enc[start:end:end])
+		start = end
+	}
+	s.sendAck(id, res)
+}
+
+// errorArg is the ack args [{"error": msg}].
+func errorArg(msg string) []json.RawMessage {
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	return []json.RawMessage{b}
 }
 
 // badArg answers a call whose argument does not decode into the handler's
 // parameter type: the handler does not run, and a client waiting for an ack
 // gets [{"error": "argument N: ..."}] instead of waiting forever.
-func badArg(s *Socket, ack AckFunc, i int, err error) {
-	s.log.Debug("event argument does not decode", "arg", i, "err", err)
-	if ack != nil {
-		_ = ack(map[string]string{"error": fmt.Sprintf("argument %d: %v", i, err)})
+func badArg(s *Socket, wantAck bool, id uint64, i int, err error) {
+	s.logAt(slog.LevelDebug, "event argument does not decode", "arg", i, "err", err)
+	if wantAck {
+		s.sendAck(id, errorArg(fmt.Sprintf("argument %d: %v", i, err)))
 	}
 }
 
-func decodeArg(raw json.RawMessage, dst any) error {
-	if rm, ok := dst.(*json.RawMessage); ok {
-		*rm = append(json.RawMessage(nil), raw...)
-		return nil
+// argDecoder decodes one JSON argument into dst, an addressable zero value
+// of the parameter's type, as json.Unmarshal into it would.
+type argDecoder func(raw json.RawMessage, dst reflect.Value) error
+
+// decoderFor returns the decoder of type t: json.Unmarshal, with shortcuts
+// for the common types that give the same value (and fall back to
+// json.Unmarshal for its errors).
+func decoderFor(t reflect.Type) argDecoder {
+	switch t {
+	case rawMessageType:
+		return func(raw json.RawMessage, dst reflect.Value) error {
+			dst.SetBytes(append(json.RawMessage(nil), raw...))
+			return nil
+		}
+	case reflect.TypeFor[string]():
+		return func(raw json.RawMessage, dst reflect.Value) error {
+			if s, ok := plainString(raw); ok {
+				dst.SetString(string(s))
+				return nil
+			}
+			return unmarshalArg(raw, dst)
+		}
+	case reflect.TypeFor[int](), reflect.TypeFor[int64]():
+		return func(raw json.RawMessage, dst reflect.Value) error {
+			if isJSONInt(raw) {
+				if n, err := strconv.ParseInt(string(raw), 10, dst.Type().Bits()); err == nil {
+					dst.SetInt(n)
+					return nil
+				}
+			}
+			return unmarshalArg(raw, dst)
+		}
+	case reflect.TypeFor[bool]():
+		return func(raw json.RawMessage, dst reflect.Value) error {
+			switch string(raw) {
+			case "true":
+				dst.SetBool(true)
+				return nil
+			case "false":
+				return nil
+			}
+			return unmarshalArg(raw, dst)
+		}
 	}
-	return json.Unmarshal(raw, dst)
+	return unmarshalArg
+}
+
+func unmarshalArg(raw json.RawMessage, dst reflect.Value) error {
+	return json.Unmarshal(raw, dst.Addr().Interface())
+}
+
+// plainString returns the contents of raw if it is a JSON string whose
+// contents need no unescaping: no backslash, no control character, valid
+// UTF-8.
+func plainString(raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return nil, false
+	}
+	s := raw[1 : len(raw)-1]
+	for _, c := range s {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return nil, false
+		}
+	}
+	return s, utf8.Valid(s)
+}
+
+// isJSONInt reports whether raw is a JSON number without fraction or
+// exponent: -?(0|[1-9][0-9]*).
+func isJSONInt(raw []byte) bool {
+	if len(raw) > 0 && raw[0] == '-' {
+		raw = raw[1:]
+	}
+	if len(raw) == 0 || (raw[0] == '0' && len(raw) > 1) {
+		return false
+	}
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// resultEncoder appends the JSON of a handler's result v to dst, as
+// marshalArg(v.Interface()) would.
+type resultEncoder func(dst []byte, v reflect.Value) ([]byte, error)
+
+// encoderFor returns the encoder of results of type t: marshalArg, with
+// shortcuts for the common types that give the same bytes.
+func encoderFor(t reflect.Type) resultEncoder {
+	switch t {
+	case reflect.TypeFor[string]():
+		return func(dst []byte, v reflect.Value) ([]byte, error) {
+			if s := v.String(); isPlainJSON(s) {
+				dst = append(dst, '"')
+				dst = append(dst, s...)
+				return append(dst, '"'), nil
+			}
+			return marshalResult(dst, v)
+		}
+	case reflect.TypeFor[int](), reflect.TypeFor[int64]():
+		return func(dst []byte, v reflect.Value) ([]byte, error) {
+			return strconv.AppendInt(dst, v.Int(), 10), nil
+		}
+	case reflect.TypeFor[bool]():
+		return func(dst []byte, v reflect.Value) ([]byte, error) {
+			return strconv.AppendBool(dst, v.Bool()), nil
+		}
+	}
+	return marshalResult
+}
+
+func marshalResult(dst []byte, v reflect.Value) ([]byte, error) {
+	b, err := marshalArg(v.Interface())
+	return append(dst, b...), err
+}
+
+// isPlainJSON reports whether s is its own JSON string encoding's contents:
+// printable ASCII that encoding/json does not escape.
+func isPlainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // EventName is the rule by which Register maps a method name to an event:

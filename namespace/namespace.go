@@ -59,7 +59,7 @@ type Namespace struct {
 	adapter Adapter
 
 	mu           sync.RWMutex
-	handlers     map[string]RawHandler
+	handlers     map[string]eventHandler
 	onConnect    []func(*Socket)
 	onDisconnect []func(*Socket, string)
 	onMessage    func(*Socket, string, AckFunc)
@@ -88,7 +88,7 @@ func New(name string, opts Options) *Namespace {
 		name:     name,
 		log:      opts.Logger,
 		opts:     opts,
-		handlers: make(map[string]RawHandler),
+		handlers: make(map[string]eventHandler),
 		sockets:  make(map[string]*Socket),
 	}
 	ns.adapter = opts.Adapter(ns)
@@ -264,7 +264,7 @@ func (ns *Namespace) remove(s *Socket) []func(*Socket, string) {
 	return hooks
 }
 
-func (ns *Namespace) handler(name string) RawHandler {
+func (ns *Namespace) handler(name string) eventHandler {
 	ns.mu.RLock()
 	h := ns.handlers[name]
 	ns.mu.RUnlock()
@@ -332,34 +332,56 @@ func (e *Emitter) Emit(event string, args ...any) error {
 
 // Send sends a plain-text message to the selection.
 func (e *Emitter) Send(text string) error {
-	frame := packet.AppendPacket(nil, &packet.Packet{Type: packet.Message, Endpoint: e.ns.name, Data: text})
+	frame := encode(&packet.Packet{Type: packet.Message, Endpoint: e.ns.name, Data: text})
 	return e.ns.adapter.Broadcast(frame, e.opts)
 }
 
 // encodeEvent encodes an event packet with JSON-encoded args.
 func encodeEvent(endpoint, event string, args []any) ([]byte, error) {
-	raw, err := marshalArgs(args)
+	var buf [4]json.RawMessage
+	raw, err := appendArgs(buf[:0], args)
 	if err != nil {
 		return nil, err
 	}
-	return packet.AppendPacket(nil, &packet.Packet{Type: packet.Event, Endpoint: endpoint, Name: event, Args: raw}), nil
+	return encode(&packet.Packet{Type: packet.Event, Endpoint: endpoint, Name: event, Args: raw}), nil
 }
 
+// encode returns the wire form of p in a buffer allocated once, at the
+// size it needs unless escapes lengthen it.
+func encode(p *packet.Packet) []byte {
+	// Type, ids, separators and the event object's keys take at most 64.
+	n := 64 + len(p.Endpoint) + len(p.Data) + len(p.Name)
+	for _, a := range p.Args {
+		n += len(a) + 1
+	}
+	return packet.AppendPacket(make([]byte, 0, n), p)
+}
+
+// marshalArgs encodes emit arguments (see marshalArg); nil for none.
 func marshalArgs(args []any) ([]json.RawMessage, error) {
 	if len(args) == 0 {
 		return nil, nil
 	}
-	raw := make([]json.RawMessage, len(args))
+	return appendArgs(make([]json.RawMessage, 0, len(args)), args)
+}
+
+// appendArgs appends the encoded args to dst (see marshalArg).
+func appendArgs(dst []json.RawMessage, args []any) ([]json.RawMessage, error) {
 	for i, a := range args {
-		if r, ok := a.(json.RawMessage); ok && json.Valid(r) {
-			raw[i] = r
-			continue
-		}
-		b, err := json.Marshal(a)
+		b, err := marshalArg(a)
 		if err != nil {
 			return nil, fmt.Errorf("namespace: argument %d: %w", i, err)
 		}
-		raw[i] = b
+		dst = append(dst, b)
 	}
-	return raw, nil
+	return dst, nil
+}
+
+// marshalArg encodes one emit or ack argument: a json.RawMessage that is
+// valid JSON as it is, anything else with json.Marshal.
+func marshalArg(a any) (json.RawMessage, error) {
+	if r, ok := a.(json.RawMessage); ok && json.Valid(r) {
+		return r, nil
+	}
+	return json.Marshal(a)
 }

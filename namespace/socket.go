@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/siogo/siogo/acl"
 	"github.com/siogo/siogo/packet"
@@ -19,13 +21,13 @@ import (
 // All methods are safe for concurrent use. Handlers of one socket run one
 // at a time, in the order the client sent the packets, on a goroutine of
 // their own (so a handler may block, even in Call, without stopping the
-// session from reading). mu guards the fields below it.
+// session from reading). The fields above mu never change after newSocket;
+// exec guards its own; mu guards the fields below it.
 type Socket struct {
 	id   string
 	ns   *Namespace
 	conn Conn
-	exec *executor
-	log  *slog.Logger
+	exec executor
 
 	mu           sync.Mutex
 	acl          acl.Set
@@ -33,11 +35,6 @@ type Socket struct {
 	acks         map[uint64]ackWaiter
 	nextAck      uint64
 	disconnected bool
-	reason       string
-
-	// finished is set on the handler goroutine when the disconnect hooks
-	// start; handlers queued after that are skipped.
-	finished atomic.Bool
 }
 
 type ackWaiter struct {
@@ -47,32 +44,46 @@ type ackWaiter struct {
 
 func newSocket(ns *Namespace, conn Conn, initial acl.Set) *Socket {
 	s := &Socket{id: conn.ID(), ns: ns, conn: conn, acl: initial}
-	// The transport is the one carrying the session when the socket
-	// connected (a session changes transport only before it connects).
-	s.log = ns.log.With("sid", s.id, "namespace", ns.name, "transport", conn.Transport())
-	s.exec = newExecutor(ns.opts.MaxQueuedEvents, s.safely)
+	s.exec.sock = s
+	s.exec.limit = ns.opts.MaxQueuedEvents
 	return s
 }
 
-// run queues a handler call; it is skipped if the socket's disconnect
-// hooks have started by the time its turn comes (a packet that raced the
-// disconnect), so no handler ever runs after OnDisconnect.
-func (s *Socket) run(task func()) {
-	s.exec.submit(func() {
-		if !s.finished.Load() {
-			task()
-		}
-	})
-}
+// run queues a handler call. It is dropped if the socket's disconnect hooks
+// are already queued (a packet that raced the disconnect), so no handler
+// ever runs after OnDisconnect.
+func (s *Socket) run(fn func()) { s.exec.submit(job{fn: fn}) }
 
-// safely runs a handler, recovering and logging a panic.
-func (s *Socket) safely(task func()) {
+// runJob runs one job on the handler goroutine, recovering and logging a
+// panic.
+func (s *Socket) runJob(j *job) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.Error("handler panicked", "panic", r, "stack", string(debug.Stack()))
+			s.logAt(slog.LevelError, "handler panicked", "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
-	task()
+	if j.fn != nil {
+		j.fn()
+		return
+	}
+	s.dispatchEvent(j)
+}
+
+// logAt logs with the socket's attributes (sid, namespace, transport)
+// before args, as a logger made with Logger.With would, but builds them
+// only when a record is written: a logger per socket would cost every
+// socket a handler of its own.
+func (s *Socket) logAt(level slog.Level, msg string, args ...any) {
+	ctx := context.Background()
+	if !s.ns.log.Enabled(ctx, level) {
+		return
+	}
+	var pc [1]uintptr
+	runtime.Callers(2, pc[:]) // the caller of logAt, for the source attribute
+	r := slog.NewRecord(time.Now(), level, msg, pc[0])
+	r.AddAttrs(slog.String("sid", s.id), slog.String("namespace", s.ns.name), slog.String("transport", s.conn.Transport()))
+	r.Add(args...)
+	_ = s.ns.log.Handler().Handle(ctx, r)
 }
 
 // ID returns the socket's id (its session id).
@@ -104,7 +115,7 @@ func (s *Socket) SendFrame(frame []byte, volatile bool) bool {
 }
 
 func (s *Socket) sendPacket(p *packet.Packet, volatile bool) bool {
-	return s.conn.Send(packet.AppendPacket(nil, p), volatile)
+	return s.conn.Send(encode(p), volatile)
 }
 
 // Emit sends an event to this client.
@@ -324,7 +335,6 @@ func (s *Socket) Close(reason string) {
 		return
 	}
 	s.disconnected = true
-	s.reason = reason
 	acks := s.acks
 	s.acks = nil
 	s.mu.Unlock()
@@ -334,13 +344,12 @@ func (s *Socket) Close(reason string) {
 		}
 	}
 	hooks := s.ns.remove(s)
-	s.exec.submitNow(func() {
-		s.finished.Store(true)
+	s.exec.submitFinal(job{fn: func() {
 		for _, h := range hooks {
 			h(s, reason)
 		}
-	})
-	s.log.Debug("socket disconnected", "reason", reason)
+	}})
+	s.logAt(slog.LevelDebug, "socket disconnected", "reason", reason)
 }
 
 // Wait returns once the socket's handlers that are queued or running (and,
@@ -363,7 +372,7 @@ func (s *Socket) HandlePacket(p *packet.Packet) {
 		delete(s.acks, p.AckID)
 		s.mu.Unlock()
 		if !ok {
-			s.log.Debug("unknown ack", "ack", p.AckID)
+			s.logAt(slog.LevelDebug, "unknown ack", "ack", p.AckID)
 			return
 		}
 		if w.ch != nil {
@@ -375,10 +384,10 @@ func (s *Socket) HandlePacket(p *packet.Packet) {
 		return
 	case packet.Event:
 		if p.Name == "disconnect" {
-			s.log.Debug("ignoring blacklisted event", "event", p.Name)
+			s.logAt(slog.LevelDebug, "ignoring blacklisted event", "event", p.Name)
 			return
 		}
-		s.run(func() { s.dispatchEvent(p) })
+		s.exec.submit(job{name: p.Name, args: p.Args, id: p.ID, hasID: p.HasID, ackData: p.AckData})
 		return
 	case packet.Disconnect:
 		s.Close(ReasonPacket)
@@ -415,46 +424,54 @@ func (s *Socket) HandlePacket(p *packet.Packet) {
 // handlers before it, so an ACL change made by one handler applies to the
 // very next event: a refused call gets the error event and nothing else;
 // an allowed one is auto-acked (id without '+') and handled.
-func (s *Socket) dispatchEvent(p *packet.Packet) {
-	if !s.ACL().Allows(p.Name) {
-		s.log.Info("method access denied", "event", p.Name)
-		_ = s.Emit("error", acl.DeniedReason, acl.DeniedMessage(p.Name))
+func (s *Socket) dispatchEvent(ev *job) {
+	if !s.ACL().Allows(ev.name) {
+		s.logAt(slog.LevelInfo, "method access denied", "event", ev.name)
+		_ = s.Emit("error", acl.DeniedReason, acl.DeniedMessage(ev.name))
 		return
 	}
-	if p.HasID && !p.AckData {
-		s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: p.ID}, false)
+	if ev.hasID && !ev.ackData {
+		s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: ev.id}, false)
 	}
-	h := s.ns.handler(p.Name)
-	if h == nil {
-		s.log.Debug("no handler for event", "event", p.Name)
-		return
+	h := s.ns.handler(ev.name)
+	wantAck := ev.hasID && ev.ackData
+	switch {
+	case h.typed != nil:
+		h.typed.call(s, ev.args, wantAck, ev.id)
+	case h.raw != nil:
+		var ack AckFunc
+		if wantAck {
+			ack = s.ackFunc(ev.id)
+		}
+		h.raw(s, ev.args, ack)
+	default:
+		s.logAt(slog.LevelDebug, "no handler for event", "event", ev.name)
 	}
-	var ack AckFunc
-	if p.HasID && p.AckData {
-		ack = s.ackFunc(p.ID)
-	}
-	h(s, p.Args, ack)
 }
 
+// ackFunc returns the AckFunc answering message id. Only its first call
+// sends anything.
 func (s *Socket) ackFunc(id uint64) AckFunc {
-	var once sync.Once
+	var sent atomic.Bool
 	return func(args ...any) error {
-		err := ErrAckSent
-		once.Do(func() {
-			var raw []json.RawMessage
-			raw, err = marshalArgs(args)
-			if err != nil {
-				return
-			}
-			if raw == nil {
-				raw = []json.RawMessage{}
-			}
-			if !s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: id, Args: raw}, false) {
-				err = ErrNotDelivered
-			}
-		})
-		return err
+		if sent.Swap(true) {
+			return ErrAckSent
+		}
+		var buf [4]json.RawMessage
+		raw, err := appendArgs(buf[:0], args)
+		if err != nil {
+			return err
+		}
+		if !s.sendAck(id, raw) {
+			return ErrNotDelivered
+		}
+		return nil
 	}
+}
+
+// sendAck acknowledges message id with args (JSON each).
+func (s *Socket) sendAck(id uint64, args []json.RawMessage) bool {
+	return s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: id, Args: args}, false)
 }
 
 // String identifies the socket in logs.
