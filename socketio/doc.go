@@ -88,5 +88,7 @@
 //
 // Server methods are safe for concurrent use. Each session's state is
 // guarded by one mutex; socket and namespace calls are never made while it
-// is held. See the namespace package for the handler execution model.
+// is held. The sessions' timeouts and heartbeats share one timer per
+// Server, whose queue has a mutex of its own, taken after a session's.
+// See the namespace package for the handler execution model.
 package socketio

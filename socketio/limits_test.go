@@ -21,6 +21,11 @@ func TestPostBeforeFirstGETIsNotLost(t *testing.T) {
 	pkts := decodePayload(t, ts.poll(sid))
 	require.NotEmpty(t, pkts)
 	assert.Equal(t, "1::", pkts[0], "the connect packet comes first")
+	// The ack is queued by the handler's goroutine, which may run after
+	// the first poll was answered: it is then in the next one.
+	if len(pkts) < 3 {
+		pkts = append(pkts, decodePayload(t, ts.poll(sid))...)
+	}
 	assert.ElementsMatch(t, []string{"1::", `6:::1+["early"]`, "1::/chat"}, pkts)
 	rec.waitCount(t, "connect  "+sid, 1)
 	rec.waitCount(t, "connect /chat "+sid, 1)

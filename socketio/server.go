@@ -27,6 +27,8 @@ import (
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
+	epoch   time.Time // the origin of clock
+	timers  timers    // the sessions' timeouts and heartbeats
 	origins originChecker
 	limiter *addrLimiter
 	nsOpts  namespace.Options
@@ -50,12 +52,14 @@ func NewServer(cfg Config) *Server {
 	s := &Server{
 		cfg:        cfg,
 		log:        cfg.Logger,
+		epoch:      time.Now(),
 		origins:    newOriginChecker(cfg.AllowedOrigins),
 		limiter:    newAddrLimiter(cfg.HandshakesPerSecond),
 		namespaces: make(map[string]*Namespace),
 		sessions:   make(map[string]*session),
 		fwd:        newForwarder(cfg),
 	}
+	s.timers.clock = s.clock
 	s.nsOpts = namespace.Options{
 		Logger:          cfg.Logger,
 		Adapter:         cfg.Adapter,
@@ -249,15 +253,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusServiceUnavailable, "handshake unavailable")
 		return
 	}
-	hs := &Handshake{
-		Headers: r.Header.Clone(),
-		Address: r.RemoteAddr,
-		Query:   r.URL.Query(),
-		Time:    time.Now(),
-		XDomain: origin != "",
-		Secure:  r.TLS != nil,
-		URL:     r.URL.RequestURI(),
-	}
+	hs, header := newHandshake(r, origin, s.cfg.Authorize == nil)
 	if s.cfg.Authorize != nil {
 		ok, err := s.authorize(hs)
 		if err != nil {
@@ -274,7 +270,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sid := newSessionID()
-	sess := newSession(s, sid, hs)
+	sess := newSession(s, sid, hs, header)
 	s.mu.Lock()
 	if s.shutdown.Load() {
 		// Shutdown began while this handshake was being authorized: it
@@ -485,6 +481,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// clock is the time since the server was made, on the monotonic clock:
+// sessions keep their deadlines in it.
+func (s *Server) clock() time.Duration { return time.Since(s.epoch) }
 
 // lingerTimeout is how long a closing polling session waits for its client
 // to come for the goodbye packet.

@@ -2,12 +2,13 @@ package socketio
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"log/slog"
 
 	"github.com/siogo/siogo/namespace"
 	"github.com/siogo/siogo/packet"
@@ -33,65 +34,192 @@ var (
 // session is one handshaken client: its outgoing queue, its transport
 // attachment, its timers and its sockets (one per namespace).
 //
-// mu guards every field below it. Socket and namespace calls are made
+// id, srv and hs (the pointer) never change; transport is atomic; mu
+// guards every field below it, and hs's Headers and Query until they are
+// filled in (see newHandshake). Socket and namespace calls are made
 // without holding mu (they call back into Send).
+//
+// The session's three timeouts share one wake-up: each has a deadline
+// (closeAt, hbAt, deadAt; zero when not running), and the server's timers
+// call onTimer at the earliest (or earlier). onTimer acts on the deadlines
+// that have passed and asks for the next wake-up, so a deadline that moves
+// later (touch, on every packet) costs nothing but the move.
 type session struct {
 	id  string
 	srv *Server
 	hs  *namespace.Handshake
-	log *slog.Logger // with the session id; calls add transportAttr{s}
 
 	transport atomic.Pointer[string] // current transport name; read without mu
 
 	mu          sync.Mutex
+	hsHeader    []string // non-nil until hs's Headers and Query are filled in: the header pairs of newHandshake
 	state       sessionState
+	connected   bool // "1::" sent, default namespace joined
+	streaming   bool // a websocket or htmlfile connection is attached
+	pollHeld    bool // a long-poll GET is waiting
+	connectOnce sync.Once
 	queue       [][]byte
 	waiter      chan struct{} // closed to wake Take callers
 	waker       func()        // wakes an attached websocket writer (no goroutine while idle)
-	connected   bool          // "1::" sent, default namespace joined
-	connectOnce sync.Once
-	streaming   bool // a websocket or htmlfile connection is attached
-	pollHeld    bool // a long-poll GET is waiting
 	pollGen     uint64
 	pollCancel  context.CancelFunc
-	sockets     map[string]*namespace.Socket
-	closeTimer  *time.Timer
-	hbTimer     *time.Timer
-	deadTimer   *time.Timer
-	done        chan struct{} // closed when the session is closed
+	main        *namespace.Socket            // the default namespace's socket
+	others      map[string]*namespace.Socket // the other namespaces' sockets; made on first use
+	timerAt     time.Duration                // onTimer runs by then (Server.clock); zero: not asked
+	closeAt     time.Duration                // open: close timeout; closing: end of the linger
+	hbAt        time.Duration                // next heartbeat
+	deadAt      time.Duration                // heartbeat timeout
+
+	// Guarded by the server's timers.mu: the deadline the session waits
+	// for in the timers' queue, and its index there (-1: not queued).
+	timerQueued time.Duration
+	timerIndex  int
 }
 
-func newSession(srv *Server, id string, hs *namespace.Handshake) *session {
-	s := &session{
-		id:      id,
-		srv:     srv,
-		hs:      hs,
-		sockets: make(map[string]*namespace.Socket),
-		done:    make(chan struct{}),
+func newSession(srv *Server, id string, hs *namespace.Handshake, header []string) *session {
+	return &session{id: id, srv: srv, hs: hs, hsHeader: header, timerIndex: -1}
+}
+
+// logAt logs with the session id first, as a logger made with Logger.With
+// would, without the cost of such a logger per session.
+func (s *session) logAt(level slog.Level, msg string, args ...any) {
+	ctx := context.Background()
+	if !s.srv.log.Enabled(ctx, level) {
+		return
 	}
-	s.log = srv.log.With("sid", id)
-	return s
+	var pc [1]uintptr
+	runtime.Callers(2, pc[:]) // the caller of logAt, for the source attribute
+	r := slog.NewRecord(time.Now(), level, msg, pc[0])
+	r.AddAttrs(slog.String("sid", s.id))
+	r.Add(args...)
+	_ = s.srv.log.Handler().Handle(ctx, r)
 }
 
-// expireUnused starts the close timer of a new session, so a handshake
+// socketLocked returns the session's socket in namespace ep, or nil.
+func (s *session) socketLocked(ep string) *namespace.Socket {
+	if ep == "" {
+		return s.main
+	}
+	return s.others[ep]
+}
+
+func (s *session) setSocketLocked(ep string, sock *namespace.Socket) {
+	if ep == "" {
+		s.main = sock
+		return
+	}
+	if s.others == nil {
+		s.others = make(map[string]*namespace.Socket)
+	}
+	s.others[ep] = sock
+}
+
+func (s *session) deleteSocketLocked(ep string) {
+	if ep == "" {
+		s.main = nil
+		return
+	}
+	delete(s.others, ep)
+}
+
+// takeSocketsLocked forgets every socket of the session and returns them.
+func (s *session) takeSocketsLocked() []*namespace.Socket {
+	socks := make([]*namespace.Socket, 0, 1+len(s.others))
+	if s.main != nil {
+		socks = append(socks, s.main)
+	}
+	for _, sock := range s.others {
+		socks = append(socks, sock)
+	}
+	s.main, s.others = nil, nil
+	return socks
+}
+
+// expireUnused starts the close timeout of a new session, so a handshake
 // that is never used expires like an abandoned poll. The server calls it
-// once the session is registered: a timer that fired earlier would close
+// once the session is registered: a timeout that fired earlier would close
 // the session before it is registered, and registering it afterwards
-// would leave a dead session behind. The timer is stored under mu because
-// its callback reads it under mu.
+// would leave a dead session behind.
 func (s *session) expireUnused() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state == stateOpen && s.closeTimer == nil {
-		s.closeTimer = time.AfterFunc(s.srv.cfg.CloseTimeout, func() { s.close(namespace.ReasonCloseTimeout, nil) })
+	if s.state == stateOpen && s.closeAt == 0 {
+		s.closeAt = s.srv.clock() + s.srv.cfg.CloseTimeout
+		s.armLocked()
+	}
+}
+
+// armLocked asks the server's timers to call onTimer at the earliest
+// deadline, unless they already call it no later (a call that comes early
+// only asks again).
+func (s *session) armLocked() {
+	next := time.Duration(0)
+	for _, at := range [...]time.Duration{s.closeAt, s.hbAt, s.deadAt} {
+		if at != 0 && (next == 0 || at < next) {
+			next = at
+		}
+	}
+	if next == 0 || (s.timerAt != 0 && s.timerAt <= next) {
+		return
+	}
+	s.timerAt = next
+	s.srv.timers.schedule(s, next)
+}
+
+// onTimer runs when the server's timers call it: it acts on the deadline
+// that has passed (the close timeout or the end of a linger first, then the
+// heartbeat timeout, then the heartbeat) and asks for the next call.
+func (s *session) onTimer() {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	now := s.srv.clock()
+	s.timerAt = 0
+	due := func(at *time.Duration) bool {
+		if *at == 0 || now < *at {
+			return false
+		}
+		*at = 0
+		return true
+	}
+	closeDue, deadDue, hbDue := due(&s.closeAt), due(&s.deadAt), due(&s.hbAt)
+	lingering := s.state == stateClosing
+	if lingering {
+		hbDue = false // a closing session sends nothing new
+	} else if hbDue {
+		s.hbAt = now + s.srv.cfg.HeartbeatInterval
+	}
+	s.armLocked()
+	s.mu.Unlock()
+	switch {
+	case closeDue && lingering:
+		s.finish()
+	case closeDue:
+		s.close(namespace.ReasonCloseTimeout, nil)
+	case deadDue:
+		s.logAt(slog.LevelInfo, "heartbeat timeout", "transport", transportAttr{s})
+		s.close(namespace.ReasonHeartbeatTimeout, nil)
+	case hbDue:
+		s.Send(frameHeartbeat, false)
 	}
 }
 
 // ID implements namespace.Conn.
 func (s *session) ID() string { return s.id }
 
-// Handshake implements namespace.Conn.
-func (s *session) Handshake() *namespace.Handshake { return s.hs }
+// Handshake implements namespace.Conn. It fills in what newHandshake left
+// out the first time it is called.
+func (s *session) Handshake() *namespace.Handshake {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hsHeader != nil {
+		fillHandshake(s.hs, s.hsHeader)
+		s.hsHeader = nil
+	}
+	return s.hs
+}
 
 // Transport implements namespace.Conn. It takes no lock, so it may be
 // called from anywhere, logging included.
@@ -126,7 +254,7 @@ func (s *session) Send(frame []byte, volatile bool) bool {
 	}
 	if len(s.queue) >= s.srv.cfg.SendQueueSize {
 		s.mu.Unlock()
-		s.log.Warn("closing slow consumer", "transport", transportAttr{s}, "queued", s.srv.cfg.SendQueueSize)
+		s.logAt(slog.LevelWarn, "closing slow consumer", "transport", transportAttr{s}, "queued", s.srv.cfg.SendQueueSize)
 		s.srv.stats.slowConsumers.Add(1)
 		s.close(namespace.ReasonSlowConsumer, nil)
 		return false
@@ -211,28 +339,40 @@ func (s *session) SetWaker(fn func()) {
 // Receive implements transport.Session.
 func (s *session) Receive(payload string) {
 	s.touch()
+	if payload != "" && !strings.HasPrefix(payload, frameMark) {
+		s.receivePacket(payload) // one bare packet, the usual case
+		return
+	}
 	parts, err := packet.SplitPayload(payload, s.srv.cfg.MaxPacketsPerPayload)
 	if err != nil {
 		s.srv.stats.decodeErrors.Add(1)
-		s.log.Debug("dropping bad payload", "transport", transportAttr{s}, "err", err)
+		s.logAt(slog.LevelDebug, "dropping bad payload", "transport", transportAttr{s}, "err", err)
 		return
 	}
 	for _, part := range parts {
-		if packet.JSONDepth(part) > s.srv.cfg.MaxJSONDepth {
-			s.srv.stats.decodeErrors.Add(1)
-			s.log.Debug("dropping packet nested too deep", "transport", transportAttr{s})
-			continue
-		}
-		p, err := packet.Decode(part)
-		if err != nil {
-			s.srv.stats.decodeErrors.Add(1)
-			s.log.Debug("dropping bad packet", "transport", transportAttr{s}, "err", err)
-			continue
-		}
-		s.srv.stats.packetsIn.Add(1)
-		s.srv.stats.bytesIn.Add(uint64(len(part)))
-		s.handle(&p)
+		s.receivePacket(part)
 	}
+}
+
+// frameMark starts a framed payload (packet.SplitPayload); a payload
+// without it is one bare packet.
+const frameMark = "\ufffd"
+
+func (s *session) receivePacket(part string) {
+	if packet.JSONDepth(part) > s.srv.cfg.MaxJSONDepth {
+		s.srv.stats.decodeErrors.Add(1)
+		s.logAt(slog.LevelDebug, "dropping packet nested too deep", "transport", transportAttr{s})
+		return
+	}
+	p, err := packet.Decode(part)
+	if err != nil {
+		s.srv.stats.decodeErrors.Add(1)
+		s.logAt(slog.LevelDebug, "dropping bad packet", "transport", transportAttr{s}, "err", err)
+		return
+	}
+	s.srv.stats.packetsIn.Add(1)
+	s.srv.stats.bytesIn.Add(uint64(len(part)))
+	s.handle(&p)
 }
 
 func (s *session) handle(p *packet.Packet) {
@@ -251,13 +391,13 @@ func (s *session) handle(p *packet.Packet) {
 		return
 	}
 	s.mu.Lock()
-	sock := s.sockets[p.Endpoint]
+	sock := s.socketLocked(p.Endpoint)
 	if p.Type == packet.Disconnect {
-		delete(s.sockets, p.Endpoint)
+		s.deleteSocketLocked(p.Endpoint)
 	}
 	s.mu.Unlock()
 	if sock == nil {
-		s.log.Debug("packet for an endpoint the client has not joined", "transport", transportAttr{s}, "endpoint", p.Endpoint, "type", p.Type.String())
+		s.logAt(slog.LevelDebug, "packet for an endpoint the client has not joined", "transport", transportAttr{s}, "endpoint", p.Endpoint, "type", p.Type.String())
 		return
 	}
 	sock.HandlePacket(p)
@@ -269,11 +409,11 @@ func (s *session) connectNamespace(p *packet.Packet) {
 		return // Shutdown is stopping the sockets
 	}
 	if ns == nil {
-		s.log.Debug("connect to unknown namespace", "transport", transportAttr{s}, "endpoint", p.Endpoint)
+		s.logAt(slog.LevelDebug, "connect to unknown namespace", "transport", transportAttr{s}, "endpoint", p.Endpoint)
 		return
 	}
 	s.mu.Lock()
-	old := s.sockets[p.Endpoint]
+	old := s.socketLocked(p.Endpoint)
 	s.mu.Unlock()
 	if old != nil && !old.Disconnected() {
 		return
@@ -281,13 +421,13 @@ func (s *session) connectNamespace(p *packet.Packet) {
 	query, _ := url.ParseQuery(p.Data)
 	sock, err := ns.Connect(s, query)
 	if err != nil {
-		s.log.Info("namespace refused client", "transport", transportAttr{s}, "endpoint", p.Endpoint)
+		s.logAt(slog.LevelInfo, "namespace refused client", "transport", transportAttr{s}, "endpoint", p.Endpoint)
 		s.Send(packet.AppendPacket(nil, &packet.Packet{Type: packet.Error, Endpoint: p.Endpoint, Reason: packet.ReasonUnauthorized, Advice: -1}), false)
 		return
 	}
 	s.mu.Lock()
 	if s.state == stateOpen {
-		s.sockets[p.Endpoint] = sock
+		s.setSocketLocked(p.Endpoint, sock)
 		s.mu.Unlock()
 		return
 	}
@@ -309,7 +449,7 @@ func (s *session) attach(name string) bool {
 		s.mu.Unlock()
 		return true // let the transport deliver the last packets
 	}
-	s.transport.Store(&name)
+	s.setTransportLocked(name)
 	s.mu.Unlock()
 	// Every request waits until the default socket exists, so a POST racing
 	// the first GET cannot lose its packets.
@@ -325,13 +465,29 @@ func (s *session) attach(name string) bool {
 			return
 		}
 		if err == nil {
-			s.sockets[""] = sock
+			s.main = sock
 		}
-		s.hbTimer = time.AfterFunc(s.srv.cfg.HeartbeatInterval, s.heartbeat)
+		s.hbAt = s.srv.clock() + s.srv.cfg.HeartbeatInterval
+		s.armLocked()
 		s.mu.Unlock()
-		s.log.Debug("session connected", "transport", name)
+		s.logAt(slog.LevelDebug, "session connected", "transport", name)
 	})
 	return true
+}
+
+// transportNames are the names setTransportLocked stores, so that the
+// session keeps neither a copy of the name nor the request path it was
+// cut from.
+var transportNames = [...]string{transport.WebSocket, transport.HTMLFile, transport.XHRPolling, transport.JSONPPolling}
+
+func (s *session) setTransportLocked(name string) {
+	for i := range transportNames {
+		if transportNames[i] == name {
+			s.transport.Store(&transportNames[i])
+			return
+		}
+	}
+	s.transport.Store(&name)
 }
 
 // startStream marks a websocket or htmlfile connection attached. Only one
@@ -343,7 +499,7 @@ func (s *session) startStream() bool {
 		return false
 	}
 	s.streaming = true
-	s.stopTimerLocked(&s.closeTimer)
+	s.closeAt = 0
 	if s.pollCancel != nil {
 		s.pollCancel()
 	}
@@ -363,7 +519,7 @@ func (s *session) startPoll(parent context.Context) (context.Context, func()) {
 	gen := s.pollGen
 	s.pollCancel = cancel
 	s.pollHeld = true
-	s.stopTimerLocked(&s.closeTimer)
+	s.closeAt = 0
 	s.mu.Unlock()
 	return ctx, func() {
 		cancel()
@@ -375,20 +531,14 @@ func (s *session) startPoll(parent context.Context) (context.Context, func()) {
 			case s.state == stateClosing && !s.streaming:
 				// The goodbye was queued while this poll was held: linger
 				// for the client to fetch it, as close does.
-				s.stopTimerLocked(&s.closeTimer)
-				s.closeTimer = time.AfterFunc(s.srv.lingerTimeout(), s.finish)
+				s.closeAt = s.srv.clock() + s.srv.lingerTimeout()
+				s.armLocked()
 			case s.state == stateOpen && !s.streaming:
-				s.closeTimer = time.AfterFunc(s.srv.cfg.CloseTimeout, func() { s.close(namespace.ReasonCloseTimeout, nil) })
+				s.closeAt = s.srv.clock() + s.srv.cfg.CloseTimeout
+				s.armLocked()
 			}
 		}
 		s.mu.Unlock()
-	}
-}
-
-func (s *session) stopTimerLocked(t **time.Timer) {
-	if *t != nil {
-		(*t).Stop()
-		*t = nil
 	}
 }
 
@@ -399,25 +549,8 @@ func (s *session) touch() {
 	if s.state == stateClosed {
 		return
 	}
-	if s.deadTimer == nil {
-		s.deadTimer = time.AfterFunc(s.srv.cfg.HeartbeatTimeout, func() {
-			s.log.Info("heartbeat timeout", "transport", transportAttr{s})
-			s.close(namespace.ReasonHeartbeatTimeout, nil)
-		})
-		return
-	}
-	s.deadTimer.Reset(s.srv.cfg.HeartbeatTimeout)
-}
-
-func (s *session) heartbeat() {
-	if !s.Send(frameHeartbeat, false) {
-		return
-	}
-	s.mu.Lock()
-	if s.state == stateOpen && s.hbTimer != nil {
-		s.hbTimer.Reset(s.srv.cfg.HeartbeatInterval)
-	}
-	s.mu.Unlock()
+	s.deadAt = s.srv.clock() + s.srv.cfg.HeartbeatTimeout
+	s.armLocked()
 }
 
 // close ends the session. With a goodbye packet ("0::", or an error
@@ -435,27 +568,24 @@ func (s *session) close(reason string, goodbye []byte) {
 		}
 		return
 	}
-	var socks []*namespace.Socket
-	for _, sock := range s.sockets {
-		socks = append(socks, sock)
-	}
-	s.sockets = make(map[string]*namespace.Socket)
+	socks := s.takeSocketsLocked()
 	lingering := tell && (s.streaming || s.connected)
 	var waker func()
 	if lingering {
 		s.queue = append(s.queue, goodbye)
 		s.state = stateClosing
+		s.hbAt = 0
 		waker = s.wakeLocked()
 		if !s.streaming && !s.pollHeld {
-			s.stopTimerLocked(&s.closeTimer)
-			s.closeTimer = time.AfterFunc(s.srv.lingerTimeout(), s.finish)
+			s.closeAt = s.srv.clock() + s.srv.lingerTimeout()
+			s.armLocked()
 		}
 	}
 	s.mu.Unlock()
 	if waker != nil {
 		waker()
 	}
-	s.log.Debug("session closing", "transport", transportAttr{s}, "reason", reason)
+	s.logAt(slog.LevelDebug, "session closing", "transport", transportAttr{s}, "reason", reason)
 	for _, sock := range socks {
 		sock.Close(reason)
 	}
@@ -473,11 +603,7 @@ func (s *session) stopSockets(reason string) []*namespace.Socket {
 		s.mu.Unlock()
 		return nil
 	}
-	socks := make([]*namespace.Socket, 0, len(s.sockets))
-	for _, sock := range s.sockets {
-		socks = append(socks, sock)
-	}
-	s.sockets = make(map[string]*namespace.Socket)
+	socks := s.takeSocketsLocked()
 	s.mu.Unlock()
 	for _, sock := range socks {
 		sock.Close(reason)
@@ -496,15 +622,12 @@ func (s *session) finish() {
 	s.queue = nil
 	waker := s.wakeLocked()
 	s.waker = nil
-	s.stopTimerLocked(&s.closeTimer)
-	s.stopTimerLocked(&s.hbTimer)
-	s.stopTimerLocked(&s.deadTimer)
+	s.srv.timers.remove(s)
+	s.timerAt, s.closeAt, s.hbAt, s.deadAt = 0, 0, 0, 0
 	if s.pollCancel != nil {
 		s.pollCancel()
 	}
-	close(s.done)
-	socks := s.sockets
-	s.sockets = nil
+	socks := s.takeSocketsLocked()
 	s.mu.Unlock()
 	if waker != nil {
 		waker() // the writer sees the end and closes the connection

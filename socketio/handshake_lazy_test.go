@@ -1,0 +1,92 @@
+package socketio
+
+import (
+	"bufio"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A Handshake whose Headers and Query are filled in on first use equals
+// the one made at once, whatever the request.
+func TestDeferredHandshakeEqualsEager(t *testing.T) {
+	raw := []string{
+		"GET /socket.io/1/?t=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /socket.io/1/?t=1&a=x%20y&a=2&b=%zz&c HTTP/1.1\r\nHost: a\r\nCookie: k=v\r\nCookie: k2=v2\r\n" +
+			"X-Empty:\r\nUser-Agent: Go\r\nx-lower: 1\r\nX-Multi: 1\r\nX-Multi: 2\r\nX-Multi: 3\r\n\r\n",
+		"GET /socket.io/1/? HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /socket.io/1/ HTTP/1.0\r\n\r\n",
+		"GET http://example.com/socket.io/1/?q=%E2%80%A8 HTTP/1.1\r\nHost: example.com\r\nOrigin: http://o\r\n\r\n",
+		"GET /socket.io/%3F/1/?t=%3F HTTP/1.1\r\nHost: a\r\n\r\n",
+	}
+	for _, wire := range raw {
+		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(wire)))
+		require.NoError(t, err, wire)
+		eager, header := newHandshake(r, r.Header.Get("Origin"), false)
+		assert.Nil(t, header)
+		assert.Equal(t, r.Header, eager.Headers, wire)
+		assert.Equal(t, r.URL.Query(), eager.Query, wire)
+		assert.Equal(t, r.URL.RequestURI(), eager.URL, wire)
+		lazy, header := newHandshake(r, r.Header.Get("Origin"), true)
+		require.NotNil(t, header, wire)
+		assert.Nil(t, lazy.Headers)
+		fillHandshake(lazy, header)
+		lazy.Time = eager.Time
+		assert.Equal(t, eager, lazy, wire)
+		for k, vv := range lazy.Headers {
+			assert.Equal(t, len(vv), cap(vv), "each name's values are capped, as Header.Clone caps them")
+			lazy.Headers[k] = append(vv, "more")
+		}
+		for k, vv := range eager.Headers {
+			assert.Equal(t, append(slices.Clone(vv), "more"), lazy.Headers[k], "appending to one name's values touches no other")
+		}
+	}
+}
+
+// A header the pairs cannot represent (a name without values) makes the
+// Handshake at once.
+func TestHandshakeWithEmptyHeaderIsMadeAtOnce(t *testing.T) {
+	r := httptest.NewRequest("GET", "/socket.io/1/?t=1", nil)
+	r.Header["X-None"] = nil
+	r.Header["X-Empty"] = []string{}
+	hs, header := newHandshake(r, "", true)
+	assert.Nil(t, header)
+	assert.Equal(t, r.Header, hs.Headers)
+	assert.NotNil(t, hs.Headers["X-Empty"])
+	assert.Nil(t, hs.Headers["X-None"])
+}
+
+// Sessions fill in their Handshake once, for every caller, concurrently.
+func TestSessionHandshakeIsFilledInOnce(t *testing.T) {
+	srv := NewServer(Config{Logger: discardLogger})
+	defer srv.Close()
+	r := httptest.NewRequest("GET", "/socket.io/1/?t=1&user=ann", nil)
+	r.Header.Set("X-Token", "tok")
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, r)
+	sid, _, _ := strings.Cut(rec.Body.String(), ":")
+	sess := srv.lookup(sid)
+	require.NotNil(t, sess)
+	got := make([]*Handshake, 8)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = sess.Handshake()
+		}()
+	}
+	wg.Wait()
+	for _, hs := range got {
+		assert.Same(t, got[0], hs)
+	}
+	assert.Equal(t, "ann", got[0].Query.Get("user"))
+	assert.Equal(t, "tok", got[0].Headers.Get("X-Token"))
+	assert.Equal(t, "/socket.io/1/?t=1&user=ann", got[0].URL)
+}

@@ -1,0 +1,50 @@
+package socketio
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Every session gets its heartbeats from the server's one timer, each on
+// its own schedule, and a closed session leaves the timers' queue.
+func TestTimersServeEverySession(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(Config{Logger: discardLogger, HeartbeatInterval: 20 * time.Millisecond, HeartbeatTimeout: time.Minute})
+	defer srv.Close()
+	const n = 40
+	wakes := make([]chan struct{}, n)
+	sessions := make([]*session, n)
+	for i := range sessions {
+		wake := make(chan struct{}, 1)
+		wakes[i] = wake
+		sessions[i] = openBenchSession(t, srv, func() {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		})
+		time.Sleep(time.Millisecond) // spread the deadlines
+	}
+	for i, sess := range sessions {
+		await(t, sess, wakes[i], "2::")
+		await(t, sess, wakes[i], "2::")
+	}
+	for _, sess := range sessions[:n/2] {
+		sess.close("test", nil)
+	}
+	srv.timers.mu.Lock()
+	assert.Len(t, srv.timers.queue, n/2)
+	for i, s := range srv.timers.queue {
+		assert.Equal(t, i, s.timerIndex)
+		assert.NotContains(t, sessions[:n/2], s, "closed sessions leave the queue")
+	}
+	srv.timers.mu.Unlock()
+	srv.Close()
+	srv.timers.mu.Lock()
+	defer srv.timers.mu.Unlock()
+	require.Empty(t, srv.timers.queue)
+	assert.Zero(t, srv.timers.at, "the timer is stopped when nothing waits")
+}
