@@ -13,16 +13,30 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The event loop: one epoll instance for the process's WebSocket
+// The event loop: one epoll instance for the process's idle WebSocket
 // connections. Its descriptor is itself registered with the Go runtime's
 // network poller (an epoll descriptor is pollable), so the loop is an
 // ordinary goroutine parked by the runtime, not a thread blocked in
-// epoll_wait. Connections are registered edge-triggered; on an event the
-// loop starts a reader goroutine for the connection unless one runs. The
-// reader reads without blocking, into a pooled buffer, until the socket
-// is empty, then ends: an idle connection has no goroutine and no buffer.
+// epoll_wait.
+//
+// A connection is either cold or hot. Cold: registered one-shot with the
+// epoll instance, no goroutine, no buffer. When bytes arrive the loop
+// starts a reader goroutine and the connection is hot: the reader reads
+// and, between reads, waits on the runtime's poller like any blocking
+// read, borrowing a buffer only while a read returns bytes. After
+// readLinger without bytes it re-arms the registration and ends: the
+// connection is cold again. A busy connection so keeps one goroutine
+// (whose stack has grown to what handling a message takes) instead of
+// starting one per message, and an idle one costs nothing.
 //
 // The loop goroutine exists only while connections are registered.
+
+// readLinger is how long a reader goroutine waits for more bytes before
+// its connection goes cold.
+const readLinger = 20 * time.Millisecond
+
+// pollEvents is the registration of a cold connection.
+const pollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
 
 // pollState is a connection's registration with the event loop.
 type pollState struct {
@@ -139,7 +153,7 @@ func (p *poller) add(c *wsConn, rc syscall.RawConn) bool {
 	p.mu.Unlock()
 	var err error
 	cerr := rc.Control(func(fd uintptr) {
-		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(key), Pad: int32(key >> 32)}
+		ev := unix.EpollEvent{Events: pollEvents, Fd: int32(key), Pad: int32(key >> 32)}
 		err = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev)
 	})
 	if cerr != nil || err != nil {
@@ -162,17 +176,12 @@ func (p *poller) remove(key uint64) {
 	p.mu.Unlock()
 }
 
-// unregister takes a connection out of the event loop, before its
-// descriptor closes.
+// unregister takes a connection out of the event loop. Closing the
+// descriptor removes it from the epoll set, so only the key goes.
 func (ps pollState) unregister() {
-	if ps.key == 0 {
-		return
+	if ps.key != 0 {
+		thePoller.remove(ps.key)
 	}
-	p := thePoller
-	_ = ps.rc.Control(func(fd uintptr) {
-		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
-	})
-	p.remove(ps.key)
 }
 
 func (p *poller) loop() {
@@ -218,57 +227,90 @@ func (p *poller) loop() {
 // readable starts a reader goroutine unless one runs.
 func (c *wsConn) readable() {
 	c.mu.Lock()
-	switch {
-	case c.done:
-	case c.reading:
-		c.rpending = true
-	default:
+	if !c.done && !c.reading {
 		c.reading = true
-		go c.readAvailable(c.poll.rc)
+		go c.readHot(c.poll)
 	}
 	c.mu.Unlock()
 }
 
-// readBufs pools the event-loop readers' buffers.
+// readBufs pools the readers' buffers.
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
-// readAvailable reads until the socket is empty, without blocking.
-func (c *wsConn) readAvailable(rc syscall.RawConn) {
-	bp := readBufs.Get().(*[]byte)
-	defer readBufs.Put(bp)
-	buf := *bp
+// hotReader is the state of a reader goroutine; fn, made once per
+// goroutine, is what it hands RawConn.Read.
+type hotReader struct {
+	bp  *[]byte
+	n   int
+	err error
+	fn  func(fd uintptr) bool
+}
+
+func (r *hotReader) read(fd uintptr) bool {
+	if r.bp == nil {
+		r.bp = readBufs.Get().(*[]byte)
+	}
 	for {
-		var n int
-		var rerr error
-		err := rc.Read(func(fd uintptr) bool {
-			for {
-				n, rerr = unix.Read(int(fd), buf)
-				if rerr != unix.EINTR {
-					return true
-				}
-			}
-		})
+		r.n, r.err = unix.Read(int(fd), *r.bp)
+		if r.err != unix.EINTR {
+			break
+		}
+	}
+	if r.err == unix.EAGAIN {
+		readBufs.Put(r.bp)
+		r.bp = nil
+		return false // wait for bytes (or the deadline)
+	}
+	return true
+}
+
+// readHot reads while bytes keep coming (see the event loop's comment).
+func (c *wsConn) readHot(ps pollState) {
+	r := &hotReader{}
+	r.fn = r.read
+	for {
+		_ = c.conn.SetReadDeadline(time.Now().Add(readLinger))
+		err := ps.rc.Read(r.fn)
 		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			c.cool(ps)
+			return
 		case err != nil: // closed
 			c.stop()
 			return
-		case n > 0:
-			if !c.input(buf[:n]) {
-				return
+		case r.n <= 0 || r.err != nil: // end of stream or error
+			if r.bp != nil {
+				readBufs.Put(r.bp)
+				r.bp = nil
 			}
-		case errors.Is(rerr, unix.EAGAIN):
-			c.mu.Lock()
-			if c.rpending && !c.done {
-				c.rpending = false
-				c.mu.Unlock()
-				continue
-			}
-			c.reading = false
-			c.mu.Unlock()
-			return
-		default: // end of stream or error
 			c.stop()
 			return
 		}
+		more := c.input((*r.bp)[:r.n])
+		readBufs.Put(r.bp)
+		r.bp = nil
+		if !more {
+			return
+		}
+	}
+}
+
+// cool makes a hot connection cold: the reader ends and the one-shot
+// registration is re-armed (bytes already there raise an event at once).
+func (c *wsConn) cool(ps pollState) {
+	c.mu.Lock()
+	c.reading = false
+	done := c.done
+	c.mu.Unlock()
+	if done {
+		return
+	}
+	var err error
+	cerr := ps.rc.Control(func(fd uintptr) {
+		ev := unix.EpollEvent{Events: pollEvents, Fd: int32(ps.key), Pad: int32(ps.key >> 32)}
+		err = unix.EpollCtl(thePoller.epfd, unix.EPOLL_CTL_MOD, int(fd), &ev)
+	})
+	if cerr == nil && err != nil {
+		c.stop()
 	}
 }

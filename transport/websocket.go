@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bufio"
 	"errors"
 	"net"
 	"net/http"
@@ -56,9 +57,12 @@ func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess WakeableSession
 		http.Error(w, "websocket: origin not allowed", http.StatusForbidden)
 		return ErrOriginNotAllowed
 	}
-	conn, rw, _, err := ws.HTTPUpgrader{Timeout: opts.WriteTimeout}.Upgrade(r, w)
+	u := &upgradeCapture{ResponseWriter: w}
+	conn, rw, _, err := ws.HTTPUpgrader{}.Upgrade(r, u)
 	if err != nil {
 		if conn != nil {
+			_ = conn.SetWriteDeadline(time.Now().Add(opts.WriteTimeout))
+			_, _ = conn.Write(u.out.b) // the error response
 			_ = conn.Close()
 		}
 		return err
@@ -72,13 +76,49 @@ func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess WakeableSession
 		p, _ := rw.Reader.Peek(n)
 		early = append([]byte(nil), p...)
 	}
+	// The upgrade response and what the session queued before it (its
+	// "1::") go out in one write, from this goroutine: a writing turn is
+	// under way until then.
+	c.running = true
 	sess.SetWaker(c.wake)
-	c.wake() // what was queued before the upgrade
+	pkts, closed := sess.TakeNow()
+	out := appendFrames(u.out.b, nil, pkts, closed)
+	if err := c.writeBlocking(out); err != nil || closed {
+		c.stop()
+		return nil
+	}
+	if !c.idle() {
+		c.turn()
+	}
 	if len(early) > 0 && !c.input(early) {
 		return nil
 	}
 	c.startReading()
 	return nil
+}
+
+// upgradeCapture lets gobwas/ws write the upgrade response into memory
+// (out) rather than to the connection, so that it can go out together
+// with the first frames.
+type upgradeCapture struct {
+	http.ResponseWriter
+	out byteSink
+}
+
+type byteSink struct{ b []byte }
+
+func (s *byteSink) Write(p []byte) (int, error) {
+	s.b = append(s.b, p...)
+	return len(p), nil
+}
+
+// Hijack hijacks the connection but hands back a writer into u.out.
+func (u *upgradeCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(u.ResponseWriter).Hijack()
+	if err != nil {
+		return conn, brw, err
+	}
+	return conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(&u.out, 256)), nil
 }
 
 // wsConn is one WebSocket connection of a WakeableSession.
@@ -94,15 +134,14 @@ type wsConn struct {
 	rd      frameReader
 	rc      syscall.RawConn // for writes that must not block (Linux); nil: blocking writes
 
-	mu       sync.Mutex
-	poll     pollState // event-loop registration (Linux); zero otherwise
-	running  bool      // a drain goroutine is writing
-	pending  bool      // woken while running: look at the queue again
-	control  [][]byte  // whole control frames (pong, close) to write first
-	closing  bool      // close the connection once control is written
-	done     bool      // the connection is closed
-	reading  bool      // an event-loop reader goroutine runs
-	rpending bool      // readable again while reading
+	mu      sync.Mutex
+	poll    pollState // event-loop registration (Linux); zero otherwise
+	running bool      // a drain goroutine is writing
+	pending bool      // woken while running: look at the queue again
+	control [][]byte  // whole control frames (pong, close) to write first
+	closing bool      // close the connection once control is written
+	done    bool      // the connection is closed
+	reading bool      // an event-loop reader goroutine runs
 }
 
 // wake is the session's waker: unless a write is under way, it hands the
@@ -116,13 +155,19 @@ func (c *wsConn) wake() {
 		c.pending = true
 	default:
 		c.running = true
-		if c.rc != nil {
-			writers.add(c)
-		} else {
-			go c.drain()
-		}
+		c.turn()
 	}
 	c.mu.Unlock()
+}
+
+// turn starts a writing turn: on the writers, or on a drain goroutine for
+// a connection that cannot be written without blocking.
+func (c *wsConn) turn() {
+	if c.rc != nil {
+		writers.add(c)
+	} else {
+		go c.drain()
+	}
 }
 
 // sendControl queues a control frame to be written before data; with
@@ -238,9 +283,7 @@ func (c *wsConn) drain() {
 			continue
 		}
 		*bp = appendFrames((*bp)[:0], control, pkts, closed && !closing)
-		_ = c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
-		_, err := c.conn.Write(*bp)
-		if err != nil || closed || closing {
+		if err := c.writeBlocking(*bp); err != nil || closed || closing {
 			c.stop()
 			return
 		}
@@ -280,14 +323,24 @@ func (c *wsConn) flush() (again bool) {
 // finish writes the rest of a write the socket did not take at once,
 // waiting for the client up to the write timeout, then drains.
 func (c *wsConn) finish(bp *[]byte, from int, last bool) {
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
-	_, err := c.conn.Write((*bp)[from:])
+	err := c.writeBlocking((*bp)[from:])
 	putWriteBuf(bp)
 	if err != nil || last {
 		c.stop()
 		return
 	}
 	c.drain()
+}
+
+// writeBlocking writes b, waiting up to the write timeout. The deadline is
+// lifted afterwards: it would fail the writers' non-blocking writes too.
+func (c *wsConn) writeBlocking(b []byte) error {
+	_ = c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	_, err := c.conn.Write(b)
+	if err == nil {
+		_ = c.conn.SetWriteDeadline(time.Time{})
+	}
+	return err
 }
 
 // stop closes the connection (once) and runs OnClose.

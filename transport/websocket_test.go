@@ -297,3 +297,26 @@ func polledConns() int {
 	defer p.mu.Unlock()
 	return len(p.conns)
 }
+
+// A client that reads late, but within the write timeout, keeps its
+// connection, and writes after the timeout has long passed still work.
+func TestWebSocketLateReaderRecovers(t *testing.T) {
+	srv := newWSServer(t, false, WebSocketOptions{WriteTimeout: 500 * time.Millisecond})
+	c, sess := srv.dial(t)
+	big := strings.Repeat("s", 64<<10)
+	for range 100 { // more than the socket buffers hold: a blocked write
+		sess.push(big)
+	}
+	time.Sleep(100 * time.Millisecond)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for range 100 {
+		_, m, err := c.ReadMessage()
+		require.NoError(t, err)
+		require.Len(t, m, len(big))
+	}
+	time.Sleep(600 * time.Millisecond) // past the deadline of the blocked write
+	sess.push("3:::later")
+	_, m, err := c.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, "3:::later", string(m))
+}
