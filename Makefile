@@ -85,6 +85,7 @@ fuzz:
 	$(GO) test ./packet -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./packet -run '^$$' -fuzz '^FuzzSplitPayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./packet -run '^$$' -fuzz '^FuzzAppendString$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./packet -run '^$$' -fuzz '^FuzzDecodeEventMatchesMap$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./transport -run '^$$' -fuzz '^FuzzReadPost$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./transport -run '^$$' -fuzz '^FuzzFrameReader$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz '^FuzzServeHTTP$$' -fuzztime $(FUZZTIME)

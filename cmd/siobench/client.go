@@ -60,11 +60,12 @@ func (d *dialers) DialContext(ctx context.Context, network, addr string) (net.Co
 
 // target is one server under test, with the client plumbing to reach it.
 type target struct {
-	base  string // http://127.0.0.1:PORT
-	hc    *http.Client
-	tr    *http.Transport
-	wsd   *websocket.Dialer
-	wsURL string // ws://127.0.0.1:PORT/socket.io/1/websocket/
+	dialer *dialers
+	base   string // http://127.0.0.1:PORT
+	hc     *http.Client
+	tr     *http.Transport
+	wsd    *websocket.Dialer
+	wsURL  string // ws://127.0.0.1:PORT/socket.io/1/websocket/
 }
 
 func newTarget(addr string, d *dialers, maxConns int) *target {
@@ -76,9 +77,10 @@ func newTarget(addr string, d *dialers, maxConns int) *target {
 		DisableCompression:  true,
 	}
 	return &target{
-		base: "http://" + addr,
-		tr:   tr,
-		hc:   &http.Client{Transport: tr, Timeout: 40 * time.Second},
+		dialer: d,
+		base:   "http://" + addr,
+		tr:     tr,
+		hc:     &http.Client{Transport: tr, Timeout: 40 * time.Second},
 		wsd: &websocket.Dialer{
 			NetDialContext:   d.DialContext,
 			HandshakeTimeout: 10 * time.Second,

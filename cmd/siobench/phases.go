@@ -363,7 +363,9 @@ func (b *bench) broadcast(ctx context.Context) {
 }
 
 // ackRTT measures echo-with-ack round trips from a few clients while the
-// idle connections stay open.
+// idle connections stay open. The clients are raw websocket clients that
+// read their own answers (no reader goroutine, no allocation per round
+// trip), so that as little as possible of the time measured is siobench's.
 func (b *bench) ackRTT(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.AckDuration+30*time.Second)
 	defer cancel()
@@ -372,24 +374,32 @@ func (b *bench) ackRTT(ctx context.Context) {
 	var rtts []time.Duration
 	var wg sync.WaitGroup
 	end := time.Now().Add(b.cfg.AckDuration)
+	var acked atomic.Int64
+	s0 := b.sample(&acked)
 	for range b.cfg.AckClients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := b.t.dialWS(ctx, nil)
+			o := newRawOpener(b.t)
+			w, err := o.open(ctx)
+			o.close()
 			if err != nil {
 				errs.add(err)
 				return
 			}
-			defer c.close(true)
-			var local []time.Duration
+			defer w.close()
+			_ = w.c.SetDeadline(end.Add(10 * time.Second))
+			local := make([]time.Duration, 0, 1<<16)
+			buf := make([]byte, 0, 128)
 			for id := uint64(1); time.Now().Before(end) && ctx.Err() == nil; id++ {
-				rtt, err := echoAck(ctx, c, id)
+				var rtt time.Duration
+				buf, rtt, err = w.echo(id, buf)
 				if err != nil {
 					errs.add(err)
 					break
 				}
 				local = append(local, rtt)
+				acked.Add(1)
 			}
 			mu.Lock()
 			rtts = append(rtts, local...)
@@ -397,6 +407,7 @@ func (b *bench) ackRTT(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+	b.cpuMetrics("ack", s0, b.sample(&acked))
 	if errs.count() > 0 {
 		b.problem("ack round trip: %s", &errs)
 	}
@@ -428,7 +439,8 @@ func (b *bench) closeIdle(ctx context.Context) {
 	_ = sleep(ctx, b.cfg.Settle)
 }
 
-// sessions measures new sessions per second: handshake, websocket, "1::".
+// sessions measures new sessions per second: handshake, websocket, "1::",
+// with a lean client (rawOpener) on concurrency goroutines.
 func (b *bench) sessions(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.SessionsDuration+30*time.Second)
 	defer cancel()
@@ -436,14 +448,17 @@ func (b *bench) sessions(ctx context.Context) {
 	var errs errCounter
 	end := time.Now().Add(b.cfg.SessionsDuration)
 	start := time.Now()
+	s0 := b.sample(&ok)
 	var claimed atomic.Int64
 	var wg sync.WaitGroup
 	for range b.cfg.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			o := newRawOpener(b.t)
+			defer o.close()
 			for ctx.Err() == nil && time.Now().Before(end) && claimed.Add(1) <= int64(b.cfg.Sessions) {
-				if err := b.sessionOnce(ctx, false); err != nil {
+				if err := o.session(ctx); err != nil {
 					errs.add(err)
 					continue
 				}
@@ -453,7 +468,12 @@ func (b *bench) sessions(ctx context.Context) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	s1 := b.sample(&ok)
 	b.logf("  sessions: %d in %.1fs", ok.Load(), elapsed.Seconds())
+	b.cpuMetrics("sessions", s0, s1)
+	if n := s1.count - s0.count; n > 0 {
+		b.metric("sessions_cpu_us", float64((s1.cpu-s0.cpu).Microseconds())/float64(n))
+	}
 	if errs.count() > 0 {
 		b.problem("new sessions: %s", &errs)
 	}
