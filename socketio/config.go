@@ -48,7 +48,8 @@ type Config struct {
 
 	// Authorize, if set, decides whether a handshake is accepted. false
 	// answers 403 "handshake unauthorized"; an error answers 500
-	// "handshake error".
+	// "handshake error". It may change hs: the sockets' Handshake is hs as
+	// Authorize left it when it returned. It must not keep hs.
 	Authorize func(hs *Handshake) (bool, error)
 
 	// WriteTimeout bounds one write to a client (a websocket message, an

@@ -8,7 +8,7 @@ import (
 )
 
 // newHandshake makes the Handshake of request r. With lazy set (nobody
-// needs the Handshake yet: no Config.Authorize), its Headers and Query are
+// needs the Handshake yet), its Headers and Query are
 // left out when that can be done losslessly, and the headers are returned
 // as name, value pairs (non-nil) for the session to fill both in when the
 // Handshake is first asked for (fillHandshake): two maps cost about 1 KB
@@ -36,6 +36,37 @@ func newHandshake(r *http.Request, origin string, lazy bool) (hs *Handshake, hea
 	hs.Headers = r.Header.Clone()
 	hs.Query, _ = url.ParseQuery(query) // as URL.Query does
 	return hs, nil
+}
+
+// sameHandshake reports whether full is still what filling in the compact
+// hs (with its header pairs) gives.
+func sameHandshake(full, hs *Handshake, header []string) bool {
+	if full.Address != hs.Address || !full.Time.Equal(hs.Time) || full.XDomain != hs.XDomain ||
+		full.Secure != hs.Secure || full.URL != hs.URL {
+		return false
+	}
+	want := &Handshake{URL: hs.URL}
+	fillHandshake(want, header)
+	return sameValues(full.Headers, want.Headers) && sameValues(full.Query, want.Query)
+}
+
+// sameValues compares two http.Header or url.Values maps.
+func sameValues(a, b map[string][]string) bool {
+	if len(a) != len(b) || (a == nil) != (b == nil) {
+		return false
+	}
+	for k, av := range a {
+		bv, ok := b[k]
+		if !ok || len(av) != len(bv) {
+			return false
+		}
+		for i := range av {
+			if av[i] != bv[i] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // fillHandshake fills in the Headers and Query newHandshake left out of

@@ -90,3 +90,54 @@ func TestSessionHandshakeIsFilledInOnce(t *testing.T) {
 	assert.Equal(t, "tok", got[0].Headers.Get("X-Token"))
 	assert.Equal(t, "/socket.io/1/?t=1&user=ann", got[0].URL)
 }
+
+// With an Authorize hook, the session keeps the compact handshake when the
+// hook changed nothing, and the hook's version when it did.
+func TestAuthorizeSeesWholeHandshakeAndChangesAreKept(t *testing.T) {
+	var seenToken, seenUser string
+	change := ""
+	srv := NewServer(Config{Logger: discardLogger, Authorize: func(hs *Handshake) (bool, error) {
+		seenToken, seenUser = hs.Headers.Get("X-Token"), hs.Query.Get("user")
+		switch change {
+		case "header":
+			hs.Headers.Set("X-User", "checked")
+		case "query":
+			hs.Query.Add("role", "admin")
+		case "value in place":
+			hs.Headers["X-Token"][0] = "redacted"
+		}
+		return true, nil
+	}})
+	defer srv.Close()
+	for _, c := range []string{"", "header", "query", "value in place"} {
+		t.Run(c, func(t *testing.T) {
+			change = c
+			r := httptest.NewRequest("GET", "/socket.io/1/?t=1&user=ann", nil)
+			r.Header.Set("X-Token", "tok")
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, r)
+			require.Equal(t, http.StatusOK, rec.Code)
+			assert.Equal(t, "tok", seenToken, "Authorize sees the headers")
+			assert.Equal(t, "ann", seenUser, "and the query")
+			sid, _, _ := strings.Cut(rec.Body.String(), ":")
+			sess := srv.lookup(sid)
+			require.NotNil(t, sess)
+			sess.mu.Lock()
+			compact := sess.hsHeader != nil
+			sess.mu.Unlock()
+			assert.Equal(t, c == "", compact, "compact only when unchanged")
+			hs := sess.Handshake()
+			switch c {
+			case "":
+				assert.Equal(t, "tok", hs.Headers.Get("X-Token"))
+				assert.Equal(t, "ann", hs.Query.Get("user"))
+			case "header":
+				assert.Equal(t, "checked", hs.Headers.Get("X-User"))
+			case "query":
+				assert.Equal(t, []string{"admin"}, hs.Query["role"])
+			case "value in place":
+				assert.Equal(t, "redacted", hs.Headers.Get("X-Token"))
+			}
+		})
+	}
+}

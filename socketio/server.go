@@ -253,9 +253,21 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusServiceUnavailable, "handshake unavailable")
 		return
 	}
-	hs, header := newHandshake(r, origin, s.cfg.Authorize == nil)
+	hs, header := newHandshake(r, origin, true)
 	if s.cfg.Authorize != nil {
-		ok, err := s.authorize(hs)
+		// Authorize sees the whole handshake. When it changes nothing, the
+		// session keeps the compact form (see newHandshake); otherwise
+		// what Authorize made of it.
+		seen := hs
+		if header != nil {
+			full := *hs
+			fillHandshake(&full, header)
+			seen = &full
+		}
+		ok, err := s.authorize(seen)
+		if seen != hs && !sameHandshake(seen, hs, header) {
+			hs, header = seen, nil
+		}
 		if err != nil {
 			s.stats.handshakesRefused.Add(1)
 			s.log.Warn("handshake error", "err", err)

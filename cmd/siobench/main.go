@@ -68,6 +68,7 @@ type config struct {
 	Broadcast        time.Duration
 	BroadcastWindow  int
 	AckClients       int
+	AckRate          int
 	AckDuration      time.Duration
 	Sessions         int
 	SessionsDuration time.Duration
@@ -97,14 +98,18 @@ func metricDefs(cfg *config) []metricDef {
 		{"broadcast_server_cpu_pct", "broadcast: server CPU", "% core", ""},
 		{"broadcast_client_cpu_pct", "broadcast: siobench CPU", "% core", ""},
 		{"broadcast_other_cpu_pct", "broadcast: other processes' CPU", "% core", ""},
-		{"ack_p50_us", "echo ack round trip p50", "µs", "lower"},
-		{"ack_p99_us", "echo ack round trip p99", "µs", "lower"},
+		{"ack_p50_us", fmt.Sprintf("echo ack round trip p50 (%d×%d/s)", cfg.AckClients, cfg.AckRate), "µs", "lower"},
+		{"ack_p99_us", fmt.Sprintf("echo ack round trip p99 (%d×%d/s)", cfg.AckClients, cfg.AckRate), "µs", "lower"},
+		{"ack_server_cpu_pct", "echo ack paced: server CPU", "% core", ""},
+		{"ack_max_per_sec", fmt.Sprintf("echo ack flat out (%d clients)", cfg.AckClients), "acks/s", "higher"},
+		{"ack_max_p50_us", "echo ack flat out: round trip p50", "µs", "lower"},
+		{"ack_max_p99_us", "echo ack flat out: round trip p99", "µs", "lower"},
+		{"ack_max_server_cpu_pct", "echo ack flat out: server CPU", "% core", ""},
+		{"ack_max_client_cpu_pct", "echo ack flat out: siobench CPU", "% core", ""},
 		{"sessions_per_sec", fmt.Sprintf("new sessions (c=%d)", cfg.Concurrency), "sess/s", "higher"},
 		{"sessions_cpu_us", "new sessions: server CPU per session", "µs", "lower"},
 		{"sessions_server_cpu_pct", "new sessions: server CPU", "% core", ""},
 		{"sessions_client_cpu_pct", "new sessions: siobench CPU", "% core", ""},
-		{"ack_server_cpu_pct", "echo ack: server CPU", "% core", ""},
-		{"ack_client_cpu_pct", "echo ack: siobench CPU", "% core", ""},
 		{"polling_cpu_pct", fmt.Sprintf("xhr-polling %d×%d ev/s: server CPU", cfg.Polling, cfg.PollingRate), "% core", "lower"},
 		{"polling_expected_events_per_sec", "xhr-polling: emitted × clients", "ev/s", ""},
 		{"polling_events_per_sec", "xhr-polling: delivered", "ev/s", "higher"},
@@ -148,8 +153,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&cfg.Broadcast, "broadcast", 10*time.Second, "broadcast measuring time")
 	fs.IntVar(&cfg.BroadcastWindow, "broadcast-window", 0, "broadcasts in flight (default: about 64k frames' worth, 4 to 1024)")
 	fs.IntVar(&cfg.AckClients, "ack-clients", 4, "clients measuring echo-ack round trips")
+	fs.IntVar(&cfg.AckRate, "ack-rate", 1000, "echo-ack round trips per second per client in the paced ack phase")
 	fs.DurationVar(&cfg.AckDuration, "ack-duration", 5*time.Second, "echo-ack measuring time")
-	fs.IntVar(&cfg.Sessions, "sessions", 20000, "new sessions to open (at most)")
+	fs.IntVar(&cfg.Sessions, "sessions", 60000, "new sessions to open (at most)")
 	fs.DurationVar(&cfg.SessionsDuration, "sessions-duration", 10*time.Second, "time limit for opening new sessions")
 	fs.IntVar(&cfg.Polling, "polling", 1000, "xhr-polling clients")
 	fs.IntVar(&cfg.PollingRate, "polling-rate", 10, "everyone events per second")
@@ -172,7 +178,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		cfg.BroadcastWindow = min(1024, max(4, (65536+cfg.N-1)/cfg.N))
 	}
 	if cfg.N < 1 || cfg.Runs < 1 || cfg.Concurrency < 1 || cfg.BroadcastWindow < 1 || cfg.AckClients < 1 ||
-		cfg.Polling < 1 || cfg.PollingRate < 1 || cfg.Sessions < 1 || cfg.Warmup < 0 {
+		cfg.AckRate < 1 || cfg.Polling < 1 || cfg.PollingRate < 1 || cfg.Sessions < 1 || cfg.Warmup < 0 {
 		return nil, errors.New("counts must be positive")
 	}
 	if *addrs != "" {

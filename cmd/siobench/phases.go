@@ -363,17 +363,26 @@ func (b *bench) broadcast(ctx context.Context) {
 }
 
 // ackRTT measures echo-with-ack round trips from a few clients while the
-// idle connections stay open. The clients are raw websocket clients that
-// read their own answers (no reader goroutine, no allocation per round
-// trip), so that as little as possible of the time measured is siobench's.
+// idle connections stay open: paced at AckRate round trips per second per
+// client ("ack"), then as fast as each client can go ("ack_max", which
+// saturates the machine, so its latency is mostly queueing). The clients
+// are raw websocket clients that read their own answers (no reader
+// goroutine, no allocation per round trip), so that as little as possible
+// of the time measured is siobench's.
 func (b *bench) ackRTT(ctx context.Context) {
+	b.ackPhase(ctx, "ack", b.cfg.AckRate)
+	b.ackPhase(ctx, "ack_max", 0)
+}
+
+func (b *bench) ackPhase(ctx context.Context, phase string, rate int) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.AckDuration+30*time.Second)
 	defer cancel()
 	var errs errCounter
 	var mu sync.Mutex
 	var rtts []time.Duration
 	var wg sync.WaitGroup
-	end := time.Now().Add(b.cfg.AckDuration)
+	start := time.Now()
+	end := start.Add(b.cfg.AckDuration)
 	var acked atomic.Int64
 	s0 := b.sample(&acked)
 	for range b.cfg.AckClients {
@@ -391,7 +400,16 @@ func (b *bench) ackRTT(ctx context.Context) {
 			_ = w.c.SetDeadline(end.Add(10 * time.Second))
 			local := make([]time.Duration, 0, 1<<16)
 			buf := make([]byte, 0, 128)
+			next := time.Now()
 			for id := uint64(1); time.Now().Before(end) && ctx.Err() == nil; id++ {
+				if rate > 0 {
+					// Paced: the next round trip starts on schedule, or at
+					// once if this one ran late.
+					next = next.Add(time.Second / time.Duration(rate))
+					if d := time.Until(next); d > 0 {
+						time.Sleep(d)
+					}
+				}
 				var rtt time.Duration
 				buf, rtt, err = w.echo(id, buf)
 				if err != nil {
@@ -407,9 +425,10 @@ func (b *bench) ackRTT(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
-	b.cpuMetrics("ack", s0, b.sample(&acked))
+	s1 := b.sample(&acked)
+	b.cpuMetrics(phase, s0, s1)
 	if errs.count() > 0 {
-		b.problem("ack round trip: %s", &errs)
+		b.problem("%s round trip: %s", phase, &errs)
 	}
 	if len(rtts) == 0 {
 		return
@@ -419,10 +438,11 @@ func (b *bench) ackRTT(ctx context.Context) {
 		i := int(p * float64(len(rtts)-1))
 		return float64(rtts[i].Nanoseconds()) / 1e3
 	}
-	b.logf("  ack: %d round trips, p50 %.0fµs p99 %.0fµs", len(rtts), q(0.5), q(0.99))
-	b.metric("ack_p50_us", q(0.5))
-	b.metric("ack_p99_us", q(0.99))
-	b.checkIdle("during the ack phase")
+	b.logf("  %s: %d round trips, p50 %.0fµs p99 %.0fµs", phase, len(rtts), q(0.5), q(0.99))
+	b.metric(phase+"_p50_us", q(0.5))
+	b.metric(phase+"_p99_us", q(0.99))
+	b.metric(phase+"_per_sec", float64(s1.count-s0.count)/s1.at.Sub(s0.at).Seconds())
+	b.checkIdle("during the " + phase + " phase")
 }
 
 // closeIdle disconnects the idle connections.
