@@ -6,22 +6,22 @@
 // WebSocket connections are built to be cheap while idle and to batch
 // writes under load. On Linux, a plain TCP (or Unix) connection is read
 // by an event loop: one epoll instance, itself parked in the Go runtime's
-// network poller, starts a reader goroutine with a pooled buffer only
-// when bytes arrive, so an idle connection holds no goroutine and no
-// buffer. Writes are made without blocking by a few writer goroutines (half
-// the CPUs), in the order connections were woken; everything a connection
-// has queued goes out in one system call, and while the writers are busy
-// more queues up, so fan-out to many connections gets several frames per
-// write. A connection whose socket buffer is full is handed to a goroutine
-// of its own that waits for it up to the write timeout: a slow client
-// never holds up the others. TLS connections and other systems use a
-// reading goroutine per connection and blocking writes.
-//
-// A transport knows nothing of packets' meaning, namespaces or timers. It
-// drives a Session: Receive for what the client sent, Take for what to
-// send. The socketio package owns the session state machine (buffering
-// between polls, superseded polls, close and heartbeat timeouts) and calls
-// the functions here from its HTTP handler.
+// network poller, holds the idle connections (registered one-shot). When
+// bytes arrive, a reader goroutine (a recently idle one, or a new one)
+// serves the connection, waiting between reads on the runtime's poller
+// and borrowing a pooled buffer only while a read returns bytes; after
+// 20ms without bytes it re-arms the registration and leaves. An idle
+// connection so holds no goroutine and no buffer, and a busy one does not
+// start a goroutine per message. Writes are made without blocking by a
+// few writer goroutines (half the CPUs), in the order connections were
+// woken; everything a connection has queued goes out in one system call,
+// and while the writers are busy more queues up, so fan-out to many
+// connections gets several frames per write. A connection whose socket
+// buffer is full is handed to a goroutine of its own that waits for it up
+// to the write timeout: a slow client never holds up the others. The
+// upgrade response goes out in the same write as the session's first
+// packets. TLS connections and other systems use a reading goroutine per
+// connection and blocking writes.
 //
 // Everything this package writes into a script context (jsonp-polling
 // responses, htmlfile chunks) is a JSON string with <, >, &, U+2028 and

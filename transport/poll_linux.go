@@ -224,14 +224,49 @@ func (p *poller) loop() {
 	}
 }
 
-// readable starts a reader goroutine unless one runs.
+// readable starts a reader for c unless one runs: a reader goroutine that
+// finished with another connection lately, or a new one.
 func (c *wsConn) readable() {
 	c.mu.Lock()
-	if !c.done && !c.reading {
-		c.reading = true
-		go c.readHot(c.poll)
-	}
+	start := !c.done && !c.reading
+	c.reading = c.reading || start
 	c.mu.Unlock()
+	if start {
+		select {
+		case idleReaders <- c:
+		default:
+			go readLoop(c)
+		}
+	}
+}
+
+// idleReaders hands a connection to a reader goroutine waiting for one.
+var idleReaders = make(chan *wsConn)
+
+// readerLinger is how long a reader goroutine whose connection went cold
+// waits to serve another: reusing it spares a new goroutine growing its
+// stack (connections that come and go quickly).
+const readerLinger = 100 * time.Millisecond
+
+// readLoop serves connections, one at a time, while there are some.
+func readLoop(c *wsConn) {
+	r := &hotReader{}
+	r.fn = r.read
+	var linger *time.Timer
+	for {
+		c.readHot(r)
+		if linger == nil {
+			linger = time.NewTimer(readerLinger)
+		} else {
+			linger.Reset(readerLinger)
+		}
+		select {
+		case c = <-idleReaders:
+			linger.Stop()
+		case <-linger.C:
+			return
+		}
+	}
 }
 
 // readBufs pools the readers' buffers.
@@ -265,9 +300,8 @@ func (r *hotReader) read(fd uintptr) bool {
 }
 
 // readHot reads while bytes keep coming (see the event loop's comment).
-func (c *wsConn) readHot(ps pollState) {
-	r := &hotReader{}
-	r.fn = r.read
+func (c *wsConn) readHot(r *hotReader) {
+	ps := c.poll // set before the registration that led here
 	for {
 		_ = c.conn.SetReadDeadline(time.Now().Add(readLinger))
 		err := ps.rc.Read(r.fn)

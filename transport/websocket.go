@@ -39,13 +39,12 @@ func IsWebSocketUpgrade(r *http.Request) bool { return websocket.IsWebSocketUpgr
 // non-nil error, after the failed upgrade was answered with an HTTP error).
 // opts.OnClose runs when the connection ends.
 //
-// An idle connection costs no goroutine and no buffer. On Linux, for a
-// plain TCP or Unix connection, reads are driven by an event loop (epoll)
-// shared by all connections: a goroutine with a pooled read buffer runs
-// only while bytes are arriving. Elsewhere (TLS, other systems) each
-// connection has a reading goroutine. Writes run on a goroutine that
-// exists only while the session has something to write; everything queued
-// is written with one system call.
+// On Linux, for a plain TCP or Unix connection, an idle connection costs
+// no goroutine and no buffer: reads are driven by an event loop (epoll)
+// shared by all connections, and a reader goroutine serves a connection
+// only while bytes keep arriving. Elsewhere (TLS, other systems) each
+// connection has a reading goroutine. Everything queued is written with
+// one system call, by the shared writers (see the package documentation).
 func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess WakeableSession, opts WebSocketOptions) error {
 	if opts.MaxMessageSize <= 0 {
 		opts.MaxMessageSize = 1 << 20

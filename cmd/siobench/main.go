@@ -144,7 +144,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.Runs, "runs", 3, "runs per server; each metric is the median")
 	fs.StringVar(&cfg.Only, "only", "", "benchmark only `siogo` or `reference`")
 	fs.StringVar(&cfg.JSONOut, "json", "", "write the full report as JSON to this `file`")
-	addrs := fs.String("addrs", "", "comma-separated loopback source `addresses` for client connections (default: the kernel's choice, or 127.0.0.1..k when N needs more than ~20k ports)")
+	addrs := fs.String("addrs", "", "comma-separated loopback source `addresses` for client connections (default: 127.0.0.1..k, k = max(4, N/20000 rounded up))")
 	fs.IntVar(&cfg.Concurrency, "c", 50, "concurrency for connecting and for the new-sessions phase")
 	fs.IntVar(&cfg.Warmup, "warmup", 100, "sessions opened and closed before the baseline RSS")
 	fs.DurationVar(&cfg.Settle, "settle", 2*time.Second, "pause before reading RSS and between phases")
@@ -185,9 +185,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		for _, a := range strings.Split(*addrs, ",") {
 			cfg.Addrs = append(cfg.Addrs, strings.TrimSpace(a))
 		}
-	} else if cfg.N > 20000 {
-		// Each source address has ~28k ephemeral ports; keep ~20k a piece.
-		for i := 1; i <= (cfg.N+19999)/20000; i++ {
+	} else {
+		// Each source address has ~28k ephemeral ports; keep ~20k a piece
+		// for the idle connections. At least 4: the new-sessions phase
+		// leaves a closed connection in the server's TIME-WAIT (60 s) per
+		// session, and a source address whose ports are mostly taken makes
+		// every connect search long for a free one.
+		for i := 1; i <= max(4, (cfg.N+19999)/20000); i++ {
 			cfg.Addrs = append(cfg.Addrs, fmt.Sprintf("127.0.0.%d", i))
 		}
 	}

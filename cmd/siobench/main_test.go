@@ -70,8 +70,15 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Addrs) != 3 || cfg.Addrs[2] != "127.0.0.3" {
-		t.Errorf("auto source addresses for N=50000: %q", cfg.Addrs)
+	if len(cfg.Addrs) != 4 || cfg.Addrs[3] != "127.0.0.4" {
+		t.Errorf("auto source addresses for N=50000 (at least 4): %q", cfg.Addrs)
+	}
+	big, err := parseFlags([]string{"-n", "100000"}, &sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(big.Addrs) != 5 || big.Addrs[4] != "127.0.0.5" {
+		t.Errorf("auto source addresses for N=100000 (20000 a piece): %q", big.Addrs)
 	}
 	if cfg.BroadcastWindow != 4 {
 		t.Errorf("auto window for N=50000: %d", cfg.BroadcastWindow)
