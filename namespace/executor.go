@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"time"
 )
 
 // job is one unit of a socket's handler work: a client event to dispatch,
@@ -20,7 +21,8 @@ type job struct {
 }
 
 // executor runs the jobs of one socket one at a time, in arrival order, on
-// a goroutine that exists only while there is work: an idle socket costs no
+// a goroutine that runs it only while there is work (a runner: one that
+// ran another socket's jobs lately, or a new one): an idle socket costs no
 // goroutine, and nothing beyond the executor's fields, which live inside
 // the Socket. When more than limit jobs wait, submit blocks the caller (the
 // session's reader), which pushes back on the client instead of buffering
@@ -69,7 +71,7 @@ func (e *executor) enqueue(j job, final bool) {
 	e.closed = final
 	if !e.running {
 		e.running = true
-		go e.loop()
+		startRunner(e)
 	}
 	e.mu.Unlock()
 }
@@ -96,6 +98,42 @@ func (e *executor) loop() {
 		}
 		e.mu.Unlock()
 		e.sock.runJob(&j)
+	}
+}
+
+// idleRunners hands an executor to a runner goroutine waiting for one.
+var idleRunners = make(chan *executor)
+
+// runnerLinger is how long a runner goroutine whose executor ran dry waits
+// to run another: reusing it spares a new goroutine (and growing its stack
+// again) per burst of events on a busy server.
+const runnerLinger = 100 * time.Millisecond
+
+// startRunner runs e's loop on an idle runner goroutine, or a new one.
+func startRunner(e *executor) {
+	select {
+	case idleRunners <- e:
+	default:
+		go runLoops(e)
+	}
+}
+
+// runLoops runs executors' loops, one after another, while there are some.
+func runLoops(e *executor) {
+	var linger *time.Timer
+	for {
+		e.loop()
+		if linger == nil {
+			linger = time.NewTimer(runnerLinger)
+		} else {
+			linger.Reset(runnerLinger)
+		}
+		select {
+		case e = <-idleRunners:
+			linger.Stop()
+		case <-linger.C:
+			return
+		}
 	}
 }
 
