@@ -40,7 +40,6 @@ const pollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
 
 // pollState is a connection's registration with the event loop.
 type pollState struct {
-	rc  syscall.RawConn
 	key uint64 // 0: not registered
 }
 
@@ -127,12 +126,12 @@ func writeNow(rc syscall.RawConn, b []byte) (n int, err error) {
 // goroutine when the connection cannot be polled.
 func (c *wsConn) startReading() {
 	p := eventLoop()
-	if p == nil || c.rc == nil || !p.add(c, c.rc) {
+	if p == nil || c.rc == nil || !p.add(c) {
 		go c.readLoop()
 	}
 }
 
-func (p *poller) add(c *wsConn, rc syscall.RawConn) bool {
+func (p *poller) add(c *wsConn) bool {
 	p.mu.Lock()
 	p.next++
 	key := p.next
@@ -142,7 +141,7 @@ func (p *poller) add(c *wsConn, rc syscall.RawConn) bool {
 		c.mu.Unlock()
 		return true // stopped meanwhile: nothing to read
 	}
-	c.poll = pollState{rc: rc, key: key}
+	c.poll = pollState{key: key}
 	c.mu.Unlock()
 	p.mu.Lock()
 	p.conns[key] = c
@@ -152,7 +151,7 @@ func (p *poller) add(c *wsConn, rc syscall.RawConn) bool {
 	}
 	p.mu.Unlock()
 	var err error
-	cerr := rc.Control(func(fd uintptr) {
+	cerr := c.rc.Control(func(fd uintptr) {
 		ev := unix.EpollEvent{Events: pollEvents, Fd: int32(key), Pad: int32(key >> 32)}
 		err = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev)
 	})
@@ -304,7 +303,7 @@ func (c *wsConn) readHot(r *hotReader) {
 	ps := c.poll // set before the registration that led here
 	for {
 		_ = c.conn.SetReadDeadline(time.Now().Add(readLinger))
-		err := ps.rc.Read(r.fn)
+		err := c.rc.Read(r.fn)
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			c.cool(ps)
@@ -340,7 +339,7 @@ func (c *wsConn) cool(ps pollState) {
 		return
 	}
 	var err error
-	cerr := ps.rc.Control(func(fd uintptr) {
+	cerr := c.rc.Control(func(fd uintptr) {
 		ev := unix.EpollEvent{Events: pollEvents, Fd: int32(ps.key), Pad: int32(ps.key >> 32)}
 		err = unix.EpollCtl(thePoller.epfd, unix.EPOLL_CTL_MOD, int(fd), &ev)
 	})
