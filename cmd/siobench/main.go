@@ -6,8 +6,12 @@
 //	    [-addrs 127.0.0.1,127.0.0.2,...]
 //
 // It builds the testapp, then for each run starts each server in turn on a
-// free loopback port (default heartbeats 25 s / 60 s) and measures, with a
-// raw-protocol Go client (gorilla/websocket and net/http):
+// free loopback port (default heartbeats 25 s / 60 s) and measures, with
+// raw-protocol Go clients (gorilla/websocket and net/http for the idle
+// connections and polling; hand-written minimal websocket clients for the
+// new-sessions and echo phases, so that the load generator, which shares
+// the machine, does as little as it can), from source addresses
+// 127.0.0.1..4 (or -addrs):
 //
 //   - server memory per idle websocket connection: VmRSS growth over a
 //     post-warm-up baseline, divided by N, once N sockets are connected and
@@ -16,14 +20,16 @@
 //     (at most -broadcast-window broadcasts in flight); frames delivered per
 //     second and server CPU (utime+stime) per delivered frame;
 //   - echo-with-ack round trip p50/p99 from -ack-clients clients while the
-//     N idle connections stay open;
-//   - new sessions per second (handshake + websocket + "1::") at
-//     concurrency -c;
+//     N idle connections stay open: paced at -ack-rate round trips per
+//     second per client, then flat out (acks per second, and the latency
+//     of a saturated machine);
+//   - new sessions per second (handshake + websocket + "1::", then "0::")
+//     at concurrency -c, and server CPU per session;
 //   - xhr-polling: -polling clients in GET loops receiving `everyone`
 //     events a websocket driver emits -polling-rate times a second; server
 //     CPU % (of one core) and delivered events per second.
 //
-// Besides, for the broadcast and polling phases, the CPU that siobench
+// Besides, for most phases, the CPU that siobench
 // itself and the rest of the machine (from /proc/stat) used: a phase during
 // which other processes took much CPU is not worth much. Problems seen
 // (failed connects, connections the server dropped, frames missing or late,
