@@ -29,8 +29,10 @@
 //
 // Every method of Namespace, Socket and Emitter is safe for concurrent use.
 // The handlers of one socket run one at a time, in the order the client
-// sent the packets, on a goroutine that exists only while the socket has
-// work queued; handlers of different sockets run in parallel. A handler
+// sent the packets, on a goroutine that runs them only while the socket
+// has work queued (an idle socket has none; the goroutine lingers briefly
+// to run another socket's work); handlers of different sockets run in
+// parallel. A handler
 // may block (even in Socket.Call, waiting for the client's ack) without
 // stopping the session from reading. Acks the client sends are matched on
 // the session's reading goroutine. Panics in handlers are recovered and

@@ -24,7 +24,7 @@
 //
 // A session is one handshaken client. It owns one bounded outgoing queue of
 // encoded packets, written by whichever transport request is attached
-// (a websocket's writer goroutine, a long-poll GET, an htmlfile stream);
+// (a websocket's writers, a long-poll GET, an htmlfile stream);
 // emits only append to that queue, so a slow client never blocks anyone
 // else — when its queue is full the session is closed as a slow consumer.
 // Long-polling sessions buffer between polls, a newer poll answers the one

@@ -122,9 +122,11 @@ func (u *upgradeCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // wsConn is one WebSocket connection of a WakeableSession.
 //
-// Reading: one goroutine at a time (the event loop's reader or the
-// fallback reader) owns rd and calls input. Writing: a drain goroutine runs
-// only while there is something to write. mu guards the fields below it.
+// Reading: one goroutine at a time (an event-loop reader or the fallback
+// reader) owns rd and calls input. Writing: one writing turn at a time
+// (running), on the shared writers (flush) or, for a connection that
+// cannot be written without blocking or whose socket buffer filled up, on
+// a goroutine of its own (drain, finish). mu guards the fields below it.
 type wsConn struct {
 	conn    net.Conn
 	sess    WakeableSession
