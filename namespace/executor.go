@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"sync"
 	"time"
+
+	"github.com/siogo/siogo/internal/linger"
 )
 
 // job is one unit of a socket's handler work: a client event to dispatch,
@@ -71,7 +73,7 @@ func (e *executor) enqueue(j job, final bool) {
 	e.closed = final
 	if !e.running {
 		e.running = true
-		startRunner(e)
+		runners.Go(e)
 	}
 	e.mu.Unlock()
 }
@@ -101,41 +103,10 @@ func (e *executor) loop() {
 	}
 }
 
-// idleRunners hands an executor to a runner goroutine waiting for one.
-var idleRunners = make(chan *executor)
-
-// runnerLinger is how long a runner goroutine whose executor ran dry waits
-// to run another: reusing it spares a new goroutine (and growing its stack
-// again) per burst of events on a busy server.
-const runnerLinger = 100 * time.Millisecond
-
-// startRunner runs e's loop on an idle runner goroutine, or a new one.
-func startRunner(e *executor) {
-	select {
-	case idleRunners <- e:
-	default:
-		go runLoops(e)
-	}
-}
-
-// runLoops runs executors' loops, one after another, while there are some.
-func runLoops(e *executor) {
-	var linger *time.Timer
-	for {
-		e.loop()
-		if linger == nil {
-			linger = time.NewTimer(runnerLinger)
-		} else {
-			linger.Reset(runnerLinger)
-		}
-		select {
-		case e = <-idleRunners:
-			linger.Stop()
-		case <-linger.C:
-			return
-		}
-	}
-}
+// runners run executors' loops on goroutines that linger 100ms to
+// run another: on a busy server a burst of events does not start a
+// goroutine (and grow its stack again) of its own.
+var runners = linger.New(100*time.Millisecond, (*executor).loop)
 
 // wait returns when no job is queued or running, or ctx ends.
 func (e *executor) wait(ctx context.Context) error {

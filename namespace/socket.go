@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/siogo/siogo/acl"
+	"github.com/siogo/siogo/internal/lazylog"
 	"github.com/siogo/siogo/packet"
 )
 
@@ -74,16 +73,10 @@ func (s *Socket) runJob(j *job) {
 // only when a record is written: a logger per socket would cost every
 // socket a handler of its own.
 func (s *Socket) logAt(level slog.Level, msg string, args ...any) {
-	ctx := context.Background()
-	if !s.ns.log.Enabled(ctx, level) {
-		return
+	if lazylog.Enabled(s.ns.log, level) {
+		lazylog.Write(s.ns.log, level, msg, []slog.Attr{slog.String("sid", s.id),
+			slog.String("namespace", s.ns.name), slog.String("transport", s.conn.Transport())}, args)
 	}
-	var pc [1]uintptr
-	runtime.Callers(2, pc[:]) // the caller of logAt, for the source attribute
-	r := slog.NewRecord(time.Now(), level, msg, pc[0])
-	r.AddAttrs(slog.String("sid", s.id), slog.String("namespace", s.ns.name), slog.String("transport", s.conn.Transport()))
-	r.Add(args...)
-	_ = s.ns.log.Handler().Handle(ctx, r)
 }
 
 // ID returns the socket's id (its session id).

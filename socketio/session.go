@@ -4,12 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/siogo/siogo/internal/lazylog"
 	"github.com/siogo/siogo/namespace"
 	"github.com/siogo/siogo/packet"
 	"github.com/siogo/siogo/transport"
@@ -83,16 +83,9 @@ func newSession(srv *Server, id string, hs *namespace.Handshake, header []string
 // logAt logs with the session id first, as a logger made with Logger.With
 // would, without the cost of such a logger per session.
 func (s *session) logAt(level slog.Level, msg string, args ...any) {
-	ctx := context.Background()
-	if !s.srv.log.Enabled(ctx, level) {
-		return
+	if lazylog.Enabled(s.srv.log, level) {
+		lazylog.Write(s.srv.log, level, msg, []slog.Attr{slog.String("sid", s.id)}, args)
 	}
-	var pc [1]uintptr
-	runtime.Callers(2, pc[:]) // the caller of logAt, for the source attribute
-	r := slog.NewRecord(time.Now(), level, msg, pc[0])
-	r.AddAttrs(slog.String("sid", s.id))
-	r.Add(args...)
-	_ = s.srv.log.Handler().Handle(ctx, r)
 }
 
 // socketLocked returns the session's socket in namespace ep, or nil.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/siogo/siogo/internal/linger"
 )
 
 // The event loop: one epoll instance for the process's idle WebSocket
@@ -223,56 +225,27 @@ func (p *poller) loop() {
 	}
 }
 
-// readable starts a reader for c unless one runs: a reader goroutine that
-// finished with another connection lately, or a new one.
+// readable starts a reader for c unless one runs.
 func (c *wsConn) readable() {
 	c.mu.Lock()
 	start := !c.done && !c.reading
 	c.reading = c.reading || start
 	c.mu.Unlock()
 	if start {
-		select {
-		case idleReaders <- c:
-		default:
-			go readLoop(c)
-		}
+		readers.Go(c)
 	}
 }
 
-// idleReaders hands a connection to a reader goroutine waiting for one.
-var idleReaders = make(chan *wsConn)
-
-// readerLinger is how long a reader goroutine whose connection went cold
-// waits to serve another: reusing it spares a new goroutine growing its
-// stack (connections that come and go quickly).
-const readerLinger = 100 * time.Millisecond
-
-// readLoop serves connections, one at a time, while there are some.
-func readLoop(c *wsConn) {
-	r := &hotReader{}
-	r.fn = r.read
-	var linger *time.Timer
-	for {
-		c.readHot(r)
-		if linger == nil {
-			linger = time.NewTimer(readerLinger)
-		} else {
-			linger.Reset(readerLinger)
-		}
-		select {
-		case c = <-idleReaders:
-			linger.Stop()
-		case <-linger.C:
-			return
-		}
-	}
-}
+// readers serve hot connections, on goroutines that linger 100ms to serve
+// another: connections that come and go quickly do not each start a
+// goroutine and grow its stack again.
+var readers = linger.New(100*time.Millisecond, (*wsConn).readHot)
 
 // readBufs pools the readers' buffers.
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
-// hotReader is the state of a reader goroutine; fn, made once per
-// goroutine, is what it hands RawConn.Read.
+// hotReader is a reader's state; fn, made once, is what it hands
+// RawConn.Read.
 type hotReader struct {
 	bp  *[]byte
 	n   int
@@ -298,8 +271,13 @@ func (r *hotReader) read(fd uintptr) bool {
 	return true
 }
 
+// hotReaders pools the readers' state.
+var hotReaders = sync.Pool{New: func() any { r := &hotReader{}; r.fn = r.read; return r }}
+
 // readHot reads while bytes keep coming (see the event loop's comment).
-func (c *wsConn) readHot(r *hotReader) {
+func (c *wsConn) readHot() {
+	r := hotReaders.Get().(*hotReader)
+	defer hotReaders.Put(r)
 	ps := c.poll // set before the registration that led here
 	for {
 		_ = c.conn.SetReadDeadline(time.Now().Add(readLinger))
