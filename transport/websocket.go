@@ -23,6 +23,12 @@ type WebSocketOptions struct {
 	MaxMessageSize int64
 	// WriteTimeout bounds one write. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
+	// BufferSize is ignored: frames are assembled in pooled buffers sized
+	// by what is queued, and reads borrow a pooled buffer only while bytes
+	// arrive.
+	//
+	// Deprecated: kept so that code setting it still compiles.
+	BufferSize int
 	// OnClose, if set, runs once when the connection has ended.
 	OnClose func()
 }
