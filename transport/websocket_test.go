@@ -89,12 +89,17 @@ type wsServer struct {
 }
 
 func newWSServer(t *testing.T, tlsToo bool, opts WebSocketOptions, queued ...string) *wsServer {
-	s := &wsServer{sessions: make(chan *fakeSession, 16), closed: make(chan struct{}, 16), opts: opts}
+	s := &wsServer{sessions: make(chan *fakeSession, 16), closed: make(chan struct{}, 256), opts: opts}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess := newFakeSession()
 		sess.push(queued...)
 		o := s.opts
-		o.OnClose = func() { s.closed <- struct{}{} }
+		o.OnClose = func() {
+			select {
+			case s.closed <- struct{}{}:
+			default: // nobody waits for that many
+			}
+		}
 		if err := ServeWebSocket(w, r, sess, o); err != nil {
 			return
 		}
@@ -308,4 +313,54 @@ func TestWebSocketLateReaderRecovers(t *testing.T) {
 	_, m, err := c.ReadMessage()
 	require.NoError(t, err)
 	assert.Equal(t, "3:::later", string(m))
+}
+
+// Many connections, each pushed to from several goroutines at once (as a
+// broadcast and handlers do): every packet arrives, in each pusher's
+// order, through the shared writers.
+func TestWebSocketManyConnectionsManyWriters(t *testing.T) {
+	srv := newWSServer(t, false, WebSocketOptions{})
+	const conns, pushers, each = 40, 4, 250
+	clients := make([]*websocket.Conn, conns)
+	sessions := make([]*fakeSession, conns)
+	for i := range conns {
+		clients[i], sessions[i] = srv.dial(t)
+	}
+	var wg sync.WaitGroup
+	for p := range pushers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range each {
+				for _, s := range sessions {
+					s.push(fmt.Sprintf("3:::%d-%d", p, n))
+				}
+			}
+		}()
+	}
+	errs := make(chan error, conns)
+	for _, c := range clients {
+		go func() {
+			next := make([]int, pushers)
+			_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+			for range pushers * each {
+				_, m, err := c.ReadMessage()
+				if err != nil {
+					errs <- err
+					return
+				}
+				var p, n int
+				if _, err := fmt.Sscanf(string(m), "3:::%d-%d", &p, &n); err != nil || p >= pushers || n != next[p] {
+					errs <- fmt.Errorf("got %q, want pusher %d's %d", m, p, next[min(p, pushers-1)])
+					return
+				}
+				next[p]++
+			}
+			errs <- nil
+		}()
+	}
+	wg.Wait()
+	for range conns {
+		require.NoError(t, <-errs)
+	}
 }
