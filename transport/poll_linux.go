@@ -45,6 +45,8 @@ type pollState struct {
 	key uint64 // 0: not registered
 }
 
+// poller is the event loop: epfd, file and rc are set once; mu guards the
+// rest. Lock order: a connection's mu, then the poller's.
 type poller struct {
 	epfd int
 	file *os.File // epfd, as seen by the runtime poller
@@ -134,24 +136,24 @@ func (c *wsConn) startReading() {
 }
 
 func (p *poller) add(c *wsConn) bool {
-	p.mu.Lock()
-	p.next++
-	key := p.next
-	p.mu.Unlock()
+	// The key goes into the map and into c.poll together, under c.mu: a
+	// stop that sees the key finds it in the map to remove.
 	c.mu.Lock()
 	if c.done {
 		c.mu.Unlock()
 		return true // stopped meanwhile: nothing to read
 	}
-	c.poll = pollState{key: key}
-	c.mu.Unlock()
 	p.mu.Lock()
+	p.next++
+	key := p.next
 	p.conns[key] = c
 	if !p.running {
 		p.running = true
 		go p.loop()
 	}
 	p.mu.Unlock()
+	c.poll = pollState{key: key}
+	c.mu.Unlock()
 	var err error
 	cerr := c.rc.Control(func(fd uintptr) {
 		ev := unix.EpollEvent{Events: pollEvents, Fd: int32(key), Pad: int32(key >> 32)}
@@ -192,7 +194,12 @@ func (p *poller) loop() {
 		var n int
 		err := p.rc.Read(func(uintptr) bool {
 			var werr error
-			n, werr = unix.EpollWait(p.epfd, events, 0)
+			for {
+				n, werr = unix.EpollWait(p.epfd, events, 0)
+				if werr != unix.EINTR {
+					break
+				}
+			}
 			if werr != nil {
 				n = 0
 			}
