@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/siogo/siogo/packet"
 )
 
 // AckFunc answers a client's request for an acknowledgement. Its arguments
@@ -261,12 +263,7 @@ func encoderFor(t reflect.Type) resultEncoder {
 	switch t {
 	case reflect.TypeFor[string]():
 		return func(dst []byte, v reflect.Value) ([]byte, error) {
-			if s := v.String(); isPlainJSON(s) {
-				dst = append(dst, '"')
-				dst = append(dst, s...)
-				return append(dst, '"'), nil
-			}
-			return marshalResult(dst, v)
+			return packet.AppendString(dst, v.String()), nil
 		}
 	case reflect.TypeFor[int](), reflect.TypeFor[int64]():
 		return func(dst []byte, v reflect.Value) ([]byte, error) {
@@ -283,17 +280,6 @@ func encoderFor(t reflect.Type) resultEncoder {
 func marshalResult(dst []byte, v reflect.Value) ([]byte, error) {
 	b, err := marshalArg(v.Interface())
 	return append(dst, b...), err
-}
-
-// isPlainJSON reports whether s is its own JSON string encoding's contents:
-// printable ASCII that encoding/json does not escape.
-func isPlainJSON(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return false
-		}
-	}
-	return true
 }
 
 // EventName is the rule by which Register maps a method name to an event:

@@ -229,7 +229,7 @@ func AppendPacket(dst []byte, p *Packet) []byte {
 		}
 	case Event:
 		dst = append(dst, `:{"name":`...)
-		dst = appendString(dst, p.Name)
+		dst = AppendString(dst, p.Name)
 		if len(p.Args) > 0 {
 			dst = append(dst, `,"args":`...)
 			dst = appendArgs(dst, p.Args)
@@ -303,10 +303,11 @@ func appendJSON(dst, js []byte) []byte {
 	return dst
 }
 
-// appendString appends s as a JSON string. Like encoding/json it escapes
+// AppendString appends s as a JSON string: the bytes json.Marshal(s)
+// gives. Like encoding/json it escapes
 // <, >, &, U+2028 and U+2029 and replaces invalid UTF-8 with U+FFFD; unlike
 // it, it does not allocate.
-func appendString(dst []byte, s string) []byte {
+func AppendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0

@@ -436,7 +436,7 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"b\s`, "<script>&</script>", "\n\r\t\x00\x1f\x7f", "é😀\u2028\u2029", "bad\xffutf8\xc3", "\u2027\u202a"} {
 		want, err := json.Marshal(s)
 		require.NoError(t, err)
-		assert.Equal(t, string(want), string(appendString(nil, s)), "%q", s)
+		assert.Equal(t, string(want), string(AppendString(nil, s)), "%q", s)
 	}
 }
 
@@ -447,8 +447,8 @@ func FuzzAppendString(f *testing.F) {
 		if err != nil {
 			t.Skip()
 		}
-		if got := appendString(nil, s); string(got) != string(want) {
-			t.Fatalf("appendString(%q) = %s, encoding/json says %s", s, got, want)
+		if got := AppendString(nil, s); string(got) != string(want) {
+			t.Fatalf("AppendString(%q) = %s, encoding/json says %s", s, got, want)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package packet
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -47,11 +48,15 @@ func utf16Prefix(s string, units int) int {
 	return i
 }
 
+// IsFramed reports whether payload s is framed (starts with U+FFFD), as
+// several packets are; otherwise it is one bare packet.
+func IsFramed(s string) bool { return strings.HasPrefix(s, frameMark) }
+
 // SplitPayload splits a payload into its packets' wire forms without
 // decoding them. A body that does not start with U+FFFD is one bare packet.
 // maxPackets > 0 bounds how many packets are accepted.
 func SplitPayload(s string, maxPackets int) ([]string, error) {
-	if len(s) < len(frameMark) || s[:len(frameMark)] != frameMark {
+	if !IsFramed(s) {
 		if s == "" {
 			return nil, fmt.Errorf("%w: empty payload", ErrPayload)
 		}
@@ -59,7 +64,7 @@ func SplitPayload(s string, maxPackets int) ([]string, error) {
 	}
 	var out []string
 	for len(s) > 0 {
-		if len(s) < len(frameMark) || s[:len(frameMark)] != frameMark {
+		if !IsFramed(s) {
 			return out, fmt.Errorf("%w: expected U+FFFD before a length", ErrPayload)
 		}
 		s = s[len(frameMark):]

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -332,7 +331,7 @@ func (s *session) SetWaker(fn func()) {
 // Receive implements transport.Session.
 func (s *session) Receive(payload string) {
 	s.touch()
-	if payload != "" && !strings.HasPrefix(payload, frameMark) {
+	if payload != "" && !packet.IsFramed(payload) {
 		s.receivePacket(payload) // one bare packet, the usual case
 		return
 	}
@@ -346,10 +345,6 @@ func (s *session) Receive(payload string) {
 		s.receivePacket(part)
 	}
 }
-
-// frameMark starts a framed payload (packet.SplitPayload); a payload
-// without it is one bare packet.
-const frameMark = "\ufffd"
 
 func (s *session) receivePacket(part string) {
 	if packet.JSONDepth(part) > s.srv.cfg.MaxJSONDepth {
