@@ -136,9 +136,15 @@ func (s *session) expireUnused() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state == stateOpen && s.closeAt == 0 {
-		s.closeAt = s.srv.clock() + s.srv.cfg.CloseTimeout
-		s.armLocked()
+		s.setDeadlineLocked(&s.closeAt, s.srv.cfg.CloseTimeout)
 	}
+}
+
+// setDeadlineLocked sets deadline *at to d from now and asks for the
+// wake-up it needs.
+func (s *session) setDeadlineLocked(at *time.Duration, d time.Duration) {
+	*at = s.srv.clock() + d
+	s.armLocked()
 }
 
 // armLocked asks the server's timers to call onTimer at the earliest
@@ -455,8 +461,7 @@ func (s *session) attach(name string) bool {
 		if err == nil {
 			s.main = sock
 		}
-		s.hbAt = s.srv.clock() + s.srv.cfg.HeartbeatInterval
-		s.armLocked()
+		s.setDeadlineLocked(&s.hbAt, s.srv.cfg.HeartbeatInterval)
 		s.mu.Unlock()
 		s.logAt(slog.LevelDebug, "session connected", "transport", name)
 	})
@@ -519,11 +524,9 @@ func (s *session) startPoll(parent context.Context) (context.Context, func()) {
 			case s.state == stateClosing && !s.streaming:
 				// The goodbye was queued while this poll was held: linger
 				// for the client to fetch it, as close does.
-				s.closeAt = s.srv.clock() + s.srv.lingerTimeout()
-				s.armLocked()
+				s.setDeadlineLocked(&s.closeAt, s.srv.lingerTimeout())
 			case s.state == stateOpen && !s.streaming:
-				s.closeAt = s.srv.clock() + s.srv.cfg.CloseTimeout
-				s.armLocked()
+				s.setDeadlineLocked(&s.closeAt, s.srv.cfg.CloseTimeout)
 			}
 		}
 		s.mu.Unlock()
@@ -537,8 +540,7 @@ func (s *session) touch() {
 	if s.state == stateClosed {
 		return
 	}
-	s.deadAt = s.srv.clock() + s.srv.cfg.HeartbeatTimeout
-	s.armLocked()
+	s.setDeadlineLocked(&s.deadAt, s.srv.cfg.HeartbeatTimeout)
 }
 
 // close ends the session. With a goodbye packet ("0::", or an error
@@ -565,8 +567,7 @@ func (s *session) close(reason string, goodbye []byte) {
 		s.hbAt = 0
 		waker = s.wakeLocked()
 		if !s.streaming && !s.pollHeld {
-			s.closeAt = s.srv.clock() + s.srv.lingerTimeout()
-			s.armLocked()
+			s.setDeadlineLocked(&s.closeAt, s.srv.lingerTimeout())
 		}
 	}
 	s.mu.Unlock()
