@@ -154,12 +154,7 @@ func (p *poller) add(c *wsConn) bool {
 	p.mu.Unlock()
 	c.poll = pollState{key: key}
 	c.mu.Unlock()
-	var err error
-	cerr := c.rc.Control(func(fd uintptr) {
-		ev := unix.EpollEvent{Events: pollEvents, Fd: int32(key), Pad: int32(key >> 32)}
-		err = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev)
-	})
-	if cerr != nil || err != nil {
+	if p.arm(c.rc, unix.EPOLL_CTL_ADD, key) != nil {
 		p.remove(key)
 		c.mu.Lock()
 		c.poll = pollState{}
@@ -168,6 +163,19 @@ func (p *poller) add(c *wsConn) bool {
 		return done // closed meanwhile (the Control failed): no reader needed
 	}
 	return true
+}
+
+// arm adds (EPOLL_CTL_ADD) or re-arms (EPOLL_CTL_MOD) the one-shot
+// registration of a connection under key.
+func (p *poller) arm(rc syscall.RawConn, op int, key uint64) error {
+	var err error
+	if cerr := rc.Control(func(fd uintptr) {
+		ev := unix.EpollEvent{Events: pollEvents, Fd: int32(key), Pad: int32(key >> 32)}
+		err = unix.EpollCtl(p.epfd, op, int(fd), &ev)
+	}); cerr != nil {
+		return cerr // closed
+	}
+	return err
 }
 
 func (p *poller) remove(key uint64) {
@@ -323,12 +331,7 @@ func (c *wsConn) cool(ps pollState) {
 	if done {
 		return
 	}
-	var err error
-	cerr := c.rc.Control(func(fd uintptr) {
-		ev := unix.EpollEvent{Events: pollEvents, Fd: int32(ps.key), Pad: int32(ps.key >> 32)}
-		err = unix.EpollCtl(thePoller.epfd, unix.EPOLL_CTL_MOD, int(fd), &ev)
-	})
-	if cerr == nil && err != nil {
-		c.stop()
+	if thePoller.arm(c.rc, unix.EPOLL_CTL_MOD, ps.key) != nil {
+		c.stop() // a no-op if the connection was closed meanwhile
 	}
 }

@@ -143,7 +143,7 @@ type wsConn struct {
 
 	mu      sync.Mutex
 	poll    pollState // event-loop registration (Linux); zero otherwise
-	running bool      // a drain goroutine is writing
+	running bool      // a writing turn is under way
 	pending bool      // woken while running: look at the queue again
 	control [][]byte  // whole control frames (pong, close) to write first
 	closing bool      // close the connection once control is written
@@ -180,8 +180,7 @@ func (c *wsConn) turn() {
 // sendControl queues a control frame to be written before data; with
 // last, the connection closes once it is written.
 func (c *wsConn) sendControl(op ws.OpCode, payload []byte, last bool) {
-	f := appendFrameHeader(make([]byte, 0, 2+len(payload)), op, len(payload))
-	f = append(f, payload...)
+	f := controlFrame(op, payload)
 	c.mu.Lock()
 	c.control = append(c.control, f)
 	c.closing = c.closing || last
@@ -260,11 +259,18 @@ func appendFrames(out []byte, control, pkts [][]byte, closeFrame bool) []byte {
 		out = append(out, p...)
 	}
 	if closeFrame {
-		out = appendFrameHeader(out, ws.OpClose, 2)
-		out = append(out, byte(ws.StatusNormalClosure>>8), byte(ws.StatusNormalClosure&0xff))
+		out = append(out, normalClosure...)
 	}
 	return out
 }
+
+// controlFrame is a whole control frame (server frames are unmasked).
+func controlFrame(op ws.OpCode, payload []byte) []byte {
+	return append(appendFrameHeader(make([]byte, 0, 2+len(payload)), op, len(payload)), payload...)
+}
+
+// normalClosure is the close frame sent when the session ends.
+var normalClosure = controlFrame(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))
 
 // writeBufs pools the buffers frames are assembled in before a write.
 var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
