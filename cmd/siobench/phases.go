@@ -135,41 +135,18 @@ func forEach(ctx context.Context, n, workers int, fn func(i int)) {
 	wg.Wait()
 }
 
-// sessionOnce opens a session over websocket, optionally echoes with an
-// ack, and disconnects it.
-func (b *bench) sessionOnce(ctx context.Context, echo bool) error {
-	c, err := b.t.dialWS(ctx, nil)
+// sessionOnce opens a session over websocket, echoes with an ack, and
+// disconnects it.
+func (b *bench) sessionOnce(ctx context.Context) error {
+	o := newRawOpener(b.t)
+	defer o.close()
+	w, err := o.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.close(true)
-	if echo {
-		if _, err := echoAck(ctx, c, 1); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// echoAck sends echo("ping", id) asking for an ack and waits for it.
-func echoAck(ctx context.Context, c *wsClient, id uint64) (time.Duration, error) {
-	idStr := strconv.FormatUint(id, 10)
-	msg := encode(&packet.Packet{Type: packet.Event, ID: id, HasID: true, AckData: true,
-		Name: "echo", Args: rawArgs(`"ping"`, idStr)})
-	want := "6:::" + idStr + "+"
-	start := time.Now()
-	if err := c.write(msg); err != nil {
-		return 0, err
-	}
-	f, err := c.await(ctx, 5*time.Second, func(f []byte) bool { return strings.HasPrefix(string(f), want) })
-	if err != nil {
-		return 0, fmt.Errorf("echo ack %d: %w", id, err)
-	}
-	rtt := time.Since(start)
-	if p, err := packet.Decode(string(f)); err != nil || p.Type != packet.Ack || len(p.Args) != 2 || string(p.Args[1]) != idStr {
-		return rtt, fmt.Errorf("echo ack %d: unexpected %q", id, clip(f))
-	}
-	return rtt, nil
+	defer w.close()
+	_, _, err = w.echo(1, nil)
+	return err
 }
 
 // warmUp opens and closes a few sessions so that the baseline RSS is taken
@@ -177,7 +154,7 @@ func echoAck(ctx context.Context, c *wsClient, id uint64) (time.Duration, error)
 func (b *bench) warmUp(ctx context.Context) int64 {
 	var errs errCounter
 	forEach(ctx, b.cfg.Warmup, 10, func(int) {
-		if err := b.sessionOnce(ctx, true); err != nil {
+		if err := b.sessionOnce(ctx); err != nil {
 			errs.add(err)
 		}
 	})
