@@ -1,8 +1,10 @@
 package socketio
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -50,23 +52,10 @@ func sameHandshake(full, hs *Handshake, header []string) bool {
 	return sameValues(full.Headers, want.Headers) && sameValues(full.Query, want.Query)
 }
 
-// sameValues compares two http.Header or url.Values maps.
+// sameValues compares two http.Header or url.Values maps (nil and empty
+// differ).
 func sameValues(a, b map[string][]string) bool {
-	if len(a) != len(b) || (a == nil) != (b == nil) {
-		return false
-	}
-	for k, av := range a {
-		bv, ok := b[k]
-		if !ok || len(av) != len(bv) {
-			return false
-		}
-		for i := range av {
-			if av[i] != bv[i] {
-				return false
-			}
-		}
-	}
-	return true
+	return (a == nil) == (b == nil) && maps.EqualFunc(a, b, slices.Equal[[]string])
 }
 
 // fillHandshake fills in the Headers and Query newHandshake left out of
