@@ -71,6 +71,15 @@ type Config struct {
 	// closed when the queue is full, so it can never hold up others.
 	// Zero means 4096.
 	SendQueueSize int
+	// MaxQueuedBytes bounds the bytes held for one session's client: the
+	// packets in its queue, plus what its transport has taken and not yet
+	// written (a websocket write the client is slow to take, its pending
+	// pong and close frames, a poll answer or htmlfile chunk being
+	// written). A session that would go past it is closed as a slow
+	// consumer, like one whose queue is full. A single packet larger than
+	// the bound is queued only when nothing else is held, so keep it above
+	// the largest packet the application sends. Zero means 4 MiB.
+	MaxQueuedBytes int
 	// MaxPendingAcks bounds the acks the server waits for per socket.
 	// Zero means 1024.
 	MaxPendingAcks int
@@ -134,6 +143,7 @@ const (
 	DefaultHeartbeatTimeout  = 60 * time.Second
 	DefaultCloseTimeout      = 60 * time.Second
 	DefaultPollingDuration   = 20 * time.Second
+	DefaultMaxQueuedBytes    = 4 << 20
 )
 
 // DefaultTransports is the default transport order.
@@ -189,6 +199,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendQueueSize <= 0 {
 		c.SendQueueSize = 4096
+	}
+	if c.MaxQueuedBytes <= 0 {
+		c.MaxQueuedBytes = DefaultMaxQueuedBytes
 	}
 	if c.ShutdownLinger <= 0 {
 		c.ShutdownLinger = 2 * time.Second

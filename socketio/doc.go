@@ -27,6 +27,12 @@
 // (a websocket's writers, a long-poll GET, an htmlfile stream);
 // emits only append to that queue, so a slow client never blocks anyone
 // else — when its queue is full the session is closed as a slow consumer.
+// The queue is bounded in packets (SendQueueSize) and in bytes
+// (MaxQueuedBytes); the bytes count everything held for the client until
+// it is written: the queue, what a transport has taken from it (a
+// websocket write the client is slow to take, a poll answer being
+// written) and a transport's own frames (a websocket's pending pong —
+// only the latest ping is answered — and close frame).
 // Long-polling sessions buffer between polls, a newer poll answers the one
 // it supersedes, and a session whose client stops polling is closed after
 // CloseTimeout. Heartbeats go out every HeartbeatInterval; a session not

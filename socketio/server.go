@@ -391,6 +391,7 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, name strin
 		}
 		pkts, _ := ts.Take(ctx)
 		transport.WritePoll(w, r, name, pkts, s.cfg.WriteTimeout)
+		ts.Hold(-transport.PacketBytes(pkts))
 	}
 }
 

@@ -58,6 +58,7 @@ type session struct {
 	pollHeld    bool // a long-poll GET is waiting
 	connectOnce sync.Once
 	queue       [][]byte
+	held        int           // bytes held for the client: queued, taken and not yet written, a transport's own frames (see Hold)
 	waiter      chan struct{} // closed to wake Take callers
 	waker       func()        // wakes an attached websocket writer (no goroutine while idle)
 	pollGen     uint64
@@ -250,14 +251,12 @@ func (s *session) Send(frame []byte, volatile bool) bool {
 		s.mu.Unlock()
 		return false
 	}
-	if len(s.queue) >= s.srv.cfg.SendQueueSize {
-		s.mu.Unlock()
-		s.logAt(slog.LevelWarn, "closing slow consumer", "transport", transportAttr{s}, "queued", s.srv.cfg.SendQueueSize)
-		s.srv.stats.slowConsumers.Add(1)
-		s.close(namespace.ReasonSlowConsumer, nil)
+	if len(s.queue) >= s.srv.cfg.SendQueueSize || s.overLocked(len(frame)) {
+		s.closeSlowLocked()
 		return false
 	}
 	s.queue = append(s.queue, frame)
+	s.held += len(frame)
 	waker := s.wakeLocked()
 	s.mu.Unlock()
 	if waker != nil {
@@ -266,10 +265,29 @@ func (s *session) Send(frame []byte, volatile bool) bool {
 	return true
 }
 
+// overLocked reports whether n more bytes would take what is held for the
+// client past MaxQueuedBytes. A packet larger than the bound goes through
+// when nothing else is held, so that it can be sent at all.
+func (s *session) overLocked(n int) bool {
+	return s.held > 0 && s.held+n > s.srv.cfg.MaxQueuedBytes
+}
+
+// closeSlowLocked closes the session as a slow consumer; it is called
+// with mu held and releases it.
+func (s *session) closeSlowLocked() {
+	packets, bytes := len(s.queue), s.held
+	s.mu.Unlock()
+	s.logAt(slog.LevelWarn, "closing slow consumer", "transport", transportAttr{s}, "queued", packets, "held_bytes", bytes)
+	s.srv.stats.slowConsumers.Add(1)
+	s.close(namespace.ReasonSlowConsumer, nil)
+}
+
 // writableLocked: volatile packets go only to a transport that can take
-// them now: an attached stream, or a held poll, with a short queue.
+// them now: an attached stream, or a held poll, with a short queue (a
+// quarter of both bounds).
 func (s *session) writableLocked() bool {
-	return (s.streaming || s.pollHeld) && len(s.queue) < s.srv.cfg.SendQueueSize/4+1
+	return (s.streaming || s.pollHeld) && len(s.queue) < s.srv.cfg.SendQueueSize/4+1 &&
+		s.held < s.srv.cfg.MaxQueuedBytes/4+1
 }
 
 // wakeLocked wakes Take callers and returns the waker, which the caller
@@ -313,7 +331,9 @@ func (s *session) TakeNow() ([][]byte, bool) {
 }
 
 // takeLocked takes the queue; it is called with mu held and releases it.
-// A closing session is finished once its last packets are taken.
+// A closing session is finished once its last packets are taken. The
+// packets stay counted in held until the transport has written them
+// (Hold).
 func (s *session) takeLocked() ([][]byte, bool) {
 	pkts := s.queue
 	s.queue = nil
@@ -324,6 +344,30 @@ func (s *session) takeLocked() ([][]byte, bool) {
 	}
 	s.srv.countOut(pkts)
 	return pkts, state != stateOpen
+}
+
+// Hold implements transport.Session: what the transport holds for the
+// client changed by n bytes. Going over MaxQueuedBytes closes the session
+// as a slow consumer, as Send does.
+func (s *session) Hold(n int) {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	if n > 0 && s.state == stateOpen && s.overLocked(n) {
+		s.closeSlowLocked()
+		return
+	}
+	s.held += n
+	s.mu.Unlock()
+}
+
+// heldBytes returns the bytes held for the client (see Hold).
+func (s *session) heldBytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
 }
 
 // SetWaker implements transport.WakeableSession: fn runs, without locks
@@ -563,6 +607,7 @@ func (s *session) close(reason string, goodbye []byte) {
 	var waker func()
 	if lingering {
 		s.queue = append(s.queue, goodbye)
+		s.held += len(goodbye)
 		s.state = stateClosing
 		s.hbAt = 0
 		waker = s.wakeLocked()
@@ -608,7 +653,7 @@ func (s *session) finish() {
 		return
 	}
 	s.state = stateClosed
-	s.queue = nil
+	s.queue, s.held = nil, 0
 	waker := s.wakeLocked()
 	s.waker = nil
 	s.srv.timers.remove(s)
@@ -644,6 +689,7 @@ type deadSession struct{}
 var frameNotHandshaken = []byte("7:::1+0")
 
 func (deadSession) Receive(string) {}
+func (deadSession) Hold(int)       {}
 func (deadSession) Take(context.Context) ([][]byte, bool) {
 	return [][]byte{frameNotHandshaken}, true
 }

@@ -135,8 +135,10 @@ func (ts *testServer) flood(sid string, n int) {
 	}
 }
 
-// dropConfig drops a client that takes nothing for 200 ms.
-var dropConfig = Config{WriteTimeout: 200 * time.Millisecond, PollingDuration: 5 * time.Second}
+// dropConfig drops a client that takes nothing for 200 ms. The byte bound
+// is far above what flood queues, so that the write timeout, not the
+// bound, is what drops it.
+var dropConfig = Config{WriteTimeout: 200 * time.Millisecond, PollingDuration: 5 * time.Second, MaxQueuedBytes: 64 << 20}
 
 func TestNonReadingWebSocketClientIsDropped(t *testing.T) {
 	t.Parallel()

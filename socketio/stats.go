@@ -12,6 +12,10 @@ type Stats struct {
 	Sockets map[string]int
 	// PendingAcks is the number of server-to-client acks awaited.
 	PendingAcks int
+	// QueuedBytes is the bytes held for clients: queued in sessions and
+	// taken by transports but not yet written (see
+	// Config.MaxQueuedBytes).
+	QueuedBytes int
 
 	HandshakesAccepted uint64 // handshakes that created a session
 	HandshakesRefused  uint64 // handshakes refused (origin, authorization, limits)
@@ -20,7 +24,7 @@ type Stats struct {
 	BytesIn            uint64 // bytes of received packets
 	BytesOut           uint64 // bytes of packets handed to transports
 	DecodeErrors       uint64 // malformed payloads and packets dropped
-	SlowConsumerCloses uint64 // sessions closed because their queue was full
+	SlowConsumerCloses uint64 // sessions closed because their queue was full (SendQueueSize or MaxQueuedBytes)
 	Forwarded          uint64 // requests forwarded to the node holding their session
 	ForwardFailures    uint64 // session lookups that failed and forwards whose node could not be reached
 }
@@ -68,6 +72,7 @@ func (s *Server) Stats() Stats {
 	s.mu.RUnlock()
 	for _, sess := range sessions {
 		st.Sessions[sess.Transport()]++
+		st.QueuedBytes += sess.heldBytes()
 	}
 	for _, ns := range namespaces {
 		socks := ns.LocalSockets()

@@ -20,7 +20,10 @@
 // buffer is full is handed to a goroutine of its own that waits for it up
 // to the write timeout: a slow client never holds up the others. The
 // upgrade response goes out in the same write as the session's first
-// packets. TLS connections and other systems use a reading goroutine per
+// packets. A connection holds at most one pong (the answer to the latest
+// ping) and one close frame of its own; those and whatever it has taken
+// from the session but not yet written are reported to the session
+// (Session.Hold), which bounds them with its queue. TLS connections and other systems use a reading goroutine per
 // connection and blocking writes.
 //
 // Everything this package writes into a script context (jsonp-polling
@@ -48,8 +51,28 @@ type Session interface {
 	// Take waits until packets are queued, ctx ends, or the session ends,
 	// and returns the encoded packets queued so far (possibly none).
 	// closed reports that the session has ended and the returned packets
-	// are its last.
+	// are its last. The packets' bytes stay counted against the session's
+	// bound on what is held for its client until the transport has written
+	// them and says so with Hold(-n), n the sum of their lengths.
 	Take(ctx context.Context) (packets [][]byte, closed bool)
+	// Hold reports that the transport holds n more bytes for the client
+	// (n < 0: n fewer): -n once packets Take returned are written (or
+	// given up), +n for frames the transport queues of its own accord
+	// (a websocket pong or close frame), -n once those are written. The
+	// session bounds what it queues and what its transport holds together
+	// and closes a session that goes over as a slow consumer.
+	Hold(n int)
+}
+
+// PacketBytes is the sum of the packets' lengths: what a transport
+// releases with Session.Hold(-PacketBytes(pkts)) once it has written
+// packets Take returned.
+func PacketBytes(pkts [][]byte) int {
+	n := 0
+	for _, p := range pkts {
+		n += len(p)
+	}
+	return n
 }
 
 // WakeableSession is a Session that can run a callback when it has

@@ -18,7 +18,8 @@ var htmlfilePreamble = "<html><body><script>var _ = function (msg) { parent.s._(
 // ServeHTMLFile holds an htmlfile GET open: it writes the preamble, then
 // each batch of packets as <script>_("payload");</script>, flushed at
 // once, until ctx ends, the session closes or a write does not complete
-// within writeTimeout (zero means DefaultWriteTimeout).
+// within writeTimeout (zero means DefaultWriteTimeout). It tells the
+// session (Hold) when what it took is written.
 func ServeHTMLFile(ctx context.Context, w http.ResponseWriter, sess Session, writeTimeout time.Duration) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=UTF-8")
@@ -35,7 +36,9 @@ func ServeHTMLFile(ctx context.Context, w http.ResponseWriter, sess Session, wri
 			buf = append(buf[:0], "<script>_("...)
 			buf = AppendScriptString(buf, packet.AppendPayload(nil, pkts))
 			buf = append(buf, ");</script>"...)
-			if writeBounded(w, rc, writeTimeout, buf, true) != nil {
+			err := writeBounded(w, rc, writeTimeout, buf, true)
+			sess.Hold(-PacketBytes(pkts))
+			if err != nil {
 				return
 			}
 		}

@@ -87,8 +87,10 @@ func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess WakeableSession
 	c.running = true
 	sess.SetWaker(c.wake)
 	pkts, closed := sess.TakeNow()
-	out := appendFrames(u.out.b, nil, pkts, closed)
-	if err := c.writeBlocking(out); err != nil || closed {
+	out := appendFrames(u.out.b, nil, nil, pkts, closed)
+	err = c.writeBlocking(out)
+	c.release(PacketBytes(pkts))
+	if err != nil || closed {
 		c.stop()
 		return nil
 	}
@@ -145,8 +147,8 @@ type wsConn struct {
 	poll    pollState // event-loop registration (Linux); zero otherwise
 	running bool      // a writing turn is under way
 	pending bool      // woken while running: look at the queue again
-	control [][]byte  // whole control frames (pong, close) to write first
-	closing bool      // close the connection once control is written
+	pong    []byte    // the whole pong frame answering the latest ping, to write first; nil: none
+	bye     []byte    // the whole close frame to write, then close; nil: none (kept: the connection is closing)
 	done    bool      // the connection is closed
 	reading bool      // an event-loop reader goroutine runs
 }
@@ -177,14 +179,42 @@ func (c *wsConn) turn() {
 	}
 }
 
-// sendControl queues a control frame to be written before data; with
-// last, the connection closes once it is written.
-func (c *wsConn) sendControl(op ws.OpCode, payload []byte, last bool) {
-	f := controlFrame(op, payload)
+// sendPong queues the answer to a ping, to be written before data. Only
+// the latest ping is answered (RFC 6455, section 5.5.3): a pong not yet
+// written is replaced, so a client that sends pings and reads nothing
+// makes the connection hold one pong, not one per ping. Its bytes count
+// against the session's bound (Session.Hold).
+func (c *wsConn) sendPong(payload []byte) {
 	c.mu.Lock()
-	c.control = append(c.control, f)
-	c.closing = c.closing || last
+	if c.done || c.bye != nil {
+		c.mu.Unlock()
+		return
+	}
+	old := len(c.pong)
+	if c.pong == nil {
+		c.pong = make([]byte, 0, 2+125) // a control frame's payload is at most 125 bytes
+	}
+	c.pong = append(appendFrameHeader(c.pong[:0], ws.OpPong, len(payload)), payload...)
+	grown := len(c.pong) - old
 	c.mu.Unlock()
+	if grown != 0 {
+		c.sess.Hold(grown)
+	}
+	c.wake()
+}
+
+// sendClose queues a close frame with code, to be written before data;
+// the connection closes once it is written. Only the first counts.
+func (c *wsConn) sendClose(code ws.StatusCode) {
+	c.mu.Lock()
+	if c.done || c.bye != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.bye = controlFrame(ws.OpClose, ws.NewCloseFrameBody(code, ""))
+	n := len(c.bye)
+	c.mu.Unlock()
+	c.sess.Hold(n)
 	c.wake()
 }
 
@@ -197,13 +227,13 @@ func (c *wsConn) input(b []byte) bool {
 		case ws.OpText:
 			c.sess.Receive(string(p))
 		case ws.OpPing:
-			c.sendControl(ws.OpPong, p, false)
+			c.sendPong(p)
 		case ws.OpClose:
 			code, _ := ws.ParseCloseFrameDataUnsafe(p)
 			if code.Empty() || ws.CheckCloseFrameData(code, "") != nil {
 				code = ws.StatusNormalClosure
 			}
-			c.sendControl(ws.OpClose, ws.NewCloseFrameBody(code, ""), true)
+			c.sendClose(code)
 			open = false
 		}
 		return open
@@ -213,26 +243,61 @@ func (c *wsConn) input(b []byte) bool {
 		if errors.Is(err, ErrMessageTooLarge) {
 			code = ws.StatusMessageTooBig
 		}
-		c.sendControl(ws.OpClose, ws.NewCloseFrameBody(code, ""), true)
+		c.sendClose(code)
 		return false
 	}
 	return open
 }
 
-// next takes what is to be written next: control frames, then the
-// session's packets. closing: the connection closes after this write.
-func (c *wsConn) next(pendingToo bool) (control, pkts [][]byte, closed, closing bool) {
+// batch is what one write sends: control frames first, then the
+// session's packets.
+type batch struct {
+	pong, bye []byte   // whole control frames; nil: none
+	pkts      [][]byte // the session's packets
+	closed    bool     // the session has ended: a close frame follows
+}
+
+// empty reports whether there is nothing to write.
+func (b *batch) empty() bool {
+	return b.pong == nil && b.bye == nil && len(b.pkts) == 0 && !b.closed
+}
+
+// last reports whether the connection closes after this write.
+func (b *batch) last() bool { return b.closed || b.bye != nil }
+
+// held is what the batch holds for the client, as counted by the
+// session (Session.Hold): control frames whole, packets without their
+// frame headers.
+func (b *batch) held() int { return len(b.pong) + len(b.bye) + PacketBytes(b.pkts) }
+
+// appendTo appends the batch's frames to out.
+func (b *batch) appendTo(out []byte) []byte {
+	return appendFrames(out, b.pong, b.bye, b.pkts, b.closed && b.bye == nil)
+}
+
+// next takes what is to be written next: control frames, then (unless a
+// close frame ends the connection) the session's packets.
+func (c *wsConn) next(pendingToo bool) batch {
+	var b batch
 	c.mu.Lock()
-	control, closing = c.control, c.closing
-	c.control = nil
+	b.pong, b.bye = c.pong, c.bye
+	c.pong = nil
 	if pendingToo {
 		c.pending = false
 	}
 	c.mu.Unlock()
-	if !closing {
-		pkts, closed = c.sess.TakeNow()
+	if b.bye == nil {
+		b.pkts, b.closed = c.sess.TakeNow()
 	}
-	return control, pkts, closed, closing
+	return b
+}
+
+// release tells the session that n bytes it counts as held (see
+// batch.held) are written or given up.
+func (c *wsConn) release(n int) {
+	if n != 0 {
+		c.sess.Hold(-n)
+	}
 }
 
 // idle ends a writing turn unless the connection was woken meanwhile; it
@@ -248,12 +313,11 @@ func (c *wsConn) idle() bool {
 	return true
 }
 
-// appendFrames appends control frames, a text frame per packet and, when
-// the session has closed, a close frame.
-func appendFrames(out []byte, control, pkts [][]byte, closeFrame bool) []byte {
-	for _, f := range control {
-		out = append(out, f...)
-	}
+// appendFrames appends the control frames pong and bye (nil: none), a
+// text frame per packet and, with closeFrame, a close frame.
+func appendFrames(out []byte, pong, bye []byte, pkts [][]byte, closeFrame bool) []byte {
+	out = append(out, pong...)
+	out = append(out, bye...)
 	for _, p := range pkts {
 		out = appendFrameHeader(out, ws.OpText, len(p))
 		out = append(out, p...)
@@ -288,15 +352,17 @@ func (c *wsConn) drain() {
 	bp := writeBufs.Get().(*[]byte)
 	defer putWriteBuf(bp)
 	for {
-		control, pkts, closed, closing := c.next(false)
-		if len(control) == 0 && len(pkts) == 0 && !closed && !closing {
+		b := c.next(false)
+		if b.empty() {
 			if c.idle() {
 				return
 			}
 			continue
 		}
-		*bp = appendFrames((*bp)[:0], control, pkts, closed && !closing)
-		if err := c.writeBlocking(*bp); err != nil || closed || closing {
+		*bp = b.appendTo((*bp)[:0])
+		err := c.writeBlocking(*bp)
+		c.release(b.held())
+		if err != nil || b.last() {
 			c.stop()
 			return
 		}
@@ -309,24 +375,26 @@ func (c *wsConn) drain() {
 // goroutine of the connection's own (see finish), so that a slow client
 // never holds up the writers.
 func (c *wsConn) flush() (again bool) {
-	control, pkts, closed, closing := c.next(true)
-	if len(control) == 0 && len(pkts) == 0 && !closed && !closing {
+	b := c.next(true)
+	if b.empty() {
 		return !c.idle()
 	}
 	bp := writeBufs.Get().(*[]byte)
-	*bp = appendFrames((*bp)[:0], control, pkts, closed && !closing)
+	*bp = b.appendTo((*bp)[:0])
 	n, err := writeNow(c.rc, *bp)
 	switch {
 	case err != nil:
 		putWriteBuf(bp)
+		c.release(b.held())
 		c.stop()
 		return false
 	case n < len(*bp):
-		go c.finish(bp, n, closed || closing)
+		go c.finish(bp, n, b.held(), b.last())
 		return false
 	}
 	putWriteBuf(bp)
-	if closed || closing {
+	c.release(b.held())
+	if b.last() {
 		c.stop()
 		return false
 	}
@@ -334,10 +402,13 @@ func (c *wsConn) flush() (again bool) {
 }
 
 // finish writes the rest of a write the socket did not take at once,
-// waiting for the client up to the write timeout, then drains.
-func (c *wsConn) finish(bp *[]byte, from int, last bool) {
+// waiting for the client up to the write timeout, then drains. held is
+// what the write holds for the client (batch.held): it stays counted by
+// the session until the write is done.
+func (c *wsConn) finish(bp *[]byte, from, held int, last bool) {
 	err := c.writeBlocking((*bp)[from:])
 	putWriteBuf(bp)
+	c.release(held)
 	if err != nil || last {
 		c.stop()
 		return

@@ -2,14 +2,17 @@ package transport
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +23,8 @@ import (
 )
 
 // fakeSession is a WakeableSession: what it receives is recorded; what is
-// pushed is taken by the transport.
+// pushed is taken by the transport. held counts the bytes queued and held
+// by the transport (Hold), maxHeld the most it ever was.
 type fakeSession struct {
 	mu       sync.Mutex
 	queue    [][]byte
@@ -28,6 +32,22 @@ type fakeSession struct {
 	waker    func()
 	received []string
 	got      chan string
+	held     int
+	maxHeld  int
+}
+
+func (s *fakeSession) Hold(n int) {
+	s.mu.Lock()
+	s.held += n
+	s.maxHeld = max(s.maxHeld, s.held)
+	s.mu.Unlock()
+}
+
+// heldNow returns what the session counts as held now and at most.
+func (s *fakeSession) heldNow() (now, most int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held, s.maxHeld
 }
 
 func newFakeSession() *fakeSession { return &fakeSession{got: make(chan string, 1024)} }
@@ -62,7 +82,9 @@ func (s *fakeSession) push(p ...string) {
 	s.mu.Lock()
 	for _, x := range p {
 		s.queue = append(s.queue, []byte(x))
+		s.held += len(x)
 	}
+	s.maxHeld = max(s.maxHeld, s.held)
 	w := s.waker
 	s.mu.Unlock()
 	if w != nil {
@@ -363,4 +385,59 @@ func TestWebSocketManyConnectionsManyWriters(t *testing.T) {
 	for range conns {
 		require.NoError(t, <-errs)
 	}
+}
+
+// dialRaw upgrades a raw TCP connection whose kernel receive buffer is
+// tiny, for a client that writes frames of its own and reads nothing.
+func (s *wsServer) dialRaw(t *testing.T) (net.Conn, *fakeSession) {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	conn, err := d.Dial("tcp", s.Listener.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	_, err = io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	select {
+	case sess := <-s.sessions:
+		return conn, sess
+	case <-time.After(5 * time.Second):
+		t.Fatal("no session")
+		return nil, nil
+	}
+}
+
+// A client that sends pings as fast as it can and reads nothing: the
+// connection holds one pong (the latest ping's), however many pings
+// arrive while its write is blocked, and the pongs count against the
+// session's bound.
+func TestWebSocketPingFloodHoldsOnePong(t *testing.T) {
+	srv := newWSServer(t, false, WebSocketOptions{WriteTimeout: 20 * time.Second})
+	conn, sess := srv.dialRaw(t)
+	ping := clientFrame(ws.OpPing, true, strings.Repeat("p", 125))
+	chunk := bytes.Repeat(ping, 512) // 512 pings a write
+	const pings = 200 * 512          // 25 MB of pongs: far more than the socket buffers take
+	_ = conn.SetWriteDeadline(time.Now().Add(15 * time.Second))
+	for range pings / 512 {
+		_, err := conn.Write(chunk)
+		require.NoError(t, err, "the server stopped reading pings")
+	}
+	// The server has read all but what the socket buffers hold: the
+	// writer is blocked on the client by now, with pongs to spare.
+	pong := len(controlFrame(ws.OpPong, make([]byte, 125)))
+	require.Eventually(t, func() bool { now, _ := sess.heldNow(); return now > 0 }, 5*time.Second, 5*time.Millisecond,
+		"no pong held: the writer is not blocked on the client")
+	now, most := sess.heldNow()
+	assert.LessOrEqual(t, most, 2*pong, "pongs pile up: one being written, one waiting is the most (held now %d)", now)
 }

@@ -1,0 +1,240 @@
+package socketio
+
+// Memory bounds on the outgoing path: what a session holds for a client
+// that does not take it (queued packets, a transport's pending write and
+// control frames) is bounded in bytes, and a client cannot hold a POST
+// open by trickling its body.
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/siogo/siogo/namespace"
+)
+
+// maxHeld is the most s.srv.Stats().QueuedBytes was at any of the samples
+// taken while fn ran (and once after).
+func maxHeld(ts *testServer, fn func()) int {
+	done := make(chan struct{})
+	most := make(chan int, 1)
+	go func() {
+		m := 0
+		for {
+			m = max(m, ts.srv.Stats().QueuedBytes)
+			select {
+			case <-done:
+				most <- max(m, ts.srv.Stats().QueuedBytes)
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	fn()
+	close(done)
+	return <-most
+}
+
+// A client that sends pings as fast as it can and reads nothing: its
+// connection holds one pong (the latest ping's), not one per ping, and
+// that pong counts in the session's held bytes.
+func TestPingFloodingWebSocketClientIsBounded(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	ts := newTestServer(t, Config{WriteTimeout: 30 * time.Second}, app(rec, ""))
+	sid, c := ts.connectWSNoRead()
+	f := ws.MaskFrameWith(ws.NewPingFrame(bytes.Repeat([]byte("p"), 125)), [4]byte{1, 2, 3, 4})
+	ping, err := ws.CompileFrame(f)
+	require.NoError(t, err)
+	chunk := bytes.Repeat(ping, 512)
+	raw := c.conn.UnderlyingConn()
+	_ = raw.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	most := maxHeld(ts, func() {
+		for range 200 { // 100k pings, 13 MB of pongs: far more than the socket buffers take
+			_, err := raw.Write(chunk)
+			require.NoError(t, err, "the server stopped reading pings")
+		}
+		// The server has read all but what the socket buffers hold; the
+		// writer is blocked on the client, a pong in hand.
+		require.Eventually(t, func() bool { return ts.srv.Stats().QueuedBytes > 0 }, waitFor, tick)
+	})
+	pong := 2 + 125
+	assert.LessOrEqual(t, most, 2*pong, "pongs pile up: one being written and one waiting is the most")
+	assert.NotNil(t, ts.srv.lookup(sid), "the session was closed")
+	assert.Zero(t, ts.srv.Stats().SlowConsumerCloses)
+	assert.Empty(t, rec.withPrefix("disconnect"))
+}
+
+// A client that reads nothing while the server sends it big emits is
+// closed as a slow consumer once the bytes held for it pass
+// MaxQueuedBytes, long before SendQueueSize packets are queued.
+func TestNonReadingWebSocketClientIsClosedAtByteBound(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	const bound = 1 << 20
+	ts := newTestServer(t, Config{MaxQueuedBytes: bound, WriteTimeout: time.Minute}, app(rec, ""))
+	sid, _ := ts.connectWSNoRead()
+	s := ts.socket("", sid)
+	blob := strings.Repeat("b", 64<<10)
+	sent := 0
+	most := maxHeld(ts, func() {
+		for ; sent < 2000; sent++ { // 128 MiB, well within SendQueueSize (4096 packets)
+			if err := s.Emit("blob", blob); err != nil {
+				require.ErrorIs(t, err, namespace.ErrNotDelivered)
+				break
+			}
+		}
+	})
+	require.Less(t, sent, 2000, "the non-reading client was never closed")
+	rec.waitCount(t, "disconnect  "+sid+" slow consumer", 1)
+	assert.Equal(t, uint64(1), ts.srv.Stats().SlowConsumerCloses)
+	assert.Nil(t, ts.srv.lookup(sid))
+	assert.LessOrEqual(t, most, bound+len(blob)+64, "more was held than the bound and one packet")
+	t.Logf("closed after %d emits of 64 KiB; at most %d bytes held", sent, most)
+}
+
+// A polling client that POSTs 1 MB events the server echoes, and never
+// GETs, is closed at the byte bound: the echoes do not pile up until the
+// close timeout.
+func TestPollingClientThatNeverGETsIsClosedAtByteBound(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	const bound = 3 << 20
+	ts := newTestServer(t, Config{MaxQueuedBytes: bound, PollingDuration: 5 * time.Second}, app(rec, ""))
+	sid := ts.connectPolling("")
+	event := eventPacket("", "", "echo", strings.Repeat("e", 1000000))
+	posted := 0
+	most := maxHeld(ts, func() {
+		for ; posted < 20; posted++ { // 20 MB of echoes
+			r := ts.do(http.MethodPost, transportPath("xhr-polling", sid), event, "Content-Type", "text/plain;charset=UTF-8")
+			if r.status != http.StatusOK {
+				require.Equal(t, http.StatusBadRequest, r.status, "POST answered %q", r.body)
+				break
+			}
+			// Echoes are queued by the handlers' goroutine: let each be
+			// queued before the next POST, so the bound, not the POSTs
+			// outrunning it, decides when the session closes.
+			require.Eventually(t, func() bool {
+				return ts.srv.lookup(sid) == nil || ts.srv.Stats().QueuedBytes >= (posted+1)*1000000
+			}, waitFor, tick)
+		}
+	})
+	require.Less(t, posted, 20, "the session was never closed")
+	assert.LessOrEqual(t, posted, bound/1000000+1, "closed late")
+	rec.waitCount(t, "disconnect  "+sid+" slow consumer", 1)
+	assert.Nil(t, ts.srv.lookup(sid))
+	assert.LessOrEqual(t, most, bound+len(event))
+	assert.Equal(t, "7:::1+0", ts.poll(sid))
+}
+
+// Volatile packets are dropped, not queued, once what is held for the
+// client passes a quarter of MaxQueuedBytes: they never close a session
+// as a slow consumer.
+func TestVolatileDroppedAtQuarterByteBound(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	const bound = 1 << 20
+	ts := newTestServer(t, Config{MaxQueuedBytes: bound, WriteTimeout: time.Minute}, app(rec, ""))
+	sid, _ := ts.connectWSNoRead()
+	s := ts.socket("", sid)
+	blob := strings.Repeat("v", 64<<10)
+	most := maxHeld(ts, func() {
+		for range 1000 { // 64 MiB, fewer packets than a quarter of SendQueueSize
+			require.NoError(t, s.EmitVolatile("blob", blob))
+		}
+	})
+	assert.LessOrEqual(t, most, bound/4+len(blob)+64)
+	assert.NotNil(t, ts.srv.lookup(sid))
+	assert.Zero(t, ts.srv.Stats().SlowConsumerCloses)
+	assert.Empty(t, rec.withPrefix("disconnect"))
+}
+
+// What the websocket writer has taken from the queue but the client has
+// not taken yet (a write blocked on a client that does not read) still
+// counts in the session's held bytes: the bound covers it too.
+func TestWebSocketWriteInFlightIsCounted(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, Config{MaxQueuedBytes: 64 << 20, WriteTimeout: time.Minute}, nil)
+	sid, _ := ts.connectWSNoRead()
+	s := ts.socket("", sid)
+	blob := strings.Repeat("w", 64<<10)
+	for range 200 { // 12.5 MiB: more than the socket buffers take
+		require.NoError(t, s.Emit("blob", blob))
+	}
+	sess := ts.srv.lookup(sid)
+	require.NotNil(t, sess)
+	inFlight := func() int {
+		sess.mu.Lock()
+		defer sess.mu.Unlock()
+		queued := 0
+		for _, p := range sess.queue {
+			queued += len(p)
+		}
+		return sess.held - queued
+	}
+	require.Eventually(t, func() bool { return inFlight() >= len(blob) }, waitFor, tick,
+		"the blocked write is not counted: held %d beyond the queue", inFlight())
+}
+
+// Clients that take what is sent to them are never closed by the byte
+// bound, however much passes through: every transport releases what it
+// has written, so the held bytes go back to zero.
+func TestReadingClientsReleaseHeldBytes(t *testing.T) {
+	t.Parallel()
+	const bound = 256 << 10
+	blob := strings.Repeat("r", 64<<10)
+	for _, name := range []string{"websocket", "htmlfile", "xhr-polling"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{}
+			ts := newTestServer(t, Config{MaxQueuedBytes: bound, PollingDuration: 5 * time.Second}, app(rec, ""))
+			var sid string
+			switch name {
+			case "websocket":
+				sid, _ = ts.connectWS("", wsOptions{})
+			case "htmlfile":
+				sid = ts.handshake("")
+				ts.openHTMLFile(sid)
+			default:
+				sid = ts.connectPolling("")
+			}
+			rec.waitCount(t, "connect  "+sid, 1)
+			for i := range 20 { // 1.25 MiB: five times the bound
+				require.NoError(t, ts.socket("", sid).Emit("blob", blob), "emit %d", i)
+				if name == "xhr-polling" {
+					require.Contains(t, ts.poll(sid), blob)
+				}
+				require.Eventually(t, func() bool { return ts.srv.Stats().QueuedBytes == 0 }, waitFor, tick,
+					"emit %d: written but still held: %d bytes", i, ts.srv.Stats().QueuedBytes)
+			}
+			assert.Empty(t, rec.withPrefix("disconnect"))
+		})
+	}
+}
+
+// The bound's edges: a packet larger than the bound goes through when
+// nothing else is held, and a transport's own frames (Hold) that would
+// take the held bytes past it close the session as Send would.
+func TestByteBoundEdges(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	ts := newTestServer(t, Config{MaxQueuedBytes: 1000, PollingDuration: 5 * time.Second}, app(rec, ""))
+	sid := ts.connectPolling("")
+	sess := ts.srv.lookup(sid)
+	require.True(t, sess.Send([]byte("3:::"+strings.Repeat("x", 2000)), false), "an oversized packet alone is refused")
+	assert.Equal(t, "3:::"+strings.Repeat("x", 2000), ts.poll(sid))
+
+	require.True(t, sess.Send([]byte("3:::"+strings.Repeat("y", 896)), false))
+	sess.Hold(100) // at the bound
+	assert.Zero(t, ts.srv.Stats().SlowConsumerCloses)
+	sess.Hold(1)
+	rec.waitCount(t, "disconnect  "+sid+" slow consumer", 1)
+	assert.Equal(t, uint64(1), ts.srv.Stats().SlowConsumerCloses)
+	assert.Nil(t, ts.srv.lookup(sid))
+}
