@@ -59,6 +59,13 @@ type Config struct {
 	// its buffers. Zero means 10 s.
 	WriteTimeout time.Duration
 
+	// PostTimeout bounds reading a polling (or htmlfile) POST's body,
+	// from when its handler starts: a client that sends it slower (a
+	// byte now and then, to hold the request open) is answered 408 and
+	// its connection closed. (Behind a response writer that cannot set
+	// read deadlines, bodies are read without one.) Zero means 10 s.
+	PostTimeout time.Duration
+
 	// MaxBodyBytes bounds a polling POST body. Zero means 1 MiB.
 	MaxBodyBytes int64
 	// MaxMessageBytes bounds one incoming WebSocket message. Zero means 1 MiB.
@@ -143,6 +150,7 @@ const (
 	DefaultHeartbeatTimeout  = 60 * time.Second
 	DefaultCloseTimeout      = 60 * time.Second
 	DefaultPollingDuration   = 20 * time.Second
+	DefaultPostTimeout       = 10 * time.Second
 	DefaultMaxQueuedBytes    = 4 << 20
 )
 
@@ -202,6 +210,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxQueuedBytes <= 0 {
 		c.MaxQueuedBytes = DefaultMaxQueuedBytes
+	}
+	if c.PostTimeout <= 0 {
+		c.PostTimeout = DefaultPostTimeout
 	}
 	if c.ShutdownLinger <= 0 {
 		c.ShutdownLinger = 2 * time.Second

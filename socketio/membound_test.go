@@ -6,7 +6,10 @@ package socketio
 // open by trickling its body.
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -153,6 +156,51 @@ func TestVolatileDroppedAtQuarterByteBound(t *testing.T) {
 	assert.NotNil(t, ts.srv.lookup(sid))
 	assert.Zero(t, ts.srv.Stats().SlowConsumerCloses)
 	assert.Empty(t, rec.withPrefix("disconnect"))
+}
+
+// A POST whose body trickles in (a byte every 50 ms) is cut off at
+// PostTimeout: answered 408, its connection closed.
+func TestSlowPostBodyIsCutOff(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond
+	ts := newTestServer(t, Config{PostTimeout: timeout, PollingDuration: 5 * time.Second}, nil)
+	sid := ts.connectPolling("")
+	c := ts.rawDial()
+	start := time.Now()
+	_, err := fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n",
+		transportPath("xhr-polling", sid))
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	trickled := make(chan struct{})
+	go func() {
+		defer close(trickled)
+		for range 1000 { // 50 s for the whole body
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if _, err := c.Write([]byte("x")); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); <-trickled }()
+	_ = c.SetReadDeadline(time.Now().Add(waitFor))
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err, "no answer while the body trickles")
+	took := time.Since(start)
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode, "%s", body)
+	assert.GreaterOrEqual(t, took, timeout-50*time.Millisecond, "cut off before the deadline")
+	_, err = br.ReadByte()
+	assert.ErrorIs(t, err, io.EOF, "the connection stays open")
+	assert.NotNil(t, ts.srv.lookup(sid), "the session is not ended by a bad POST")
+
+	// A body that arrives in time is read as before, on a connection
+	// whose deadline is lifted once it has.
+	ts.post("xhr-polling", sid, "8::")
 }
 
 // What the websocket writer has taken from the queue but the client has

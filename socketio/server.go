@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -424,15 +425,28 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, name string, 
 		plain(w, http.StatusBadRequest, "client not handshaken")
 		return
 	}
+	// A client that trickles its body cannot hold the request open: the
+	// body must arrive within PostTimeout. The deadline is lifted once it
+	// has; after a failed read it stays, so that net/http does not wait
+	// for the rest of the body either.
+	rc := http.NewResponseController(w)
+	bounded := rc.SetReadDeadline(time.Now().Add(s.cfg.PostTimeout)) == nil
 	payload, err := transport.ReadPost(r, name, s.cfg.MaxBodyBytes)
 	if err != nil {
 		s.log.Debug("bad post", "sid", sess.id, "err", err)
-		status := http.StatusBadRequest
-		if errors.Is(err, transport.ErrBodyTooLarge) {
+		status, msg := http.StatusBadRequest, err.Error()
+		switch {
+		case errors.Is(err, transport.ErrBodyTooLarge):
 			status = http.StatusRequestEntityTooLarge
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			status, msg = http.StatusRequestTimeout, "request body timeout"
+			w.Header().Set("Connection", "close")
 		}
-		plain(w, status, err.Error())
+		plain(w, status, msg)
 		return
+	}
+	if bounded {
+		_ = rc.SetReadDeadline(time.Time{})
 	}
 	if !sess.attach(name) {
 		plain(w, http.StatusBadRequest, "client not handshaken")
