@@ -275,9 +275,16 @@ func TestByteBoundEdges(t *testing.T) {
 	ts := newTestServer(t, Config{MaxQueuedBytes: 1000, PollingDuration: 5 * time.Second}, app(rec, ""))
 	sid := ts.connectPolling("")
 	sess := ts.srv.lookup(sid)
+	// A poll's handler releases what it took once it has written it,
+	// which may be after the client has it.
+	released := func() {
+		require.Eventually(t, func() bool { return sess.heldBytes() == 0 }, waitFor, tick)
+	}
+	released()
 	require.True(t, sess.Send([]byte("3:::"+strings.Repeat("x", 2000)), false), "an oversized packet alone is refused")
 	assert.Equal(t, "3:::"+strings.Repeat("x", 2000), ts.poll(sid))
 
+	released()
 	require.True(t, sess.Send([]byte("3:::"+strings.Repeat("y", 896)), false))
 	sess.Hold(100) // at the bound
 	assert.Zero(t, ts.srv.Stats().SlowConsumerCloses)
