@@ -76,16 +76,22 @@ func openBenchSession(tb testing.TB, srv *Server, wake func()) *session {
 		tb.Fatal("attach failed")
 	}
 	sess.SetWaker(wake)
-	if pkts, _ := sess.TakeNow(); len(pkts) != 1 || string(pkts[0]) != "1::" {
+	pkts, _ := sess.TakeNow()
+	if len(pkts) != 1 || string(pkts[0]) != "1::" {
 		tb.Fatalf("connect: %q", pkts)
 	}
+	sess.Hold(-transport.PacketBytes(pkts)) // written, as a transport says
 	return sess
 }
 
-// await takes from sess until want has been queued.
+// await takes from sess until want has been queued, releasing what it
+// takes as a transport does once it has written it.
 func await(tb testing.TB, sess *session, wake <-chan struct{}, want string) {
 	for {
 		pkts, closed := sess.TakeNow()
+		if len(pkts) > 0 {
+			sess.Hold(-transport.PacketBytes(pkts))
+		}
 		for _, p := range pkts {
 			if string(p) == want {
 				return
