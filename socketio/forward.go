@@ -3,11 +3,13 @@ package socketio
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"sync/atomic"
 	"time"
 )
@@ -146,6 +148,16 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, sid string, fal
 	if addr == "" || addr == f.self {
 		return false
 	}
+	// A POST's body must arrive within PostTimeout here too (the owner's
+	// deadline would not stop this node waiting for it). The deadline
+	// stays for the rest of the request; a body cut off by it is answered
+	// 408, as the owner would.
+	var body *postBody
+	if r.Method == http.MethodPost && r.Body != nil && r.Body != http.NoBody {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.PostTimeout))
+		body = &postBody{ReadCloser: r.Body}
+		r.Body = body
+	}
 	target := &url.URL{Scheme: "http", Host: addr}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -165,6 +177,11 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, sid string, fal
 		},
 		ErrorLog: slog.NewLogLogger(f.errorLog.Handler(), slog.LevelDebug),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if body != nil && body.timedOut.Load() {
+				w.Header().Set("Connection", "close")
+				plain(w, http.StatusRequestTimeout, "request body timeout")
+				return
+			}
 			if r.Context().Err() != nil || errors.Is(err, context.Canceled) {
 				return // the client went away
 			}
@@ -177,6 +194,21 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, sid string, fal
 	s.stats.forwarded.Add(1)
 	rp.ServeHTTP(w, r)
 	return true
+}
+
+// postBody is a forwarded POST's body; it records whether a read failed
+// at the read deadline.
+type postBody struct {
+	io.ReadCloser
+	timedOut atomic.Bool
+}
+
+func (b *postBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		b.timedOut.Store(true)
+	}
+	return n, err
 }
 
 // closeForwarder releases the idle connections to other nodes.

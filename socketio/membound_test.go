@@ -165,7 +165,33 @@ func TestSlowPostBodyIsCutOff(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	ts := newTestServer(t, Config{PostTimeout: timeout, PollingDuration: 5 * time.Second}, nil)
 	sid := ts.connectPolling("")
-	c := ts.rawDial()
+	trickledPost(t, ts, sid, timeout)
+	assert.NotNil(t, ts.srv.lookup(sid), "the session is not ended by a bad POST")
+
+	// A body that arrives in time is read as before, on a connection
+	// whose deadline is lifted once it has.
+	ts.post("xhr-polling", sid, "8::")
+}
+
+// The same through a node that forwards the POST to the session's node:
+// the forwarding node does not hold the connection open either.
+func TestForwardedSlowPostBodyIsCutOff(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond
+	nodes := newNodes(t, newMapDirectory(), 2, Config{PostTimeout: timeout, PollingDuration: 5 * time.Second}, &recorder{})
+	a, b := nodes[0], nodes[1]
+	sid := a.handshake("")
+	require.Equal(t, "1::", a.poll(sid))
+	trickledPost(t, b, sid, timeout)
+	assert.NotNil(t, a.srv.lookup(sid))
+}
+
+// trickledPost POSTs to session sid through via a body of 1000 bytes, a
+// byte every 50 ms, and requires that it is answered 408 after timeout and
+// its connection closed, long before the body could be complete.
+func trickledPost(t *testing.T, via *testServer, sid string, timeout time.Duration) {
+	t.Helper()
+	c := via.rawDial()
 	start := time.Now()
 	_, err := fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n",
 		transportPath("xhr-polling", sid))
@@ -196,11 +222,6 @@ func TestSlowPostBodyIsCutOff(t *testing.T) {
 	assert.GreaterOrEqual(t, took, timeout-50*time.Millisecond, "cut off before the deadline")
 	_, err = br.ReadByte()
 	assert.ErrorIs(t, err, io.EOF, "the connection stays open")
-	assert.NotNil(t, ts.srv.lookup(sid), "the session is not ended by a bad POST")
-
-	// A body that arrives in time is read as before, on a connection
-	// whose deadline is lifted once it has.
-	ts.post("xhr-polling", sid, "8::")
 }
 
 // What the websocket writer has taken from the queue but the client has
