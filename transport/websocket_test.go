@@ -205,6 +205,9 @@ func TestWebSocketBothWays(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, w, string(m))
 			}
+			// What was written is released (Session.Hold).
+			require.Eventually(t, func() bool { now, _ := sess.heldNow(); return now == 0 }, 5*time.Second, 5*time.Millisecond,
+				"written but still held")
 
 			// Ping gets a pong.
 			pong := make(chan string, 1)
