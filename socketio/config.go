@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"net/http"
 	"time"
 
 	"github.com/siogo/siogo/namespace"
@@ -40,11 +41,26 @@ type Config struct {
 	Transports []string
 
 	// AllowedOrigins lists the origins ("https://example.com",
-	// "http://localhost:8080") allowed to handshake and upgrade; scheme,
-	// host and port must match exactly (default ports filled in). Zero
-	// (empty) allows any origin. Requests without an Origin header are
-	// not cross-origin browser requests and are allowed.
+	// "http://localhost:8080") allowed to handshake and to use a session
+	// (polls, posts, websocket upgrades, ?disconnect); scheme, host and
+	// port must match exactly (default ports filled in). A request's
+	// origin is its Origin header or, without one, the origin of its
+	// Referer (what a <script> tag's JSONP request and a same-origin GET
+	// carry; see RequestOrigin). When the list is set, a request with
+	// neither header is refused (403): list the site's own origin too, and
+	// make non-browser clients send an Origin header (the client package:
+	// Options.Header). Zero (empty), or "*" in the list, allows any
+	// origin — and, as the Node.js server does, answers every Origin with
+	// CORS headers that allow it with credentials (cookies), which
+	// cross-domain socket.io.js XHR needs.
 	AllowedOrigins []string
+	// CheckOrigin, if set, replaces AllowedOrigins: it decides whether a
+	// request (a handshake, a preflight, or any request of a session) may
+	// proceed. Refused requests are answered 403; allowed ones that carry
+	// an Origin header get it back in CORS headers, with credentials. It
+	// is called once per request, concurrently; RequestOrigin gives the
+	// origin AllowedOrigins would match.
+	CheckOrigin func(r *http.Request) bool
 
 	// Authorize, if set, decides whether a handshake is accepted. false
 	// answers 403 "handshake unauthorized"; an error answers 500
