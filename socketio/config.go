@@ -28,9 +28,14 @@ type Config struct {
 	// whole seconds) and closes on its side too. Zero means 60 s.
 	HeartbeatTimeout time.Duration
 	// CloseTimeout closes a polling session when no new poll arrives this
-	// long after the last one ended (and a handshaken session that never
-	// connects). Zero means 60 s.
+	// long after the last one ended. Zero means 60 s.
 	CloseTimeout time.Duration
+	// HandshakeTimeout closes a handshaken session that never opens a
+	// transport (no transport request reaches it) this long after its
+	// handshake. Zero means 20 s: twice socket.io.js's connect timeout,
+	// after which it tries its next transport with the same session. It
+	// is at most CloseTimeout.
+	HandshakeTimeout time.Duration
 	// PollingDuration is how long a long-poll GET is held before it is
 	// answered with a noop. Zero means 20 s.
 	PollingDuration time.Duration
@@ -61,6 +66,18 @@ type Config struct {
 	// is called once per request, concurrently; RequestOrigin gives the
 	// origin AllowedOrigins would match.
 	CheckOrigin func(r *http.Request) bool
+
+	// MaxHandshakeBytes bounds what a session keeps of its handshake
+	// request. A handshake whose URL (path and query) is longer is refused
+	// (414 "handshake URL too long"). Of its headers, counted as sent
+	// ("Name: value" and CRLF per line), the Handshake (what Authorize
+	// sees and the sockets get) keeps them all when they fit; otherwise
+	// it keeps whole headers while they fit, in this order: Cookie,
+	// Authorization, X-Forwarded-For, X-Real-Ip, Forwarded,
+	// X-Forwarded-Proto, X-Forwarded-Host, Origin, Referer, User-Agent,
+	// Accept-Language, then the others by name; the rest are dropped
+	// (logged at info level). Zero means 8 KiB.
+	MaxHandshakeBytes int
 
 	// Authorize, if set, decides whether a handshake is accepted. false
 	// answers 403 "handshake unauthorized"; an error answers 500
@@ -150,6 +167,8 @@ const (
 	DefaultHeartbeatTimeout  = 60 * time.Second
 	DefaultCloseTimeout      = 60 * time.Second
 	DefaultPollingDuration   = 20 * time.Second
+	DefaultHandshakeTimeout  = 20 * time.Second
+	DefaultMaxHandshakeBytes = 8 << 10
 )
 
 // DefaultTransports is the default transport order.
@@ -173,6 +192,13 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CloseTimeout <= 0 {
 		c.CloseTimeout = DefaultCloseTimeout
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	c.HandshakeTimeout = min(c.HandshakeTimeout, c.CloseTimeout)
+	if c.MaxHandshakeBytes <= 0 {
+		c.MaxHandshakeBytes = DefaultMaxHandshakeBytes
 	}
 	if c.PollingDuration <= 0 {
 		c.PollingDuration = DefaultPollingDuration

@@ -107,6 +107,17 @@
 // the Origin and say so (Vary), preflights allow only Content-Type, and
 // handshake answers are never cached (Cache-Control: no-store).
 //
+// # Handshake data
+//
+// A session keeps its Handshake (which Authorize and handlers see) for its
+// whole life, so what it keeps of the handshake request is bounded by
+// Config.MaxHandshakeBytes: a longer URL is refused (414), and headers
+// beyond the bound are dropped, credentials and proxy headers kept first.
+// A handshake that never opens a transport expires after
+// Config.HandshakeTimeout, sooner than an abandoned poll. Unused handshakes
+// count toward Config.MaxSessions and HandshakesPerSecond, which bound
+// their number (neither is set by default).
+//
 // # Concurrency
 //
 // Server methods are safe for concurrent use. Each session's state is

@@ -280,11 +280,21 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, originOK bool
 		fail(http.StatusServiceUnavailable, "handshake unavailable")
 		return
 	}
-	hs, header := newHandshake(r, origin, true)
+	hs, header, dropped, err := newHandshake(r, origin, true, s.cfg.MaxHandshakeBytes)
+	if err != nil {
+		s.stats.handshakesRefused.Add(1)
+		s.log.Info("handshake refused", "address", r.RemoteAddr, "err", err)
+		fail(http.StatusRequestURITooLong, err.Error())
+		return
+	}
+	if dropped != nil {
+		s.log.Info("handshake headers over MaxHandshakeBytes are not kept", "address", r.RemoteAddr,
+			"dropped", clipForLog(strings.Join(dropped, ",")))
+	}
 	if s.cfg.Authorize != nil {
-		// Authorize sees the whole handshake. When it changes nothing, the
-		// session keeps the compact form (see newHandshake); otherwise
-		// what Authorize made of it.
+		// Authorize sees the whole handshake (as MaxHandshakeBytes bounds
+		// it). When it changes nothing, the session keeps the compact
+		// form (see newHandshake); otherwise what Authorize made of it.
 		seen := hs
 		if header != nil {
 			full := *hs
