@@ -10,7 +10,7 @@ import (
 // handshaken. It is shared, read-only, by every socket of the session and
 // shown to authorization hooks.
 type Handshake struct {
-	Headers http.Header // request headers of the handshake
+	Headers http.Header // request headers of the handshake (socketio keeps up to Config.MaxHandshakeBytes of them)
 	Address string      // remote address, "host:port"
 	Query   url.Values  // query of the handshake URL
 	Time    time.Time   // when the handshake was made

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"net/http"
 	"time"
 
 	"github.com/siogo/siogo/namespace"
@@ -27,9 +28,14 @@ type Config struct {
 	// whole seconds) and closes on its side too. Zero means 60 s.
 	HeartbeatTimeout time.Duration
 	// CloseTimeout closes a polling session when no new poll arrives this
-	// long after the last one ended (and a handshaken session that never
-	// connects). Zero means 60 s.
+	// long after the last one ended. Zero means 60 s.
 	CloseTimeout time.Duration
+	// HandshakeTimeout closes a handshaken session that never opens a
+	// transport (no transport request reaches it) this long after its
+	// handshake. Zero means 20 s: twice socket.io.js's connect timeout,
+	// after which it tries its next transport with the same session. It
+	// is at most CloseTimeout.
+	HandshakeTimeout time.Duration
 	// PollingDuration is how long a long-poll GET is held before it is
 	// answered with a noop. Zero means 20 s.
 	PollingDuration time.Duration
@@ -40,11 +46,38 @@ type Config struct {
 	Transports []string
 
 	// AllowedOrigins lists the origins ("https://example.com",
-	// "http://localhost:8080") allowed to handshake and upgrade; scheme,
-	// host and port must match exactly (default ports filled in). Zero
-	// (empty) allows any origin. Requests without an Origin header are
-	// not cross-origin browser requests and are allowed.
+	// "http://localhost:8080") allowed to handshake and to use a session
+	// (polls, posts, websocket upgrades, ?disconnect); scheme, host and
+	// port must match exactly (default ports filled in). A request's
+	// origin is its Origin header or, without one, the origin of its
+	// Referer (what a <script> tag's JSONP request and a same-origin GET
+	// carry; see RequestOrigin). When the list is set, a request with
+	// neither header is refused (403): list the site's own origin too, and
+	// make non-browser clients send an Origin header (the client package:
+	// Options.Header). Zero (empty), or "*" in the list, allows any
+	// origin — and, as the Node.js server does, answers every Origin with
+	// CORS headers that allow it with credentials (cookies), which
+	// cross-domain socket.io.js XHR needs.
 	AllowedOrigins []string
+	// CheckOrigin, if set, replaces AllowedOrigins: it decides whether a
+	// request (a handshake, a preflight, or any request of a session) may
+	// proceed. Refused requests are answered 403; allowed ones that carry
+	// an Origin header get it back in CORS headers, with credentials. It
+	// is called once per request, concurrently; RequestOrigin gives the
+	// origin AllowedOrigins would match.
+	CheckOrigin func(r *http.Request) bool
+
+	// MaxHandshakeBytes bounds what a session keeps of its handshake
+	// request. A handshake whose URL (path and query) is longer is refused
+	// (414 "handshake URL too long"). Of its headers, counted as sent
+	// ("Name: value" and CRLF per line), the Handshake (what Authorize
+	// sees and the sockets get) keeps them all when they fit; otherwise
+	// it keeps whole headers while they fit, in this order: Cookie,
+	// Authorization, X-Forwarded-For, X-Real-Ip, Forwarded,
+	// X-Forwarded-Proto, X-Forwarded-Host, Origin, Referer, User-Agent,
+	// Accept-Language, then the others by name; the rest are dropped
+	// (logged at info level). Zero means 8 KiB.
+	MaxHandshakeBytes int
 
 	// Authorize, if set, decides whether a handshake is accepted. false
 	// answers 403 "handshake unauthorized"; an error answers 500
@@ -152,6 +185,8 @@ const (
 	DefaultPollingDuration   = 20 * time.Second
 	DefaultPostTimeout       = 10 * time.Second
 	DefaultMaxQueuedBytes    = 4 << 20
+	DefaultHandshakeTimeout  = 20 * time.Second
+	DefaultMaxHandshakeBytes = 8 << 10
 )
 
 // DefaultTransports is the default transport order.
@@ -175,6 +210,13 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CloseTimeout <= 0 {
 		c.CloseTimeout = DefaultCloseTimeout
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	c.HandshakeTimeout = min(c.HandshakeTimeout, c.CloseTimeout)
+	if c.MaxHandshakeBytes <= 0 {
+		c.MaxHandshakeBytes = DefaultMaxHandshakeBytes
 	}
 	if c.PollingDuration <= 0 {
 		c.PollingDuration = DefaultPollingDuration

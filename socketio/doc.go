@@ -90,6 +90,40 @@
 //     A client may set the ForwardedHeader itself; its requests are then
 //     only served locally (a balancer in front can strip it).
 //
+// # Origins and CORS
+//
+// By default any page may use the server: every request's Origin is
+// answered with CORS headers that allow it with credentials
+// (Access-Control-Allow-Origin reflecting it, Allow-Credentials true), as
+// the Node.js server does and as cross-domain socket.io.js XHR polling
+// with cookies needs. So any site can make its visitors' browsers open
+// sessions carrying their cookies. To lock it down, list the pages'
+// origins in Config.AllowedOrigins (or decide in Config.CheckOrigin):
+//
+//	srv := socketio.NewServer(socketio.Config{
+//		AllowedOrigins: []string{"https://app.example.com"},
+//	})
+//
+// The handshake and every request of a session (polls, posts, websocket
+// upgrades, ?disconnect) are then checked: a request's origin is its Origin
+// header or, without one, the origin of its Referer — a JSONP handshake
+// loaded by a <script> tag and a same-origin GET carry no Origin — and a
+// request with neither is refused (403). Non-browser clients must send an
+// Origin header (the client package: Options.Header). Answers vary with
+// the Origin and say so (Vary), preflights allow only Content-Type, and
+// handshake answers are never cached (Cache-Control: no-store).
+//
+// # Handshake data
+//
+// A session keeps its Handshake (which Authorize and handlers see) for its
+// whole life, so what it keeps of the handshake request is bounded by
+// Config.MaxHandshakeBytes: a longer URL is refused (414), and headers
+// beyond the bound are dropped, credentials and proxy headers kept first.
+// A handshake that never opens a transport expires after
+// Config.HandshakeTimeout, sooner than an abandoned poll. Unused handshakes
+// count toward Config.MaxSessions and HandshakesPerSecond, which bound
+// their number (neither is set by default).
+//
 // # Concurrency
 //
 // Server methods are safe for concurrent use. Each session's state is

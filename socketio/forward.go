@@ -170,9 +170,11 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, sid string, fal
 		Transport:     f.tr,
 		FlushInterval: -1, // htmlfile chunks and poll answers go out at once
 		ModifyResponse: func(resp *http.Response) error {
-			// This node already set the CORS headers (same configuration).
+			// This node already checked the origin and set the CORS
+			// headers and Vary (same configuration).
 			resp.Header.Del("Access-Control-Allow-Origin")
 			resp.Header.Del("Access-Control-Allow-Credentials")
+			resp.Header.Del("Vary")
 			return nil
 		},
 		ErrorLog: slog.NewLogLogger(f.errorLog.Handler(), slog.LevelDebug),

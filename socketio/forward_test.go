@@ -207,6 +207,7 @@ func TestForwardingRefusals(t *testing.T) {
 	assert.Equal(t, `5:::{"name":"x"}`, r.body)
 	assert.Equal(t, []string{"http://example.com"}, r.header.Values("Access-Control-Allow-Origin"), "body %q", r.body)
 	assert.Equal(t, []string{"true"}, r.header.Values("Access-Control-Allow-Credentials"))
+	assert.Equal(t, []string{"Origin"}, r.header.Values("Vary"), "and so does Vary")
 
 	// A directory error.
 	dir.setFail(errors.New("directory down"))

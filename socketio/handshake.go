@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -9,20 +10,32 @@ import (
 	"time"
 )
 
-// newHandshake makes the Handshake of request r. With lazy set (nobody
-// needs the Handshake yet), its Headers and Query are
-// left out when that can be done losslessly, and the headers are returned
-// as name, value pairs (non-nil) for the session to fill both in when the
-// Handshake is first asked for (fillHandshake): two maps cost about 1 KB
-// per session, and most sessions are never asked.
-func newHandshake(r *http.Request, origin string, lazy bool) (hs *Handshake, header []string) {
+// errHandshakeURLTooLong refuses a handshake whose URL is longer than
+// Config.MaxHandshakeBytes.
+var errHandshakeURLTooLong = errors.New("handshake URL too long")
+
+// newHandshake makes the Handshake of request r, keeping at most maxBytes
+// of its URL (else errHandshakeURLTooLong) and of its headers (the names
+// of the headers left out are returned in dropped; see packHeader).
+//
+// With lazy set (nobody needs the Handshake yet), its Headers and Query
+// are left out when that can be done losslessly, and the headers are
+// returned as name, value pairs (non-nil) for the session to fill both in
+// when the Handshake is first asked for (fillHandshake): two maps cost
+// about 1 KB per session, and most sessions are never asked.
+func newHandshake(r *http.Request, origin string, lazy bool, maxBytes int) (hs *Handshake, header, dropped []string, err error) {
+	uri := r.URL.RequestURI()
+	if len(uri) > maxBytes {
+		return nil, nil, nil, errHandshakeURLTooLong
+	}
 	hs = &Handshake{
 		Address: r.RemoteAddr,
 		Time:    time.Now(),
 		XDomain: origin != "",
 		Secure:  r.TLS != nil,
-		URL:     r.URL.RequestURI(),
+		URL:     uri,
 	}
+	kept, dropped := packHeader(r.Header, maxBytes)
 	// The query is parsed from hs.URL's copy of it, so that the values,
 	// which may be substrings, keep no other string alive (such as the
 	// request line).
@@ -31,13 +44,79 @@ func newHandshake(r *http.Request, origin string, lazy bool) (hs *Handshake, hea
 		query, ok = r.URL.RawQuery, false
 	}
 	if lazy && ok {
-		if header, ok := headerPairs(r.Header); ok {
-			return hs, header
+		if header, ok := headerPairs(kept); ok {
+			return hs, header, dropped, nil
 		}
 	}
-	hs.Headers = r.Header.Clone()
+	hs.Headers = kept.Clone()
 	hs.Query, _ = url.ParseQuery(query) // as URL.Query does
-	return hs, nil
+	return hs, nil, dropped, nil
+}
+
+// keptFirst lists the headers a Handshake keeps first when the request's
+// headers do not all fit in Config.MaxHandshakeBytes: those an Authorize
+// function or a handler is most likely to need (credentials, the client's
+// address behind proxies, where it comes from, what it is).
+var keptFirst = [...]string{
+	"Cookie", "Authorization",
+	"X-Forwarded-For", "X-Real-Ip", "Forwarded", "X-Forwarded-Proto", "X-Forwarded-Host",
+	"Origin", "Referer", "User-Agent", "Accept-Language",
+}
+
+// headerSize is the size of header name's lines as sent: "Name: value"
+// and CRLF for each value (one line for a name without values).
+func headerSize(name string, values []string) int {
+	if len(values) == 0 {
+		return len(name) + 4
+	}
+	n := 0
+	for _, v := range values {
+		n += len(name) + len(v) + 4
+	}
+	return n
+}
+
+// packHeader returns the headers of h a Handshake keeps within maxBytes
+// (counted by headerSize): h itself when they all fit; otherwise a new
+// Header of whole headers (sharing h's values), taken while they fit,
+// first in the order of keptFirst then by name, and the names of those
+// left out, in that order.
+func packHeader(h http.Header, maxBytes int) (kept http.Header, dropped []string) {
+	total := 0
+	for k, vv := range h {
+		total += headerSize(k, vv)
+	}
+	if total <= maxBytes {
+		return h, nil
+	}
+	rest := make([]string, 0, len(h))
+	for k := range h {
+		if !slices.Contains(keptFirst[:], k) {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	kept = make(http.Header)
+	left := maxBytes
+	take := func(k string) {
+		vv, ok := h[k]
+		if !ok {
+			return
+		}
+		if n := headerSize(k, vv); n <= left {
+			kept[k] = vv
+			left -= n
+			return
+		}
+		dropped = append(dropped, k)
+	}
+	for _, k := range keptFirst {
+		take(k)
+	}
+	for _, k := range rest {
+		take(k)
+	}
+	return kept, dropped
 }
 
 // sameHandshake reports whether full is still what filling in the compact

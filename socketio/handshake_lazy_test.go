@@ -28,12 +28,14 @@ func TestDeferredHandshakeEqualsEager(t *testing.T) {
 	for _, wire := range raw {
 		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(wire)))
 		require.NoError(t, err, wire)
-		eager, header := newHandshake(r, r.Header.Get("Origin"), false)
+		eager, header, _, err := newHandshake(r, r.Header.Get("Origin"), false, DefaultMaxHandshakeBytes)
+		require.NoError(t, err)
 		assert.Nil(t, header)
 		assert.Equal(t, r.Header, eager.Headers, wire)
 		assert.Equal(t, r.URL.Query(), eager.Query, wire)
 		assert.Equal(t, r.URL.RequestURI(), eager.URL, wire)
-		lazy, header := newHandshake(r, r.Header.Get("Origin"), true)
+		lazy, header, _, err := newHandshake(r, r.Header.Get("Origin"), true, DefaultMaxHandshakeBytes)
+		require.NoError(t, err)
 		require.NotNil(t, header, wire)
 		assert.Nil(t, lazy.Headers)
 		fillHandshake(lazy, header)
@@ -55,7 +57,8 @@ func TestHandshakeWithEmptyHeaderIsMadeAtOnce(t *testing.T) {
 	r := httptest.NewRequest("GET", "/socket.io/1/?t=1", nil)
 	r.Header["X-None"] = nil
 	r.Header["X-Empty"] = []string{}
-	hs, header := newHandshake(r, "", true)
+	hs, header, _, err := newHandshake(r, "", true, DefaultMaxHandshakeBytes)
+	require.NoError(t, err)
 	assert.Nil(t, header)
 	assert.Equal(t, r.Header, hs.Headers)
 	assert.NotNil(t, hs.Headers["X-Empty"])

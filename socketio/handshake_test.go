@@ -206,7 +206,7 @@ func TestAllowedOriginsExactMatch(t *testing.T) {
 		origin string
 		ok     bool
 	}{
-		{"", true}, // not a cross-origin browser request
+		{"", false}, // neither Origin nor Referer: refused when origins are restricted
 		{"http://example.com", true},
 		{"http://example.com:80", true},
 		{"HTTP://EXAMPLE.COM", true},
@@ -238,8 +238,10 @@ func TestAllowedOriginsExactMatch(t *testing.T) {
 	}
 
 	// A refused origin cannot use a transport of a session either.
-	sid := ts.handshake("")
-	r := ts.get(transportPath("xhr-polling", sid), "Origin", "http://example.com.evil.org")
+	r := ts.get("/socket.io/1/", "Origin", "http://example.com")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	sid, _, _ := strings.Cut(r.body, ":")
+	r = ts.get(transportPath("xhr-polling", sid), "Origin", "http://example.com.evil.org")
 	assert.Equal(t, http.StatusForbidden, r.status)
 	c, resp, err := wsDialer.Dial(ts.wsURL+transportPath("websocket", sid), http.Header{"Origin": {"http://example.com.evil.org"}})
 	if c != nil {

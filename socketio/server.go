@@ -30,7 +30,7 @@ type Server struct {
 	log     *slog.Logger
 	epoch   time.Time // the origin of clock
 	timers  timers    // the sessions' timeouts and heartbeats
-	origins originChecker
+	origins originPolicy
 	limiter *addrLimiter
 	nsOpts  namespace.Options
 	stats   counters
@@ -54,7 +54,7 @@ func NewServer(cfg Config) *Server {
 		cfg:        cfg,
 		log:        cfg.Logger,
 		epoch:      time.Now(),
-		origins:    newOriginChecker(cfg.AllowedOrigins),
+		origins:    newOriginPolicy(cfg.AllowedOrigins, cfg.CheckOrigin),
 		limiter:    newAddrLimiter(cfg.HandshakesPerSecond),
 		namespaces: make(map[string]*Namespace),
 		sessions:   make(map[string]*session),
@@ -147,12 +147,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	origin := r.Header.Get("Origin")
-	if origin != "" && s.origins.allows(origin) {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
-	}
+	originOK := s.checkOrigin(w, r)
 	if r.Method == http.MethodOptions {
 		s.preflight(w, r)
 		return
@@ -170,7 +165,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		http.NotFound(w, r)
 	case len(parts) == 1:
-		s.handshake(w, r)
+		s.handshake(w, r, originOK)
+	case len(parts) > 3:
+		http.NotFound(w, r)
+	case !originOK:
+		// Every request of a session is held to the handshake's rule.
+		plain(w, http.StatusForbidden, "bad origin")
 	case (len(parts) == 2 || len(parts) == 3) && r.URL.Query().Has("disconnect"):
 		// socket.io.js's disconnect-on-unload asks for /1//SID/?disconnect
 		// (no transport); a mux that cleans paths turns that into /1/SID/.
@@ -182,6 +182,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// checkOrigin applies the origin policy (Config.AllowedOrigins or
+// CheckOrigin) to r and reports whether r may proceed. An allowed request
+// with an Origin header gets it back in CORS headers, with credentials.
+// Either way the answer says it varies with Origin (and, when some
+// origins are refused, with Referer, which stands in for a missing
+// Origin), so that no cache serves one origin's answer to another.
+func (s *Server) checkOrigin(w http.ResponseWriter, r *http.Request) bool {
+	h := w.Header()
+	if s.origins.restricted() {
+		h.Add("Vary", "Origin, Referer")
+	} else {
+		h.Add("Vary", "Origin")
+	}
+	if !s.origins.allows(r) {
+		return false
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+	return true
+}
+
+// preflightAllowedHeaders are the request headers a preflight allows:
+// the only one socket.io.js's XHR transports set.
+const preflightAllowedHeaders = "Content-Type"
+
 func plain(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "text/plain")
 	w.WriteHeader(status)
@@ -191,11 +218,7 @@ func plain(w http.ResponseWriter, status int, msg string) {
 func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-		h.Set("Access-Control-Allow-Headers", req)
-	} else {
-		h.Set("Access-Control-Allow-Headers", "Content-Type")
-	}
+	h.Set("Access-Control-Allow-Headers", preflightAllowedHeaders)
 	h.Set("Access-Control-Max-Age", "86400")
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
@@ -228,8 +251,12 @@ func jsonpIndex(r *http.Request) (string, bool) {
 	return j, true
 }
 
-func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
+// handshake answers a handshake request; originOK is checkOrigin's
+// verdict on it.
+func (s *Server) handshake(w http.ResponseWriter, r *http.Request, originOK bool) {
 	jsonp, isJSONP := jsonpIndex(r)
+	// A handshake answer (a new session id, or a refusal) is never reused.
+	w.Header().Set("Cache-Control", "no-store")
 	fail := func(status int, msg string) {
 		if isJSONP {
 			w.Header().Set("Content-Type", "application/javascript")
@@ -240,9 +267,9 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 		plain(w, status, msg)
 	}
 	origin := r.Header.Get("Origin")
-	if !s.origins.allows(origin) {
+	if !originOK {
 		s.stats.handshakesRefused.Add(1)
-		s.log.Info("handshake bad origin", "origin", origin)
+		s.log.Info("handshake bad origin", "origin", clipForLog(origin), "referer", clipForLog(r.Header.Get("Referer")))
 		fail(http.StatusForbidden, "handshake bad origin")
 		return
 	}
@@ -254,11 +281,21 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusServiceUnavailable, "handshake unavailable")
 		return
 	}
-	hs, header := newHandshake(r, origin, true)
+	hs, header, dropped, err := newHandshake(r, origin, true, s.cfg.MaxHandshakeBytes)
+	if err != nil {
+		s.stats.handshakesRefused.Add(1)
+		s.log.Info("handshake refused", "address", r.RemoteAddr, "err", err)
+		fail(http.StatusRequestURITooLong, err.Error())
+		return
+	}
+	if dropped != nil {
+		s.log.Info("handshake headers over MaxHandshakeBytes are not kept", "address", r.RemoteAddr,
+			"dropped", clipForLog(strings.Join(dropped, ",")))
+	}
 	if s.cfg.Authorize != nil {
-		// Authorize sees the whole handshake. When it changes nothing, the
-		// session keeps the compact form (see newHandshake); otherwise
-		// what Authorize made of it.
+		// Authorize sees the whole handshake (as MaxHandshakeBytes bounds
+		// it). When it changes nothing, the session keeps the compact
+		// form (see newHandshake); otherwise what Authorize made of it.
 		seen := hs
 		if header != nil {
 			full := *hs
@@ -324,10 +361,6 @@ func (s *Server) authorize(hs *Handshake) (ok bool, err error) {
 // forceDisconnect closes a session synchronously (?disconnect on any
 // transport URL), whether or not a poll is pending.
 func (s *Server) forceDisconnect(w http.ResponseWriter, r *http.Request, sid string) {
-	if origin := r.Header.Get("Origin"); !s.origins.allows(origin) {
-		plain(w, http.StatusForbidden, "bad origin")
-		return
-	}
 	if sess := s.lookup(sid); sess != nil {
 		sess.close(namespace.ReasonForcedClose, nil)
 	} else if s.forward(w, r, sid, func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) }) {
@@ -339,10 +372,6 @@ func (s *Server) forceDisconnect(w http.ResponseWriter, r *http.Request, sid str
 func (s *Server) serveTransport(w http.ResponseWriter, r *http.Request, name, sid string) {
 	if !s.cfg.transportEnabled(name) {
 		plain(w, http.StatusBadRequest, "transport not supported")
-		return
-	}
-	if origin := r.Header.Get("Origin"); !s.origins.allows(origin) {
-		plain(w, http.StatusForbidden, "bad origin")
 		return
 	}
 	sess := s.lookup(sid)
@@ -403,7 +432,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, ts trans
 		return
 	}
 	opts := transport.WebSocketOptions{
-		CheckOrigin:    func(r *http.Request) bool { return s.origins.allows(r.Header.Get("Origin")) },
+		// The origin was checked by ServeHTTP, as for every request.
 		MaxMessageSize: s.cfg.MaxMessageBytes,
 		WriteTimeout:   s.cfg.WriteTimeout,
 	}

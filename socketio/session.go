@@ -128,16 +128,17 @@ func (s *session) takeSocketsLocked() []*namespace.Socket {
 	return socks
 }
 
-// expireUnused starts the close timeout of a new session, so a handshake
-// that is never used expires like an abandoned poll. The server calls it
-// once the session is registered: a timeout that fired earlier would close
-// the session before it is registered, and registering it afterwards
-// would leave a dead session behind.
+// expireUnused starts the handshake timeout of a new session (in closeAt,
+// which its first transport request resets; see attach), so a handshake
+// that is never used expires, sooner than an abandoned poll. The server
+// calls it once the session is registered: a timeout that fired earlier
+// would close the session before it is registered, and registering it
+// afterwards would leave a dead session behind.
 func (s *session) expireUnused() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state == stateOpen && s.closeAt == 0 {
-		s.setDeadlineLocked(&s.closeAt, s.srv.cfg.CloseTimeout)
+	if s.state == stateOpen && s.closeAt == 0 && !s.connected {
+		s.setDeadlineLocked(&s.closeAt, s.srv.cfg.HandshakeTimeout)
 	}
 }
 
@@ -504,6 +505,12 @@ func (s *session) attach(name string) bool {
 		}
 		if err == nil {
 			s.main = sock
+		}
+		if s.closeAt != 0 {
+			// The handshake timeout is over: the session is used. A
+			// poll or stream starting now stops the close timeout; a
+			// session only posted to expires as an abandoned poll does.
+			s.setDeadlineLocked(&s.closeAt, s.srv.cfg.CloseTimeout)
 		}
 		s.setDeadlineLocked(&s.hbAt, s.srv.cfg.HeartbeatInterval)
 		s.mu.Unlock()
