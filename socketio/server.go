@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/siogo/siogo/internal/lazylog"
 	"github.com/siogo/siogo/namespace"
 	"github.com/siogo/siogo/transport"
 )
@@ -65,6 +66,9 @@ func NewServer(cfg Config) *Server {
 		Adapter:         cfg.Adapter,
 		MaxPendingAcks:  cfg.MaxPendingAcks,
 		MaxQueuedEvents: cfg.MaxQueuedEvents,
+
+		MaxRoomsPerSocket: cfg.MaxRoomsPerSocket,
+		MaxRoomNameBytes:  cfg.MaxRoomNameBytes,
 	}
 	s.Of("")
 	return s
@@ -130,7 +134,9 @@ func (s *Server) forget(sess *session) {
 	}
 }
 
-// newSessionID returns 20 URL-safe random characters from crypto/rand.
+// newSessionID returns 20 URL-safe random characters from crypto/rand:
+// the socket-id format namespace.IsSocketID describes, whose names
+// Socket.Join reserves for the sockets' own rooms.
 func newSessionID() string {
 	var b [15]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -241,7 +247,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
 	if !s.origins.allows(origin) {
 		s.stats.handshakesRefused.Add(1)
-		s.log.Info("handshake bad origin", "origin", origin)
+		s.log.Info("handshake bad origin", "origin", lazylog.Client(origin))
 		fail(http.StatusForbidden, "handshake bad origin")
 		return
 	}
@@ -425,7 +431,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, name string, 
 	}
 	payload, err := transport.ReadPost(r, name, s.cfg.MaxBodyBytes)
 	if err != nil {
-		s.log.Debug("bad post", "sid", sess.id, "err", err)
+		s.log.Debug("bad post", "sid", sess.id, "err", lazylog.ClientErr(err))
 		status := http.StatusBadRequest
 		if errors.Is(err, transport.ErrBodyTooLarge) {
 			status = http.StatusRequestEntityTooLarge
