@@ -237,6 +237,7 @@ func TestRefusedEventsDoNotFloodTheLog(t *testing.T) {
 			if level == slog.LevelDebug {
 				assert.Equal(t, calls, denied, "the others at debug level")
 			}
+			t.Logf("%d refusals of a %d-byte event: %d log records at %v and above, %d bytes", calls, len(name), len(lines), level, len(buf.String()))
 			assert.Less(t, len(buf.String()), calls*1024, "%d bytes of log", len(buf.String()))
 		})
 	}
