@@ -169,8 +169,8 @@
 //     its own included (and discarded): the Redis traffic is the number of
 //     broadcasts times the number of nodes. Fine for a handful of nodes.
 //   - Clients reads whole sets (SMEMBERS); Clients("") lists every socket
-//     of the namespace in the cluster. Socket.Join costs one Redis round
-//     trip (the reserved-room check).
+//     of the namespace in the cluster. Socket.Join makes no Redis round
+//     trip: its write is queued.
 //   - Acks from clients of other nodes, and server-side kicks of sockets of
 //     other nodes, are not supported; a broadcast never asks for acks.
 //   - socketio.Server does not close adapters: call Cluster.Close when the
