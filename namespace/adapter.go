@@ -56,6 +56,15 @@ type MemberChecker interface {
 	HasMember(room, sid string) (bool, error)
 }
 
+// RoomCounter is an optional Adapter method: how many rooms the socket sid
+// is in (its own-id room not counted) and whether room is one of them,
+// both for a socket of this node and without listing its rooms.
+// Socket.Join uses it to apply Options.MaxRoomsPerSocket; adapters
+// without it are asked for Rooms.
+type RoomCounter interface {
+	RoomCount(sid, room string) (rooms int, in bool)
+}
+
 // AdapterFactory makes the adapter of a namespace. The namespace is passed
 // so the adapter can deliver to its local sockets (Namespace.LocalSocket).
 type AdapterFactory func(ns *Namespace) Adapter
@@ -263,6 +272,14 @@ func (a *MemoryAdapter) Rooms(sid string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// RoomCount implements RoomCounter.
+func (a *MemoryAdapter) RoomCount(sid, room string) (int, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, in := a.rooms[room][sid]
+	return len(a.sids[sid].rooms), in
 }
 
 // HasMember implements MemberChecker.

@@ -49,13 +49,25 @@ func (s *Socket) checkJoin(room string) error {
 		return fmt.Errorf("%w: %q", ErrReservedRoom, room)
 	}
 	if o.MaxRoomsPerSocket > 0 {
-		rooms, err := s.ns.adapter.Rooms(s.id)
+		n, in, err := roomCount(s.ns.adapter, s.id, room)
 		if err != nil {
 			return err
 		}
-		if len(rooms) >= o.MaxRoomsPerSocket && !slices.Contains(rooms, room) {
+		if n >= o.MaxRoomsPerSocket && !in {
 			return fmt.Errorf("%w: at most %d", ErrTooManyRooms, o.MaxRoomsPerSocket)
 		}
 	}
 	return nil
+}
+
+// roomCount returns how many rooms sid is in and whether room is one of
+// them: from RoomCounter if a has it (O(1) for the MemoryAdapter), else
+// from Rooms.
+func roomCount(a Adapter, sid, room string) (int, bool, error) {
+	if rc, ok := a.(RoomCounter); ok {
+		n, in := rc.RoomCount(sid, room)
+		return n, in, nil
+	}
+	rooms, err := a.Rooms(sid)
+	return len(rooms), slices.Contains(rooms, room), err
 }

@@ -90,6 +90,11 @@ func TestRoomLimits(t *testing.T) {
 	assert.NoError(t, s.Join(sidA), "its own room is not counted")
 	rooms, _ := s.Rooms()
 	assert.Equal(t, []string{"r1", "r2", "r3"}, rooms)
+	n, in := ns.Adapter().(RoomCounter).RoomCount(sidA, "r2")
+	assert.Equal(t, 3, n, "the own-id room is not counted")
+	assert.True(t, in)
+	_, in = ns.Adapter().(RoomCounter).RoomCount(sidA, "r4")
+	assert.False(t, in)
 	require.NoError(t, s.Leave("r1"))
 	assert.NoError(t, s.Join("0123456789"), "ten bytes, in place of the room left")
 

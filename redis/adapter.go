@@ -31,6 +31,7 @@ type Adapter struct {
 var (
 	_ namespace.Adapter       = (*Adapter)(nil)
 	_ namespace.MemberChecker = (*Adapter)(nil)
+	_ namespace.RoomCounter   = (*Adapter)(nil)
 )
 
 // Adapter makes the adapter of a namespace; the method value
@@ -223,6 +224,10 @@ func (a *Adapter) Rooms(sid string) ([]string, error) {
 	remote = slices.DeleteFunc(remote, func(r string) bool { return r == sid })
 	return union(local, remote), nil
 }
+
+// RoomCount implements namespace.RoomCounter from the local state, which
+// holds every room of this node's sockets.
+func (a *Adapter) RoomCount(sid, room string) (int, bool) { return a.mem.RoomCount(sid, room) }
 
 // HasMember implements namespace.MemberChecker, cluster-wide. If Redis
 // cannot answer and the local state does not, it returns false with an

@@ -109,3 +109,21 @@ func TestAdapterJoinRefusesAnotherSocketsID(t *testing.T) {
 	v.expectMsg("", "private")
 	a.expectNothing()
 }
+
+// The rooms-per-socket limit holds with the cluster adapter, from local
+// state, with Redis up or down.
+func TestRoomLimitWithTheClusterAdapter(t *testing.T) {
+	r := startRedis(t)
+	n1 := newNode(t, r, "n1", nodeOpts{})
+	a := n1.dial()
+	s := n1.srv.Of("").LocalSocket(a.sid)
+	require.NotNil(t, s)
+	for i := range namespace.DefaultMaxRoomsPerSocket - 1 {
+		require.NoError(t, s.Join("room-"+strconv.Itoa(i)))
+	}
+	r.kill()
+	require.NoError(t, s.Join("last"))
+	assert.ErrorIs(t, s.Join("one-too-many"), namespace.ErrTooManyRooms)
+	assert.NoError(t, s.Join("room-7"), "a room it is in already")
+	assert.Equal(t, "[false]", a.call("", "join", "from-the-client"))
+}
