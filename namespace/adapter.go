@@ -1,6 +1,7 @@
 package namespace
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -24,7 +25,10 @@ type BroadcastOptions struct {
 //
 // Every socket is a member of a room named by its own id while it is
 // connected, so To(id) reaches one socket wherever it lives. Rooms never
-// lists that room.
+// lists that room. Names of the socket-id format (IsSocketID) are
+// reserved for those rooms: Socket.Join refuses them before calling
+// Adapter.Join, and the MemoryAdapter (which cluster adapters use to find
+// their local receivers) refuses them too.
 //
 // Implementations must be safe for concurrent use and must not block on
 // slow receivers: delivery is a Socket.SendFrame, which only queues.
@@ -47,25 +51,18 @@ type Adapter interface {
 }
 
 // MemberChecker is an optional Adapter method: whether sid is in room,
-// without listing the room. Adapters without it are asked for Clients.
+// without listing the room.
 type MemberChecker interface {
 	HasMember(room, sid string) (bool, error)
 }
 
-func hasMember(a Adapter, room, sid string) (bool, error) {
-	if mc, ok := a.(MemberChecker); ok {
-		return mc.HasMember(room, sid)
-	}
-	ids, err := a.Clients(room)
-	if err != nil {
-		return false, err
-	}
-	for _, id := range ids {
-		if id == sid {
-			return true, nil
-		}
-	}
-	return false, nil
+// RoomCounter is an optional Adapter method: how many rooms the socket sid
+// is in (its own-id room not counted) and whether room is one of them,
+// both for a socket of this node and without listing its rooms.
+// Socket.Join uses it to apply Options.MaxRoomsPerSocket; adapters
+// without it are asked for Rooms.
+type RoomCounter interface {
+	RoomCount(sid, room string) (rooms int, in bool)
 }
 
 // AdapterFactory makes the adapter of a namespace. The namespace is passed
@@ -99,8 +96,16 @@ func NewMemoryAdapter(ns *Namespace) Adapter {
 	}
 }
 
-// Join implements Adapter.
+// Join implements Adapter. A room of the socket-id format other than sid
+// itself (see IsSocketID) is refused with ErrReservedRoom, and then none
+// of the rooms is joined: no call can make a socket receive another's
+// private emits.
 func (a *MemoryAdapter) Join(sid string, rooms ...string) error {
+	for _, r := range rooms {
+		if reservedFor(sid, r) {
+			return fmt.Errorf("%w: %q", ErrReservedRoom, r)
+		}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	m := a.sids[sid]
@@ -267,6 +272,14 @@ func (a *MemoryAdapter) Rooms(sid string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// RoomCount implements RoomCounter.
+func (a *MemoryAdapter) RoomCount(sid, room string) (int, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, in := a.rooms[room][sid]
+	return len(a.sids[sid].rooms), in
 }
 
 // HasMember implements MemberChecker.

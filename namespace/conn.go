@@ -23,7 +23,10 @@ type Handshake struct {
 // session that carries it. The socketio package implements it; tests and
 // other front ends may too. All methods must be safe for concurrent use.
 type Conn interface {
-	// ID is the session id; every socket of the session shares it.
+	// ID is the session id; every socket of the session shares it. Give
+	// it the socket-id format (IsSocketID), as package socketio does: the
+	// names of that format are the ones Socket.Join reserves, which is
+	// what keeps a socket's own-id room private.
 	ID() string
 	// Handshake returns the session's handshake data.
 	Handshake() *Handshake

@@ -44,7 +44,25 @@
 // Room membership lives in the namespace's Adapter. The in-memory adapter
 // serves one process; a cluster adapter shares rooms between nodes. Every
 // socket is also in a room named by its id, so Namespace.To(id) reaches one
-// socket anywhere. A broadcast is encoded once and the same bytes are
+// socket anywhere.
+//
+// That room is private by construction, not by a check of who exists:
+// room names of the socket-id format — 20 characters of the URL-safe
+// base64 alphabet A-Z a-z 0-9 - _ (IsSocketID), the form of every session
+// id package socketio makes — are reserved. Socket.Join refuses them
+// (other than the socket's own id) with ErrReservedRoom whether or not
+// such a socket exists, on this node or another, whatever state the
+// adapter is in (a cluster adapter during an outage or a resync
+// included), and the MemoryAdapter, which cluster adapters deliver
+// through, refuses them too. A front end of its own that implements Conn
+// keeps that guarantee by giving its sessions ids of that format.
+//
+// Socket.Join also bounds what one client can make the server hold:
+// Options.MaxRoomsPerSocket rooms per socket (default 1000; beyond it
+// ErrTooManyRooms) and Options.MaxRoomNameBytes bytes per room name
+// (default 256; beyond it ErrRoomNameTooLong).
+//
+// A broadcast is encoded once and the same bytes are
 // queued for every receiver; queuing never blocks, so one slow client
 // cannot hold up the others (its session is closed when its queue is full).
 //
@@ -55,4 +73,11 @@
 // the event "error" with ["method_access_denied", "You do not have access
 // to method \"NAME\""], no ack, and no handler runs. Handlers change a
 // socket's ACL at run time with Socket.SetACL and Socket.LiftACL.
+//
+// # Logs
+//
+// Strings the client chose (event names, for one) are logged clipped to
+// 128 bytes with their full length. A socket's first refused event is
+// logged at info level, its later ones at debug level, so a client
+// repeating refused calls cannot flood the log.
 package namespace

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/siogo/siogo/internal/lazylog"
 	"github.com/siogo/siogo/packet"
 )
 
@@ -163,7 +164,7 @@ func errorArg(msg string) []json.RawMessage {
 // parameter type: the handler does not run, and a client waiting for an ack
 // gets [{"error": "argument N: ..."}] instead of waiting forever.
 func badArg(s *Socket, wantAck bool, id uint64, i int, err error) {
-	s.logAt(slog.LevelDebug, "event argument does not decode", "arg", i, "err", err)
+	s.logAt(slog.LevelDebug, "event argument does not decode", "arg", i, "err", lazylog.ClientErr(err))
 	if wantAck {
 		s.sendAck(id, errorArg(fmt.Sprintf("argument %d: %v", i, err)))
 	}

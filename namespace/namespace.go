@@ -27,7 +27,23 @@ type Options struct {
 	// handlers; when it is reached, reading from the client pauses. Zero
 	// means 256.
 	MaxQueuedEvents int
+	// MaxRoomsPerSocket bounds the rooms one socket may be in (its own-id
+	// room not counted); Socket.Join beyond it fails with
+	// ErrTooManyRooms. Zero means 1000; negative means no limit.
+	MaxRoomsPerSocket int
+	// MaxRoomNameBytes bounds the length of a room name Socket.Join
+	// accepts; longer names fail with ErrRoomNameTooLong. Zero means 256;
+	// negative means no limit.
+	MaxRoomNameBytes int
 }
+
+// Defaults of the Options fields left zero.
+const (
+	DefaultMaxPendingAcks    = 1024
+	DefaultMaxQueuedEvents   = 256
+	DefaultMaxRoomsPerSocket = 1000
+	DefaultMaxRoomNameBytes  = 256
+)
 
 // AuthorizeFunc decides whether a client may connect to a namespace. It
 // sees the session's handshake and the query of the client's connect
@@ -43,7 +59,14 @@ var (
 	ErrAckSent       = errors.New("namespace: ack already sent")
 	ErrNotDelivered  = errors.New("namespace: packet not queued (session closed or slow)")
 	ErrReservedEvent = errors.New("namespace: reserved event name")
-	ErrReservedRoom  = errors.New("namespace: room is another socket's own room")
+	// ErrReservedRoom refuses a Join of a room name that has the format
+	// of a socket id (IsSocketID) other than the socket's own.
+	ErrReservedRoom = errors.New("namespace: room name is reserved for socket ids")
+	// ErrTooManyRooms refuses a Join beyond Options.MaxRoomsPerSocket.
+	ErrTooManyRooms = errors.New("namespace: socket is in too many rooms")
+	// ErrRoomNameTooLong refuses a Join of a name longer than
+	// Options.MaxRoomNameBytes.
+	ErrRoomNameTooLong = errors.New("namespace: room name too long")
 )
 
 // Namespace is one endpoint of a server ("" is the default, others start
@@ -79,10 +102,16 @@ func New(name string, opts Options) *Namespace {
 		opts.Adapter = NewMemoryAdapter
 	}
 	if opts.MaxPendingAcks <= 0 {
-		opts.MaxPendingAcks = 1024
+		opts.MaxPendingAcks = DefaultMaxPendingAcks
 	}
 	if opts.MaxQueuedEvents <= 0 {
-		opts.MaxQueuedEvents = 256
+		opts.MaxQueuedEvents = DefaultMaxQueuedEvents
+	}
+	if opts.MaxRoomsPerSocket == 0 {
+		opts.MaxRoomsPerSocket = DefaultMaxRoomsPerSocket
+	}
+	if opts.MaxRoomNameBytes == 0 {
+		opts.MaxRoomNameBytes = DefaultMaxRoomNameBytes
 	}
 	ns := &Namespace{
 		name:     name,

@@ -141,14 +141,14 @@ func TestArgumentThatDoesNotDecodeRunsNothingAndIsAnswered(t *testing.T) {
 
 func TestJoiningAnotherSocketsOwnRoomIsRefused(t *testing.T) {
 	ns := New("", quiet())
-	a, _ := connect(t, ns, "a")
-	_, cb := connect(t, ns, "b")
-	assert.ErrorIs(t, a.Join("b"), ErrReservedRoom)
-	require.NoError(t, ns.To("b").Emit("private"))
+	a, _ := connect(t, ns, sidA)
+	_, cb := connect(t, ns, sidB)
+	assert.ErrorIs(t, a.Join(sidB), ErrReservedRoom)
+	require.NoError(t, ns.To(sidB).Emit("private"))
 	cb.waitExact(t, `5:::{"name":"private"}`)
-	ids, _ := ns.Clients("b")
-	assert.Equal(t, []string{"b"}, ids)
-	assert.NoError(t, a.Join("a"), "its own room is fine")
+	ids, _ := ns.Clients(sidB)
+	assert.Equal(t, []string{sidB}, ids)
+	assert.NoError(t, a.Join(sidA), "its own room is fine")
 }
 
 func TestNoHandlerRunsAfterTheDisconnectHooks(t *testing.T) {

@@ -20,13 +20,16 @@ import (
 // All methods are safe for concurrent use. Handlers of one socket run one
 // at a time, in the order the client sent the packets, on a goroutine of
 // their own (so a handler may block, even in Call, without stopping the
-// session from reading). The fields above mu never change after newSocket;
-// exec guards its own; mu guards the fields below it.
+// session from reading). The fields above joinMu never change after
+// newSocket; exec guards its own; mu guards the fields below it.
 type Socket struct {
 	id   string
 	ns   *Namespace
 	conn Conn
 	exec executor
+
+	joinMu sync.Mutex  // serializes Join's checks with its adapter call
+	denied atomic.Bool // a refused event was logged at info level already
 
 	mu           sync.Mutex
 	acl          acl.Set
@@ -226,21 +229,28 @@ func (s *Socket) PendingAcks() int {
 	return len(s.acks)
 }
 
-// Join adds the socket to a room of its namespace. A room named after
-// another socket's id is refused with ErrReservedRoom: joining it would
-// receive that socket's private emits.
+// Join adds the socket to a room of its namespace. It refuses, joining
+// nothing:
+//
+//   - a room name longer than Options.MaxRoomNameBytes, with
+//     ErrRoomNameTooLong;
+//   - a name of the socket-id format (see IsSocketID) other than the
+//     socket's own id, with ErrReservedRoom: those names are reserved for
+//     the sockets' private rooms, whether or not such a socket exists, so
+//     the refusal does not depend on the adapter or on timing (a room
+//     named after a socket that has not connected yet, or lives on a node
+//     the adapter cannot reach right now, is refused just the same);
+//   - a room beyond Options.MaxRoomsPerSocket (the own-id room not
+//     counted; joining a room the socket is already in is fine), with
+//     ErrTooManyRooms.
 func (s *Socket) Join(room string) error {
 	if s.Disconnected() {
 		return ErrDisconnected
 	}
-	if room != s.id {
-		taken, err := hasMember(s.ns.adapter, room, room)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return fmt.Errorf("%w: %q", ErrReservedRoom, room)
-		}
+	s.joinMu.Lock()
+	defer s.joinMu.Unlock()
+	if err := s.checkJoin(room); err != nil {
+		return err
 	}
 	return s.ns.adapter.Join(s.id, room)
 }
@@ -419,7 +429,15 @@ func (s *Socket) HandlePacket(p *packet.Packet) {
 // an allowed one is auto-acked (id without '+') and handled.
 func (s *Socket) dispatchEvent(ev *job) {
 	if !s.ACL().Allows(ev.name) {
-		s.logAt(slog.LevelInfo, "method access denied", "event", ev.name)
+		// The first refusal of a socket is logged at info level, the
+		// others at debug level: a client repeating refused calls
+		// cannot flood the log, nor with a long event name.
+		if !s.denied.Swap(true) {
+			s.logAt(slog.LevelInfo, "method access denied", "event", lazylog.Client(ev.name),
+				"repeats", "logged at debug level")
+		} else {
+			s.logAt(slog.LevelDebug, "method access denied", "event", lazylog.Client(ev.name))
+		}
 		_ = s.Emit("error", acl.DeniedReason, acl.DeniedMessage(ev.name))
 		return
 	}
@@ -438,7 +456,7 @@ func (s *Socket) dispatchEvent(ev *job) {
 		}
 		h.raw(s, ev.args, ack)
 	default:
-		s.logAt(slog.LevelDebug, "no handler for event", "event", ev.name)
+		s.logAt(slog.LevelDebug, "no handler for event", "event", lazylog.Client(ev.name))
 	}
 }
 

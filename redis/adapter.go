@@ -31,6 +31,7 @@ type Adapter struct {
 var (
 	_ namespace.Adapter       = (*Adapter)(nil)
 	_ namespace.MemberChecker = (*Adapter)(nil)
+	_ namespace.RoomCounter   = (*Adapter)(nil)
 )
 
 // Adapter makes the adapter of a namespace; the method value
@@ -67,11 +68,15 @@ func (c *Cluster) allAdapters() []*Adapter {
 	return out
 }
 
-// Join implements namespace.Adapter.
+// Join implements namespace.Adapter. A room of the socket-id format other
+// than sid (namespace.IsSocketID) is refused with namespace.ErrReservedRoom
+// by the local state, whatever Redis holds, and then nothing is written.
 func (a *Adapter) Join(sid string, rooms ...string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_ = a.mem.Join(sid, rooms...)
+	if err := a.mem.Join(sid, rooms...); err != nil {
+		return err
+	}
 	a.c.enqueue(a.joinCmds(sid, rooms))
 	return nil
 }
@@ -220,12 +225,15 @@ func (a *Adapter) Rooms(sid string) ([]string, error) {
 	return union(local, remote), nil
 }
 
-// HasMember implements namespace.MemberChecker, cluster-wide: Socket.Join
-// uses it to refuse a room named after another socket's id, on any node.
-// If Redis cannot answer and the local state does not, it returns false
-// with an error wrapping ErrUnavailable, so that such a Join fails closed
-// rather than let a socket into another node's socket's private room.
-// After Cluster.Close the node stands alone and only local state counts.
+// RoomCount implements namespace.RoomCounter from the local state, which
+// holds every room of this node's sockets.
+func (a *Adapter) RoomCount(sid, room string) (int, bool) { return a.mem.RoomCount(sid, room) }
+
+// HasMember implements namespace.MemberChecker, cluster-wide. If Redis
+// cannot answer and the local state does not, it returns false with an
+// error wrapping ErrUnavailable. After Cluster.Close the node stands alone
+// and only local state counts. (Socket.Join does not need it: the names of
+// the sockets' own rooms are reserved by their format.)
 func (a *Adapter) HasMember(room, sid string) (bool, error) {
 	if ok, _ := a.mem.HasMember(room, sid); ok || a.ns.LocalSocket(room) != nil {
 		return ok, nil

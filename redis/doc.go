@@ -54,8 +54,7 @@
 // socket, the set of all sockets, and per node the set of sockets it
 // wrote, so that its entries can be removed when it dies.
 //
-// Clients, Rooms and HasMember (which Socket.Join uses to refuse a room
-// named after another socket's id, on any node) answer cluster-wide. They
+// Clients, Rooms and HasMember answer cluster-wide. They
 // first wait — at most 2 s — until this node's queued writes are in Redis,
 // so a node always reads its own writes; the other nodes' changes show as
 // soon as their writers have written them, normally within a round trip.
@@ -139,8 +138,10 @@
 //     Rooms and HasMember return the local view with an error wrapping
 //     ErrUnavailable (after the first failure they fail at once, without
 //     waiting for a connect timeout, until the backoff allows a new try).
-//     Socket.Join fails too, closed rather than open: the namespace cannot
-//     check that the room is not the private room of another node's socket.
+//     Socket.Join keeps working: whether a room may be joined does not
+//     depend on Redis, since the names of the sockets' own rooms are
+//     reserved by their format (namespace.IsSocketID), on every node, and
+//     refused by the local state Adapter.Join writes first.
 //   - A node that cannot refresh its liveness key for longer than its TTL is
 //     swept by the others if they still reach Redis; it rewrites its
 //     membership when it reaches Redis again.
@@ -168,8 +169,8 @@
 //     its own included (and discarded): the Redis traffic is the number of
 //     broadcasts times the number of nodes. Fine for a handful of nodes.
 //   - Clients reads whole sets (SMEMBERS); Clients("") lists every socket
-//     of the namespace in the cluster. Socket.Join costs one Redis round
-//     trip (the reserved-room check).
+//     of the namespace in the cluster. Socket.Join makes no Redis round
+//     trip: its write is queued.
 //   - Acks from clients of other nodes, and server-side kicks of sockets of
 //     other nodes, are not supported; a broadcast never asks for acks.
 //   - socketio.Server does not close adapters: call Cluster.Close when the

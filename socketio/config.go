@@ -127,6 +127,14 @@ type Config struct {
 	// handlers; reading from that client pauses while it is full. Zero
 	// means 256.
 	MaxQueuedEvents int
+	// MaxRoomsPerSocket bounds the rooms one socket may be in (its own-id
+	// room not counted); Socket.Join beyond it fails with
+	// namespace.ErrTooManyRooms. Zero means 1000; negative means no limit.
+	MaxRoomsPerSocket int
+	// MaxRoomNameBytes bounds the length of a room name Socket.Join
+	// accepts; longer names fail with namespace.ErrRoomNameTooLong. Zero
+	// means 256; negative means no limit.
+	MaxRoomNameBytes int
 	// MaxSessions bounds the open sessions; handshakes beyond it get 503.
 	// Zero means no limit.
 	MaxSessions int
@@ -246,6 +254,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxJSONDepth <= 0 {
 		c.MaxJSONDepth = 32
+	}
+	if c.MaxRoomsPerSocket == 0 {
+		c.MaxRoomsPerSocket = namespace.DefaultMaxRoomsPerSocket
+	}
+	if c.MaxRoomNameBytes == 0 {
+		c.MaxRoomNameBytes = namespace.DefaultMaxRoomNameBytes
 	}
 	if c.SendQueueSize <= 0 {
 		c.SendQueueSize = 4096

@@ -38,6 +38,15 @@
 // CloseTimeout. Heartbeats go out every HeartbeatInterval; a session not
 // heard from for HeartbeatTimeout is closed.
 //
+// Session ids (which are the socket ids) are 20 random characters of the
+// URL-safe base64 alphabet, the format namespace.IsSocketID describes:
+// room names of that format are reserved for the sockets' own rooms, so
+// Socket.Join refuses them and To(id) stays private (see the namespace
+// package). Strings a client chose (an Origin header, an endpoint, an
+// event name) are logged clipped to 128 bytes with their length, and a
+// session's repeated namespace refusals are logged at info level once,
+// then at debug level.
+//
 // # Several nodes
 //
 // Several Servers (nodes) can serve one application behind a load

@@ -12,6 +12,8 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/siogo/siogo/namespace"
 )
 
 // SessionDirectory records which node of a cluster holds each session, so
@@ -78,21 +80,6 @@ func newForwarder(cfg Config) *forwarder {
 	}
 }
 
-// validSessionID reports whether sid can be a session id (see
-// newSessionID), so that garbage never costs a directory lookup.
-func validSessionID(sid string) bool {
-	if len(sid) != 20 {
-		return false
-	}
-	for i := 0; i < len(sid); i++ {
-		c := sid[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // register records a new session in the directory, if there is one.
 func (s *Server) register(ctx context.Context, sid string) {
 	f := s.fwd
@@ -134,7 +121,7 @@ func (s *Server) directoryWarn(msg string, args ...any) {
 // session).
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, sid string, fallback func(http.ResponseWriter)) bool {
 	f := s.fwd
-	if f == nil || r.Header.Get(ForwardedHeader) != "" || !validSessionID(sid) {
+	if f == nil || r.Header.Get(ForwardedHeader) != "" || !namespace.IsSocketID(sid) {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), directoryTimeout)

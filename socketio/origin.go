@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // normalizeOrigin turns "HTTP://Example.com" into "http://example.com:80".
@@ -116,17 +115,4 @@ func (p originPolicy) allows(r *http.Request) bool {
 	}
 	_, ok := p.allowed[RequestOrigin(r)] // "" is never in the map
 	return ok
-}
-
-// clipForLog shortens a client-supplied string for a log line.
-func clipForLog(s string) string {
-	const max = 100
-	if len(s) <= max {
-		return s
-	}
-	n := max
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

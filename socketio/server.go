@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/siogo/siogo/internal/lazylog"
 	"github.com/siogo/siogo/namespace"
 	"github.com/siogo/siogo/transport"
 )
@@ -66,6 +67,9 @@ func NewServer(cfg Config) *Server {
 		Adapter:         cfg.Adapter,
 		MaxPendingAcks:  cfg.MaxPendingAcks,
 		MaxQueuedEvents: cfg.MaxQueuedEvents,
+
+		MaxRoomsPerSocket: cfg.MaxRoomsPerSocket,
+		MaxRoomNameBytes:  cfg.MaxRoomNameBytes,
 	}
 	s.Of("")
 	return s
@@ -131,7 +135,9 @@ func (s *Server) forget(sess *session) {
 	}
 }
 
-// newSessionID returns 20 URL-safe random characters from crypto/rand.
+// newSessionID returns 20 URL-safe random characters from crypto/rand:
+// the socket-id format namespace.IsSocketID describes, whose names
+// Socket.Join reserves for the sockets' own rooms.
 func newSessionID() string {
 	var b [15]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -269,7 +275,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, originOK bool
 	origin := r.Header.Get("Origin")
 	if !originOK {
 		s.stats.handshakesRefused.Add(1)
-		s.log.Info("handshake bad origin", "origin", clipForLog(origin), "referer", clipForLog(r.Header.Get("Referer")))
+		s.log.Info("handshake bad origin", "origin", lazylog.Client(origin), "referer", lazylog.Client(r.Header.Get("Referer")))
 		fail(http.StatusForbidden, "handshake bad origin")
 		return
 	}
@@ -290,7 +296,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, originOK bool
 	}
 	if dropped != nil {
 		s.log.Info("handshake headers over MaxHandshakeBytes are not kept", "address", r.RemoteAddr,
-			"dropped", clipForLog(strings.Join(dropped, ",")))
+			"dropped", lazylog.Client(strings.Join(dropped, ",")))
 	}
 	if s.cfg.Authorize != nil {
 		// Authorize sees the whole handshake (as MaxHandshakeBytes bounds
@@ -462,7 +468,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request, name string, 
 	bounded := rc.SetReadDeadline(time.Now().Add(s.cfg.PostTimeout)) == nil
 	payload, err := transport.ReadPost(r, name, s.cfg.MaxBodyBytes)
 	if err != nil {
-		s.log.Debug("bad post", "sid", sess.id, "err", err)
+		s.log.Debug("bad post", "sid", sess.id, "err", lazylog.ClientErr(err))
 		status, msg := http.StatusBadRequest, err.Error()
 		switch {
 		case errors.Is(err, transport.ErrBodyTooLarge):

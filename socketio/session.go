@@ -48,7 +48,8 @@ type session struct {
 	srv *Server
 	hs  *namespace.Handshake
 
-	transport atomic.Pointer[string] // current transport name; read without mu
+	transport     atomic.Pointer[string] // current transport name; read without mu
+	refusedLogged atomic.Bool            // a namespace refusal was logged at info level
 
 	mu          sync.Mutex
 	hsHeader    []string // non-nil until hs's Headers and Query are filled in: the header pairs of newHandshake
@@ -389,7 +390,7 @@ func (s *session) Receive(payload string) {
 	parts, err := packet.SplitPayload(payload, s.srv.cfg.MaxPacketsPerPayload)
 	if err != nil {
 		s.srv.stats.decodeErrors.Add(1)
-		s.logAt(slog.LevelDebug, "dropping bad payload", "transport", transportAttr{s}, "err", err)
+		s.logAt(slog.LevelDebug, "dropping bad payload", "transport", transportAttr{s}, "err", lazylog.ClientErr(err))
 		return
 	}
 	for _, part := range parts {
@@ -406,7 +407,7 @@ func (s *session) receivePacket(part string) {
 	p, err := packet.Decode(part)
 	if err != nil {
 		s.srv.stats.decodeErrors.Add(1)
-		s.logAt(slog.LevelDebug, "dropping bad packet", "transport", transportAttr{s}, "err", err)
+		s.logAt(slog.LevelDebug, "dropping bad packet", "transport", transportAttr{s}, "err", lazylog.ClientErr(err))
 		return
 	}
 	s.srv.stats.packetsIn.Add(1)
@@ -436,7 +437,7 @@ func (s *session) handle(p *packet.Packet) {
 	}
 	s.mu.Unlock()
 	if sock == nil {
-		s.logAt(slog.LevelDebug, "packet for an endpoint the client has not joined", "transport", transportAttr{s}, "endpoint", p.Endpoint, "type", p.Type.String())
+		s.logAt(slog.LevelDebug, "packet for an endpoint the client has not joined", "transport", transportAttr{s}, "endpoint", lazylog.Client(p.Endpoint), "type", p.Type.String())
 		return
 	}
 	sock.HandlePacket(p)
@@ -448,7 +449,7 @@ func (s *session) connectNamespace(p *packet.Packet) {
 		return // Shutdown is stopping the sockets
 	}
 	if ns == nil {
-		s.logAt(slog.LevelDebug, "connect to unknown namespace", "transport", transportAttr{s}, "endpoint", p.Endpoint)
+		s.logAt(slog.LevelDebug, "connect to unknown namespace", "transport", transportAttr{s}, "endpoint", lazylog.Client(p.Endpoint))
 		return
 	}
 	s.mu.Lock()
@@ -460,7 +461,13 @@ func (s *session) connectNamespace(p *packet.Packet) {
 	query, _ := url.ParseQuery(p.Data)
 	sock, err := ns.Connect(s, query)
 	if err != nil {
-		s.logAt(slog.LevelInfo, "namespace refused client", "transport", transportAttr{s}, "endpoint", p.Endpoint)
+		// The session's first refusal at info level, the others (a
+		// client retrying in a loop) at debug level.
+		level := slog.LevelDebug
+		if !s.refusedLogged.Swap(true) {
+			level = slog.LevelInfo
+		}
+		s.logAt(level, "namespace refused client", "transport", transportAttr{s}, "endpoint", lazylog.Client(p.Endpoint))
 		s.Send(packet.AppendPacket(nil, &packet.Packet{Type: packet.Error, Endpoint: p.Endpoint, Reason: packet.ReasonUnauthorized, Advice: -1}), false)
 		return
 	}

@@ -2,6 +2,7 @@ package lazylog
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -39,4 +40,22 @@ func TestWriteAsWithWould(t *testing.T) {
 	thing{slog.New(slog.NewJSONHandler(&js, opts))}.logAt(slog.LevelInfo, "where")
 	assert.Contains(t, js.String(), `"function":"github.com/siogo/siogo/internal/lazylog.TestWriteAsWithWould"`,
 		"the source is the log method's caller")
+}
+
+func TestClientStringsAreClipped(t *testing.T) {
+	assert.Equal(t, "short", Clip("short"))
+	exact := strings.Repeat("x", ClipBytes)
+	assert.Equal(t, exact, Clip(exact), "ClipBytes bytes are shown whole")
+	long := strings.Repeat("y", 1<<20)
+	assert.Equal(t, strings.Repeat("y", ClipBytes)+"…(1048576 bytes)", Clip(long))
+	// A multi-byte rune straddling the cut is dropped whole, not split.
+	straddle := strings.Repeat("a", ClipBytes-1) + "é" + "tail"
+	assert.Equal(t, strings.Repeat("a", ClipBytes-1)+"…(133 bytes)", Clip(straddle))
+
+	var buf bytes.Buffer
+	l := slog.New(slog.NewTextHandler(&buf, nil))
+	l.Info("m", "event", Client(long), "err", ClientErr(errors.New(long)), "none", ClientErr(nil))
+	assert.Less(t, buf.Len(), 3*ClipBytes+200, "the record stays small")
+	assert.Contains(t, buf.String(), "(1048576 bytes)")
+	assert.Contains(t, buf.String(), "none=<nil>")
 }

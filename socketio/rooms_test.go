@@ -1,0 +1,121 @@
+package socketio
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/siogo/siogo/namespace"
+)
+
+// The ids the server makes have the format namespace reserves for the
+// sockets' own rooms: that is what keeps To(id) private.
+func TestSessionIDsHaveTheReservedFormat(t *testing.T) {
+	for range 10000 {
+		sid := newSessionID()
+		require.True(t, namespace.IsSocketID(sid), "%q", sid)
+	}
+	ts := newTestServer(t, Config{}, nil)
+	sid := ts.connectPolling("")
+	assert.True(t, namespace.IsSocketID(sid))
+	s := ts.socket("", sid)
+	other := newSessionID()
+	assert.ErrorIs(t, s.Join(other), namespace.ErrReservedRoom, "any id the server could hand out is refused")
+}
+
+func TestRoomLimitsComeFromConfig(t *testing.T) {
+	assert.Equal(t, namespace.DefaultMaxRoomsPerSocket, NewServer(Config{Logger: discardLogger}).Config().MaxRoomsPerSocket)
+	assert.Equal(t, namespace.DefaultMaxRoomNameBytes, NewServer(Config{Logger: discardLogger}).Config().MaxRoomNameBytes)
+
+	ts := newTestServer(t, Config{MaxRoomsPerSocket: 2, MaxRoomNameBytes: 8}, func(srv *Server) { srv.Of("/chat") })
+	sid := ts.connectPolling("")
+	for _, ns := range []string{"", "/chat"} {
+		if ns != "" {
+			ts.post("xhr-polling", sid, "1::"+ns)
+		}
+		s := ts.socket(ns, sid)
+		require.NoError(t, s.Join("r1"))
+		require.NoError(t, s.Join("r2"))
+		assert.ErrorIs(t, s.Join("r3"), namespace.ErrTooManyRooms, "namespace %q", ns)
+		require.NoError(t, s.Leave("r2"))
+		assert.ErrorIs(t, s.Join("123456789"), namespace.ErrRoomNameTooLong, "namespace %q", ns)
+		assert.NoError(t, s.Join("12345678"))
+	}
+}
+
+// syncBuffer is a log sink shared by the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// records returns the JSON log records with message msg.
+func (b *syncBuffer) records(t *testing.T, msg string) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	text := b.b.String()
+	b.mu.Unlock()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		var m map[string]any
+		if line == "" || json.Unmarshal([]byte(line), &m) != nil || m["msg"] != msg {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func jsonLogger(w *syncBuffer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func TestBadOriginIsLoggedClipped(t *testing.T) {
+	var logs syncBuffer
+	ts := newTestServer(t, Config{AllowedOrigins: []string{"http://example.com"}, Logger: jsonLogger(&logs, slog.LevelInfo)}, nil)
+	origin := "http://evil.org/" + strings.Repeat("o", 64<<10-16)
+	r := ts.get("/socket.io/1/", "Origin", origin)
+	require.Equal(t, http.StatusForbidden, r.status)
+	recs := logs.records(t, "handshake bad origin")
+	require.Len(t, recs, 1)
+	got, _ := recs[0]["origin"].(string)
+	assert.True(t, strings.HasPrefix(got, "http://evil.org/ooo"), "%q", got)
+	assert.True(t, strings.HasSuffix(got, "…(65536 bytes)"), "%q", got)
+	assert.Less(t, len(got), 200)
+}
+
+// A client asking again and again for a namespace that refuses it gets
+// one info line for its session; the others are at debug level.
+func TestRepeatedNamespaceRefusalsLogOnceAtInfo(t *testing.T) {
+	var logs syncBuffer
+	ts := newTestServer(t, Config{Logger: jsonLogger(&logs, slog.LevelDebug)}, func(srv *Server) {
+		srv.Of("/private").Authorize(func(*Handshake, url.Values) (bool, error) { return false, nil })
+	})
+	sid := ts.connectPolling("")
+	const tries = 20
+	for range tries {
+		ts.post("xhr-polling", sid, "1::/private")
+	}
+	require.Eventually(t, func() bool { return len(logs.records(t, "namespace refused client")) == tries }, waitFor, tick)
+	var info int
+	for _, r := range logs.records(t, "namespace refused client") {
+		if r["level"] == "INFO" {
+			info++
+		}
+	}
+	assert.Equal(t, 1, info)
+}
