@@ -222,19 +222,44 @@ func (a *Adapter) Rooms(sid string) ([]string, error) {
 
 // HasMember implements namespace.MemberChecker, cluster-wide: Socket.Join
 // uses it to refuse a room named after another socket's id, on any node.
-// If Redis cannot answer and the local state does not, it returns false
-// with an error wrapping ErrUnavailable, so that such a Join fails closed
-// rather than let a socket into another node's socket's private room.
-// After Cluster.Close the node stands alone and only local state counts.
+//
+// If Redis cannot answer and the local state does not, the answer depends
+// on the room's name. A name that cannot be a socket id (see
+// couldBeSocketID) is nobody's private room: HasMember answers from the
+// local state without error, so that Socket.Join keeps working during a
+// Redis outage (the membership writer writes the join once Redis is back).
+// For a name that could be a socket id it returns false with an error
+// wrapping ErrUnavailable, so that such a Join fails closed rather than
+// let a socket into another node's socket's private room. After
+// Cluster.Close the node stands alone and only local state counts.
 func (a *Adapter) HasMember(room, sid string) (bool, error) {
 	if ok, _ := a.mem.HasMember(room, sid); ok || a.ns.LocalSocket(room) != nil {
 		return ok, nil
 	}
 	ok, err := a.c.isMember(a.c.roomKey(a.name, room), sid)
-	if errors.Is(err, ErrClosed) {
+	switch {
+	case errors.Is(err, ErrClosed):
 		return false, nil // the node has left the cluster: local state is all there is
+	case err != nil && room == sid && !couldBeSocketID(room):
+		return false, nil // not a socket's private room, whatever Redis holds
 	}
 	return ok, err
+}
+
+// couldBeSocketID reports whether name has the form of a socket id: a
+// session id of package socketio, 20 characters of the URL-safe base64
+// alphabet. No other name can be a socket's own-id room.
+func couldBeSocketID(name string) bool {
+	if len(name) != 20 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Close implements namespace.Adapter: the namespace's broadcasts from

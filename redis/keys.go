@@ -15,7 +15,8 @@ import (
 //	P:all:NS          set of socket ids of the namespace
 //	P:node:<node>     set of "NS<sid>" members: what the node wrote, so the
 //	                  survivors can remove it when the node dies
-//	P:alive:<node>    the node's liveness key, refreshed with a TTL
+//	P:alive:<node>    the node's liveness key, refreshed with a TTL; its
+//	                  value is the node's address (session directory)
 //	P:nodes           set of node ids that may own entries
 //	P:sweeper         lock held by the node sweeping dead nodes
 //	P:broadcast       the pub/sub channel every node publishes to
@@ -75,14 +76,17 @@ end
 return {left, #members}
 `)
 
-// refreshScript sets the node's liveness key with a TTL of ARGV[2] ms,
-// registers the node, and returns the key's previous value: nil means the
-// key had expired (or Redis lost it), so the node may have been swept.
+// refreshScript sets the node's liveness key to the node's address
+// (ARGV[3]: its socketio.Config.NodeAddr, "" until the first Register)
+// with a TTL of ARGV[2] ms, registers the node, and returns the key's
+// previous value: nil means the key had expired (or Redis lost it), so the
+// node may have been swept. The session directory forwards only to the
+// address held here (lookupScript).
 //
-// KEYS: P:alive:<node>, P:nodes. ARGV: node, ttl ms.
+// KEYS: P:alive:<node>, P:nodes. ARGV: node, ttl ms, address.
 var refreshScript = redigo.NewScript(2, `
 local old = redis.call('GET', KEYS[1])
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
 return old
 `)
