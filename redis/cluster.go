@@ -385,7 +385,7 @@ func (c *Cluster) start() error {
 			break
 		}
 	}
-	if _, err := refreshScript.Do(conn, c.aliveKey(c.node), c.nodesKey(), c.node, c.ttl.Milliseconds(), c.nodeAddr()); err != nil {
+	if _, err := refreshScript.Do(conn, c.aliveKey(c.node), c.nodesKey(), c.node, c.ttl.Milliseconds(), "", "1"); err != nil {
 		return err
 	}
 	c.registered = true
@@ -632,7 +632,7 @@ func (c *Cluster) keepLoop() {
 // swept as dead (or Redis lost its data): the membership writer rewrites
 // this node's rooms.
 func (c *Cluster) refresh(conn redigo.Conn) error {
-	old, err := refreshScript.Do(conn, c.aliveKey(c.node), c.nodesKey(), c.node, c.ttl.Milliseconds(), c.nodeAddr())
+	old, err := refreshScript.Do(conn, c.aliveKey(c.node), c.nodesKey(), c.node, c.ttl.Milliseconds(), c.nodeAddr(), "0")
 	if err != nil {
 		return err
 	}

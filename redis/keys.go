@@ -81,12 +81,17 @@ return {left, #members}
 // with a TTL of ARGV[2] ms, registers the node, and returns the key's
 // previous value: nil means the key had expired (or Redis lost it), so the
 // node may have been swept. The session directory forwards only to the
-// address held here (lookupScript).
+// address held here (lookupScript). An empty address keeps the one the
+// key holds (a refresh that read the address just before the first
+// Register wrote it must not erase it), unless ARGV[4] is "1" (New: the
+// value may be a previous run's).
 //
-// KEYS: P:alive:<node>, P:nodes. ARGV: node, ttl ms, address.
+// KEYS: P:alive:<node>, P:nodes. ARGV: node, ttl ms, address, force.
 var refreshScript = redigo.NewScript(2, `
 local old = redis.call('GET', KEYS[1])
-redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
+local v = ARGV[3]
+if v == '' and old and ARGV[4] ~= '1' then v = old end
+redis.call('SET', KEYS[1], v, 'PX', ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
 return old
 `)

@@ -200,3 +200,26 @@ func writeTestCerts(t *testing.T, dir string) *x509.CertPool {
 	pool.AddCert(caCert)
 	return pool
 }
+
+// TestRefreshKeepsRegisteredAddress: a liveness refresh that read the
+// node's address before the first Register set it does not erase the
+// address Register wrote (the node's sessions would be refused by the
+// other nodes until the next refresh); New's first refresh does.
+func TestRefreshKeepsRegisteredAddress(t *testing.T) {
+	r := startRedis(t)
+	conn, err := redigo.Dial("tcp", r.addr())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Do("SET", "t:alive:n", "10.0.0.1:80", "PX", 60000)
+	require.NoError(t, err)
+	_, err = refreshScript.Do(conn, "t:alive:n", "t:nodes", "n", 60000, "", "0")
+	require.NoError(t, err)
+	v, err := redigo.String(conn.Do("GET", "t:alive:n"))
+	require.NoError(t, err)
+	assert.Equal(t, "10.0.0.1:80", v)
+	_, err = refreshScript.Do(conn, "t:alive:n", "t:nodes", "n", 60000, "", "1")
+	require.NoError(t, err)
+	v, err = redigo.String(conn.Do("GET", "t:alive:n"))
+	require.NoError(t, err)
+	assert.Empty(t, v, "New starts without an address")
+}
