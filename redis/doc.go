@@ -65,9 +65,9 @@
 // and namespace connects faster than Redis takes them costs at most one
 // rewrite per interval, not one per packet; between the overflow and the
 // rewrite the other nodes see this node's membership as it was. A resync
-// removes what Redis holds for the node before writing it again: for the
-// time of that rewrite (a pipelined round trip per 2048 commands) the
-// other nodes see fewer of its members.
+// sets each local socket's exact rooms (one script per socket, pipelined)
+// and only then removes the sockets Redis holds for the node that are
+// gone, so the other nodes never see fewer of its members than it has.
 //
 // Clients, Rooms and HasMember (which Socket.Join uses to refuse a room
 // named after another socket's id, on any node) answer cluster-wide. They

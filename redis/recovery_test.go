@@ -176,3 +176,86 @@ func TestWriteSkipsOpsCoveredByResync(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"after-floor"}, got)
 }
+
+// TestResyncNeverShrinksMembership: while a node rewrites its membership
+// again and again, the other nodes never see fewer of its sockets in a
+// room than it has (a rewrite does not start by removing everything).
+func TestResyncNeverShrinksMembership(t *testing.T) {
+	r := startRedis(t)
+	n1 := newNode(t, r, "n1", nodeOpts{cfg: func(c *Config) { c.ResyncInterval = time.Millisecond }})
+	n2 := newNode(t, r, "n2", nodeOpts{})
+	const sockets = 20
+	var cs []*client
+	for range sockets {
+		c := n1.dial()
+		c.join("", "r")
+		cs = append(cs, c)
+	}
+	eventuallyEqual(t, ids(cs...), clients(n2, "", "r"))
+
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		least := sockets
+		conn, err := redigo.Dial("tcp", r.addr())
+		if err != nil {
+			done <- -1
+			return
+		}
+		defer conn.Close()
+		for {
+			select {
+			case <-stop:
+				done <- least
+				return
+			default:
+			}
+			n, err := redigo.Int(conn.Do("SCARD", "test:room:0::r"))
+			if err == nil {
+				least = min(least, n)
+			}
+		}
+	}()
+	before := n1.cluster.Stats().Resyncs
+	const rewrites = 30
+	for i := range rewrites {
+		n1.cluster.dirty.Store(true)
+		n1.cluster.kickWriter()
+		require.Eventually(t, func() bool { return n1.cluster.Stats().Resyncs >= before+uint64(i+1) }, waitFor, time.Millisecond)
+	}
+	close(stop)
+	least := <-done
+	assert.Equal(t, sockets, least, "fewest members of room r seen in Redis during %d rewrites", rewrites)
+	eventuallyEqual(t, ids(cs...), clients(n2, "", "r"))
+	eventuallyEqual(t, ids(cs...), clients(n2, "", ""))
+}
+
+// TestResyncRemovesSocketsGoneMeanwhile: a socket that disconnects while
+// the node's writes are being dropped (a resync is pending) is removed
+// from Redis by the resync, rooms and all.
+func TestResyncRemovesSocketsGoneMeanwhile(t *testing.T) {
+	r := startRedis(t)
+	n1 := newNode(t, r, "n1", nodeOpts{cfg: func(c *Config) { c.ResyncInterval = time.Second }})
+	n2 := newNode(t, r, "n2", nodeOpts{})
+	a, b := n1.dial(), n1.dial()
+	a.join("", "r")
+	b.join("", "r")
+	b.join("", "s")
+	eventuallyEqual(t, ids(a, b), clients(n2, "", "r"))
+
+	// A resync now, then another one due but held back by the interval:
+	// meanwhile the writer drops b's LeaveAll.
+	before := n1.cluster.Stats().Resyncs
+	n1.cluster.dirty.Store(true)
+	n1.cluster.kickWriter()
+	require.Eventually(t, func() bool { return n1.cluster.Stats().Resyncs > before }, waitFor, time.Millisecond)
+	n1.cluster.dirty.Store(true)
+	b.close()
+	require.Eventually(t, func() bool { return n1.srv.SessionCount() == 1 }, waitFor, tick)
+
+	eventuallyEqual(t, []string{a.sid}, clients(n2, "", "r"))
+	eventuallyEqual(t, []string{}, clients(n2, "", "s"))
+	eventuallyEqual(t, []string{a.sid}, clients(n2, "", ""))
+	eventuallyEqual(t, []string{}, rooms(n2, "", b.sid))
+	assert.Equal(t, before+2, n1.cluster.Stats().Resyncs)
+}

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	redigo "github.com/gomodule/redigo/redis"
@@ -275,22 +276,24 @@ func (c *Cluster) resync(l *link) {
 		c.linkFail(l, err)
 		c.warn.warn("write", "redis: cannot rewrite room membership", "err", err)
 	}
-	for {
-		left, err := c.purge(conn, c.node, true)
-		if err != nil {
+	// First every local socket's exact membership, then the removal of
+	// the sockets Redis holds for this node that are gone: the other nodes
+	// never see fewer of this node's members than it has, nor a socket of
+	// it out of a room it is in.
+	for _, s := range []*redigo.Script{setSocketScript, dropSocketsScript} {
+		if err := s.Load(conn); err != nil {
 			fail(err)
 			return
 		}
-		if left <= 0 {
-			break
-		}
 	}
-	sockets := 0
+	local := make(map[string]bool)
 	for _, a := range c.allAdapters() {
-		cmds, n := a.snapshot()
-		sockets += n
+		cmds, members := a.snapshot()
+		for _, m := range members {
+			local[m] = true
+		}
 		for len(cmds) > 0 {
-			k := min(len(cmds), 4*writeBatch)
+			k := min(len(cmds), writeBatch)
 			if err := c.pipeline(conn, cmds[:k]); err != nil {
 				fail(err)
 				return
@@ -298,10 +301,29 @@ func (c *Cluster) resync(l *link) {
 			cmds = cmds[k:]
 		}
 	}
+	written, err := redigo.Strings(conn.Do("SMEMBERS", c.nodeKey(c.node)))
+	if err != nil {
+		fail(err)
+		return
+	}
+	gone := slices.DeleteFunc(written, func(m string) bool { return local[m] })
+	for len(gone) > 0 {
+		k := min(len(gone), sweepBatch)
+		args := make([]any, 0, 2+k)
+		args = append(args, c.nodeKey(c.node), c.prefix)
+		for _, m := range gone[:k] {
+			args = append(args, m)
+		}
+		if _, err := dropSocketsScript.Do(conn, args...); err != nil {
+			fail(err)
+			return
+		}
+		gone = gone[k:]
+	}
 	l.bo.reset()
 	c.warn.reset("write")
 	c.stats.resyncs.Add(1)
-	c.log.Info("redis: rewrote this node's room membership", "sockets", sockets)
+	c.log.Info("redis: rewrote this node's room membership", "sockets", len(local))
 }
 
 // linkFailed handles an error of a command on the link: a refused command
