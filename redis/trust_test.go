@@ -91,7 +91,7 @@ func TestForgedBroadcastsDropped(t *testing.T) {
 		encodeMessage("n1", "/chat", namespace.BroadcastOptions{}, []byte("0::/chat")),
 		encodeMessage("n1", "", namespace.BroadcastOptions{}, []byte("7:::1+0")),
 		encodeMessage("n1", "", namespace.BroadcastOptions{}, []byte(`5:1+::{"name":"msg","args":["ack me"]}`)),
-		encodeMessage("n1", "", namespace.BroadcastOptions{}, []byte(`5:::/chat:{"name":"msg","args":["other ns"]}`)),
+		encodeMessage("n1", "", namespace.BroadcastOptions{}, []byte(`5::/chat:{"name":"msg","args":["other ns"]}`)),
 		encodeMessage("n1", "", namespace.BroadcastOptions{}, []byte(`5:::{"name":"msg"`)),
 	}
 	for _, m := range bad {
