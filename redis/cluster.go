@@ -211,8 +211,9 @@ type Cluster struct {
 	doneCh chan struct{} // closed when done advances
 	dirty  atomic.Bool   // Redis may lack some of this node's membership
 	// resyncGap is Config.ResyncInterval; lastResync (writer goroutine
-	// only) is when the last rewrite started, floor (set under wmu, read
-	// by the writer) the sequence number of the last op queued before it.
+	// only) is when the last rewrite completed, floor (set under wmu, read
+	// by the writer) the sequence number of the last op queued before the
+	// last rewrite started.
 	resyncGap  time.Duration
 	lastResync time.Time
 	floor      uint64
@@ -230,6 +231,7 @@ type Cluster struct {
 	sessions    map[string]string
 	sessionsDue atomic.Bool // rewrite the session entries at the next tick
 
+	poke       chan struct{} // pokeKeeper: refresh now (capacity 1)
 	registered bool          // keeper only: the liveness key was set once
 	subscribed chan struct{} // closed at the first subscription
 	subOnce    sync.Once
@@ -295,6 +297,7 @@ func New(cfg Config) (*Cluster, error) {
 		adapters:   make(map[string][]*Adapter),
 		sessions:   make(map[string]string),
 		subscribed: make(chan struct{}),
+		poke:       make(chan struct{}, 1),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if cfg.Pool != nil {
@@ -583,21 +586,23 @@ func (c *Cluster) purge(conn redigo.Conn, node string, force bool) (int, error) 
 }
 
 // keepLoop refreshes the node's liveness key and sweeps dead nodes every
-// TTL/3, on a connection of its own.
+// TTL/3, on a connection of its own, and at once when pokeKeeper asks.
 func (c *Cluster) keepLoop() {
 	defer c.wg.Done()
 	l := link{closeNow: true}
 	defer func() { c.linkFail(&l, nil) }()
 	t := time.NewTicker(c.tick)
 	defer t.Stop()
-	for ticks := 1; ; ticks++ {
+	for ticks := 0; ; {
 		select {
 		case <-c.ctx.Done():
 			return
 		case <-t.C:
-		}
-		if ticks%sessionRefreshTicks == 0 {
-			c.sessionsDue.Store(true)
+			ticks++
+			if ticks%sessionRefreshTicks == 0 {
+				c.sessionsDue.Store(true)
+			}
+		case <-c.poke:
 		}
 		conn, err := c.linkConn(&l)
 		if err != nil {
@@ -625,6 +630,19 @@ func (c *Cluster) keepLoop() {
 			}
 		}
 		l.bo.reset()
+	}
+}
+
+// pokeKeeper makes the liveness goroutine refresh now rather than at its
+// next tick: the subscriber calls it when it subscribes again after
+// losing its connection, as Redis may have restarted empty. A refresh
+// that finds the liveness key gone has the node rewrite its membership
+// and session entries, so they are back within a round trip of Redis
+// answering again instead of up to a tick (TTL/3) later.
+func (c *Cluster) pokeKeeper() {
+	select {
+	case c.poke <- struct{}{}:
+	default:
 	}
 }
 

@@ -184,6 +184,7 @@ func (c *Cluster) subscribeOnce(bo *backoff) error {
 				if bo.failing() {
 					c.log.Info("redis: subscribed again")
 					c.warn.reset("subscribe")
+					c.pokeKeeper()
 				}
 				bo.reset()
 			}

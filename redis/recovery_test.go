@@ -259,3 +259,23 @@ func TestResyncRemovesSocketsGoneMeanwhile(t *testing.T) {
 	eventuallyEqual(t, []string{}, rooms(n2, "", b.sid))
 	assert.Equal(t, before+2, n1.cluster.Stats().Resyncs)
 }
+
+// TestMembershipBackSoonAfterRedisRestart: when Redis restarts empty, a
+// node rewrites its membership as soon as it subscribes again, not at its
+// next liveness tick (TTL/3, here 10 s).
+func TestMembershipBackSoonAfterRedisRestart(t *testing.T) {
+	r := startRedis(t)
+	o := nodeOpts{ttl: 30 * time.Second}
+	n1, n2 := newNode(t, r, "n1", o), newNode(t, r, "n2", o)
+	a := n1.dial()
+	a.join("", "r")
+	eventuallyEqual(t, []string{a.sid}, clients(n2, "", "r"))
+
+	r.kill()
+	r.start()
+	back := time.Now()
+	eventuallyEqual(t, []string{a.sid}, clients(n2, "", "r"), "n1's membership is back")
+	took := time.Since(back)
+	t.Logf("membership back %v after Redis restarted empty (liveness tick %v)", took, 10*time.Second)
+	assert.Less(t, took, 2*time.Second)
+}

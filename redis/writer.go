@@ -244,7 +244,7 @@ func (c *Cluster) pipeline(conn redigo.Conn, cmds []cmd) error {
 	return nil
 }
 
-// resyncIfDue resyncs unless the last resync started less than
+// resyncIfDue resyncs unless the last resync completed less than
 // Config.ResyncInterval ago: however often the membership queue overflows,
 // the node rewrites its whole membership at most once per interval.
 func (c *Cluster) resyncIfDue(l *link) {
@@ -261,7 +261,6 @@ func (c *Cluster) resync(l *link) {
 	if err != nil {
 		return
 	}
-	c.lastResync = time.Now()
 	// Clearing dirty and taking the floor together, under wmu, splits the
 	// ops in two: those queued before, whose effects the snapshot below
 	// includes and which must not be applied after it (an op dropped
@@ -320,6 +319,9 @@ func (c *Cluster) resync(l *link) {
 		}
 		gone = gone[k:]
 	}
+	// The interval runs from a completed rewrite: a failed one is retried
+	// after the link's backoff (a stale connection, at once on a new one).
+	c.lastResync = time.Now()
 	l.bo.reset()
 	c.warn.reset("write")
 	c.stats.resyncs.Add(1)
