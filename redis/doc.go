@@ -156,10 +156,11 @@
 //     counts include them within about a second. A node checks its
 //     liveness key as soon as it subscribes again, so after a restart its
 //     membership and session entries are back within a round trip of the
-//     new subscription (about 0.1 s in the tests), not a tick later. Until then Clients,
-//     Rooms and HasMember return the local view with an error wrapping
-//     ErrUnavailable (after the first failure they fail at once, without
-//     waiting for a connect timeout, until the backoff allows a new try).
+//     new subscription (about 0.1 s in the tests), not a tick later.
+//     Until then Clients, Rooms and HasMember return the local view with
+//     an error wrapping ErrUnavailable (after the first failure they fail
+//     at once, without waiting for a connect timeout, until the backoff
+//     allows a new try).
 //   - Socket.Join keeps working for rooms whose name cannot be a socket id
 //     (anything but 20 characters of [A-Za-z0-9_-]): HasMember answers
 //     those from the local state, as nobody's private room. A join of a
