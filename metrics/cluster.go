@@ -19,7 +19,8 @@ type ClusterCollector struct {
 func NewClusterCollector(c *redis.Cluster) *ClusterCollector {
 	return &ClusterCollector{c: c, desc: prometheus.NewDesc("siogo_cluster_events_total",
 		"Cluster adapter events: broadcasts published, received from other nodes, dropped (Redis unreachable), "+
-			"malformed; subscriptions, membership resyncs, dead nodes' sockets swept.", []string{"event"}, nil)}
+			"malformed or forged; subscriptions, membership resyncs, membership queue overflows, dead nodes' sockets swept, "+
+			"session directory entries refused.", []string{"event"}, nil)}
 }
 
 // Describe implements prometheus.Collector.
@@ -34,6 +35,7 @@ func (cc *ClusterCollector) Collect(ch chan<- prometheus.Metric) {
 	}{
 		{"published", st.Published}, {"received", st.Received}, {"dropped", st.Dropped},
 		{"malformed", st.Malformed}, {"subscribed", st.Subscriptions}, {"resynced", st.Resyncs}, {"swept", st.Swept},
+		{"overflowed", st.Overflows}, {"refused_lookup", st.RefusedLookups},
 	} {
 		ch <- prometheus.MustNewConstMetric(cc.desc, prometheus.CounterValue, float64(e.v), e.name)
 	}

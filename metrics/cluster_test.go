@@ -23,12 +23,14 @@ func TestClusterCollector(t *testing.T) {
 	require.NoError(t, reg.Register(NewClusterCollector(cluster)))
 	require.Eventually(t, func() bool { return cluster.Stats().Subscriptions >= 1 }, 5*time.Second, 20*time.Millisecond)
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
-# HELP siogo_cluster_events_total Cluster adapter events: broadcasts published, received from other nodes, dropped (Redis unreachable), malformed; subscriptions, membership resyncs, dead nodes' sockets swept.
+# HELP siogo_cluster_events_total Cluster adapter events: broadcasts published, received from other nodes, dropped (Redis unreachable), malformed or forged; subscriptions, membership resyncs, membership queue overflows, dead nodes' sockets swept, session directory entries refused.
 # TYPE siogo_cluster_events_total counter
 siogo_cluster_events_total{event="dropped"} 0
 siogo_cluster_events_total{event="malformed"} 0
+siogo_cluster_events_total{event="overflowed"} 0
 siogo_cluster_events_total{event="published"} 0
 siogo_cluster_events_total{event="received"} 0
+siogo_cluster_events_total{event="refused_lookup"} 0
 siogo_cluster_events_total{event="resynced"} 0
 siogo_cluster_events_total{event="subscribed"} 1
 siogo_cluster_events_total{event="swept"} 0

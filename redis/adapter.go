@@ -144,17 +144,29 @@ func (a *Adapter) localRooms(sid string) []string {
 	return rooms
 }
 
-// snapshot returns the commands that write the local membership of the
-// namespace, and the number of sockets.
-func (a *Adapter) snapshot() ([]cmd, int) {
+// snapshot returns the commands that make Redis hold exactly the local
+// membership of each socket of the namespace (setSocketScript, by hash:
+// the caller loads it), and the sockets' P:node members.
+func (a *Adapter) snapshot() ([]cmd, []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	c := a.c
 	sids, _ := a.mem.Clients("")
-	var cmds []cmd
+	cmds := make([]cmd, 0, len(sids))
+	members := make([]string, 0, len(sids))
+	roomPrefix := c.roomKey(a.name, "")
 	for _, sid := range sids {
-		cmds = append(cmds, a.joinCmds(sid, a.localRooms(sid))...)
+		rooms := a.localRooms(sid)
+		m := nodeMember(a.name, sid)
+		args := make([]any, 0, 8+len(rooms))
+		args = append(args, setSocketScript.Hash(), 3, c.nodeKey(c.node), c.allKey(a.name), c.sidKey(a.name, sid), roomPrefix, sid, m)
+		for _, r := range rooms {
+			args = append(args, r)
+		}
+		cmds = append(cmds, cmd{"EVALSHA", args})
+		members = append(members, m)
 	}
-	return cmds, len(sids)
+	return cmds, members
 }
 
 // Broadcast implements namespace.Adapter: the packet is queued for this

@@ -3,10 +3,12 @@ package redis
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,15 +21,26 @@ import (
 type Config struct {
 	// Addr is the Redis server, "host:port". Required unless Pool is set.
 	Addr string
-	// DialOptions are added to the options used to dial Addr (password,
-	// database, TLS...). The defaults before them are a 1 s connect timeout
-	// and 2 s read and write timeouts.
+	// Username and Password authenticate every connection to Addr (Redis
+	// AUTH). An empty Password means no AUTH; an empty Username with a
+	// Password means the "default" user (requirepass). A refused
+	// password makes New fail with an error wrapping ErrAuth.
+	Username, Password string
+	// TLSConfig, if set, makes every connection to Addr use TLS with it
+	// (the server name defaults to Addr's host). Nil means plain TCP.
+	TLSConfig *tls.Config
+	// DialOptions are added to the options used to dial Addr (database,
+	// client name...), after the defaults (a 1 s connect timeout, 2 s read
+	// and write timeouts) and the options made from Username, Password
+	// and TLSConfig.
 	DialOptions []redigo.DialOption
 	// Pool, if set, is used instead of Addr: queries and liveness updates
 	// borrow its connections, and the three long-lived connections of the
 	// node (publisher, membership writer, subscriber) are made with its
 	// DialContext or Dial function. Its connections should have read and
-	// write timeouts. The Cluster does not close it.
+	// write timeouts. The Cluster does not close it. Username, Password,
+	// TLSConfig and DialOptions do not apply to it (setting them with Pool
+	// is an error): its Dial function authenticates.
 	Pool *redigo.Pool
 
 	// NodeID names this node; it must be unique in the cluster. Zero means
@@ -47,6 +60,20 @@ type Config struct {
 	// PublishQueue bounds the broadcasts waiting to be published. A
 	// broadcast that finds it full is dropped (and counted). Zero means 8192.
 	PublishQueue int
+	// MembershipQueue bounds the membership changes (Join, Leave,
+	// LeaveAll, session directory removals) waiting for the membership
+	// writer, in changes. A change that finds it full is not lost: the
+	// node's local state has it, the node is marked for a rewrite of its
+	// whole membership (counted in Stats.Overflows) and the changes are
+	// dropped until that rewrite. Zero means 8192.
+	MembershipQueue int
+	// ResyncInterval is the least time between two rewrites of the node's
+	// whole membership (Stats.Resyncs), however often the queue overflows
+	// or writes fail: a client churning through joins and leaves faster
+	// than Redis takes them costs at most one rewrite per interval, not
+	// one per change. The first rewrite after a quiet interval is not
+	// delayed. Zero means DefaultResyncInterval.
+	ResyncInterval time.Duration
 }
 
 // Defaults and limits.
@@ -54,6 +81,8 @@ const (
 	DefaultTTL    = 5 * time.Second
 	MinTTL        = 300 * time.Millisecond
 	DefaultPrefix = "siogo"
+	// DefaultResyncInterval is the default Config.ResyncInterval.
+	DefaultResyncInterval = time.Second
 )
 
 const (
@@ -66,9 +95,10 @@ const (
 	// so that sweeping a large node never blocks Redis for long.
 	sweepBatch = 500
 	// writeBatch bounds the membership operations pipelined at once.
-	writeBatch  = 512
-	publishMax  = 256
-	opQueueSize = 8192
+	writeBatch = 512
+	publishMax = 256
+	// defaultQueue is the default PublishQueue and MembershipQueue.
+	defaultQueue = 8192
 	// closeGrace is how long Close lets the publisher flush.
 	closeGrace = time.Second
 	// closeTimeout bounds the removal of the node's entries by Close.
@@ -83,7 +113,26 @@ var (
 	// ErrClosed is returned by queries after Close; the result returned
 	// with it is this node's local view.
 	ErrClosed = errors.New("redis: cluster closed")
+	// ErrAuth wraps Redis's refusal of the configured credentials (a
+	// wrong Username or Password, or none where Redis requires one).
+	ErrAuth = errors.New("redis: authentication failed")
 )
+
+// authError wraps err with ErrAuth when it is Redis refusing the
+// credentials, so that a misconfiguration reads as one.
+func authError(err error) error {
+	var rerr redigo.Error
+	if err == nil || errors.Is(err, ErrAuth) || !errors.As(err, &rerr) {
+		return err
+	}
+	msg := string(rerr)
+	for _, p := range []string{"WRONGPASS", "NOAUTH", "ERR invalid password", "ERR AUTH", "ERR invalid username"} {
+		if strings.HasPrefix(msg, p) {
+			return fmt.Errorf("%w: %w", ErrAuth, err)
+		}
+	}
+	return err
+}
 
 // Stats counts what a node did. All counters only grow.
 type Stats struct {
@@ -95,19 +144,30 @@ type Stats struct {
 	// only: Redis was unreachable, the publish queue was full, or the
 	// cluster was closed.
 	Dropped uint64
-	// Malformed counts messages on the channel that could not be decoded.
+	// Malformed counts messages on the channel that were dropped because
+	// they could not be decoded, or carried a packet that no broadcast
+	// makes (see "Trust" in the package documentation).
 	Malformed uint64
 	// Subscriptions counts successful (re)subscriptions to the channel.
 	Subscriptions uint64
-	// Resyncs counts the times this node rewrote its room membership in
-	// Redis after losing writes (Redis down or restarted, node swept).
+	// Resyncs counts the times this node rewrote its whole room membership
+	// in Redis after losing writes (Redis down or restarted, node swept,
+	// membership queue full); at most one per Config.ResyncInterval.
 	Resyncs uint64
+	// Overflows counts membership changes that found the membership queue
+	// full (Config.MembershipQueue); each makes a resync due.
+	Overflows uint64
 	// Swept counts sockets of dead nodes this node removed from Redis.
 	Swept uint64
+	// RefusedLookups counts session directory entries that Lookup refused
+	// because they named an address other than the registered address of
+	// their node (corrupt or forged entries; see "Trust" in the package
+	// documentation).
+	RefusedLookups uint64
 }
 
 type counters struct {
-	published, received, dropped, malformed, subscriptions, resyncs, swept atomic.Uint64
+	published, received, dropped, malformed, subscriptions, resyncs, swept, overflows, refusedLookups atomic.Uint64
 }
 
 // Cluster is one node's connection to the Redis shared by the nodes of a
@@ -150,6 +210,13 @@ type Cluster struct {
 	done   uint64        // sequence number of the last op written or dropped
 	doneCh chan struct{} // closed when done advances
 	dirty  atomic.Bool   // Redis may lack some of this node's membership
+	// resyncGap is Config.ResyncInterval; lastResync (writer goroutine
+	// only) is when the last rewrite completed, floor (set under wmu, read
+	// by the writer) the sequence number of the last op queued before the
+	// last rewrite started.
+	resyncGap  time.Duration
+	lastResync time.Time
+	floor      uint64
 
 	amu      sync.RWMutex
 	adapters map[string][]*Adapter
@@ -160,9 +227,11 @@ type Cluster struct {
 	// smu guards sessions: the open sessions of this node (session id to
 	// the node's address) for the session directory (sessions.go).
 	smu         sync.Mutex
+	addr        string // the node's address, set by the first Register
 	sessions    map[string]string
 	sessionsDue atomic.Bool // rewrite the session entries at the next tick
 
+	poke       chan struct{} // pokeKeeper: refresh now (capacity 1)
 	registered bool          // keeper only: the liveness key was set once
 	subscribed chan struct{} // closed at the first subscription
 	subOnce    sync.Once
@@ -177,6 +246,12 @@ type Cluster struct {
 func New(cfg Config) (*Cluster, error) {
 	if cfg.Pool == nil && cfg.Addr == "" {
 		return nil, errors.New("redis: Config.Addr or Config.Pool is required")
+	}
+	if cfg.Pool != nil && (cfg.Username != "" || cfg.Password != "" || cfg.TLSConfig != nil || len(cfg.DialOptions) > 0) {
+		return nil, errors.New("redis: Config.Username, Password, TLSConfig and DialOptions do not apply to Config.Pool; set them in its Dial function")
+	}
+	if cfg.Username != "" && cfg.Password == "" {
+		return nil, errors.New("redis: Config.Username needs a Config.Password")
 	}
 	if cfg.TTL == 0 {
 		cfg.TTL = DefaultTTL
@@ -198,7 +273,13 @@ func New(cfg Config) (*Cluster, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.PublishQueue <= 0 {
-		cfg.PublishQueue = 8192
+		cfg.PublishQueue = defaultQueue
+	}
+	if cfg.MembershipQueue <= 0 {
+		cfg.MembershipQueue = defaultQueue
+	}
+	if cfg.ResyncInterval <= 0 {
+		cfg.ResyncInterval = DefaultResyncInterval
 	}
 	log := cfg.Logger.With("component", "redis", "node", cfg.NodeID)
 	c := &Cluster{
@@ -210,11 +291,13 @@ func New(cfg Config) (*Cluster, error) {
 		warn:       newRateLog(log),
 		conns:      make(map[redigo.Conn]bool),
 		pubq:       make(chan []byte, cfg.PublishQueue),
-		ops:        make(chan op, opQueueSize),
+		ops:        make(chan op, cfg.MembershipQueue),
+		resyncGap:  cfg.ResyncInterval,
 		doneCh:     make(chan struct{}),
 		adapters:   make(map[string][]*Adapter),
 		sessions:   make(map[string]string),
 		subscribed: make(chan struct{}),
+		poke:       make(chan struct{}, 1),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if cfg.Pool != nil {
@@ -230,14 +313,23 @@ func New(cfg Config) (*Cluster, error) {
 			return nil, errors.New("redis: Config.Pool has no Dial or DialContext function")
 		}
 	} else {
-		opts := append([]redigo.DialOption{
+		opts := []redigo.DialOption{
 			redigo.DialConnectTimeout(connectTimeout),
 			redigo.DialReadTimeout(ioTimeout),
 			redigo.DialWriteTimeout(ioTimeout),
-		}, cfg.DialOptions...)
+		}
+		if cfg.Password != "" {
+			opts = append(opts, redigo.DialUsername(cfg.Username), redigo.DialPassword(cfg.Password))
+		}
+		if cfg.TLSConfig != nil {
+			opts = append(opts, redigo.DialUseTLS(true), redigo.DialTLSConfig(cfg.TLSConfig),
+				redigo.DialTLSHandshakeTimeout(connectTimeout))
+		}
+		opts = append(opts, cfg.DialOptions...)
 		addr := cfg.Addr
 		c.dialFn = func(ctx context.Context) (redigo.Conn, error) {
-			return redigo.DialContext(ctx, "tcp", addr, opts...)
+			conn, err := redigo.DialContext(ctx, "tcp", addr, opts...)
+			return conn, authError(err)
 		}
 		c.ownPool = true
 		c.pool = &redigo.Pool{
@@ -260,7 +352,7 @@ func New(cfg Config) (*Cluster, error) {
 		if c.ownPool {
 			_ = c.pool.Close()
 		}
-		return nil, fmt.Errorf("redis: connecting node %s: %w", c.node, err)
+		return nil, fmt.Errorf("redis: connecting node %s: %w", c.node, authError(err))
 	}
 	c.wg.Add(4)
 	go c.publishLoop()
@@ -296,7 +388,7 @@ func (c *Cluster) start() error {
 			break
 		}
 	}
-	if _, err := refreshScript.Do(conn, c.aliveKey(c.node), c.nodesKey(), c.node, c.ttl.Milliseconds()); err != nil {
+	if _, err := refreshScript.Do(conn, c.aliveKey(c.node), c.nodesKey(), c.node, c.ttl.Milliseconds(), "", "1"); err != nil {
 		return err
 	}
 	c.registered = true
@@ -309,13 +401,15 @@ func (c *Cluster) NodeID() string { return c.node }
 // Stats returns the node's counters.
 func (c *Cluster) Stats() Stats {
 	return Stats{
-		Published:     c.stats.published.Load(),
-		Received:      c.stats.received.Load(),
-		Dropped:       c.stats.dropped.Load(),
-		Malformed:     c.stats.malformed.Load(),
-		Subscriptions: c.stats.subscriptions.Load(),
-		Resyncs:       c.stats.resyncs.Load(),
-		Swept:         c.stats.swept.Load(),
+		Published:      c.stats.published.Load(),
+		Received:       c.stats.received.Load(),
+		Dropped:        c.stats.dropped.Load(),
+		Malformed:      c.stats.malformed.Load(),
+		Subscriptions:  c.stats.subscriptions.Load(),
+		Resyncs:        c.stats.resyncs.Load(),
+		Swept:          c.stats.swept.Load(),
+		Overflows:      c.stats.overflows.Load(),
+		RefusedLookups: c.stats.refusedLookups.Load(),
 	}
 }
 
@@ -492,21 +586,23 @@ func (c *Cluster) purge(conn redigo.Conn, node string, force bool) (int, error) 
 }
 
 // keepLoop refreshes the node's liveness key and sweeps dead nodes every
-// TTL/3, on a connection of its own.
+// TTL/3, on a connection of its own, and at once when pokeKeeper asks.
 func (c *Cluster) keepLoop() {
 	defer c.wg.Done()
 	l := link{closeNow: true}
 	defer func() { c.linkFail(&l, nil) }()
 	t := time.NewTicker(c.tick)
 	defer t.Stop()
-	for ticks := 1; ; ticks++ {
+	for ticks := 0; ; {
 		select {
 		case <-c.ctx.Done():
 			return
 		case <-t.C:
-		}
-		if ticks%sessionRefreshTicks == 0 {
-			c.sessionsDue.Store(true)
+			ticks++
+			if ticks%sessionRefreshTicks == 0 {
+				c.sessionsDue.Store(true)
+			}
+		case <-c.poke:
 		}
 		conn, err := c.linkConn(&l)
 		if err != nil {
@@ -537,11 +633,24 @@ func (c *Cluster) keepLoop() {
 	}
 }
 
+// pokeKeeper makes the liveness goroutine refresh now rather than at its
+// next tick: the subscriber calls it when it subscribes again after
+// losing its connection, as Redis may have restarted empty. A refresh
+// that finds the liveness key gone has the node rewrite its membership
+// and session entries, so they are back within a round trip of Redis
+// answering again instead of up to a tick (TTL/3) later.
+func (c *Cluster) pokeKeeper() {
+	select {
+	case c.poke <- struct{}{}:
+	default:
+	}
+}
+
 // refresh sets the liveness key. If it had expired, the node may have been
 // swept as dead (or Redis lost its data): the membership writer rewrites
 // this node's rooms.
 func (c *Cluster) refresh(conn redigo.Conn) error {
-	old, err := refreshScript.Do(conn, c.aliveKey(c.node), c.nodesKey(), c.node, c.ttl.Milliseconds())
+	old, err := refreshScript.Do(conn, c.aliveKey(c.node), c.nodesKey(), c.node, c.ttl.Milliseconds(), c.nodeAddr(), "0")
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,9 @@
 //	_ = cluster.Close()
 //
 // One Cluster serves one Server; every node needs a distinct NodeID (the
-// default is random) and the same Prefix.
+// default is random) and the same Prefix. Config.Username and Password
+// authenticate to Redis (AUTH, ACL users included) and Config.TLSConfig
+// makes the connections use TLS.
 //
 // # Broadcasts
 //
@@ -54,11 +56,25 @@
 // socket, the set of all sockets, and per node the set of sockets it
 // wrote, so that its entries can be removed when it dies.
 //
+// The queue is bounded (Config.MembershipQueue, 8192 changes). A change
+// that finds it full is not lost — the local state has it — but Redis
+// now lacks it: the node is marked for a resync, a rewrite of its whole
+// membership from its local state (Stats.Overflows, Stats.Resyncs), and
+// drops queued changes until then. Resyncs run at most once per
+// Config.ResyncInterval (1 s), so a client churning through joins, leaves
+// and namespace connects faster than Redis takes them costs at most one
+// rewrite per interval, not one per packet; between the overflow and the
+// rewrite the other nodes see this node's membership as it was. A resync
+// sets each local socket's exact rooms (one script per socket, pipelined)
+// and only then removes the sockets Redis holds for the node that are
+// gone, so the other nodes never see fewer of its members than it has.
+//
 // Clients, Rooms and HasMember answer cluster-wide. They
 // first wait — at most 2 s — until this node's queued writes are in Redis,
-// so a node always reads its own writes; the other nodes' changes show as
-// soon as their writers have written them, normally within a round trip.
-// The rooms of a socket of this node are answered from local state.
+// so a node always reads its own writes (unless a resync is pending); the
+// other nodes' changes show as soon as their writers have written them,
+// normally within a round trip. The rooms of a socket of this node are
+// answered from local state.
 //
 // Membership is recorded and acted on by the node where the socket is
 // connected. Adapter.Join called on one node for a socket connected to
@@ -84,7 +100,8 @@
 // node's open sessions.
 //
 // Lookup is one Lua script that returns the address only while the node
-// named in the entry is alive, so a crashed node's sessions are unknown to
+// named in the entry is alive, and only if it is the address that node
+// registered (see "Trust" below), so a crashed node's sessions are unknown to
 // the others within its TTL (about TTL + TTL/3: the tests measure 1 s with
 // a 1 s TTL) and their requests are answered "7:::1+0" (reconnect); the
 // entries themselves expire within 10 × TTL. A stale entry — a session
@@ -134,14 +151,24 @@
 //     restarting anything. What was published in between is lost.
 //   - Membership changes made during the outage apply locally at once;
 //     once Redis answers again every node rewrites its whole membership,
-//     which also repairs a Redis that restarted empty. Until then Clients,
-//     Rooms and HasMember return the local view with an error wrapping
-//     ErrUnavailable (after the first failure they fail at once, without
-//     waiting for a connect timeout, until the backoff allows a new try).
-//     Socket.Join keeps working: whether a room may be joined does not
+//     which also repairs a Redis that restarted empty, so the other nodes'
+//     counts include them within about a second. A node checks its
+//     liveness key as soon as it subscribes again, so after a restart its
+//     membership and session entries are back within a round trip of the
+//     new subscription (about 0.1 s in the tests), not a tick later.
+//     Until then Clients, Rooms and HasMember return the local view with
+//     an error wrapping ErrUnavailable (after the first failure they fail
+//     at once, without waiting for a connect timeout, until the backoff
+//     allows a new try).
+//   - Socket.Join keeps working: whether a room may be joined does not
 //     depend on Redis, since the names of the sockets' own rooms are
 //     reserved by their format (namespace.IsSocketID), on every node, and
-//     refused by the local state Adapter.Join writes first.
+//     refused by the local state Adapter.Join writes first. Joins made
+//     during the outage are written by the resync once Redis is back.
+//   - The long-lived connections (publisher, writer, liveness) are checked
+//     with a PING before use when idle for a second or more, so the first
+//     broadcast after a quiet Redis restart goes out on a fresh connection
+//     instead of being lost on the stale one.
 //   - A node that cannot refresh its liveness key for longer than its TTL is
 //     swept by the others if they still reach Redis; it rewrites its
 //     membership when it reaches Redis again.
@@ -152,6 +179,28 @@
 // when Redis hangs (a stopped process, a network partition) the first
 // queries take up to a few seconds before failing and the next ones fail at
 // once. Close takes at most about 3 s then (the tests measure 2 s).
+//
+// # Trust
+//
+// Redis is trusted: anything that can write to it can change rooms and
+// counts, publish broadcasts and edit the session directory. Protect it
+// as the nodes' shared state: Config.Username and Password (AUTH, or an
+// ACL user limited to the Prefix's keys and channel), Config.TLSConfig on
+// untrusted networks, and network rules. What the nodes check, so that a
+// corrupt entry or a stray writer cannot do worse:
+//
+//   - Session directory (SSRF): a node proxies a client's request, cookies
+//     and all, to the address Lookup returns. Each node registers its
+//     address as the value of its liveness key; Lookup answers an entry
+//     only with the exact address registered by the live node the entry
+//     names. An entry naming any other address is answered as an unknown
+//     session and counted (Stats.RefusedLookups). A writer that can also
+//     forge a node's liveness key defeats this: AUTH is the real fence.
+//   - Broadcast channel: every message is decoded and its frame checked —
+//     one message, JSON or event packet of the message's namespace,
+//     asking for no ack — before delivery; anything else (a disconnect or
+//     error packet, an ack request, another namespace's packet, bytes that
+//     are no packet) is dropped and counted (Stats.Malformed).
 //
 // # Limits
 //
@@ -182,6 +231,11 @@
 // With P the prefix and NS a namespace written as "<byte length>:<name>":
 // P:room:NS:<room>, P:sid:NS:<sid> and P:all:NS are sets of socket ids or
 // rooms; P:node:<id> lists what node id wrote; P:alive:<id> is its liveness
-// key; P:nodes lists the nodes; P:sweeper is the sweeper lock; P:broadcast
-// is the pub/sub channel; P:session:<sid> is a session directory entry. Use a distinct prefix per cluster sharing a Redis.
+// key, whose value is the node's address (its first Register's); P:nodes
+// lists the nodes; P:sweeper is the sweeper lock; P:broadcast is the
+// pub/sub channel; P:session:<sid> is a session directory entry. Use a
+// distinct prefix per cluster sharing a Redis. Nodes of versions before
+// the liveness key held the address do not interoperate with later ones
+// in the session directory (their entries are refused): upgrade all the
+// nodes of a cluster together, or expect those sessions to reconnect.
 package redis

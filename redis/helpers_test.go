@@ -6,6 +6,7 @@ package redis
 // gorilla/websocket. No mocks.
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,6 +64,14 @@ type redisServer struct {
 	t    *testing.T
 	port int
 	dir  string
+	// args are added to redis-server's command line (--requirepass...);
+	// password authenticates do and the PING of start.
+	args     []string
+	password string
+	// tls, if set, makes the server listen with TLS only (certificates
+	// in certDir) and the helpers dial it with this client configuration.
+	tls     *tls.Config
+	certDir string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -73,6 +83,19 @@ type redisServer struct {
 // instructions: the package's tests need a real Redis.
 func startRedis(t *testing.T) *redisServer {
 	t.Helper()
+	return startRedisWith(t, "")
+}
+
+// startRedisWith starts redis-server with extra command-line arguments;
+// password, if not empty, is what do authenticates with.
+func startRedisWith(t *testing.T, password string, args ...string) *redisServer {
+	t.Helper()
+	return startRedisServer(t, &redisServer{password: password, args: args})
+}
+
+// startRedisServer starts r, configured but for its port and directory.
+func startRedisServer(t *testing.T, r *redisServer) *redisServer {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server is not installed or not in PATH; the redis package tests need a real Redis " +
 			"(Debian/Ubuntu: apt-get install redis-server, or run `make deps`)")
@@ -81,7 +104,7 @@ func startRedis(t *testing.T) *redisServer {
 	require.NoError(t, err)
 	port := l.Addr().(*net.TCPAddr).Port
 	require.NoError(t, l.Close())
-	r := &redisServer{t: t, port: port, dir: t.TempDir()}
+	r.t, r.port, r.dir = t, port, t.TempDir()
 	r.start()
 	t.Cleanup(r.kill)
 	return r
@@ -103,10 +126,18 @@ func (r *redisServer) start() {
 }
 
 func (r *redisServer) tryStart() error {
-	cmd := exec.Command("redis-server",
-		"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+	ports := []string{"--port", strconv.Itoa(r.port)}
+	if r.tls != nil {
+		ports = []string{"--port", "0", "--tls-port", strconv.Itoa(r.port),
+			"--tls-cert-file", filepath.Join(r.certDir, "server.crt"),
+			"--tls-key-file", filepath.Join(r.certDir, "server.key"),
+			"--tls-ca-cert-file", filepath.Join(r.certDir, "ca.crt"),
+			"--tls-auth-clients", "no"}
+	}
+	cmd := exec.Command("redis-server", append(append(ports,
+		"--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", r.dir,
-		"--loglevel", "warning")
+		"--loglevel", "warning"), r.args...)...)
 	if testing.Verbose() {
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	}
@@ -125,7 +156,7 @@ func (r *redisServer) tryStart() error {
 			return errors.New("redis-server exited at once (port taken?)")
 		default:
 		}
-		if c, err := redigo.Dial("tcp", r.addr(), redigo.DialConnectTimeout(100*time.Millisecond)); err == nil {
+		if c, err := redigo.Dial("tcp", r.addr(), r.dialOptions(100*time.Millisecond)...); err == nil {
 			_, err = c.Do("PING")
 			c.Close()
 			if err == nil {
@@ -168,9 +199,18 @@ func (r *redisServer) signal(sig os.Signal) {
 	}
 }
 
+// dialOptions are the options the helpers dial r with.
+func (r *redisServer) dialOptions(timeout time.Duration) []redigo.DialOption {
+	opts := []redigo.DialOption{redigo.DialConnectTimeout(timeout), redigo.DialPassword(r.password)}
+	if r.tls != nil {
+		opts = append(opts, redigo.DialUseTLS(true), redigo.DialTLSConfig(r.tls))
+	}
+	return opts
+}
+
 // do runs one command on a fresh connection.
 func (r *redisServer) do(cmd string, args ...any) (any, error) {
-	c, err := redigo.Dial("tcp", r.addr(), redigo.DialConnectTimeout(time.Second))
+	c, err := redigo.Dial("tcp", r.addr(), r.dialOptions(time.Second)...)
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +235,8 @@ type nodeOpts struct {
 	// sessions makes the Cluster the server's session directory, with the
 	// node's address as its NodeAddr.
 	sessions bool
+	// cfg, if set, edits the Cluster's configuration before New.
+	cfg func(*Config)
 }
 
 // newNode starts a server with its own Cluster on r, with the test app.
@@ -206,7 +248,12 @@ func newNode(t *testing.T, r *redisServer, name string, o nodeOpts) *node {
 	if o.prefix == "" {
 		o.prefix = "test"
 	}
-	cl, err := New(Config{Addr: r.addr(), NodeID: name, Prefix: o.prefix, TTL: o.ttl, Logger: testLogger(t).With("test_node", name)})
+	ccfg := Config{Addr: r.addr(), NodeID: name, Prefix: o.prefix, TTL: o.ttl, Password: r.password, TLSConfig: r.tls,
+		Logger: testLogger(t).With("test_node", name)}
+	if o.cfg != nil {
+		o.cfg(&ccfg)
+	}
+	cl, err := New(ccfg)
 	require.NoError(t, err)
 	cfg := socketio.Config{Adapter: cl.Adapter, Logger: discardLogger}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -15,7 +15,8 @@ import (
 //	P:all:NS          set of socket ids of the namespace
 //	P:node:<node>     set of "NS<sid>" members: what the node wrote, so the
 //	                  survivors can remove it when the node dies
-//	P:alive:<node>    the node's liveness key, refreshed with a TTL
+//	P:alive:<node>    the node's liveness key, refreshed with a TTL; its
+//	                  value is the node's address (session directory)
 //	P:nodes           set of node ids that may own entries
 //	P:sweeper         lock held by the node sweeping dead nodes
 //	P:broadcast       the pub/sub channel every node publishes to
@@ -75,14 +76,22 @@ end
 return {left, #members}
 `)
 
-// refreshScript sets the node's liveness key with a TTL of ARGV[2] ms,
-// registers the node, and returns the key's previous value: nil means the
-// key had expired (or Redis lost it), so the node may have been swept.
+// refreshScript sets the node's liveness key to the node's address
+// (ARGV[3]: its socketio.Config.NodeAddr, "" until the first Register)
+// with a TTL of ARGV[2] ms, registers the node, and returns the key's
+// previous value: nil means the key had expired (or Redis lost it), so the
+// node may have been swept. The session directory forwards only to the
+// address held here (lookupScript). An empty address keeps the one the
+// key holds (a refresh that read the address just before the first
+// Register wrote it must not erase it), unless ARGV[4] is "1" (New: the
+// value may be a previous run's).
 //
-// KEYS: P:alive:<node>, P:nodes. ARGV: node, ttl ms.
+// KEYS: P:alive:<node>, P:nodes. ARGV: node, ttl ms, address, force.
 var refreshScript = redigo.NewScript(2, `
 local old = redis.call('GET', KEYS[1])
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local v = ARGV[3]
+if v == '' and old and ARGV[4] ~= '1' then v = old end
+redis.call('SET', KEYS[1], v, 'PX', ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
 return old
 `)
@@ -95,4 +104,61 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
+`)
+
+// setSocketScript makes Redis hold exactly the given rooms for one socket
+// of this node (resync): it records the socket in the node's and the
+// namespace's sets, removes it from the rooms it is no longer in and adds
+// it to the others. Unlike a purge followed by a rewrite, the socket's
+// membership never looks smaller than it is meanwhile.
+//
+// KEYS: P:node:<node>, P:all:NS, P:sid:NS:<sid>. ARGV: P:room:NS: (the
+// room key prefix), sid, node member, rooms...
+var setSocketScript = redigo.NewScript(3, `
+redis.call('SADD', KEYS[1], ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[2])
+local want = {}
+for i = 4, #ARGV do want[ARGV[i]] = true end
+for _, r in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  if not want[r] then
+    redis.call('SREM', ARGV[1] .. r, ARGV[2])
+    redis.call('SREM', KEYS[3], r)
+  end
+end
+for i = 4, #ARGV do
+  redis.call('SADD', KEYS[3], ARGV[i])
+  redis.call('SADD', ARGV[1] .. ARGV[i], ARGV[2])
+end
+return 0
+`)
+
+// dropSocketsScript removes the given P:node members (sockets this node
+// wrote that are gone) from the node's set and their sockets from the
+// room, socket and namespace sets, as purgeScript does. It returns how
+// many it removed.
+//
+// KEYS: P:node:<node>. ARGV: P, members...
+var dropSocketsScript = redigo.NewScript(1, `
+local n = 0
+for i = 2, #ARGV do
+  local m = ARGV[i]
+  if redis.call('SREM', KEYS[1], m) == 1 then
+    n = n + 1
+    local c = string.find(m, ':', 1, true)
+    if c then
+      local len = tonumber(string.sub(m, 1, c - 1))
+      if len then
+        local nsp = string.sub(m, 1, c + len)
+        local sid = string.sub(m, c + len + 1)
+        local sk = ARGV[1] .. ':sid:' .. nsp .. ':' .. sid
+        for _, r in ipairs(redis.call('SMEMBERS', sk)) do
+          redis.call('SREM', ARGV[1] .. ':room:' .. nsp .. ':' .. r, sid)
+        end
+        redis.call('DEL', sk)
+        redis.call('SREM', ARGV[1] .. ':all:' .. nsp, sid)
+      end
+    end
+  end
+end
+return n
 `)

@@ -3,8 +3,10 @@ package redis
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 
 	"github.com/siogo/siogo/namespace"
+	"github.com/siogo/siogo/packet"
 )
 
 // A broadcast travels through Redis as one binary message:
@@ -21,7 +23,10 @@ const msgVersion = 1
 
 const flagVolatile = 1
 
-var errBadMessage = errors.New("redis: malformed cluster message")
+var (
+	errBadMessage = errors.New("redis: malformed cluster message")
+	errBadFrame   = errors.New("redis: cluster message carries a packet no broadcast makes")
+)
 
 // message is a decoded broadcast.
 type message struct {
@@ -134,4 +139,26 @@ func decodeMessage(b []byte) (message, error) {
 	}
 	m.frame = r.b
 	return m, nil
+}
+
+// checkFrame tells whether a decoded broadcast carries what an Emitter of
+// namespace ns makes: one message, JSON or event packet of that namespace
+// (endpoint ns), asking for no ack. Anything else — a disconnect or
+// connect packet, an error, an ack, a packet of another namespace, bytes
+// that are no packet — did not come from a siogo node (someone else wrote
+// to the channel) and must not reach clients.
+func checkFrame(ns string, frame []byte) error {
+	p, err := packet.Decode(string(frame))
+	if err != nil {
+		return fmt.Errorf("%w: %w", errBadFrame, err)
+	}
+	switch {
+	case p.Type != packet.Message && p.Type != packet.JSON && p.Type != packet.Event:
+		return fmt.Errorf("%w: a %s packet", errBadFrame, p.Type)
+	case p.HasID:
+		return fmt.Errorf("%w: it asks for an ack", errBadFrame)
+	case p.Endpoint != ns:
+		return fmt.Errorf("%w: endpoint differs from the namespace", errBadFrame)
+	}
+	return nil
 }

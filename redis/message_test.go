@@ -62,3 +62,15 @@ func FuzzDecodeMessage(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheckFrame: the check every received broadcast goes through
+// before delivery, on a typical event.
+func BenchmarkCheckFrame(b *testing.B) {
+	frame := []byte(`5::/chat:{"name":"message","args":[{"user":"alice","text":"hello, world","ts":1700000000000}]}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := checkFrame("/chat", frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

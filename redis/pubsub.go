@@ -184,6 +184,7 @@ func (c *Cluster) subscribeOnce(bo *backoff) error {
 				if bo.failing() {
 					c.log.Info("redis: subscribed again")
 					c.warn.reset("subscribe")
+					c.pokeKeeper()
 				}
 				bo.reset()
 			}
@@ -205,8 +206,19 @@ func (c *Cluster) deliver(data []byte) {
 	if m.node == c.node {
 		return // delivered locally before it was published
 	}
+	adapters := c.adaptersOf(m.ns)
+	if len(adapters) == 0 {
+		c.stats.received.Add(1)
+		return // no such namespace here: nobody to deliver to
+	}
+	if err := checkFrame(m.ns, m.frame); err != nil {
+		c.stats.malformed.Add(1)
+		c.warn.warn("malformed", "redis: dropping a cluster message whose packet no node would broadcast",
+			"from", clip(m.node), "namespace", clip(m.ns), "err", err)
+		return
+	}
 	c.stats.received.Add(1)
-	for _, a := range c.adaptersOf(m.ns) {
+	for _, a := range adapters {
 		a.deliver(m)
 	}
 }

@@ -3,6 +3,8 @@ package redis
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 
 	redigo "github.com/gomodule/redigo/redis"
@@ -19,6 +21,15 @@ import (
 // empty, or the node was swept). Lookup answers an entry only while the
 // node named in it is alive, so a dead node's sessions are unknown within
 // its TTL; the entries themselves expire later.
+//
+// Trust: a node proxies a client's request, cookies and all, to the
+// address Lookup returns, so an entry must not be able to name just any
+// address. Each node writes its own address as the value of its liveness
+// key (P:alive:<node>, refreshed every tick), and Lookup answers an
+// entry's address only if it is exactly the address the live node named
+// in the entry registered. A corrupt or forged entry (written by anything
+// but a siogo node) is answered as an unknown session and counted in
+// Stats.RefusedLookups.
 
 const (
 	sessionTTLFactor    = 10
@@ -29,35 +40,66 @@ func (c *Cluster) sessionKey(sid string) string { return c.prefix + ":session:" 
 
 func (c *Cluster) sessionTTLms() int64 { return sessionTTLFactor * c.ttl.Milliseconds() }
 
-// lookupScript returns the address of the node holding a session, or nil
-// if there is no entry or its node is not alive.
+// lookupScript returns {1, address} of the node holding a session, {0}
+// if there is no entry or its node is not alive, and {2} if the entry is
+// not well-formed or names an address other than the one its node
+// registered in its liveness key (see refreshScript): nothing a siogo
+// node wrote.
 //
 // KEYS: P:session:<sid>. ARGV: P.
 var lookupScript = redigo.NewScript(1, `
 local v = redis.call('GET', KEYS[1])
-if not v then return false end
+if not v then return {0} end
 local sp = string.find(v, ' ', 1, true)
-if not sp then return false end
-if redis.call('EXISTS', ARGV[1] .. ':alive:' .. string.sub(v, sp + 1)) == 0 then return false end
-return string.sub(v, 1, sp - 1)
+if not sp then return {2} end
+local addr = string.sub(v, 1, sp - 1)
+local registered = redis.call('GET', ARGV[1] .. ':alive:' .. string.sub(v, sp + 1))
+if not registered then return {0} end
+if registered ~= addr or addr == '' then return {2} end
+return {1, addr}
 `)
+
+// nodeAddr returns the address this node registered (the first Register's
+// addr), or "" before its first Register.
+func (c *Cluster) nodeAddr() string {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	return c.addr
+}
 
 // Register implements socketio.SessionDirectory: it records that this
 // node, reachable at addr, holds the session sid, and keeps the entry while
 // the node lives, until Unregister. The entry is written before Register
 // returns; if Redis cannot be reached, Register returns an error wrapping
 // ErrUnavailable and the node writes the entry once Redis is back.
+//
+// The first Register also registers addr as the node's address, the only
+// one Lookup forwards to for this node's sessions; a later Register with
+// another address is an error (one Cluster serves one Server).
 func (c *Cluster) Register(ctx context.Context, sid, addr string) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
 	if addr == "" || strings.ContainsAny(addr, " \r\n") {
-		return errors.New("redis: Register: bad node address " + addr)
+		return errors.New("redis: Register: bad node address " + strconv.Quote(clip(addr)))
 	}
 	c.smu.Lock()
+	first := c.addr == ""
+	if first {
+		c.addr = addr
+	} else if addr != c.addr {
+		c.smu.Unlock()
+		return fmt.Errorf("redis: Register: node address %q differs from the node's registered address %q", clip(addr), c.addr)
+	}
 	c.sessions[sid] = addr
 	c.smu.Unlock()
 	err := c.exec(ctx, false, func(conn redigo.Conn) error {
+		if first {
+			// XX: a lost liveness key is left for refresh to notice.
+			if _, err := doContext(ctx, conn, "SET", c.aliveKey(c.node), addr, "XX", "PX", c.ttl.Milliseconds()); err != nil {
+				return err
+			}
+		}
 		_, err := doContext(ctx, conn, "SET", c.sessionKey(sid), addr+" "+c.node, "PX", c.sessionTTLms())
 		return err
 	})
@@ -68,17 +110,34 @@ func (c *Cluster) Register(ctx context.Context, sid, addr string) error {
 }
 
 // Lookup implements socketio.SessionDirectory: the address of the live
-// node holding sid, or "" if there is none. If Redis cannot be reached it
-// returns an error wrapping ErrUnavailable (ErrClosed after Close).
+// node holding sid, or "" if there is none. The address is always the one
+// that node registered (see Register): an entry naming any other address
+// is answered "" and counted in Stats.RefusedLookups. If Redis cannot be
+// reached it returns an error wrapping ErrUnavailable (ErrClosed after
+// Close).
 func (c *Cluster) Lookup(ctx context.Context, sid string) (string, error) {
 	var addr string
 	err := c.exec(ctx, false, func(conn redigo.Conn) error {
-		v, err := redigo.String(scriptContext(ctx, lookupScript, conn, c.sessionKey(sid), c.prefix))
-		if errors.Is(err, redigo.ErrNil) {
-			return nil
+		res, err := redigo.Values(scriptContext(ctx, lookupScript, conn, c.sessionKey(sid), c.prefix))
+		if err != nil {
+			return err
 		}
-		addr = v
-		return err
+		var status int
+		if _, err := redigo.Scan(res, &status); err != nil {
+			return err
+		}
+		switch status {
+		case 1:
+			if len(res) == 2 {
+				addr, err = redigo.String(res[1], nil)
+			}
+			return err
+		case 2:
+			c.stats.refusedLookups.Add(1)
+			c.warn.warn("lookup", "redis: a session directory entry names an address that is not its node's; not forwarding",
+				"sid", clip(sid), "refused_total", c.stats.refusedLookups.Load())
+		}
+		return nil
 	})
 	return addr, err
 }

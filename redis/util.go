@@ -82,3 +82,14 @@ func (r *rateLog) reset(kind string) {
 	r.held[kind] = 0
 	r.mu.Unlock()
 }
+
+// clipLen bounds the strings from Redis or clients that go into logs.
+const clipLen = 64
+
+// clip shortens s for a log line.
+func clip(s string) string {
+	if len(s) <= clipLen {
+		return s
+	}
+	return s[:clipLen] + "…"
+}

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	redigo "github.com/gomodule/redigo/redis"
@@ -38,7 +39,9 @@ func (c *Cluster) enqueue(cmds []cmd) {
 		c.enq++
 	default:
 		c.dirty.Store(true)
-		c.warn.warn("opqueue", "redis: membership queue full; the node's rooms will be rewritten")
+		c.stats.overflows.Add(1)
+		c.warn.warn("opqueue", "redis: membership queue full; the node's rooms will be rewritten",
+			"overflows_total", c.stats.overflows.Load())
 	}
 	c.wmu.Unlock()
 }
@@ -90,12 +93,30 @@ type link struct {
 	conn     redigo.Conn
 	bo       backoff
 	closeNow bool
+	used     time.Time // when linkConn last handed out conn
 }
 
+// linkIdleCheck is how long a link's connection may sit unused before
+// linkConn checks it with a PING. A connection to a Redis that restarted
+// meanwhile looks fine until a command fails on it: without the check the
+// first broadcast (or write) after a quiet restart would be lost on it.
+const linkIdleCheck = time.Second
+
 // linkConn returns the link's connection, dialing if needed and allowed.
+// A connection idle for linkIdleCheck is checked first and replaced if
+// the check fails.
 func (c *Cluster) linkConn(l *link) (redigo.Conn, error) {
 	if l.conn != nil && l.conn.Err() == nil {
-		return l.conn, nil
+		if time.Since(l.used) < linkIdleCheck {
+			l.used = time.Now()
+			return l.conn, nil
+		}
+		if _, err := l.conn.Do("PING"); err == nil {
+			l.used = time.Now()
+			return l.conn, nil
+		}
+		// Stale (Redis restarted, or the connection was cut): dial
+		// again at once, without backing off, as for a first failure.
 	}
 	c.linkFail(l, nil)
 	if !l.bo.ready(time.Now()) {
@@ -106,7 +127,7 @@ func (c *Cluster) linkConn(l *link) (redigo.Conn, error) {
 		l.bo.fail(time.Now())
 		return nil, err
 	}
-	l.conn = conn
+	l.conn, l.used = conn, time.Now()
 	return conn, nil
 }
 
@@ -136,9 +157,9 @@ func (c *Cluster) writeLoop() {
 	for {
 		var retryC <-chan time.Time
 		if c.dirty.Load() {
-			c.resync(&l)
+			c.resyncIfDue(&l)
 			if c.dirty.Load() {
-				retry.Reset(max(time.Until(l.bo.next), minBackoff))
+				retry.Reset(max(time.Until(l.bo.next), time.Until(c.lastResync.Add(c.resyncGap)), minBackoff))
 				retryC = retry.C
 			}
 		}
@@ -161,7 +182,7 @@ func (c *Cluster) writeLoop() {
 			}
 		}
 		if c.dirty.Load() {
-			c.resync(&l)
+			c.resyncIfDue(&l)
 		}
 		// While dirty, the changes are dropped: the next resync writes the
 		// state they led to.
@@ -175,11 +196,14 @@ func (c *Cluster) writeLoop() {
 	}
 }
 
-// write pipelines the commands of ops on the writer's connection.
+// write pipelines the commands of ops on the writer's connection, but
+// those of ops queued before the last resync, which the resync wrote.
 func (c *Cluster) write(l *link, ops []op) error {
 	var cmds []cmd
 	for _, o := range ops {
-		cmds = append(cmds, o.cmds...)
+		if o.seq > c.floor {
+			cmds = append(cmds, o.cmds...)
+		}
 	}
 	if len(cmds) == 0 {
 		return nil
@@ -220,6 +244,15 @@ func (c *Cluster) pipeline(conn redigo.Conn, cmds []cmd) error {
 	return nil
 }
 
+// resyncIfDue resyncs unless the last resync completed less than
+// Config.ResyncInterval ago: however often the membership queue overflows,
+// the node rewrites its whole membership at most once per interval.
+func (c *Cluster) resyncIfDue(l *link) {
+	if time.Since(c.lastResync) >= c.resyncGap {
+		c.resync(l)
+	}
+}
+
 // resync replaces what Redis holds for this node with the node's current
 // local membership. It clears dirty before reading the local state, so a
 // change dropped meanwhile makes it run again.
@@ -228,28 +261,38 @@ func (c *Cluster) resync(l *link) {
 	if err != nil {
 		return
 	}
+	// Clearing dirty and taking the floor together, under wmu, splits the
+	// ops in two: those queued before, whose effects the snapshot below
+	// includes and which must not be applied after it (an op dropped
+	// among them would be missing from the sequence), and those queued
+	// after, applied in order on top of the snapshot.
+	c.wmu.Lock()
 	c.dirty.Store(false)
+	c.floor = c.enq
+	c.wmu.Unlock()
 	fail := func(err error) {
 		c.dirty.Store(true)
 		c.linkFail(l, err)
 		c.warn.warn("write", "redis: cannot rewrite room membership", "err", err)
 	}
-	for {
-		left, err := c.purge(conn, c.node, true)
-		if err != nil {
+	// First every local socket's exact membership, then the removal of
+	// the sockets Redis holds for this node that are gone: the other nodes
+	// never see fewer of this node's members than it has, nor a socket of
+	// it out of a room it is in.
+	for _, s := range []*redigo.Script{setSocketScript, dropSocketsScript} {
+		if err := s.Load(conn); err != nil {
 			fail(err)
 			return
 		}
-		if left <= 0 {
-			break
-		}
 	}
-	sockets := 0
+	local := make(map[string]bool)
 	for _, a := range c.allAdapters() {
-		cmds, n := a.snapshot()
-		sockets += n
+		cmds, members := a.snapshot()
+		for _, m := range members {
+			local[m] = true
+		}
 		for len(cmds) > 0 {
-			k := min(len(cmds), 4*writeBatch)
+			k := min(len(cmds), writeBatch)
 			if err := c.pipeline(conn, cmds[:k]); err != nil {
 				fail(err)
 				return
@@ -257,10 +300,32 @@ func (c *Cluster) resync(l *link) {
 			cmds = cmds[k:]
 		}
 	}
+	written, err := redigo.Strings(conn.Do("SMEMBERS", c.nodeKey(c.node)))
+	if err != nil {
+		fail(err)
+		return
+	}
+	gone := slices.DeleteFunc(written, func(m string) bool { return local[m] })
+	for len(gone) > 0 {
+		k := min(len(gone), sweepBatch)
+		args := make([]any, 0, 2+k)
+		args = append(args, c.nodeKey(c.node), c.prefix)
+		for _, m := range gone[:k] {
+			args = append(args, m)
+		}
+		if _, err := dropSocketsScript.Do(conn, args...); err != nil {
+			fail(err)
+			return
+		}
+		gone = gone[k:]
+	}
+	// The interval runs from a completed rewrite: a failed one is retried
+	// after the link's backoff (a stale connection, at once on a new one).
+	c.lastResync = time.Now()
 	l.bo.reset()
 	c.warn.reset("write")
 	c.stats.resyncs.Add(1)
-	c.log.Info("redis: rewrote this node's room membership", "sockets", sockets)
+	c.log.Info("redis: rewrote this node's room membership", "sockets", len(local))
 }
 
 // linkFailed handles an error of a command on the link: a refused command

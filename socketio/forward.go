@@ -32,6 +32,14 @@ type SessionDirectory interface {
 	// Lookup returns the address of the live node holding sid, or "" if
 	// there is none (an unknown, closed or expired session, or one whose
 	// node died).
+	//
+	// The server proxies the client's request there, headers and cookies
+	// included, so Lookup must return only addresses that a live node of
+	// the cluster registered for itself, never one read unchecked from
+	// shared storage: otherwise whoever can write the directory chooses
+	// where clients' requests go (server-side request forgery). The redis
+	// Cluster answers an entry only with the address its node registered
+	// (see "Trust" in package redis).
 	Lookup(ctx context.Context, sid string) (addr string, err error)
 	// Unregister forgets sid: its session closed on this node. It must
 	// not block.

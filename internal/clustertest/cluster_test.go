@@ -382,6 +382,66 @@ func TestRedisRestartDuringTraffic(t *testing.T) {
 	}
 }
 
+// TestJoinsDuringRedisOutage: while redis-server is down, clients of
+// node A join a room (and a new client connects and joins); the joins are
+// accepted and delivered locally. Once Redis is back, node B counts them
+// and delivers to them.
+func TestJoinsDuringRedisOutage(t *testing.T) {
+	r := StartRedis(t)
+	nodes := startNodes(t, r, 2)
+	a1, _ := dial(t, nodes[0].URL)
+	b1, _ := dial(t, nodes[1].URL)
+	got := make(chan string, 16)
+	for _, c := range []*client.Client{a1, b1} {
+		require.NoError(t, c.On("o", func(s string) { got <- s })) // to-room emits the event named after the room
+	}
+	require.Equal(t, "[true]", call(t, b1, "join", "o"))
+
+	r.Kill()
+	require.Equal(t, "[true]", call(t, a1, "join", "o"), "a join during the outage")
+	a2, _ := dial(t, nodes[0].URL)
+	require.NoError(t, a2.On("o", func(s string) { got <- s }))
+	require.Equal(t, "[true]", call(t, a2, "join", "o"), "a new client's join during the outage")
+	require.NoError(t, a1.Emit("to-room", "o", "local"))
+	for range 2 {
+		select {
+		case s := <-got:
+			assert.Equal(t, "local", s)
+		case <-time.After(waitFor):
+			t.Fatal("local delivery during the outage")
+		}
+	}
+
+	r.Start()
+	for _, c := range []*client.Client{a1, b1} {
+		require.Eventually(t, func() bool { return count(t, c, "o") == 3 }, waitFor, tick, "counts after the outage")
+	}
+	// Node B reaches the sockets that joined during the outage: one emit
+	// from B, once cross-node delivery is back, reaches all three.
+	for len(got) > 0 {
+		<-got
+	}
+	try := 0
+	require.Eventually(t, func() bool {
+		try++
+		payload := "after-" + strconv.Itoa(try)
+		require.NoError(t, b1.Emit("to-room", "o", payload))
+		n := 0
+		for stop := time.After(300 * time.Millisecond); n < 3; {
+			select {
+			case s := <-got:
+				if s == payload {
+					n++
+				}
+				continue
+			case <-stop:
+			}
+			break
+		}
+		return n == 3
+	}, 2*waitFor, tick, "one emit from node B reaches the three sockets")
+}
+
 // TestBehindNginx runs every scenario of testdata/run-scenarios.js with
 // the real socket.io-client@0.9.16 through nginx balancing round-robin (not
 // sticky) over two nodes, over websocket and xhr-polling: consecutive
