@@ -422,12 +422,14 @@ function namespaceScenarios(label, ns) {
       await a.next('everyone', function (x) { return x[0] === sentinel; });
       await b.next('everyone', function (x) { return x[0] === sentinel; });
       await c.next('everyone', function (x) { return x[0] === sentinel; });
-      ctx.obs.sender = a.before(r, 'everyone', sentinel, tok);
-      ctx.obs.member = b.before(r, 'everyone', sentinel, tok);
-      ctx.obs.outsider = c.before(r, 'everyone', sentinel, tok);
+      ctx.obs.sender = a.before('room', 'everyone', sentinel, tok);
+      ctx.obs.member = b.before('room', 'everyone', sentinel, tok);
+      ctx.obs.outsider = c.before('room', 'everyone', sentinel, tok);
       ctx.expectSame('sender got', ctx.obs.sender, [['TOKEN', 'x', { n: 1 }]]);
       ctx.expectSame('member got', ctx.obs.member, [['TOKEN', 'x', { n: 1 }]]);
       ctx.expectSame('outsider got', ctx.obs.outsider, []);
+      // TESTAPP: the event is named "room", never after the room.
+      ctx.expectSame('events named after the room', a.all(r).concat(b.all(r), c.all(r)), []);
     }),
 
     s('broadcast-room', async function (ctx) {
@@ -444,12 +446,13 @@ function namespaceScenarios(label, ns) {
       await a.next('everyone', function (x) { return x[0] === sentinel; });
       await b.next('everyone', function (x) { return x[0] === sentinel; });
       await c.next('everyone', function (x) { return x[0] === sentinel; });
-      ctx.obs.sender = a.before(r, 'everyone', sentinel, tok);
-      ctx.obs.member = b.before(r, 'everyone', sentinel, tok);
-      ctx.obs.outsider = c.before(r, 'everyone', sentinel, tok);
+      ctx.obs.sender = a.before('room', 'everyone', sentinel, tok);
+      ctx.obs.member = b.before('room', 'everyone', sentinel, tok);
+      ctx.obs.outsider = c.before('room', 'everyone', sentinel, tok);
       ctx.expectSame('sender got', ctx.obs.sender, []);
       ctx.expectSame('member got', ctx.obs.member, [['TOKEN', 'y', [2]]]);
       ctx.expectSame('outsider got', ctx.obs.outsider, []);
+      ctx.expectSame('events named after the room', a.all(r).concat(b.all(r), c.all(r)), []);
     }),
 
     s('broadcast', async function (ctx) {
@@ -703,7 +706,7 @@ var globalScenarios = [
       await sleep(50);
       ctx.obs.errors = [err, err2, err3];
       ctx.obs.acked = acked;
-      ctx.obs.roomEvents = a.all(ctx.room('r'));
+      ctx.obs.roomEvents = a.all('room');
       ctx.expectSame('error for secret', err,
         ['method_access_denied', 'You do not have access to method "secret"']);
       ctx.expectSame('error for join', err2,
