@@ -17,8 +17,9 @@
 // non-nil error is logged and acknowledged as [{"error": "text"}]. The raw
 // form, RawHandler, gets the arguments as json.RawMessage and an AckFunc
 // that is nil unless the client asked for an ack with data. A client packet
-// with an id but no '+' is acknowledged automatically before its handler
-// runs, as in the reference server.
+// (event, message or json) with an id but no '+' is acknowledged
+// automatically in the socket's order, as in the reference server: after
+// the handlers of the packets before it, just before its own handler.
 //
 // Namespace.Register turns a Go value's methods into handlers: a method
 // OnSendMessage(*Socket, ...) handles the event "send_message" (see

@@ -478,3 +478,55 @@ func TestACLChangeAppliesToEventsAlreadyReceived(t *testing.T) {
 	assert.Len(t, moves, 0, "the second move was refused")
 	assert.Error(t, func() error { s.Close(ReasonSocketEnd); return s.Join("x") }(), "a disconnected socket joins nothing")
 }
+
+// TestAutoAcksKeepTheSocketsOrder: an auto-ack (an id without '+') is sent
+// in the socket's order, as the reference does — after the handlers of the
+// packets before it, before its own handler — for messages, json messages
+// and events alike.
+func TestAutoAcksKeepTheSocketsOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name, second, ack, echo string
+	}{
+		{"message", `3:11::n`, `6:::11`, `3:::n`},
+		{"json", `4:11::{"n":1}`, `6:::11`, `4:::{"n":1}`},
+		{"event", `5:11::{"name":"echo","args":["n"]}`, `6:::11`, `5:::{"name":"echo","args":["n"]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := New("", quiet())
+			// The first handler is still running when the second packet
+			// arrives: its reply must come before the second's ack.
+			gate := make(chan struct{})
+			ns.OnMessage(func(s *Socket, text string, ack AckFunc) {
+				if text == "m" {
+					<-gate
+				}
+				_ = s.Send(text)
+			})
+			ns.OnJSON(func(s *Socket, v json.RawMessage, ack AckFunc) { _ = s.SendJSON(v) })
+			require.NoError(t, ns.OnRaw("echo", func(s *Socket, args []json.RawMessage, ack AckFunc) {
+				_ = s.Emit("echo", args[0])
+			}))
+			s, c := connect(t, ns, "a")
+			s.HandlePacket(decode(t, `3:::m`))
+			s.HandlePacket(decode(t, tc.second))
+			close(gate)
+			c.waitExact(t, tc.echo)
+			assert.Equal(t, []string{"1::", "3:::m", tc.ack, tc.echo}, c.sent())
+		})
+	}
+}
+
+// TestAutoAckWithoutAHandler: a message with an id is acknowledged even
+// when nothing handles messages, still in order.
+func TestAutoAckWithoutAHandler(t *testing.T) {
+	ns := New("/chat", quiet())
+	gate := make(chan struct{})
+	require.NoError(t, ns.On("slow", func(s *Socket) { <-gate; _ = s.Emit("done") }))
+	s, c := connect(t, ns, "a")
+	s.HandlePacket(decode(t, `5::/chat:{"name":"slow"}`))
+	s.HandlePacket(decode(t, `3:4:/chat:unhandled`))
+	s.HandlePacket(decode(t, `4:5:/chat:[1]`))
+	close(gate)
+	c.waitExact(t, `6::/chat:5`)
+	assert.Equal(t, []string{"1::/chat", `5::/chat:{"name":"done"}`, "6::/chat:4", "6::/chat:5"}, c.sent())
+}

@@ -386,31 +386,39 @@ func (s *Socket) HandlePacket(p *packet.Packet) {
 		s.Close(ReasonPacket)
 		return
 	}
-	if p.HasID && !p.AckData {
-		s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: p.ID}, false)
-	}
+	// A message, a json message (or anything else) with an id but no '+'
+	// is acknowledged in the socket's order, as the reference does: after
+	// the handlers of the packets before it, before its own handler.
+	autoAck := p.HasID && !p.AckData
 	var ack AckFunc
 	if p.HasID && p.AckData {
 		ack = s.ackFunc(p.ID)
 	}
+	var onMessage func(*Socket, string, AckFunc)
+	var onJSON func(*Socket, json.RawMessage, AckFunc)
+	s.ns.mu.RLock()
 	switch p.Type {
 	case packet.Message:
-		s.ns.mu.RLock()
-		h := s.ns.onMessage
-		s.ns.mu.RUnlock()
-		if h != nil {
-			text := p.Data
-			s.run(func() { h(s, text, ack) })
-		}
+		onMessage = s.ns.onMessage
 	case packet.JSON:
-		s.ns.mu.RLock()
-		h := s.ns.onJSON
-		s.ns.mu.RUnlock()
-		if h != nil {
-			v := json.RawMessage(p.Data)
-			s.run(func() { h(s, v, ack) })
-		}
+		onJSON = s.ns.onJSON
 	}
+	s.ns.mu.RUnlock()
+	if !autoAck && onMessage == nil && onJSON == nil {
+		return
+	}
+	id, data := p.ID, p.Data
+	s.run(func() {
+		if autoAck {
+			s.sendAck(id, nil)
+		}
+		switch {
+		case onMessage != nil:
+			onMessage(s, data, ack)
+		case onJSON != nil:
+			onJSON(s, json.RawMessage(data), ack)
+		}
+	})
 }
 
 // dispatchEvent runs on the socket's handler goroutine, in order with the
