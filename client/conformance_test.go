@@ -317,10 +317,10 @@ func checkRooms(t *testing.T, tg target, tr string) {
 		assert.JSONEq(t, `[true]`, argsJSON(got))
 	}
 	require.NoError(t, a.Emit("broadcast-room", room, "from a", "😀"))
-	assert.JSONEq(t, `["from a","😀"]`, argsJSON(bIn.next(t, room).args))
+	assert.JSONEq(t, `["from a","😀"]`, argsJSON(bIn.next(t, "room").args))
 	require.NoError(t, b.Emit("to-room", room, 7))
-	assert.JSONEq(t, `[7]`, argsJSON(aIn.next(t, room).args))
-	assert.JSONEq(t, `[7]`, argsJSON(bIn.next(t, room).args))
+	assert.JSONEq(t, `[7]`, argsJSON(aIn.next(t, "room").args))
+	assert.JSONEq(t, `[7]`, argsJSON(bIn.next(t, "room").args))
 	got, err := a.EmitWithAck(ctx, "count", room)
 	require.NoError(t, err)
 	assert.JSONEq(t, `[2]`, argsJSON(got))

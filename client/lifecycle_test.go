@@ -445,7 +445,7 @@ func TestCloseFlushes(t *testing.T) {
 			}
 			require.NoError(t, c.Close())
 			for i := range 3 {
-				assert.JSONEq(t, fmt.Sprintf("[%d]", i), argsJSON(in.next(t, room).args))
+				assert.JSONEq(t, fmt.Sprintf("[%d]", i), argsJSON(in.next(t, "room").args))
 			}
 		})
 	}

@@ -128,8 +128,10 @@ func (ns *Namespace) OnAny(fn func(event string, args []json.RawMessage)) {
 }
 
 // OnMessage registers the handler of plain messages ("3:::text"). A
-// message that asks for an ack with data is acked, without data, after
-// the handler returns.
+// message that asks for an ack with data ("3:1+::text") is acked, without
+// data, after the handler returns; one with an id but no '+' ("3:1::text",
+// what the server's Socket.SendWithAck and the reference's
+// socket.send(text, fn) send) is acked on receipt, as socket.io.js does.
 func (ns *Namespace) OnMessage(fn func(text string)) {
 	ns.c.mu.Lock()
 	ns.onMessage = fn

@@ -17,8 +17,22 @@
 // non-nil error is logged and acknowledged as [{"error": "text"}]. The raw
 // form, RawHandler, gets the arguments as json.RawMessage and an AckFunc
 // that is nil unless the client asked for an ack with data. A client packet
-// with an id but no '+' is acknowledged automatically before its handler
-// runs, as in the reference server.
+// (event, message or json) with an id but no '+' is acknowledged
+// automatically in the socket's order, as in the reference server: after
+// the handlers of the packets before it, just before its own handler.
+//
+// # Sending to a client
+//
+// Socket.Emit sends an event; EmitWithAck asks the client for an ack with
+// data and runs a callback when it arrives, Call waits for it. Plain-text
+// and JSON messages go with Send and SendJSON; SendWithAck and
+// SendJSONWithAck (callback) and SendAndWait and SendJSONAndWait
+// (blocking, with a context) ask the client to acknowledge them. Such a
+// message carries an id without '+' ("3:1::text"), as the reference's
+// socket.send(text, fn) sends it: socket.io.js acknowledges it by itself
+// on receipt, without data. Every form that waits for an ack counts
+// towards Options.MaxPendingAcks, and its slot is freed when the ack
+// arrives, when the wait's context ends, and when the socket disconnects.
 //
 // Namespace.Register turns a Go value's methods into handlers: a method
 // OnSendMessage(*Socket, ...) handles the event "send_message" (see
@@ -62,7 +76,10 @@
 // ErrTooManyRooms) and Options.MaxRoomNameBytes bytes per room name
 // (default 256; beyond it ErrRoomNameTooLong).
 //
-// A broadcast is encoded once and the same bytes are
+// An Emitter (Namespace.To, Namespace.Volatile, Socket.Broadcast) sends
+// events (Emit) or messages (Send, SendJSON) to its selection;
+// Namespace.Emit, Send and SendJSON reach the whole namespace. A broadcast
+// is encoded once and the same bytes are
 // queued for every receiver; queuing never blocks, so one slow client
 // cannot hold up the others (its session is closed when its queue is full).
 //

@@ -20,8 +20,9 @@ type Options struct {
 	// Adapter makes the room adapter. Zero means NewMemoryAdapter.
 	Adapter AdapterFactory
 	// MaxPendingAcks bounds the server-to-client acks a socket may wait
-	// for at once; EmitWithAck beyond it fails with ErrTooManyAcks. Zero
-	// means 1024.
+	// for at once (EmitWithAck, Call, SendWithAck and the other sends
+	// that wait for an ack); beyond it they fail with ErrTooManyAcks.
+	// Zero means 1024.
 	MaxPendingAcks int
 	// MaxQueuedEvents bounds the client events waiting for a socket's
 	// handlers; when it is reached, reading from the client pauses. Zero
@@ -306,6 +307,23 @@ func (ns *Namespace) Emit(event string, args ...any) error {
 	return ns.broadcast(BroadcastOptions{}, event, args)
 }
 
+// Send sends a plain-text message to every socket of the namespace (the
+// reference's io.sockets.send); the packet is encoded once.
+func (ns *Namespace) Send(text string) error {
+	return ns.adapter.Broadcast(encodeMessage(ns.name, text), BroadcastOptions{})
+}
+
+// SendJSON sends a JSON message carrying v to every socket of the
+// namespace (the reference's io.sockets.json.send); the packet is encoded
+// once.
+func (ns *Namespace) SendJSON(v any) error {
+	frame, err := encodeJSON(ns.name, v)
+	if err != nil {
+		return err
+	}
+	return ns.adapter.Broadcast(frame, BroadcastOptions{})
+}
+
 // To returns an emitter for the sockets in room (a room name or a socket
 // id). Chain To calls to reach several rooms.
 func (ns *Namespace) To(room string) *Emitter {
@@ -329,8 +347,8 @@ func (ns *Namespace) broadcast(opts BroadcastOptions, event string, args []any) 
 	return ns.adapter.Broadcast(frame, opts)
 }
 
-// Emitter sends one event to a selection of sockets: rooms, minus some
-// sockets, maybe volatile. It is a value built per emit; not for sharing.
+// Emitter sends one event or message to a selection of sockets: rooms,
+// minus some sockets, maybe volatile. It is a value built per emit; not for sharing.
 type Emitter struct {
 	ns   *Namespace
 	opts BroadcastOptions
@@ -359,10 +377,34 @@ func (e *Emitter) Emit(event string, args ...any) error {
 	return e.ns.broadcast(e.opts, event, args)
 }
 
-// Send sends a plain-text message to the selection.
+// Send sends a plain-text message to the selection; the packet is
+// encoded once.
 func (e *Emitter) Send(text string) error {
-	frame := encode(&packet.Packet{Type: packet.Message, Endpoint: e.ns.name, Data: text})
+	return e.ns.adapter.Broadcast(encodeMessage(e.ns.name, text), e.opts)
+}
+
+// SendJSON sends a JSON message carrying v to the selection; the packet
+// is encoded once.
+func (e *Emitter) SendJSON(v any) error {
+	frame, err := encodeJSON(e.ns.name, v)
+	if err != nil {
+		return err
+	}
 	return e.ns.adapter.Broadcast(frame, e.opts)
+}
+
+// encodeMessage encodes a plain-text message packet.
+func encodeMessage(endpoint, text string) []byte {
+	return encode(&packet.Packet{Type: packet.Message, Endpoint: endpoint, Data: text})
+}
+
+// encodeJSON encodes a JSON message packet carrying v.
+func encodeJSON(endpoint string, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return encode(&packet.Packet{Type: packet.JSON, Endpoint: endpoint, Data: string(b)}), nil
 }
 
 // encodeEvent encodes an event packet with JSON-encoded args.

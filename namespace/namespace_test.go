@@ -478,3 +478,202 @@ func TestACLChangeAppliesToEventsAlreadyReceived(t *testing.T) {
 	assert.Len(t, moves, 0, "the second move was refused")
 	assert.Error(t, func() error { s.Close(ReasonSocketEnd); return s.Join("x") }(), "a disconnected socket joins nothing")
 }
+
+// TestAutoAcksKeepTheSocketsOrder: an auto-ack (an id without '+') is sent
+// in the socket's order, as the reference does — after the handlers of the
+// packets before it, before its own handler — for messages, json messages
+// and events alike.
+func TestAutoAcksKeepTheSocketsOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name, second, ack, echo string
+	}{
+		{"message", `3:11::n`, `6:::11`, `3:::n`},
+		{"json", `4:11::{"n":1}`, `6:::11`, `4:::{"n":1}`},
+		{"event", `5:11::{"name":"echo","args":["n"]}`, `6:::11`, `5:::{"name":"echo","args":["n"]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := New("", quiet())
+			// The first handler is still running when the second packet
+			// arrives: its reply must come before the second's ack.
+			gate := make(chan struct{})
+			ns.OnMessage(func(s *Socket, text string, ack AckFunc) {
+				if text == "m" {
+					<-gate
+				}
+				_ = s.Send(text)
+			})
+			ns.OnJSON(func(s *Socket, v json.RawMessage, ack AckFunc) { _ = s.SendJSON(v) })
+			require.NoError(t, ns.OnRaw("echo", func(s *Socket, args []json.RawMessage, ack AckFunc) {
+				_ = s.Emit("echo", args[0])
+			}))
+			s, c := connect(t, ns, "a")
+			s.HandlePacket(decode(t, `3:::m`))
+			s.HandlePacket(decode(t, tc.second))
+			close(gate)
+			c.waitExact(t, tc.echo)
+			assert.Equal(t, []string{"1::", "3:::m", tc.ack, tc.echo}, c.sent())
+		})
+	}
+}
+
+// TestAutoAckWithoutAHandler: a message with an id is acknowledged even
+// when nothing handles messages, still in order.
+func TestAutoAckWithoutAHandler(t *testing.T) {
+	ns := New("/chat", quiet())
+	gate := make(chan struct{})
+	require.NoError(t, ns.On("slow", func(s *Socket) { <-gate; _ = s.Emit("done") }))
+	s, c := connect(t, ns, "a")
+	s.HandlePacket(decode(t, `5::/chat:{"name":"slow"}`))
+	s.HandlePacket(decode(t, `3:4:/chat:unhandled`))
+	s.HandlePacket(decode(t, `4:5:/chat:[1]`))
+	close(gate)
+	c.waitExact(t, `6::/chat:5`)
+	assert.Equal(t, []string{"1::/chat", `5::/chat:{"name":"done"}`, "6::/chat:4", "6::/chat:5"}, c.sent())
+}
+
+// TestSendWithAck: a message or json message asking the client for an
+// ack carries an id without '+', as the reference's socket.send(text, fn)
+// does; the callback runs when the client's ack arrives, once, and its
+// slot is freed.
+func TestSendWithAck(t *testing.T) {
+	ns := New("/chat", quiet())
+	s, c := connect(t, ns, "a")
+	got := make(chan string, 2)
+	require.NoError(t, s.SendWithAck("tobi", func() { got <- "tobi" }))
+	require.NoError(t, s.SendJSONWithAck(map[string]int{"a": 1}, func() { got <- "json" }))
+	c.waitExact(t, "3:1:/chat:tobi")
+	c.waitExact(t, `4:2:/chat:{"a":1}`)
+	assert.Equal(t, 2, s.PendingAcks())
+	s.HandlePacket(decode(t, "6::/chat:2"))
+	assert.Equal(t, "json", <-got)
+	s.HandlePacket(decode(t, "6::/chat:1"))
+	assert.Equal(t, "tobi", <-got)
+	s.HandlePacket(decode(t, "6::/chat:1")) // a repeated ack runs nothing
+	assert.Equal(t, 0, s.PendingAcks())
+	require.NoError(t, s.Wait(context.Background()))
+	assert.Empty(t, got)
+
+	require.NoError(t, s.SendWithAck("nil callback", nil))
+	s.HandlePacket(decode(t, "6::/chat:3"))
+	assert.Equal(t, 0, s.PendingAcks(), "a nil callback frees its slot")
+
+	assert.Error(t, s.SendJSONWithAck(make(chan int), func() {}), "a value that does not marshal")
+	assert.Equal(t, 0, s.PendingAcks())
+}
+
+func TestSendAndWait(t *testing.T) {
+	ns := New("", quiet())
+	s, c := connect(t, ns, "a")
+	done := make(chan error, 2)
+	go func() { done <- s.SendAndWait(context.Background(), "tobi") }()
+	c.waitExact(t, "3:1::tobi")
+	s.HandlePacket(decode(t, "6:::1"))
+	require.NoError(t, <-done)
+
+	go func() { done <- s.SendJSONAndWait(context.Background(), []int{1}) }()
+	c.waitExact(t, "4:2::[1]")
+	s.HandlePacket(decode(t, "6:::2"))
+	require.NoError(t, <-done)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, s.SendAndWait(ctx, "never"), context.DeadlineExceeded)
+	assert.Equal(t, 0, s.PendingAcks(), "a timed-out wait frees its slot")
+
+	go func() { done <- s.SendJSONAndWait(context.Background(), "x") }()
+	require.Eventually(t, func() bool { return s.PendingAcks() == 1 }, 2*time.Second, time.Millisecond)
+	s.Close(ReasonSocketEnd)
+	assert.ErrorIs(t, <-done, ErrDisconnected)
+	assert.ErrorIs(t, s.SendWithAck("late", func() { t.Error("must not run") }), ErrDisconnected)
+	assert.ErrorIs(t, s.SendAndWait(context.Background(), "late"), ErrDisconnected)
+}
+
+func TestSendWithAckCountsTowardsMaxPendingAcks(t *testing.T) {
+	opts := quiet()
+	opts.MaxPendingAcks = 2
+	ns := New("", opts)
+	s, c := connect(t, ns, "a")
+	require.NoError(t, s.SendWithAck("a", nil))
+	require.NoError(t, s.EmitWithAck("q", func([]json.RawMessage) {}))
+	assert.ErrorIs(t, s.SendWithAck("b", nil), ErrTooManyAcks)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	assert.ErrorIs(t, s.SendAndWait(ctx, "b"), ErrTooManyAcks)
+	assert.ErrorIs(t, s.SendJSONWithAck(1, nil), ErrTooManyAcks)
+	assert.NotContains(t, c.sent(), "3:3::b")
+
+	s2, c2 := connect(t, ns, "b")
+	c2.mu.Lock()
+	c2.full = true
+	c2.mu.Unlock()
+	assert.ErrorIs(t, s2.SendWithAck("x", nil), ErrNotDelivered)
+	assert.Equal(t, 0, s2.PendingAcks(), "an undelivered message frees its slot")
+}
+
+// TestEmitterSendAndSendJSON: messages to the whole namespace, a room and
+// a broadcast are encoded once, reach the selection only, and honour
+// Volatile.
+func TestEmitterSendAndSendJSON(t *testing.T) {
+	ns := New("/r", quiet())
+	a, ca := connect(t, ns, "a")
+	b, cb := connect(t, ns, "b")
+	_, cc := connect(t, ns, "c")
+	require.NoError(t, a.Join("room"))
+	require.NoError(t, b.Join("room"))
+
+	require.NoError(t, ns.Send("to all"))
+	require.NoError(t, ns.SendJSON(map[string]any{"all": true}))
+	for _, c := range []*recConn{ca, cb, cc} {
+		c.waitExact(t, "3::/r:to all")
+		c.waitExact(t, `4::/r:{"all":true}`)
+	}
+	require.NoError(t, ns.To("room").SendJSON([]string{"room"}))
+	cb.waitExact(t, `4::/r:["room"]`)
+	ca.waitExact(t, `4::/r:["room"]`)
+	require.NoError(t, a.Broadcast().To("room").SendJSON("not a"))
+	require.NoError(t, a.Broadcast().To("room").Send("not a either"))
+	cb.waitExact(t, `4::/r:"not a"`)
+	cb.waitExact(t, "3::/r:not a either")
+	require.NoError(t, ns.Emit("sentinel"))
+	for _, c := range []*recConn{ca, cb, cc} {
+		c.waitExact(t, `5::/r:{"name":"sentinel"}`)
+	}
+	assert.NotContains(t, cc.sent(), `4::/r:["room"]`)
+	assert.NotContains(t, ca.sent(), `4::/r:"not a"`)
+	assert.NotContains(t, ca.sent(), "3::/r:not a either")
+	assert.Error(t, ns.SendJSON(make(chan int)))
+	assert.Error(t, ns.To("room").SendJSON(make(chan int)))
+
+	// Volatile: a receiver that cannot take the packet now drops it; the
+	// non-volatile form counts as undelivered there.
+	vc := &volConn{recConn: newConn("v")}
+	v, err := ns.Connect(vc, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { v.Close(ReasonSocketEnd) })
+	require.NoError(t, ns.To("v").Volatile().Send("maybe"))
+	require.NoError(t, ns.To("v").Volatile().SendJSON("maybe"))
+	require.NoError(t, ns.To("v").Send("surely"))
+	assert.Equal(t, []bool{true, true, false}, vc.volatiles())
+}
+
+// volConn records the volatile flag of each send after the connect packet.
+type volConn struct {
+	*recConn
+	mu   sync.Mutex
+	vols []bool
+}
+
+func (c *volConn) Send(frame []byte, volatile bool) bool {
+	if !strings.HasPrefix(string(frame), "1::") {
+		c.mu.Lock()
+		c.vols = append(c.vols, volatile)
+		c.mu.Unlock()
+	}
+	return c.recConn.Send(frame, volatile)
+}
+
+func (c *volConn) volatiles() []bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]bool(nil), c.vols...)
+}

@@ -146,11 +146,11 @@ func (s *Socket) Send(text string) error {
 
 // SendJSON sends a JSON message packet carrying v.
 func (s *Socket) SendJSON(v any) error {
-	b, err := json.Marshal(v)
+	p, err := s.jsonPacket(v)
 	if err != nil {
 		return err
 	}
-	if !s.sendPacket(&packet.Packet{Type: packet.JSON, Endpoint: s.ns.name, Data: string(b)}, false) {
+	if !s.sendPacket(p, false) {
 		return ErrNotDelivered
 	}
 	return nil
@@ -167,8 +167,75 @@ func (s *Socket) EmitWithAck(event string, fn func(args []json.RawMessage), args
 // Call sends an event asking for an acknowledgement and waits for it. It
 // returns ErrDisconnected if the socket goes first, or ctx's error.
 func (s *Socket) Call(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
+	raw, err := marshalArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	return s.call(ctx, &packet.Packet{Type: packet.Event, AckData: true, Endpoint: s.ns.name, Name: event, Args: raw})
+}
+
+// SendWithAck sends a plain-text message asking the client to acknowledge
+// it; fn runs (on the socket's handler goroutine) when the ack arrives.
+// As in the reference (socket.send(text, fn)) the message carries an id
+// without '+' ("3:1::text"): the client acknowledges it on receipt,
+// without data (socket.io.js does so by itself, before its message
+// listeners run). If the socket disconnects first, fn never runs and its
+// slot is freed. A nil fn only frees the slot.
+func (s *Socket) SendWithAck(text string, fn func()) error {
+	return s.sendWithAck(&packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text}, fn)
+}
+
+// SendJSONWithAck sends a JSON message carrying v asking the client to
+// acknowledge it, like SendWithAck ("4:1::{...}").
+func (s *Socket) SendJSONWithAck(v any, fn func()) error {
+	p, err := s.jsonPacket(v)
+	if err != nil {
+		return err
+	}
+	return s.sendWithAck(p, fn)
+}
+
+// SendAndWait sends a plain-text message asking the client to acknowledge
+// it (see SendWithAck) and waits for the ack. It returns ErrDisconnected
+// if the socket goes first, or ctx's error (the slot is freed then: a
+// late ack is ignored).
+func (s *Socket) SendAndWait(ctx context.Context, text string) error {
+	_, err := s.call(ctx, &packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text})
+	return err
+}
+
+// SendJSONAndWait sends a JSON message carrying v asking the client to
+// acknowledge it, and waits for the ack, like SendAndWait.
+func (s *Socket) SendJSONAndWait(ctx context.Context, v any) error {
+	p, err := s.jsonPacket(v)
+	if err != nil {
+		return err
+	}
+	_, err = s.call(ctx, p)
+	return err
+}
+
+func (s *Socket) jsonPacket(v any) (*packet.Packet, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return &packet.Packet{Type: packet.JSON, Endpoint: s.ns.name, Data: string(b)}, nil
+}
+
+func (s *Socket) sendWithAck(p *packet.Packet, fn func()) error {
+	_, err := s.sendAckID(p, ackWaiter{fn: func([]json.RawMessage) {
+		if fn != nil {
+			fn()
+		}
+	}})
+	return err
+}
+
+// call sends p with a fresh ack id and waits for the client's ack.
+func (s *Socket) call(ctx context.Context, p *packet.Packet) ([]json.RawMessage, error) {
 	ch := make(chan []json.RawMessage, 1)
-	id, err := s.emitAckID(event, args, ackWaiter{ch: ch})
+	id, err := s.sendAckID(p, ackWaiter{ch: ch})
 	if err != nil {
 		return nil, err
 	}
@@ -187,15 +254,18 @@ func (s *Socket) Call(ctx context.Context, event string, args ...any) ([]json.Ra
 }
 
 func (s *Socket) emitAck(event string, args []any, w ackWaiter) error {
-	_, err := s.emitAckID(event, args, w)
+	raw, err := marshalArgs(args)
+	if err != nil {
+		return err
+	}
+	_, err = s.sendAckID(&packet.Packet{Type: packet.Event, AckData: true, Endpoint: s.ns.name, Name: event, Args: raw}, w)
 	return err
 }
 
-func (s *Socket) emitAckID(event string, args []any, w ackWaiter) (uint64, error) {
-	raw, err := marshalArgs(args)
-	if err != nil {
-		return 0, err
-	}
+// sendAckID sends p under a fresh message id whose ack w waits for, and
+// returns the id. p.AckData says whether the client is asked for data
+// ('+') or only to acknowledge receipt.
+func (s *Socket) sendAckID(p *packet.Packet, w ackWaiter) (uint64, error) {
 	s.mu.Lock()
 	if s.disconnected {
 		s.mu.Unlock()
@@ -212,7 +282,7 @@ func (s *Socket) emitAckID(event string, args []any, w ackWaiter) (uint64, error
 	}
 	s.acks[id] = w
 	s.mu.Unlock()
-	p := &packet.Packet{Type: packet.Event, ID: id, HasID: true, AckData: true, Endpoint: s.ns.name, Name: event, Args: raw}
+	p.ID, p.HasID = id, true
 	if !s.sendPacket(p, false) {
 		s.mu.Lock()
 		delete(s.acks, id)
@@ -396,31 +466,39 @@ func (s *Socket) HandlePacket(p *packet.Packet) {
 		s.Close(ReasonPacket)
 		return
 	}
-	if p.HasID && !p.AckData {
-		s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: p.ID}, false)
-	}
+	// A message, a json message (or anything else) with an id but no '+'
+	// is acknowledged in the socket's order, as the reference does: after
+	// the handlers of the packets before it, before its own handler.
+	autoAck := p.HasID && !p.AckData
 	var ack AckFunc
 	if p.HasID && p.AckData {
 		ack = s.ackFunc(p.ID)
 	}
+	var onMessage func(*Socket, string, AckFunc)
+	var onJSON func(*Socket, json.RawMessage, AckFunc)
+	s.ns.mu.RLock()
 	switch p.Type {
 	case packet.Message:
-		s.ns.mu.RLock()
-		h := s.ns.onMessage
-		s.ns.mu.RUnlock()
-		if h != nil {
-			text := p.Data
-			s.run(func() { h(s, text, ack) })
-		}
+		onMessage = s.ns.onMessage
 	case packet.JSON:
-		s.ns.mu.RLock()
-		h := s.ns.onJSON
-		s.ns.mu.RUnlock()
-		if h != nil {
-			v := json.RawMessage(p.Data)
-			s.run(func() { h(s, v, ack) })
-		}
+		onJSON = s.ns.onJSON
 	}
+	s.ns.mu.RUnlock()
+	if !autoAck && onMessage == nil && onJSON == nil {
+		return
+	}
+	id, data := p.ID, p.Data
+	s.run(func() {
+		if autoAck {
+			s.sendAck(id, nil)
+		}
+		switch {
+		case onMessage != nil:
+			onMessage(s, data, ack)
+		case onJSON != nil:
+			onJSON(s, json.RawMessage(data), ack)
+		}
+	})
 }
 
 // dispatchEvent runs on the socket's handler goroutine, in order with the

@@ -146,11 +146,11 @@ var scenarios = [
     a.emit('to-room', r, tok, 'x', { n: 1 });
     var end = await sentinel(env, a, [a, b, c, o]);
     var want = [['TOKEN', 'x', { n: 1 }]];
-    env.obs.member = b.before(r, 'everyone', end, tok);
+    env.obs.member = b.before('room', 'everyone', end, tok);
     env.expectSame('member on node 2', env.obs.member, want);
-    env.expectSame('member on node 3', c.before(r, 'everyone', end, tok), want);
-    env.expectSame('sender (not a member)', a.before(r, 'everyone', end, tok), []);
-    env.expectSame('outsider on node 2', o.before(r, 'everyone', end, tok), []);
+    env.expectSame('member on node 3', c.before('room', 'everyone', end, tok), want);
+    env.expectSame('sender (not a member)', a.before('room', 'everyone', end, tok), []);
+    env.expectSame('outsider on node 2', o.before('room', 'everyone', end, tok), []);
   } },
 
   { name: 'broadcast-except', run: async function (env) {
@@ -163,11 +163,11 @@ var scenarios = [
     a.emit('broadcast-room', r, tok, [1, 'two']);
     var end = await sentinel(env, a, [a, a2, b, c]);
     var want = [['TOKEN', [1, 'two']]];
-    env.obs.member = b.before(r, 'everyone', end, tok);
+    env.obs.member = b.before('room', 'everyone', end, tok);
     env.expectSame('member on node 2', env.obs.member, want);
-    env.expectSame('member on node 3', c.before(r, 'everyone', end, tok), want);
-    env.expectSame('member on the sender\'s node', a2.before(r, 'everyone', end, tok), want);
-    env.expectSame('sender', a.before(r, 'everyone', end, tok), []);
+    env.expectSame('member on node 3', c.before('room', 'everyone', end, tok), want);
+    env.expectSame('member on the sender\'s node', a2.before('room', 'everyone', end, tok), want);
+    env.expectSame('sender', a.before('room', 'everyone', end, tok), []);
   } },
 
   { name: 'emit-to-id', run: async function (env) {
@@ -177,10 +177,10 @@ var scenarios = [
     var id = c.sid(), tok = env.token();
     a.emit('to-room', id, tok, 'direct');
     var end = await sentinel(env, a, [a, b, c]);
-    env.obs.target = c.before(id, 'everyone', end, tok);
+    env.obs.target = c.before('room', 'everyone', end, tok);
     env.expectSame('target on node 3', env.obs.target, [['TOKEN', 'direct']]);
-    env.expectSame('bystander', b.before(id, 'everyone', end, tok), []);
-    env.expectSame('sender', a.before(id, 'everyone', end, tok), []);
+    env.expectSame('bystander', b.before('room', 'everyone', end, tok), []);
+    env.expectSame('sender', a.before('room', 'everyone', end, tok), []);
   } },
 
   { name: 'count', run: async function (env) {
@@ -217,8 +217,8 @@ var scenarios = [
     var want = [];
     for (var k = 0; k < n; k++) want.push(k);
     for (let x of [b, c]) {
-      await x.nth(r, n);
-      var got = x.all(r).filter(function (args) { return args[0] === tok; }).map(function (args) { return args[1]; });
+      await x.nth('room', n);
+      var got = x.all('room').filter(function (args) { return args[0] === tok; }).map(function (args) { return args[1]; });
       var firstBad = -1;
       for (var j = 0; j < Math.max(got.length, n); j++) {
         if (got[j] !== want[j]) { firstBad = j; break; }

@@ -216,14 +216,16 @@ function attachHandlers(nsp) {
       if (ack) ack(true);
     });
 
-    // TESTAPP: to-room(room, ...args) emits the event named by the room.
+    // TESTAPP: to-room(room, ...args) and broadcast-room emit the event
+    // named "room" (the literal name, not the room's) with the args after
+    // the room.
     on('to-room', function (args) {
       var n = nsp.in(args[0]);
-      emitArgs(n, String(args[0]), args.slice(1));
+      emitArgs(n, 'room', args.slice(1));
     });
     on('broadcast-room', function (args) {
       var b = socket.broadcast.to(args[0]);
-      emitArgs(b, String(args[0]), args.slice(1));
+      emitArgs(b, 'room', args.slice(1));
     });
     on('broadcast', function (args) {
       emitArgs(socket.broadcast, 'broadcast', args);

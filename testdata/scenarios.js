@@ -393,6 +393,33 @@ function namespaceScenarios(label, ns) {
       ctx.expectSame('json number', ctx.obs.jsonNumber, 7);
     }),
 
+    s('auto-ack-order', async function (ctx) {
+      // A packet with an id but no '+' asks for an auto-ack ("3:N::",
+      // "4:N::", "5:N::"; socket.send(data, fn) sends one): the server
+      // answers it in the socket's order, after its replies to the packets
+      // before, before this packet's own.
+      var a = await ctx.connect(ns);
+      var tok = ctx.token();
+      var order = [];
+      function mark(what) { order.push(what); a.poke(); }
+      a.ns.on('message', function (m) { mark('reply ' + JSON.stringify(m)); });
+      a.ns.on('echo', function (x) { if (x === tok) mark('echo'); });
+      a.ns.send('m1');
+      a.ns.send('n1', function () { mark('ack message'); });
+      a.ns.send('m2');
+      a.ns.json.send({ n: 2 }, function () { mark('ack json'); });
+      a.ns.send('m3');
+      // socket.io.js 0.9.16's emit always asks for data ('+'); an event
+      // with an auto-ack id goes through its packet method.
+      var id = ++a.ns.ackPackets;
+      a.ns.acks[id] = function () { mark('ack event'); };
+      a.ns.packet({ type: 'event', name: 'echo', args: [tok], id: id, ack: true });
+      await a.waitFor('nine replies and acks', function () { return order.length >= 9; });
+      ctx.obs.order = order;
+      ctx.expectSame('order', order, ['reply "m1"', 'ack message', 'reply "n1"',
+        'reply "m2"', 'ack json', 'reply {"n":2}', 'reply "m3"', 'ack event', 'echo']);
+    }),
+
     s('join-leave', async function (ctx) {
       var a = await ctx.connect(ns);
       var r = ctx.room('r');
@@ -422,12 +449,14 @@ function namespaceScenarios(label, ns) {
       await a.next('everyone', function (x) { return x[0] === sentinel; });
       await b.next('everyone', function (x) { return x[0] === sentinel; });
       await c.next('everyone', function (x) { return x[0] === sentinel; });
-      ctx.obs.sender = a.before(r, 'everyone', sentinel, tok);
-      ctx.obs.member = b.before(r, 'everyone', sentinel, tok);
-      ctx.obs.outsider = c.before(r, 'everyone', sentinel, tok);
+      ctx.obs.sender = a.before('room', 'everyone', sentinel, tok);
+      ctx.obs.member = b.before('room', 'everyone', sentinel, tok);
+      ctx.obs.outsider = c.before('room', 'everyone', sentinel, tok);
       ctx.expectSame('sender got', ctx.obs.sender, [['TOKEN', 'x', { n: 1 }]]);
       ctx.expectSame('member got', ctx.obs.member, [['TOKEN', 'x', { n: 1 }]]);
       ctx.expectSame('outsider got', ctx.obs.outsider, []);
+      // TESTAPP: the event is named "room", never after the room.
+      ctx.expectSame('events named after the room', a.all(r).concat(b.all(r), c.all(r)), []);
     }),
 
     s('broadcast-room', async function (ctx) {
@@ -444,12 +473,13 @@ function namespaceScenarios(label, ns) {
       await a.next('everyone', function (x) { return x[0] === sentinel; });
       await b.next('everyone', function (x) { return x[0] === sentinel; });
       await c.next('everyone', function (x) { return x[0] === sentinel; });
-      ctx.obs.sender = a.before(r, 'everyone', sentinel, tok);
-      ctx.obs.member = b.before(r, 'everyone', sentinel, tok);
-      ctx.obs.outsider = c.before(r, 'everyone', sentinel, tok);
+      ctx.obs.sender = a.before('room', 'everyone', sentinel, tok);
+      ctx.obs.member = b.before('room', 'everyone', sentinel, tok);
+      ctx.obs.outsider = c.before('room', 'everyone', sentinel, tok);
       ctx.expectSame('sender got', ctx.obs.sender, []);
       ctx.expectSame('member got', ctx.obs.member, [['TOKEN', 'y', [2]]]);
       ctx.expectSame('outsider got', ctx.obs.outsider, []);
+      ctx.expectSame('events named after the room', a.all(r).concat(b.all(r), c.all(r)), []);
     }),
 
     s('broadcast', async function (ctx) {
@@ -703,7 +733,7 @@ var globalScenarios = [
       await sleep(50);
       ctx.obs.errors = [err, err2, err3];
       ctx.obs.acked = acked;
-      ctx.obs.roomEvents = a.all(ctx.room('r'));
+      ctx.obs.roomEvents = a.all('room');
       ctx.expectSame('error for secret', err,
         ['method_access_denied', 'You do not have access to method "secret"']);
       ctx.expectSame('error for join', err2,

@@ -44,6 +44,7 @@ type bench struct {
 
 const (
 	roomName       = "bench"
+	roomEvent      = "room" // what the testapp's to-room emits (TESTAPP.md)
 	everyonePrefix = `5:::{"name":"everyone","args":[`
 )
 
@@ -171,7 +172,7 @@ func (b *bench) warmUp(ctx context.Context) int64 {
 
 // onIdleFrame counts broadcast deliveries on the idle connections.
 func (b *bench) onIdleFrame(f []byte) bool {
-	if !isEvent(f, roomName) {
+	if !isEvent(f, roomEvent) {
 		return false
 	}
 	n := b.delivered.Add(1)

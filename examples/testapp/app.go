@@ -67,13 +67,13 @@ func register(ns *socketio.Namespace) {
 	must(ns.OnRaw("to-room", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
 		room, rest, ok := roomArg(args)
 		if ok {
-			_ = ns.To(room).Emit(room, raw(rest)...)
+			_ = ns.To(room).Emit("room", raw(rest)...)
 		}
 	}))
 	must(ns.OnRaw("broadcast-room", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
 		room, rest, ok := roomArg(args)
 		if ok {
-			_ = s.Broadcast().To(room).Emit(room, raw(rest)...)
+			_ = s.Broadcast().To(room).Emit("room", raw(rest)...)
 		}
 	}))
 	must(ns.OnRaw("broadcast", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {

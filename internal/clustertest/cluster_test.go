@@ -211,7 +211,7 @@ func TestNonStickyPolling(t *testing.T) {
 		}()
 		time.Sleep(50 * time.Millisecond)
 		require.NoError(t, ws.Emit("to-room", "r", "from-node-3", i))
-		assert.Equal(t, event("", "r", "from-node-3", i), <-held)
+		assert.Equal(t, event("", "room", "from-node-3", i), <-held)
 
 		// The server asks the client (an ack the server waits for); the
 		// answer goes back through the other node.
@@ -225,7 +225,7 @@ func TestNonStickyPolling(t *testing.T) {
 	}
 	// The polling client's broadcasts reach the websocket client on node 3.
 	got := make(chan json.RawMessage, 1)
-	require.NoError(t, ws.On("r", func(v json.RawMessage) { got <- v }))
+	require.NoError(t, ws.On("room", func(v json.RawMessage) { got <- v }))
 	require.Equal(t, "[true]", call(t, ws, "join", "r"))
 	b.post(sid, event("", "broadcast-room", "r", "from-polling"))
 	select {
@@ -275,7 +275,7 @@ func TestKilledNodeLeavesCounts(t *testing.T) {
 	assert.Equal(t, "7:::1+0", viaA.poll(sid), "the dead node's sessions are unknown")
 
 	got := make(chan json.RawMessage, 1)
-	require.NoError(t, b.On("r", func(v json.RawMessage) { got <- v }))
+	require.NoError(t, b.On("room", func(v json.RawMessage) { got <- v }))
 	require.NoError(t, a.Emit("to-room", "r", "survivors"))
 	select {
 	case v := <-got:
@@ -296,7 +296,7 @@ func TestRedisRestartDuringTraffic(t *testing.T) {
 	receiver, receiverLost := dial(t, nodes[1].URL)
 	var mu sync.Mutex
 	var seen []int
-	require.NoError(t, receiver.On("p", func(n int) {
+	require.NoError(t, receiver.On("room", func(n int) {
 		mu.Lock()
 		seen = append(seen, n)
 		mu.Unlock()

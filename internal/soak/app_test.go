@@ -68,8 +68,8 @@ func (a *app) register(ns *socketio.Namespace) {
 	}))
 	must(ns.On("join", func(s *socketio.Socket, room string) bool { return s.Join(room) == nil }))
 	must(ns.On("leave", func(s *socketio.Socket, room string) bool { return s.Leave(room) == nil }))
-	// to-room(room, ...args): emit `room` with args to everyone in the
-	// room, sender included.
+	// to-room(room, ...args): emit the event named "room" with args to
+	// everyone in the room, sender included.
 	must(ns.OnRaw("to-room", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
 		if len(args) == 0 {
 			return
@@ -78,7 +78,7 @@ func (a *app) register(ns *socketio.Namespace) {
 		if json.Unmarshal(args[0], &room) != nil {
 			return
 		}
-		_ = ns.To(room).Emit(room, raw(args[1:])...)
+		_ = ns.To(room).Emit("room", raw(args[1:])...)
 	}))
 	must(ns.OnRaw("slow", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
 		a.slowStarted.Add(1)

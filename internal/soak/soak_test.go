@@ -188,7 +188,7 @@ func (s *soak) dial(name, tr string, observer bool, withChat bool) *conn {
 // onEvent runs on the client's dispatch goroutine for every event of the
 // default namespace.
 func (cn *conn) onEvent(event string, args []json.RawMessage) {
-	if !strings.HasPrefix(event, "room-") {
+	if event != "room" {
 		return
 	}
 	cn.s.roomDeliveries.Add(1)
