@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
@@ -472,20 +473,47 @@ func (c *Client) handshake(ctx context.Context) (*handshake, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, &HandshakeError{Status: resp.StatusCode, Body: clip(string(body))}
 	}
-	// SID:HEARTBEAT_TIMEOUT:CLOSE_TIMEOUT:TRANSPORTS
-	f := strings.Split(strings.TrimSpace(string(body)), ":")
-	if len(f) != 4 || f[0] == "" {
-		return nil, fmt.Errorf("client: handshake: unexpected answer %q", clip(string(body)))
+	return parseHandshake(string(body))
+}
+
+// maxHeartbeatTimeout bounds the heartbeat timeout a server may announce,
+// in seconds: beyond it the timeout would overflow a time.Duration.
+const maxHeartbeatTimeout = int64(math.MaxInt64 / time.Second)
+
+// parseHandshake parses a handshake answer,
+// SID:HEARTBEAT_TIMEOUT:CLOSE_TIMEOUT:TRANSPORTS. The session id goes
+// into every transport URL's path, so one that would change the URL's
+// meaning (a '/', '?', '#', '%' or a backslash, a space or control character, "."
+// or "..") is refused, as is a heartbeat timeout that is not a number of
+// seconds a time.Duration holds.
+func parseHandshake(body string) (*handshake, error) {
+	f := strings.Split(strings.TrimSpace(body), ":")
+	if len(f) != 4 || !validSessionID(f[0]) {
+		return nil, fmt.Errorf("client: handshake: unexpected answer %q", clip(body))
 	}
 	hs := &handshake{sid: f[0], transports: strings.Split(f[3], ",")}
 	if f[1] != "" {
-		n, err := strconv.Atoi(f[1])
-		if err != nil || n < 0 {
+		n, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil || n < 0 || n > maxHeartbeatTimeout {
 			return nil, fmt.Errorf("client: handshake: bad heartbeat timeout %q", clip(f[1]))
 		}
 		hs.hbTimeout = time.Duration(n) * time.Second
 	}
 	return hs, nil
+}
+
+// validSessionID reports whether sid may be a path segment of the
+// transport URLs as it is.
+func validSessionID(sid string) bool {
+	if sid == "" || sid == "." || sid == ".." {
+		return false
+	}
+	for i := 0; i < len(sid); i++ {
+		if c := sid[i]; c <= ' ' || c >= 0x7f || strings.IndexByte("/?#%\\", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // connect makes one session: a handshake, then each transport in turn

@@ -403,7 +403,7 @@ func checkKick(t *testing.T, tg target, tr string) {
 		_, err := c.EmitWithAck(ctx, "no-such-event")
 		pending <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	waitAckSent(t, c)
 	require.NoError(t, c.Emit("kick"))
 	select {
 	case <-c.Done():

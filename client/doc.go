@@ -80,5 +80,15 @@
 // "7::/ns:2"), ErrClosed, ErrKicked, ErrDisconnected, ErrNotHandshaken,
 // ErrHeartbeatTimeout, ErrNoTransport, ErrReconnectFailed, ErrQueueFull,
 // wrapped with detail in *HandshakeError, *NamespaceError and
-// *TransportError. Use errors.Is and errors.As.
+// *TransportError. Use errors.Is and errors.As. A handshake answer the
+// client cannot use safely is refused: a session id that is not one plain
+// path segment of the transport URLs (a '/', '?', '#', '%', backslash,
+// space, control character, "." or "..") or a heartbeat timeout too large
+// for a time.Duration.
+//
+// # Fuzzing
+//
+// What the client decodes from a server is fuzzed: the handshake answer
+// (FuzzParseHandshake), jsonp-polling answers (FuzzParseJSONP) and
+// received payloads handled by a session (FuzzReceive).
 package client

@@ -141,7 +141,9 @@ func TestHeartbeatsKeepIdleSession(t *testing.T) {
 	for _, tr := range allTransports {
 		t.Run(tr, func(t *testing.T) {
 			t.Parallel()
-			app := apptest.StartTestapp(t, "-heartbeat-interval", "200ms", "-heartbeat-timeout", "1s")
+			// A heartbeat timeout ten intervals long: a loaded machine may
+			// delay an answer, but not by that much.
+			app := apptest.StartTestapp(t, "-heartbeat-interval", "200ms", "-heartbeat-timeout", "2s")
 			var heartbeats atomic.Int32
 			lc := newLifecycle()
 			opts := lc.options(&Options{OnPacket: func(p packet.Packet) {
@@ -206,7 +208,8 @@ func TestCloseWhileReconnecting(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // the attempt's handshake hangs
 	start := time.Now()
 	require.NoError(t, c.Close())
-	assert.Less(t, time.Since(start), time.Second)
+	// Well under the 10s connect timeout the attempt would wait for.
+	assert.Less(t, time.Since(start), 3*time.Second)
 	assert.ErrorIs(t, c.Err(), ErrClosed)
 }
 
@@ -224,7 +227,7 @@ func TestReconnectGivesUp(t *testing.T) {
 		_, err := c.EmitWithAck(context.Background(), "never-acked")
 		pending <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	waitAckSent(t, c)
 	app.Kill()
 	h := lc.wait(t, "reconnect_failed")
 	assert.ErrorIs(t, h.err, ErrReconnectFailed)
@@ -464,7 +467,7 @@ func TestCloseSemantics(t *testing.T) {
 			_, err := c.EmitWithAck(ctx, "never-acked") // no handler: no ack
 			pending <- err
 		}()
-		time.Sleep(50 * time.Millisecond)
+		waitAckSent(t, c)
 		require.NoError(t, c.Close())
 		assert.ErrorIs(t, <-pending, ErrClosed)
 		assert.ErrorIs(t, c.Emit("echo"), ErrClosed)
@@ -557,4 +560,20 @@ func TestDialErrors(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 2*time.Second)
 	assert.True(t, errors.Is(err, context.DeadlineExceeded))
+}
+
+// waitAckSent waits until an EmitWithAck of c has been handed to the
+// session's writer, so that what ends the session now fails it as sent.
+func waitAckSent(t *testing.T, c *Client) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, p := range c.acks {
+			if p.sentOn != nil {
+				return true
+			}
+		}
+		return false
+	}, waitFor, 5*time.Millisecond, "no EmitWithAck was sent")
 }

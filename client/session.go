@@ -134,17 +134,26 @@ func (s *session) readLoop() {
 			return
 		}
 		s.heard()
-		for _, part := range parts {
-			if s.isDone() {
-				return
-			}
-			p, err := packet.Decode(part)
-			if err != nil {
-				s.c.reportError(fmt.Errorf("client: dropping a malformed packet %q: %w", clip(part), err))
-				continue
-			}
-			s.handle(p)
+		s.receive(parts)
+		if s.isDone() {
+			return
 		}
+	}
+}
+
+// receive handles the packets of one payload, in order, until the session
+// ends; a packet that does not decode is reported and skipped.
+func (s *session) receive(parts []string) {
+	for _, part := range parts {
+		if s.isDone() {
+			return
+		}
+		p, err := packet.Decode(part)
+		if err != nil {
+			s.c.reportError(fmt.Errorf("client: dropping a malformed packet %q: %w", clip(part), err))
+			continue
+		}
+		s.handle(p)
 	}
 }
 

@@ -1,6 +1,7 @@
 package namespace
 
 import (
+	"encoding/json"
 	"strconv"
 	"testing"
 )
@@ -49,4 +50,60 @@ func BenchmarkSocketEmit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchDispatch runs one event ["ping"] with an ack with data through the
+// socket's dispatch (ACL check, handler lookup, call, ack), as the
+// socket's handler goroutine does, with the handler registered as fn.
+func benchDispatch(b *testing.B, fn any) { benchDispatchWith(b, fn, false) }
+
+// benchDispatchWith is benchDispatch; with reflective, the handler is
+// called through reflect.Value.Call even if it has a fast path.
+func benchDispatchWith(b *testing.B, fn any, reflective bool) {
+	ns := New("", quiet())
+	if err := ns.On("echo", fn); err != nil {
+		b.Fatal(err)
+	}
+	if reflective {
+		th, err := typedHandlerOf(fn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ns.handlers["echo"] = eventHandler{typed: th}
+	}
+	s, err := ns.Connect(nullConn{id: "a"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := job{name: "echo", args: []json.RawMessage{json.RawMessage(`"ping"`)}, id: 1, hasID: true, ackData: true}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.dispatchEvent(&ev)
+	}
+}
+
+// BenchmarkDispatchRaw: a RawHandler that acks its argument as it came.
+func BenchmarkDispatchRaw(b *testing.B) {
+	benchDispatch(b, func(_ *Socket, args []json.RawMessage, ack AckFunc) {
+		_ = ack(args[0])
+	})
+}
+
+// BenchmarkDispatchTyped: the same handler typed, func(*Socket, string)
+// string.
+func BenchmarkDispatchTyped(b *testing.B) {
+	benchDispatch(b, func(_ *Socket, text string) string { return text })
+}
+
+// BenchmarkDispatchTypedReflect: the handler of BenchmarkDispatchTyped
+// called as a typed handler without a fast path is (reflect.Value.Call).
+func BenchmarkDispatchTypedReflect(b *testing.B) {
+	benchDispatchWith(b, func(_ *Socket, text string) string { return text }, true)
+}
+
+// BenchmarkDispatchTypedGeneral: a typed handler of a signature without a
+// fast path, func(*Socket, string, int) (string, error), which goes
+// through reflect.Value.Call.
+func BenchmarkDispatchTypedGeneral(b *testing.B) {
+	benchDispatch(b, func(_ *Socket, text string, _ int) (string, error) { return text, nil })
 }

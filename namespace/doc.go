@@ -16,7 +16,13 @@
 // client asked for an acknowledgement, become the ack's arguments. A
 // non-nil error is logged and acknowledged as [{"error": "text"}]. The raw
 // form, RawHandler, gets the arguments as json.RawMessage and an AckFunc
-// that is nil unless the client asked for an ack with data. A client packet
+// that is nil unless the client asked for an ack with data. Typed handlers
+// of the common signatures — func(*Socket) or func(*Socket, string),
+// returning nothing, a string, a bool, an error or (string, error) — are
+// called directly; any other typed handler is called with
+// reflect.Value.Call (its reflection work is done once, by On), which
+// costs a few hundred nanoseconds and about five allocations more per
+// event than a RawHandler (BenchmarkDispatch*). A client packet
 // (event, message or json) with an id but no '+' is acknowledged
 // automatically in the socket's order, as in the reference server: after
 // the handlers of the packets before it, just before its own handler.

@@ -30,12 +30,19 @@ var (
 	rawMessageType = reflect.TypeFor[json.RawMessage]()
 )
 
-// eventHandler is a registered event handler: a RawHandler, or a typed func
-// whose reflection work was done when it was registered.
+// eventHandler is a registered event handler: a RawHandler, a typed func
+// of a common signature called without reflection (fast), or any other
+// typed func, whose reflection work was done when it was registered.
 type eventHandler struct {
 	raw   RawHandler
+	fast  fastHandler
 	typed *typedHandler
 }
+
+// fastHandler calls a typed handler of one of the signatures fastHandlerOf
+// knows directly, exactly as typedHandler.call would call it (same
+// decoding, same ack, same errors), without reflect.Value.Call.
+type fastHandler func(s *Socket, args []json.RawMessage, wantAck bool, id uint64)
 
 // typedHandler calls a typed handler func(s *Socket, a A, b B, ...)
 // (R1, R2, ..., error): each argument is decoded from the client's JSON
@@ -63,13 +70,128 @@ func handlerOf(fn any) (eventHandler, error) {
 	case func(*Socket, []json.RawMessage, AckFunc):
 		return eventHandler{raw: h}, nil
 	}
+	if fast := fastHandlerOf(fn); fast != nil {
+		return eventHandler{fast: fast}, nil
+	}
+	th, err := typedHandlerOf(fn)
+	if err != nil {
+		return eventHandler{}, err
+	}
+	return eventHandler{typed: th}, nil
+}
+
+// fastHandlerOf returns the fastHandler of fn if fn has one of the
+// signatures most handlers have — no argument or one string, and no
+// result, a string, a bool, an error or a string and an error — or nil.
+func fastHandlerOf(fn any) fastHandler {
+	switch f := fn.(type) {
+	case func(*Socket):
+		return func(s *Socket, _ []json.RawMessage, wantAck bool, id uint64) {
+			f(s)
+			ackResults(s, wantAck, id, nil)
+		}
+	case func(*Socket, string):
+		return func(s *Socket, args []json.RawMessage, wantAck bool, id uint64) {
+			if a, ok := stringArg(s, args, wantAck, id); ok {
+				f(s, a)
+				ackResults(s, wantAck, id, nil)
+			}
+		}
+	case func(*Socket, string) string:
+		return func(s *Socket, args []json.RawMessage, wantAck bool, id uint64) {
+			if a, ok := stringArg(s, args, wantAck, id); ok {
+				r := f(s, a)
+				if wantAck {
+					ackResults(s, wantAck, id, packet.AppendString(nil, r))
+				}
+			}
+		}
+	case func(*Socket, string) bool:
+		return func(s *Socket, args []json.RawMessage, wantAck bool, id uint64) {
+			if a, ok := stringArg(s, args, wantAck, id); ok {
+				r := f(s, a)
+				if wantAck {
+					ackResults(s, wantAck, id, strconv.AppendBool(nil, r))
+				}
+			}
+		}
+	case func(*Socket, string) error:
+		return func(s *Socket, args []json.RawMessage, wantAck bool, id uint64) {
+			if a, ok := stringArg(s, args, wantAck, id); ok {
+				if err := f(s, a); err != nil {
+					handlerFailed(s, wantAck, id, err)
+					return
+				}
+				ackResults(s, wantAck, id, nil)
+			}
+		}
+	case func(*Socket, string) (string, error):
+		return func(s *Socket, args []json.RawMessage, wantAck bool, id uint64) {
+			if a, ok := stringArg(s, args, wantAck, id); ok {
+				r, err := f(s, a)
+				if err != nil {
+					handlerFailed(s, wantAck, id, err)
+					return
+				}
+				if wantAck {
+					ackResults(s, wantAck, id, packet.AppendString(nil, r))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// stringArg decodes the first argument as a typed handler's string
+// parameter is decoded (missing: ""); if it does not decode, the call is
+// answered as badArg does and ok is false.
+func stringArg(s *Socket, args []json.RawMessage, wantAck bool, id uint64) (string, bool) {
+	if len(args) == 0 {
+		return "", true
+	}
+	if b, ok := plainString(args[0]); ok {
+		return string(b), true
+	}
+	var v string
+	if err := json.Unmarshal(args[0], &v); err != nil {
+		badArg(s, wantAck, id, 0, err)
+		return "", false
+	}
+	return v, true
+}
+
+// ackResults acknowledges message id, if the client asked, with the one
+// result encoded in res (nil: no result), as typedHandler.call does.
+func ackResults(s *Socket, wantAck bool, id uint64, res []byte) {
+	if !wantAck {
+		return
+	}
+	if res == nil {
+		s.sendAck(id, []json.RawMessage{})
+		return
+	}
+	s.sendAck(id, []json.RawMessage{res})
+}
+
+// handlerFailed logs the error a typed handler returned and, if the
+// client asked for an ack, acknowledges it as [{"error": "text"}].
+func handlerFailed(s *Socket, wantAck bool, id uint64, e error) {
+	s.ns.log.Info("event handler returned an error", "sid", s.id, "namespace", s.ns.name, "err", e)
+	if wantAck {
+		s.sendAck(id, errorArg(e.Error()))
+	}
+}
+
+// typedHandlerOf makes the typedHandler of fn, a typed func as described
+// at typedHandler.
+func typedHandlerOf(fn any) (*typedHandler, error) {
 	v := reflect.ValueOf(fn)
 	t := v.Type()
 	if t.Kind() != reflect.Func {
-		return eventHandler{}, fmt.Errorf("namespace: handler must be a func, got %s", t)
+		return nil, fmt.Errorf("namespace: handler must be a func, got %s", t)
 	}
 	if t.NumIn() < 1 || t.In(0) != socketType {
-		return eventHandler{}, fmt.Errorf("namespace: handler %s must take *namespace.Socket first", t)
+		return nil, fmt.Errorf("namespace: handler %s must take *namespace.Socket first", t)
 	}
 	th := &typedHandler{fn: v, variadic: t.IsVariadic()}
 	for i := 1; i < t.NumIn(); i++ {
@@ -88,7 +210,7 @@ func handlerOf(fn any) (eventHandler, error) {
 	for i := 0; i < nout; i++ {
 		th.results = append(th.results, encoderFor(t.Out(i)))
 	}
-	return eventHandler{typed: th}, nil
+	return th, nil
 }
 
 // call runs the handler with the client's args; with wantAck, the results
@@ -125,10 +247,7 @@ func (th *typedHandler) call(s *Socket, args []json.RawMessage, wantAck bool, id
 	}
 	if th.hasErr {
 		if e, _ := out[len(out)-1].Interface().(error); e != nil {
-			s.ns.log.Info("event handler returned an error", "sid", s.id, "namespace", s.ns.name, "err", e)
-			if wantAck {
-				s.sendAck(id, errorArg(e.Error()))
-			}
+			handlerFailed(s, wantAck, id, e)
 			return
 		}
 	}

@@ -2,6 +2,7 @@ package namespace
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 
@@ -55,5 +56,66 @@ func TestResultEncodersMatchMarshal(t *testing.T) {
 		got, err := encoderFor(rv.Type())([]byte("prefix"), rv)
 		require.Equal(t, wantErr, err)
 		assert.Equal(t, "prefix"+string(want), string(got), "%T %q", v, v)
+	}
+}
+
+// The typed handlers of the common signatures are called without
+// reflection; each gives exactly what the reflective call gives: the same
+// argument (or the same refusal of a bad one), the same ack, the same
+// error answer.
+func TestFastHandlersMatchReflection(t *testing.T) {
+	errBoom := errors.New("boom")
+	var got []string // what the handler saw, in order
+	seen := func(a string) { got = append(got, a) }
+	handlers := map[string]any{
+		"func(*Socket)":                   func(*Socket) { seen("ran") },
+		"func(*Socket, string)":           func(_ *Socket, a string) { seen(a) },
+		"func(*Socket, string) string":    func(_ *Socket, a string) string { seen(a); return a + "!" },
+		"func(*Socket, string) bool":      func(_ *Socket, a string) bool { seen(a); return a == "yes" },
+		"func(*Socket, string) error ok":  func(_ *Socket, a string) error { seen(a); return nil },
+		"func(*Socket, string) error bad": func(_ *Socket, a string) error { seen(a); return errBoom },
+		"func(*Socket, string) (string, error)": func(_ *Socket, a string) (string, error) {
+			seen(a)
+			if a == "yes" {
+				return "", errBoom
+			}
+			return "<" + a + ">", nil
+		},
+	}
+	argLists := [][]json.RawMessage{nil, {}}
+	for _, raw := range append(codecArgs, `"yes"`, `"\u2028</script>"`) {
+		argLists = append(argLists, []json.RawMessage{json.RawMessage(raw)}, []json.RawMessage{json.RawMessage(raw), json.RawMessage(`2`)})
+	}
+	run := func(call func(*Socket, []json.RawMessage, bool, uint64), args []json.RawMessage, wantAck bool) ([]string, []string) {
+		got = nil
+		ns := New("/fast", quiet())
+		c := newConn("a")
+		s, err := ns.Connect(c, nil)
+		require.NoError(t, err)
+		base := len(c.sent())
+		call(s, args, wantAck, 7)
+		return got, c.sent()[base:]
+	}
+	for name, fn := range handlers {
+		h, err := handlerOf(fn)
+		require.NoError(t, err, name)
+		require.NotNil(t, h.fast, "%s has a fast path", name)
+		th, err := typedHandlerOf(fn)
+		require.NoError(t, err, name)
+		for _, args := range argLists {
+			for _, wantAck := range []bool{false, true} {
+				fastSaw, fastSent := run(h.fast, args, wantAck)
+				slowSaw, slowSent := run(th.call, args, wantAck)
+				assert.Equal(t, slowSaw, fastSaw, "%s %q ack=%v: the handler saw", name, args, wantAck)
+				assert.Equal(t, slowSent, fastSent, "%s %q ack=%v: sent", name, args, wantAck)
+			}
+		}
+	}
+	// Other signatures take the reflective path.
+	for _, fn := range []any{func(*Socket, int) string { return "" }, func(*Socket, string, string) {}, func(*Socket, ...string) {}} {
+		h, err := handlerOf(fn)
+		require.NoError(t, err)
+		assert.Nil(t, h.fast, "%T", fn)
+		assert.NotNil(t, h.typed, "%T", fn)
 	}
 }

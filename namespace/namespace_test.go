@@ -83,6 +83,14 @@ func (c *recConn) waitExact(t *testing.T, want string) {
 	c.waitFrame(t, func(f string) bool { return f == want })
 }
 
+// waitIdle waits until every handler and hook queued for s has run.
+func waitIdle(t *testing.T, s *Socket) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, s.Wait(ctx), "the socket's handlers are still running")
+}
+
 func quiet() Options { return Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))} }
 
 func decode(t *testing.T, s string) *packet.Packet {
@@ -165,8 +173,7 @@ func TestNoHandlerRunsAfterTheDisconnectHooks(t *testing.T) {
 	s.Close(ReasonSocketEnd)
 	s.run(func() { mu.Lock(); events = append(events, "after"); mu.Unlock() }) // a packet that raced the close
 	close(gate)
-	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(events) >= 2 }, time.Second, time.Millisecond)
-	time.Sleep(20 * time.Millisecond)
+	waitIdle(t, s)
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"late", "disconnect"}, events)
@@ -209,7 +216,7 @@ func TestReservedEventsCannotBeRegisteredAndDisconnectIsDropped(t *testing.T) {
 	ns.OnDisconnect(func(s *Socket, reason string) { mu.Lock(); hooks++; mu.Unlock() })
 	s, c := connect(t, ns, "a")
 	s.HandlePacket(decode(t, `5:1::{"name":"disconnect"}`))
-	time.Sleep(20 * time.Millisecond)
+	waitIdle(t, s)
 	assert.False(t, s.Disconnected(), "a client cannot fire the disconnect event")
 	assert.Equal(t, []string{"1::"}, c.sent(), "blacklisted events are not even auto-acked")
 }
@@ -387,10 +394,11 @@ func TestDisconnectHooksRunOnceWithReason(t *testing.T) {
 	s.Close(ReasonSocketEnd)
 	s.HandlePacket(decode(t, `0::/chat`))
 	assert.Equal(t, ReasonBooted, <-reasons)
+	waitIdle(t, s) // the hooks have run, all of them
 	select {
 	case r := <-reasons:
 		t.Fatalf("disconnect hook ran twice (second reason %q)", r)
-	case <-time.After(50 * time.Millisecond):
+	default:
 	}
 	assert.Contains(t, c.sent(), "0::/chat", "the client is told it was kicked")
 	assert.Nil(t, ns.LocalSocket("a"))

@@ -525,6 +525,8 @@ func (s *Socket) dispatchEvent(ev *job) {
 	h := s.ns.handler(ev.name)
 	wantAck := ev.hasID && ev.ackData
 	switch {
+	case h.fast != nil:
+		h.fast(s, ev.args, wantAck, ev.id)
 	case h.typed != nil:
 		h.typed.call(s, ev.args, wantAck, ev.id)
 	case h.raw != nil:

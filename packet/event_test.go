@@ -58,6 +58,9 @@ func FuzzDecodeEventMatchesMap(f *testing.F) {
 }
 
 func TestDecodeEventAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
 	const data = `{"name":"echo","args":["ping",1]}`
 	var p Packet
 	n := testing.AllocsPerRun(100, func() {

@@ -200,7 +200,8 @@ func TestDeadNodeIsSwept(t *testing.T) {
 	eventuallyEqual(t, ids(a, b), clients(n1, "", ""))
 	took := time.Since(died)
 	t.Logf("sockets of a dead node gone %v after it died (TTL %v)", took, testTTL)
-	assert.Less(t, took, 2*testTTL, "the dead node's sockets should go within TTL plus a sweep tick")
+	// TTL plus a sweep tick, plus a margin for a loaded machine.
+	assert.Less(t, took, 3*testTTL, "the dead node's sockets should go within TTL plus a sweep tick")
 	eventuallyEqual(t, ids(a, b), clients(n2, "", "r"))
 	eventuallyEqual(t, []string{}, rooms(n1, "", c1.sid))
 	assert.Equal(t, uint64(2), n1.cluster.Stats().Swept+n2.cluster.Stats().Swept)
@@ -418,7 +419,9 @@ func TestRedisHangs(t *testing.T) {
 	start = time.Now()
 	_, err = n1.srv.Of("").Clients("r")
 	require.ErrorIs(t, err, ErrUnavailable)
-	assert.Less(t, time.Since(start), 100*time.Millisecond, "queries fail fast once Redis is known down")
+	// Fast: well under the 2s a query would wait (opTimeout, ioTimeout),
+	// with room for a loaded machine.
+	assert.Less(t, time.Since(start), 500*time.Millisecond, "queries fail fast once Redis is known down")
 
 	// Close does not hang with Redis.
 	start = time.Now()

@@ -47,6 +47,19 @@
 // session's repeated namespace refusals are logged at info level once,
 // then at debug level.
 //
+// A session has at most one stream (a websocket or an htmlfile response).
+// A stream supersedes a held poll, which is answered at once. While a
+// stream is attached, any other transport GET for the session — a second
+// websocket, a second htmlfile, or a poll, which would race the stream for
+// the queue — is refused with 409 "session already has a stream" and its
+// response ends at once; the attached stream carries on and the session
+// is not otherwise touched (POSTs are still accepted). When the stream
+// ends, the session ends with it. This is what socket.io.js needs: it
+// never opens a second stream for a session it holds, and after a reload
+// or a reconnection it handshakes a new session, so an old stream whose
+// TCP connection is half dead cannot block it; that stale session ends
+// at its heartbeat timeout or when a write to it times out (WriteTimeout).
+//
 // # Several nodes
 //
 // Several Servers (nodes) can serve one application behind a load

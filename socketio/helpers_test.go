@@ -27,10 +27,15 @@ import (
 )
 
 // Generous bounds for "promptly" and for conditions polled with eventually.
-// Expected waits are far shorter; these only bound a failing test.
+// Expected waits are far shorter; these only bound a failing test (the
+// tests run with -race beside others on a loaded machine).
 const (
-	waitFor = 3 * time.Second
-	tick    = 5 * time.Millisecond
+	waitFor = 10 * time.Second
+	// atOnce bounds what must be answered "at once" rather than held: well
+	// above any delay a loaded machine adds, well below the polling
+	// duration (5s in longPolls) a held request would wait for.
+	atOnce = 2 * time.Second
+	tick   = 5 * time.Millisecond
 	// quiet is how long a test watches for something that must not happen.
 	quiet = 150 * time.Millisecond
 )

@@ -403,18 +403,25 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, name strin
 		return
 	}
 	var ts transport.WakeableSession = deadSession{}
-	if sess != nil && sess.attach(name) {
-		ts = sess
+	if sess != nil {
+		kind := attachPoll
+		if name == transport.WebSocket || name == transport.HTMLFile {
+			kind = attachStream
+		}
+		switch sess.attachAs(name, kind) {
+		case attachBusy:
+			// One stream per session: see attachAs and the package doc.
+			plain(w, http.StatusConflict, "session already has a stream")
+			return
+		case attachOK:
+			ts = sess
+		}
 	}
 	switch name {
 	case transport.WebSocket:
 		s.serveWebSocket(w, r, ts)
 	case transport.HTMLFile:
 		if live, ok := ts.(*session); ok {
-			if !live.startStream() {
-				plain(w, http.StatusConflict, "session already has a stream")
-				return
-			}
 			defer live.endStream()
 		}
 		transport.ServeHTMLFile(r.Context(), w, ts, s.cfg.WriteTimeout)
@@ -431,12 +438,10 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request, name strin
 	}
 }
 
+// serveWebSocket upgrades the request; a live session is already attached
+// as its stream (attachAs).
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, ts transport.WakeableSession) {
 	live, ok := ts.(*session)
-	if ok && !live.startStream() {
-		plain(w, http.StatusConflict, "session already has a stream")
-		return
-	}
 	opts := transport.WebSocketOptions{
 		// The origin was checked by ServeHTTP, as for every request.
 		MaxMessageSize: s.cfg.MaxMessageBytes,
@@ -449,9 +454,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, ts trans
 	// idle connection keeps no net/http goroutine or buffers but the reader's.
 	if err := transport.ServeWebSocket(w, r, ts, opts); err != nil && ok {
 		// The upgrade failed: nothing was attached after all.
-		live.mu.Lock()
-		live.streaming = false
-		live.mu.Unlock()
+		live.streamFailed()
 	}
 }
 

@@ -481,22 +481,52 @@ func (s *session) connectNamespace(p *packet.Packet) {
 	sock.Close(namespace.ReasonSocketEnd)
 }
 
-// attach is called at the start of every transport request: it records
-// the transport, keeps the session alive and, the first time, connects the
+// attach is called at the start of every transport POST: it records the
+// transport, keeps the session alive and, the first time, connects the
 // default-namespace socket (which sends the client its "1::").
-func (s *session) attach(name string) bool {
-	s.touch()
+func (s *session) attach(name string) bool { return s.attachAs(name, attachPost) == attachOK }
+
+// attachKind is the kind of transport request attachAs attaches.
+type attachKind uint8
+
+const (
+	attachPost   attachKind = iota // a POST: packets from the client
+	attachPoll                     // a polling GET
+	attachStream                   // a websocket or htmlfile GET
+)
+
+// attachResult is what attachAs made of a request.
+type attachResult uint8
+
+const (
+	attachDead attachResult = iota // closed: answer as for an unknown session
+	attachOK
+	attachBusy // refused: the session already has a stream
+)
+
+// attachAs is attach for a request of kind k. A session has at most one
+// stream: a GET (stream or poll) while a stream is attached is refused,
+// and leaves the session as it was — a poll beside the stream would race
+// it for the queue, and a second stream would leave one of the two
+// holding a request with nothing to write. A stream is attached in the
+// same step (startStreamLocked), so two racing streams cannot both be.
+func (s *session) attachAs(name string, k attachKind) attachResult {
 	s.mu.Lock()
-	switch s.state {
-	case stateClosed:
+	switch {
+	case s.state == stateClosed:
 		s.mu.Unlock()
-		return false
-	case stateClosing:
+		return attachDead
+	case k != attachPost && s.streaming, k == attachStream && !s.startStreamLocked():
 		s.mu.Unlock()
-		return true // let the transport deliver the last packets
+		return attachBusy
+	case s.state == stateClosing:
+		s.mu.Unlock()
+		s.touch()
+		return attachOK // let the transport deliver the last packets
 	}
 	s.setTransportLocked(name)
 	s.mu.Unlock()
+	s.touch()
 	// Every request waits until the default socket exists, so a POST racing
 	// the first GET cannot lose its packets.
 	s.connectOnce.Do(func() {
@@ -523,7 +553,7 @@ func (s *session) attach(name string) bool {
 		s.mu.Unlock()
 		s.logAt(slog.LevelDebug, "session connected", "transport", name)
 	})
-	return true
+	return attachOK
 }
 
 // transportNames are the names setTransportLocked stores, so that the
@@ -546,6 +576,12 @@ func (s *session) setTransportLocked(name string) {
 func (s *session) startStream() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.startStreamLocked()
+}
+
+// startStreamLocked is startStream with mu held. The stream supersedes a
+// held poll, which is answered at once.
+func (s *session) startStreamLocked() bool {
 	if s.state != stateOpen || s.streaming {
 		return false
 	}
@@ -555,6 +591,18 @@ func (s *session) startStream() bool {
 		s.pollCancel()
 	}
 	return true
+}
+
+// streamFailed undoes startStream when the stream could not be opened
+// after all (a failed websocket upgrade): the session waits for another
+// transport request for CloseTimeout, as after a poll.
+func (s *session) streamFailed() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.streaming = false
+	if s.state == stateOpen && !s.pollHeld {
+		s.setDeadlineLocked(&s.closeAt, s.srv.cfg.CloseTimeout)
+	}
 }
 
 // startPoll begins a long-poll GET: a poll already held is superseded

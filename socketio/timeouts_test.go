@@ -47,7 +47,7 @@ func TestXHRCloseTimeout(t *testing.T) {
 
 func TestXHRRegularPollingKeepsSessionPastCloseTimeout(t *testing.T) {
 	t.Parallel()
-	const ct = 400 * time.Millisecond
+	const ct = time.Second // a loaded machine may pause the polling loop
 	rec := &recorder{}
 	ts := newTestServer(t, Config{
 		CloseTimeout:      ct,
@@ -91,13 +91,17 @@ func TestWebSocketHeartbeats(t *testing.T) {
 	for i := 1; i < len(at); i++ {
 		gap := at[i].Sub(at[i-1])
 		assert.Greater(t, gap, interval/2, "heartbeats too close")
-		assert.Less(t, gap, 5*interval, "heartbeats too far apart")
+		// Far apart only by what a loaded machine adds: well within the
+		// heartbeat timeout, which is what a client needs.
+		assert.Less(t, gap, 10*interval, "heartbeats too far apart")
 	}
 }
 
 func TestWebSocketHeartbeatTimeout(t *testing.T) {
 	t.Parallel()
-	const hbTimeout = 600 * time.Millisecond
+	// Long enough that the answering client, whose answers a loaded
+	// machine may delay, has a dozen heartbeats to answer in each.
+	const hbTimeout = 1500 * time.Millisecond
 	rec := &recorder{}
 	ts := newTestServer(t, Config{HeartbeatInterval: 100 * time.Millisecond, HeartbeatTimeout: hbTimeout}, app(rec, ""))
 
@@ -127,7 +131,7 @@ func TestWebSocketHeartbeatTimeout(t *testing.T) {
 
 func TestPollingHeartbeatAnsweredByPost(t *testing.T) {
 	t.Parallel()
-	const hbTimeout = time.Second
+	const hbTimeout = 2 * time.Second // a loaded machine may pause the polling loop
 	rec := &recorder{}
 	ts := newTestServer(t, Config{
 		HeartbeatInterval: 100 * time.Millisecond,

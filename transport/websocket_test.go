@@ -320,7 +320,10 @@ func TestWebSocketSlowClient(t *testing.T) {
 // A client that reads late, but within the write timeout, keeps its
 // connection, and writes after the timeout has long passed still work.
 func TestWebSocketLateReaderRecovers(t *testing.T) {
-	srv := newWSServer(t, false, WebSocketOptions{WriteTimeout: 500 * time.Millisecond})
+	// The timeout leaves room for reading 6.4 MB on a loaded machine with
+	// -race: the late reader must not be dropped for being slow to read.
+	const wt = 1500 * time.Millisecond
+	srv := newWSServer(t, false, WebSocketOptions{WriteTimeout: wt})
 	c, sess := srv.dial(t)
 	big := strings.Repeat("s", 64<<10)
 	for range 100 { // more than the socket buffers hold: a blocked write
@@ -333,7 +336,7 @@ func TestWebSocketLateReaderRecovers(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, m, len(big))
 	}
-	time.Sleep(600 * time.Millisecond) // past the deadline of the blocked write
+	time.Sleep(wt + 100*time.Millisecond) // past the deadline of the blocked write
 	sess.push("3:::later")
 	_, m, err := c.ReadMessage()
 	require.NoError(t, err)
