@@ -276,3 +276,52 @@ func TestJoinRefusesSocketIDsWhateverTheAdapter(t *testing.T) {
 	defer rec.mu.Unlock()
 	assert.Equal(t, [][]string{{sidA, sidA}, {sidA, "lobby"}}, rec.joins, "the adapter never saw the reserved name")
 }
+
+// holdingJoins holds each Join (but the own-id one) until released, so that a Close can run
+// while a Join is between its checks and its adapter call.
+type holdingJoins struct {
+	Adapter
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (a *holdingJoins) Join(sid string, rooms ...string) error {
+	if len(rooms) == 1 && rooms[0] == sid {
+		return a.Adapter.Join(sid, rooms...) // the own-id room, at connect
+	}
+	a.entered <- struct{}{}
+	<-a.release
+	return a.Adapter.Join(sid, rooms...)
+}
+
+// A Join racing the socket's Close (the client's "0::/ns" read while a
+// join handler runs) used to add the room after Close had left every
+// room, so the gone socket stayed a member for good: in memory, and with
+// a cluster adapter in Redis, with wrong counts on every node.
+func TestJoinRacingCloseLeavesNoMember(t *testing.T) {
+	opts := quiet()
+	opts.Adapter = func(ns *Namespace) Adapter {
+		return &holdingJoins{Adapter: NewMemoryAdapter(ns), entered: make(chan struct{}), release: make(chan struct{})}
+	}
+	ns := New("", opts)
+	a := ns.Adapter().(*holdingJoins)
+	s, _ := connect(t, ns, sidA)
+	joined := make(chan error, 1)
+	go func() { joined <- s.Join("r") }()
+	<-a.entered
+	closed := make(chan struct{})
+	go func() { s.Close(ReasonPacket); close(closed) }()
+	// Without the barrier in Close, it finishes (rooms left) while the
+	// Join is still held; give it ample time to do so before releasing.
+	select {
+	case <-closed:
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(a.release)
+	require.NoError(t, <-joined, "the join was under way before the close")
+	<-closed
+	ids, err := ns.Clients("r")
+	require.NoError(t, err)
+	assert.Empty(t, ids, "a closed socket stays in no room")
+	assert.ErrorIs(t, s.Join("r2"), ErrDisconnected)
+}

@@ -28,7 +28,7 @@ type Socket struct {
 	conn Conn
 	exec executor
 
-	joinMu sync.Mutex  // serializes Join's checks with its adapter call
+	joinMu sync.Mutex  // serializes Join's checks with its adapter call, and Close's leave after both
 	denied atomic.Bool // a refused event was logged at info level already
 
 	mu           sync.Mutex
@@ -314,11 +314,15 @@ func (s *Socket) PendingAcks() int {
 //     counted; joining a room the socket is already in is fine), with
 //     ErrTooManyRooms.
 func (s *Socket) Join(room string) error {
+	s.joinMu.Lock()
+	defer s.joinMu.Unlock()
+	// Checked under joinMu: Close takes joinMu after marking the socket
+	// disconnected and before leaving its rooms, so a Join either ends
+	// before that leave or sees the socket disconnected; it can never add
+	// a room after the leave (the socket would stay in it for good).
 	if s.Disconnected() {
 		return ErrDisconnected
 	}
-	s.joinMu.Lock()
-	defer s.joinMu.Unlock()
 	if err := s.checkJoin(room); err != nil {
 		return err
 	}
@@ -416,6 +420,11 @@ func (s *Socket) Close(reason string) {
 			close(w.ch)
 		}
 	}
+	// Let a Join that is under way finish before the rooms are left; the
+	// later ones see the socket disconnected (see Join).
+	s.joinMu.Lock()
+	//lint:ignore SA2001 a barrier, not a critical section
+	s.joinMu.Unlock()
 	hooks := s.ns.remove(s)
 	s.exec.submitFinal(job{fn: func() {
 		for _, h := range hooks {
