@@ -55,7 +55,7 @@ func TestJoinRefusalsAckFalse(t *testing.T) {
 
 	// The victim's private room still reaches the victim alone.
 	got := make(chan []json.RawMessage, 1)
-	require.NoError(t, victim.On(victim.SessionID(), func(args ...json.RawMessage) { got <- args }))
+	require.NoError(t, victim.On("room", func(args ...json.RawMessage) { got <- args }))
 	require.NoError(t, joiner.Emit("to-room", victim.SessionID(), "private"))
 	select {
 	case args := <-got:

@@ -393,14 +393,14 @@ func TestJoinsDuringRedisOutage(t *testing.T) {
 	b1, _ := dial(t, nodes[1].URL)
 	got := make(chan string, 16)
 	for _, c := range []*client.Client{a1, b1} {
-		require.NoError(t, c.On("o", func(s string) { got <- s })) // to-room emits the event named after the room
+		require.NoError(t, c.On("room", func(s string) { got <- s })) // to-room emits the event "room"
 	}
 	require.Equal(t, "[true]", call(t, b1, "join", "o"))
 
 	r.Kill()
 	require.Equal(t, "[true]", call(t, a1, "join", "o"), "a join during the outage")
 	a2, _ := dial(t, nodes[0].URL)
-	require.NoError(t, a2.On("o", func(s string) { got <- s }))
+	require.NoError(t, a2.On("room", func(s string) { got <- s }))
 	require.Equal(t, "[true]", call(t, a2, "join", "o"), "a new client's join during the outage")
 	require.NoError(t, a1.Emit("to-room", "o", "local"))
 	for range 2 {
