@@ -11,6 +11,7 @@ type Collector struct {
 	srv *socketio.Server
 
 	sessions, sockets, pendingAcks *prometheus.Desc
+	queuedBytes                    *prometheus.Desc
 	handshakes                     *prometheus.Desc
 	packets, bytes                 *prometheus.Desc
 	decodeErrors, slowConsumers    *prometheus.Desc
@@ -28,6 +29,7 @@ func NewCollector(srv *socketio.Server) *Collector {
 		sessions:      d("sessions", "Open sessions by transport (empty: handshaken, not connected).", "transport"),
 		sockets:       d("sockets", "Connected sockets by namespace.", "namespace"),
 		pendingAcks:   d("acks_pending", "Server-to-client acks awaited."),
+		queuedBytes:   d("queued_bytes", "Bytes held for clients: queued in sessions or taken by a transport and not yet written."),
 		handshakes:    d("handshakes_total", "Handshakes by result.", "result"),
 		packets:       d("packets_total", "Packets by direction.", "direction"),
 		bytes:         d("bytes_total", "Packet bytes by direction.", "direction"),
@@ -39,7 +41,7 @@ func NewCollector(srv *socketio.Server) *Collector {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.sessions, c.sockets, c.pendingAcks, c.handshakes, c.packets, c.bytes, c.decodeErrors, c.slowConsumers, c.forwarded} {
+	for _, d := range []*prometheus.Desc{c.sessions, c.sockets, c.pendingAcks, c.queuedBytes, c.handshakes, c.packets, c.bytes, c.decodeErrors, c.slowConsumers, c.forwarded} {
 		ch <- d
 	}
 }
@@ -60,6 +62,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.sockets, float64(n), ns)
 	}
 	gauge(c.pendingAcks, float64(st.PendingAcks))
+	gauge(c.queuedBytes, float64(st.QueuedBytes))
 	counter(c.handshakes, st.HandshakesAccepted, "accepted")
 	counter(c.handshakes, st.HandshakesRefused, "refused")
 	counter(c.packets, st.PacketsIn, "in")

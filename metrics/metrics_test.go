@@ -49,11 +49,14 @@ func TestCollectorExportsServerStats(t *testing.T) {
 # TYPE siogo_handshakes_total counter
 siogo_handshakes_total{result="accepted"} 1
 siogo_handshakes_total{result="refused"} 1
+# HELP siogo_queued_bytes Bytes held for clients: queued in sessions or taken by a transport and not yet written.
+# TYPE siogo_queued_bytes gauge
+siogo_queued_bytes 0
 # HELP siogo_sessions Open sessions by transport (empty: handshaken, not connected).
 # TYPE siogo_sessions gauge
 siogo_sessions{transport="xhr-polling"} 1
 # HELP siogo_sockets Connected sockets by namespace.
 # TYPE siogo_sockets gauge
 siogo_sockets{namespace=""} 1
-`), "siogo_handshakes_total", "siogo_sessions", "siogo_sockets"))
+`), "siogo_handshakes_total", "siogo_queued_bytes", "siogo_sessions", "siogo_sockets"))
 }
