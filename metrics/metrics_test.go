@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -37,6 +38,9 @@ func TestCollectorExportsServerStats(t *testing.T) {
 	sid := strings.SplitN(get("/socket.io/1/"), ":", 2)[0]
 	get("/socket.io/1/?deny=1")
 	assert.Equal(t, "1::", get("/socket.io/1/xhr-polling/"+sid))
+	// The poll's answer is released once written, which may be just after
+	// the client read it.
+	require.Eventually(t, func() bool { return srv.Stats().QueuedBytes == 0 }, 10*time.Second, 5*time.Millisecond)
 
 	reg := prometheus.NewRegistry()
 	c := NewCollector(srv)

@@ -1,8 +1,6 @@
 package namespace
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strconv"
@@ -16,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/siogo/siogo/acl"
+	"github.com/siogo/siogo/internal/apptest"
 	"github.com/siogo/siogo/internal/lazylog"
 	"github.com/siogo/siogo/packet"
 )
@@ -170,44 +169,12 @@ func TestRoomLimitHoldsUnderConcurrentJoins(t *testing.T) {
 	assert.Equal(t, int32(goroutines-limit), refused.Load())
 }
 
-// logLines decodes the JSON log records in buf.
-func logLines(t *testing.T, buf *syncBuffer) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		require.NoError(t, json.Unmarshal([]byte(line), &m), "%.200s", line)
-		out = append(out, m)
-	}
-	return out
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // 100 refused calls with a 1 MB event name once wrote 100 MB of log at
 // info level.
 func TestRefusedEventsDoNotFloodTheLog(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
 		t.Run(level.String(), func(t *testing.T) {
-			var buf syncBuffer
+			var buf apptest.LockedBuffer
 			ns := New("/acl", Options{Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: level}))})
 			ns.SetInitialACL(acl.Allow("login"))
 			s, c := connect(t, ns, sidA)
@@ -226,7 +193,7 @@ func TestRefusedEventsDoNotFloodTheLog(t *testing.T) {
 				}
 				return refusals == calls
 			}, time.Minute, 10*time.Millisecond)
-			lines := logLines(t, &buf)
+			lines := buf.Records(t, "")
 			var info, denied int
 			for _, l := range lines {
 				if l["msg"] != "method access denied" {

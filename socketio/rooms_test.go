@@ -1,18 +1,16 @@
 package socketio
 
 import (
-	"bytes"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/siogo/siogo/internal/apptest"
 	"github.com/siogo/siogo/namespace"
 )
 
@@ -51,46 +49,17 @@ func TestRoomLimitsComeFromConfig(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink shared by the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-// records returns the JSON log records with message msg.
-func (b *syncBuffer) records(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	text := b.b.String()
-	b.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
-		var m map[string]any
-		if line == "" || json.Unmarshal([]byte(line), &m) != nil || m["msg"] != msg {
-			continue
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-func jsonLogger(w *syncBuffer, level slog.Level) *slog.Logger {
+func jsonLogger(w *apptest.LockedBuffer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 func TestBadOriginIsLoggedClipped(t *testing.T) {
-	var logs syncBuffer
+	var logs apptest.LockedBuffer
 	ts := newTestServer(t, Config{AllowedOrigins: []string{"http://example.com"}, Logger: jsonLogger(&logs, slog.LevelInfo)}, nil)
 	origin := "http://evil.org/" + strings.Repeat("o", 64<<10-16)
 	r := ts.get("/socket.io/1/", "Origin", origin)
 	require.Equal(t, http.StatusForbidden, r.status)
-	recs := logs.records(t, "handshake bad origin")
+	recs := logs.Records(t, "handshake bad origin")
 	require.Len(t, recs, 1)
 	got, _ := recs[0]["origin"].(string)
 	assert.True(t, strings.HasPrefix(got, "http://evil.org/ooo"), "%q", got)
@@ -101,7 +70,7 @@ func TestBadOriginIsLoggedClipped(t *testing.T) {
 // A client asking again and again for a namespace that refuses it gets
 // one info line for its session; the others are at debug level.
 func TestRepeatedNamespaceRefusalsLogOnceAtInfo(t *testing.T) {
-	var logs syncBuffer
+	var logs apptest.LockedBuffer
 	ts := newTestServer(t, Config{Logger: jsonLogger(&logs, slog.LevelDebug)}, func(srv *Server) {
 		srv.Of("/private").Authorize(func(*Handshake, url.Values) (bool, error) { return false, nil })
 	})
@@ -110,9 +79,9 @@ func TestRepeatedNamespaceRefusalsLogOnceAtInfo(t *testing.T) {
 	for range tries {
 		ts.post("xhr-polling", sid, "1::/private")
 	}
-	require.Eventually(t, func() bool { return len(logs.records(t, "namespace refused client")) == tries }, waitFor, tick)
+	require.Eventually(t, func() bool { return len(logs.Records(t, "namespace refused client")) == tries }, waitFor, tick)
 	var info int
-	for _, r := range logs.records(t, "namespace refused client") {
+	for _, r := range logs.Records(t, "namespace refused client") {
 		if r["level"] == "INFO" {
 			info++
 		}
