@@ -40,6 +40,26 @@ func (c *Cluster) lockKey() string              { return c.prefix + ":sweeper" }
 func (c *Cluster) channel() string              { return c.prefix + ":broadcast" }
 func nodeMember(ns, sid string) string          { return nsPart(ns) + sid }
 
+// luaDropMember defines drop(P, m): it removes the socket that a P:node
+// member m ("<len>:<ns>:<sid>", see nodeMember) names from the room,
+// socket and namespace sets. purgeScript and dropSocketsScript share it.
+const luaDropMember = `
+local function drop(p, m)
+  local c = string.find(m, ':', 1, true)
+  if not c then return end
+  local n = tonumber(string.sub(m, 1, c - 1))
+  if not n then return end
+  local nsp = string.sub(m, 1, c + n)
+  local sid = string.sub(m, c + n + 1)
+  local sk = p .. ':sid:' .. nsp .. ':' .. sid
+  for _, r in ipairs(redis.call('SMEMBERS', sk)) do
+    redis.call('SREM', p .. ':room:' .. nsp .. ':' .. r, sid)
+  end
+  redis.call('DEL', sk)
+  redis.call('SREM', p .. ':all:' .. nsp, sid)
+end
+`
+
 // purgeScript removes up to ARGV[3] sockets written by node ARGV[2] from
 // the room, socket and namespace sets, unless ARGV[4] is "0" and the node
 // is alive (then it returns {-1, 0}: a live node is never swept, and the
@@ -48,26 +68,13 @@ func nodeMember(ns, sid string) string          { return nsPart(ns) + sid }
 // itself), the node is forgotten.
 //
 // KEYS: P:nodes, P:node:<node>, P:alive:<node>. ARGV: P, node, batch, force.
-var purgeScript = redigo.NewScript(3, `
+var purgeScript = redigo.NewScript(3, luaDropMember+`
 if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[3]) == 1 then
   return {-1, 0}
 end
 local members = redis.call('SPOP', KEYS[2], tonumber(ARGV[3]))
 for _, m in ipairs(members) do
-  local c = string.find(m, ':', 1, true)
-  if c then
-    local n = tonumber(string.sub(m, 1, c - 1))
-    if n then
-      local nsp = string.sub(m, 1, c + n)
-      local sid = string.sub(m, c + n + 1)
-      local sk = ARGV[1] .. ':sid:' .. nsp .. ':' .. sid
-      for _, r in ipairs(redis.call('SMEMBERS', sk)) do
-        redis.call('SREM', ARGV[1] .. ':room:' .. nsp .. ':' .. r, sid)
-      end
-      redis.call('DEL', sk)
-      redis.call('SREM', ARGV[1] .. ':all:' .. nsp, sid)
-    end
-  end
+  drop(ARGV[1], m)
 end
 local left = redis.call('SCARD', KEYS[2])
 if left == 0 and ARGV[4] ~= '1' then
@@ -138,26 +145,12 @@ return 0
 // many it removed.
 //
 // KEYS: P:node:<node>. ARGV: P, members...
-var dropSocketsScript = redigo.NewScript(1, `
+var dropSocketsScript = redigo.NewScript(1, luaDropMember+`
 local n = 0
 for i = 2, #ARGV do
-  local m = ARGV[i]
-  if redis.call('SREM', KEYS[1], m) == 1 then
+  if redis.call('SREM', KEYS[1], ARGV[i]) == 1 then
     n = n + 1
-    local c = string.find(m, ':', 1, true)
-    if c then
-      local len = tonumber(string.sub(m, 1, c - 1))
-      if len then
-        local nsp = string.sub(m, 1, c + len)
-        local sid = string.sub(m, c + len + 1)
-        local sk = ARGV[1] .. ':sid:' .. nsp .. ':' .. sid
-        for _, r in ipairs(redis.call('SMEMBERS', sk)) do
-          redis.call('SREM', ARGV[1] .. ':room:' .. nsp .. ':' .. r, sid)
-        end
-        redis.call('DEL', sk)
-        redis.call('SREM', ARGV[1] .. ':all:' .. nsp, sid)
-      end
-    end
+    drop(ARGV[1], ARGV[i])
   end
 end
 return n
