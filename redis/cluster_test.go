@@ -209,9 +209,16 @@ func TestDeadNodeIsSwept(t *testing.T) {
 	nodesLeft, err := redigo.Strings(r.do("SMEMBERS", "test:nodes"))
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"n1", "n2"}, nodesLeft)
-	keys, err := redigo.Strings(r.do("KEYS", "test:*n3*"))
+	// Nothing of n3 or of its sockets is left. (A pattern like test:*n3*
+	// would also match the live sockets' keys whose random ids contain
+	// "n3".)
+	keys, err := redigo.Strings(r.do("KEYS", "test:*"))
 	require.NoError(t, err)
-	assert.Empty(t, keys)
+	for _, k := range keys {
+		assert.NotContains(t, []string{"test:node:n3", "test:alive:n3"}, k)
+		assert.NotContains(t, k, c1.sid)
+		assert.NotContains(t, k, c2.sid)
+	}
 
 	// The survivors still talk.
 	a.emit("", "to-room", "r", "still-here")
