@@ -8,10 +8,12 @@ package socketio
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -220,8 +222,10 @@ func trickledPost(t *testing.T, via *testServer, sid string, timeout time.Durati
 	body, _ := io.ReadAll(resp.Body)
 	assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode, "%s", body)
 	assert.GreaterOrEqual(t, took, timeout-50*time.Millisecond, "cut off before the deadline")
+	// Closed: an EOF, or a reset when the server closed with trickled
+	// bytes still unread; not the read deadline.
 	_, err = br.ReadByte()
-	assert.ErrorIs(t, err, io.EOF, "the connection stays open")
+	assert.True(t, errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET), "the connection stays open: %v", err)
 }
 
 // What the websocket writer has taken from the queue but the client has
