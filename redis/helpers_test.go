@@ -334,6 +334,13 @@ type client struct {
 // dial handshakes with n, opens the websocket and reads "1::".
 func (n *node) dial() *client {
 	n.t.Helper()
+	return n.open(n.handshake())
+}
+
+// handshake handshakes with n and returns the new session id, without
+// opening a transport: the session has no socket yet.
+func (n *node) handshake() string {
+	n.t.Helper()
 	resp, err := n.client.Get(n.hs.URL + "/socket.io/1/")
 	require.NoError(n.t, err)
 	body, err := io.ReadAll(resp.Body)
@@ -342,6 +349,12 @@ func (n *node) dial() *client {
 	require.Equal(n.t, http.StatusOK, resp.StatusCode, string(body))
 	sid, _, ok := strings.Cut(string(body), ":")
 	require.True(n.t, ok, "handshake body %q", body)
+	return sid
+}
+
+// open opens the websocket of a session handshaken with n and reads "1::".
+func (n *node) open(sid string) *client {
+	n.t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial(n.wsURL+"/socket.io/1/websocket/"+sid, nil)
 	require.NoError(n.t, err)
 	c := &client{t: n.t, sid: sid, conn: conn, frames: make(chan string, 4096), done: make(chan struct{})}

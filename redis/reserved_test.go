@@ -1,46 +1,16 @@
 package redis
 
 import (
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/siogo/siogo/namespace"
 )
-
-// handshake handshakes with n and returns the new session id, without
-// opening a transport: the session has no socket yet.
-func (n *node) handshake() string {
-	n.t.Helper()
-	resp, err := n.client.Get(n.hs.URL + "/socket.io/1/")
-	require.NoError(n.t, err)
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.NoError(n.t, err)
-	require.Equal(n.t, http.StatusOK, resp.StatusCode, string(body))
-	sid, _, ok := strings.Cut(string(body), ":")
-	require.True(n.t, ok, "handshake body %q", body)
-	return sid
-}
-
-// open opens the websocket of a session handshaken with n and reads "1::".
-func (n *node) open(sid string) *client {
-	n.t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial(n.wsURL+"/socket.io/1/websocket/"+sid, nil)
-	require.NoError(n.t, err)
-	c := &client{t: n.t, sid: sid, conn: conn, frames: make(chan string, 4096), done: make(chan struct{})}
-	go c.read()
-	n.t.Cleanup(c.close)
-	require.Equal(n.t, "1::", c.next(), "connect packet")
-	return c
-}
 
 // A socket can never join another socket's own-id room, whatever the
 // state of Redis: with it up (the other socket not connected yet), down,
