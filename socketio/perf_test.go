@@ -3,7 +3,7 @@ package socketio
 // Memory and CPU cost of idle sessions and of the echo-with-ack path,
 // measured in process without a network: sessions are handshaken through
 // ServeHTTP and then attached the way the websocket transport attaches
-// them (attach, startStream, SetWaker, TakeNow), so the numbers are the
+// them (attachAs, SetWaker, TakeNow), so the numbers are the
 // session layer's own, without the transport's buffers.
 //
 //	go test -run '^$' -bench 'IdleSession' -benchtime=1x ./socketio
@@ -72,7 +72,7 @@ func openBenchSession(tb testing.TB, srv *Server, wake func()) *session {
 		tb.Fatalf("handshake: %d %q", rec.Code, rec.Body.String())
 	}
 	sess := srv.lookup(sid)
-	if sess == nil || !sess.attach(transport.WebSocket) || !sess.startStream() {
+	if sess == nil || sess.attachAs(transport.WebSocket, attachStream) != attachOK {
 		tb.Fatal("attach failed")
 	}
 	sess.SetWaker(wake)

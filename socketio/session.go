@@ -571,16 +571,9 @@ func (s *session) setTransportLocked(name string) {
 	s.transport.Store(&name)
 }
 
-// startStream marks a websocket or htmlfile connection attached. Only one
-// may be attached at a time.
-func (s *session) startStream() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.startStreamLocked()
-}
-
-// startStreamLocked is startStream with mu held. The stream supersedes a
-// held poll, which is answered at once.
+// startStreamLocked marks a websocket or htmlfile connection attached;
+// it is called with mu held, by attachAs. Only one may be attached at a
+// time. The stream supersedes a held poll, which is answered at once.
 func (s *session) startStreamLocked() bool {
 	if s.state != stateOpen || s.streaming {
 		return false
@@ -593,7 +586,7 @@ func (s *session) startStreamLocked() bool {
 	return true
 }
 
-// streamFailed undoes startStream when the stream could not be opened
+// streamFailed undoes startStreamLocked when the stream could not be opened
 // after all (a failed websocket upgrade): the session waits for another
 // transport request for CloseTimeout, as after a poll.
 func (s *session) streamFailed() {
