@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/siogo/siogo/packet"
-	"github.com/siogo/siogo/transport"
+	"github.com/siogo/siogo/internal/transport"
 )
 
 // A handshake answer either parses into a session id that is one path

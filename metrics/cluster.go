@@ -3,20 +3,20 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/siogo/siogo/redis"
+	"github.com/siogo/siogo/sioredis"
 )
 
 // ClusterCollector is a prometheus.Collector for a Redis cluster adapter:
 // broadcasts published, received and dropped (Redis down), and the
 // adapter's recovery counters.
 type ClusterCollector struct {
-	c    *redis.Cluster
+	c    *sioredis.Cluster
 	desc *prometheus.Desc
 }
 
 // NewClusterCollector returns a collector for c; its metric is
 // siogo_cluster_events_total{event=...}.
-func NewClusterCollector(c *redis.Cluster) *ClusterCollector {
+func NewClusterCollector(c *sioredis.Cluster) *ClusterCollector {
 	return &ClusterCollector{c: c, desc: prometheus.NewDesc("siogo_cluster_events_total",
 		"Cluster adapter events: broadcasts published, received from other nodes, dropped (Redis unreachable), "+
 			"malformed or forged; subscriptions, membership resyncs, membership queue overflows, dead nodes' sockets swept, "+

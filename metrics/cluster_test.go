@@ -10,13 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/siogo/siogo/internal/clustertest"
-	"github.com/siogo/siogo/redis"
+	"github.com/siogo/siogo/sioredis"
 )
 
 func TestClusterCollector(t *testing.T) {
 	addr := clustertest.StartRedis(t).Addr()
 
-	cluster, err := redis.New(redis.Config{Addr: addr})
+	cluster, err := sioredis.New(sioredis.Config{Addr: addr})
 	require.NoError(t, err)
 	defer cluster.Close()
 	reg := prometheus.NewRegistry()

@@ -7,8 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/siogo/siogo/namespace"
-	"github.com/siogo/siogo/transport"
+	"github.com/siogo/siogo/internal/transport"
 )
 
 // Config tunes a Server. The zero value of every field means the default
@@ -129,10 +128,10 @@ type Config struct {
 	MaxQueuedEvents int
 	// MaxRoomsPerSocket bounds the rooms one socket may be in (its own-id
 	// room not counted); Socket.Join beyond it fails with
-	// namespace.ErrTooManyRooms. Zero means 1000; negative means no limit.
+	// ErrTooManyRooms. Zero means 1000; negative means no limit.
 	MaxRoomsPerSocket int
 	// MaxRoomNameBytes bounds the length of a room name Socket.Join
-	// accepts; longer names fail with namespace.ErrRoomNameTooLong. Zero
+	// accepts; longer names fail with ErrRoomNameTooLong. Zero
 	// means 256; negative means no limit.
 	MaxRoomNameBytes int
 	// MaxSessions bounds the open sessions; handshakes beyond it get 503.
@@ -166,7 +165,7 @@ type Config struct {
 	// Logger receives the server's logs. Zero means slog.Default().
 	Logger *slog.Logger
 	// Adapter makes each namespace's room adapter. Zero means in memory.
-	Adapter namespace.AdapterFactory
+	Adapter AdapterFactory
 
 	// Sessions, with NodeAddr, lets a cluster of nodes serve every session
 	// on every node: each session is registered in this directory at its
@@ -256,10 +255,10 @@ func (c Config) withDefaults() Config {
 		c.MaxJSONDepth = 32
 	}
 	if c.MaxRoomsPerSocket == 0 {
-		c.MaxRoomsPerSocket = namespace.DefaultMaxRoomsPerSocket
+		c.MaxRoomsPerSocket = DefaultMaxRoomsPerSocket
 	}
 	if c.MaxRoomNameBytes == 0 {
-		c.MaxRoomNameBytes = namespace.DefaultMaxRoomNameBytes
+		c.MaxRoomNameBytes = DefaultMaxRoomNameBytes
 	}
 	if c.SendQueueSize <= 0 {
 		c.SendQueueSize = 4096
@@ -280,7 +279,7 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.Default()
 	}
 	if c.Adapter == nil {
-		c.Adapter = namespace.NewMemoryAdapter
+		c.Adapter = NewMemoryAdapter
 	}
 	return c
 }

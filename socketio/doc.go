@@ -39,7 +39,7 @@
 // heard from for HeartbeatTimeout is closed.
 //
 // Session ids (which are the socket ids) are 20 random characters of the
-// URL-safe base64 alphabet, the format namespace.IsSocketID describes:
+// URL-safe base64 alphabet, the format IsSocketID describes:
 // room names of that format are reserved for the sockets' own rooms, so
 // Socket.Join refuses them and To(id) stays private (see the namespace
 // package). Strings a client chose (an Origin header, an endpoint, an

@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/siogo/siogo/namespace"
 )
 
 // SessionDirectory records which node of a cluster holds each session, so
@@ -129,7 +128,7 @@ func (s *Server) directoryWarn(msg string, args ...any) {
 // session).
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, sid string, fallback func(http.ResponseWriter)) bool {
 	f := s.fwd
-	if f == nil || r.Header.Get(ForwardedHeader) != "" || !namespace.IsSocketID(sid) {
+	if f == nil || r.Header.Get(ForwardedHeader) != "" || !IsSocketID(sid) {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), directoryTimeout)

@@ -214,7 +214,7 @@ func (ts *testServer) socket(ns, sid string) *Socket {
 	ts.t.Helper()
 	var s *Socket
 	require.Eventually(ts.t, func() bool {
-		s = ts.srv.Of(ns).LocalSocket(sid)
+		s = ts.srv.Of(ns).Socket(sid)
 		return s != nil
 	}, waitFor, tick, "no socket %s in %q", sid, ns)
 	return s

@@ -21,7 +21,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/siogo/siogo/namespace"
 )
 
 // maxHeld is the most s.srv.Stats().QueuedBytes was at any of the samples
@@ -91,7 +90,7 @@ func TestNonReadingWebSocketClientIsClosedAtByteBound(t *testing.T) {
 	most := maxHeld(ts, func() {
 		for ; sent < 2000; sent++ { // 128 MiB, well within SendQueueSize (4096 packets)
 			if err := s.Emit("blob", blob); err != nil {
-				require.ErrorIs(t, err, namespace.ErrNotDelivered)
+				require.ErrorIs(t, err, ErrNotDelivered)
 				break
 			}
 		}

@@ -25,7 +25,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/siogo/siogo/transport"
+	"github.com/siogo/siogo/internal/transport"
 )
 
 // benchServer is a server with the testapp's "echo" (raw) and "join"
@@ -150,7 +150,7 @@ func benchmarkIdleSessionMemory(b *testing.B, authorize bool) {
 		// Let the handler goroutines exit.
 		for _, sess := range sessions {
 			if sock := sess.socket(""); sock != nil {
-				_ = sock.Wait(context.Background())
+				_ = sock.drain(context.Background())
 			}
 		}
 		runtime.GC()
@@ -197,7 +197,7 @@ func benchmarkEcho(b *testing.B, payload, want string) {
 	}
 	b.StopTimer()
 	if sock := sess.socket(""); sock != nil {
-		_ = sock.Wait(context.Background())
+		_ = sock.drain(context.Background())
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/siogo/siogo/internal/apptest"
-	"github.com/siogo/siogo/namespace"
 )
 
 // The ids the server makes have the format namespace reserves for the
@@ -19,19 +18,19 @@ import (
 func TestSessionIDsHaveTheReservedFormat(t *testing.T) {
 	for range 10000 {
 		sid := newSessionID()
-		require.True(t, namespace.IsSocketID(sid), "%q", sid)
+		require.True(t, IsSocketID(sid), "%q", sid)
 	}
 	ts := newTestServer(t, Config{}, nil)
 	sid := ts.connectPolling("")
-	assert.True(t, namespace.IsSocketID(sid))
+	assert.True(t, IsSocketID(sid))
 	s := ts.socket("", sid)
 	other := newSessionID()
-	assert.ErrorIs(t, s.Join(other), namespace.ErrReservedRoom, "any id the server could hand out is refused")
+	assert.ErrorIs(t, s.Join(other), ErrReservedRoom, "any id the server could hand out is refused")
 }
 
 func TestRoomLimitsComeFromConfig(t *testing.T) {
-	assert.Equal(t, namespace.DefaultMaxRoomsPerSocket, NewServer(Config{Logger: discardLogger}).Config().MaxRoomsPerSocket)
-	assert.Equal(t, namespace.DefaultMaxRoomNameBytes, NewServer(Config{Logger: discardLogger}).Config().MaxRoomNameBytes)
+	assert.Equal(t, DefaultMaxRoomsPerSocket, NewServer(Config{Logger: discardLogger}).Config().MaxRoomsPerSocket)
+	assert.Equal(t, DefaultMaxRoomNameBytes, NewServer(Config{Logger: discardLogger}).Config().MaxRoomNameBytes)
 
 	ts := newTestServer(t, Config{MaxRoomsPerSocket: 2, MaxRoomNameBytes: 8}, func(srv *Server) { srv.Of("/chat") })
 	sid := ts.connectPolling("")
@@ -42,9 +41,9 @@ func TestRoomLimitsComeFromConfig(t *testing.T) {
 		s := ts.socket(ns, sid)
 		require.NoError(t, s.Join("r1"))
 		require.NoError(t, s.Join("r2"))
-		assert.ErrorIs(t, s.Join("r3"), namespace.ErrTooManyRooms, "namespace %q", ns)
+		assert.ErrorIs(t, s.Join("r3"), ErrTooManyRooms, "namespace %q", ns)
 		require.NoError(t, s.Leave("r2"))
-		assert.ErrorIs(t, s.Join("123456789"), namespace.ErrRoomNameTooLong, "namespace %q", ns)
+		assert.ErrorIs(t, s.Join("123456789"), ErrRoomNameTooLong, "namespace %q", ns)
 		assert.NoError(t, s.Join("12345678"))
 	}
 }

@@ -18,8 +18,7 @@ import (
 	"time"
 
 	"github.com/siogo/siogo/internal/lazylog"
-	"github.com/siogo/siogo/namespace"
-	"github.com/siogo/siogo/transport"
+	"github.com/siogo/siogo/internal/transport"
 )
 
 // Server is a Socket.IO 0.9 server and an http.Handler. Make it with
@@ -33,7 +32,7 @@ type Server struct {
 	timers  timers    // the sessions' timeouts and heartbeats
 	origins originPolicy
 	limiter *addrLimiter
-	nsOpts  namespace.Options
+	nsOpts  nsOptions
 	stats   counters
 	fwd     *forwarder // nil without Config.Sessions
 	// shutdown is set by Shutdown and Close: no new sessions or namespace
@@ -62,7 +61,7 @@ func NewServer(cfg Config) *Server {
 		fwd:        newForwarder(cfg),
 	}
 	s.timers.clock = s.clock
-	s.nsOpts = namespace.Options{
+	s.nsOpts = nsOptions{
 		Logger:          cfg.Logger,
 		Adapter:         cfg.Adapter,
 		MaxPendingAcks:  cfg.MaxPendingAcks,
@@ -88,7 +87,7 @@ func (s *Server) Of(name string) *Namespace {
 	defer s.mu.Unlock()
 	ns := s.namespaces[name]
 	if ns == nil {
-		ns = namespace.New(name, s.nsOpts)
+		ns = newNamespace(name, s.nsOpts)
 		s.namespaces[name] = ns
 	}
 	return ns
@@ -136,7 +135,7 @@ func (s *Server) forget(sess *session) {
 }
 
 // newSessionID returns 20 URL-safe random characters from crypto/rand:
-// the socket-id format namespace.IsSocketID describes, whose names
+// the socket-id format IsSocketID describes, whose names
 // Socket.Join reserves for the sockets' own rooms.
 func newSessionID() string {
 	var b [15]byte
@@ -368,7 +367,7 @@ func (s *Server) authorize(hs *Handshake) (ok bool, err error) {
 // transport URL), whether or not a poll is pending.
 func (s *Server) forceDisconnect(w http.ResponseWriter, r *http.Request, sid string) {
 	if sess := s.lookup(sid); sess != nil {
-		sess.close(namespace.ReasonForcedClose, nil)
+		sess.close(ReasonForcedClose, nil)
 	} else if s.forward(w, r, sid, func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) }) {
 		return
 	}
@@ -525,17 +524,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// Handlers still running finish first, so their acks and emits are
 	// queued before the goodbye: stop every socket (nothing new starts),
 	// wait for what runs (bounded by ctx), then say goodbye.
-	stopped := make([][]*namespace.Socket, len(sessions))
+	stopped := make([][]*Socket, len(sessions))
 	for i, sess := range sessions {
-		stopped[i] = sess.stopSockets(namespace.ReasonShutdown)
+		stopped[i] = sess.stopSockets(ReasonShutdown)
 	}
 	for _, socks := range stopped {
 		for _, sock := range socks {
-			_ = sock.Wait(ctx)
+			_ = sock.drain(ctx)
 		}
 	}
 	for _, sess := range sessions {
-		sess.close(namespace.ReasonShutdown, goodbye)
+		sess.close(ReasonShutdown, goodbye)
 	}
 	defer s.closeForwarder()
 	select {
@@ -583,7 +582,7 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	for _, sess := range sessions {
-		sess.close(namespace.ReasonShutdown, nil)
+		sess.close(ReasonShutdown, nil)
 	}
 	s.closeForwarder()
 }

@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"github.com/siogo/siogo/internal/lazylog"
-	"github.com/siogo/siogo/namespace"
 	"github.com/siogo/siogo/packet"
-	"github.com/siogo/siogo/transport"
+	"github.com/siogo/siogo/internal/transport"
 )
 
 type sessionState uint8
@@ -46,7 +45,7 @@ var (
 type session struct {
 	id  string
 	srv *Server
-	hs  *namespace.Handshake
+	hs  *Handshake
 
 	transport     atomic.Pointer[string] // current transport name; read without mu
 	refusedLogged atomic.Bool            // a namespace refusal was logged at info level
@@ -64,8 +63,8 @@ type session struct {
 	waker       func()        // wakes an attached websocket writer (no goroutine while idle)
 	pollGen     uint64
 	pollCancel  context.CancelFunc
-	main        *namespace.Socket            // the default namespace's socket
-	others      map[string]*namespace.Socket // the other namespaces' sockets; made on first use
+	main        *Socket            // the default namespace's socket
+	others      map[string]*Socket // the other namespaces' sockets; made on first use
 	timerAt     time.Duration                // onTimer runs by then (Server.clock); zero: not asked
 	closeAt     time.Duration                // open: close timeout; closing: end of the linger
 	hbAt        time.Duration                // next heartbeat
@@ -77,7 +76,7 @@ type session struct {
 	timerIndex  int
 }
 
-func newSession(srv *Server, id string, hs *namespace.Handshake, header []string) *session {
+func newSession(srv *Server, id string, hs *Handshake, header []string) *session {
 	return &session{id: id, srv: srv, hs: hs, hsHeader: header, timerIndex: -1}
 }
 
@@ -90,20 +89,20 @@ func (s *session) logAt(level slog.Level, msg string, args ...any) {
 }
 
 // socketLocked returns the session's socket in namespace ep, or nil.
-func (s *session) socketLocked(ep string) *namespace.Socket {
+func (s *session) socketLocked(ep string) *Socket {
 	if ep == "" {
 		return s.main
 	}
 	return s.others[ep]
 }
 
-func (s *session) setSocketLocked(ep string, sock *namespace.Socket) {
+func (s *session) setSocketLocked(ep string, sock *Socket) {
 	if ep == "" {
 		s.main = sock
 		return
 	}
 	if s.others == nil {
-		s.others = make(map[string]*namespace.Socket)
+		s.others = make(map[string]*Socket)
 	}
 	s.others[ep] = sock
 }
@@ -117,8 +116,8 @@ func (s *session) deleteSocketLocked(ep string) {
 }
 
 // takeSocketsLocked forgets every socket of the session and returns them.
-func (s *session) takeSocketsLocked() []*namespace.Socket {
-	socks := make([]*namespace.Socket, 0, 1+len(s.others))
+func (s *session) takeSocketsLocked() []*Socket {
+	socks := make([]*Socket, 0, 1+len(s.others))
 	if s.main != nil {
 		socks = append(socks, s.main)
 	}
@@ -198,21 +197,21 @@ func (s *session) onTimer() {
 	case closeDue && lingering:
 		s.finish()
 	case closeDue:
-		s.close(namespace.ReasonCloseTimeout, nil)
+		s.close(ReasonCloseTimeout, nil)
 	case deadDue:
 		s.logAt(slog.LevelInfo, "heartbeat timeout", "transport", transportAttr{s})
-		s.close(namespace.ReasonHeartbeatTimeout, nil)
+		s.close(ReasonHeartbeatTimeout, nil)
 	case hbDue:
 		s.Send(frameHeartbeat, false)
 	}
 }
 
-// ID implements namespace.Conn.
+// ID implements Conn.
 func (s *session) ID() string { return s.id }
 
-// Handshake implements namespace.Conn. It fills in what newHandshake left
+// Handshake implements Conn. It fills in what newHandshake left
 // out the first time it is called.
-func (s *session) Handshake() *namespace.Handshake {
+func (s *session) Handshake() *Handshake {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.hsHeader != nil {
@@ -222,7 +221,7 @@ func (s *session) Handshake() *namespace.Handshake {
 	return s.hs
 }
 
-// Transport implements namespace.Conn. It takes no lock, so it may be
+// Transport implements Conn. It takes no lock, so it may be
 // called from anywhere, logging included.
 func (s *session) Transport() string {
 	if t := s.transport.Load(); t != nil {
@@ -238,11 +237,11 @@ type transportAttr struct{ s *session }
 // LogValue implements slog.LogValuer.
 func (a transportAttr) LogValue() slog.Value { return slog.StringValue(a.s.Transport()) }
 
-// Close implements namespace.Conn: a server-side kick. The client gets
+// Close implements Conn: a server-side kick. The client gets
 // "0::" after what is already queued.
 func (s *session) Close(reason string) { s.close(reason, frameGoodbye) }
 
-// Send implements namespace.Conn.
+// Send implements Conn.
 func (s *session) Send(frame []byte, volatile bool) bool {
 	s.mu.Lock()
 	if s.state != stateOpen {
@@ -281,7 +280,7 @@ func (s *session) closeSlowLocked() {
 	s.mu.Unlock()
 	s.logAt(slog.LevelWarn, "closing slow consumer", "transport", transportAttr{s}, "queued", packets, "held_bytes", bytes)
 	s.srv.stats.slowConsumers.Add(1)
-	s.close(namespace.ReasonSlowConsumer, nil)
+	s.close(ReasonSlowConsumer, nil)
 }
 
 // writableLocked: volatile packets go only to a transport that can take
@@ -421,7 +420,7 @@ func (s *session) handle(p *packet.Packet) {
 		return
 	case packet.Disconnect:
 		if p.Endpoint == "" {
-			s.close(namespace.ReasonPacket, nil)
+			s.close(ReasonPacket, nil)
 			return
 		}
 	case packet.Connect:
@@ -440,7 +439,7 @@ func (s *session) handle(p *packet.Packet) {
 		s.logAt(slog.LevelDebug, "packet for an endpoint the client has not joined", "transport", transportAttr{s}, "endpoint", lazylog.Client(p.Endpoint), "type", p.Type.String())
 		return
 	}
-	sock.HandlePacket(p)
+	sock.handlePacket(p)
 }
 
 func (s *session) connectNamespace(p *packet.Packet) {
@@ -459,7 +458,7 @@ func (s *session) connectNamespace(p *packet.Packet) {
 		return
 	}
 	query, _ := url.ParseQuery(p.Data)
-	sock, err := ns.Connect(s, query)
+	sock, err := ns.connect(s, query)
 	if err != nil {
 		// The session's first refusal at info level, the others (a
 		// client retrying in a loop) at debug level.
@@ -478,7 +477,7 @@ func (s *session) connectNamespace(p *packet.Packet) {
 		return
 	}
 	s.mu.Unlock()
-	sock.Close(namespace.ReasonSocketEnd)
+	sock.Close(ReasonSocketEnd)
 }
 
 // attach is called at the start of every transport POST: it records the
@@ -530,13 +529,13 @@ func (s *session) attachAs(name string, k attachKind) attachResult {
 	// Every request waits until the default socket exists, so a POST racing
 	// the first GET cannot lose its packets.
 	s.connectOnce.Do(func() {
-		sock, err := s.srv.Sockets().Connect(s, nil)
+		sock, err := s.srv.Sockets().connect(s, nil)
 		s.mu.Lock()
 		s.connected = true
 		if s.state != stateOpen {
 			s.mu.Unlock()
 			if err == nil {
-				sock.Close(namespace.ReasonSocketEnd)
+				sock.Close(ReasonSocketEnd)
 			}
 			return
 		}
@@ -686,7 +685,7 @@ func (s *session) close(reason string, goodbye []byte) {
 // stopSockets disconnects every socket of the session (no handler starts
 // after those already queued; packets for them are dropped) and leaves
 // the session open, so that what the remaining handlers send is queued.
-func (s *session) stopSockets(reason string) []*namespace.Socket {
+func (s *session) stopSockets(reason string) []*Socket {
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
@@ -722,7 +721,7 @@ func (s *session) finish() {
 		waker() // the writer sees the end and closes the connection
 	}
 	for _, sock := range socks {
-		sock.Close(namespace.ReasonSocketEnd)
+		sock.Close(ReasonSocketEnd)
 	}
 	s.srv.forget(s)
 }
@@ -734,7 +733,7 @@ func (s *session) endStream() {
 	s.streaming = false
 	s.waker = nil
 	s.mu.Unlock()
-	s.close(namespace.ReasonSocketEnd, nil)
+	s.close(ReasonSocketEnd, nil)
 }
 
 // deadSession answers transports for an unknown or closed session id with
@@ -752,4 +751,4 @@ func (d deadSession) TakeNow() ([][]byte, bool) { return d.Take(context.Backgrou
 func (deadSession) SetWaker(func())             {}
 
 var _ transport.WakeableSession = (*session)(nil)
-var _ namespace.Conn = (*session)(nil)
+var _ sessionConn = (*session)(nil)

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/siogo/siogo/namespace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -129,7 +128,7 @@ func (ts *testServer) flood(sid string, n int) {
 	for i := 0; i < n; i++ {
 		if err := s.Emit("big", big); err != nil {
 			// Already dropped: the client took nothing for WriteTimeout.
-			require.ErrorIs(ts.t, err, namespace.ErrNotDelivered)
+			require.ErrorIs(ts.t, err, ErrNotDelivered)
 			return
 		}
 	}

@@ -75,7 +75,7 @@ func (s *Server) Stats() Stats {
 		st.QueuedBytes += sess.heldBytes()
 	}
 	for _, ns := range namespaces {
-		socks := ns.LocalSockets()
+		socks := ns.Sockets()
 		st.Sockets[ns.Name()] = len(socks)
 		for _, sock := range socks {
 			st.PendingAcks += sock.PendingAcks()

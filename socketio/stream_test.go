@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/siogo/siogo/transport"
+	"github.com/siogo/siogo/internal/transport"
 )
 
 // activeRequests counts the server's connections in the middle of a

@@ -311,8 +311,8 @@ func TestBlacklistedDisconnectEventIsDropped(t *testing.T) {
 	ws.expect(`6::/chat:2+["chat too"]`)
 	ws.silent(quiet)
 	assert.Empty(t, rec.withPrefix("disconnect"), "a client-sent disconnect event ran disconnect handlers")
-	assert.NotNil(t, ts.srv.Of("").LocalSocket(sid))
-	assert.NotNil(t, ts.srv.Of("/chat").LocalSocket(sid))
+	assert.NotNil(t, ts.srv.Of("").Socket(sid))
+	assert.NotNil(t, ts.srv.Of("/chat").Socket(sid))
 }
 
 func TestHandlerPanicIsRecovered(t *testing.T) {

@@ -172,7 +172,7 @@ func newChat(ns *socketio.Namespace, log *slog.Logger) *Chat {
 func (c *Chat) onNick(s *socketio.Socket, name, token string) (nickReply, error) {
 	reply, stale, err := c.setNick(s, name, token)
 	if stale != "" {
-		if old := c.ns.LocalSocket(stale); old != nil {
+		if old := c.ns.Socket(stale); old != nil {
 			old.Disconnect()
 		}
 	}

@@ -24,7 +24,7 @@ import (
 	"path/filepath"
 
 	"github.com/siogo/siogo/internal/exampleweb"
-	"github.com/siogo/siogo/redis"
+	"github.com/siogo/siogo/sioredis"
 	"github.com/siogo/siogo/socketio"
 )
 
@@ -61,7 +61,7 @@ func run(args []string) error {
 	defer ln.Close()
 	var cfg socketio.Config
 	if *redisAddr != "" {
-		cluster, err := redis.New(redis.Config{Addr: *redisAddr, Logger: logger})
+		cluster, err := sioredis.New(sioredis.Config{Addr: *redisAddr, Logger: logger})
 		if err != nil {
 			return fmt.Errorf("-redis: %w", err)
 		}

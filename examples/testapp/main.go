@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/siogo/siogo/redis"
+	"github.com/siogo/siogo/sioredis"
 	"github.com/siogo/siogo/socketio"
 )
 
@@ -43,7 +43,7 @@ func run(args []string) error {
 	polling := fs.Duration("polling-duration", socketio.DefaultPollingDuration, "polling duration")
 	redisAddr := fs.String("redis", "", "Redis address (host:port) to join the nodes sharing it")
 	nodeAddr := fs.String("node-addr", "", "with -redis: the address (host:port) at which the other nodes reach this one, to forward requests for its sessions (default: the listening address)")
-	redisTTL := fs.Duration("redis-ttl", redis.DefaultTTL, "with -redis: node liveness TTL (a dead node's sockets leave the cluster within about TTL + TTL/3)")
+	redisTTL := fs.Duration("redis-ttl", sioredis.DefaultTTL, "with -redis: node liveness TTL (a dead node's sockets leave the cluster within about TTL + TTL/3)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pprofAddr := fs.String("pprof", os.Getenv("TESTAPP_PPROF"), "serve net/http/pprof on this address (default $TESTAPP_PPROF; empty: off)")
 	if err := fs.Parse(args); err != nil {
@@ -76,7 +76,7 @@ func run(args []string) error {
 	}
 	defer ln.Close()
 	if *redisAddr != "" {
-		cluster, err := redis.New(redis.Config{Addr: *redisAddr, TTL: *redisTTL, Logger: logger})
+		cluster, err := sioredis.New(sioredis.Config{Addr: *redisAddr, TTL: *redisTTL, Logger: logger})
 		if err != nil {
 			return fmt.Errorf("-redis: %w", err)
 		}

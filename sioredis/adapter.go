@@ -1,0 +1,354 @@
+package sioredis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	redigo "github.com/gomodule/redigo/redis"
+
+	"github.com/siogo/siogo/socketio"
+)
+
+// Adapter is the socketio.Adapter of one namespace on one node of a
+// Cluster. Membership is kept twice: in an embedded MemoryAdapter, which
+// finds this node's receivers of every broadcast, and in Redis, which
+// answers the cluster-wide queries. Make adapters with Cluster.Adapter.
+type Adapter struct {
+	c    *Cluster
+	ns   *socketio.Namespace
+	name string
+	mem  *socketio.MemoryAdapter
+
+	// mu serializes membership changes so that the order in which they
+	// reach the local state is the order in which they are queued for Redis.
+	mu sync.Mutex
+}
+
+var (
+	_ socketio.Adapter       = (*Adapter)(nil)
+	_ socketio.MemberChecker = (*Adapter)(nil)
+	_ socketio.RoomCounter   = (*Adapter)(nil)
+)
+
+// Adapter makes the adapter of a namespace; the method value
+// cluster.Adapter is a socketio.AdapterFactory for
+// socketio.Config.Adapter.
+func (c *Cluster) Adapter(ns *socketio.Namespace) socketio.Adapter {
+	mem, ok := socketio.NewMemoryAdapter(ns).(*socketio.MemoryAdapter)
+	if !ok {
+		panic("redis: socketio.NewMemoryAdapter no longer returns *MemoryAdapter")
+	}
+	a := &Adapter{c: c, ns: ns, name: ns.Name(), mem: mem}
+	c.amu.Lock()
+	if len(c.adapters[a.name]) > 0 {
+		c.log.Warn("redis: a second adapter for one namespace on one node; use one Cluster per Server", "namespace", a.name)
+	}
+	c.adapters[a.name] = append(c.adapters[a.name], a)
+	c.amu.Unlock()
+	return a
+}
+
+func (c *Cluster) adaptersOf(ns string) []*Adapter {
+	c.amu.RLock()
+	defer c.amu.RUnlock()
+	return c.adapters[ns]
+}
+
+func (c *Cluster) allAdapters() []*Adapter {
+	c.amu.RLock()
+	defer c.amu.RUnlock()
+	var out []*Adapter
+	for _, as := range c.adapters {
+		out = append(out, as...)
+	}
+	return out
+}
+
+// Join implements socketio.Adapter. A room of the socket-id format other
+// than sid (socketio.IsSocketID) is refused with socketio.ErrReservedRoom
+// by the local state, whatever Redis holds, and then nothing is written.
+func (a *Adapter) Join(sid string, rooms ...string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.mem.Join(sid, rooms...); err != nil {
+		return err
+	}
+	a.c.enqueue(a.joinCmds(sid, rooms))
+	return nil
+}
+
+func (a *Adapter) joinCmds(sid string, rooms []string) []cmd {
+	c := a.c
+	cmds := make([]cmd, 0, 3+len(rooms))
+	cmds = append(cmds,
+		cmd{"SADD", []any{c.nodeKey(c.node), nodeMember(a.name, sid)}},
+		cmd{"SADD", []any{c.allKey(a.name), sid}},
+	)
+	if len(rooms) > 0 {
+		args := make([]any, 0, 1+len(rooms))
+		args = append(args, c.sidKey(a.name, sid))
+		for _, r := range rooms {
+			args = append(args, r)
+		}
+		cmds = append(cmds, cmd{"SADD", args})
+		for _, r := range rooms {
+			cmds = append(cmds, cmd{"SADD", []any{c.roomKey(a.name, r), sid}})
+		}
+	}
+	return cmds
+}
+
+// Leave implements socketio.Adapter.
+func (a *Adapter) Leave(sid, room string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_ = a.mem.Leave(sid, room)
+	a.c.enqueue([]cmd{
+		{"SREM", []any{a.c.roomKey(a.name, room), sid}},
+		{"SREM", []any{a.c.sidKey(a.name, sid), room}},
+	})
+	return nil
+}
+
+// LeaveAll implements socketio.Adapter.
+func (a *Adapter) LeaveAll(sid string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rooms := a.localRooms(sid)
+	_ = a.mem.LeaveAll(sid)
+	c := a.c
+	cmds := make([]cmd, 0, 3+len(rooms))
+	for _, r := range rooms {
+		cmds = append(cmds, cmd{"SREM", []any{c.roomKey(a.name, r), sid}})
+	}
+	cmds = append(cmds,
+		cmd{"DEL", []any{c.sidKey(a.name, sid)}},
+		cmd{"SREM", []any{c.allKey(a.name), sid}},
+		cmd{"SREM", []any{c.nodeKey(c.node), nodeMember(a.name, sid)}},
+	)
+	c.enqueue(cmds)
+	return nil
+}
+
+// localRooms returns the rooms of sid in the local state, its own-id room
+// included.
+func (a *Adapter) localRooms(sid string) []string {
+	rooms, _ := a.mem.Rooms(sid)
+	if own, _ := a.mem.Clients(sid); slices.Contains(own, sid) {
+		rooms = append(rooms, sid)
+	}
+	return rooms
+}
+
+// snapshot returns the commands that make Redis hold exactly the local
+// membership of each socket of the namespace (setSocketScript, by hash:
+// the caller loads it), and the sockets' P:node members.
+func (a *Adapter) snapshot() ([]cmd, []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := a.c
+	sids, _ := a.mem.Clients("")
+	cmds := make([]cmd, 0, len(sids))
+	members := make([]string, 0, len(sids))
+	roomPrefix := c.roomKey(a.name, "")
+	for _, sid := range sids {
+		rooms := a.localRooms(sid)
+		m := nodeMember(a.name, sid)
+		args := make([]any, 0, 8+len(rooms))
+		args = append(args, setSocketScript.Hash(), 3, c.nodeKey(c.node), c.allKey(a.name), c.sidKey(a.name, sid), roomPrefix, sid, m)
+		for _, r := range rooms {
+			args = append(args, r)
+		}
+		cmds = append(cmds, cmd{"EVALSHA", args})
+		members = append(members, m)
+	}
+	return cmds, members
+}
+
+// Broadcast implements socketio.Adapter: the packet is queued for this
+// node's receivers at once, then published for the other nodes (unless
+// every room is the own-id room of a socket of this node). It never
+// blocks and returns nil; broadcasts that cannot be published are counted
+// in Stats.Dropped.
+func (a *Adapter) Broadcast(frame []byte, opts socketio.BroadcastOptions) error {
+	_ = a.mem.Broadcast(frame, opts)
+	if a.localOnly(opts) {
+		return nil
+	}
+	a.c.publish(encodeMessage(a.c.node, a.name, opts, frame))
+	return nil
+}
+
+// localOnly reports whether every selected room is the own-id room of a
+// socket of this node, so no other node has a receiver.
+func (a *Adapter) localOnly(opts socketio.BroadcastOptions) bool {
+	if len(opts.Rooms) == 0 {
+		return false
+	}
+	for _, r := range opts.Rooms {
+		if a.ns.Socket(r) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// deliver hands a broadcast of another node to the local receivers.
+func (a *Adapter) deliver(m message) {
+	_ = a.mem.Broadcast(m.frame, m.opts)
+}
+
+// Clients implements socketio.Adapter: the members of room on every
+// node, read from Redis after this node's pending membership writes. If
+// Redis cannot answer, it returns this node's members with an error
+// wrapping ErrUnavailable (or ErrClosed after Close).
+func (a *Adapter) Clients(room string) ([]string, error) {
+	local, _ := a.mem.Clients(room)
+	key := a.c.allKey(a.name)
+	if room != "" {
+		key = a.c.roomKey(a.name, room)
+	}
+	remote, err := a.c.members(key)
+	if err != nil {
+		return local, err
+	}
+	return union(local, remote), nil
+}
+
+// Rooms implements socketio.Adapter. The rooms of a socket of this node
+// are known locally; those of another node's socket are read from Redis
+// (on failure: none, with an error wrapping ErrUnavailable).
+func (a *Adapter) Rooms(sid string) ([]string, error) {
+	local, _ := a.mem.Rooms(sid)
+	if a.ns.Socket(sid) != nil {
+		return local, nil
+	}
+	remote, err := a.c.members(a.c.sidKey(a.name, sid))
+	if err != nil {
+		return local, err
+	}
+	remote = slices.DeleteFunc(remote, func(r string) bool { return r == sid })
+	return union(local, remote), nil
+}
+
+// RoomCount implements socketio.RoomCounter from the local state, which
+// holds every room of this node's sockets.
+func (a *Adapter) RoomCount(sid, room string) (int, bool) { return a.mem.RoomCount(sid, room) }
+
+// HasMember implements socketio.MemberChecker, cluster-wide. If Redis
+// cannot answer and the local state does not, it returns false with an
+// error wrapping ErrUnavailable. After Cluster.Close the node stands alone
+// and only local state counts. (Socket.Join does not need it: the names of
+// the sockets' own rooms are reserved by their format.)
+func (a *Adapter) HasMember(room, sid string) (bool, error) {
+	if ok, _ := a.mem.HasMember(room, sid); ok || a.ns.Socket(room) != nil {
+		return ok, nil
+	}
+	ok, err := a.c.isMember(a.c.roomKey(a.name, room), sid)
+	if errors.Is(err, ErrClosed) {
+		return false, nil // the node has left the cluster: local state is all there is
+	}
+	return ok, err
+}
+
+// Close implements socketio.Adapter: the namespace's broadcasts from
+// other nodes are no longer delivered here. Membership is left to the
+// sockets' LeaveAll and to Cluster.Close.
+func (a *Adapter) Close() error {
+	c := a.c
+	c.amu.Lock()
+	c.adapters[a.name] = slices.DeleteFunc(slices.Clone(c.adapters[a.name]), func(x *Adapter) bool { return x == a })
+	if len(c.adapters[a.name]) == 0 {
+		delete(c.adapters, a.name)
+	}
+	c.amu.Unlock()
+	return nil
+}
+
+// members reads a set after this node's pending membership writes.
+func (c *Cluster) members(key string) ([]string, error) {
+	var ids []string
+	err := c.query(func(conn redigo.Conn) (err error) {
+		ids, err = redigo.Strings(conn.Do("SMEMBERS", key))
+		return err
+	})
+	return ids, err
+}
+
+// isMember tells whether the set holds member, after this node's pending
+// membership writes.
+func (c *Cluster) isMember(key, member string) (bool, error) {
+	var ok bool
+	err := c.query(func(conn redigo.Conn) (err error) {
+		ok, err = redigo.Bool(conn.Do("SISMEMBER", key, member))
+		return err
+	})
+	return ok, err
+}
+
+// query runs read on a pooled connection once this node's pending
+// membership writes are done (see exec).
+func (c *Cluster) query(read func(redigo.Conn) error) error {
+	return c.exec(context.Background(), true, read)
+}
+
+// exec runs fn on a pooled connection; with wait, only once this node's
+// pending membership writes are done. The wait for them and for a
+// connection together take at most opTimeout (and end with parent); fn is
+// bounded by the connection's read timeout. After a failure to reach
+// Redis, calls fail at once until the backoff allows a new try, so that
+// callers do not each wait for a connect timeout during an outage.
+func (c *Cluster) exec(parent context.Context, wait bool, fn func(redigo.Conn) error) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	c.qmu.Lock()
+	ready := c.qbo.ready(time.Now())
+	c.qmu.Unlock()
+	if !ready {
+		return fmt.Errorf("%w: %w", ErrUnavailable, errBackoff)
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, opTimeout)
+	defer cancel()
+	defer context.AfterFunc(parent, cancel)()
+	if wait {
+		c.barrier(ctx)
+	}
+	conn, err := c.pool.GetContext(ctx)
+	if err == nil {
+		err = fn(conn)
+		conn.Close()
+	}
+	var refused redigo.Error
+	c.qmu.Lock()
+	switch {
+	case err == nil || errors.As(err, &refused):
+		c.qbo.reset()
+	case parent.Err() != nil:
+		// The caller gave up: that says nothing about Redis.
+	default:
+		c.qbo.fail(time.Now())
+	}
+	c.qmu.Unlock()
+	if err != nil {
+		if c.closed.Load() {
+			return ErrClosed
+		}
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// union merges a sorted list and an unsorted one into a sorted list
+// without duplicates.
+func union(sorted, other []string) []string {
+	out := make([]string, 0, len(sorted)+len(other))
+	out = append(out, sorted...)
+	out = append(out, other...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,703 @@
+package sioredis
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	redigo "github.com/gomodule/redigo/redis"
+)
+
+// Config configures a Cluster. The zero value of every field but Addr (or
+// Pool) means the default written beside it.
+type Config struct {
+	// Addr is the Redis server, "host:port". Required unless Pool is set.
+	Addr string
+	// Username and Password authenticate every connection to Addr (Redis
+	// AUTH). An empty Password means no AUTH; an empty Username with a
+	// Password means the "default" user (requirepass). A refused
+	// password makes New fail with an error wrapping ErrAuth.
+	Username, Password string
+	// TLSConfig, if set, makes every connection to Addr use TLS with it
+	// (the server name defaults to Addr's host). Nil means plain TCP.
+	TLSConfig *tls.Config
+	// DialOptions are added to the options used to dial Addr (database,
+	// client name...), after the defaults (a 1 s connect timeout, 2 s read
+	// and write timeouts) and the options made from Username, Password
+	// and TLSConfig.
+	DialOptions []redigo.DialOption
+	// Pool, if set, is used instead of Addr: queries and liveness updates
+	// borrow its connections, and the three long-lived connections of the
+	// node (publisher, membership writer, subscriber) are made with its
+	// DialContext or Dial function. Its connections should have read and
+	// write timeouts. The Cluster does not close it. Username, Password,
+	// TLSConfig and DialOptions do not apply to it (setting them with Pool
+	// is an error): its Dial function authenticates.
+	Pool *redigo.Pool
+
+	// NodeID names this node; it must be unique in the cluster. Zero means
+	// a random id. A node restarted with the same id first removes what
+	// its previous run left in Redis.
+	NodeID string
+	// Prefix starts every Redis key and channel the cluster uses, so that
+	// several clusters can share one Redis. Zero means "siogo".
+	Prefix string
+	// TTL is how long a node counts as alive after its last liveness
+	// refresh; it refreshes every TTL/3. The sockets of a node that stops
+	// refreshing are removed from the cluster-wide rooms within about
+	// TTL + TTL/3. Zero means DefaultTTL; less than MinTTL is an error.
+	TTL time.Duration
+	// Logger receives the cluster's logs. Zero means slog.Default().
+	Logger *slog.Logger
+	// PublishQueue bounds the broadcasts waiting to be published. A
+	// broadcast that finds it full is dropped (and counted). Zero means 8192.
+	PublishQueue int
+	// MembershipQueue bounds the membership changes (Join, Leave,
+	// LeaveAll, session directory removals) waiting for the membership
+	// writer, in changes. A change that finds it full is not lost: the
+	// node's local state has it, the node is marked for a rewrite of its
+	// whole membership (counted in Stats.Overflows) and the changes are
+	// dropped until that rewrite. Zero means 8192.
+	MembershipQueue int
+	// ResyncInterval is the least time between two rewrites of the node's
+	// whole membership (Stats.Resyncs), however often the queue overflows
+	// or writes fail: a client churning through joins and leaves faster
+	// than Redis takes them costs at most one rewrite per interval, not
+	// one per change. The first rewrite after a quiet interval is not
+	// delayed. Zero means DefaultResyncInterval.
+	ResyncInterval time.Duration
+}
+
+// Defaults and limits.
+const (
+	DefaultTTL    = 5 * time.Second
+	MinTTL        = 300 * time.Millisecond
+	DefaultPrefix = "siogo"
+	// DefaultResyncInterval is the default Config.ResyncInterval.
+	DefaultResyncInterval = time.Second
+)
+
+const (
+	connectTimeout = time.Second
+	ioTimeout      = 2 * time.Second
+	// opTimeout bounds a query's wait for this node's pending membership
+	// writes and for a pooled connection.
+	opTimeout = 2 * time.Second
+	// sweepBatch is how many sockets one sweep script removes at a time,
+	// so that sweeping a large node never blocks Redis for long.
+	sweepBatch = 500
+	// writeBatch bounds the membership operations pipelined at once.
+	writeBatch = 512
+	publishMax = 256
+	// defaultQueue is the default PublishQueue and MembershipQueue.
+	defaultQueue = 8192
+	// closeGrace is how long Close lets the publisher flush.
+	closeGrace = time.Second
+	// closeTimeout bounds the removal of the node's entries by Close.
+	closeTimeout = 2 * time.Second
+)
+
+// Errors returned by the cluster and its adapters.
+var (
+	// ErrUnavailable wraps the Redis error when a cluster-wide query
+	// failed; the result returned with it is this node's local view.
+	ErrUnavailable = errors.New("redis: cluster state unavailable")
+	// ErrClosed is returned by queries after Close; the result returned
+	// with it is this node's local view.
+	ErrClosed = errors.New("redis: cluster closed")
+	// ErrAuth wraps Redis's refusal of the configured credentials (a
+	// wrong Username or Password, or none where Redis requires one).
+	ErrAuth = errors.New("redis: authentication failed")
+)
+
+// authError wraps err with ErrAuth when it is Redis refusing the
+// credentials, so that a misconfiguration reads as one.
+func authError(err error) error {
+	var rerr redigo.Error
+	if err == nil || errors.Is(err, ErrAuth) || !errors.As(err, &rerr) {
+		return err
+	}
+	msg := string(rerr)
+	for _, p := range []string{"WRONGPASS", "NOAUTH", "ERR invalid password", "ERR AUTH", "ERR invalid username"} {
+		if strings.HasPrefix(msg, p) {
+			return fmt.Errorf("%w: %w", ErrAuth, err)
+		}
+	}
+	return err
+}
+
+// Stats counts what a node did. All counters only grow.
+type Stats struct {
+	// Published counts broadcasts published to Redis.
+	Published uint64
+	// Received counts broadcasts of other nodes received from Redis.
+	Received uint64
+	// Dropped counts broadcasts that were delivered to this node's sockets
+	// only: Redis was unreachable, the publish queue was full, or the
+	// cluster was closed.
+	Dropped uint64
+	// Malformed counts messages on the channel that were dropped because
+	// they could not be decoded, or carried a packet that no broadcast
+	// makes (see "Trust" in the package documentation).
+	Malformed uint64
+	// Subscriptions counts successful (re)subscriptions to the channel.
+	Subscriptions uint64
+	// Resyncs counts the times this node rewrote its whole room membership
+	// in Redis after losing writes (Redis down or restarted, node swept,
+	// membership queue full); at most one per Config.ResyncInterval.
+	Resyncs uint64
+	// Overflows counts membership changes that found the membership queue
+	// full (Config.MembershipQueue); each makes a resync due.
+	Overflows uint64
+	// Swept counts sockets of dead nodes this node removed from Redis.
+	Swept uint64
+	// RefusedLookups counts session directory entries that Lookup refused
+	// because they named an address other than the registered address of
+	// their node (corrupt or forged entries; see "Trust" in the package
+	// documentation).
+	RefusedLookups uint64
+}
+
+type counters struct {
+	published, received, dropped, malformed, subscriptions, resyncs, swept, overflows, refusedLookups atomic.Uint64
+}
+
+// Cluster is one node's connection to the Redis shared by the nodes of a
+// cluster. Make it with New, pass its Adapter method as the server's
+// adapter factory (socketio.Config.Adapter), and Close it after the server.
+// One Cluster serves one Server.
+type Cluster struct {
+	node   string
+	prefix string
+	ttl    time.Duration
+	tick   time.Duration
+	log    *slog.Logger
+	warn   *rateLog
+
+	pool    *redigo.Pool
+	ownPool bool
+	dialFn  func(context.Context) (redigo.Conn, error)
+
+	ctx       context.Context // canceled by Close
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+
+	// connMu guards conns: the long-lived connections, closed by Close to
+	// unblock whatever reads or writes them. The value tells whether Close
+	// closes the connection at once (subscriber, writer, liveness) or after
+	// closeGrace (the publisher's, which may still flush).
+	connMu sync.Mutex
+	conns  map[redigo.Conn]bool
+
+	pubq chan []byte
+
+	// Membership writer. wmu guards enq, done and doneCh; enqueueing is
+	// done under it so that sequence numbers follow queue order.
+	ops    chan op
+	wmu    sync.Mutex
+	enq    uint64        // sequence number of the last queued op
+	done   uint64        // sequence number of the last op written or dropped
+	doneCh chan struct{} // closed when done advances
+	dirty  atomic.Bool   // Redis may lack some of this node's membership
+	// resyncGap is Config.ResyncInterval; lastResync (writer goroutine
+	// only) is when the last rewrite completed, floor (set under wmu, read
+	// by the writer) the sequence number of the last op queued before the
+	// last rewrite started.
+	resyncGap  time.Duration
+	lastResync time.Time
+	floor      uint64
+
+	amu      sync.RWMutex
+	adapters map[string][]*Adapter
+
+	qmu sync.Mutex
+	qbo backoff // of queries: see Cluster.query
+
+	// smu guards sessions: the open sessions of this node (session id to
+	// the node's address) for the session directory (sessions.go).
+	smu         sync.Mutex
+	addr        string // the node's address, set by the first Register
+	sessions    map[string]string
+	sessionsDue atomic.Bool // rewrite the session entries at the next tick
+
+	poke       chan struct{} // pokeKeeper: refresh now (capacity 1)
+	registered bool          // keeper only: the liveness key was set once
+	subscribed chan struct{} // closed at the first subscription
+	subOnce    sync.Once
+	stats      counters
+}
+
+// New connects a node to the cluster: it removes what an earlier run with
+// the same NodeID left in Redis, marks the node alive and starts the
+// publisher, subscriber, membership writer and liveness goroutines. It
+// fails if the configuration is invalid or Redis cannot be reached now;
+// later Redis failures are survived (see the package documentation).
+func New(cfg Config) (*Cluster, error) {
+	if cfg.Pool == nil && cfg.Addr == "" {
+		return nil, errors.New("redis: Config.Addr or Config.Pool is required")
+	}
+	if cfg.Pool != nil && (cfg.Username != "" || cfg.Password != "" || cfg.TLSConfig != nil || len(cfg.DialOptions) > 0) {
+		return nil, errors.New("redis: Config.Username, Password, TLSConfig and DialOptions do not apply to Config.Pool; set them in its Dial function")
+	}
+	if cfg.Username != "" && cfg.Password == "" {
+		return nil, errors.New("redis: Config.Username needs a Config.Password")
+	}
+	if cfg.TTL == 0 {
+		cfg.TTL = DefaultTTL
+	}
+	if cfg.TTL < MinTTL {
+		return nil, fmt.Errorf("redis: Config.TTL %v is below the minimum %v", cfg.TTL, MinTTL)
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	if cfg.NodeID == "" {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, fmt.Errorf("redis: node id: %w", err)
+		}
+		cfg.NodeID = hex.EncodeToString(b[:])
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.PublishQueue <= 0 {
+		cfg.PublishQueue = defaultQueue
+	}
+	if cfg.MembershipQueue <= 0 {
+		cfg.MembershipQueue = defaultQueue
+	}
+	if cfg.ResyncInterval <= 0 {
+		cfg.ResyncInterval = DefaultResyncInterval
+	}
+	log := cfg.Logger.With("component", "redis", "node", cfg.NodeID)
+	c := &Cluster{
+		node:       cfg.NodeID,
+		prefix:     cfg.Prefix,
+		ttl:        cfg.TTL,
+		tick:       cfg.TTL / 3,
+		log:        log,
+		warn:       newRateLog(log),
+		conns:      make(map[redigo.Conn]bool),
+		pubq:       make(chan []byte, cfg.PublishQueue),
+		ops:        make(chan op, cfg.MembershipQueue),
+		resyncGap:  cfg.ResyncInterval,
+		doneCh:     make(chan struct{}),
+		adapters:   make(map[string][]*Adapter),
+		sessions:   make(map[string]string),
+		subscribed: make(chan struct{}),
+		poke:       make(chan struct{}, 1),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	if cfg.Pool != nil {
+		c.pool = cfg.Pool
+		p := cfg.Pool
+		c.dialFn = func(ctx context.Context) (redigo.Conn, error) {
+			switch {
+			case p.DialContext != nil:
+				return p.DialContext(ctx)
+			case p.Dial != nil:
+				return p.Dial()
+			}
+			return nil, errors.New("redis: Config.Pool has no Dial or DialContext function")
+		}
+	} else {
+		opts := []redigo.DialOption{
+			redigo.DialConnectTimeout(connectTimeout),
+			redigo.DialReadTimeout(ioTimeout),
+			redigo.DialWriteTimeout(ioTimeout),
+		}
+		if cfg.Password != "" {
+			opts = append(opts, redigo.DialUsername(cfg.Username), redigo.DialPassword(cfg.Password))
+		}
+		if cfg.TLSConfig != nil {
+			opts = append(opts, redigo.DialUseTLS(true), redigo.DialTLSConfig(cfg.TLSConfig),
+				redigo.DialTLSHandshakeTimeout(connectTimeout))
+		}
+		opts = append(opts, cfg.DialOptions...)
+		addr := cfg.Addr
+		c.dialFn = func(ctx context.Context) (redigo.Conn, error) {
+			conn, err := redigo.DialContext(ctx, "tcp", addr, opts...)
+			return conn, authError(err)
+		}
+		c.ownPool = true
+		c.pool = &redigo.Pool{
+			DialContext: c.dialFn,
+			MaxIdle:     8,
+			MaxActive:   64,
+			Wait:        true,
+			IdleTimeout: time.Minute,
+			TestOnBorrowContext: func(ctx context.Context, conn redigo.Conn, lastUsed time.Time) error {
+				if time.Since(lastUsed) < time.Second {
+					return nil
+				}
+				_, err := doContext(ctx, conn, "PING")
+				return err
+			},
+		}
+	}
+	if err := c.start(); err != nil {
+		c.cancel()
+		if c.ownPool {
+			_ = c.pool.Close()
+		}
+		return nil, fmt.Errorf("redis: connecting node %s: %w", c.node, authError(err))
+	}
+	c.wg.Add(4)
+	go c.publishLoop()
+	go c.subscribeLoop()
+	go c.writeLoop()
+	go c.keepLoop()
+	// A broadcast published before the subscription would be missed: New
+	// returns once the node receives the cluster's broadcasts.
+	t := time.NewTimer(opTimeout)
+	defer t.Stop()
+	select {
+	case <-c.subscribed:
+		return c, nil
+	case <-t.C:
+		_ = c.shutdown(true)
+		return nil, fmt.Errorf("redis: node %s could not subscribe within %v", c.node, opTimeout)
+	}
+}
+
+// start purges what an earlier run of this node left and marks it alive.
+func (c *Cluster) start() error {
+	conn, err := c.get()
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for {
+		left, err := c.purge(conn, c.node, true)
+		if err != nil {
+			return err
+		}
+		if left <= 0 {
+			break
+		}
+	}
+	if _, err := refreshScript.Do(conn, c.aliveKey(c.node), c.nodesKey(), c.node, c.ttl.Milliseconds(), "", "1"); err != nil {
+		return err
+	}
+	c.registered = true
+	return nil
+}
+
+// NodeID returns the node's id.
+func (c *Cluster) NodeID() string { return c.node }
+
+// Stats returns the node's counters.
+func (c *Cluster) Stats() Stats {
+	return Stats{
+		Published:      c.stats.published.Load(),
+		Received:       c.stats.received.Load(),
+		Dropped:        c.stats.dropped.Load(),
+		Malformed:      c.stats.malformed.Load(),
+		Subscriptions:  c.stats.subscriptions.Load(),
+		Resyncs:        c.stats.resyncs.Load(),
+		Swept:          c.stats.swept.Load(),
+		Overflows:      c.stats.overflows.Load(),
+		RefusedLookups: c.stats.refusedLookups.Load(),
+	}
+}
+
+// Close takes the node out of the cluster: it stops the node's goroutines
+// (the publisher may take up to a second to publish what is queued), then
+// removes the node's sockets from the cluster-wide rooms and its liveness
+// key, so the other nodes see it gone at once. If Redis does not answer,
+// that cleanup gives up after 2 s and the survivors sweep the node when its
+// liveness key expires. After Close the adapters serve this node's own
+// sockets only, as the in-memory adapter would; close the server before or
+// after, as convenient. Close is idempotent; the error is the cleanup's.
+func (c *Cluster) Close() error { return c.shutdown(true) }
+
+// shutdown stops the goroutines; with cleanup it also removes the node's
+// state from Redis. Without, the node looks dead to the others once its
+// liveness key expires, as after a crash.
+func (c *Cluster) shutdown(cleanup bool) error {
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		c.cancel()
+		c.closeConns(false)
+		done := make(chan struct{})
+		go func() {
+			c.wg.Wait()
+			close(done)
+		}()
+		t := time.NewTimer(closeGrace)
+		select {
+		case <-done:
+		case <-t.C:
+			c.closeConns(true)
+			<-done
+		}
+		t.Stop()
+		c.closeConns(true)
+		if cleanup {
+			c.closeErr = c.cleanup()
+		}
+		if c.ownPool {
+			_ = c.pool.Close()
+		}
+	})
+	return c.closeErr
+}
+
+func (c *Cluster) cleanup() error {
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	// A fresh connection: pooled ones may be stale (Redis restarted).
+	conn, err := c.dialFn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for {
+		res, err := redigo.Ints(scriptContext(ctx, purgeScript, conn,
+			c.nodesKey(), c.nodeKey(c.node), c.aliveKey(c.node), c.prefix, c.node, sweepBatch, "1"))
+		if err != nil {
+			return err
+		}
+		if len(res) != 2 || res[0] <= 0 {
+			break
+		}
+	}
+	if err := c.deleteSessions(ctx, conn); err != nil {
+		return err
+	}
+	if _, err := doContext(ctx, conn, "DEL", c.aliveKey(c.node)); err != nil {
+		return err
+	}
+	_, err = doContext(ctx, conn, "SREM", c.nodesKey(), c.node)
+	return err
+}
+
+// doContext runs a command bounded by ctx when the connection supports it.
+func doContext(ctx context.Context, conn redigo.Conn, cmd string, args ...any) (any, error) {
+	if cc, ok := conn.(redigo.ConnWithContext); ok {
+		return cc.DoContext(ctx, cmd, args...)
+	}
+	return conn.Do(cmd, args...)
+}
+
+// scriptContext runs a script bounded by ctx when the connection supports it.
+func scriptContext(ctx context.Context, s *redigo.Script, conn redigo.Conn, keysAndArgs ...any) (any, error) {
+	if _, ok := conn.(redigo.ConnWithContext); ok {
+		return s.DoContext(ctx, conn, keysAndArgs...)
+	}
+	return s.Do(conn, keysAndArgs...)
+}
+
+// get borrows a pooled connection, waiting at most opTimeout.
+func (c *Cluster) get() (redigo.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	return c.pool.GetContext(ctx)
+}
+
+// dial makes a long-lived connection and tracks it so that Close can
+// close it (at once if now). It fails once the cluster is closed.
+func (c *Cluster) dial(now bool) (redigo.Conn, error) {
+	if c.ctx.Err() != nil {
+		return nil, ErrClosed
+	}
+	conn, err := c.dialFn(c.ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.connMu.Lock()
+	if c.ctx.Err() != nil {
+		c.connMu.Unlock()
+		_ = conn.Close()
+		return nil, ErrClosed
+	}
+	c.conns[conn] = now
+	c.connMu.Unlock()
+	return conn, nil
+}
+
+// closeConns closes the tracked connections Close closes at once, or
+// all of them.
+func (c *Cluster) closeConns(all bool) {
+	c.connMu.Lock()
+	for conn, now := range c.conns {
+		if now || all {
+			_ = conn.Close()
+			delete(c.conns, conn)
+		}
+	}
+	c.connMu.Unlock()
+}
+
+// hangUp closes a long-lived connection.
+func (c *Cluster) hangUp(conn redigo.Conn) {
+	if conn == nil {
+		return
+	}
+	c.connMu.Lock()
+	delete(c.conns, conn)
+	c.connMu.Unlock()
+	_ = conn.Close()
+}
+
+// sleep waits d or until Close; it reports whether the cluster is open.
+func (c *Cluster) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.ctx.Done():
+		return false
+	}
+}
+
+// purge removes up to sweepBatch sockets written by node (see
+// purgeScript) and returns how many are left, or -1 if the node is alive
+// and force is false.
+func (c *Cluster) purge(conn redigo.Conn, node string, force bool) (int, error) {
+	f := "0"
+	if force {
+		f = "1"
+	}
+	res, err := redigo.Ints(purgeScript.Do(conn, c.nodesKey(), c.nodeKey(node), c.aliveKey(node), c.prefix, node, sweepBatch, f))
+	if err != nil {
+		return 0, err
+	}
+	if len(res) != 2 {
+		return 0, fmt.Errorf("redis: unexpected purge reply %v", res)
+	}
+	if !force {
+		c.stats.swept.Add(uint64(res[1]))
+	}
+	return res[0], nil
+}
+
+// keepLoop refreshes the node's liveness key and sweeps dead nodes every
+// TTL/3, on a connection of its own, and at once when pokeKeeper asks.
+func (c *Cluster) keepLoop() {
+	defer c.wg.Done()
+	l := link{closeNow: true}
+	defer func() { c.linkFail(&l, nil) }()
+	t := time.NewTicker(c.tick)
+	defer t.Stop()
+	for ticks := 0; ; {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+			ticks++
+			if ticks%sessionRefreshTicks == 0 {
+				c.sessionsDue.Store(true)
+			}
+		case <-c.poke:
+		}
+		conn, err := c.linkConn(&l)
+		if err != nil {
+			if err != errBackoff {
+				c.warn.warn("refresh", "redis: cannot refresh node liveness", "err", err)
+			}
+			continue
+		}
+		if err := c.refresh(conn); err != nil {
+			c.warn.warn("refresh", "redis: cannot refresh node liveness", "err", err)
+			c.linkFailed(&l, err)
+			continue
+		}
+		if err := c.sweep(conn); err != nil {
+			c.warn.warn("sweep", "redis: sweep failed", "err", err)
+			c.linkFailed(&l, err)
+			continue
+		}
+		if c.sessionsDue.Swap(false) {
+			if err := c.refreshSessions(conn); err != nil {
+				c.sessionsDue.Store(true)
+				c.warn.warn("sessions", "redis: cannot write the session directory", "err", err)
+				c.linkFailed(&l, err)
+				continue
+			}
+		}
+		l.bo.reset()
+	}
+}
+
+// pokeKeeper makes the liveness goroutine refresh now rather than at its
+// next tick: the subscriber calls it when it subscribes again after
+// losing its connection, as Redis may have restarted empty. A refresh
+// that finds the liveness key gone has the node rewrite its membership
+// and session entries, so they are back within a round trip of Redis
+// answering again instead of up to a tick (TTL/3) later.
+func (c *Cluster) pokeKeeper() {
+	select {
+	case c.poke <- struct{}{}:
+	default:
+	}
+}
+
+// refresh sets the liveness key. If it had expired, the node may have been
+// swept as dead (or Redis lost its data): the membership writer rewrites
+// this node's rooms.
+func (c *Cluster) refresh(conn redigo.Conn) error {
+	old, err := refreshScript.Do(conn, c.aliveKey(c.node), c.nodesKey(), c.node, c.ttl.Milliseconds(), c.nodeAddr(), "0")
+	if err != nil {
+		return err
+	}
+	c.warn.reset("refresh")
+	if old == nil && c.registered {
+		c.log.Info("redis: node liveness key had expired or was lost; rewriting this node's rooms")
+		c.dirty.Store(true)
+		c.kickWriter()
+		c.sessionsDue.Store(true)
+	}
+	c.registered = true
+	return nil
+}
+
+// sweep removes the sockets of nodes whose liveness key expired. A lock
+// lets one node sweep at a time; the script re-checks liveness atomically
+// with every removal.
+func (c *Cluster) sweep(conn redigo.Conn) error {
+	_, err := redigo.String(conn.Do("SET", c.lockKey(), c.node, "NX", "PX", c.ttl.Milliseconds()))
+	if errors.Is(err, redigo.ErrNil) {
+		return nil // another node sweeps
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { _, _ = unlockScript.Do(conn, c.lockKey(), c.node) }()
+	nodes, err := redigo.Strings(conn.Do("SMEMBERS", c.nodesKey()))
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		if n == c.node {
+			continue
+		}
+		before := c.stats.swept.Load()
+		for c.ctx.Err() == nil {
+			left, err := c.purge(conn, n, false)
+			if err != nil {
+				return err
+			}
+			if left <= 0 {
+				break
+			}
+		}
+		if k := c.stats.swept.Load() - before; k > 0 {
+			c.log.Info("redis: removed the sockets of a dead node", "dead", n, "sockets", k)
+		}
+	}
+	return nil
+}

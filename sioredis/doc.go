@@ -1,0 +1,241 @@
+// Package redis lets several siogo nodes (processes, each with its own
+// socketio.Server) share rooms and broadcasts through one Redis server. It
+// implements namespace.Adapter on top of github.com/gomodule/redigo.
+//
+//	cluster, err := redis.New(redis.Config{Addr: "localhost:6379"})
+//	if err != nil {
+//		return err // bad configuration, or Redis unreachable right now
+//	}
+//	srv := socketio.NewServer(socketio.Config{
+//		Adapter:  cluster.Adapter,
+//		Sessions: cluster,          // optional: no sticky sessions needed
+//		NodeAddr: "10.0.0.5:8080", // where the other nodes reach this one
+//	})
+//	// ... register handlers, serve ...
+//	_ = srv.Shutdown(ctx)
+//	_ = cluster.Close()
+//
+// One Cluster serves one Server; every node needs a distinct NodeID (the
+// default is random) and the same Prefix. Config.Username and Password
+// authenticate to Redis (AUTH, ACL users included) and Config.TLSConfig
+// makes the connections use TLS.
+//
+// # Broadcasts
+//
+// Namespace.Emit, Namespace.To(room).Emit, Socket.Broadcast() and every
+// other Emitter encode the packet once. The emitting node first queues it
+// for its own receivers, exactly as the in-memory adapter does, then
+// publishes one message (the frame, namespace, rooms, excepted ids,
+// volatile flag and its node id) on the channel <Prefix>:broadcast over its
+// single publisher connection. Every node's subscriber receives it, skips
+// the messages it published itself (they were delivered locally already),
+// and queues the frame for its local receivers, honoring the volatile flag.
+// An emit to the own-id room of a socket of the emitting node (To(id) of a
+// local socket) is not published at all.
+//
+// Delivery is at most once per socket. On the emitting node it is as
+// reliable as the in-memory adapter, Redis or no Redis. A broadcast misses
+// the sockets of other nodes when it cannot be published (Redis
+// unreachable, or PublishQueue full; counted in Stats.Dropped), when the
+// receiving node's subscription is down at the time (Redis pub/sub keeps
+// nothing for absent subscribers), or when Redis disconnects a subscriber
+// that fell too far behind (client-output-buffer-limit pubsub).
+//
+// Ordering: broadcasts made one after another on one node by one goroutine
+// — notably by the handlers of one socket, which run one at a time — reach
+// every receiver, on every node, in the order they were made. Some may be
+// missing (see above); none is reordered. There is no order between the
+// broadcasts of different nodes, or of concurrent goroutines.
+//
+// # Rooms and queries
+//
+// Join, Leave and LeaveAll change the node's local state at once, so its
+// own deliveries follow them immediately, and are queued, in order, for
+// the node's membership writer, which pipelines them into Redis over one
+// connection. Redis keeps per namespace a set per room, a set of rooms per
+// socket, the set of all sockets, and per node the set of sockets it
+// wrote, so that its entries can be removed when it dies.
+//
+// The queue is bounded (Config.MembershipQueue, 8192 changes). A change
+// that finds it full is not lost — the local state has it — but Redis
+// now lacks it: the node is marked for a resync, a rewrite of its whole
+// membership from its local state (Stats.Overflows, Stats.Resyncs), and
+// drops queued changes until then. Resyncs run at most once per
+// Config.ResyncInterval (1 s), so a client churning through joins, leaves
+// and namespace connects faster than Redis takes them costs at most one
+// rewrite per interval, not one per packet; between the overflow and the
+// rewrite the other nodes see this node's membership as it was. A resync
+// sets each local socket's exact rooms (one script per socket, pipelined)
+// and only then removes the sockets Redis holds for the node that are
+// gone, so the other nodes never see fewer of its members than it has.
+//
+// Clients, Rooms and HasMember answer cluster-wide. They
+// first wait — at most 2 s — until this node's queued writes are in Redis,
+// so a node always reads its own writes (unless a resync is pending); the
+// other nodes' changes show as soon as their writers have written them,
+// normally within a round trip. The rooms of a socket of this node are
+// answered from local state.
+//
+// Membership is recorded and acted on by the node where the socket is
+// connected. Adapter.Join called on one node for a socket connected to
+// another is recorded in Redis (it shows in Clients) but the other node
+// does not deliver that room to the socket: joining, leaving or
+// disconnecting sockets of other nodes is not supported yet.
+//
+// # Session directory
+//
+// A Cluster is also a socketio.SessionDirectory (socketio.Config.Sessions):
+// with it, a request for a session held by another node is forwarded to
+// that node (see "Several nodes" in package socketio), so the load
+// balancer in front of the nodes need not be sticky.
+//
+// Register writes P:session:<sid> = "<NodeAddr> <NodeID>" before the
+// handshake is answered, so the client's next request finds it from any
+// node. The entry has a TTL of 10 × Config.TTL; the node rewrites the
+// entries of all its open sessions every 10 liveness ticks (about three
+// times per entry TTL, pipelined on the liveness connection), and at once
+// when it finds its liveness key gone (Redis restarted empty, or the node
+// was swept). Unregister (the session closed) deletes the entry through the
+// membership writer, without waiting; Close deletes the entries of the
+// node's open sessions.
+//
+// Lookup is one Lua script that returns the address only while the node
+// named in the entry is alive, and only if it is the address that node
+// registered (see "Trust" below), so a crashed node's sessions are unknown to
+// the others within its TTL (about TTL + TTL/3: the tests measure 1 s with
+// a 1 s TTL) and their requests are answered "7:::1+0" (reconnect); the
+// entries themselves expire within 10 × TTL. A stale entry — a session
+// closed while Redis was down, or a node restarted at the same address —
+// only costs a hop: the node it names does not hold the session and
+// answers as for an unknown session (forwarded requests are never
+// forwarded again).
+//
+// When Redis fails, Register returns an error wrapping ErrUnavailable (the
+// server logs it and keeps the session; the node writes the entry once
+// Redis answers again) and Lookup does too, at once after the first
+// failure (the query backoff): requests that reach a session's own node
+// keep working, those through other nodes are answered as for an unknown
+// session until Redis is back. After a Redis restart the entries are
+// rewritten within a liveness tick of Redis answering again (TTL/3).
+//
+// Cost: one Redis round trip per handshake and per forwarded request, one
+// SET per open session every 10/3 × TTL, one DEL per closed session.
+//
+// # Node liveness
+//
+// Every node sets the key <Prefix>:alive:<NodeID> with a TTL (Config.TTL,
+// default 5 s) and refreshes it every TTL/3. At the same pace each node
+// tries to take a sweeper lock (SET NX with the TTL); the holder removes
+// the sockets of every node whose liveness key has expired, in batches,
+// each batch a Lua script that re-checks the liveness key atomically, so
+// a live node is never swept. The sockets of a crashed node therefore
+// leave the cluster-wide rooms and counts within about TTL + TTL/3 (the
+// tests measure about 1.3 s with a 1 s TTL). A node that was only cut off
+// for longer than its TTL finds its liveness key gone at its next refresh
+// and rewrites its whole membership. Close removes the node's entries at
+// once; New with the NodeID of a crashed node removes what it left.
+//
+// # When Redis fails
+//
+//   - Nothing panics, and no call waits for Redis: Broadcast, Join, Leave
+//     and LeaveAll queue their work (bounded queues) and return. Each node
+//     runs a fixed set of goroutines (publisher, subscriber and its pinger,
+//     membership writer, liveness) whatever happens.
+//   - Broadcasts still reach the emitting node's own sockets. Those meant
+//     for other nodes are dropped and counted in Stats.Dropped; a warning
+//     is logged at most every 5 s for each kind of failure.
+//   - The subscriber reconnects with a jittered backoff from 50 ms to 1 s
+//     and subscribes again; the publisher and writer reconnect on demand
+//     with the same backoff. Cross-node delivery resumes within about a
+//     second of Redis answering again (about 0.7 s in the tests), without
+//     restarting anything. What was published in between is lost.
+//   - Membership changes made during the outage apply locally at once;
+//     once Redis answers again every node rewrites its whole membership,
+//     which also repairs a Redis that restarted empty, so the other nodes'
+//     counts include them within about a second. A node checks its
+//     liveness key as soon as it subscribes again, so after a restart its
+//     membership and session entries are back within a round trip of the
+//     new subscription (about 0.1 s in the tests), not a tick later.
+//     Until then Clients, Rooms and HasMember return the local view with
+//     an error wrapping ErrUnavailable (after the first failure they fail
+//     at once, without waiting for a connect timeout, until the backoff
+//     allows a new try).
+//   - Socket.Join keeps working: whether a room may be joined does not
+//     depend on Redis, since the names of the sockets' own rooms are
+//     reserved by their format (namespace.IsSocketID), on every node, and
+//     refused by the local state Adapter.Join writes first. Joins made
+//     during the outage are written by the resync once Redis is back.
+//   - The long-lived connections (publisher, writer, liveness) are checked
+//     with a PING before use when idle for a second or more, so the first
+//     broadcast after a quiet Redis restart goes out on a fresh connection
+//     instead of being lost on the stale one.
+//   - A node that cannot refresh its liveness key for longer than its TTL is
+//     swept by the others if they still reach Redis; it rewrites its
+//     membership when it reaches Redis again.
+//
+// With Config.Addr, connections use a 1 s connect timeout and 2 s read and
+// write timeouts. A query waits at most 2 s for this node's pending writes
+// and a pooled connection together, then at most the read timeout; so
+// when Redis hangs (a stopped process, a network partition) the first
+// queries take up to a few seconds before failing and the next ones fail at
+// once. Close takes at most about 3 s then (the tests measure 2 s).
+//
+// # Trust
+//
+// Redis is trusted: anything that can write to it can change rooms and
+// counts, publish broadcasts and edit the session directory. Protect it
+// as the nodes' shared state: Config.Username and Password (AUTH, or an
+// ACL user limited to the Prefix's keys and channel), Config.TLSConfig on
+// untrusted networks, and network rules. What the nodes check, so that a
+// corrupt entry or a stray writer cannot do worse:
+//
+//   - Session directory (SSRF): a node proxies a client's request, cookies
+//     and all, to the address Lookup returns. Each node registers its
+//     address as the value of its liveness key; Lookup answers an entry
+//     only with the exact address registered by the live node the entry
+//     names. An entry naming any other address is answered as an unknown
+//     session and counted (Stats.RefusedLookups). A writer that can also
+//     forge a node's liveness key defeats this: AUTH is the real fence.
+//   - Broadcast channel: every message is decoded and its frame checked —
+//     one message, JSON or event packet of the message's namespace,
+//     asking for no ack — before delivery; anything else (a disconnect or
+//     error packet, an ack request, another namespace's packet, bytes that
+//     are no packet) is dropped and counted (Stats.Malformed).
+//
+// # Limits
+//
+//   - A session lives on the node that answered its handshake and dies
+//     with it. Without the session directory (socketio.Config.Sessions),
+//     sticky sessions are required: every later request of a session (the
+//     websocket upgrade, each poll and each POST) must reach that node;
+//     route on the session id in /socket.io/1/<transport>/<sid>, or on the
+//     client address. With it, any node serves any request, through one
+//     extra hop when it is not the session's node.
+//   - Standalone Redis 5 or later (or the primary of a Sentinel setup,
+//     through Config.Pool). The Lua scripts build key names, so Redis
+//     Cluster is not supported.
+//   - Every node receives every broadcast of the cluster on one channel,
+//     its own included (and discarded): the Redis traffic is the number of
+//     broadcasts times the number of nodes. Fine for a handful of nodes.
+//   - Clients reads whole sets (SMEMBERS); Clients("") lists every socket
+//     of the namespace in the cluster. Socket.Join makes no Redis round
+//     trip: its write is queued.
+//   - Acks from clients of other nodes, and server-side kicks of sockets of
+//     other nodes, are not supported; a broadcast never asks for acks.
+//   - socketio.Server does not close adapters: call Cluster.Close when the
+//     node shuts down (before or after the server; it removes this node's
+//     entries either way).
+//
+// # Redis keys
+//
+// With P the prefix and NS a namespace written as "<byte length>:<name>":
+// P:room:NS:<room>, P:sid:NS:<sid> and P:all:NS are sets of socket ids or
+// rooms; P:node:<id> lists what node id wrote; P:alive:<id> is its liveness
+// key, whose value is the node's address (its first Register's); P:nodes
+// lists the nodes; P:sweeper is the sweeper lock; P:broadcast is the
+// pub/sub channel; P:session:<sid> is a session directory entry. Use a
+// distinct prefix per cluster sharing a Redis. Nodes of versions before
+// the liveness key held the address do not interoperate with later ones
+// in the session directory (their entries are refused): upgrade all the
+// nodes of a cluster together, or expect those sessions to reconnect.
+package sioredis

@@ -1,0 +1,297 @@
+package socketio
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+)
+
+// BroadcastOptions selects the receivers of a broadcast.
+type BroadcastOptions struct {
+	// Rooms limits the receivers to members of any of these rooms; empty
+	// means every socket of the namespace.
+	Rooms []string
+	// Except lists socket ids that must not receive the packet.
+	Except []string
+	// Volatile lets each receiver's session drop the packet when its
+	// transport is not writable right now.
+	Volatile bool
+}
+
+// Adapter keeps the room membership of one namespace and delivers
+// broadcasts. The default is in memory (NewMemoryAdapter); a cluster
+// adapter (package redis) shares rooms between nodes.
+//
+// Every socket is a member of a room named by its own id while it is
+// connected, so To(id) reaches one socket wherever it lives. Rooms never
+// lists that room. Names of the socket-id format (IsSocketID) are
+// reserved for those rooms: Socket.Join refuses them before calling
+// Adapter.Join, and the MemoryAdapter (which cluster adapters use to find
+// their local receivers) refuses them too.
+//
+// Implementations must be safe for concurrent use and must not block on
+// slow receivers: delivery is a Socket.SendFrame, which only queues.
+type Adapter interface {
+	// Join adds the socket to the rooms.
+	Join(sid string, rooms ...string) error
+	// Leave removes the socket from one room.
+	Leave(sid, room string) error
+	// LeaveAll removes the socket from every room; called on disconnect.
+	LeaveAll(sid string) error
+	// Broadcast delivers one encoded packet to the selected sockets.
+	Broadcast(frame []byte, opts BroadcastOptions) error
+	// Clients lists the ids of the sockets in room, sorted; room "" means
+	// every socket of the namespace.
+	Clients(room string) ([]string, error)
+	// Rooms lists the rooms the socket is in, sorted, without its own-id room.
+	Rooms(sid string) ([]string, error)
+	// Close releases the adapter's resources.
+	Close() error
+}
+
+// MemberChecker is an optional Adapter method: whether sid is in room,
+// without listing the room.
+type MemberChecker interface {
+	HasMember(room, sid string) (bool, error)
+}
+
+// RoomCounter is an optional Adapter method: how many rooms the socket sid
+// is in (its own-id room not counted) and whether room is one of them,
+// both for a socket of this node and without listing its rooms.
+// Socket.Join uses it to apply Options.MaxRoomsPerSocket; adapters
+// without it are asked for Rooms.
+type RoomCounter interface {
+	RoomCount(sid, room string) (rooms int, in bool)
+}
+
+// AdapterFactory makes the adapter of a namespace. The namespace is passed
+// so the adapter can deliver to its local sockets (Namespace.LocalSocket).
+type AdapterFactory func(ns *Namespace) Adapter
+
+// MemoryAdapter is the single-process Adapter. One mutex guards both maps.
+//
+// A socket's own-id room is not kept as a room: its membership entry says
+// whether the socket is in it, which spares every socket a set of its own.
+type MemoryAdapter struct {
+	ns *Namespace
+
+	mu    sync.RWMutex
+	rooms map[string]map[string]struct{} // room -> sids, own-id memberships excepted
+	sids  map[string]membership          // sid -> its rooms; every socket that joined anything
+}
+
+// membership is the rooms of one socket.
+type membership struct {
+	rooms []string // rooms joined, without the own-id room; unordered, no duplicates
+	own   bool     // in the room named by its own id
+}
+
+// NewMemoryAdapter is the default AdapterFactory.
+func NewMemoryAdapter(ns *Namespace) Adapter {
+	return &MemoryAdapter{
+		ns:    ns,
+		rooms: make(map[string]map[string]struct{}),
+		sids:  make(map[string]membership),
+	}
+}
+
+// Join implements Adapter. A room of the socket-id format other than sid
+// itself (see IsSocketID) is refused with ErrReservedRoom, and then none
+// of the rooms is joined: no call can make a socket receive another's
+// private emits.
+func (a *MemoryAdapter) Join(sid string, rooms ...string) error {
+	for _, r := range rooms {
+		if reservedFor(sid, r) {
+			return fmt.Errorf("%w: %q", ErrReservedRoom, r)
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	m := a.sids[sid]
+	for _, r := range rooms {
+		if r == sid {
+			m.own = true
+			continue
+		}
+		members := a.rooms[r]
+		if members == nil {
+			members = make(map[string]struct{})
+			a.rooms[r] = members
+		}
+		if _, in := members[sid]; !in {
+			members[sid] = struct{}{}
+			m.rooms = append(m.rooms, r)
+		}
+	}
+	a.sids[sid] = m
+	return nil
+}
+
+// Leave implements Adapter.
+func (a *MemoryAdapter) Leave(sid, room string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	m, ok := a.sids[sid]
+	if !ok {
+		return nil
+	}
+	if room == sid {
+		m.own = false
+	} else if i := slices.Index(m.rooms, room); i >= 0 {
+		last := len(m.rooms) - 1
+		m.rooms[i] = m.rooms[last]
+		m.rooms[last] = ""
+		m.rooms = m.rooms[:last]
+		if last == 0 {
+			m.rooms = nil
+		}
+		a.removeLocked(room, sid)
+	}
+	a.sids[sid] = m
+	return nil
+}
+
+// removeLocked takes sid out of room's members, forgetting an empty room.
+func (a *MemoryAdapter) removeLocked(room, sid string) {
+	if members := a.rooms[room]; members != nil {
+		delete(members, sid)
+		if len(members) == 0 {
+			delete(a.rooms, room)
+		}
+	}
+}
+
+// LeaveAll implements Adapter.
+func (a *MemoryAdapter) LeaveAll(sid string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range a.sids[sid].rooms {
+		a.removeLocked(r, sid)
+	}
+	delete(a.sids, sid)
+	return nil
+}
+
+// Broadcast implements Adapter. It collects the receivers under the read
+// lock and delivers after releasing it.
+func (a *MemoryAdapter) Broadcast(frame []byte, opts BroadcastOptions) error {
+	for _, s := range a.receivers(opts) {
+		s.sendFrame(frame, opts.Volatile)
+	}
+	return nil
+}
+
+// receivers returns the local sockets a broadcast with opts reaches. Cluster
+// adapters use it to deliver on each node.
+func (a *MemoryAdapter) receivers(opts BroadcastOptions) []*Socket {
+	except := func(sid string) bool {
+		for _, e := range opts.Except {
+			if e == sid {
+				return true
+			}
+		}
+		return false
+	}
+	a.mu.RLock()
+	var ids []string
+	if len(opts.Rooms) == 0 {
+		ids = make([]string, 0, len(a.sids))
+		for sid := range a.sids {
+			if !except(sid) {
+				ids = append(ids, sid)
+			}
+		}
+	} else {
+		// One room has no duplicate members; several may share some.
+		var seen map[string]struct{}
+		if len(opts.Rooms) > 1 {
+			seen = make(map[string]struct{})
+		}
+		add := func(sid string) {
+			if except(sid) {
+				return
+			}
+			if seen != nil {
+				if _, dup := seen[sid]; dup {
+					return
+				}
+				seen[sid] = struct{}{}
+			}
+			ids = append(ids, sid)
+		}
+		for _, r := range opts.Rooms {
+			if a.sids[r].own {
+				add(r)
+			}
+			for sid := range a.rooms[r] {
+				add(sid)
+			}
+		}
+	}
+	a.mu.RUnlock()
+	out := make([]*Socket, 0, len(ids))
+	for _, sid := range ids {
+		if s := a.ns.Socket(sid); s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Clients implements Adapter.
+func (a *MemoryAdapter) Clients(room string) ([]string, error) {
+	a.mu.RLock()
+	var out []string
+	if room == "" {
+		out = make([]string, 0, len(a.sids))
+		for sid := range a.sids {
+			out = append(out, sid)
+		}
+	} else {
+		out = make([]string, 0, len(a.rooms[room])+1)
+		if a.sids[room].own {
+			out = append(out, room)
+		}
+		for sid := range a.rooms[room] {
+			out = append(out, sid)
+		}
+	}
+	a.mu.RUnlock()
+	sort.Strings(out)
+	return out, nil
+}
+
+// Rooms implements Adapter.
+func (a *MemoryAdapter) Rooms(sid string) ([]string, error) {
+	a.mu.RLock()
+	out := slices.Clone(a.sids[sid].rooms)
+	a.mu.RUnlock()
+	if out == nil {
+		out = []string{}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// RoomCount implements RoomCounter.
+func (a *MemoryAdapter) RoomCount(sid, room string) (int, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, in := a.rooms[room][sid]
+	return len(a.sids[sid].rooms), in
+}
+
+// HasMember implements MemberChecker.
+func (a *MemoryAdapter) HasMember(room, sid string) (bool, error) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if room == sid {
+		return a.sids[sid].own, nil
+	}
+	_, ok := a.rooms[room][sid]
+	return ok, nil
+}
+
+// Close implements Adapter.
+func (a *MemoryAdapter) Close() error { return nil }

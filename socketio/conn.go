@@ -1,0 +1,58 @@
+package socketio
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Handshake is what the server learned about a session when it was
+// handshaken. It is shared, read-only, by every socket of the session and
+// shown to authorization hooks.
+type Handshake struct {
+	Headers http.Header // request headers of the handshake (socketio keeps up to Config.MaxHandshakeBytes of them)
+	Address string      // remote address, "host:port"
+	Query   url.Values  // query of the handshake URL
+	Time    time.Time   // when the handshake was made
+	XDomain bool        // the request carried an Origin header
+	Secure  bool        // the handshake came over TLS
+	URL     string      // request URI of the handshake
+}
+
+// sessionConn is the session side of a socket: what a Socket needs from the
+// session that carries it. The socketio package implements it; tests and
+// other front ends may too. All methods must be safe for concurrent use.
+type sessionConn interface {
+	// ID is the session id; every socket of the session shares it. Give
+	// it the socket-id format (IsSocketID), as package socketio does: the
+	// names of that format are the ones Socket.Join reserves, which is
+	// what keeps a socket's own-id room private.
+	ID() string
+	// Handshake returns the session's handshake data.
+	Handshake() *Handshake
+	// Transport names the transport currently carrying the session. It
+	// must not block (loggers call it).
+	Transport() string
+	// Send queues one encoded packet for the client. A volatile packet is
+	// dropped (false) when the transport cannot take it right now; a
+	// non-volatile one only when the session is closed or has just been
+	// closed as a slow consumer.
+	Send(frame []byte, volatile bool) bool
+	// Close ends the whole session: the client is told ("0::") after what
+	// is already queued, and every socket of the session disconnects
+	// with reason.
+	Close(reason string)
+}
+
+// Disconnect reasons passed to disconnect handlers. They are the strings
+// the Node.js reference uses where it has one.
+const (
+	ReasonBooted           = "booted"            // the server disconnected the socket
+	ReasonPacket           = "packet"            // the client left the namespace or the session
+	ReasonSocketEnd        = "socket end"        // the transport's connection closed
+	ReasonHeartbeatTimeout = "heartbeat timeout" // the client went silent
+	ReasonCloseTimeout     = "close timeout"     // a polling client stopped polling
+	ReasonForcedClose      = "forced close"      // ?disconnect=1 or a client "0::"
+	ReasonSlowConsumer     = "slow consumer"     // the outgoing queue overflowed
+	ReasonShutdown         = "server shutdown"   // Server.Shutdown
+)

@@ -1,0 +1,108 @@
+// (Merged from the former package namespace; doc.go is being rewritten.)
+// Package namespace holds what a Socket.IO 0.9 application sees of a
+// client: Namespace (an endpoint such as "" or "/chat" with its handlers,
+// authorization, rooms and initial ACL) and Socket (one client in one
+// namespace: emit, acks both ways, rooms, key/value store, ACL).
+//
+// Most programs use these types through the socketio package, which
+// re-exports them (socketio.Namespace, socketio.Socket) and carries them
+// over HTTP; this package knows nothing of transports. A session is seen
+// through the Conn interface: it queues encoded packets and closes.
+//
+// # Handlers
+//
+// Namespace.On takes a typed handler, func(*Socket, A, B, ...) (R..., error):
+// the client's JSON arguments are decoded into A, B, ... (missing ones stay
+// zero; a final variadic parameter takes the rest) and the results, if the
+// client asked for an acknowledgement, become the ack's arguments. A
+// non-nil error is logged and acknowledged as [{"error": "text"}]. The raw
+// form, RawHandler, gets the arguments as json.RawMessage and an AckFunc
+// that is nil unless the client asked for an ack with data. Typed handlers
+// of the common signatures — func(*Socket) or func(*Socket, string),
+// returning nothing, a string, a bool, an error or (string, error) — are
+// called directly; any other typed handler is called with
+// reflect.Value.Call (its reflection work is done once, by On), which
+// costs a few hundred nanoseconds and about five allocations more per
+// event than a RawHandler (BenchmarkDispatch*). A client packet
+// (event, message or json) with an id but no '+' is acknowledged
+// automatically in the socket's order, as in the reference server: after
+// the handlers of the packets before it, just before its own handler.
+//
+// # Sending to a client
+//
+// Socket.Emit sends an event; EmitWithAck asks the client for an ack with
+// data and runs a callback when it arrives, Call waits for it. Plain-text
+// and JSON messages go with Send and SendJSON; SendWithAck and
+// SendJSONWithAck (callback) and SendAndWait and SendJSONAndWait
+// (blocking, with a context) ask the client to acknowledge them. Such a
+// message carries an id without '+' ("3:1::text"), as the reference's
+// socket.send(text, fn) sends it: socket.io.js acknowledges it by itself
+// on receipt, without data. Every form that waits for an ack counts
+// towards Options.MaxPendingAcks, and its slot is freed when the ack
+// arrives, when the wait's context ends, and when the socket disconnects.
+//
+// Namespace.Register turns a Go value's methods into handlers: a method
+// OnSendMessage(*Socket, ...) handles the event "send_message" (see
+// EventName); OnConnect(*Socket) and OnDisconnect(*Socket, string) become
+// the connect and disconnect hooks.
+//
+// # Concurrency
+//
+// Every method of Namespace, Socket and Emitter is safe for concurrent use.
+// The handlers of one socket run one at a time, in the order the client
+// sent the packets, on a goroutine that runs them only while the socket
+// has work queued (an idle socket has none; the goroutine lingers briefly
+// to run another socket's work); handlers of different sockets run in
+// parallel. A handler
+// may block (even in Socket.Call, waiting for the client's ack) without
+// stopping the session from reading. Acks the client sends are matched on
+// the session's reading goroutine. Panics in handlers are recovered and
+// logged. The disconnect handlers of a socket run exactly once, after the
+// handlers already queued for it.
+//
+// # Rooms and broadcasts
+//
+// Room membership lives in the namespace's Adapter. The in-memory adapter
+// serves one process; a cluster adapter shares rooms between nodes. Every
+// socket is also in a room named by its id, so Namespace.To(id) reaches one
+// socket anywhere.
+//
+// That room is private by construction, not by a check of who exists:
+// room names of the socket-id format — 20 characters of the URL-safe
+// base64 alphabet A-Z a-z 0-9 - _ (IsSocketID), the form of every session
+// id package socketio makes — are reserved. Socket.Join refuses them
+// (other than the socket's own id) with ErrReservedRoom whether or not
+// such a socket exists, on this node or another, whatever state the
+// adapter is in (a cluster adapter during an outage or a resync
+// included), and the MemoryAdapter, which cluster adapters deliver
+// through, refuses them too. A front end of its own that implements Conn
+// keeps that guarantee by giving its sessions ids of that format.
+//
+// Socket.Join also bounds what one client can make the server hold:
+// Options.MaxRoomsPerSocket rooms per socket (default 1000; beyond it
+// ErrTooManyRooms) and Options.MaxRoomNameBytes bytes per room name
+// (default 256; beyond it ErrRoomNameTooLong).
+//
+// An Emitter (Namespace.To, Namespace.Volatile, Socket.Broadcast) sends
+// events (Emit) or messages (Send, SendJSON) to its selection;
+// Namespace.Emit, Send and SendJSON reach the whole namespace. A broadcast
+// is encoded once and the same bytes are
+// queued for every receiver; queuing never blocks, so one slow client
+// cannot hold up the others (its session is closed when its queue is full).
+//
+// # ACLs
+//
+// A socket starts with its namespace's initial ACL (Namespace.SetInitialACL;
+// nil allows everything). An event outside it is refused: the client gets
+// the event "error" with ["method_access_denied", "You do not have access
+// to method \"NAME\""], no ack, and no handler runs. Handlers change a
+// socket's ACL at run time with Socket.SetACL and Socket.LiftACL.
+//
+// # Logs
+//
+// Strings the client chose (event names, for one) are logged clipped to
+// 128 bytes with their full length. A socket's first refused event is
+// logged at info level, its later ones at debug level, so a client
+// repeating refused calls cannot flood the log.
+
+package socketio

@@ -1,0 +1,458 @@
+package socketio
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+
+	"github.com/siogo/siogo/acl"
+	"github.com/siogo/siogo/packet"
+)
+
+// nsOptions tune a Namespace. The zero value of every field means its
+// documented default.
+type nsOptions struct {
+	// Logger receives the namespace's logs. Zero means slog.Default().
+	Logger *slog.Logger
+	// Adapter makes the room adapter. Zero means NewMemoryAdapter.
+	Adapter AdapterFactory
+	// MaxPendingAcks bounds the server-to-client acks a socket may wait
+	// for at once (EmitWithAck, Call, SendWithAck and the other sends
+	// that wait for an ack); beyond it they fail with ErrTooManyAcks.
+	// Zero means 1024.
+	MaxPendingAcks int
+	// MaxQueuedEvents bounds the client events waiting for a socket's
+	// handlers; when it is reached, reading from the client pauses. Zero
+	// means 256.
+	MaxQueuedEvents int
+	// MaxRoomsPerSocket bounds the rooms one socket may be in (its own-id
+	// room not counted); Socket.Join beyond it fails with
+	// ErrTooManyRooms. Zero means 1000; negative means no limit.
+	MaxRoomsPerSocket int
+	// MaxRoomNameBytes bounds the length of a room name Socket.Join
+	// accepts; longer names fail with ErrRoomNameTooLong. Zero means 256;
+	// negative means no limit.
+	MaxRoomNameBytes int
+}
+
+// Defaults of the Options fields left zero.
+const (
+	DefaultMaxPendingAcks    = 1024
+	DefaultMaxQueuedEvents   = 256
+	DefaultMaxRoomsPerSocket = 1000
+	DefaultMaxRoomNameBytes  = 256
+)
+
+// AuthorizeFunc decides whether a client may connect to a namespace. It
+// sees the session's handshake and the query of the client's connect
+// packet merged over the handshake query. Returning an error refuses the
+// client too, and logs the error.
+type AuthorizeFunc func(hs *Handshake, query url.Values) (bool, error)
+
+// Errors returned by namespaces and sockets.
+var (
+	ErrUnauthorized  = errors.New("socketio: unauthorized")
+	ErrDisconnected  = errors.New("socketio: socket disconnected")
+	ErrTooManyAcks   = errors.New("socketio: too many pending acks")
+	ErrAckSent       = errors.New("socketio: ack already sent")
+	ErrNotDelivered  = errors.New("socketio: packet not queued (session closed or slow)")
+	ErrReservedEvent = errors.New("socketio: reserved event name")
+	// ErrReservedRoom refuses a Join of a room name that has the format
+	// of a socket id (IsSocketID) other than the socket's own.
+	ErrReservedRoom = errors.New("socketio: room name is reserved for socket ids")
+	// ErrTooManyRooms refuses a Join beyond Options.MaxRoomsPerSocket.
+	ErrTooManyRooms = errors.New("socketio: socket is in too many rooms")
+	// ErrRoomNameTooLong refuses a Join of a name longer than
+	// Options.MaxRoomNameBytes.
+	ErrRoomNameTooLong = errors.New("socketio: room name too long")
+)
+
+// Namespace is one endpoint of a server ("" is the default, others start
+// with "/"): its handlers, its rooms (through its Adapter), its
+// authorization and its sockets on this node.
+//
+// Handlers should be registered before clients connect; registering later
+// is safe but racy by nature. mu guards handlers, hooks and sockets.
+type Namespace struct {
+	name    string
+	log     *slog.Logger
+	opts    nsOptions
+	adapter Adapter
+
+	mu           sync.RWMutex
+	handlers     map[string]eventHandler
+	onConnect    []func(*Socket)
+	onDisconnect []func(*Socket, string)
+	onMessage    func(*Socket, string, AckFunc)
+	onJSON       func(*Socket, json.RawMessage, AckFunc)
+	authorize    AuthorizeFunc
+	initialACL   acl.Set
+	sockets      map[string]*Socket
+}
+
+// newNamespace makes a namespace. Servers make theirs with Server.Of; newNamespace is for
+// other front ends and tests.
+func newNamespace(name string, opts nsOptions) *Namespace {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Adapter == nil {
+		opts.Adapter = NewMemoryAdapter
+	}
+	if opts.MaxPendingAcks <= 0 {
+		opts.MaxPendingAcks = DefaultMaxPendingAcks
+	}
+	if opts.MaxQueuedEvents <= 0 {
+		opts.MaxQueuedEvents = DefaultMaxQueuedEvents
+	}
+	if opts.MaxRoomsPerSocket == 0 {
+		opts.MaxRoomsPerSocket = DefaultMaxRoomsPerSocket
+	}
+	if opts.MaxRoomNameBytes == 0 {
+		opts.MaxRoomNameBytes = DefaultMaxRoomNameBytes
+	}
+	ns := &Namespace{
+		name:     name,
+		log:      opts.Logger,
+		opts:     opts,
+		handlers: make(map[string]eventHandler),
+		sockets:  make(map[string]*Socket),
+	}
+	ns.adapter = opts.Adapter(ns)
+	return ns
+}
+
+// Name returns the endpoint name ("" or "/chat").
+func (ns *Namespace) Name() string { return ns.name }
+
+// Adapter returns the namespace's room adapter.
+func (ns *Namespace) Adapter() Adapter { return ns.adapter }
+
+// On registers the handler of an event. fn is a RawHandler or a typed
+// func(*Socket, args...) (results..., [error]); see the package doc. The
+// event "disconnect" is reserved (clients may never emit it), so is
+// "message", which OnMessage handles.
+func (ns *Namespace) On(event string, fn any) error {
+	if event == "disconnect" || event == "message" || event == "connect" {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	h, err := handlerOf(fn)
+	if err != nil {
+		return err
+	}
+	ns.mu.Lock()
+	ns.handlers[event] = h
+	ns.mu.Unlock()
+	return nil
+}
+
+// OnRaw registers a RawHandler for an event.
+func (ns *Namespace) OnRaw(event string, h RawHandler) error { return ns.On(event, h) }
+
+// OnConnect adds a handler run when a socket has connected (after
+// authorization, after the client was told).
+func (ns *Namespace) OnConnect(fn func(s *Socket)) {
+	ns.mu.Lock()
+	ns.onConnect = append(ns.onConnect, fn)
+	ns.mu.Unlock()
+}
+
+// OnDisconnect adds a handler run once when a socket disconnects, with the
+// reason (one of the Reason constants).
+func (ns *Namespace) OnDisconnect(fn func(s *Socket, reason string)) {
+	ns.mu.Lock()
+	ns.onDisconnect = append(ns.onDisconnect, fn)
+	ns.mu.Unlock()
+}
+
+// OnMessage sets the handler of plain-text message packets (type 3). ack
+// is nil unless the client asked for an acknowledgement with data.
+func (ns *Namespace) OnMessage(fn func(s *Socket, text string, ack AckFunc)) {
+	ns.mu.Lock()
+	ns.onMessage = fn
+	ns.mu.Unlock()
+}
+
+// OnJSON sets the handler of JSON message packets (type 4).
+func (ns *Namespace) OnJSON(fn func(s *Socket, v json.RawMessage, ack AckFunc)) {
+	ns.mu.Lock()
+	ns.onJSON = fn
+	ns.mu.Unlock()
+}
+
+// Authorize sets the namespace's authorization. It is not consulted for
+// the default namespace "", whose clients the server's handshake
+// authorization admits.
+func (ns *Namespace) Authorize(fn AuthorizeFunc) {
+	ns.mu.Lock()
+	ns.authorize = fn
+	ns.mu.Unlock()
+}
+
+// SetInitialACL sets the ACL every new socket of the namespace starts
+// with (nil, the default, allows every event). Sockets change their own
+// with Socket.SetACL.
+func (ns *Namespace) SetInitialACL(set acl.Set) {
+	ns.mu.Lock()
+	ns.initialACL = set
+	ns.mu.Unlock()
+}
+
+// Socket returns the socket of session sid connected to this
+// namespace on this node, or nil.
+func (ns *Namespace) Socket(sid string) *Socket {
+	ns.mu.RLock()
+	s := ns.sockets[sid]
+	ns.mu.RUnlock()
+	return s
+}
+
+// Sockets returns the sockets connected to this namespace on this node.
+func (ns *Namespace) Sockets() []*Socket {
+	ns.mu.RLock()
+	out := make([]*Socket, 0, len(ns.sockets))
+	for _, s := range ns.sockets {
+		out = append(out, s)
+	}
+	ns.mu.RUnlock()
+	return out
+}
+
+// connect admits the client of conn to the namespace: it runs the
+// authorization (non-default namespaces), creates the socket, tells the
+// client ("1::/ns") and runs the connect handlers. On refusal it returns
+// ErrUnauthorized and the caller answers "7::/ns:2".
+func (ns *Namespace) connect(conn sessionConn, query url.Values) (*Socket, error) {
+	ns.mu.RLock()
+	auth, initial := ns.authorize, ns.initialACL
+	ns.mu.RUnlock()
+	if auth != nil && ns.name != "" {
+		hs := conn.Handshake()
+		merged := url.Values{}
+		if hs != nil {
+			for k, v := range hs.Query {
+				merged[k] = v
+			}
+		}
+		for k, v := range query {
+			merged[k] = v
+		}
+		ok, err := safeAuthorize(auth, hs, merged)
+		if err != nil {
+			ns.log.Warn("namespace authorization failed", "namespace", ns.name, "sid", conn.ID(), "err", err)
+		}
+		if err != nil || !ok {
+			return nil, ErrUnauthorized
+		}
+	}
+	s := newSocket(ns, conn, initial)
+	ns.mu.Lock()
+	if old := ns.sockets[s.id]; old != nil {
+		ns.mu.Unlock()
+		return old, nil
+	}
+	ns.sockets[s.id] = s
+	hooks := ns.onConnect
+	ns.mu.Unlock()
+	if err := ns.adapter.Join(s.id, s.id); err != nil {
+		ns.log.Warn("adapter join failed", "namespace", ns.name, "sid", s.id, "err", err)
+	}
+	s.sendPacket(&packet.Packet{Type: packet.Connect, Endpoint: ns.name}, false)
+	if len(hooks) > 0 {
+		s.run(func() {
+			for _, h := range hooks {
+				h(s)
+			}
+		})
+	}
+	return s, nil
+}
+
+func safeAuthorize(auth AuthorizeFunc, hs *Handshake, q url.Values) (ok bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ok, err = false, fmt.Errorf("authorization panicked: %v", r)
+		}
+	}()
+	return auth(hs, q)
+}
+
+// remove forgets a disconnected socket and returns the disconnect hooks.
+func (ns *Namespace) remove(s *Socket) []func(*Socket, string) {
+	ns.mu.Lock()
+	if ns.sockets[s.id] == s {
+		delete(ns.sockets, s.id)
+	}
+	hooks := ns.onDisconnect
+	ns.mu.Unlock()
+	if err := ns.adapter.LeaveAll(s.id); err != nil {
+		ns.log.Warn("adapter leave failed", "namespace", ns.name, "sid", s.id, "err", err)
+	}
+	return hooks
+}
+
+func (ns *Namespace) handler(name string) eventHandler {
+	ns.mu.RLock()
+	h := ns.handlers[name]
+	ns.mu.RUnlock()
+	return h
+}
+
+// Emit sends an event to every socket of the namespace (on every node,
+// with a cluster adapter).
+func (ns *Namespace) Emit(event string, args ...any) error {
+	return ns.broadcast(BroadcastOptions{}, event, args)
+}
+
+// Send sends a plain-text message to every socket of the namespace (the
+// reference's io.sockets.send); the packet is encoded once.
+func (ns *Namespace) Send(text string) error {
+	return ns.adapter.Broadcast(encodeMessage(ns.name, text), BroadcastOptions{})
+}
+
+// SendJSON sends a JSON message carrying v to every socket of the
+// namespace (the reference's io.sockets.json.send); the packet is encoded
+// once.
+func (ns *Namespace) SendJSON(v any) error {
+	frame, err := encodeJSON(ns.name, v)
+	if err != nil {
+		return err
+	}
+	return ns.adapter.Broadcast(frame, BroadcastOptions{})
+}
+
+// To returns an emitter for the sockets in room (a room name or a socket
+// id). Chain To calls to reach several rooms.
+func (ns *Namespace) To(room string) *Emitter {
+	return &Emitter{ns: ns, opts: BroadcastOptions{Rooms: []string{room}}}
+}
+
+// Volatile returns an emitter whose packets each receiver may drop when
+// its transport is not writable right now.
+func (ns *Namespace) Volatile() *Emitter {
+	return &Emitter{ns: ns, opts: BroadcastOptions{Volatile: true}}
+}
+
+// Clients lists the ids of the sockets in room ("" = the whole namespace).
+func (ns *Namespace) Clients(room string) ([]string, error) { return ns.adapter.Clients(room) }
+
+func (ns *Namespace) broadcast(opts BroadcastOptions, event string, args []any) error {
+	frame, err := encodeEvent(ns.name, event, args)
+	if err != nil {
+		return err
+	}
+	return ns.adapter.Broadcast(frame, opts)
+}
+
+// Emitter sends one event or message to a selection of sockets: rooms,
+// minus some sockets, maybe volatile. It is a value built per emit; not for sharing.
+type Emitter struct {
+	ns   *Namespace
+	opts BroadcastOptions
+}
+
+// To adds a room to the selection.
+func (e *Emitter) To(room string) *Emitter {
+	e.opts.Rooms = append(e.opts.Rooms, room)
+	return e
+}
+
+// Except removes a socket from the selection.
+func (e *Emitter) Except(sid string) *Emitter {
+	e.opts.Except = append(e.opts.Except, sid)
+	return e
+}
+
+// Volatile marks the packet droppable per receiver.
+func (e *Emitter) Volatile() *Emitter {
+	e.opts.Volatile = true
+	return e
+}
+
+// Emit sends the event to the selection; the packet is encoded once.
+func (e *Emitter) Emit(event string, args ...any) error {
+	return e.ns.broadcast(e.opts, event, args)
+}
+
+// Send sends a plain-text message to the selection; the packet is
+// encoded once.
+func (e *Emitter) Send(text string) error {
+	return e.ns.adapter.Broadcast(encodeMessage(e.ns.name, text), e.opts)
+}
+
+// SendJSON sends a JSON message carrying v to the selection; the packet
+// is encoded once.
+func (e *Emitter) SendJSON(v any) error {
+	frame, err := encodeJSON(e.ns.name, v)
+	if err != nil {
+		return err
+	}
+	return e.ns.adapter.Broadcast(frame, e.opts)
+}
+
+// encodeMessage encodes a plain-text message packet.
+func encodeMessage(endpoint, text string) []byte {
+	return encode(&packet.Packet{Type: packet.Message, Endpoint: endpoint, Data: text})
+}
+
+// encodeJSON encodes a JSON message packet carrying v.
+func encodeJSON(endpoint string, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return encode(&packet.Packet{Type: packet.JSON, Endpoint: endpoint, Data: string(b)}), nil
+}
+
+// encodeEvent encodes an event packet with JSON-encoded args.
+func encodeEvent(endpoint, event string, args []any) ([]byte, error) {
+	var buf [4]json.RawMessage
+	raw, err := appendArgs(buf[:0], args)
+	if err != nil {
+		return nil, err
+	}
+	return encode(&packet.Packet{Type: packet.Event, Endpoint: endpoint, Name: event, Args: raw}), nil
+}
+
+// encode returns the wire form of p in a buffer allocated once, at the
+// size it needs unless escapes lengthen it.
+func encode(p *packet.Packet) []byte {
+	// Type, ids, separators and the event object's keys take at most 64.
+	n := 64 + len(p.Endpoint) + len(p.Data) + len(p.Name)
+	for _, a := range p.Args {
+		n += len(a) + 1
+	}
+	return packet.AppendPacket(make([]byte, 0, n), p)
+}
+
+// marshalArgs encodes emit arguments (see marshalArg); nil for none.
+func marshalArgs(args []any) ([]json.RawMessage, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	return appendArgs(make([]json.RawMessage, 0, len(args)), args)
+}
+
+// appendArgs appends the encoded args to dst (see marshalArg).
+func appendArgs(dst []json.RawMessage, args []any) ([]json.RawMessage, error) {
+	for i, a := range args {
+		b, err := marshalArg(a)
+		if err != nil {
+			return nil, fmt.Errorf("socketio: argument %d: %w", i, err)
+		}
+		dst = append(dst, b)
+	}
+	return dst, nil
+}
+
+// marshalArg encodes one emit or ack argument: a json.RawMessage that is
+// valid JSON as it is, anything else with json.Marshal.
+func marshalArg(a any) (json.RawMessage, error) {
+	if r, ok := a.(json.RawMessage); ok && json.Valid(r) {
+		return r, nil
+	}
+	return json.Marshal(a)
+}

@@ -1,0 +1,575 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"github.com/siogo/siogo/acl"
+	"github.com/siogo/siogo/internal/lazylog"
+	"github.com/siogo/siogo/packet"
+)
+
+// Socket is one client's presence in one namespace. Its id is the session
+// id, the same in every namespace the session joined.
+//
+// All methods are safe for concurrent use. Handlers of one socket run one
+// at a time, in the order the client sent the packets, on a goroutine of
+// their own (so a handler may block, even in Call, without stopping the
+// session from reading). The fields above joinMu never change after
+// newSocket; exec guards its own; mu guards the fields below it.
+type Socket struct {
+	id   string
+	ns   *Namespace
+	conn sessionConn
+	exec executor
+
+	joinMu sync.Mutex  // serializes Join's checks with its adapter call, and Close's leave after both
+	denied atomic.Bool // a refused event was logged at info level already
+
+	mu           sync.Mutex
+	acl          acl.Set
+	store        map[string]any
+	acks         map[uint64]ackWaiter
+	nextAck      uint64
+	disconnected bool
+}
+
+type ackWaiter struct {
+	fn func(args []json.RawMessage)
+	ch chan []json.RawMessage
+}
+
+func newSocket(ns *Namespace, conn sessionConn, initial acl.Set) *Socket {
+	s := &Socket{id: conn.ID(), ns: ns, conn: conn, acl: initial}
+	s.exec.sock = s
+	s.exec.limit = ns.opts.MaxQueuedEvents
+	return s
+}
+
+// run queues a handler call. It is dropped if the socket's disconnect hooks
+// are already queued (a packet that raced the disconnect), so no handler
+// ever runs after OnDisconnect.
+func (s *Socket) run(fn func()) { s.exec.submit(job{fn: fn}) }
+
+// runJob runs one job on the handler goroutine, recovering and logging a
+// panic.
+func (s *Socket) runJob(j *job) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.logAt(slog.LevelError, "handler panicked", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	if j.fn != nil {
+		j.fn()
+		return
+	}
+	s.dispatchEvent(j)
+}
+
+// logAt logs with the socket's attributes (sid, namespace, transport)
+// before args, as a logger made with Logger.With would, but builds them
+// only when a record is written: a logger per socket would cost every
+// socket a handler of its own.
+func (s *Socket) logAt(level slog.Level, msg string, args ...any) {
+	if lazylog.Enabled(s.ns.log, level) {
+		lazylog.Write(s.ns.log, level, msg, []slog.Attr{slog.String("sid", s.id),
+			slog.String("namespace", s.ns.name), slog.String("transport", s.conn.Transport())}, args)
+	}
+}
+
+// ID returns the socket's id (its session id).
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.ns }
+
+// Handshake returns the handshake data of the socket's session.
+func (s *Socket) Handshake() *Handshake { return s.conn.Handshake() }
+
+// Transport names the transport carrying the socket's session now.
+func (s *Socket) Transport() string { return s.conn.Transport() }
+
+// Disconnected reports whether the socket has disconnected.
+func (s *Socket) Disconnected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.disconnected
+}
+
+// sendFrame queues an already encoded packet for the client. Adapters use
+// it to deliver broadcasts.
+func (s *Socket) sendFrame(frame []byte, volatile bool) bool {
+	return s.conn.Send(frame, volatile)
+}
+
+func (s *Socket) sendPacket(p *packet.Packet, volatile bool) bool {
+	return s.conn.Send(encode(p), volatile)
+}
+
+// Emit sends an event to this client.
+func (s *Socket) Emit(event string, args ...any) error {
+	return s.emit(event, args, false)
+}
+
+// EmitVolatile sends an event that is dropped if the transport cannot take
+// it right now.
+func (s *Socket) EmitVolatile(event string, args ...any) error {
+	return s.emit(event, args, true)
+}
+
+func (s *Socket) emit(event string, args []any, volatile bool) error {
+	frame, err := encodeEvent(s.ns.name, event, args)
+	if err != nil {
+		return err
+	}
+	if !s.conn.Send(frame, volatile) && !volatile {
+		return ErrNotDelivered
+	}
+	return nil
+}
+
+// Send sends a plain-text message packet.
+func (s *Socket) Send(text string) error {
+	if !s.sendPacket(&packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text}, false) {
+		return ErrNotDelivered
+	}
+	return nil
+}
+
+// SendJSON sends a JSON message packet carrying v.
+func (s *Socket) SendJSON(v any) error {
+	p, err := s.jsonPacket(v)
+	if err != nil {
+		return err
+	}
+	if !s.sendPacket(p, false) {
+		return ErrNotDelivered
+	}
+	return nil
+}
+
+// EmitWithAck sends an event asking the client for an acknowledgement with
+// data; fn runs with the ack's args (on the socket's handler goroutine)
+// when it arrives. If the socket disconnects first, fn never runs and its
+// slot is freed.
+func (s *Socket) EmitWithAck(event string, fn func(args []json.RawMessage), args ...any) error {
+	return s.emitAck(event, args, ackWaiter{fn: fn})
+}
+
+// Call sends an event asking for an acknowledgement and waits for it. It
+// returns ErrDisconnected if the socket goes first, or ctx's error.
+func (s *Socket) Call(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
+	raw, err := marshalArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	return s.call(ctx, &packet.Packet{Type: packet.Event, AckData: true, Endpoint: s.ns.name, Name: event, Args: raw})
+}
+
+// SendWithAck sends a plain-text message asking the client to acknowledge
+// it; fn runs (on the socket's handler goroutine) when the ack arrives.
+// As in the reference (socket.send(text, fn)) the message carries an id
+// without '+' ("3:1::text"): the client acknowledges it on receipt,
+// without data (socket.io.js does so by itself, before its message
+// listeners run). If the socket disconnects first, fn never runs and its
+// slot is freed. A nil fn only frees the slot.
+func (s *Socket) SendWithAck(text string, fn func()) error {
+	return s.sendWithAck(&packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text}, fn)
+}
+
+// SendJSONWithAck sends a JSON message carrying v asking the client to
+// acknowledge it, like SendWithAck ("4:1::{...}").
+func (s *Socket) SendJSONWithAck(v any, fn func()) error {
+	p, err := s.jsonPacket(v)
+	if err != nil {
+		return err
+	}
+	return s.sendWithAck(p, fn)
+}
+
+// SendAndWait sends a plain-text message asking the client to acknowledge
+// it (see SendWithAck) and waits for the ack. It returns ErrDisconnected
+// if the socket goes first, or ctx's error (the slot is freed then: a
+// late ack is ignored).
+func (s *Socket) SendAndWait(ctx context.Context, text string) error {
+	_, err := s.call(ctx, &packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text})
+	return err
+}
+
+// SendJSONAndWait sends a JSON message carrying v asking the client to
+// acknowledge it, and waits for the ack, like SendAndWait.
+func (s *Socket) SendJSONAndWait(ctx context.Context, v any) error {
+	p, err := s.jsonPacket(v)
+	if err != nil {
+		return err
+	}
+	_, err = s.call(ctx, p)
+	return err
+}
+
+func (s *Socket) jsonPacket(v any) (*packet.Packet, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return &packet.Packet{Type: packet.JSON, Endpoint: s.ns.name, Data: string(b)}, nil
+}
+
+func (s *Socket) sendWithAck(p *packet.Packet, fn func()) error {
+	_, err := s.sendAckID(p, ackWaiter{fn: func([]json.RawMessage) {
+		if fn != nil {
+			fn()
+		}
+	}})
+	return err
+}
+
+// call sends p with a fresh ack id and waits for the client's ack.
+func (s *Socket) call(ctx context.Context, p *packet.Packet) ([]json.RawMessage, error) {
+	ch := make(chan []json.RawMessage, 1)
+	id, err := s.sendAckID(p, ackWaiter{ch: ch})
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case res, ok := <-ch:
+		if !ok {
+			return nil, ErrDisconnected
+		}
+		return res, nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		delete(s.acks, id)
+		s.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Socket) emitAck(event string, args []any, w ackWaiter) error {
+	raw, err := marshalArgs(args)
+	if err != nil {
+		return err
+	}
+	_, err = s.sendAckID(&packet.Packet{Type: packet.Event, AckData: true, Endpoint: s.ns.name, Name: event, Args: raw}, w)
+	return err
+}
+
+// sendAckID sends p under a fresh message id whose ack w waits for, and
+// returns the id. p.AckData says whether the client is asked for data
+// ('+') or only to acknowledge receipt.
+func (s *Socket) sendAckID(p *packet.Packet, w ackWaiter) (uint64, error) {
+	s.mu.Lock()
+	if s.disconnected {
+		s.mu.Unlock()
+		return 0, ErrDisconnected
+	}
+	if len(s.acks) >= s.ns.opts.MaxPendingAcks {
+		s.mu.Unlock()
+		return 0, ErrTooManyAcks
+	}
+	s.nextAck++
+	id := s.nextAck
+	if s.acks == nil {
+		s.acks = make(map[uint64]ackWaiter)
+	}
+	s.acks[id] = w
+	s.mu.Unlock()
+	p.ID, p.HasID = id, true
+	if !s.sendPacket(p, false) {
+		s.mu.Lock()
+		delete(s.acks, id)
+		s.mu.Unlock()
+		return 0, ErrNotDelivered
+	}
+	return id, nil
+}
+
+// PendingAcks returns how many acks from the client the socket waits for.
+func (s *Socket) PendingAcks() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.acks)
+}
+
+// Join adds the socket to a room of its namespace. It refuses, joining
+// nothing:
+//
+//   - a room name longer than Options.MaxRoomNameBytes, with
+//     ErrRoomNameTooLong;
+//   - a name of the socket-id format (see IsSocketID) other than the
+//     socket's own id, with ErrReservedRoom: those names are reserved for
+//     the sockets' private rooms, whether or not such a socket exists, so
+//     the refusal does not depend on the adapter or on timing (a room
+//     named after a socket that has not connected yet, or lives on a node
+//     the adapter cannot reach right now, is refused just the same);
+//   - a room beyond Options.MaxRoomsPerSocket (the own-id room not
+//     counted; joining a room the socket is already in is fine), with
+//     ErrTooManyRooms.
+func (s *Socket) Join(room string) error {
+	s.joinMu.Lock()
+	defer s.joinMu.Unlock()
+	// Checked under joinMu: Close takes joinMu after marking the socket
+	// disconnected and before leaving its rooms, so a Join either ends
+	// before that leave or sees the socket disconnected; it can never add
+	// a room after the leave (the socket would stay in it for good).
+	if s.Disconnected() {
+		return ErrDisconnected
+	}
+	if err := s.checkJoin(room); err != nil {
+		return err
+	}
+	return s.ns.adapter.Join(s.id, room)
+}
+
+// Leave removes the socket from a room.
+func (s *Socket) Leave(room string) error { return s.ns.adapter.Leave(s.id, room) }
+
+// Rooms lists the rooms the socket is in, sorted, without its own-id room.
+func (s *Socket) Rooms() ([]string, error) { return s.ns.adapter.Rooms(s.id) }
+
+// Broadcast returns an emitter for every socket of the namespace but this
+// one; narrow it with To(room).
+func (s *Socket) Broadcast() *Emitter {
+	return &Emitter{ns: s.ns, opts: BroadcastOptions{Except: []string{s.id}}}
+}
+
+// Set stores a value in the socket's key/value store.
+func (s *Socket) Set(key string, v any) {
+	s.mu.Lock()
+	if s.store == nil {
+		s.store = make(map[string]any)
+	}
+	s.store[key] = v
+	s.mu.Unlock()
+}
+
+// Get returns a stored value and whether it was there.
+func (s *Socket) Get(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.store[key]
+	return v, ok
+}
+
+// Del removes a stored value.
+func (s *Socket) Del(key string) {
+	s.mu.Lock()
+	delete(s.store, key)
+	s.mu.Unlock()
+}
+
+// ACL returns the socket's allowed-event set (nil: everything allowed).
+func (s *Socket) ACL() acl.Set {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acl
+}
+
+// SetACL replaces the socket's allowed-event set; nil lifts every
+// restriction. The ACL is checked when an event's turn to run comes, so a
+// handler that changes it affects every event after its own, even ones
+// already received.
+func (s *Socket) SetACL(set acl.Set) {
+	s.mu.Lock()
+	s.acl = set
+	s.mu.Unlock()
+}
+
+// LiftACL lets the socket call every event.
+func (s *Socket) LiftACL() { s.SetACL(nil) }
+
+// Disconnect disconnects the socket from the server side. In the default
+// namespace that ends the whole session, as in the reference; in another
+// namespace the client is sent "0::/ns" and the session stays.
+func (s *Socket) Disconnect() {
+	if s.ns.name == "" {
+		s.conn.Close(ReasonBooted)
+		return
+	}
+	if s.Disconnected() {
+		return
+	}
+	s.sendPacket(&packet.Packet{Type: packet.Disconnect, Endpoint: s.ns.name}, false)
+	s.Close(ReasonBooted)
+}
+
+// Close marks the socket disconnected without telling the client: the
+// session calls it when the session ends or the client left the
+// namespace. It frees pending acks, leaves every room and runs the
+// disconnect handlers once, after the handlers already queued.
+func (s *Socket) Close(reason string) {
+	s.mu.Lock()
+	if s.disconnected {
+		s.mu.Unlock()
+		return
+	}
+	s.disconnected = true
+	acks := s.acks
+	s.acks = nil
+	s.mu.Unlock()
+	for _, w := range acks {
+		if w.ch != nil {
+			close(w.ch)
+		}
+	}
+	// Let a Join that is under way finish before the rooms are left; the
+	// later ones see the socket disconnected (see Join).
+	s.joinMu.Lock()
+	//lint:ignore SA2001 a barrier, not a critical section
+	s.joinMu.Unlock()
+	hooks := s.ns.remove(s)
+	s.exec.submitFinal(job{fn: func() {
+		for _, h := range hooks {
+			h(s, reason)
+		}
+	}})
+	s.logAt(slog.LevelDebug, "socket disconnected", "reason", reason)
+}
+
+// drain returns once the socket's handlers that are queued or running (and,
+// after Close, its disconnect hooks) have returned, or when ctx ends. The
+// server's Shutdown closes a socket, waits, and only then says goodbye, so
+// what those handlers send (acks, emits) reaches the client first. Never
+// call it from one of the socket's own handlers.
+func (s *Socket) drain(ctx context.Context) error { return s.exec.wait(ctx) }
+
+// handlePacket processes one packet the client sent to this socket's
+// endpoint. The session calls it from its reading goroutine.
+func (s *Socket) handlePacket(p *packet.Packet) {
+	if s.Disconnected() {
+		return
+	}
+	switch p.Type {
+	case packet.Ack:
+		s.mu.Lock()
+		w, ok := s.acks[p.AckID]
+		delete(s.acks, p.AckID)
+		s.mu.Unlock()
+		if !ok {
+			s.logAt(slog.LevelDebug, "unknown ack", "ack", p.AckID)
+			return
+		}
+		if w.ch != nil {
+			w.ch <- p.Args
+			return
+		}
+		args := p.Args
+		s.run(func() { w.fn(args) })
+		return
+	case packet.Event:
+		if p.Name == "disconnect" {
+			s.logAt(slog.LevelDebug, "ignoring blacklisted event", "event", p.Name)
+			return
+		}
+		s.exec.submit(job{name: p.Name, args: p.Args, id: p.ID, hasID: p.HasID, ackData: p.AckData})
+		return
+	case packet.Disconnect:
+		s.Close(ReasonPacket)
+		return
+	}
+	// A message, a json message (or anything else) with an id but no '+'
+	// is acknowledged in the socket's order, as the reference does: after
+	// the handlers of the packets before it, before its own handler.
+	autoAck := p.HasID && !p.AckData
+	var ack AckFunc
+	if p.HasID && p.AckData {
+		ack = s.ackFunc(p.ID)
+	}
+	var onMessage func(*Socket, string, AckFunc)
+	var onJSON func(*Socket, json.RawMessage, AckFunc)
+	s.ns.mu.RLock()
+	switch p.Type {
+	case packet.Message:
+		onMessage = s.ns.onMessage
+	case packet.JSON:
+		onJSON = s.ns.onJSON
+	}
+	s.ns.mu.RUnlock()
+	if !autoAck && onMessage == nil && onJSON == nil {
+		return
+	}
+	id, data := p.ID, p.Data
+	s.run(func() {
+		if autoAck {
+			s.sendAck(id, nil)
+		}
+		switch {
+		case onMessage != nil:
+			onMessage(s, data, ack)
+		case onJSON != nil:
+			onJSON(s, json.RawMessage(data), ack)
+		}
+	})
+}
+
+// dispatchEvent runs on the socket's handler goroutine, in order with the
+// handlers before it, so an ACL change made by one handler applies to the
+// very next event: a refused call gets the error event and nothing else;
+// an allowed one is auto-acked (id without '+') and handled.
+func (s *Socket) dispatchEvent(ev *job) {
+	if !s.ACL().Allows(ev.name) {
+		// The first refusal of a socket is logged at info level, the
+		// others at debug level: a client repeating refused calls
+		// cannot flood the log, nor with a long event name.
+		if !s.denied.Swap(true) {
+			s.logAt(slog.LevelInfo, "method access denied", "event", lazylog.Client(ev.name),
+				"repeats", "logged at debug level")
+		} else {
+			s.logAt(slog.LevelDebug, "method access denied", "event", lazylog.Client(ev.name))
+		}
+		_ = s.Emit("error", acl.DeniedReason, acl.DeniedMessage(ev.name))
+		return
+	}
+	if ev.hasID && !ev.ackData {
+		s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: ev.id}, false)
+	}
+	h := s.ns.handler(ev.name)
+	wantAck := ev.hasID && ev.ackData
+	switch {
+	case h.fast != nil:
+		h.fast(s, ev.args, wantAck, ev.id)
+	case h.typed != nil:
+		h.typed.call(s, ev.args, wantAck, ev.id)
+	case h.raw != nil:
+		var ack AckFunc
+		if wantAck {
+			ack = s.ackFunc(ev.id)
+		}
+		h.raw(s, ev.args, ack)
+	default:
+		s.logAt(slog.LevelDebug, "no handler for event", "event", lazylog.Client(ev.name))
+	}
+}
+
+// ackFunc returns the AckFunc answering message id. Only its first call
+// sends anything.
+func (s *Socket) ackFunc(id uint64) AckFunc {
+	var sent atomic.Bool
+	return func(args ...any) error {
+		if sent.Swap(true) {
+			return ErrAckSent
+		}
+		var buf [4]json.RawMessage
+		raw, err := appendArgs(buf[:0], args)
+		if err != nil {
+			return err
+		}
+		if !s.sendAck(id, raw) {
+			return ErrNotDelivered
+		}
+		return nil
+	}
+}
+
+// sendAck acknowledges message id with args (JSON each).
+func (s *Socket) sendAck(id uint64, args []json.RawMessage) bool {
+	return s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: id, Args: args}, false)
+}
+
+// String identifies the socket in logs.
+func (s *Socket) String() string { return fmt.Sprintf("socket %s%s", s.id, s.ns.name) }
