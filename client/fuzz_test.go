@@ -16,8 +16,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/siogo/siogo/packet"
 	"github.com/siogo/siogo/internal/transport"
+	"github.com/siogo/siogo/packet"
 )
 
 // A handshake answer either parses into a session id that is one path

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/siogo/siogo/socketio"
 	"github.com/siogo/siogo/packet"
+	"github.com/siogo/siogo/socketio"
 )
 
 // A broadcast travels through Redis as one binary message:

@@ -12,7 +12,6 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
-
 )
 
 // SessionDirectory records which node of a cluster holds each session, so

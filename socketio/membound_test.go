@@ -20,7 +20,6 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
 )
 
 // maxHeld is the most s.srv.Stats().QueuedBytes was at any of the samples

@@ -19,7 +19,6 @@ import (
 	"github.com/siogo/siogo/packet"
 )
 
-
 // recConn is a session stand-in that records what sockets queue. The real
 // session (package socketio) is exercised end to end in its own tests and
 // with real clients; here the namespace logic is tested alone.

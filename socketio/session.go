@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/siogo/siogo/internal/lazylog"
-	"github.com/siogo/siogo/packet"
 	"github.com/siogo/siogo/internal/transport"
+	"github.com/siogo/siogo/packet"
 )
 
 type sessionState uint8
@@ -65,10 +65,10 @@ type session struct {
 	pollCancel  context.CancelFunc
 	main        *Socket            // the default namespace's socket
 	others      map[string]*Socket // the other namespaces' sockets; made on first use
-	timerAt     time.Duration                // onTimer runs by then (Server.clock); zero: not asked
-	closeAt     time.Duration                // open: close timeout; closing: end of the linger
-	hbAt        time.Duration                // next heartbeat
-	deadAt      time.Duration                // heartbeat timeout
+	timerAt     time.Duration      // onTimer runs by then (Server.clock); zero: not asked
+	closeAt     time.Duration      // open: close timeout; closing: end of the linger
+	hbAt        time.Duration      // next heartbeat
+	deadAt      time.Duration      // heartbeat timeout
 
 	// Guarded by the server's timers.mu: the deadline the session waits
 	// for in the timers' queue, and its index there (-1: not queued).
