@@ -31,10 +31,12 @@
 // # Sending to a client
 //
 // Socket.Emit sends an event; EmitWithAck asks the client for an ack with
-// data and runs a callback when it arrives, Call waits for it. Plain-text
-// and JSON messages go with Send and SendJSON; SendWithAck and
-// SendJSONWithAck (callback) and SendAndWait and SendJSONAndWait
-// (blocking, with a context) ask the client to acknowledge them. Such a
+// data and waits for it (with a context), EmitWithAckFunc runs a callback
+// when it arrives. Plain-text and JSON messages go with Send and SendJSON;
+// SendWithAck and SendJSONWithAck (blocking, with a context) and
+// SendWithAckFunc and SendJSONWithAckFunc (callback) ask the client to
+// acknowledge them. The same names mean the same on the client (package
+// client). Such a
 // message carries an id without '+' ("3:1::text"), as the reference's
 // socket.send(text, fn) sends it: socket.io.js acknowledges it by itself
 // on receipt, without data. Every form that waits for an ack counts
@@ -48,7 +50,8 @@
 //
 // # Concurrency
 //
-// Every method of Namespace, Socket and Emitter is safe for concurrent use.
+// Every method of Namespace and Socket is safe for concurrent use; a
+// Selection is built and used by one goroutine.
 // The handlers of one socket run one at a time, in the order the client
 // sent the packets, on a goroutine that runs them only while the socket
 // has work queued (an idle socket has none; the goroutine lingers briefly
@@ -83,7 +86,8 @@
 // ErrTooManyRooms) and Options.MaxRoomNameBytes bytes per room name
 // (default 256; beyond it ErrRoomNameTooLong).
 //
-// An Emitter (Namespace.To, Namespace.Volatile, Socket.Broadcast) sends
+// A Selection (Namespace.To, Except and Volatile; Socket.To, Broadcast
+// and Volatile) sends
 // events (Emit) or messages (Send, SendJSON) to its selection;
 // Namespace.Emit, Send and SendJSON reach the whole namespace. A broadcast
 // is encoded once and the same bytes are

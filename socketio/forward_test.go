@@ -126,7 +126,7 @@ func TestForwardedPollingAlternatesNodes(t *testing.T) {
 	}
 	// Server-to-client acks through B.
 	answer := make(chan string, 1)
-	require.NoError(t, a.socket("", sid).EmitWithAck("q", func(args []json.RawMessage) { answer <- string(args[0]) }, 1))
+	require.NoError(t, a.socket("", sid).EmitWithAckFunc("q", func(args []json.RawMessage) { answer <- string(args[0]) }, 1))
 	assert.Equal(t, `5:1+::{"name":"q","args":[1]}`, b.poll(sid))
 	b.post("xhr-polling", sid, `6:::1+["yes"]`)
 	select {

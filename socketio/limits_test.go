@@ -39,7 +39,7 @@ func TestServerToClientAcks(t *testing.T) {
 	s := ts.socket("", sid)
 
 	got := make(chan []json.RawMessage, 1)
-	require.NoError(t, s.EmitWithAck("q", func(args []json.RawMessage) { got <- args }, 1))
+	require.NoError(t, s.EmitWithAckFunc("q", func(args []json.RawMessage) { got <- args }, 1))
 	ws.expect(`5:1+::{"name":"q","args":[1]}`)
 	assert.Equal(t, 1, s.PendingAcks())
 	ws.send(`6:::1+["ans",2]`)
@@ -59,11 +59,11 @@ func TestServerToClientAcks(t *testing.T) {
 	// Call waits for the ack; acks never answered are freed on disconnect.
 	callDone := make(chan error, 1)
 	go func() {
-		_, err := s.Call(context.Background(), "never")
+		_, err := s.EmitWithAck(context.Background(), "never")
 		callDone <- err
 	}()
 	ws.expect(`5:2+::{"name":"never"}`)
-	require.NoError(t, s.EmitWithAck("never2", func([]json.RawMessage) { rec.add("late ack") }))
+	require.NoError(t, s.EmitWithAckFunc("never2", func([]json.RawMessage) { rec.add("late ack") }))
 	ws.expect(`5:3+::{"name":"never2"}`)
 	assert.Equal(t, 2, s.PendingAcks())
 	s.Disconnect()

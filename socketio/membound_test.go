@@ -149,7 +149,7 @@ func TestVolatileDroppedAtQuarterByteBound(t *testing.T) {
 	blob := strings.Repeat("v", 64<<10)
 	most := maxHeld(ts, func() {
 		for range 1000 { // 64 MiB, fewer packets than a quarter of SendQueueSize
-			require.NoError(t, s.EmitVolatile("blob", blob))
+			require.NoError(t, s.Volatile().Emit("blob", blob))
 		}
 	})
 	assert.LessOrEqual(t, most, bound/4+len(blob)+64)

@@ -324,16 +324,22 @@ func (ns *Namespace) SendJSON(v any) error {
 	return ns.adapter.Broadcast(frame, BroadcastOptions{})
 }
 
-// To returns an emitter for the sockets in room (a room name or a socket
+// To returns a selection of the sockets in room (a room name or a socket
 // id). Chain To calls to reach several rooms.
-func (ns *Namespace) To(room string) *Emitter {
-	return &Emitter{ns: ns, opts: BroadcastOptions{Rooms: []string{room}}}
+func (ns *Namespace) To(room string) *Selection {
+	return &Selection{ns: ns, opts: BroadcastOptions{Rooms: []string{room}}}
 }
 
-// Volatile returns an emitter whose packets each receiver may drop when
+// Except returns a selection of the whole namespace minus the given
+// sockets.
+func (ns *Namespace) Except(sids ...string) *Selection {
+	return &Selection{ns: ns, opts: BroadcastOptions{Except: sids}}
+}
+
+// Volatile returns a selection whose packets each receiver may drop when
 // its transport is not writable right now.
-func (ns *Namespace) Volatile() *Emitter {
-	return &Emitter{ns: ns, opts: BroadcastOptions{Volatile: true}}
+func (ns *Namespace) Volatile() *Selection {
+	return &Selection{ns: ns, opts: BroadcastOptions{Volatile: true}}
 }
 
 // Clients lists the ids of the sockets in room ("" = the whole namespace).
@@ -347,45 +353,65 @@ func (ns *Namespace) broadcast(opts BroadcastOptions, event string, args []any) 
 	return ns.adapter.Broadcast(frame, opts)
 }
 
-// Emitter sends one event or message to a selection of sockets: rooms,
-// minus some sockets, maybe volatile. It is a value built per emit; not for sharing.
-type Emitter struct {
+// Selection is a set of sockets of a namespace — rooms, minus some
+// sockets, maybe volatile — to which Emit, Send and SendJSON send one
+// packet, encoded once. Build one per send (Namespace.To, Namespace.Except,
+// Namespace.Volatile, Socket.To, Socket.Broadcast, Socket.Volatile) and
+// chain; its methods modify and return it, so it is not for sharing
+// between goroutines.
+type Selection struct {
 	ns   *Namespace
 	opts BroadcastOptions
+	// self, when set, is the one socket selected (Socket.Volatile);
+	// a room added with To makes the selection those rooms minus self.
+	self *Socket
 }
 
 // To adds a room to the selection.
-func (e *Emitter) To(room string) *Emitter {
+func (e *Selection) To(room string) *Selection {
+	if e.self != nil {
+		e.opts.Except = append(e.opts.Except, e.self.id)
+		e.self = nil
+	}
 	e.opts.Rooms = append(e.opts.Rooms, room)
 	return e
 }
 
-// Except removes a socket from the selection.
-func (e *Emitter) Except(sid string) *Emitter {
-	e.opts.Except = append(e.opts.Except, sid)
+// Except removes sockets from the selection.
+func (e *Selection) Except(sids ...string) *Selection {
+	e.opts.Except = append(e.opts.Except, sids...)
 	return e
 }
 
 // Volatile marks the packet droppable per receiver.
-func (e *Emitter) Volatile() *Emitter {
+func (e *Selection) Volatile() *Selection {
 	e.opts.Volatile = true
 	return e
 }
 
 // Emit sends the event to the selection; the packet is encoded once.
-func (e *Emitter) Emit(event string, args ...any) error {
+func (e *Selection) Emit(event string, args ...any) error {
+	if e.self != nil {
+		return e.self.emit(event, args, e.opts.Volatile)
+	}
 	return e.ns.broadcast(e.opts, event, args)
 }
 
 // Send sends a plain-text message to the selection; the packet is
 // encoded once.
-func (e *Emitter) Send(text string) error {
+func (e *Selection) Send(text string) error {
+	if e.self != nil {
+		return e.self.send(text, e.opts.Volatile)
+	}
 	return e.ns.adapter.Broadcast(encodeMessage(e.ns.name, text), e.opts)
 }
 
 // SendJSON sends a JSON message carrying v to the selection; the packet
 // is encoded once.
-func (e *Emitter) SendJSON(v any) error {
+func (e *Selection) SendJSON(v any) error {
+	if e.self != nil {
+		return e.self.sendJSON(v, e.opts.Volatile)
+	}
 	frame, err := encodeJSON(e.ns.name, v)
 	if err != nil {
 		return err

@@ -306,7 +306,7 @@ func TestEmitWithAckAndCall(t *testing.T) {
 	ns := newNamespace("", quietOpts())
 	s, c := connect(t, ns, "a")
 	got := make(chan []json.RawMessage, 1)
-	require.NoError(t, s.EmitWithAck("q", func(args []json.RawMessage) { got <- args }, "x"))
+	require.NoError(t, s.EmitWithAckFunc("q", func(args []json.RawMessage) { got <- args }, "x"))
 	c.waitExact(t, `5:1+::{"name":"q","args":["x"]}`)
 	s.handlePacket(decode(t, `6:::1+["answer"]`))
 	assert.Equal(t, []json.RawMessage{json.RawMessage(`"answer"`)}, <-got)
@@ -314,7 +314,7 @@ func TestEmitWithAckAndCall(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() {
-		res, err := s.Call(context.Background(), "q2")
+		res, err := s.EmitWithAck(context.Background(), "q2")
 		if err == nil && string(res[0]) != "42" {
 			err = errors.New("wrong answer " + string(res[0]))
 		}
@@ -326,7 +326,7 @@ func TestEmitWithAckAndCall(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err := s.Call(ctx, "never")
+	_, err := s.EmitWithAck(ctx, "never")
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, 0, s.PendingAcks(), "a timed-out call frees its slot")
 }
@@ -335,15 +335,15 @@ func TestPendingAcksAreFreedOnDisconnect(t *testing.T) {
 	ns := newNamespace("", quietOpts())
 	s, _ := connect(t, ns, "a")
 	for i := 0; i < 10; i++ {
-		require.NoError(t, s.EmitWithAck("q", func([]json.RawMessage) { t.Error("must not run") }))
+		require.NoError(t, s.EmitWithAckFunc("q", func([]json.RawMessage) { t.Error("must not run") }))
 	}
 	errc := make(chan error, 1)
-	go func() { _, err := s.Call(context.Background(), "q"); errc <- err }()
+	go func() { _, err := s.EmitWithAck(context.Background(), "q"); errc <- err }()
 	require.Eventually(t, func() bool { return s.PendingAcks() == 11 }, time.Second, time.Millisecond)
 	s.Close(ReasonSocketEnd)
 	assert.ErrorIs(t, <-errc, ErrDisconnected)
 	assert.Equal(t, 0, s.PendingAcks())
-	assert.ErrorIs(t, s.EmitWithAck("q", func([]json.RawMessage) {}), ErrDisconnected)
+	assert.ErrorIs(t, s.EmitWithAckFunc("q", func([]json.RawMessage) {}), ErrDisconnected)
 }
 
 func TestMaxPendingAcks(t *testing.T) {
@@ -351,9 +351,9 @@ func TestMaxPendingAcks(t *testing.T) {
 	opts.MaxPendingAcks = 2
 	ns := newNamespace("", opts)
 	s, _ := connect(t, ns, "a")
-	require.NoError(t, s.EmitWithAck("q", func([]json.RawMessage) {}))
-	require.NoError(t, s.EmitWithAck("q", func([]json.RawMessage) {}))
-	assert.ErrorIs(t, s.EmitWithAck("q", func([]json.RawMessage) {}), ErrTooManyAcks)
+	require.NoError(t, s.EmitWithAckFunc("q", func([]json.RawMessage) {}))
+	require.NoError(t, s.EmitWithAckFunc("q", func([]json.RawMessage) {}))
+	assert.ErrorIs(t, s.EmitWithAckFunc("q", func([]json.RawMessage) {}), ErrTooManyAcks)
 }
 
 func TestHandlerPanicIsRecoveredAndOrderKept(t *testing.T) {
@@ -463,7 +463,7 @@ func TestStoreAndMessages(t *testing.T) {
 	c.full = true
 	c.mu.Unlock()
 	assert.ErrorIs(t, s.Emit("x"), ErrNotDelivered)
-	assert.NoError(t, s.EmitVolatile("x"), "a dropped volatile emit is not an error")
+	assert.NoError(t, s.Volatile().Emit("x"), "a dropped volatile emit is not an error")
 }
 
 func TestACLChangeAppliesToEventsAlreadyReceived(t *testing.T) {
@@ -544,8 +544,8 @@ func TestSendWithAck(t *testing.T) {
 	ns := newNamespace("/chat", quietOpts())
 	s, c := connect(t, ns, "a")
 	got := make(chan string, 2)
-	require.NoError(t, s.SendWithAck("tobi", func() { got <- "tobi" }))
-	require.NoError(t, s.SendJSONWithAck(map[string]int{"a": 1}, func() { got <- "json" }))
+	require.NoError(t, s.SendWithAckFunc("tobi", func() { got <- "tobi" }))
+	require.NoError(t, s.SendJSONWithAckFunc(map[string]int{"a": 1}, func() { got <- "json" }))
 	c.waitExact(t, "3:1:/chat:tobi")
 	c.waitExact(t, `4:2:/chat:{"a":1}`)
 	assert.Equal(t, 2, s.PendingAcks())
@@ -558,39 +558,39 @@ func TestSendWithAck(t *testing.T) {
 	require.NoError(t, s.drain(context.Background()))
 	assert.Empty(t, got)
 
-	require.NoError(t, s.SendWithAck("nil callback", nil))
+	require.NoError(t, s.SendWithAckFunc("nil callback", nil))
 	s.handlePacket(decode(t, "6::/chat:3"))
 	assert.Equal(t, 0, s.PendingAcks(), "a nil callback frees its slot")
 
-	assert.Error(t, s.SendJSONWithAck(make(chan int), func() {}), "a value that does not marshal")
+	assert.Error(t, s.SendJSONWithAckFunc(make(chan int), func() {}), "a value that does not marshal")
 	assert.Equal(t, 0, s.PendingAcks())
 }
 
-func TestSendAndWait(t *testing.T) {
+func TestSendWithAckWaits(t *testing.T) {
 	ns := newNamespace("", quietOpts())
 	s, c := connect(t, ns, "a")
 	done := make(chan error, 2)
-	go func() { done <- s.SendAndWait(context.Background(), "tobi") }()
+	go func() { done <- s.SendWithAck(context.Background(), "tobi") }()
 	c.waitExact(t, "3:1::tobi")
 	s.handlePacket(decode(t, "6:::1"))
 	require.NoError(t, <-done)
 
-	go func() { done <- s.SendJSONAndWait(context.Background(), []int{1}) }()
+	go func() { done <- s.SendJSONWithAck(context.Background(), []int{1}) }()
 	c.waitExact(t, "4:2::[1]")
 	s.handlePacket(decode(t, "6:::2"))
 	require.NoError(t, <-done)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	assert.ErrorIs(t, s.SendAndWait(ctx, "never"), context.DeadlineExceeded)
+	assert.ErrorIs(t, s.SendWithAck(ctx, "never"), context.DeadlineExceeded)
 	assert.Equal(t, 0, s.PendingAcks(), "a timed-out wait frees its slot")
 
-	go func() { done <- s.SendJSONAndWait(context.Background(), "x") }()
+	go func() { done <- s.SendJSONWithAck(context.Background(), "x") }()
 	require.Eventually(t, func() bool { return s.PendingAcks() == 1 }, 2*time.Second, time.Millisecond)
 	s.Close(ReasonSocketEnd)
 	assert.ErrorIs(t, <-done, ErrDisconnected)
-	assert.ErrorIs(t, s.SendWithAck("late", func() { t.Error("must not run") }), ErrDisconnected)
-	assert.ErrorIs(t, s.SendAndWait(context.Background(), "late"), ErrDisconnected)
+	assert.ErrorIs(t, s.SendWithAckFunc("late", func() { t.Error("must not run") }), ErrDisconnected)
+	assert.ErrorIs(t, s.SendWithAck(context.Background(), "late"), ErrDisconnected)
 }
 
 func TestSendWithAckCountsTowardsMaxPendingAcks(t *testing.T) {
@@ -598,20 +598,20 @@ func TestSendWithAckCountsTowardsMaxPendingAcks(t *testing.T) {
 	opts.MaxPendingAcks = 2
 	ns := newNamespace("", opts)
 	s, c := connect(t, ns, "a")
-	require.NoError(t, s.SendWithAck("a", nil))
-	require.NoError(t, s.EmitWithAck("q", func([]json.RawMessage) {}))
-	assert.ErrorIs(t, s.SendWithAck("b", nil), ErrTooManyAcks)
+	require.NoError(t, s.SendWithAckFunc("a", nil))
+	require.NoError(t, s.EmitWithAckFunc("q", func([]json.RawMessage) {}))
+	assert.ErrorIs(t, s.SendWithAckFunc("b", nil), ErrTooManyAcks)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	assert.ErrorIs(t, s.SendAndWait(ctx, "b"), ErrTooManyAcks)
-	assert.ErrorIs(t, s.SendJSONWithAck(1, nil), ErrTooManyAcks)
+	assert.ErrorIs(t, s.SendWithAck(ctx, "b"), ErrTooManyAcks)
+	assert.ErrorIs(t, s.SendJSONWithAckFunc(1, nil), ErrTooManyAcks)
 	assert.NotContains(t, c.sent(), "3:3::b")
 
 	s2, c2 := connect(t, ns, "b")
 	c2.mu.Lock()
 	c2.full = true
 	c2.mu.Unlock()
-	assert.ErrorIs(t, s2.SendWithAck("x", nil), ErrNotDelivered)
+	assert.ErrorIs(t, s2.SendWithAckFunc("x", nil), ErrNotDelivered)
 	assert.Equal(t, 0, s2.PendingAcks(), "an undelivered message frees its slot")
 }
 
@@ -681,4 +681,55 @@ func (c *volConn) volatiles() []bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]bool(nil), c.vols...)
+}
+
+func TestSocketToAndVolatile(t *testing.T) {
+	ns := newNamespace("/v", quietOpts())
+	a, ca := connect(t, ns, "a")
+	b, cb := connect(t, ns, "b")
+	_, cc := connect(t, ns, "c")
+	require.NoError(t, a.Join("room"))
+	require.NoError(t, b.Join("room"))
+
+	require.NoError(t, a.To("room").Emit("to"))
+	want := `5::/v:{"name":"to"}`
+	cb.waitExact(t, want)
+	assert.NotContains(t, ca.sent(), want, "Socket.To excepts the socket itself")
+	assert.NotContains(t, cc.sent(), want, "c is not in the room")
+
+	require.NoError(t, a.Volatile().Emit("vol", 1))
+	require.NoError(t, a.Volatile().Send("txt"))
+	require.NoError(t, a.Volatile().SendJSON(map[string]int{"j": 1}))
+	ca.waitExact(t, `5::/v:{"name":"vol","args":[1]}`)
+	ca.waitExact(t, `3::/v:txt`)
+	ca.waitExact(t, `4::/v:{"j":1}`)
+	for _, c := range []*recConn{cb, cc} {
+		assert.NotContains(t, c.sent(), `5::/v:{"name":"vol","args":[1]}`, "Volatile selects the socket alone")
+	}
+
+	require.NoError(t, a.Volatile().To("room").Emit("volroom"))
+	cb.waitExact(t, `5::/v:{"name":"volroom"}`)
+	assert.NotContains(t, ca.sent(), `5::/v:{"name":"volroom"}`, "a room turns it into a broadcast without the socket")
+
+	ca.mu.Lock()
+	ca.full = true
+	ca.mu.Unlock()
+	assert.NoError(t, a.Volatile().Emit("dropped"), "a dropped volatile emit is not an error")
+	assert.ErrorIs(t, a.Emit("x"), ErrNotDelivered)
+}
+
+func TestNamespaceExcept(t *testing.T) {
+	ns := newNamespace("/e", quietOpts())
+	_, ca := connect(t, ns, "a")
+	_, cb := connect(t, ns, "b")
+	_, cc := connect(t, ns, "c")
+	require.NoError(t, ns.Except("a", "c").Emit("x"))
+	cb.waitExact(t, `5::/e:{"name":"x"}`)
+	require.NoError(t, ns.Except("b").Except("c").Emit("y"))
+	ca.waitExact(t, `5::/e:{"name":"y"}`)
+	for _, c := range []*recConn{ca, cc} {
+		assert.NotContains(t, c.sent(), `5::/e:{"name":"x"}`)
+	}
+	assert.NotContains(t, cb.sent(), `5::/e:{"name":"y"}`)
+	assert.NotContains(t, cc.sent(), `5::/e:{"name":"y"}`)
 }

@@ -16,15 +16,15 @@ import (
 
 // sendAckApp asks every client, when it connects to "" or "/chat", to
 // acknowledge the message "tobi" (SendWithAck, answered with "tobi 2")
-// and the json {"n":1} (SendJSONAndWait, answered with "json 2").
+// and the json {"n":1} (SendJSONWithAck, answered with "json 2").
 func sendAckApp(srv *Server) {
 	for _, name := range []string{"", "/chat"} {
 		srv.Of(name).OnConnect(func(s *Socket) {
-			_ = s.SendWithAck("tobi", func() { _ = s.Send("tobi 2") })
+			_ = s.SendWithAckFunc("tobi", func() { _ = s.Send("tobi 2") })
 			go func() {
 				ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 				defer cancel()
-				if s.SendJSONAndWait(ctx, map[string]int{"n": 1}) == nil {
+				if s.SendJSONWithAck(ctx, map[string]int{"n": 1}) == nil {
 					_ = s.Send("json 2")
 				}
 			}()

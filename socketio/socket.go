@@ -116,12 +116,6 @@ func (s *Socket) Emit(event string, args ...any) error {
 	return s.emit(event, args, false)
 }
 
-// EmitVolatile sends an event that is dropped if the transport cannot take
-// it right now.
-func (s *Socket) EmitVolatile(event string, args ...any) error {
-	return s.emit(event, args, true)
-}
-
 func (s *Socket) emit(event string, args []any, volatile bool) error {
 	frame, err := encodeEvent(s.ns.name, event, args)
 	if err != nil {
@@ -134,36 +128,40 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 }
 
 // Send sends a plain-text message packet.
-func (s *Socket) Send(text string) error {
-	if !s.sendPacket(&packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text}, false) {
+func (s *Socket) Send(text string) error { return s.send(text, false) }
+
+func (s *Socket) send(text string, volatile bool) error {
+	if !s.sendPacket(&packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text}, volatile) && !volatile {
 		return ErrNotDelivered
 	}
 	return nil
 }
 
 // SendJSON sends a JSON message packet carrying v.
-func (s *Socket) SendJSON(v any) error {
+func (s *Socket) SendJSON(v any) error { return s.sendJSON(v, false) }
+
+func (s *Socket) sendJSON(v any, volatile bool) error {
 	p, err := s.jsonPacket(v)
 	if err != nil {
 		return err
 	}
-	if !s.sendPacket(p, false) {
+	if !s.sendPacket(p, volatile) && !volatile {
 		return ErrNotDelivered
 	}
 	return nil
 }
 
-// EmitWithAck sends an event asking the client for an acknowledgement with
+// EmitWithAckFunc sends an event asking the client for an acknowledgement with
 // data; fn runs with the ack's args (on the socket's handler goroutine)
 // when it arrives. If the socket disconnects first, fn never runs and its
 // slot is freed.
-func (s *Socket) EmitWithAck(event string, fn func(args []json.RawMessage), args ...any) error {
+func (s *Socket) EmitWithAckFunc(event string, fn func(args []json.RawMessage), args ...any) error {
 	return s.emitAck(event, args, ackWaiter{fn: fn})
 }
 
-// Call sends an event asking for an acknowledgement and waits for it. It
+// EmitWithAck sends an event asking for an acknowledgement and waits for it. It
 // returns ErrDisconnected if the socket goes first, or ctx's error.
-func (s *Socket) Call(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
 	raw, err := marshalArgs(args)
 	if err != nil {
 		return nil, err
@@ -171,20 +169,20 @@ func (s *Socket) Call(ctx context.Context, event string, args ...any) ([]json.Ra
 	return s.call(ctx, &packet.Packet{Type: packet.Event, AckData: true, Endpoint: s.ns.name, Name: event, Args: raw})
 }
 
-// SendWithAck sends a plain-text message asking the client to acknowledge
+// SendWithAckFunc sends a plain-text message asking the client to acknowledge
 // it; fn runs (on the socket's handler goroutine) when the ack arrives.
 // As in the reference (socket.send(text, fn)) the message carries an id
 // without '+' ("3:1::text"): the client acknowledges it on receipt,
 // without data (socket.io.js does so by itself, before its message
 // listeners run). If the socket disconnects first, fn never runs and its
 // slot is freed. A nil fn only frees the slot.
-func (s *Socket) SendWithAck(text string, fn func()) error {
+func (s *Socket) SendWithAckFunc(text string, fn func()) error {
 	return s.sendWithAck(&packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text}, fn)
 }
 
-// SendJSONWithAck sends a JSON message carrying v asking the client to
+// SendJSONWithAckFunc sends a JSON message carrying v asking the client to
 // acknowledge it, like SendWithAck ("4:1::{...}").
-func (s *Socket) SendJSONWithAck(v any, fn func()) error {
+func (s *Socket) SendJSONWithAckFunc(v any, fn func()) error {
 	p, err := s.jsonPacket(v)
 	if err != nil {
 		return err
@@ -192,18 +190,18 @@ func (s *Socket) SendJSONWithAck(v any, fn func()) error {
 	return s.sendWithAck(p, fn)
 }
 
-// SendAndWait sends a plain-text message asking the client to acknowledge
+// SendWithAck sends a plain-text message asking the client to acknowledge
 // it (see SendWithAck) and waits for the ack. It returns ErrDisconnected
 // if the socket goes first, or ctx's error (the slot is freed then: a
 // late ack is ignored).
-func (s *Socket) SendAndWait(ctx context.Context, text string) error {
+func (s *Socket) SendWithAck(ctx context.Context, text string) error {
 	_, err := s.call(ctx, &packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text})
 	return err
 }
 
-// SendJSONAndWait sends a JSON message carrying v asking the client to
-// acknowledge it, and waits for the ack, like SendAndWait.
-func (s *Socket) SendJSONAndWait(ctx context.Context, v any) error {
+// SendJSONWithAck sends a JSON message carrying v asking the client to
+// acknowledge it, and waits for the ack, like SendWithAck.
+func (s *Socket) SendJSONWithAck(ctx context.Context, v any) error {
 	p, err := s.jsonPacket(v)
 	if err != nil {
 		return err
@@ -332,10 +330,25 @@ func (s *Socket) Leave(room string) error { return s.ns.adapter.Leave(s.id, room
 // Rooms lists the rooms the socket is in, sorted, without its own-id room.
 func (s *Socket) Rooms() ([]string, error) { return s.ns.adapter.Rooms(s.id) }
 
-// Broadcast returns an emitter for every socket of the namespace but this
+// Broadcast returns a selection of every socket of the namespace but this
 // one; narrow it with To(room).
-func (s *Socket) Broadcast() *Emitter {
-	return &Emitter{ns: s.ns, opts: BroadcastOptions{Except: []string{s.id}}}
+func (s *Socket) Broadcast() *Selection {
+	return &Selection{ns: s.ns, opts: BroadcastOptions{Except: []string{s.id}}}
+}
+
+// To returns a selection of the sockets in room, this socket excepted
+// (as socket.to(room) in the Node.js server). Chain To to add rooms.
+func (s *Socket) To(room string) *Selection {
+	return &Selection{ns: s.ns, opts: BroadcastOptions{Rooms: []string{room}, Except: []string{s.id}}}
+}
+
+// Volatile returns a selection of this socket alone whose packets are
+// dropped when its transport cannot take them right now, as
+// socket.volatile.emit in the Node.js server: s.Volatile().Emit(...).
+// Adding rooms with To turns it into a volatile broadcast to those rooms,
+// this socket excepted.
+func (s *Socket) Volatile() *Selection {
+	return &Selection{ns: s.ns, opts: BroadcastOptions{Volatile: true}, self: s}
 }
 
 // Set stores a value in the socket's key/value store.

@@ -87,7 +87,7 @@ func register(ns *socketio.Namespace) {
 		if !ok {
 			return
 		}
-		_ = s.EmitWithAck(name, func(answer []json.RawMessage) {
+		_ = s.EmitWithAckFunc(name, func(answer []json.RawMessage) {
 			_ = s.Emit("answer", raw(answer)...)
 		}, raw(rest)...)
 	}))
@@ -99,7 +99,7 @@ func register(ns *socketio.Namespace) {
 	}))
 	must(ns.On("volatile", func(s *socketio.Socket, n int) {
 		for i := 0; i < n; i++ {
-			_ = s.EmitVolatile("volatile", i)
+			_ = s.Volatile().Emit("volatile", i)
 		}
 	}))
 	must(ns.On("handshake", func(s *socketio.Socket) map[string]any {
