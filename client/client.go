@@ -63,6 +63,13 @@ type Options struct {
 	// while reconnecting (default 4096); beyond, emits fail with
 	// ErrQueueFull.
 	MaxQueuedPackets int
+	// MaxPendingAcks bounds the acks awaited at once, over every
+	// namespace (EmitWithAck, EmitWithAckFunc, SendWithAck and the other
+	// ...WithAck forms); beyond, they fail with ErrTooManyAcks. Zero
+	// means 1024. An ack stops being awaited when it arrives, when the
+	// session carrying its packet is lost, or when the caller of a
+	// blocking form gives up (ctx).
+	MaxPendingAcks int
 
 	// Lifecycle callbacks. They run on the client's dispatch goroutine,
 	// in order with the event handlers (see the package doc).
@@ -124,6 +131,9 @@ func (o *Options) withDefaults() (Options, error) {
 	if opts.MaxQueuedPackets <= 0 {
 		opts.MaxQueuedPackets = 4096
 	}
+	if opts.MaxPendingAcks <= 0 {
+		opts.MaxPendingAcks = 1024
+	}
 	return opts, nil
 }
 
@@ -176,7 +186,7 @@ type Client struct {
 // outItem is one packet waiting to be sent.
 type outItem struct {
 	frame []byte
-	ack   *pendingAck // EmitWithAck: the waiter
+	ack   *pendingAck // emit or send with ack: the waiter
 	bound *session    // non-nil: only meaningful on that session (heartbeat replies, acks, joins)
 }
 
@@ -190,12 +200,27 @@ type ackResult struct {
 	err  error
 }
 
-// pendingAck is an EmitWithAck waiting for its ack. Guarded by Client.mu.
+// pendingAck is an emit or send waiting for its ack. Guarded by
+// Client.mu.
 type pendingAck struct {
 	key       ackKey
-	ch        chan ackResult // cap 1, written once
-	sentOn    *session       // set when a writer took the packet
-	cancelled bool           // the caller gave up before it was sent
+	ch        chan ackResult          // blocking forms: cap 1, written once by resolveLocked
+	fn        func([]json.RawMessage) // callback forms (ch nil): run on success, may be nil
+	sentOn    *session                // set when a writer took the packet
+	cancelled bool                    // the caller gave up before it was sent
+}
+
+// resolveLocked delivers the outcome of an ack that was removed from
+// c.acks: to the blocked caller, or for the callback forms to fn on the
+// dispatch goroutine (only when the ack arrived).
+func (c *Client) resolveLocked(pa *pendingAck, r ackResult) {
+	if pa.ch != nil {
+		pa.ch <- r
+		return
+	}
+	if fn := pa.fn; fn != nil && r.err == nil {
+		c.enqueueLocked(func() { fn(r.args) }, false)
+	}
 }
 
 type dispatchItem struct {
@@ -408,6 +433,13 @@ func (c *Client) Err() error {
 // Namespace.On.
 func (c *Client) On(event string, fn any) error { return c.main.On(event, fn) }
 
+// OnRaw registers the raw handler of an event on the URL's namespace;
+// see Namespace.OnRaw.
+func (c *Client) OnRaw(event string, fn RawHandler) error { return c.main.OnRaw(event, fn) }
+
+// Off removes the handler of an event on the URL's namespace.
+func (c *Client) Off(event string) { c.main.Off(event) }
+
 // OnAny registers a function that sees every event of the URL's
 // namespace; see Namespace.OnAny.
 func (c *Client) OnAny(fn func(event string, args []json.RawMessage)) { c.main.OnAny(fn) }
@@ -428,11 +460,41 @@ func (c *Client) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 	return c.main.EmitWithAck(ctx, event, args...)
 }
 
+// EmitWithAckFunc sends an event on the URL's namespace; fn gets the
+// server's ack; see Namespace.EmitWithAckFunc.
+func (c *Client) EmitWithAckFunc(event string, fn func(args []json.RawMessage), args ...any) error {
+	return c.main.EmitWithAckFunc(event, fn, args...)
+}
+
 // Send sends a plain message on the URL's namespace.
 func (c *Client) Send(text string) error { return c.main.Send(text) }
 
+// SendWithAck sends a plain message on the URL's namespace and waits for
+// the server's ack; see Namespace.SendWithAck.
+func (c *Client) SendWithAck(ctx context.Context, text string) error {
+	return c.main.SendWithAck(ctx, text)
+}
+
+// SendWithAckFunc sends a plain message on the URL's namespace; fn runs
+// when the server acks it; see Namespace.SendWithAckFunc.
+func (c *Client) SendWithAckFunc(text string, fn func()) error {
+	return c.main.SendWithAckFunc(text, fn)
+}
+
 // SendJSON sends a json message on the URL's namespace.
 func (c *Client) SendJSON(v any) error { return c.main.SendJSON(v) }
+
+// SendJSONWithAck sends a json message on the URL's namespace and waits
+// for the server's ack; see Namespace.SendJSONWithAck.
+func (c *Client) SendJSONWithAck(ctx context.Context, v any) error {
+	return c.main.SendJSONWithAck(ctx, v)
+}
+
+// SendJSONWithAckFunc sends a json message on the URL's namespace; fn
+// runs when the server acks it; see Namespace.SendJSONWithAckFunc.
+func (c *Client) SendJSONWithAckFunc(v any, fn func()) error {
+	return c.main.SendJSONWithAckFunc(v, fn)
+}
 
 // ---------------------------------------------------------------------------
 // Handshake and connecting.
@@ -699,7 +761,7 @@ func (c *Client) sessionEnded(s *session, err error) {
 	for k, p := range c.acks {
 		if p.sentOn == s {
 			delete(c.acks, k)
-			p.ch <- ackResult{err: fmt.Errorf("%w before the ack arrived: %w", ErrDisconnected, err)}
+			c.resolveLocked(p, ackResult{err: fmt.Errorf("%w before the ack arrived: %w", ErrDisconnected, err)})
 		}
 	}
 }
@@ -716,7 +778,7 @@ func (c *Client) finish(err error) {
 	close(c.done)
 	for k, p := range c.acks {
 		delete(c.acks, k)
-		p.ch <- ackResult{err: err}
+		c.resolveLocked(p, ackResult{err: err})
 	}
 	c.outq = nil
 	for _, ns := range c.nsOrder {

@@ -146,7 +146,7 @@ func checkAsk(t *testing.T, tg target, tr string) {
 	assert.JSONEq(t, `["hi 😀\u2028",42,{"ok":true}]`, argsJSON(ev.args))
 
 	// A raw handler acking by hand.
-	require.NoError(t, c.On("raw-question", RawHandler(func(args []json.RawMessage, ack AckFunc) {
+	require.NoError(t, c.OnRaw("raw-question", RawHandler(func(args []json.RawMessage, ack AckFunc) {
 		if assert.NotNil(t, ack, "the server asked for an ack") {
 			assert.NoError(t, ack(args[0], "second"))
 			assert.ErrorIs(t, ack("again"), ErrAckSent)

@@ -15,6 +15,35 @@
 // on; its query goes with the handshake, where the server's (and its
 // namespaces') authorization sees it.
 //
+// # Handlers
+//
+// On registers a typed handler (arguments decoded from JSON into its
+// parameters, results sent as the ack), OnRaw a raw one (the arguments as
+// received and an AckFunc); On refuses a raw-signature function and points
+// to OnRaw. Off removes an event's handler. Every On* call replaces what
+// was registered before for the same thing: one handler per event (On and
+// OnRaw share it), one OnAny, one OnMessage, one OnJSON per namespace;
+// nothing is added to a list.
+//
+// # Acks
+//
+// Every operation that asks the server for an ack comes in two forms,
+// named as on the server: a blocking, context-aware one and a callback
+// one with the Func suffix.
+//
+//	args, err := c.EmitWithAck(ctx, "event", a, b)           // waits for the ack's args
+//	err = c.EmitWithAckFunc("event", func(args []json.RawMessage) { ... }, a, b)
+//	err = c.SendWithAck(ctx, "text")                          // "3:1::text", acked on receipt
+//	err = c.SendWithAckFunc("text", func() { ... })
+//	err = c.SendJSONWithAck(ctx, v)                           // "4:1::{...}"
+//	err = c.SendJSONWithAckFunc(v, func() { ... })
+//
+// The blocking forms return the reason when the ack cannot come (ctx,
+// ErrDisconnected, ErrClosed...); the callbacks run on the dispatch
+// goroutine when the ack arrives and never if it cannot. At most
+// Options.MaxPendingAcks acks are awaited at once; beyond, these fail
+// with ErrTooManyAcks.
+//
 // # Transports
 //
 // websocket (gorilla/websocket), xhr-polling and jsonp-polling
@@ -47,9 +76,9 @@
 //
 //   - Client.mu (one mutex) guards the client's shared state: the current
 //     session pointer, the namespaces with their state and handlers, the
-//     outgoing packet queue, the awaited acks (EmitWithAck), the dispatch
-//     queue and the closed/finished flags. It is never held while user
-//     code runs or while doing I/O.
+//     outgoing packet queue, the awaited acks (the ...WithAck forms), the
+//     dispatch queue and the closed/finished flags. It is never held while
+//     user code runs or while doing I/O.
 //   - The supervisor goroutine (one per client, from Dial to Close) owns
 //     the connection lifecycle: it waits for the session to end, runs the
 //     backoff timer, handshakes again, and on Close flushes the queue and
@@ -61,7 +90,8 @@
 //     draining the outgoing queue in order. session.mu guards only the
 //     session's end reason and heartbeat watchdog timer.
 //   - The dispatch goroutine (one per client) runs every handler and
-//     callback (On, OnAny, OnMessage, OnJSON, the Options callbacks), one
+//     callback (On, OnRaw, OnAny, OnMessage, OnJSON, the ...WithAckFunc
+//     callbacks, the Options callbacks), one
 //     at a time, in the order the packets arrived, so a handler never
 //     races another. Handlers may call any method, including blocking ones
 //     (EmitWithAck, which is resolved by the reader, not the dispatcher)
@@ -79,6 +109,7 @@
 // Errors are values: ErrUnauthorized (403 "handshake unauthorized", and
 // "7::/ns:2"), ErrClosed, ErrKicked, ErrDisconnected, ErrNotHandshaken,
 // ErrHeartbeatTimeout, ErrNoTransport, ErrReconnectFailed, ErrQueueFull,
+// ErrTooManyAcks,
 // wrapped with detail in *HandshakeError, *NamespaceError and
 // *TransportError. Use errors.Is and errors.As. A handshake answer the
 // client cannot use safely is refused: a session id that is not one plain

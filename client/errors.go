@@ -42,6 +42,8 @@ var (
 	// ErrQueueFull: Options.MaxQueuedPackets packets already wait to be
 	// sent.
 	ErrQueueFull = errors.New("client: outgoing queue full")
+	// ErrTooManyAcks: Options.MaxPendingAcks acks are already awaited.
+	ErrTooManyAcks = errors.New("client: too many pending acks")
 	// ErrAckSent: an AckFunc was called a second time.
 	ErrAckSent = errors.New("client: ack already sent")
 	// ErrReservedEvent: the event name may not be emitted by a client

@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 )
@@ -22,30 +23,42 @@ type RawHandler func(args []json.RawMessage, ack AckFunc)
 type handler func(ns *Namespace, args []json.RawMessage, ack AckFunc) error
 
 var (
-	namespaceType = reflect.TypeOf((*Namespace)(nil))
-	errorType     = reflect.TypeOf((*error)(nil)).Elem()
+	namespaceType  = reflect.TypeOf((*Namespace)(nil))
+	errorType      = reflect.TypeOf((*error)(nil)).Elem()
+	rawHandlerType = reflect.TypeOf(RawHandler(nil))
+	ackFuncType    = reflect.TypeOf(AckFunc(nil))
 )
 
-// handlerOf turns fn into a handler, with the rules of the server's
-// Namespace.On (namespace/handler.go), minus the *Socket:
+// errRawSignature: On was given a function that takes an AckFunc.
+var errRawSignature = errors.New("client: a handler taking an AckFunc is a raw handler: register it with OnRaw, not On")
+
+// rawHandlerOf turns a RawHandler into a handler.
+func rawHandlerOf(h RawHandler) (handler, error) {
+	if h == nil {
+		return nil, fmt.Errorf("client: handler is nil")
+	}
+	return func(_ *Namespace, args []json.RawMessage, ack AckFunc) error { h(args, ack); return nil }, nil
+}
+
+// handlerOf turns a typed handler into a handler, with the rules of the
+// server's Namespace.On, minus the *Socket:
 //
-//   - a RawHandler or a func with its signature;
-//   - func([ns *Namespace,] a A, b B, ...) (R1, R2, ..., [error]) — typed:
-//     each argument is decoded from the server's JSON into the
-//     parameter's type (missing arguments stay zero; a final variadic
-//     parameter takes the rest; json.RawMessage takes the raw text), and
-//     the results, without a trailing error, become the ack if the server
-//     asked for one. A non-nil error is acked as [{"error": "text"}].
-//     The optional first *Namespace parameter receives the namespace the
-//     event arrived on.
+//	func([ns *Namespace,] a A, b B, ...) (R1, R2, ..., [error])
+//
+// Each argument is decoded from the server's JSON into the parameter's
+// type (missing arguments stay zero; a final variadic parameter takes the
+// rest; json.RawMessage takes the raw text), and the results, without a
+// trailing error, become the ack if the server asked for one. A non-nil
+// error is acked as [{"error": "text"}]. The optional first *Namespace
+// parameter receives the namespace the event arrived on. A function
+// taking an AckFunc (the RawHandler signature) is refused: it is
+// registered with OnRaw.
 func handlerOf(fn any) (handler, error) {
-	switch h := fn.(type) {
+	switch fn.(type) {
 	case nil:
 		return nil, fmt.Errorf("client: handler is nil")
-	case RawHandler:
-		return func(_ *Namespace, args []json.RawMessage, ack AckFunc) error { h(args, ack); return nil }, nil
-	case func([]json.RawMessage, AckFunc):
-		return func(_ *Namespace, args []json.RawMessage, ack AckFunc) error { h(args, ack); return nil }, nil
+	case RawHandler, func([]json.RawMessage, AckFunc):
+		return nil, errRawSignature
 	}
 	v := reflect.ValueOf(fn)
 	t := v.Type()
@@ -54,6 +67,14 @@ func handlerOf(fn any) (handler, error) {
 	}
 	if v.IsNil() {
 		return nil, fmt.Errorf("client: handler is a nil %s", t)
+	}
+	if t.ConvertibleTo(rawHandlerType) {
+		return nil, errRawSignature
+	}
+	for i := range t.NumIn() {
+		if t.In(i).ConvertibleTo(ackFuncType) {
+			return nil, errRawSignature
+		}
 	}
 	first := 0
 	if t.NumIn() > 0 && t.In(0) == namespaceType {

@@ -88,9 +88,9 @@ func (ns *Namespace) WaitConnected(ctx context.Context) error {
 	}
 }
 
-// On registers the handler of an event, replacing any previous one. fn
-// is a RawHandler (or a func with its signature) or a typed func, with
-// the same rules as the server's Namespace.On:
+// On registers the typed handler of an event, replacing any previous
+// handler of that event (typed or raw). fn follows the rules of the
+// server's Namespace.On, minus the *Socket:
 //
 //	func([ns *Namespace,] a A, b B, ...) (R1, ..., [error])
 //
@@ -99,20 +99,39 @@ func (ns *Namespace) WaitConnected(ctx context.Context) error {
 // rest; json.RawMessage keeps the raw text). If the server asked for an
 // ack, the results (without the error) are its arguments; a non-nil error
 // is acked as [{"error": "text"}]. An argument that does not decode drops
-// the event (reported through Options.OnError). Handlers run on the
-// client's dispatch goroutine, one at a time, in the order received.
+// the event (reported through Options.OnError). A function that takes an
+// AckFunc (a RawHandler) is refused with an error: register it with
+// OnRaw. Handlers run on the client's dispatch goroutine, one at a time,
+// in the order received.
 func (ns *Namespace) On(event string, fn any) error {
 	h, err := handlerOf(fn)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (event %q)", err, event)
 	}
-	ns.c.mu.Lock()
-	ns.handlers[event] = h
-	ns.c.mu.Unlock()
+	ns.setHandler(event, h)
 	return nil
 }
 
-// Off removes the handler of an event.
+// OnRaw registers the raw handler of an event, replacing any previous
+// handler of that event (typed or raw): fn gets the arguments as the
+// server sent them, and an AckFunc, nil unless the server asked for an
+// ack with data. It runs like On's handlers.
+func (ns *Namespace) OnRaw(event string, fn RawHandler) error {
+	h, err := rawHandlerOf(fn)
+	if err != nil {
+		return fmt.Errorf("%w (event %q)", err, event)
+	}
+	ns.setHandler(event, h)
+	return nil
+}
+
+func (ns *Namespace) setHandler(event string, h handler) {
+	ns.c.mu.Lock()
+	ns.handlers[event] = h
+	ns.c.mu.Unlock()
+}
+
+// Off removes the handler of an event (registered by On or OnRaw).
 func (ns *Namespace) Off(event string) {
 	ns.c.mu.Lock()
 	delete(ns.handlers, event)
@@ -120,14 +139,16 @@ func (ns *Namespace) Off(event string) {
 }
 
 // OnAny registers fn to see every event of the namespace (name and raw
-// arguments) before its handler, if any, runs. nil removes it.
+// arguments) before its handler, if any, runs, replacing any previous
+// one; nil removes it.
 func (ns *Namespace) OnAny(fn func(event string, args []json.RawMessage)) {
 	ns.c.mu.Lock()
 	ns.onAny = fn
 	ns.c.mu.Unlock()
 }
 
-// OnMessage registers the handler of plain messages ("3:::text"). A
+// OnMessage registers the handler of plain messages ("3:::text"),
+// replacing any previous one; nil removes it. A
 // message that asks for an ack with data ("3:1+::text") is acked, without
 // data, after the handler returns; one with an id but no '+' ("3:1::text",
 // what the server's Socket.SendWithAck and the reference's
@@ -139,7 +160,7 @@ func (ns *Namespace) OnMessage(fn func(text string)) {
 }
 
 // OnJSON registers the handler of json messages ("4:::{...}"), acked like
-// messages.
+// messages, replacing any previous one; nil removes it.
 func (ns *Namespace) OnJSON(fn func(v json.RawMessage)) {
 	ns.c.mu.Lock()
 	ns.onJSON = fn
@@ -206,22 +227,116 @@ func (ns *Namespace) send(p *packet.Packet) error {
 // packets are sent in order, and while the client reconnects they wait
 // for the next session (up to Options.MaxQueuedPackets).
 func (ns *Namespace) Emit(event string, args ...any) error {
-	if event == "disconnect" {
-		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
-	}
-	raw, err := marshalArgs(args)
+	p, err := ns.eventPacket(event, args)
 	if err != nil {
 		return err
 	}
-	return ns.send(&packet.Packet{Type: packet.Event, Endpoint: ns.name, Name: event, Args: raw})
+	return ns.send(p)
 }
 
 // EmitWithAck sends an event asking the server for an ack with data, and
 // waits for it: it returns the ack's arguments (an empty slice when it
-// has none). It fails with ctx's error, ErrClosed, or ErrDisconnected
-// when the session carrying the packet is lost first (the server may or
-// may not have handled the event).
+// has none). It fails with ctx's error, ErrClosed, ErrTooManyAcks (see
+// Options.MaxPendingAcks), or ErrDisconnected when the session carrying
+// the packet is lost first (the server may or may not have handled the
+// event). EmitWithAckFunc is the callback form.
 func (ns *Namespace) EmitWithAck(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
+	p, err := ns.eventPacket(event, args)
+	if err != nil {
+		return nil, err
+	}
+	pa, err := ns.sendWithID(p, make(chan ackResult, 1), nil)
+	if err != nil {
+		return nil, err
+	}
+	return ns.waitAck(ctx, pa, fmt.Sprintf("%q", event))
+}
+
+// EmitWithAckFunc sends an event asking the server for an ack with data,
+// like EmitWithAck, without waiting: fn runs with the ack's arguments on
+// the dispatch goroutine, in order with the handlers, when the ack
+// arrives. If it cannot arrive (the session carrying the packet is lost,
+// the namespace is left or refused, the client closes), fn never runs and
+// the ack's slot is freed; EmitWithAck says why. A nil fn only frees the
+// slot. The error is about queueing the packet (as for Emit) or
+// ErrTooManyAcks.
+func (ns *Namespace) EmitWithAckFunc(event string, fn func(args []json.RawMessage), args ...any) error {
+	p, err := ns.eventPacket(event, args)
+	if err != nil {
+		return err
+	}
+	_, err = ns.sendWithID(p, nil, fn)
+	return err
+}
+
+// SendWithAck sends a plain message asking the server to acknowledge it,
+// and waits for the ack. As socket.send(text, fn) does in socket.io.js,
+// the message carries an id without '+' ("3:1::text"): the server
+// acknowledges it on receipt, without data. It fails like EmitWithAck.
+// SendWithAckFunc is the callback form.
+func (ns *Namespace) SendWithAck(ctx context.Context, text string) error {
+	pa, err := ns.sendWithID(ns.messagePacket(text), make(chan ackResult, 1), nil)
+	if err != nil {
+		return err
+	}
+	_, err = ns.waitAck(ctx, pa, "a message")
+	return err
+}
+
+// SendWithAckFunc sends a plain message asking the server to acknowledge
+// it, like SendWithAck, without waiting: fn runs on the dispatch
+// goroutine when the ack arrives, never if it cannot (see
+// EmitWithAckFunc). A nil fn only frees the slot.
+func (ns *Namespace) SendWithAckFunc(text string, fn func()) error {
+	_, err := ns.sendWithID(ns.messagePacket(text), nil, noArgs(fn))
+	return err
+}
+
+// SendJSONWithAck sends a json message ("4:1::{...}") with v encoded as
+// JSON, asking the server to acknowledge it, and waits for the ack, like
+// SendWithAck.
+func (ns *Namespace) SendJSONWithAck(ctx context.Context, v any) error {
+	p, err := ns.jsonPacket(v)
+	if err != nil {
+		return err
+	}
+	pa, err := ns.sendWithID(p, make(chan ackResult, 1), nil)
+	if err != nil {
+		return err
+	}
+	_, err = ns.waitAck(ctx, pa, "a json message")
+	return err
+}
+
+// SendJSONWithAckFunc sends a json message with v encoded as JSON, asking
+// the server to acknowledge it, like SendWithAckFunc.
+func (ns *Namespace) SendJSONWithAckFunc(v any, fn func()) error {
+	p, err := ns.jsonPacket(v)
+	if err != nil {
+		return err
+	}
+	_, err = ns.sendWithID(p, nil, noArgs(fn))
+	return err
+}
+
+// Send sends a plain message ("3:::text"). SendWithAck and
+// SendWithAckFunc ask the server to acknowledge it.
+func (ns *Namespace) Send(text string) error {
+	return ns.send(ns.messagePacket(text))
+}
+
+// SendJSON sends a json message ("4:::{...}") with v encoded as JSON.
+// SendJSONWithAck and SendJSONWithAckFunc ask the server to acknowledge
+// it.
+func (ns *Namespace) SendJSON(v any) error {
+	p, err := ns.jsonPacket(v)
+	if err != nil {
+		return err
+	}
+	return ns.send(p)
+}
+
+func (ns *Namespace) eventPacket(event string, args []any) (*packet.Packet, error) {
 	if event == "disconnect" {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
@@ -229,28 +344,63 @@ func (ns *Namespace) EmitWithAck(ctx context.Context, event string, args ...any)
 	if err != nil {
 		return nil, err
 	}
-	c := ns.c
-	c.mu.Lock()
-	if err := ns.usableLocked(); err != nil {
-		c.mu.Unlock()
+	return &packet.Packet{Type: packet.Event, Endpoint: ns.name, Name: event, Args: raw}, nil
+}
+
+func (ns *Namespace) messagePacket(text string) *packet.Packet {
+	return &packet.Packet{Type: packet.Message, Endpoint: ns.name, Data: text}
+}
+
+func (ns *Namespace) jsonPacket(v any) (*packet.Packet, error) {
+	raw, err := marshalArgs([]any{v})
+	if err != nil {
 		return nil, err
 	}
+	return &packet.Packet{Type: packet.JSON, Endpoint: ns.name, Data: string(raw[0])}, nil
+}
+
+// noArgs adapts a message-ack callback to the ack waiter's signature.
+func noArgs(fn func()) func([]json.RawMessage) {
+	if fn == nil {
+		return nil
+	}
+	return func([]json.RawMessage) { fn() }
+}
+
+// sendWithID queues p under a fresh message id and registers the wait for
+// its ack: ch for the blocking forms, fn (possibly nil) for the callback
+// forms. An event asks for an ack with data ('+'), a message or json
+// message for an ack of receipt.
+func (ns *Namespace) sendWithID(p *packet.Packet, ch chan ackResult, fn func([]json.RawMessage)) (*pendingAck, error) {
+	c := ns.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := ns.usableLocked(); err != nil {
+		return nil, err
+	}
+	if len(c.acks) >= c.opts.MaxPendingAcks {
+		return nil, ErrTooManyAcks
+	}
 	c.nextAckID++
-	id := c.nextAckID
-	pa := &pendingAck{key: ackKey{ns.name, id}, ch: make(chan ackResult, 1)}
-	frame := packet.AppendPacket(nil, &packet.Packet{Type: packet.Event, ID: id, HasID: true, AckData: true,
-		Endpoint: ns.name, Name: event, Args: raw})
-	if err := c.queueLocked(&outItem{frame: frame, ack: pa}); err != nil {
-		c.mu.Unlock()
+	p.ID, p.HasID, p.AckData = c.nextAckID, true, p.Type == packet.Event
+	pa := &pendingAck{key: ackKey{ns.name, p.ID}, ch: ch, fn: fn}
+	if err := c.queueLocked(&outItem{frame: packet.AppendPacket(nil, p), ack: pa}); err != nil {
 		return nil, err
 	}
 	c.acks[pa.key] = pa
-	c.mu.Unlock()
+	return pa, nil
+}
+
+// waitAck waits for the ack pa awaits, what being what it acknowledges
+// (for the error text). When ctx ends first the slot is freed, and a
+// packet not yet sent is not sent.
+func (ns *Namespace) waitAck(ctx context.Context, pa *pendingAck, what string) ([]json.RawMessage, error) {
 	select {
 	case r := <-pa.ch:
 		return r.args, r.err
 	case <-ctx.Done():
 	}
+	c := ns.c
 	c.mu.Lock()
 	if c.acks[pa.key] == pa {
 		delete(c.acks, pa.key)
@@ -262,21 +412,7 @@ func (ns *Namespace) EmitWithAck(ctx context.Context, event string, args ...any)
 		return r.args, r.err
 	default:
 	}
-	return nil, fmt.Errorf("client: waiting for the ack of %q: %w", event, ctx.Err())
-}
-
-// Send sends a plain message ("3:::text").
-func (ns *Namespace) Send(text string) error {
-	return ns.send(&packet.Packet{Type: packet.Message, Endpoint: ns.name, Data: text})
-}
-
-// SendJSON sends a json message ("4:::{...}") with v encoded as JSON.
-func (ns *Namespace) SendJSON(v any) error {
-	raw, err := marshalArgs([]any{v})
-	if err != nil {
-		return err
-	}
-	return ns.send(&packet.Packet{Type: packet.JSON, Endpoint: ns.name, Data: string(raw[0])})
+	return nil, fmt.Errorf("client: waiting for the ack of %s: %w", what, ctx.Err())
 }
 
 // Leave leaves the namespace ("0::/ns"): its handlers stop, acks awaited

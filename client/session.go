@@ -223,7 +223,7 @@ func (s *session) handle(p packet.Packet) {
 			if args == nil {
 				args = []json.RawMessage{}
 			}
-			pa.ch <- ackResult{args: args}
+			c.resolveLocked(pa, ackResult{args: args})
 		}
 		c.mu.Unlock()
 	case packet.Error:
@@ -373,7 +373,7 @@ func (c *Client) failAcksLocked(endpoint string, err error) {
 	for k, pa := range c.acks {
 		if k.endpoint == endpoint {
 			delete(c.acks, k)
-			pa.ch <- ackResult{err: err}
+			c.resolveLocked(pa, ackResult{err: err})
 		}
 	}
 }

@@ -98,14 +98,28 @@ func TestHandlerOf(t *testing.T) {
 
 	// Raw forms.
 	var seen []json.RawMessage
-	h, err = handlerOf(RawHandler(func(args []json.RawMessage, ack AckFunc) { seen = args; assert.Nil(t, ack) }))
+	h, err = rawHandlerOf(RawHandler(func(args []json.RawMessage, ack AckFunc) { seen = args; assert.Nil(t, ack) }))
 	require.NoError(t, err)
 	require.NoError(t, h(ns, raws(`1`), nil))
 	assert.Equal(t, raws(`1`), seen)
-	h, err = handlerOf(func(args []json.RawMessage, ack AckFunc) { seen = args })
+	h, err = rawHandlerOf(func(args []json.RawMessage, ack AckFunc) { seen = args })
 	require.NoError(t, err)
 	require.NoError(t, h(ns, raws(`2`), nil))
 	assert.Equal(t, raws(`2`), seen)
+	_, err = rawHandlerOf(nil)
+	assert.Error(t, err)
+
+	// On refuses the raw forms, pointing to OnRaw.
+	for _, raw := range []any{
+		RawHandler(func([]json.RawMessage, AckFunc) {}),
+		func([]json.RawMessage, AckFunc) {},
+		func(*Namespace, []json.RawMessage, AckFunc) {},
+		func(string, func(...any) error) {},
+	} {
+		_, err := handlerOf(raw)
+		assert.ErrorIs(t, err, errRawSignature, "%T", raw)
+		assert.ErrorContains(t, err, "OnRaw", "%T", raw)
+	}
 
 	for _, bad := range []any{nil, 42, "x", (func())(nil)} {
 		_, err := handlerOf(bad)
