@@ -181,6 +181,16 @@ type Config struct {
 	// that routes to it; the Server must answer at Path there). Used only
 	// with Sessions, and required by it.
 	NodeAddr string
+
+	// ClientCacheControl is the Cache-Control header of the client file
+	// (ClientFS). Zero means "public, max-age=0": caches keep it and
+	// revalidate it on every use, cheaply (ETag, Last-Modified: 304).
+	ClientCacheControl string
+	// MaxClientFileBytes bounds the client file, which is read once, on
+	// its first request, and kept in memory (with a gzipped copy). A
+	// larger file is not served: its requests get 500 and the error is
+	// logged once. Zero means 4 MiB.
+	MaxClientFileBytes int64
 }
 
 // Defaults applied for zero Config fields.
@@ -280,6 +290,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Adapter == nil {
 		c.Adapter = NewMemoryAdapter
+	}
+	if c.ClientCacheControl == "" {
+		c.ClientCacheControl = defaultClientCacheControl
+	}
+	if c.MaxClientFileBytes <= 0 {
+		c.MaxClientFileBytes = defaultMaxClientFileBytes
 	}
 	return c
 }

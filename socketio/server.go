@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -45,6 +44,8 @@ type Server struct {
 	namespaces map[string]*Namespace
 	sessions   map[string]*session
 	drained    chan struct{} // closed when shutting down and no session is left
+
+	client clientFile // the socket.io.js client file, loaded on first request (clientfile.go)
 }
 
 // NewServer makes a server with cfg (zero fields take their defaults).
@@ -227,20 +228,6 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
 	h.Set("Access-Control-Max-Age", "86400")
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
-}
-
-func (s *Server) serveClient(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.ClientFS == nil {
-		http.NotFound(w, r)
-		return
-	}
-	b, err := fs.ReadFile(s.cfg.ClientFS, s.cfg.ClientFile)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", "application/javascript; charset=utf-8")
-	_, _ = w.Write(b)
 }
 
 func jsonpIndex(r *http.Request) (string, bool) {
