@@ -26,6 +26,7 @@ func TestConformance(t *testing.T) {
 		{"echo-ack", checkEchoAck},
 		{"echo-event-typed", checkEchoEvent},
 		{"message-and-json", checkMessages},
+		{"message-acks", checkMessageAcks},
 		{"ask-server-wants-ack", checkAsk},
 		{"burst-order", checkBurst},
 		{"namespaces", checkNamespaces},
@@ -129,6 +130,30 @@ func checkMessages(t *testing.T, tg target, tr string) {
 	case <-time.After(waitFor):
 		t.Fatal("no json message back")
 	}
+}
+
+// checkMessageAcks: messages and json messages sent asking for an ack
+// ("3:1::text") are acked on receipt by both servers, in the blocking and
+// the callback forms, and still echoed back; so is EmitWithAckFunc.
+func checkMessageAcks(t *testing.T, tg target, tr string) {
+	msgs := make(chan string, 4)
+	c := dial(t, tg.url, tr, nil)
+	c.OnMessage(func(text string) { msgs <- "message " + text })
+	c.OnJSON(func(v json.RawMessage) { msgs <- "json " + string(v) })
+	ctx := ctxFor(t)
+	require.NoError(t, c.SendWithAck(ctx, "acked 😀"))
+	assert.Equal(t, "message acked 😀", recv(t, msgs))
+	require.NoError(t, c.SendJSONWithAck(ctx, []int{1}))
+	assert.Equal(t, "json [1]", recv(t, msgs))
+	acked := make(chan string, 3)
+	require.NoError(t, c.SendWithAckFunc("cb", func() { acked <- "message" }))
+	require.NoError(t, c.SendJSONWithAckFunc(map[string]int{"n": 2}, func() { acked <- "json" }))
+	require.NoError(t, c.EmitWithAckFunc("echo", func(args []json.RawMessage) { acked <- "echo " + argsJSON(args) }, "x"))
+	assert.Equal(t, "message", recv(t, acked))
+	assert.Equal(t, "json", recv(t, acked))
+	assert.Equal(t, `echo ["x"]`, recv(t, acked))
+	assert.Equal(t, "message cb", recv(t, msgs))
+	assert.Equal(t, `json {"n":2}`, recv(t, msgs))
 }
 
 // checkAsk: the server emits an event asking for an ack with data; the
