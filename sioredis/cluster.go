@@ -14,6 +14,8 @@ import (
 	"time"
 
 	redigo "github.com/gomodule/redigo/redis"
+
+	"github.com/siogo/siogo/socketio"
 )
 
 // Config configures a Cluster. The zero value of every field but Addr (or
@@ -132,38 +134,6 @@ func authError(err error) error {
 		}
 	}
 	return err
-}
-
-// Stats counts what a node did. All counters only grow.
-type Stats struct {
-	// Published counts broadcasts published to Redis.
-	Published uint64
-	// Received counts broadcasts of other nodes received from Redis.
-	Received uint64
-	// Dropped counts broadcasts that were delivered to this node's sockets
-	// only: Redis was unreachable, the publish queue was full, or the
-	// cluster was closed.
-	Dropped uint64
-	// Malformed counts messages on the channel that were dropped because
-	// they could not be decoded, or carried a packet that no broadcast
-	// makes (see "Trust" in the package documentation).
-	Malformed uint64
-	// Subscriptions counts successful (re)subscriptions to the channel.
-	Subscriptions uint64
-	// Resyncs counts the times this node rewrote its whole room membership
-	// in Redis after losing writes (Redis down or restarted, node swept,
-	// membership queue full); at most one per Config.ResyncInterval.
-	Resyncs uint64
-	// Overflows counts membership changes that found the membership queue
-	// full (Config.MembershipQueue); each makes a resync due.
-	Overflows uint64
-	// Swept counts sockets of dead nodes this node removed from Redis.
-	Swept uint64
-	// RefusedLookups counts session directory entries that Lookup refused
-	// because they named an address other than the registered address of
-	// their node (corrupt or forged entries; see "Trust" in the package
-	// documentation).
-	RefusedLookups uint64
 }
 
 type counters struct {
@@ -398,9 +368,10 @@ func (c *Cluster) start() error {
 // NodeID returns the node's id.
 func (c *Cluster) NodeID() string { return c.node }
 
-// Stats returns the node's counters.
-func (c *Cluster) Stats() Stats {
-	return Stats{
+// Stats returns the node's counters (see "When Redis fails" and "Trust"
+// in the package documentation for what each one means here).
+func (c *Cluster) Stats() socketio.ClusterStats {
+	return socketio.ClusterStats{
 		Published:      c.stats.published.Load(),
 		Received:       c.stats.received.Load(),
 		Dropped:        c.stats.dropped.Load(),
