@@ -56,9 +56,9 @@ type Config struct {
 	// nature: it pings every TTL/3 and gives up after TTL + TTL/3 without
 	// a word instead. Zero means 2 s.
 	ReadTimeout, WriteTimeout time.Duration
-	// PoolSize bounds the connections that queries (Clients, Rooms,
-	// HasMember, and the session directory's Register and Lookup) use at
-	// once; a query that finds them all busy waits for one, within its
+	// PoolSize bounds the connections that queries (the cluster-wide room
+	// queries such as Namespace.Clients, and the session directory's
+	// Register and Lookup) use at once; a query that finds them all busy waits for one, within its
 	// 2 s bound. Up to 8 of them stay open while idle, for a minute.
 	// Besides the pool, a node holds four connections for its life:
 	// publisher, subscriber, membership writer and liveness. Zero means 64.
@@ -85,11 +85,11 @@ type Config struct {
 	// LeaveAll, session directory removals) waiting for the membership
 	// writer, in changes. A change that finds it full is not lost: the
 	// node's local state has it, the node is marked for a rewrite of its
-	// whole membership (counted in Stats.Overflows) and the changes are
+	// whole membership (counted in Stats().Overflows) and the changes are
 	// dropped until that rewrite. Zero means 8192.
 	MembershipQueue int
 	// ResyncInterval is the least time between two rewrites of the node's
-	// whole membership (Stats.Resyncs), however often the queue overflows
+	// whole membership (Stats().Resyncs), however often the queue overflows
 	// or writes fail: a client churning through joins and leaves faster
 	// than Redis takes them costs at most one rewrite per interval, not
 	// one per change. The first rewrite after a quiet interval is not
