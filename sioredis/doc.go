@@ -55,7 +55,7 @@
 // # Broadcasts
 //
 // Namespace.Emit, Namespace.To(room).Emit, Socket.Broadcast() and every
-// other Emitter encode the packet once. The emitting node first queues it
+// other Selection encode the packet once. The emitting node first queues it
 // for its own receivers, exactly as the in-memory adapter does, then
 // publishes one message (the packet, namespace, rooms, excepted ids,
 // volatile flag and its node id) on the channel <Prefix>:broadcast over its
