@@ -1,6 +1,6 @@
 module github.com/siogo/siogo
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/gobwas/ws v1.5.0

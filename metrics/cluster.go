@@ -3,20 +3,28 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/siogo/siogo/sioredis"
+	"github.com/siogo/siogo/socketio"
 )
 
-// ClusterCollector is a prometheus.Collector for a Redis cluster adapter:
-// broadcasts published, received and dropped (Redis down), and the
-// adapter's recovery counters.
+// ClusterSource is what ClusterCollector reads: a cluster adapter's
+// counters. *sioredis.Cluster implements it; package metrics does not
+// import sioredis (nor its Redis client).
+type ClusterSource interface {
+	Stats() socketio.ClusterStats
+}
+
+// ClusterCollector is a prometheus.Collector for a cluster adapter:
+// broadcasts published, received and dropped (the other nodes
+// unreachable), and the adapter's recovery counters.
 type ClusterCollector struct {
-	c    *sioredis.Cluster
+	c    ClusterSource
 	desc *prometheus.Desc
 }
 
-// NewClusterCollector returns a collector for c; its metric is
-// siogo_cluster_events_total{event=...}.
-func NewClusterCollector(c *sioredis.Cluster) *ClusterCollector {
+// NewClusterCollector returns a collector for c, which it reads at scrape
+// time; its metric is siogo_cluster_events_total{event=...}, one series
+// per socketio.ClusterStats field.
+func NewClusterCollector(c ClusterSource) *ClusterCollector {
 	return &ClusterCollector{c: c, desc: prometheus.NewDesc("siogo_cluster_events_total",
 		"Cluster adapter events: broadcasts published, received from other nodes, dropped (Redis unreachable), "+
 			"malformed or forged; subscriptions, membership resyncs, membership queue overflows, dead nodes' sockets swept, "+

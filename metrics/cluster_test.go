@@ -13,6 +13,9 @@ import (
 	"github.com/siogo/siogo/sioredis"
 )
 
+// The Redis adapter is a ClusterSource.
+var _ ClusterSource = (*sioredis.Cluster)(nil)
+
 func TestClusterCollector(t *testing.T) {
 	addr := clustertest.StartRedis(t).Addr()
 

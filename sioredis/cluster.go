@@ -8,40 +8,61 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	redigo "github.com/gomodule/redigo/redis"
+
+	"github.com/siogo/siogo/socketio"
 )
 
-// Config configures a Cluster. The zero value of every field but Addr (or
-// Pool) means the default written beside it.
+// Config configures a Cluster. Addr is required; the zero value of every
+// other field means the default written beside it.
 type Config struct {
-	// Addr is the Redis server, "host:port". Required unless Pool is set.
+	// Addr is the Redis server, "host:port". Required.
 	Addr string
-	// Username and Password authenticate every connection to Addr (Redis
-	// AUTH). An empty Password means no AUTH; an empty Username with a
-	// Password means the "default" user (requirepass). A refused
-	// password makes New fail with an error wrapping ErrAuth.
+	// Username and Password authenticate every connection (Redis AUTH).
+	// An empty Password means no AUTH; an empty Username with a Password
+	// means the "default" user (requirepass). A refused password makes
+	// New fail with an error wrapping ErrAuth.
 	Username, Password string
-	// TLSConfig, if set, makes every connection to Addr use TLS with it
-	// (the server name defaults to Addr's host). Nil means plain TCP.
+	// DB is the Redis database that holds the cluster's keys (SELECT on
+	// every connection). Zero means database 0. Pub/sub channels are not
+	// per database: clusters that share a Redis need distinct Prefixes,
+	// whatever their DB.
+	DB int
+	// ClientName, if set, names every connection of the node (CLIENT
+	// SETNAME), as CLIENT LIST shows them. Empty means unnamed.
+	ClientName string
+	// TLSConfig, if set, makes every connection use TLS with it (the
+	// server name defaults to Addr's host). Nil means plain TCP.
 	TLSConfig *tls.Config
-	// DialOptions are added to the options used to dial Addr (database,
-	// client name...), after the defaults (a 1 s connect timeout, 2 s read
-	// and write timeouts) and the options made from Username, Password
-	// and TLSConfig.
-	DialOptions []redigo.DialOption
-	// Pool, if set, is used instead of Addr: queries and liveness updates
-	// borrow its connections, and the three long-lived connections of the
-	// node (publisher, membership writer, subscriber) are made with its
-	// DialContext or Dial function. Its connections should have read and
-	// write timeouts. The Cluster does not close it. Username, Password,
-	// TLSConfig and DialOptions do not apply to it (setting them with Pool
-	// is an error): its Dial function authenticates.
-	Pool *redigo.Pool
+	// Dial, if set, opens the network connections instead of a
+	// net.Dialer: it is called with "tcp" and Addr, and may connect
+	// elsewhere (to the primary a Redis Sentinel names, through a proxy,
+	// to a Unix socket). Its context ends after DialTimeout. TLS, AUTH,
+	// DB and ClientName are applied over the connection it returns. Nil
+	// means a net.Dialer to Addr with TCP keep-alives.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// DialTimeout bounds the opening of a connection, TLS handshake
+	// included. Zero means 1 s.
+	DialTimeout time.Duration
+	// ReadTimeout and WriteTimeout bound each reply read and each command
+	// written on the node's connections, so that a hung Redis fails calls
+	// instead of blocking them. The subscriber's connection is silent by
+	// nature: it pings every TTL/3 and gives up after TTL + TTL/3 without
+	// a word instead. Zero means 2 s.
+	ReadTimeout, WriteTimeout time.Duration
+	// PoolSize bounds the connections that queries (the cluster-wide room
+	// queries such as Namespace.Clients, and the session directory's
+	// Register and Lookup) use at once; a query that finds them all busy waits for one, within its
+	// 2 s bound. Up to 8 of them stay open while idle, for a minute.
+	// Besides the pool, a node holds four connections for its life:
+	// publisher, subscriber, membership writer and liveness. Zero means 64.
+	PoolSize int
 
 	// NodeID names this node; it must be unique in the cluster. Zero means
 	// a random id. A node restarted with the same id first removes what
@@ -64,11 +85,11 @@ type Config struct {
 	// LeaveAll, session directory removals) waiting for the membership
 	// writer, in changes. A change that finds it full is not lost: the
 	// node's local state has it, the node is marked for a rewrite of its
-	// whole membership (counted in Stats.Overflows) and the changes are
+	// whole membership (counted in Stats().Overflows) and the changes are
 	// dropped until that rewrite. Zero means 8192.
 	MembershipQueue int
 	// ResyncInterval is the least time between two rewrites of the node's
-	// whole membership (Stats.Resyncs), however often the queue overflows
+	// whole membership (Stats().Resyncs), however often the queue overflows
 	// or writes fail: a client churning through joins and leaves faster
 	// than Redis takes them costs at most one rewrite per interval, not
 	// one per change. The first rewrite after a quiet interval is not
@@ -86,8 +107,15 @@ const (
 )
 
 const (
-	connectTimeout = time.Second
-	ioTimeout      = 2 * time.Second
+	// defaultDialTimeout is the default Config.DialTimeout,
+	// defaultIOTimeout the default ReadTimeout and WriteTimeout.
+	defaultDialTimeout = time.Second
+	defaultIOTimeout   = 2 * time.Second
+	// defaultPoolSize is the default Config.PoolSize; the pool keeps at
+	// most poolIdle connections idle, for poolIdleTimeout.
+	defaultPoolSize = 64
+	poolIdle        = 8
+	poolIdleTimeout = time.Minute
 	// opTimeout bounds a query's wait for this node's pending membership
 	// writes and for a pooled connection.
 	opTimeout = 2 * time.Second
@@ -134,38 +162,6 @@ func authError(err error) error {
 	return err
 }
 
-// Stats counts what a node did. All counters only grow.
-type Stats struct {
-	// Published counts broadcasts published to Redis.
-	Published uint64
-	// Received counts broadcasts of other nodes received from Redis.
-	Received uint64
-	// Dropped counts broadcasts that were delivered to this node's sockets
-	// only: Redis was unreachable, the publish queue was full, or the
-	// cluster was closed.
-	Dropped uint64
-	// Malformed counts messages on the channel that were dropped because
-	// they could not be decoded, or carried a packet that no broadcast
-	// makes (see "Trust" in the package documentation).
-	Malformed uint64
-	// Subscriptions counts successful (re)subscriptions to the channel.
-	Subscriptions uint64
-	// Resyncs counts the times this node rewrote its whole room membership
-	// in Redis after losing writes (Redis down or restarted, node swept,
-	// membership queue full); at most one per Config.ResyncInterval.
-	Resyncs uint64
-	// Overflows counts membership changes that found the membership queue
-	// full (Config.MembershipQueue); each makes a resync due.
-	Overflows uint64
-	// Swept counts sockets of dead nodes this node removed from Redis.
-	Swept uint64
-	// RefusedLookups counts session directory entries that Lookup refused
-	// because they named an address other than the registered address of
-	// their node (corrupt or forged entries; see "Trust" in the package
-	// documentation).
-	RefusedLookups uint64
-}
-
 type counters struct {
 	published, received, dropped, malformed, subscriptions, resyncs, swept, overflows, refusedLookups atomic.Uint64
 }
@@ -182,9 +178,8 @@ type Cluster struct {
 	log    *slog.Logger
 	warn   *rateLog
 
-	pool    *redigo.Pool
-	ownPool bool
-	dialFn  func(context.Context) (redigo.Conn, error)
+	pool   *redigo.Pool // of queries; the long-lived connections use dialFn
+	dialFn func(context.Context) (redigo.Conn, error)
 
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
@@ -244,14 +239,8 @@ type Cluster struct {
 // fails if the configuration is invalid or Redis cannot be reached now;
 // later Redis failures are survived (see the package documentation).
 func New(cfg Config) (*Cluster, error) {
-	if cfg.Pool == nil && cfg.Addr == "" {
-		return nil, errors.New("redis: Config.Addr or Config.Pool is required")
-	}
-	if cfg.Pool != nil && (cfg.Username != "" || cfg.Password != "" || cfg.TLSConfig != nil || len(cfg.DialOptions) > 0) {
-		return nil, errors.New("redis: Config.Username, Password, TLSConfig and DialOptions do not apply to Config.Pool; set them in its Dial function")
-	}
-	if cfg.Username != "" && cfg.Password == "" {
-		return nil, errors.New("redis: Config.Username needs a Config.Password")
+	if err := cfg.connDefaults(); err != nil {
+		return nil, err
 	}
 	if cfg.TTL == 0 {
 		cfg.TTL = DefaultTTL
@@ -300,58 +289,11 @@ func New(cfg Config) (*Cluster, error) {
 		poke:       make(chan struct{}, 1),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	if cfg.Pool != nil {
-		c.pool = cfg.Pool
-		p := cfg.Pool
-		c.dialFn = func(ctx context.Context) (redigo.Conn, error) {
-			switch {
-			case p.DialContext != nil:
-				return p.DialContext(ctx)
-			case p.Dial != nil:
-				return p.Dial()
-			}
-			return nil, errors.New("redis: Config.Pool has no Dial or DialContext function")
-		}
-	} else {
-		opts := []redigo.DialOption{
-			redigo.DialConnectTimeout(connectTimeout),
-			redigo.DialReadTimeout(ioTimeout),
-			redigo.DialWriteTimeout(ioTimeout),
-		}
-		if cfg.Password != "" {
-			opts = append(opts, redigo.DialUsername(cfg.Username), redigo.DialPassword(cfg.Password))
-		}
-		if cfg.TLSConfig != nil {
-			opts = append(opts, redigo.DialUseTLS(true), redigo.DialTLSConfig(cfg.TLSConfig),
-				redigo.DialTLSHandshakeTimeout(connectTimeout))
-		}
-		opts = append(opts, cfg.DialOptions...)
-		addr := cfg.Addr
-		c.dialFn = func(ctx context.Context) (redigo.Conn, error) {
-			conn, err := redigo.DialContext(ctx, "tcp", addr, opts...)
-			return conn, authError(err)
-		}
-		c.ownPool = true
-		c.pool = &redigo.Pool{
-			DialContext: c.dialFn,
-			MaxIdle:     8,
-			MaxActive:   64,
-			Wait:        true,
-			IdleTimeout: time.Minute,
-			TestOnBorrowContext: func(ctx context.Context, conn redigo.Conn, lastUsed time.Time) error {
-				if time.Since(lastUsed) < time.Second {
-					return nil
-				}
-				_, err := doContext(ctx, conn, "PING")
-				return err
-			},
-		}
-	}
+	c.dialFn = cfg.dialer()
+	c.pool = cfg.pool(c.dialFn)
 	if err := c.start(); err != nil {
 		c.cancel()
-		if c.ownPool {
-			_ = c.pool.Close()
-		}
+		_ = c.pool.Close()
 		return nil, fmt.Errorf("redis: connecting node %s: %w", c.node, authError(err))
 	}
 	c.wg.Add(4)
@@ -398,9 +340,10 @@ func (c *Cluster) start() error {
 // NodeID returns the node's id.
 func (c *Cluster) NodeID() string { return c.node }
 
-// Stats returns the node's counters.
-func (c *Cluster) Stats() Stats {
-	return Stats{
+// Stats returns the node's counters (see "When Redis fails" and "Trust"
+// in the package documentation for what each one means here).
+func (c *Cluster) Stats() socketio.ClusterStats {
+	return socketio.ClusterStats{
 		Published:      c.stats.published.Load(),
 		Received:       c.stats.received.Load(),
 		Dropped:        c.stats.dropped.Load(),
@@ -448,9 +391,7 @@ func (c *Cluster) shutdown(cleanup bool) error {
 		if cleanup {
 			c.closeErr = c.cleanup()
 		}
-		if c.ownPool {
-			_ = c.pool.Close()
-		}
+		_ = c.pool.Close()
 	})
 	return c.closeErr
 }

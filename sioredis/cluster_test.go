@@ -3,10 +3,12 @@ package sioredis
 import (
 	"context"
 	"fmt"
+	"net"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -453,6 +455,23 @@ func TestRedisHangs(t *testing.T) {
 	eventuallyEqual(t, ids(local, remote), clients(n2, "", "r"))
 }
 
+// TestReadTimeout: with Config.ReadTimeout, a query to a hung Redis fails
+// after that time rather than the default 2 s.
+func TestReadTimeout(t *testing.T) {
+	r := startRedis(t)
+	n := newNode(t, r, "n1", nodeOpts{cfg: func(c *Config) { c.ReadTimeout = 200 * time.Millisecond }})
+	_, err := n.srv.Of("").Clients("r")
+	require.NoError(t, err)
+	r.signal(syscall.SIGSTOP)
+	t.Cleanup(func() { r.signal(syscall.SIGCONT) })
+	start := time.Now()
+	_, err = n.srv.Of("").Clients("r")
+	took := time.Since(start)
+	require.ErrorIs(t, err, ErrUnavailable)
+	t.Logf("query to a hung Redis failed after %v", took)
+	assert.Less(t, took, 1500*time.Millisecond)
+}
+
 // pump emits "seq" events with increasing numbers to a room from its
 // own goroutine until stopped.
 type pump struct {
@@ -506,8 +525,20 @@ func TestNewValidatesConfig(t *testing.T) {
 	require.Error(t, err)
 	_, err = New(Config{Addr: "127.0.0.1:1", TTL: 10 * time.Millisecond})
 	require.ErrorContains(t, err, "TTL")
-	_, err = New(Config{Pool: &redigo.Pool{}, Logger: discardLogger})
-	require.Error(t, err)
+	_, err = New(Config{Dial: (&net.Dialer{}).DialContext, Logger: discardLogger})
+	require.ErrorContains(t, err, "Addr", "Dial does not replace Addr")
+	for name, cfg := range map[string]Config{
+		"negative DB":           {DB: -1},
+		"negative DialTimeout":  {DialTimeout: -time.Second},
+		"negative ReadTimeout":  {ReadTimeout: -time.Second},
+		"negative WriteTimeout": {WriteTimeout: -time.Second},
+		"negative PoolSize":     {PoolSize: -1},
+	} {
+		cfg.Addr, cfg.Logger = "127.0.0.1:1", discardLogger
+		_, err = New(cfg)
+		require.Error(t, err, name)
+		assert.NotContains(t, err.Error(), "connect", "%s: refused before dialing", name)
+	}
 
 	// Nothing listens on a just-closed port: New fails rather than
 	// pretending to be clustered.
@@ -520,27 +551,91 @@ func TestNewValidatesConfig(t *testing.T) {
 	assert.Less(t, time.Since(start), 3*time.Second)
 }
 
-func TestUserPool(t *testing.T) {
+// TestDial: Config.Dial opens every connection of the node (here to a
+// Redis whose address Addr does not name, as with a Sentinel), with
+// DialTimeout as its deadline.
+func TestDial(t *testing.T) {
 	r := startRedis(t)
-	pool := &redigo.Pool{
-		MaxIdle: 4,
-		DialContext: func(ctx context.Context) (redigo.Conn, error) {
-			return redigo.DialContext(ctx, "tcp", r.addr(), redigo.DialReadTimeout(2*time.Second), redigo.DialWriteTimeout(2*time.Second))
-		},
+	var dials atomic.Int32
+	var deadlineOK atomic.Bool
+	deadlineOK.Store(true)
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > 5*time.Second {
+			deadlineOK.Store(false)
+		}
+		if network != "tcp" || addr != "redis-primary:6379" {
+			return nil, fmt.Errorf("dialed %s %s", network, addr)
+		}
+		return (&net.Dialer{}).DialContext(ctx, "tcp", r.addr())
 	}
-	defer pool.Close()
-	c, err := New(Config{Pool: pool, Prefix: "pooled", Logger: discardLogger})
+	c, err := New(Config{Addr: "redis-primary:6379", Dial: dial, DialTimeout: 5 * time.Second, Prefix: "pooled", Logger: discardLogger})
 	require.NoError(t, err)
 	require.NotEmpty(t, c.NodeID())
 	ok, err := redigo.Bool(r.do("EXISTS", "pooled:alive:"+c.NodeID()))
 	require.NoError(t, err)
 	assert.True(t, ok)
+	// The pool's first connection and the four long-lived ones (the
+	// subscriber's at least: New waits for it).
+	assert.GreaterOrEqual(t, dials.Load(), int32(2))
+	assert.True(t, deadlineOK.Load(), "Dial's context ends after DialTimeout")
 	require.NoError(t, c.Close())
 	ok, err = redigo.Bool(r.do("EXISTS", "pooled:alive:"+c.NodeID()))
 	require.NoError(t, err)
 	assert.False(t, ok)
-	conn := pool.Get()
-	_, err = conn.Do("PING")
-	require.NoError(t, err, "Close leaves a user's pool open")
-	require.NoError(t, conn.Close())
+}
+
+// TestDialTimeout: a Redis that never answers the connection fails New
+// after DialTimeout, not after the default second.
+func TestDialTimeout(t *testing.T) {
+	var remaining atomic.Int64
+	remaining.Store(-1)
+	hang := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if dl, ok := ctx.Deadline(); ok {
+			remaining.Store(int64(time.Until(dl)))
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	start := time.Now()
+	_, err := New(Config{Addr: "127.0.0.1:6379", Dial: hang, DialTimeout: 100 * time.Millisecond, Logger: discardLogger})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	t.Logf("New failed after %v", time.Since(start))
+	require.Positive(t, remaining.Load(), "Dial's context has a deadline")
+	assert.LessOrEqual(t, time.Duration(remaining.Load()), 100*time.Millisecond)
+}
+
+// TestConnOptions: DB puts the cluster's keys in that database and
+// ClientName names the node's connections.
+func TestConnOptions(t *testing.T) {
+	r := startRedis(t)
+	c, err := New(Config{Addr: r.addr(), DB: 3, ClientName: "siogo-node", Prefix: "db", Logger: discardLogger})
+	require.NoError(t, err)
+	defer c.Close()
+	conn, err := redigo.Dial("tcp", r.addr(), redigo.DialDatabase(3))
+	require.NoError(t, err)
+	defer conn.Close()
+	ok, err := redigo.Bool(conn.Do("EXISTS", "db:alive:"+c.NodeID()))
+	require.NoError(t, err)
+	assert.True(t, ok, "the liveness key is in database 3")
+	ok, err = redigo.Bool(r.do("EXISTS", "db:alive:"+c.NodeID()))
+	require.NoError(t, err)
+	assert.False(t, ok, "and not in database 0")
+	list, err := redigo.String(conn.Do("CLIENT", "LIST"))
+	require.NoError(t, err)
+	assert.Contains(t, list, "name=siogo-node ")
+	assert.Contains(t, list, "db=3 ")
+}
+
+// TestPoolSize: Config.PoolSize bounds the query pool, and the idle
+// connections it keeps.
+func TestPoolSize(t *testing.T) {
+	r := startRedis(t)
+	for size, want := range map[int][2]int{0: {64, 8}, 2: {2, 2}, 20: {20, 8}} {
+		c, err := New(Config{Addr: r.addr(), PoolSize: size, Logger: discardLogger})
+		require.NoError(t, err)
+		assert.Equal(t, want[0], c.pool.MaxActive, "PoolSize %d: connections", size)
+		assert.Equal(t, want[1], c.pool.MaxIdle, "PoolSize %d: idle connections", size)
+		require.NoError(t, c.Close())
+	}
 }

@@ -1,42 +1,75 @@
-// Package redis lets several siogo nodes (processes, each with its own
-// socketio.Server) share rooms and broadcasts through one Redis server. It
-// implements namespace.Adapter on top of github.com/gomodule/redigo.
+// Package sioredis lets several siogo nodes — processes, each with its
+// own socketio.Server, usually behind one load balancer — act as one
+// server through a shared Redis: a broadcast made on any node reaches the
+// sockets of every node, room queries answer for the whole cluster, and,
+// with the session directory, any node can serve any session's requests.
+// The package's name keeps it from shadowing the Redis client's redis
+// package in your files; it uses github.com/gomodule/redigo underneath,
+// but its API shows none of redigo's types.
 //
-//	cluster, err := redis.New(redis.Config{Addr: "localhost:6379"})
+// Make one Cluster per node and hand it to the server:
+//
+//	cluster, err := sioredis.New(sioredis.Config{Addr: "localhost:6379"})
 //	if err != nil {
 //		return err // bad configuration, or Redis unreachable right now
 //	}
 //	srv := socketio.NewServer(socketio.Config{
-//		Adapter:  cluster.Adapter,
+//		Adapter:  cluster.Adapter,  // rooms and broadcasts
 //		Sessions: cluster,          // optional: no sticky sessions needed
 //		NodeAddr: "10.0.0.5:8080", // where the other nodes reach this one
 //	})
 //	// ... register handlers, serve ...
 //	_ = srv.Shutdown(ctx)
-//	_ = cluster.Close()
+//	_ = cluster.Close() // the server does not close it
 //
-// One Cluster serves one Server; every node needs a distinct NodeID (the
-// default is random) and the same Prefix. Config.Username and Password
-// authenticate to Redis (AUTH, ACL users included) and Config.TLSConfig
-// makes the connections use TLS.
+// Handlers do not change: Socket.Join, Namespace.To(room).Emit,
+// Socket.Broadcast() and Namespace.Clients work as on one node, across
+// the nodes. New fails if the configuration is invalid or Redis cannot be
+// reached; after New the node survives Redis failures (see "When Redis
+// fails"): emits, joins and leaves never wait for Redis, and the room
+// queries wait a bounded time, then answer the local view with an error.
+//
+// # Configuration
+//
+// Only Config.Addr is required. Every node of a cluster needs the same
+// Prefix (default "siogo") and a distinct NodeID (default random);
+// clusters that share a Redis need distinct Prefixes. The connection
+// fields take plain values: Username and Password (Redis AUTH, ACL users
+// included; a refused login fails New with ErrAuth), TLSConfig (TLS, off
+// by default), DB, ClientName, DialTimeout (1 s), ReadTimeout and
+// WriteTimeout (2 s) and PoolSize (64 query connections). Config.Dial
+// replaces the TCP dialer, for a Redis reached some other way: the
+// primary of a Sentinel setup (look it up in Dial, at each connection),
+// a proxy or a Unix socket. TTL (5 s) sets how fast a dead node's
+// sockets leave the cluster, and PublishQueue, MembershipQueue and
+// ResyncInterval bound the node's work while Redis is slow or away.
+//
+// Each node holds four long-lived connections (publisher, subscriber,
+// membership writer, liveness) and a pool for queries, and runs a fixed
+// set of goroutines whatever happens; Close ends them all.
+//
+// Cluster.Stats counts what the node did (broadcasts published, received
+// and dropped, resyncs, sweeps, refused or malformed input); package
+// metrics exports it with metrics.NewClusterCollector(cluster).
 //
 // # Broadcasts
 //
 // Namespace.Emit, Namespace.To(room).Emit, Socket.Broadcast() and every
-// other Emitter encode the packet once. The emitting node first queues it
+// other Selection encode the packet once. The emitting node first queues it
 // for its own receivers, exactly as the in-memory adapter does, then
-// publishes one message (the frame, namespace, rooms, excepted ids,
+// publishes one message (the packet, namespace, rooms, excepted ids,
 // volatile flag and its node id) on the channel <Prefix>:broadcast over its
 // single publisher connection. Every node's subscriber receives it, skips
 // the messages it published itself (they were delivered locally already),
-// and queues the frame for its local receivers, honoring the volatile flag.
+// and queues the packet for its local receivers, honoring the volatile
+// flag.
 // An emit to the own-id room of a socket of the emitting node (To(id) of a
 // local socket) is not published at all.
 //
 // Delivery is at most once per socket. On the emitting node it is as
 // reliable as the in-memory adapter, Redis or no Redis. A broadcast misses
 // the sockets of other nodes when it cannot be published (Redis
-// unreachable, or PublishQueue full; counted in Stats.Dropped), when the
+// unreachable, or PublishQueue full; counted in Stats().Dropped), when the
 // receiving node's subscription is down at the time (Redis pub/sub keeps
 // nothing for absent subscribers), or when Redis disconnects a subscriber
 // that fell too far behind (client-output-buffer-limit pubsub).
@@ -49,8 +82,9 @@
 //
 // # Rooms and queries
 //
-// Join, Leave and LeaveAll change the node's local state at once, so its
-// own deliveries follow them immediately, and are queued, in order, for
+// Socket.Join and Socket.Leave, and the leaving of every room when a
+// socket disconnects, change the node's local state at once, so its own
+// deliveries follow them immediately, and are queued, in order, for
 // the node's membership writer, which pipelines them into Redis over one
 // connection. Redis keeps per namespace a set per room, a set of rooms per
 // socket, the set of all sockets, and per node the set of sockets it
@@ -59,7 +93,7 @@
 // The queue is bounded (Config.MembershipQueue, 8192 changes). A change
 // that finds it full is not lost — the local state has it — but Redis
 // now lacks it: the node is marked for a resync, a rewrite of its whole
-// membership from its local state (Stats.Overflows, Stats.Resyncs), and
+// membership from its local state (Stats().Overflows and Resyncs), and
 // drops queued changes until then. Resyncs run at most once per
 // Config.ResyncInterval (1 s), so a client churning through joins, leaves
 // and namespace connects faster than Redis takes them costs at most one
@@ -69,18 +103,18 @@
 // and only then removes the sockets Redis holds for the node that are
 // gone, so the other nodes never see fewer of its members than it has.
 //
-// Clients, Rooms and HasMember answer cluster-wide. They
-// first wait — at most 2 s — until this node's queued writes are in Redis,
-// so a node always reads its own writes (unless a resync is pending); the
-// other nodes' changes show as soon as their writers have written them,
+// Namespace.Clients and Socket.Rooms answer cluster-wide (Clients("")
+// lists every socket of the namespace on every node). They first wait —
+// at most 2 s — until this node's queued writes are in Redis, so a node
+// always reads its own writes (unless a resync is pending); the other
+// nodes' changes show as soon as their writers have written them,
 // normally within a round trip. The rooms of a socket of this node are
 // answered from local state.
 //
 // Membership is recorded and acted on by the node where the socket is
-// connected. Adapter.Join called on one node for a socket connected to
-// another is recorded in Redis (it shows in Clients) but the other node
-// does not deliver that room to the socket: joining, leaving or
-// disconnecting sockets of other nodes is not supported yet.
+// connected: a socket joins and leaves rooms through its own node.
+// Making the sockets of another node join or leave rooms, or disconnecting
+// them, is not supported.
 //
 // # Session directory
 //
@@ -137,12 +171,12 @@
 //
 // # When Redis fails
 //
-//   - Nothing panics, and no call waits for Redis: Broadcast, Join, Leave
-//     and LeaveAll queue their work (bounded queues) and return. Each node
-//     runs a fixed set of goroutines (publisher, subscriber and its pinger,
-//     membership writer, liveness) whatever happens.
+//   - Nothing panics, and no emit, join or leave waits for Redis: they
+//     queue their work (bounded queues) and return. Each node runs a fixed
+//     set of goroutines (publisher, subscriber and its pinger, membership
+//     writer, liveness) whatever happens.
 //   - Broadcasts still reach the emitting node's own sockets. Those meant
-//     for other nodes are dropped and counted in Stats.Dropped; a warning
+//     for other nodes are dropped and counted in Stats().Dropped; a warning
 //     is logged at most every 5 s for each kind of failure.
 //   - The subscriber reconnects with a jittered backoff from 50 ms to 1 s
 //     and subscribes again; the publisher and writer reconnect on demand
@@ -156,15 +190,16 @@
 //     liveness key as soon as it subscribes again, so after a restart its
 //     membership and session entries are back within a round trip of the
 //     new subscription (about 0.1 s in the tests), not a tick later.
-//     Until then Clients, Rooms and HasMember return the local view with
-//     an error wrapping ErrUnavailable (after the first failure they fail
-//     at once, without waiting for a connect timeout, until the backoff
-//     allows a new try).
+//     Until then Namespace.Clients and Socket.Rooms return the local view
+//     with an error wrapping ErrUnavailable (after the first failure they
+//     fail at once, without waiting for a connect timeout, until the
+//     backoff allows a new try).
 //   - Socket.Join keeps working: whether a room may be joined does not
 //     depend on Redis, since the names of the sockets' own rooms are
-//     reserved by their format (namespace.IsSocketID), on every node, and
-//     refused by the local state Adapter.Join writes first. Joins made
-//     during the outage are written by the resync once Redis is back.
+//     reserved by their format (socketio.IsSocketID), on every node, and
+//     refused by the node's local state, which a join changes first.
+//     Joins made during the outage are written by the resync once Redis
+//     is back.
 //   - The long-lived connections (publisher, writer, liveness) are checked
 //     with a PING before use when idle for a second or more, so the first
 //     broadcast after a quiet Redis restart goes out on a fresh connection
@@ -173,12 +208,12 @@
 //     swept by the others if they still reach Redis; it rewrites its
 //     membership when it reaches Redis again.
 //
-// With Config.Addr, connections use a 1 s connect timeout and 2 s read and
-// write timeouts. A query waits at most 2 s for this node's pending writes
-// and a pooled connection together, then at most the read timeout; so
-// when Redis hangs (a stopped process, a network partition) the first
-// queries take up to a few seconds before failing and the next ones fail at
-// once. Close takes at most about 3 s then (the tests measure 2 s).
+// A query waits at most 2 s for this node's pending writes and a pooled
+// connection together, then at most Config.ReadTimeout (2 s); so when
+// Redis hangs (a stopped process, a network partition) the first queries
+// take up to a few seconds before failing and the next ones fail at once.
+// Close takes at most about 3 s then (the tests measure 2 s with the
+// default timeouts).
 //
 // # Trust
 //
@@ -194,13 +229,13 @@
 //     address as the value of its liveness key; Lookup answers an entry
 //     only with the exact address registered by the live node the entry
 //     names. An entry naming any other address is answered as an unknown
-//     session and counted (Stats.RefusedLookups). A writer that can also
+//     session and counted (Stats().RefusedLookups). A writer that can also
 //     forge a node's liveness key defeats this: AUTH is the real fence.
-//   - Broadcast channel: every message is decoded and its frame checked —
+//   - Broadcast channel: every message is decoded and its packet checked —
 //     one message, JSON or event packet of the message's namespace,
 //     asking for no ack — before delivery; anything else (a disconnect or
 //     error packet, an ack request, another namespace's packet, bytes that
-//     are no packet) is dropped and counted (Stats.Malformed).
+//     are no packet) is dropped and counted (Stats().Malformed).
 //
 // # Limits
 //
@@ -212,7 +247,7 @@
 //     client address. With it, any node serves any request, through one
 //     extra hop when it is not the session's node.
 //   - Standalone Redis 5 or later (or the primary of a Sentinel setup,
-//     through Config.Pool). The Lua scripts build key names, so Redis
+//     through Config.Dial). The Lua scripts build key names, so Redis
 //     Cluster is not supported.
 //   - Every node receives every broadcast of the cluster on one channel,
 //     its own included (and discarded): the Redis traffic is the number of
@@ -222,6 +257,8 @@
 //     trip: its write is queued.
 //   - Acks from clients of other nodes, and server-side kicks of sockets of
 //     other nodes, are not supported; a broadcast never asks for acks.
+//   - A session's requests forwarded to its node travel as plain HTTP
+//     between the nodes (socketio.Config.NodeAddr).
 //   - socketio.Server does not close adapters: call Cluster.Close when the
 //     node shuts down (before or after the server; it removes this node's
 //     entries either way).

@@ -132,8 +132,6 @@ func TestAuth(t *testing.T) {
 	}
 	_, err := New(Config{Addr: r.addr(), Username: "alice", Logger: discardLogger})
 	require.ErrorContains(t, err, "Password", "a user without a password is a configuration error")
-	_, err = New(Config{Pool: &redigo.Pool{}, Password: "x", Logger: discardLogger})
-	require.ErrorContains(t, err, "Pool")
 }
 
 // TestTLS: the nodes talk to a TLS-only redis-server.
