@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -21,7 +22,7 @@ type BroadcastOptions struct {
 
 // Adapter keeps the room membership of one namespace and delivers
 // broadcasts. The default is in memory (NewMemoryAdapter); a cluster
-// adapter (package redis) shares rooms between nodes.
+// adapter (package sioredis) shares rooms between nodes.
 //
 // Every socket is a member of a room named by its own id while it is
 // connected, so To(id) reaches one socket wherever it lives. Rooms never
@@ -46,14 +47,27 @@ type Adapter interface {
 	Clients(room string) ([]string, error)
 	// Rooms lists the rooms the socket is in, sorted, without its own-id room.
 	Rooms(sid string) ([]string, error)
+	// AllRooms lists the rooms of the namespace that have members, sorted,
+	// without the sockets' own-id rooms (Namespace.Rooms).
+	AllRooms(ctx context.Context) ([]string, error)
+	// RoomSize counts the members of room without listing them; room ""
+	// means every socket of the namespace (Namespace.RoomSize).
+	RoomSize(ctx context.Context, room string) (int, error)
+	// SocketIDs lists the ids of the sockets opts selects, sorted
+	// (Selection.SocketIDs).
+	SocketIDs(ctx context.Context, opts BroadcastOptions) ([]string, error)
+	// AddSockets makes the sockets opts selects join rooms, each through
+	// the checks of Socket.Join (Selection.Join). The caller has checked
+	// the names.
+	AddSockets(ctx context.Context, opts BroadcastOptions, rooms []string) error
+	// DelSockets makes the sockets opts selects leave rooms
+	// (Selection.Leave). The caller has checked the names.
+	DelSockets(ctx context.Context, opts BroadcastOptions, rooms []string) error
+	// DisconnectSockets disconnects the sockets opts selects; with close,
+	// their whole sessions (Selection.Disconnect).
+	DisconnectSockets(ctx context.Context, opts BroadcastOptions, close bool) error
 	// Close releases the adapter's resources.
 	Close() error
-}
-
-// MemberChecker is an optional Adapter method: whether sid is in room,
-// without listing the room.
-type MemberChecker interface {
-	HasMember(room, sid string) (bool, error)
 }
 
 // RoomCounter is an optional Adapter method: how many rooms the socket sid
@@ -280,17 +294,6 @@ func (a *MemoryAdapter) RoomCount(sid, room string) (int, bool) {
 	defer a.mu.RUnlock()
 	_, in := a.rooms[room][sid]
 	return len(a.sids[sid].rooms), in
-}
-
-// HasMember implements MemberChecker.
-func (a *MemoryAdapter) HasMember(room, sid string) (bool, error) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	if room == sid {
-		return a.sids[sid].own, nil
-	}
-	_, ok := a.rooms[room][sid]
-	return ok, nil
 }
 
 // Close implements Adapter.

@@ -1,13 +1,14 @@
 package socketio
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 )
 
 // The own-id room is implicit in the MemoryAdapter; it must behave as any
-// other room: left and joined again, listed by Clients, found by HasMember,
+// other room: left and joined again, listed by Clients, counted by RoomSize,
 // never listed by Rooms, shared with sockets that joined a room of that
 // name through the Adapter.
 func TestMemoryAdapterOwnRoom(t *testing.T) {
@@ -31,15 +32,15 @@ func TestMemoryAdapterOwnRoom(t *testing.T) {
 	assert.Equal(t, []string{"r1", "r2"}, rooms)
 	rooms, _ = a.Rooms("y")
 	assert.Equal(t, []string{"x"}, rooms, "a room named like a socket is an ordinary room of the others")
-	in, _ := a.HasMember("x", "x")
-	assert.True(t, in)
+	n, _ := a.RoomSize(context.Background(), "x")
+	assert.Equal(t, 2, n, "x and y")
 	assert.ElementsMatch(t, []string{"x", "y"}, sockets(BroadcastOptions{Rooms: []string{"x"}}))
 	assert.ElementsMatch(t, []string{"x", "y"}, sockets(BroadcastOptions{Rooms: []string{"x", "r1", "y"}}), "no duplicates")
 	assert.ElementsMatch(t, []string{"y"}, sockets(BroadcastOptions{Rooms: []string{"x", "r1"}, Except: []string{"x"}}))
 
 	assert.NoError(t, a.Leave("x", "x"))
-	in, _ = a.HasMember("x", "x")
-	assert.False(t, in)
+	n, _ = a.RoomSize(context.Background(), "x")
+	assert.Equal(t, 1, n, "y alone")
 	clients, _ = a.Clients("x")
 	assert.Equal(t, []string{"y"}, clients)
 	clients, _ = a.Clients("")

@@ -355,7 +355,8 @@ func (ns *Namespace) broadcast(opts BroadcastOptions, event string, args []any) 
 
 // Selection is a set of sockets of a namespace — rooms, minus some
 // sockets, maybe volatile — to which Emit, Send and SendJSON send one
-// packet, encoded once. Build one per send (Namespace.To, Namespace.Except,
+// packet, encoded once, and on which SocketIDs, Join, Leave and
+// Disconnect act (ns.Except() selects the whole namespace). Build one per send (Namespace.To, Namespace.Except,
 // Namespace.Volatile, Socket.To, Socket.Broadcast, Socket.Volatile) and
 // chain; its methods modify and return it, so it is not for sharing
 // between goroutines.

@@ -41,13 +41,10 @@ func (s *Socket) checkJoin(room string) error {
 	if room == s.id {
 		return nil // the library's own join; never counted
 	}
+	if err := s.ns.checkRoomName(room); err != nil {
+		return err
+	}
 	o := &s.ns.opts
-	if o.MaxRoomNameBytes > 0 && len(room) > o.MaxRoomNameBytes {
-		return fmt.Errorf("%w: %d bytes, at most %d", ErrRoomNameTooLong, len(room), o.MaxRoomNameBytes)
-	}
-	if IsSocketID(room) {
-		return fmt.Errorf("%w: %q", ErrReservedRoom, room)
-	}
 	if o.MaxRoomsPerSocket > 0 {
 		n, in, err := roomCount(s.ns.adapter, s.id, room)
 		if err != nil {
