@@ -29,9 +29,8 @@ type Adapter struct {
 }
 
 var (
-	_ socketio.Adapter       = (*Adapter)(nil)
-	_ socketio.MemberChecker = (*Adapter)(nil)
-	_ socketio.RoomCounter   = (*Adapter)(nil)
+	_ socketio.Adapter     = (*Adapter)(nil)
+	_ socketio.RoomCounter = (*Adapter)(nil)
 )
 
 // Adapter makes the adapter of a namespace; the method value
@@ -95,11 +94,25 @@ func (a *Adapter) joinCmds(sid string, rooms []string) []cmd {
 			args = append(args, r)
 		}
 		cmds = append(cmds, cmd{"SADD", args})
+		index := []any{c.roomsKey(a.name)}
 		for _, r := range rooms {
 			cmds = append(cmds, cmd{"SADD", []any{c.roomKey(a.name, r), sid}})
+			if r != sid {
+				index = append(index, r)
+			}
+		}
+		// After the room sets: see luaForgetRoom.
+		if len(index) > 1 {
+			cmds = append(cmds, cmd{"SADD", index})
 		}
 	}
 	return cmds
+}
+
+// forgetRoom is the command that drops room from the namespace's room
+// index if it is now empty (luaForgetRoom).
+func (a *Adapter) forgetRoom(room string) cmd {
+	return cmd{"EVAL", []any{luaForgetRoom, 2, a.c.roomKey(a.name, room), a.c.roomsKey(a.name), room}}
 }
 
 // Leave implements socketio.Adapter.
@@ -107,10 +120,14 @@ func (a *Adapter) Leave(sid, room string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	_ = a.mem.Leave(sid, room)
-	a.c.enqueue([]cmd{
+	cmds := []cmd{
 		{"SREM", []any{a.c.roomKey(a.name, room), sid}},
 		{"SREM", []any{a.c.sidKey(a.name, sid), room}},
-	})
+	}
+	if room != sid {
+		cmds = append(cmds, a.forgetRoom(room))
+	}
+	a.c.enqueue(cmds)
 	return nil
 }
 
@@ -121,9 +138,12 @@ func (a *Adapter) LeaveAll(sid string) error {
 	rooms := a.localRooms(sid)
 	_ = a.mem.LeaveAll(sid)
 	c := a.c
-	cmds := make([]cmd, 0, 3+len(rooms))
+	cmds := make([]cmd, 0, 3+2*len(rooms))
 	for _, r := range rooms {
 		cmds = append(cmds, cmd{"SREM", []any{c.roomKey(a.name, r), sid}})
+		if r != sid {
+			cmds = append(cmds, a.forgetRoom(r))
+		}
 	}
 	cmds = append(cmds,
 		cmd{"DEL", []any{c.sidKey(a.name, sid)}},
@@ -158,8 +178,9 @@ func (a *Adapter) snapshot() ([]cmd, []string) {
 	for _, sid := range sids {
 		rooms := a.localRooms(sid)
 		m := nodeMember(a.name, sid)
-		args := make([]any, 0, 8+len(rooms))
-		args = append(args, setSocketScript.Hash(), 3, c.nodeKey(c.node), c.allKey(a.name), c.sidKey(a.name, sid), roomPrefix, sid, m)
+		args := make([]any, 0, 9+len(rooms))
+		args = append(args, setSocketScript.Hash(), 4, c.nodeKey(c.node), c.allKey(a.name), c.sidKey(a.name, sid),
+			c.roomsKey(a.name), roomPrefix, sid, m)
 		for _, r := range rooms {
 			args = append(args, r)
 		}
@@ -239,22 +260,6 @@ func (a *Adapter) Rooms(sid string) ([]string, error) {
 // holds every room of this node's sockets.
 func (a *Adapter) RoomCount(sid, room string) (int, bool) { return a.mem.RoomCount(sid, room) }
 
-// HasMember implements socketio.MemberChecker, cluster-wide. If Redis
-// cannot answer and the local state does not, it returns false with an
-// error wrapping ErrUnavailable. After Cluster.Close the node stands alone
-// and only local state counts. (Socket.Join does not need it: the names of
-// the sockets' own rooms are reserved by their format.)
-func (a *Adapter) HasMember(room, sid string) (bool, error) {
-	if ok, _ := a.mem.HasMember(room, sid); ok || a.ns.Socket(room) != nil {
-		return ok, nil
-	}
-	ok, err := a.c.isMember(a.c.roomKey(a.name, room), sid)
-	if errors.Is(err, ErrClosed) {
-		return false, nil // the node has left the cluster: local state is all there is
-	}
-	return ok, err
-}
-
 // Close implements socketio.Adapter: the namespace's broadcasts from
 // other nodes are no longer delivered here. Membership is left to the
 // sockets' LeaveAll and to Cluster.Close.
@@ -277,17 +282,6 @@ func (c *Cluster) members(key string) ([]string, error) {
 		return err
 	})
 	return ids, err
-}
-
-// isMember tells whether the set holds member, after this node's pending
-// membership writes.
-func (c *Cluster) isMember(key, member string) (bool, error) {
-	var ok bool
-	err := c.query(func(conn redigo.Conn) (err error) {
-		ok, err = redigo.Bool(conn.Do("SISMEMBER", key, member))
-		return err
-	})
-	return ok, err
 }
 
 // query runs read on a pooled connection once this node's pending

@@ -95,6 +95,10 @@ type Config struct {
 	// one per change. The first rewrite after a quiet interval is not
 	// delayed. Zero means DefaultResyncInterval.
 	ResyncInterval time.Duration
+	// MaxListedRooms bounds the rooms Namespace.Rooms lists (Adapter.AllRooms);
+	// with more it returns that many with an error wrapping ErrTruncated.
+	// Zero means DefaultMaxListedRooms; negative means no bound.
+	MaxListedRooms int
 }
 
 // Defaults and limits.
@@ -104,6 +108,8 @@ const (
 	DefaultPrefix = "siogo"
 	// DefaultResyncInterval is the default Config.ResyncInterval.
 	DefaultResyncInterval = time.Second
+	// DefaultMaxListedRooms is the default Config.MaxListedRooms.
+	DefaultMaxListedRooms = 10000
 )
 
 const (
@@ -144,6 +150,19 @@ var (
 	// ErrAuth wraps Redis's refusal of the configured credentials (a
 	// wrong Username or Password, or none where Redis requires one).
 	ErrAuth = errors.New("redis: authentication failed")
+	// ErrTruncated says a listing was cut short: Namespace.Rooms beyond
+	// Config.MaxListedRooms, or Selection.SocketIDs beyond what one node's
+	// answer carries (see MaxOpBytes). The part returned is sorted.
+	ErrTruncated = errors.New("redis: listing truncated")
+	// ErrIncomplete says a room operation on a selection (SocketIDs,
+	// Join, Leave, Disconnect) did not hear from every live node before
+	// its context ended or 2 s passed; the nodes that answered (this one
+	// included) have done it. The error names the silent nodes.
+	ErrIncomplete = errors.New("redis: not every node answered")
+	// ErrOpTooLarge refuses a room operation whose cluster message would
+	// exceed MaxOpBytes (a huge selection or room list); an incoming one
+	// that large is dropped.
+	ErrOpTooLarge = errors.New("redis: cluster operation too large")
 )
 
 // authError wraps err with ErrAuth when it is Redis refusing the
@@ -231,6 +250,13 @@ type Cluster struct {
 	subscribed chan struct{} // closed at the first subscription
 	subOnce    sync.Once
 	stats      counters
+
+	maxRooms int // Config.MaxListedRooms; <= 0: no bound
+	// omu guards pending: the room operations of this node waiting for
+	// the other nodes' answers, by request id (ops.go).
+	omu     sync.Mutex
+	pending map[uint64]chan opMsg
+	opSeq   atomic.Uint64
 }
 
 // New connects a node to the cluster: it removes what an earlier run with
@@ -270,6 +296,9 @@ func New(cfg Config) (*Cluster, error) {
 	if cfg.ResyncInterval <= 0 {
 		cfg.ResyncInterval = DefaultResyncInterval
 	}
+	if cfg.MaxListedRooms == 0 {
+		cfg.MaxListedRooms = DefaultMaxListedRooms
+	}
 	log := cfg.Logger.With("component", "redis", "node", cfg.NodeID)
 	c := &Cluster{
 		node:       cfg.NodeID,
@@ -287,6 +316,8 @@ func New(cfg Config) (*Cluster, error) {
 		sessions:   make(map[string]string),
 		subscribed: make(chan struct{}),
 		poke:       make(chan struct{}, 1),
+		maxRooms:   cfg.MaxListedRooms,
+		pending:    make(map[uint64]chan opMsg),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.dialFn = cfg.dialer()

@@ -13,6 +13,8 @@ import (
 //	P:room:NS:<room>  set of socket ids in the room (own-id rooms included)
 //	P:sid:NS:<sid>    set of rooms of the socket (its own-id room included)
 //	P:all:NS          set of socket ids of the namespace
+//	P:rooms:NS        set of the namespace's rooms that have members (own-id
+//	                  rooms excepted): Adapter.AllRooms reads it with SSCAN
 //	P:node:<node>     set of "NS<sid>" members: what the node wrote, so the
 //	                  survivors can remove it when the node dies
 //	P:alive:<node>    the node's liveness key, refreshed with a TTL; its
@@ -33,6 +35,7 @@ func (c *Cluster) roomKey(ns, room string) string {
 }
 func (c *Cluster) sidKey(ns, sid string) string { return c.prefix + ":sid:" + nsPart(ns) + ":" + sid }
 func (c *Cluster) allKey(ns string) string      { return c.prefix + ":all:" + nsPart(ns) }
+func (c *Cluster) roomsKey(ns string) string    { return c.prefix + ":rooms:" + nsPart(ns) }
 func (c *Cluster) nodeKey(node string) string   { return c.prefix + ":node:" + node }
 func (c *Cluster) aliveKey(node string) string  { return c.prefix + ":alive:" + node }
 func (c *Cluster) nodesKey() string             { return c.prefix + ":nodes" }
@@ -42,7 +45,8 @@ func nodeMember(ns, sid string) string          { return nsPart(ns) + sid }
 
 // luaDropMember defines drop(P, m): it removes the socket that a P:node
 // member m ("<len>:<ns>:<sid>", see nodeMember) names from the room,
-// socket and namespace sets. purgeScript and dropSocketsScript share it.
+// socket and namespace sets, and the rooms it leaves empty from the
+// namespace's room index. purgeScript and dropSocketsScript share it.
 const luaDropMember = `
 local function drop(p, m)
   local c = string.find(m, ':', 1, true)
@@ -53,7 +57,11 @@ local function drop(p, m)
   local sid = string.sub(m, c + n + 1)
   local sk = p .. ':sid:' .. nsp .. ':' .. sid
   for _, r in ipairs(redis.call('SMEMBERS', sk)) do
-    redis.call('SREM', p .. ':room:' .. nsp .. ':' .. r, sid)
+    local rk = p .. ':room:' .. nsp .. ':' .. r
+    redis.call('SREM', rk, sid)
+    if r ~= sid and redis.call('EXISTS', rk) == 0 then
+      redis.call('SREM', p .. ':rooms:' .. nsp, r)
+    end
   end
   redis.call('DEL', sk)
   redis.call('SREM', p .. ':all:' .. nsp, sid)
@@ -116,12 +124,13 @@ return 0
 // setSocketScript makes Redis hold exactly the given rooms for one socket
 // of this node (resync): it records the socket in the node's and the
 // namespace's sets, removes it from the rooms it is no longer in and adds
-// it to the others. Unlike a purge followed by a rewrite, the socket's
-// membership never looks smaller than it is meanwhile.
+// it to the others, keeping the room index. Unlike a purge followed by a
+// rewrite, the socket's membership never looks smaller than it is
+// meanwhile.
 //
-// KEYS: P:node:<node>, P:all:NS, P:sid:NS:<sid>. ARGV: P:room:NS: (the
-// room key prefix), sid, node member, rooms...
-var setSocketScript = redigo.NewScript(3, `
+// KEYS: P:node:<node>, P:all:NS, P:sid:NS:<sid>, P:rooms:NS. ARGV:
+// P:room:NS: (the room key prefix), sid, node member, rooms...
+var setSocketScript = redigo.NewScript(4, `
 redis.call('SADD', KEYS[1], ARGV[3])
 redis.call('SADD', KEYS[2], ARGV[2])
 local want = {}
@@ -130,14 +139,28 @@ for _, r in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   if not want[r] then
     redis.call('SREM', ARGV[1] .. r, ARGV[2])
     redis.call('SREM', KEYS[3], r)
+    if r ~= ARGV[2] and redis.call('EXISTS', ARGV[1] .. r) == 0 then
+      redis.call('SREM', KEYS[4], r)
+    end
   end
 end
 for i = 4, #ARGV do
   redis.call('SADD', KEYS[3], ARGV[i])
   redis.call('SADD', ARGV[1] .. ARGV[i], ARGV[2])
+  if ARGV[i] ~= ARGV[2] then redis.call('SADD', KEYS[4], ARGV[i]) end
 end
 return 0
 `)
+
+// luaForgetRoom removes ARGV[1] from the room index KEYS[2] if its room
+// set KEYS[1] is empty, atomically: a join on another node writes the
+// room set before the index (Adapter.joinCmds), so the index never loses
+// a room that has members. Leave and LeaveAll run it with EVAL (always
+// valid, even on a Redis that restarted without the script cache).
+const luaForgetRoom = `
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[1]) end
+return 0
+`
 
 // dropSocketsScript removes the given P:node members (sockets this node
 // wrote that are gone) from the node's set and their sockets from the

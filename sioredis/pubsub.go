@@ -197,6 +197,10 @@ func (c *Cluster) subscribeOnce(bo *backoff) error {
 
 // deliver hands a broadcast of another node to this node's sockets.
 func (c *Cluster) deliver(data []byte) {
+	if isOp(data) {
+		c.handleOp(data) // a room operation or its answer (ops.go)
+		return
+	}
 	m, err := decodeMessage(data)
 	if err != nil {
 		c.stats.malformed.Add(1)
