@@ -237,6 +237,8 @@ type nodeOpts struct {
 	sessions bool
 	// cfg, if set, edits the Cluster's configuration before New.
 	cfg func(*Config)
+	// srv, if set, edits the server's configuration before NewServer.
+	srv func(*socketio.Config)
 }
 
 // newNode starts a server with its own Cluster on r, with the test app.
@@ -260,6 +262,9 @@ func newNode(t *testing.T, r *redisServer, name string, o nodeOpts) *node {
 	require.NoError(t, err)
 	if o.sessions {
 		cfg.Sessions, cfg.NodeAddr = cl, ln.Addr().String()
+	}
+	if o.srv != nil {
+		o.srv(&cfg)
 	}
 	srv := socketio.NewServer(cfg)
 	setupApp(srv)
