@@ -103,18 +103,33 @@
 // and only then removes the sockets Redis holds for the node that are
 // gone, so the other nodes never see fewer of its members than it has.
 //
-// Namespace.Clients and Socket.Rooms answer cluster-wide (Clients("")
-// lists every socket of the namespace on every node). They first wait —
+// Namespace.Clients, Socket.Rooms, Namespace.Rooms and Namespace.RoomSize
+// answer cluster-wide (Clients("") lists every socket of the namespace on
+// every node). They first wait —
 // at most 2 s — until this node's queued writes are in Redis, so a node
 // always reads its own writes (unless a resync is pending); the other
 // nodes' changes show as soon as their writers have written them,
 // normally within a round trip. The rooms of a socket of this node are
-// answered from local state.
+// answered from local state. Namespace.Rooms reads a per-namespace index
+// of the rooms that have members (kept by every join, leave, resync and
+// sweep) with SSCAN, never KEYS or SCAN of the keyspace, and stops at
+// Config.MaxListedRooms (10,000) with ErrTruncated. Namespace.RoomSize is
+// one SCARD.
 //
-// Membership is recorded and acted on by the node where the socket is
-// connected: a socket joins and leaves rooms through its own node.
-// Making the sockets of another node join or leave rooms, or disconnecting
-// them, is not supported.
+// Membership is recorded by the node where the socket is connected. To
+// act on sockets wherever they are, use the room operations of a
+// selection — Selection.SocketIDs, Join, Leave and Disconnect (the
+// Node.js server's fetchSockets, socketsJoin, socketsLeave,
+// disconnectSockets): the node runs them on its own sockets, then
+// publishes a request on the channel, behind its earlier broadcasts; each
+// other live node runs it on its sockets, with the checks of Socket.Join
+// and its own room limits, and answers (ids, or an error that the
+// caller's error wraps: socketio.ErrTooManyRooms...). The caller waits for
+// every live node's answer, at most 2 s or until its context ends; silent
+// nodes (crashed but not swept yet, or with their subscription down) make
+// it return ErrIncomplete naming them, after the others have done it. One
+// node's answer carries at most 1 MiB (about 50,000 ids; beyond,
+// ErrTruncated). Requests and answers reach every node, like broadcasts.
 //
 // # Session directory
 //
@@ -190,7 +205,8 @@
 //     liveness key as soon as it subscribes again, so after a restart its
 //     membership and session entries are back within a round trip of the
 //     new subscription (about 0.1 s in the tests), not a tick later.
-//     Until then Namespace.Clients and Socket.Rooms return the local view
+//     Until then Namespace.Clients, Socket.Rooms, Namespace.Rooms and
+//     Namespace.RoomSize return the local view
 //     with an error wrapping ErrUnavailable (after the first failure they
 //     fail at once, without waiting for a connect timeout, until the
 //     backoff allows a new try).
@@ -236,6 +252,13 @@
 //     asking for no ack — before delivery; anything else (a disconnect or
 //     error packet, an ack request, another namespace's packet, bytes that
 //     are no packet) is dropped and counted (Stats().Malformed).
+//   - Room operations on the channel: each is decoded and checked (at most
+//     1 MiB, ErrOpTooLarge; known type and flags; no room of the socket-id
+//     format to join or leave, so no request can put a socket into
+//     another's private room or out of its own) before anything is done;
+//     anything else is dropped and counted (Stats().Malformed). A writer
+//     to the channel can still disconnect sockets or move them between
+//     ordinary rooms: AUTH is the fence.
 //
 // # Limits
 //
@@ -253,10 +276,11 @@
 //     its own included (and discarded): the Redis traffic is the number of
 //     broadcasts times the number of nodes. Fine for a handful of nodes.
 //   - Clients reads whole sets (SMEMBERS); Clients("") lists every socket
-//     of the namespace in the cluster. Socket.Join makes no Redis round
-//     trip: its write is queued.
-//   - Acks from clients of other nodes, and server-side kicks of sockets of
-//     other nodes, are not supported; a broadcast never asks for acks.
+//     of the namespace in the cluster (RoomSize counts without listing).
+//     Socket.Join makes no Redis round trip: its write is queued.
+//   - Acks from clients of other nodes are not supported; a broadcast
+//     never asks for acks. Sockets of other nodes are kicked with a
+//     selection's Disconnect (see "Rooms and queries").
 //   - A session's requests forwarded to its node travel as plain HTTP
 //     between the nodes (socketio.Config.NodeAddr).
 //   - socketio.Server does not close adapters: call Cluster.Close when the
@@ -267,9 +291,10 @@
 //
 // With P the prefix and NS a namespace written as "<byte length>:<name>":
 // P:room:NS:<room>, P:sid:NS:<sid> and P:all:NS are sets of socket ids or
-// rooms; P:node:<id> lists what node id wrote; P:alive:<id> is its liveness
-// key, whose value is the node's address (its first Register's); P:nodes
-// lists the nodes; P:sweeper is the sweeper lock; P:broadcast is the
+// rooms; P:rooms:NS is the index of the rooms with members;
+// P:node:<id> lists what node id wrote; P:alive:<id> is its liveness key,
+// whose value is the node's address (its first Register's); P:nodes lists
+// the nodes; P:sweeper is the sweeper lock; P:broadcast is the
 // pub/sub channel; P:session:<sid> is a session directory entry. Use a
 // distinct prefix per cluster sharing a Redis. Nodes of versions before
 // the liveness key held the address do not interoperate with later ones
