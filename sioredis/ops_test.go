@@ -164,6 +164,7 @@ func TestSelectionOpsAcrossNodes(t *testing.T) {
 	got, err = ns.To("fine").SocketIDs(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, got, "a refused Join joins nobody on any node")
+	assert.Zero(t, n2.cluster.Stats().Malformed, "refused before any request is sent")
 
 	// c is in lobby and game; two more rooms take it past n2's limit of 3.
 	err = ns.To("lobby").Join(ctx, "r1", "r2")

@@ -86,6 +86,17 @@
 // ErrTooManyRooms) and Options.MaxRoomNameBytes bytes per room name
 // (default 256; beyond it ErrRoomNameTooLong).
 //
+// Namespace.Rooms lists the rooms that have members and Namespace.RoomSize
+// counts one without listing it; Socket.LeaveAll leaves every room but the
+// own-id one. The room operations of the Node.js server act on a
+// selection — Selection.SocketIDs, Join, Leave and Disconnect — with the
+// rules of Socket.Join (reserved names refused, limits per socket), on
+// every node with a cluster adapter:
+//
+//	ns.To("lobby").Join(ctx, "game")      // socketsJoin
+//	ids, err := ns.Except().SocketIDs(ctx) // fetchSockets
+//	ns.To("game").Disconnect(ctx, true)   // disconnectSockets(true)
+//
 // A Selection (Namespace.To, Except and Volatile; Socket.To, Broadcast
 // and Volatile) sends
 // events (Emit) or messages (Send, SendJSON) to its selection;
