@@ -152,7 +152,8 @@ var (
 	ErrAuth = errors.New("redis: authentication failed")
 	// ErrTruncated says a listing was cut short: Namespace.Rooms beyond
 	// Config.MaxListedRooms, or Selection.SocketIDs beyond what one node's
-	// answer carries (see MaxOpBytes). The part returned is sorted.
+	// answer carries (1 MiB: about 50,000 ids). The part returned is
+	// sorted.
 	ErrTruncated = errors.New("redis: listing truncated")
 	// ErrIncomplete says a room operation on a selection (SocketIDs,
 	// Join, Leave, Disconnect) did not hear from every live node before
@@ -160,8 +161,8 @@ var (
 	// included) have done it. The error names the silent nodes.
 	ErrIncomplete = errors.New("redis: not every node answered")
 	// ErrOpTooLarge refuses a room operation whose cluster message would
-	// exceed MaxOpBytes (a huge selection or room list); an incoming one
-	// that large is dropped.
+	// exceed 1 MiB (a huge selection or room list); an incoming one that
+	// large is dropped.
 	ErrOpTooLarge = errors.New("redis: cluster operation too large")
 )
 
