@@ -130,6 +130,9 @@
 // it return ErrIncomplete naming them, after the others have done it. One
 // node's answer carries at most 1 MiB (about 50,000 ids; beyond,
 // ErrTruncated). Requests and answers reach every node, like broadcasts.
+// Nodes of earlier versions neither keep the room index nor answer these
+// requests (they count them in Stats().Malformed): upgrade the nodes of a
+// cluster together.
 //
 // # Session directory
 //
