@@ -81,17 +81,17 @@ func ackResult[R any](s *Socket, wantAck bool, id uint64, r R, err error) {
 		return
 	}
 	var b []byte
-	switch v := any(r).(type) {
-	case string:
-		b = packet.AppendString(nil, v)
-	case int:
-		b = strconv.AppendInt(nil, int64(v), 10)
-	case int64:
-		b = strconv.AppendInt(nil, v, 10)
-	case bool:
-		b = strconv.AppendBool(nil, v)
+	switch v := any(&r).(type) { // a pointer, so that r is not boxed but for marshalArg
+	case *string:
+		b = packet.AppendString(nil, *v)
+	case *int:
+		b = strconv.AppendInt(nil, int64(*v), 10)
+	case *int64:
+		b = strconv.AppendInt(nil, *v, 10)
+	case *bool:
+		b = strconv.AppendBool(nil, *v)
 	default:
-		if b, err = marshalArg(v); err != nil {
+		if b, err = marshalArg(r); err != nil {
 			return // as an AckFunc whose args do not marshal: nothing is sent
 		}
 	}

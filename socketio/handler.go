@@ -388,7 +388,7 @@ func decodeArg[A any](raw json.RawMessage, dst *A) error {
 	case *bool:
 		return decodeBool(raw, p)
 	}
-	return json.Unmarshal(raw, dst)
+	return unmarshalInto(raw, dst)
 }
 
 // decodeRaw copies the argument as it came (a handler may keep it).
@@ -402,7 +402,7 @@ func decodeString(raw json.RawMessage, dst *string) error {
 		*dst = string(s)
 		return nil
 	}
-	return json.Unmarshal(raw, dst)
+	return unmarshalInto(raw, dst)
 }
 
 func decodeInt(raw json.RawMessage, dst *int) error {
@@ -412,7 +412,7 @@ func decodeInt(raw json.RawMessage, dst *int) error {
 			return nil
 		}
 	}
-	return json.Unmarshal(raw, dst)
+	return unmarshalInto(raw, dst)
 }
 
 func decodeInt64(raw json.RawMessage, dst *int64) error {
@@ -422,7 +422,7 @@ func decodeInt64(raw json.RawMessage, dst *int64) error {
 			return nil
 		}
 	}
-	return json.Unmarshal(raw, dst)
+	return unmarshalInto(raw, dst)
 }
 
 func decodeBool(raw json.RawMessage, dst *bool) error {
@@ -434,11 +434,21 @@ func decodeBool(raw json.RawMessage, dst *bool) error {
 		*dst = false
 		return nil
 	}
-	return json.Unmarshal(raw, dst)
+	return unmarshalInto(raw, dst)
 }
 
 func unmarshalArg(raw json.RawMessage, dst reflect.Value) error {
 	return json.Unmarshal(raw, dst.Addr().Interface())
+}
+
+// unmarshalInto is json.Unmarshal(raw, dst) through a value of its own,
+// allocated only here, so that the shortcuts above leave dst on its
+// caller's stack.
+func unmarshalInto[T any](raw json.RawMessage, dst *T) error {
+	v := new(T)
+	err := json.Unmarshal(raw, v)
+	*dst = *v
+	return err
 }
 
 // plainString returns the contents of raw if it is a JSON string whose
