@@ -99,8 +99,10 @@ func benchDispatchSetup(b *testing.B, setup func(ns *Namespace) error) {
 
 // BenchmarkDispatchRaw: a RawHandler that acks its argument as it came.
 func BenchmarkDispatchRaw(b *testing.B) {
-	benchDispatch(b, func(_ *Socket, args []json.RawMessage, ack AckFunc) {
-		_ = ack(args[0])
+	benchDispatchSetup(b, func(ns *Namespace) error {
+		return ns.OnRaw("echo", func(_ *Socket, args []json.RawMessage, ack AckFunc) {
+			_ = ack(args[0])
+		})
 	})
 }
 

@@ -65,14 +65,16 @@ type typedHandler struct {
 	hasErr   bool // the last result is an error
 }
 
-// handlerOf makes the handler of fn: a RawHandler (or a func with its
-// signature), or a typed func as described at typedHandler.
+// errRawForOn refuses a raw handler given to On.
+var errRawForOn = fmt.Errorf("%w: a handler taking an AckFunc is a raw handler: register it with OnRaw, not On", ErrBadHandler)
+
+// handlerOf makes the handler of fn, a typed func as described at
+// typedHandler. A RawHandler (or a func with its signature) is refused:
+// OnRaw registers those.
 func handlerOf(fn any) (eventHandler, error) {
-	switch h := fn.(type) {
-	case RawHandler:
-		return eventHandler{raw: h}, nil
-	case func(*Socket, []json.RawMessage, AckFunc):
-		return eventHandler{raw: h}, nil
+	switch fn.(type) {
+	case RawHandler, func(*Socket, []json.RawMessage, AckFunc):
+		return eventHandler{}, errRawForOn
 	}
 	if fast := fastHandlerOf(fn); fast != nil {
 		return eventHandler{fast: fast}, nil

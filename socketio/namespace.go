@@ -133,11 +133,12 @@ func (ns *Namespace) Name() string { return ns.name }
 func (ns *Namespace) Adapter() Adapter { return ns.adapter }
 
 // On sets the handler of an event, replacing the one it had. fn is a
-// RawHandler or a typed func(*Socket, args...) (results..., [error]),
-// called with reflection unless it has one of the common signatures; see
-// "Handlers" in the package doc, and Handle for the generic form. The
-// events "connect", "disconnect" and "message" are reserved
-// (ErrReservedEvent); a fn of no handler form fails with ErrBadHandler.
+// typed func(*Socket, args...) (results..., [error]), called with
+// reflection unless it has one of the common signatures; see "Handlers"
+// in the package doc, Handle for the generic form and OnRaw for raw
+// handlers. The events "connect", "disconnect" and "message" are
+// reserved (ErrReservedEvent); a fn of no typed handler form, a raw
+// handler included, fails with ErrBadHandler.
 func (ns *Namespace) On(event string, fn any) error {
 	if err := checkEvent(event); err != nil {
 		return err
@@ -153,8 +154,14 @@ func (ns *Namespace) On(event string, fn any) error {
 }
 
 // OnRaw sets a RawHandler as the handler of an event, replacing the one
-// it had, as On does.
-func (ns *Namespace) OnRaw(event string, h RawHandler) error { return ns.On(event, h) }
+// it had, as On does; the same events are reserved. A nil h fails with
+// ErrBadHandler.
+func (ns *Namespace) OnRaw(event string, h RawHandler) error {
+	if h == nil {
+		return fmt.Errorf("%w: nil RawHandler", ErrBadHandler)
+	}
+	return ns.setHandler(event, eventHandler{raw: h})
+}
 
 // OnConnect sets the hook run when a socket has connected (after
 // authorization, after the client was told, on the socket's handler

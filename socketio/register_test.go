@@ -318,6 +318,23 @@ func TestSettersReplace(t *testing.T) {
 	assert.Equal(t, []string{"connect 2", "message 2", "json 2", "disconnect 2"}, log.list(), "nil removes a hook")
 }
 
+// One way in for typed handlers, one for raw ones: On refuses a raw
+// handler, pointing to OnRaw.
+func TestOnRefusesRawHandlers(t *testing.T) {
+	ns := newNamespace("", quietOpts())
+	raw := func(*Socket, []json.RawMessage, AckFunc) {}
+	for _, fn := range []any{raw, RawHandler(raw)} {
+		err := ns.On("e", fn)
+		assert.ErrorIs(t, err, ErrBadHandler)
+		assert.EqualError(t, err, "socketio: invalid handler: a handler taking an AckFunc is a raw handler: register it with OnRaw, not On")
+	}
+	assert.ErrorIs(t, ns.OnRaw("e", nil), ErrBadHandler)
+	assert.ErrorIs(t, ns.OnRaw("message", raw), ErrReservedEvent)
+	assert.Empty(t, handlerNames(ns))
+	require.NoError(t, ns.OnRaw("e", raw))
+	assert.Equal(t, []string{"e"}, handlerNames(ns))
+}
+
 func TestHandleRefusesReservedEvents(t *testing.T) {
 	ns := newNamespace("", quietOpts())
 	for _, ev := range []string{"connect", "disconnect", "message"} {
