@@ -98,7 +98,12 @@ var hookMethods = map[string]struct {
 //     Namespace.OnDisconnect.
 //   - InitialACL() acl.Set gives the socket's initial ACL (gevent's
 //     get_initial_acl), instead of Namespace.SetInitialACL's set; nil
-//     allows every event.
+//     allows every event. It governs all the socket's events, not only
+//     T's.
+//
+// T may embed the *Socket, to call its methods as gevent's self.emit:
+// type chat struct{ *socketio.Socket }; the Socket has no On<Name>
+// methods, so nothing of it becomes a handler.
 //
 // When a socket connects, newT runs on its handler goroutine, then
 // InitialACL, then OnConnect, before any of its events. If newT panics,

@@ -432,3 +432,18 @@ func TestHandleMatchesOn(t *testing.T) {
 		}
 	}
 }
+
+// embedsSocket embeds its socket, as gevent's namespaces reach theirs
+// through self.
+type embedsSocket struct{ *Socket }
+
+func (e embedsSocket) OnHi(name string) { _ = e.Emit("hi", name, e.ID()) }
+
+func TestRegisterTypeEmbeddingItsSocket(t *testing.T) {
+	ns := newNamespace("", quietOpts())
+	require.NoError(t, Register(ns, func(s *Socket) embedsSocket { return embedsSocket{s} }))
+	assert.Equal(t, []string{"hi"}, handlerNames(ns), "no method of the Socket is a handler")
+	s, c := connect(t, ns, "a")
+	s.handlePacket(decode(t, `5:::{"name":"hi","args":["ada"]}`))
+	c.waitExact(t, `5:::{"name":"hi","args":["ada","a"]}`)
+}
