@@ -139,7 +139,7 @@ func Register[T any](ns *Namespace, newT func(*Socket) T) error {
 		has      = map[string]bool{}   // hook method name -> T has it
 	)
 	fail := func(method string, err error) {
-		errs = append(errs, fmt.Errorf("socketio: Register[%s]: method %s: %w", t, method, err))
+		errs = append(errs, &registerError{fmt.Sprintf("socketio: Register[%s]: method %s: ", t, method), err})
 	}
 	recv := func(s *Socket) (reflect.Value, bool) {
 		if idx >= len(s.values) || s.values[idx] == nil {
@@ -257,6 +257,19 @@ func Register[T any](ns *Namespace, newT func(*Socket) T) error {
 	}
 	return nil
 }
+
+// registerError is the error of one method Register refuses: its prefix
+// names the type and method, and the "socketio: " of err is not repeated.
+type registerError struct {
+	prefix string
+	err    error
+}
+
+func (e *registerError) Error() string {
+	return e.prefix + strings.TrimPrefix(e.err.Error(), "socketio: ")
+}
+
+func (e *registerError) Unwrap() error { return e.err }
 
 // makeValues makes the socket's values of the namespace's Register types
 // and applies the InitialACL of the one that has it. It runs as the

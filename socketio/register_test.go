@@ -186,15 +186,15 @@ func TestRegisterIsAllOrNothing(t *testing.T) {
 	assert.ErrorIs(t, err, ErrReservedEvent)
 	msg := err.Error()
 	for _, want := range []string{
-		"method OnConnect: socketio: invalid handler: a hook must be func() or func(*Socket), is func(int)",
-		"method OnDisconnect: socketio: invalid handler: a hook must be func(reason string) or func(*Socket, string), is func()",
-		"method InitialACL: socketio: invalid handler: a hook must be func() acl.Set or func(*Socket) acl.Set, is func() []string",
-		`method OnMessage: socketio: reserved event name: "message"`,
-		"method OnJSON: socketio: reserved event name: JSON message packets are handled by Namespace.OnJSON",
-		"method OnSendChan: socketio: invalid handler: func(socketio.broken, chan int): parameter 1: type chan int cannot be carried as JSON",
-		"method OnSendFunc: socketio: invalid handler: func(socketio.broken) func(): result 1: type func() cannot be carried as JSON",
-		"method OnSocketLater: socketio: invalid handler: func(socketio.broken, string, *socketio.Socket): parameter 2: *Socket can only be the first parameter",
-		`method OnJsonData: socketio: invalid handler: OnJSONData handles the event "json_data" too`,
+		"method OnConnect: invalid handler: a hook must be func() or func(*Socket), is func(int)",
+		"method OnDisconnect: invalid handler: a hook must be func(reason string) or func(*Socket, string), is func()",
+		"method InitialACL: invalid handler: a hook must be func() acl.Set or func(*Socket) acl.Set, is func() []string",
+		`method OnMessage: reserved event name: "message"`,
+		"method OnJSON: reserved event name: JSON message packets are handled by Namespace.OnJSON",
+		"method OnSendChan: invalid handler: func(socketio.broken, chan int): parameter 1: type chan int cannot be carried as JSON",
+		"method OnSendFunc: invalid handler: func(socketio.broken) func(): result 1: type func() cannot be carried as JSON",
+		"method OnSocketLater: invalid handler: func(socketio.broken, string, *socketio.Socket): parameter 2: *Socket can only be the first parameter",
+		`method OnJsonData: invalid handler: OnJSONData handles the event "json_data" too`,
 	} {
 		assert.Contains(t, msg, "socketio: Register[socketio.broken]: "+want)
 	}
@@ -218,7 +218,7 @@ func TestRegisterRefusesTypesItCannotUse(t *testing.T) {
 	ns := newNamespace("", quietOpts())
 	err := Register(ns, func(*Socket) pointerMethods { return pointerMethods{} })
 	assert.ErrorIs(t, err, ErrBadHandler)
-	assert.ErrorContains(t, err, "method OnPing: socketio: invalid handler: it has a pointer receiver, and newT returns a socketio.pointerMethods, not a *socketio.pointerMethods")
+	assert.ErrorContains(t, err, "method OnPing: invalid handler: it has a pointer receiver, and newT returns a socketio.pointerMethods, not a *socketio.pointerMethods")
 	assert.ErrorIs(t, Register(ns, func(*Socket) noHandlers { return noHandlers{} }), ErrBadHandler)
 	assert.ErrorIs(t, Register(ns, func(*Socket) fmt.Stringer { return nil }), ErrBadHandler)
 	assert.ErrorIs(t, Register[*perSocket](ns, nil), ErrBadHandler)
@@ -234,16 +234,16 @@ func TestRegisterNeverReplaces(t *testing.T) {
 	ns.OnDisconnect(func(*Socket, string) {})
 	err := Register(ns, newSession)
 	assert.ErrorIs(t, err, ErrAlreadyRegistered)
-	assert.ErrorContains(t, err, `method OnCount: socketio: already registered: the event "count" has a handler`)
-	assert.ErrorContains(t, err, "method OnConnect: socketio: already registered: the namespace has a connect hook")
-	assert.ErrorContains(t, err, "method OnDisconnect: socketio: already registered: the namespace has a disconnect hook")
+	assert.ErrorContains(t, err, `method OnCount: already registered: the event "count" has a handler`)
+	assert.ErrorContains(t, err, "method OnConnect: already registered: the namespace has a connect hook")
+	assert.ErrorContains(t, err, "method OnDisconnect: already registered: the namespace has a disconnect hook")
 	assert.Equal(t, []string{"count"}, handlerNames(ns), "nothing of the type was registered")
 
 	ns = newNamespace("", quietOpts())
 	require.NoError(t, Register(ns, newSession))
 	err = Register(ns, newSession)
 	assert.ErrorIs(t, err, ErrAlreadyRegistered, "the same type twice")
-	assert.ErrorContains(t, err, "method InitialACL: socketio: already registered: another Register type has InitialACL")
+	assert.ErrorContains(t, err, "method InitialACL: already registered: another Register type has InitialACL")
 	ns.mu.RLock()
 	assert.Len(t, ns.registered, 1)
 	ns.mu.RUnlock()
