@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"testing"
@@ -60,19 +61,33 @@ func benchDispatch(b *testing.B, fn any) { benchDispatchWith(b, fn, false) }
 // benchDispatchWith is benchDispatch; with reflective, the handler is
 // called through reflect.Value.Call even if it has a fast path.
 func benchDispatchWith(b *testing.B, fn any, reflective bool) {
-	ns := newNamespace("", quietOpts())
-	if err := ns.On("echo", fn); err != nil {
-		b.Fatal(err)
-	}
-	if reflective {
-		th, err := typedHandlerOf(fn)
-		if err != nil {
-			b.Fatal(err)
+	benchDispatchSetup(b, func(ns *Namespace) error {
+		if err := ns.On("echo", fn); err != nil {
+			return err
 		}
-		ns.handlers["echo"] = eventHandler{typed: th}
+		if reflective {
+			th, err := typedHandlerOf(fn)
+			if err != nil {
+				return err
+			}
+			ns.handlers["echo"] = eventHandler{typed: th}
+		}
+		return nil
+	})
+}
+
+// benchDispatchSetup is benchDispatch with the handler of "echo" set by
+// setup.
+func benchDispatchSetup(b *testing.B, setup func(ns *Namespace) error) {
+	ns := newNamespace("", quietOpts())
+	if err := setup(ns); err != nil {
+		b.Fatal(err)
 	}
 	s, err := ns.connect(nullConn{id: "a"}, nil)
 	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.drain(context.Background()); err != nil { // the connect job (Register's value)
 		b.Fatal(err)
 	}
 	ev := job{name: "echo", args: []json.RawMessage{json.RawMessage(`"ping"`)}, id: 1, hasID: true, ackData: true}
@@ -84,8 +99,10 @@ func benchDispatchWith(b *testing.B, fn any, reflective bool) {
 
 // BenchmarkDispatchRaw: a RawHandler that acks its argument as it came.
 func BenchmarkDispatchRaw(b *testing.B) {
-	benchDispatch(b, func(_ *Socket, args []json.RawMessage, ack AckFunc) {
-		_ = ack(args[0])
+	benchDispatchSetup(b, func(ns *Namespace) error {
+		return ns.OnRaw("echo", func(_ *Socket, args []json.RawMessage, ack AckFunc) {
+			_ = ack(args[0])
+		})
 	})
 }
 
@@ -106,4 +123,69 @@ func BenchmarkDispatchTypedReflect(b *testing.B) {
 // through reflect.Value.Call.
 func BenchmarkDispatchTypedGeneral(b *testing.B) {
 	benchDispatch(b, func(_ *Socket, text string, _ int) (string, error) { return text, nil })
+}
+
+// BenchmarkDispatchHandle: the handler of BenchmarkDispatchTyped with
+// Handle, func(*Socket, string) (string, error), generic, without
+// reflection.
+func BenchmarkDispatchHandle(b *testing.B) {
+	benchDispatchSetup(b, func(ns *Namespace) error {
+		return Handle(ns, "echo", func(_ *Socket, text string) (string, error) { return text, nil })
+	})
+}
+
+// BenchmarkDispatchHandleGeneral: the handler of
+// BenchmarkDispatchTypedGeneral with Handle2.
+func BenchmarkDispatchHandleGeneral(b *testing.B) {
+	benchDispatchSetup(b, func(ns *Namespace) error {
+		return Handle2(ns, "echo", func(_ *Socket, text string, _ int) (string, error) { return text, nil })
+	})
+}
+
+type benchPoint struct{ X, Y int }
+
+// BenchmarkDispatchTypedStruct: a typed handler with a struct argument
+// and result, func(*Socket, benchPoint) (benchPoint, error), through
+// reflect.Value.Call; the event's argument is {"X":1,"Y":2}.
+func BenchmarkDispatchTypedStruct(b *testing.B) {
+	benchDispatchStruct(b, func(ns *Namespace) error {
+		return ns.On("echo", func(_ *Socket, p benchPoint) (benchPoint, error) { return p, nil })
+	})
+}
+
+// BenchmarkDispatchHandleStruct: the handler of
+// BenchmarkDispatchTypedStruct with Handle.
+func BenchmarkDispatchHandleStruct(b *testing.B) {
+	benchDispatchStruct(b, func(ns *Namespace) error {
+		return Handle(ns, "echo", func(_ *Socket, p benchPoint) (benchPoint, error) { return p, nil })
+	})
+}
+
+func benchDispatchStruct(b *testing.B, setup func(ns *Namespace) error) {
+	ns := newNamespace("", quietOpts())
+	if err := setup(ns); err != nil {
+		b.Fatal(err)
+	}
+	s, err := ns.connect(nullConn{id: "a"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := job{name: "echo", args: []json.RawMessage{json.RawMessage(`{"X":1,"Y":2}`)}, id: 1, hasID: true, ackData: true}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.dispatchEvent(&ev)
+	}
+}
+
+type benchEcho struct{}
+
+func (benchEcho) OnEcho(text string) (string, error) { return text, nil }
+
+// BenchmarkDispatchRegistered: the handler of BenchmarkDispatchTyped as a
+// method of a Register type (reflect.Value.Call, with the socket's value
+// as receiver).
+func BenchmarkDispatchRegistered(b *testing.B) {
+	benchDispatchSetup(b, func(ns *Namespace) error {
+		return Register(ns, func(*Socket) benchEcho { return benchEcho{} })
+	})
 }

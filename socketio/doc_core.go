@@ -11,22 +11,46 @@
 //
 // # Handlers
 //
-// Namespace.On takes a typed handler, func(*Socket, A, B, ...) (R..., error):
-// the client's JSON arguments are decoded into A, B, ... (missing ones stay
-// zero; a final variadic parameter takes the rest) and the results, if the
-// client asked for an acknowledgement, become the ack's arguments. A
-// non-nil error is logged and acknowledged as [{"error": "text"}]. The raw
-// form, RawHandler, gets the arguments as json.RawMessage and an AckFunc
-// that is nil unless the client asked for an ack with data. Typed handlers
-// of the common signatures — func(*Socket) or func(*Socket, string),
-// returning nothing, a string, a bool, an error or (string, error) — are
-// called directly; any other typed handler is called with
-// reflect.Value.Call (its reflection work is done once, by On), which
-// costs a few hundred nanoseconds and about five allocations more per
-// event than a RawHandler (BenchmarkDispatch*). A client packet
-// (event, message or json) with an id but no '+' is acknowledged
-// automatically in the socket's order, as in the reference server: after
-// the handlers of the packets before it, just before its own handler.
+// Each kind of handler has one way in, and every setter sets one slot,
+// replacing what it held: On, OnRaw, Handle and Handle2 set the handler
+// of one event; OnConnect, OnDisconnect, OnMessage and OnJSON set the
+// namespace's hook of that name (nil removes it). Register, which fills
+// many slots at once, is the exception: it never replaces, and fails
+// with ErrAlreadyRegistered instead. Handlers should be set before
+// clients connect.
+//
+// A typed handler is func(*Socket, A, B, ...) (R..., error): the client's
+// JSON arguments are decoded into A, B, ... with encoding/json (missing
+// ones stay zero, extra ones are ignored; a final variadic parameter
+// takes the rest) and the results, if the client asked for an
+// acknowledgement, become the ack's arguments. A non-nil error is logged
+// and acknowledged as [{"error": "text"}]; an argument that does not
+// decode runs nothing and is acknowledged as [{"error": "argument N: ..."}].
+// Which form to use:
+//
+//   - Handle[A, R] and Handle2[A, B, R]: a typed handler of one or two
+//     arguments and a result, checked by the compiler and called without
+//     reflection. The first choice for new code.
+//   - On: a typed handler of any shape. Those of the common signatures —
+//     func(*Socket) or func(*Socket, string), returning nothing, a string,
+//     a bool, an error or (string, error) — are called directly; any other
+//     with reflect.Value.Call (its reflection work is done once, by On),
+//     which costs a few hundred nanoseconds and a few allocations more
+//     per event than Handle (BenchmarkDispatch*).
+//   - OnRaw: a RawHandler, which gets the arguments as the client sent
+//     them (json.RawMessage) and an AckFunc that is nil unless the client
+//     asked for an ack with data.
+//   - Register[T]: the gevent-socketio way. A factory makes a value of T
+//     for each socket that connects, and its methods On<Name> (typed
+//     handlers without the *Socket, which the value holds) handle the
+//     events EventName(method): OnSendMessage handles "send_message",
+//     OnJSONData "json_data". Its OnConnect, OnDisconnect and InitialACL
+//     methods are the socket's hooks and initial ACL.
+//
+// A client packet (event, message or json) with an id but no '+' is
+// acknowledged automatically in the socket's order, as in the reference
+// server: after the handlers of the packets before it, just before its
+// own handler.
 //
 // # Sending to a client
 //
@@ -42,11 +66,6 @@
 // on receipt, without data. Every form that waits for an ack counts
 // towards Options.MaxPendingAcks, and its slot is freed when the ack
 // arrives, when the wait's context ends, and when the socket disconnects.
-//
-// Namespace.Register turns a Go value's methods into handlers: a method
-// OnSendMessage(*Socket, ...) handles the event "send_message" (see
-// EventName); OnConnect(*Socket) and OnDisconnect(*Socket, string) become
-// the connect and disconnect hooks.
 //
 // # Concurrency
 //

@@ -2,12 +2,11 @@ package socketio
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
 	"strconv"
-	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/siogo/siogo/internal/lazylog"
@@ -53,7 +52,12 @@ type fastHandler func(s *Socket, args []json.RawMessage, wantAck bool, id uint64
 // meant for users. An argument that does not decode is answered the same
 // way and runs nothing.
 type typedHandler struct {
-	fn       reflect.Value
+	fn reflect.Value
+	// recv, for a method Register made a handler, returns the socket's
+	// value of the registered type, the method's receiver (false: the
+	// socket has none); nil for On's funcs.
+	recv     func(s *Socket) (reflect.Value, bool)
+	socket   bool            // fn takes the *Socket (after the receiver, if any)
 	params   []reflect.Type  // after the *Socket; the last is a slice if variadic
 	decoders []argDecoder    // for params; the last decodes one element if variadic
 	results  []resultEncoder // for the results but the error
@@ -61,14 +65,16 @@ type typedHandler struct {
 	hasErr   bool // the last result is an error
 }
 
-// handlerOf makes the handler of fn: a RawHandler (or a func with its
-// signature), or a typed func as described at typedHandler.
+// errRawForOn refuses a raw handler given to On.
+var errRawForOn = fmt.Errorf("%w: a handler taking an AckFunc is a raw handler: register it with OnRaw, not On", ErrBadHandler)
+
+// handlerOf makes the handler of fn, a typed func as described at
+// typedHandler. A RawHandler (or a func with its signature) is refused:
+// OnRaw registers those.
 func handlerOf(fn any) (eventHandler, error) {
-	switch h := fn.(type) {
-	case RawHandler:
-		return eventHandler{raw: h}, nil
-	case func(*Socket, []json.RawMessage, AckFunc):
-		return eventHandler{raw: h}, nil
+	switch fn.(type) {
+	case RawHandler, func(*Socket, []json.RawMessage, AckFunc):
+		return eventHandler{}, errRawForOn
 	}
 	if fast := fastHandlerOf(fn); fast != nil {
 		return eventHandler{fast: fast}, nil
@@ -186,19 +192,38 @@ func handlerFailed(s *Socket, wantAck bool, id uint64, e error) {
 // at typedHandler.
 func typedHandlerOf(fn any) (*typedHandler, error) {
 	v := reflect.ValueOf(fn)
+	if !v.IsValid() || v.Kind() != reflect.Func {
+		return nil, fmt.Errorf("%w: must be a func, got %T", ErrBadHandler, fn)
+	}
 	t := v.Type()
-	if t.Kind() != reflect.Func {
-		return nil, fmt.Errorf("socketio: handler must be a func, got %s", t)
-	}
 	if t.NumIn() < 1 || t.In(0) != socketType {
-		return nil, fmt.Errorf("socketio: handler %s must take *Socket first", t)
+		return nil, fmt.Errorf("%w: %s must take *Socket first", ErrBadHandler, t)
 	}
-	th := &typedHandler{fn: v, variadic: t.IsVariadic()}
-	for i := 1; i < t.NumIn(); i++ {
+	return newTypedHandler(v, 0)
+}
+
+// newTypedHandler makes the typedHandler of fn whose first skip
+// parameters (a method's receiver) the caller supplies; an optional
+// *Socket follows them, then the parameters decoded from the client's
+// arguments. It refuses the parameter and result types that JSON cannot
+// carry (channels, funcs, complex numbers, unsafe pointers) and a
+// *Socket anywhere but first.
+func newTypedHandler(fn reflect.Value, skip int) (*typedHandler, error) {
+	t := fn.Type()
+	th := &typedHandler{fn: fn, variadic: t.IsVariadic()}
+	first := skip
+	if t.NumIn() > skip && t.In(skip) == socketType {
+		th.socket = true
+		first++
+	}
+	for i := first; i < t.NumIn(); i++ {
 		pt := t.In(i)
 		th.params = append(th.params, pt)
 		if th.variadic && i == t.NumIn()-1 {
 			pt = pt.Elem()
+		}
+		if err := checkJSONType(pt); err != nil {
+			return nil, fmt.Errorf("%w: %s: parameter %d: %w", ErrBadHandler, t, i-first+1, err)
 		}
 		th.decoders = append(th.decoders, decoderFor(pt))
 	}
@@ -208,16 +233,44 @@ func typedHandlerOf(fn any) (*typedHandler, error) {
 		nout--
 	}
 	for i := 0; i < nout; i++ {
+		if err := checkJSONType(t.Out(i)); err != nil {
+			return nil, fmt.Errorf("%w: %s: result %d: %w", ErrBadHandler, t, i+1, err)
+		}
 		th.results = append(th.results, encoderFor(t.Out(i)))
 	}
 	return th, nil
+}
+
+// checkJSONType refuses the types of a handler's parameters and results
+// that encoding/json can never decode or encode, and *Socket (which a
+// handler can only take first).
+func checkJSONType(t reflect.Type) error {
+	if t == socketType {
+		return errors.New("*Socket can only be the first parameter")
+	}
+	switch t.Kind() {
+	case reflect.Chan, reflect.Func, reflect.Complex64, reflect.Complex128, reflect.UnsafePointer:
+		return fmt.Errorf("type %s cannot be carried as JSON", t)
+	}
+	return nil
 }
 
 // call runs the handler with the client's args; with wantAck, the results
 // (or the error) are acknowledged to message id.
 func (th *typedHandler) call(s *Socket, args []json.RawMessage, wantAck bool, id uint64) {
 	var buf [4]reflect.Value
-	in := append(buf[:0], reflect.ValueOf(s))
+	in := buf[:0]
+	if th.recv != nil {
+		v, ok := th.recv(s)
+		if !ok {
+			s.logAt(slog.LevelDebug, "no handler value for this socket (connected before Register?)")
+			return
+		}
+		in = append(in, v)
+	}
+	if th.socket {
+		in = append(in, reflect.ValueOf(s))
+	}
 	for i, pt := range th.params {
 		if th.variadic && i == len(th.params)-1 {
 			rest := reflect.MakeSlice(pt, max(0, len(args)-i), max(0, len(args)-i))
@@ -300,44 +353,104 @@ func decoderFor(t reflect.Type) argDecoder {
 	switch t {
 	case rawMessageType:
 		return func(raw json.RawMessage, dst reflect.Value) error {
-			dst.SetBytes(append(json.RawMessage(nil), raw...))
-			return nil
+			return decodeRaw(raw, dst.Addr().Interface().(*json.RawMessage))
 		}
 	case reflect.TypeFor[string]():
 		return func(raw json.RawMessage, dst reflect.Value) error {
-			if s, ok := plainString(raw); ok {
-				dst.SetString(string(s))
-				return nil
-			}
-			return unmarshalArg(raw, dst)
+			return decodeString(raw, dst.Addr().Interface().(*string))
 		}
-	case reflect.TypeFor[int](), reflect.TypeFor[int64]():
+	case reflect.TypeFor[int]():
 		return func(raw json.RawMessage, dst reflect.Value) error {
-			if isJSONInt(raw) {
-				if n, err := strconv.ParseInt(string(raw), 10, dst.Type().Bits()); err == nil {
-					dst.SetInt(n)
-					return nil
-				}
-			}
-			return unmarshalArg(raw, dst)
+			return decodeInt(raw, dst.Addr().Interface().(*int))
+		}
+	case reflect.TypeFor[int64]():
+		return func(raw json.RawMessage, dst reflect.Value) error {
+			return decodeInt64(raw, dst.Addr().Interface().(*int64))
 		}
 	case reflect.TypeFor[bool]():
 		return func(raw json.RawMessage, dst reflect.Value) error {
-			switch string(raw) {
-			case "true":
-				dst.SetBool(true)
-				return nil
-			case "false":
-				return nil
-			}
-			return unmarshalArg(raw, dst)
+			return decodeBool(raw, dst.Addr().Interface().(*bool))
 		}
 	}
 	return unmarshalArg
 }
 
+// decodeArg decodes one argument into *dst as json.Unmarshal would, with
+// the shortcuts of decoderFor for the common types.
+func decodeArg[A any](raw json.RawMessage, dst *A) error {
+	switch p := any(dst).(type) {
+	case *json.RawMessage:
+		return decodeRaw(raw, p)
+	case *string:
+		return decodeString(raw, p)
+	case *int:
+		return decodeInt(raw, p)
+	case *int64:
+		return decodeInt64(raw, p)
+	case *bool:
+		return decodeBool(raw, p)
+	}
+	return unmarshalInto(raw, dst)
+}
+
+// decodeRaw copies the argument as it came (a handler may keep it).
+func decodeRaw(raw json.RawMessage, dst *json.RawMessage) error {
+	*dst = append(json.RawMessage(nil), raw...)
+	return nil
+}
+
+func decodeString(raw json.RawMessage, dst *string) error {
+	if s, ok := plainString(raw); ok {
+		*dst = string(s)
+		return nil
+	}
+	return unmarshalInto(raw, dst)
+}
+
+func decodeInt(raw json.RawMessage, dst *int) error {
+	if isJSONInt(raw) {
+		if n, err := strconv.ParseInt(string(raw), 10, strconv.IntSize); err == nil {
+			*dst = int(n)
+			return nil
+		}
+	}
+	return unmarshalInto(raw, dst)
+}
+
+func decodeInt64(raw json.RawMessage, dst *int64) error {
+	if isJSONInt(raw) {
+		if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+			*dst = n
+			return nil
+		}
+	}
+	return unmarshalInto(raw, dst)
+}
+
+func decodeBool(raw json.RawMessage, dst *bool) error {
+	switch string(raw) {
+	case "true":
+		*dst = true
+		return nil
+	case "false":
+		*dst = false
+		return nil
+	}
+	return unmarshalInto(raw, dst)
+}
+
 func unmarshalArg(raw json.RawMessage, dst reflect.Value) error {
 	return json.Unmarshal(raw, dst.Addr().Interface())
+}
+
+// unmarshalInto is json.Unmarshal(raw, dst) through a value of its own,
+// allocated only here, so that the shortcuts above leave dst on its
+// caller's stack.
+func unmarshalInto[T any](raw json.RawMessage, dst *T) error {
+	v := new(T)
+	err := json.Unmarshal(raw, v)
+	*dst = *v
+	return err
 }
 
 // plainString returns the contents of raw if it is a JSON string whose
@@ -400,63 +513,4 @@ func encoderFor(t reflect.Type) resultEncoder {
 func marshalResult(dst []byte, v reflect.Value) ([]byte, error) {
 	b, err := marshalArg(v.Interface())
 	return append(dst, b...), err
-}
-
-// EventName is the rule by which Register maps a method name to an event:
-// the "On" prefix is dropped and the rest turned to snake_case, so OnChat
-// handles "chat" and OnSendPrivateMessage handles "send_private_message".
-func EventName(method string) string {
-	name := strings.TrimPrefix(method, "On")
-	var b strings.Builder
-	for i, r := range name {
-		if unicode.IsUpper(r) {
-			if i > 0 {
-				b.WriteByte('_')
-			}
-			r = unicode.ToLower(r)
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// Register makes the methods of obj event handlers (gevent-socketio's
-// on_<event> rule, in Go spelling): every exported method named On<Name>
-// whose first parameter is *Socket handles the event EventName(method).
-// Two names are special: OnConnect(*Socket) runs when a socket connects
-// and OnDisconnect(*Socket, string) when it disconnects. It returns the
-// event names registered.
-func (ns *Namespace) Register(obj any) ([]string, error) {
-	v := reflect.ValueOf(obj)
-	t := v.Type()
-	var names []string
-	for i := 0; i < t.NumMethod(); i++ {
-		m := t.Method(i)
-		if !strings.HasPrefix(m.Name, "On") || len(m.Name) == 2 {
-			continue
-		}
-		fn := v.Method(i).Interface()
-		switch m.Name {
-		case "OnConnect":
-			if f, ok := fn.(func(*Socket)); ok {
-				ns.OnConnect(f)
-				continue
-			}
-		case "OnDisconnect":
-			if f, ok := fn.(func(*Socket, string)); ok {
-				ns.OnDisconnect(f)
-				continue
-			}
-		}
-		mt := m.Type
-		if mt.NumIn() < 2 || mt.In(1) != socketType {
-			continue
-		}
-		name := EventName(m.Name)
-		if err := ns.On(name, fn); err != nil {
-			return names, fmt.Errorf("socketio: method %s: %w", m.Name, err)
-		}
-		names = append(names, name)
-	}
-	return names, nil
 }

@@ -84,8 +84,9 @@ type Namespace struct {
 
 	mu           sync.RWMutex
 	handlers     map[string]eventHandler
-	onConnect    []func(*Socket)
-	onDisconnect []func(*Socket, string)
+	onConnect    func(*Socket)
+	onDisconnect func(*Socket, string)
+	registered   []registration // Register's types, in order; only appended to
 	onMessage    func(*Socket, string, AckFunc)
 	onJSON       func(*Socket, json.RawMessage, AckFunc)
 	authorize    AuthorizeFunc
@@ -131,13 +132,16 @@ func (ns *Namespace) Name() string { return ns.name }
 // Adapter returns the namespace's room adapter.
 func (ns *Namespace) Adapter() Adapter { return ns.adapter }
 
-// On registers the handler of an event. fn is a RawHandler or a typed
-// func(*Socket, args...) (results..., [error]); see the package doc. The
-// event "disconnect" is reserved (clients may never emit it), so is
-// "message", which OnMessage handles.
+// On sets the handler of an event, replacing the one it had. fn is a
+// typed func(*Socket, args...) (results..., [error]), called with
+// reflection unless it has one of the common signatures; see "Handlers"
+// in the package doc, Handle for the generic form and OnRaw for raw
+// handlers. The events "connect", "disconnect" and "message" are
+// reserved (ErrReservedEvent); a fn of no typed handler form, a raw
+// handler included, fails with ErrBadHandler.
 func (ns *Namespace) On(event string, fn any) error {
-	if event == "disconnect" || event == "message" || event == "connect" {
-		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	if err := checkEvent(event); err != nil {
+		return err
 	}
 	h, err := handlerOf(fn)
 	if err != nil {
@@ -149,34 +153,46 @@ func (ns *Namespace) On(event string, fn any) error {
 	return nil
 }
 
-// OnRaw registers a RawHandler for an event.
-func (ns *Namespace) OnRaw(event string, h RawHandler) error { return ns.On(event, h) }
+// OnRaw sets a RawHandler as the handler of an event, replacing the one
+// it had, as On does; the same events are reserved. A nil h fails with
+// ErrBadHandler.
+func (ns *Namespace) OnRaw(event string, h RawHandler) error {
+	if h == nil {
+		return fmt.Errorf("%w: nil RawHandler", ErrBadHandler)
+	}
+	return ns.setHandler(event, eventHandler{raw: h})
+}
 
-// OnConnect adds a handler run when a socket has connected (after
-// authorization, after the client was told).
+// OnConnect sets the hook run when a socket has connected (after
+// authorization, after the client was told, on the socket's handler
+// goroutine before any of its events), replacing the one set before; nil
+// removes it.
 func (ns *Namespace) OnConnect(fn func(s *Socket)) {
 	ns.mu.Lock()
-	ns.onConnect = append(ns.onConnect, fn)
+	ns.onConnect = fn
 	ns.mu.Unlock()
 }
 
-// OnDisconnect adds a handler run once when a socket disconnects, with the
-// reason (one of the Reason constants).
+// OnDisconnect sets the hook run once when a socket disconnects, with the
+// reason (one of the Reason constants), replacing the one set before; nil
+// removes it.
 func (ns *Namespace) OnDisconnect(fn func(s *Socket, reason string)) {
 	ns.mu.Lock()
-	ns.onDisconnect = append(ns.onDisconnect, fn)
+	ns.onDisconnect = fn
 	ns.mu.Unlock()
 }
 
-// OnMessage sets the handler of plain-text message packets (type 3). ack
-// is nil unless the client asked for an acknowledgement with data.
+// OnMessage sets the handler of plain-text message packets (type 3),
+// replacing the one set before. ack is nil unless the client asked for an
+// acknowledgement with data.
 func (ns *Namespace) OnMessage(fn func(s *Socket, text string, ack AckFunc)) {
 	ns.mu.Lock()
 	ns.onMessage = fn
 	ns.mu.Unlock()
 }
 
-// OnJSON sets the handler of JSON message packets (type 4).
+// OnJSON sets the handler of JSON message packets (type 4), replacing
+// the one set before.
 func (ns *Namespace) OnJSON(fn func(s *Socket, v json.RawMessage, ack AckFunc)) {
 	ns.mu.Lock()
 	ns.onJSON = fn
@@ -255,16 +271,17 @@ func (ns *Namespace) connect(conn sessionConn, query url.Values) (*Socket, error
 		return old, nil
 	}
 	ns.sockets[s.id] = s
-	hooks := ns.onConnect
+	hook, regs := ns.onConnect, ns.registered
 	ns.mu.Unlock()
 	if err := ns.adapter.Join(s.id, s.id); err != nil {
 		ns.log.Warn("adapter join failed", "namespace", ns.name, "sid", s.id, "err", err)
 	}
 	s.sendPacket(&packet.Packet{Type: packet.Connect, Endpoint: ns.name}, false)
-	if len(hooks) > 0 {
+	if hook != nil || len(regs) > 0 {
 		s.run(func() {
-			for _, h := range hooks {
-				h(s)
+			s.makeValues(regs)
+			if hook != nil {
+				hook(s)
 			}
 		})
 	}
@@ -280,18 +297,18 @@ func safeAuthorize(auth AuthorizeFunc, hs *Handshake, q url.Values) (ok bool, er
 	return auth(hs, q)
 }
 
-// remove forgets a disconnected socket and returns the disconnect hooks.
-func (ns *Namespace) remove(s *Socket) []func(*Socket, string) {
+// remove forgets a disconnected socket and returns the disconnect hook.
+func (ns *Namespace) remove(s *Socket) func(*Socket, string) {
 	ns.mu.Lock()
 	if ns.sockets[s.id] == s {
 		delete(ns.sockets, s.id)
 	}
-	hooks := ns.onDisconnect
+	hook := ns.onDisconnect
 	ns.mu.Unlock()
 	if err := ns.adapter.LeaveAll(s.id); err != nil {
 		ns.log.Warn("adapter leave failed", "namespace", ns.name, "sid", s.id, "err", err)
 	}
-	return hooks
+	return hook
 }
 
 func (ns *Namespace) handler(name string) eventHandler {

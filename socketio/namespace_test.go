@@ -429,9 +429,8 @@ func TestRegisterMakesMethodsEvents(t *testing.T) {
 	assert.Equal(t, "chat", EventName("OnChat"))
 	ns := newNamespace("", quietOpts())
 	obj := &chatNS{}
-	names, err := ns.Register(obj)
-	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"send_message", "ping"}, names)
+	require.NoError(t, Register(ns, func(*Socket) *chatNS { return obj }), "a value shared by every socket")
+	assert.ElementsMatch(t, []string{"send_message", "ping"}, handlerNames(ns))
 	s, c := connect(t, ns, "a")
 	s.handlePacket(decode(t, `5:1+::{"name":"send_message","args":["hi"]}`))
 	c.waitExact(t, `6:::1+["got hi"]`)

@@ -31,6 +31,11 @@ type Socket struct {
 	joinMu sync.Mutex  // serializes Join's checks with its adapter call, and Close's leave after both
 	denied atomic.Bool // a refused event was logged at info level already
 
+	// values are the socket's values of the namespace's Register types
+	// (index: registration), made by the first job the socket runs (see
+	// makeValues); only the socket's handler jobs use them, one at a time.
+	values []any
+
 	mu           sync.Mutex
 	acl          acl.Set
 	store        map[string]any
@@ -435,10 +440,10 @@ func (s *Socket) Close(reason string) {
 	s.joinMu.Lock()
 	//lint:ignore SA2001 a barrier, not a critical section
 	s.joinMu.Unlock()
-	hooks := s.ns.remove(s)
+	hook := s.ns.remove(s)
 	s.exec.submitFinal(job{fn: func() {
-		for _, h := range hooks {
-			h(s, reason)
+		if hook != nil {
+			hook(s, reason)
 		}
 	}})
 	s.logAt(slog.LevelDebug, "socket disconnected", "reason", reason)
