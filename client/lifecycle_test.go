@@ -338,9 +338,12 @@ func TestHeadersAndCookies(t *testing.T) {
 	bad := map[string]string{} // path -> what was missing
 	seen := map[string]int{}   // transport requests seen
 	_, u := startServer(t, socketio.Config{
-		Authorize: func(hs *socketio.Handshake) (bool, error) {
+		Authorize: func(_ context.Context, hs *socketio.Handshake) (any, error) {
 			c, err := (&http.Request{Header: hs.Headers}).Cookie("session")
-			return hs.Headers.Get("X-Auth") == "yes" && err == nil && c.Value == "abc", nil
+			if hs.Headers.Get("X-Auth") == "yes" && err == nil && c.Value == "abc" {
+				return nil, nil
+			}
+			return nil, socketio.ErrUnauthorized
 		},
 	}, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,8 +23,13 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestCollectorExportsServerStats(t *testing.T) {
 	srv := socketio.NewServer(socketio.Config{
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Authorize: func(hs *socketio.Handshake) (bool, error) { return hs.Query.Get("deny") == "", nil },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Authorize: func(_ context.Context, hs *socketio.Handshake) (any, error) {
+			if hs.Query.Get("deny") != "" {
+				return nil, socketio.ErrUnauthorized
+			}
+			return nil, nil
+		},
 	})
 	hs := httptest.NewServer(srv)
 	defer hs.Close()

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -78,11 +79,27 @@ type Config struct {
 	// (logged at info level). Zero means 8 KiB.
 	MaxHandshakeBytes int
 
-	// Authorize, if set, decides whether a handshake is accepted. false
-	// answers 403 "handshake unauthorized"; an error answers 500
-	// "handshake error". It may change hs: the sockets' Handshake is hs as
-	// Authorize left it when it returned. It must not keep hs.
-	Authorize func(hs *Handshake) (bool, error)
+	// Authorize, if set, decides whether a handshake is accepted, and who
+	// the client is. ctx is the handshake request's context. It returns
+	// the user: any value (an account, a token's claims), which becomes
+	// hs.User, seen by every socket of the session (Socket.Handshake) and
+	// by the namespaces' authorization. It refuses the handshake with an
+	// error: ErrUnauthorized, or an error wrapping it, answers 403
+	// "handshake unauthorized"; any other error (or a panic) answers 500
+	// "handshake error", and is logged. It may change hs: the sockets'
+	// Handshake is hs as Authorize left it when it returned. It must not
+	// keep hs. It is called concurrently, once per handshake.
+	Authorize func(ctx context.Context, hs *Handshake) (user any, err error)
+
+	// OnError, if set, is told of the errors met while serving clients,
+	// beside the log records written for them: handler panics, events a
+	// socket's ACL refused, packets that do not decode. Each is a
+	// *HandlerError wrapping ErrHandlerPanic, ErrEventDenied or
+	// ErrBadPacket. It is called on a goroutine of the server's, one error
+	// at a time, in order, and never holds up a session or a socket: while
+	// 256 errors wait for a slow OnError, further ones are dropped (a
+	// warning is logged). A panic in it is recovered and logged.
+	OnError func(err error)
 
 	// WriteTimeout bounds one write to a client (a websocket message, an
 	// htmlfile chunk, a poll's answer). A client that does not take the

@@ -17,6 +17,15 @@ type Handshake struct {
 	XDomain bool        // the request carried an Origin header
 	Secure  bool        // the handshake came over TLS
 	URL     string      // request URI of the handshake
+
+	// User is the value Config.Authorize returned for the handshake (nil
+	// without Authorize): who the client is, for every socket of the
+	// session and for the namespaces' authorization. It stays in this
+	// process, as it is: a session lives on the node that took its
+	// handshake (with Config.Sessions, the other nodes forward its
+	// requests there), so its sockets see User on every node the client
+	// reaches, and User need not be serialisable.
+	User any
 }
 
 // sessionConn is the session side of a socket: what a Socket needs from the

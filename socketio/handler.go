@@ -337,6 +337,10 @@ func errorArg(msg string) []json.RawMessage {
 // gets [{"error": "argument N: ..."}] instead of waiting forever.
 func badArg(s *Socket, wantAck bool, id uint64, i int, err error) {
 	s.logAt(slog.LevelDebug, "event argument does not decode", "arg", i, "err", lazylog.ClientErr(err))
+	if s.ns.opts.errs != nil {
+		s.ns.opts.errs.report(&HandlerError{Namespace: s.ns.name, SocketID: s.id,
+			Err: badPacketError("argument "+strconv.Itoa(i), err)})
+	}
 	if wantAck {
 		s.sendAck(id, errorArg(fmt.Sprintf("argument %d: %v", i, err)))
 	}

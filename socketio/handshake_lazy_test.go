@@ -2,6 +2,7 @@ package socketio
 
 import (
 	"bufio"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -99,7 +100,7 @@ func TestSessionHandshakeIsFilledInOnce(t *testing.T) {
 func TestAuthorizeSeesWholeHandshakeAndChangesAreKept(t *testing.T) {
 	var seenToken, seenUser string
 	change := ""
-	srv := NewServer(Config{Logger: discardLogger, Authorize: func(hs *Handshake) (bool, error) {
+	srv := NewServer(Config{Logger: discardLogger, Authorize: func(_ context.Context, hs *Handshake) (any, error) {
 		seenToken, seenUser = hs.Headers.Get("X-Token"), hs.Query.Get("user")
 		switch change {
 		case "header":
@@ -109,7 +110,7 @@ func TestAuthorizeSeesWholeHandshakeAndChangesAreKept(t *testing.T) {
 		case "value in place":
 			hs.Headers["X-Token"][0] = "redacted"
 		}
-		return true, nil
+		return nil, nil
 	}})
 	defer srv.Close()
 	for _, c := range []string{"", "header", "query", "value in place"} {

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"regexp"
@@ -125,7 +126,12 @@ func TestOPTIONSPreflightIsAnswered(t *testing.T) {
 func TestJSONPHandshake(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, Config{
-		Authorize: func(hs *Handshake) (bool, error) { return hs.Query.Get("deny") != "1", nil },
+		Authorize: func(_ context.Context, hs *Handshake) (any, error) {
+			if hs.Query.Get("deny") == "1" {
+				return nil, ErrUnauthorized
+			}
+			return nil, nil
+		},
 	}, nil)
 
 	r := ts.get("/socket.io/1/?t=1&jsonp=7")
@@ -164,17 +170,17 @@ func TestHandshakeAuthorization(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
 	ts := newTestServer(t, Config{
-		Authorize: func(hs *Handshake) (bool, error) {
+		Authorize: func(_ context.Context, hs *Handshake) (any, error) {
 			rec.add("authorize user=%s", hs.Query.Get("user"))
 			switch {
 			case hs.Query.Get("deny") == "1":
-				return false, nil
+				return nil, ErrUnauthorized
 			case hs.Query.Get("fail") == "1":
-				return false, errors.New("backend down")
+				return nil, errors.New("backend down")
 			case hs.Query.Get("panic") == "1":
 				panic("authorize panicked")
 			}
-			return true, nil
+			return nil, nil
 		},
 	}, nil)
 

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +37,8 @@ type nsOptions struct {
 	// accepts; longer names fail with ErrRoomNameTooLong. Zero means 256;
 	// negative means no limit.
 	MaxRoomNameBytes int
+	// errs receives the errors for Config.OnError; nil: none.
+	errs *errorReporter
 }
 
 // Defaults of the Options fields left zero.
@@ -46,14 +49,11 @@ const (
 	DefaultMaxRoomNameBytes  = 256
 )
 
-// AuthorizeFunc decides whether a client may connect to a namespace. It
-// sees the session's handshake and the query of the client's connect
-// packet merged over the handshake query. Returning an error refuses the
-// client too, and logs the error.
-type AuthorizeFunc func(hs *Handshake, query url.Values) (bool, error)
-
 // Errors returned by namespaces and sockets.
 var (
+	// ErrUnauthorized is the error with which Config.Authorize refuses a
+	// handshake (403) and a namespace's authorization a client (either
+	// may wrap it, as fmt.Errorf("%w: bad token", ErrUnauthorized) does).
 	ErrUnauthorized  = errors.New("socketio: unauthorized")
 	ErrDisconnected  = errors.New("socketio: socket disconnected")
 	ErrTooManyAcks   = errors.New("socketio: too many pending acks")
@@ -89,7 +89,8 @@ type Namespace struct {
 	registered   []registration // Register's types, in order; only appended to
 	onMessage    func(*Socket, string, AckFunc)
 	onJSON       func(*Socket, json.RawMessage, AckFunc)
-	authorize    AuthorizeFunc
+	onUnhandled  func(*Socket, string, []json.RawMessage, AckFunc)
+	authorize    func(ctx context.Context, hs *Handshake, query url.Values) error
 	initialACL   acl.Set
 	sockets      map[string]*Socket
 }
@@ -199,10 +200,29 @@ func (ns *Namespace) OnJSON(fn func(s *Socket, v json.RawMessage, ack AckFunc)) 
 	ns.mu.Unlock()
 }
 
-// Authorize sets the namespace's authorization. It is not consulted for
-// the default namespace "", whose clients the server's handshake
+// OnUnhandled sets the handler of the events that have no handler of their
+// own (On, OnRaw, Register), replacing the previous one; nil (the
+// default) drops them. It gets the event's name, its arguments as the
+// client sent them, and ack, nil unless the client asked for an
+// acknowledgement with data. The socket's ACL applies first: an event it
+// refuses is refused, never passed to OnUnhandled.
+func (ns *Namespace) OnUnhandled(fn func(s *Socket, event string, args []json.RawMessage, ack AckFunc)) {
+	ns.mu.Lock()
+	ns.onUnhandled = fn
+	ns.mu.Unlock()
+}
+
+// Authorize sets the namespace's authorization, which decides whether a
+// client may connect to the namespace: nil admits it, an error refuses it
+// (the client is sent "7::/ns:2", the 0.9 "unauthorized" error packet; an
+// error that does not wrap ErrUnauthorized is logged too). fn sees the
+// session's handshake, with the User Config.Authorize gave it, and the
+// query of the client's connect packet merged over the handshake query;
+// ctx is cancelled when the session ends. It runs on the session's
+// reading goroutine, which waits for it. It is not consulted for the
+// default namespace "", whose clients the server's handshake
 // authorization admits.
-func (ns *Namespace) Authorize(fn AuthorizeFunc) {
+func (ns *Namespace) Authorize(fn func(ctx context.Context, hs *Handshake, query url.Values) error) {
 	ns.mu.Lock()
 	ns.authorize = fn
 	ns.mu.Unlock()
@@ -256,11 +276,14 @@ func (ns *Namespace) connect(conn sessionConn, query url.Values) (*Socket, error
 		for k, v := range query {
 			merged[k] = v
 		}
-		ok, err := safeAuthorize(auth, hs, merged)
-		if err != nil {
-			ns.log.Warn("namespace authorization failed", "namespace", ns.name, "sid", conn.ID(), "err", err)
+		ctx := context.Background()
+		if c, ok := conn.(interface{ authContext() context.Context }); ok {
+			ctx = c.authContext()
 		}
-		if err != nil || !ok {
+		if err := safeAuthorize(ctx, auth, hs, merged); err != nil {
+			if !errors.Is(err, ErrUnauthorized) {
+				ns.log.Warn("namespace authorization failed", "namespace", ns.name, "sid", conn.ID(), "err", err)
+			}
 			return nil, ErrUnauthorized
 		}
 	}
@@ -288,13 +311,13 @@ func (ns *Namespace) connect(conn sessionConn, query url.Values) (*Socket, error
 	return s, nil
 }
 
-func safeAuthorize(auth AuthorizeFunc, hs *Handshake, q url.Values) (ok bool, err error) {
+func safeAuthorize(ctx context.Context, auth func(context.Context, *Handshake, url.Values) error, hs *Handshake, q url.Values) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			ok, err = false, fmt.Errorf("authorization panicked: %v", r)
+			err = fmt.Errorf("authorization panicked: %v", r)
 		}
 	}()
-	return auth(hs, q)
+	return auth(ctx, hs, q)
 }
 
 // remove forgets a disconnected socket and returns the disconnect hook.
@@ -316,6 +339,13 @@ func (ns *Namespace) handler(name string) eventHandler {
 	h := ns.handlers[name]
 	ns.mu.RUnlock()
 	return h
+}
+
+func (ns *Namespace) unhandled() func(*Socket, string, []json.RawMessage, AckFunc) {
+	ns.mu.RLock()
+	fn := ns.onUnhandled
+	ns.mu.RUnlock()
+	return fn
 }
 
 // Emit sends an event to every socket of the namespace (on every node,

@@ -252,9 +252,12 @@ func TestACLRefusesLiftsAndChanges(t *testing.T) {
 func TestAuthorizationSeesHandshakeAndConnectQuery(t *testing.T) {
 	ns := newNamespace("/private", quietOpts())
 	var seen url.Values
-	ns.Authorize(func(hs *Handshake, q url.Values) (bool, error) {
+	ns.Authorize(func(_ context.Context, hs *Handshake, q url.Values) error {
 		seen = q
-		return q.Get("pass") == "yes", nil
+		if q.Get("pass") != "yes" {
+			return ErrUnauthorized
+		}
+		return nil
 	})
 	_, err := ns.connect(newConn("a"), url.Values{"pass": {"no"}})
 	assert.ErrorIs(t, err, ErrUnauthorized)
@@ -262,7 +265,7 @@ func TestAuthorizationSeesHandshakeAndConnectQuery(t *testing.T) {
 	s, err := ns.connect(newConn("b"), url.Values{"pass": {"yes"}})
 	require.NoError(t, err)
 	s.Close(ReasonSocketEnd)
-	ns.Authorize(func(*Handshake, url.Values) (bool, error) { panic("boom") })
+	ns.Authorize(func(context.Context, *Handshake, url.Values) error { panic("boom") })
 	_, err = ns.connect(newConn("c"), nil)
 	assert.ErrorIs(t, err, ErrUnauthorized, "a panicking authorization refuses")
 }

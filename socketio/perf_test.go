@@ -35,7 +35,12 @@ import (
 func benchServer(authorize bool) *Server {
 	cfg := Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if authorize {
-		cfg.Authorize = func(hs *Handshake) (bool, error) { return hs.Query.Get("deny") != "1", nil }
+		cfg.Authorize = func(_ context.Context, hs *Handshake) (any, error) {
+			if hs.Query.Get("deny") == "1" {
+				return nil, ErrUnauthorized
+			}
+			return nil, nil
+		}
 	}
 	srv := NewServer(cfg)
 	ns := srv.Sockets()

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -44,11 +45,11 @@ func TestHandshakeKeepsBoundedHeaders(t *testing.T) {
 	var mu sync.Mutex
 	var seen http.Header
 	ts := newTestServer(t, Config{
-		Authorize: func(hs *Handshake) (bool, error) {
+		Authorize: func(_ context.Context, hs *Handshake) (any, error) {
 			mu.Lock()
 			seen = hs.Headers.Clone()
 			mu.Unlock()
-			return true, nil
+			return nil, nil
 		},
 	}, nil)
 	cookie := "session=" + strings.Repeat("c", 1000)

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -71,7 +72,7 @@ func TestBadOriginIsLoggedClipped(t *testing.T) {
 func TestRepeatedNamespaceRefusalsLogOnceAtInfo(t *testing.T) {
 	var logs apptest.LockedBuffer
 	ts := newTestServer(t, Config{Logger: jsonLogger(&logs, slog.LevelDebug)}, func(srv *Server) {
-		srv.Of("/private").Authorize(func(*Handshake, url.Values) (bool, error) { return false, nil })
+		srv.Of("/private").Authorize(func(context.Context, *Handshake, url.Values) error { return ErrUnauthorized })
 	})
 	sid := ts.connectPolling("")
 	const tries = 20

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -33,7 +34,8 @@ type Server struct {
 	limiter *addrLimiter
 	nsOpts  nsOptions
 	stats   counters
-	fwd     *forwarder // nil without Config.Sessions
+	fwd     *forwarder     // nil without Config.Sessions
+	errs    *errorReporter // nil without Config.OnError
 	// shutdown is set by Shutdown and Close: no new sessions or namespace
 	// joins. Read without locks; set before mu is taken to list the
 	// sessions, so a handshake registering under mu either is listed or
@@ -60,6 +62,7 @@ func NewServer(cfg Config) *Server {
 		namespaces: make(map[string]*Namespace),
 		sessions:   make(map[string]*session),
 		fwd:        newForwarder(cfg),
+		errs:       newErrorReporter(cfg.OnError, cfg.Logger),
 	}
 	s.timers.clock = s.clock
 	s.nsOpts = nsOptions{
@@ -70,6 +73,7 @@ func NewServer(cfg Config) *Server {
 
 		MaxRoomsPerSocket: cfg.MaxRoomsPerSocket,
 		MaxRoomNameBytes:  cfg.MaxRoomNameBytes,
+		errs:              s.errs,
 	}
 	s.Of("")
 	return s
@@ -294,9 +298,15 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, originOK bool
 			fillHandshake(&full, header)
 			seen = &full
 		}
-		ok, err := s.authorize(seen)
+		user, err := s.authorize(r.Context(), seen)
 		if seen != hs && !sameHandshake(seen, hs, header) {
 			hs, header = seen, nil
+		}
+		if errors.Is(err, ErrUnauthorized) {
+			s.stats.handshakesRefused.Add(1)
+			s.log.Info("handshake unauthorized", "address", hs.Address, "err", err)
+			fail(http.StatusForbidden, "handshake unauthorized")
+			return
 		}
 		if err != nil {
 			s.stats.handshakesRefused.Add(1)
@@ -304,12 +314,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, originOK bool
 			fail(http.StatusInternalServerError, "handshake error")
 			return
 		}
-		if !ok {
-			s.stats.handshakesRefused.Add(1)
-			s.log.Info("handshake unauthorized", "address", hs.Address)
-			fail(http.StatusForbidden, "handshake unauthorized")
-			return
-		}
+		hs.User = user
 	}
 	sid := newSessionID()
 	sess := newSession(s, sid, hs, header)
@@ -341,13 +346,15 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, originOK bool
 	plain(w, http.StatusOK, body)
 }
 
-func (s *Server) authorize(hs *Handshake) (ok bool, err error) {
+// authorize runs Config.Authorize, turning a panic into an error (which
+// answers 500, as the refusals that are not ErrUnauthorized do).
+func (s *Server) authorize(ctx context.Context, hs *Handshake) (user any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			ok, err = false, errors.New("authorization panicked")
+			user, err = nil, fmt.Errorf("authorization panicked: %v", r)
 		}
 	}()
-	return s.cfg.Authorize(hs)
+	return s.cfg.Authorize(ctx, hs)
 }
 
 // forceDisconnect closes a session synchronously (?disconnect on any

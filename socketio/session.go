@@ -221,6 +221,20 @@ func (s *session) Handshake() *Handshake {
 	return s.hs
 }
 
+// authContext is the context of a namespace's authorization: the default
+// namespace's socket's, which is cancelled when the session ends.
+func (s *session) authContext() context.Context {
+	s.mu.Lock()
+	main := s.main
+	s.mu.Unlock()
+	if main == nil {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(&DisconnectError{Reason: ReasonSocketEnd})
+		return ctx
+	}
+	return main.Context()
+}
+
 // Transport implements Conn. It takes no lock, so it may be
 // called from anywhere, logging included.
 func (s *session) Transport() string {
@@ -390,6 +404,9 @@ func (s *session) Receive(payload string) {
 	if err != nil {
 		s.srv.stats.decodeErrors.Add(1)
 		s.logAt(slog.LevelDebug, "dropping bad payload", "transport", transportAttr{s}, "err", lazylog.ClientErr(err))
+		if s.srv.errs != nil {
+			s.srv.errs.report(&HandlerError{SocketID: s.id, Err: badPacketError("payload", err)})
+		}
 		return
 	}
 	for _, part := range parts {
@@ -401,12 +418,18 @@ func (s *session) receivePacket(part string) {
 	if packet.JSONDepth(part) > s.srv.cfg.MaxJSONDepth {
 		s.srv.stats.decodeErrors.Add(1)
 		s.logAt(slog.LevelDebug, "dropping packet nested too deep", "transport", transportAttr{s})
+		if s.srv.errs != nil {
+			s.srv.errs.report(&HandlerError{SocketID: s.id, Err: badPacketError("packet nested deeper than Config.MaxJSONDepth", nil)})
+		}
 		return
 	}
 	p, err := packet.Decode(part)
 	if err != nil {
 		s.srv.stats.decodeErrors.Add(1)
 		s.logAt(slog.LevelDebug, "dropping bad packet", "transport", transportAttr{s}, "err", lazylog.ClientErr(err))
+		if s.srv.errs != nil {
+			s.srv.errs.report(&HandlerError{SocketID: s.id, Err: badPacketError("packet", err)})
+		}
 		return
 	}
 	s.srv.stats.packetsIn.Add(1)

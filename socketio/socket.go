@@ -36,12 +36,21 @@ type Socket struct {
 	// makeValues); only the socket's handler jobs use them, one at a time.
 	values []any
 
-	mu           sync.Mutex
-	acl          acl.Set
-	store        map[string]any
-	acks         map[uint64]ackWaiter
-	nextAck      uint64
-	disconnected bool
+	mu      sync.Mutex
+	acl     acl.Set
+	store   map[string]any
+	acks    map[uint64]ackWaiter
+	nextAck uint64
+	// life is nil until Context is first called or the socket closes,
+	// whichever comes first: most sockets never need a context.
+	life *socketLife
+}
+
+// socketLife is a socket's context and, once it closed, why.
+type socketLife struct {
+	ctx    context.Context // made by the first Context call; nil before
+	cancel context.CancelCauseFunc
+	closed *DisconnectError // set by Close: the socket is disconnected
 }
 
 type ackWaiter struct {
@@ -61,12 +70,17 @@ func newSocket(ns *Namespace, conn sessionConn, initial acl.Set) *Socket {
 // ever runs after OnDisconnect.
 func (s *Socket) run(fn func()) { s.exec.submit(job{fn: fn}) }
 
-// runJob runs one job on the handler goroutine, recovering and logging a
-// panic.
+// runJob runs one job on the handler goroutine, recovering, logging and
+// reporting (Config.OnError) a panic.
 func (s *Socket) runJob(j *job) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.logAt(slog.LevelError, "handler panicked", "panic", r, "stack", string(debug.Stack()))
+			stack := debug.Stack()
+			s.logAt(slog.LevelError, "handler panicked", "panic", r, "stack", string(stack))
+			if s.ns.opts.errs != nil {
+				s.ns.opts.errs.report(&HandlerError{Namespace: s.ns.name, SocketID: s.id, Event: j.name,
+					Err: panicError(r), Panic: r, Stack: stack})
+			}
 		}
 	}()
 	if j.fn != nil {
@@ -103,7 +117,31 @@ func (s *Socket) Transport() string { return s.conn.Transport() }
 func (s *Socket) Disconnected() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.disconnected
+	return s.disconnectedLocked()
+}
+
+func (s *Socket) disconnectedLocked() bool { return s.life != nil && s.life.closed != nil }
+
+// Context returns the socket's context, for work tied to the socket's
+// life (a goroutine feeding it, a request made for it): it is cancelled
+// when the socket disconnects, with a *DisconnectError as its cause
+// (context.Cause), which carries the reason and is ErrDisconnected to
+// errors.Is. Called after the socket disconnected, it returns a context
+// cancelled already. It costs nothing until first called: no goroutine
+// waits on it.
+func (s *Socket) Context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.life == nil {
+		s.life = &socketLife{}
+	}
+	if s.life.ctx == nil {
+		s.life.ctx, s.life.cancel = context.WithCancelCause(context.Background())
+		if s.life.closed != nil {
+			s.life.cancel(s.life.closed)
+		}
+	}
+	return s.life.ctx
 }
 
 // sendFrame queues an already encoded packet for the client. Adapters use
@@ -267,7 +305,7 @@ func (s *Socket) emitAck(event string, args []any, w ackWaiter) error {
 // ('+') or only to acknowledge receipt.
 func (s *Socket) sendAckID(p *packet.Packet, w ackWaiter) (uint64, error) {
 	s.mu.Lock()
-	if s.disconnected {
+	if s.disconnectedLocked() {
 		s.mu.Unlock()
 		return 0, ErrDisconnected
 	}
@@ -418,15 +456,22 @@ func (s *Socket) Disconnect() {
 
 // Close marks the socket disconnected without telling the client: the
 // session calls it when the session ends or the client left the
-// namespace. It frees pending acks, leaves every room and runs the
-// disconnect handlers once, after the handlers already queued.
+// namespace. It cancels the socket's Context, frees pending acks, leaves
+// every room and runs the disconnect handlers once, after the handlers
+// already queued.
 func (s *Socket) Close(reason string) {
 	s.mu.Lock()
-	if s.disconnected {
+	if s.disconnectedLocked() {
 		s.mu.Unlock()
 		return
 	}
-	s.disconnected = true
+	if s.life == nil {
+		s.life = &socketLife{}
+	}
+	s.life.closed = &DisconnectError{Reason: reason}
+	if s.life.cancel != nil {
+		s.life.cancel(s.life.closed)
+	}
 	acks := s.acks
 	s.acks = nil
 	s.mu.Unlock()
@@ -540,6 +585,9 @@ func (s *Socket) dispatchEvent(ev *job) {
 		} else {
 			s.logAt(slog.LevelDebug, "method access denied", "event", lazylog.Client(ev.name))
 		}
+		if s.ns.opts.errs != nil {
+			s.ns.opts.errs.report(&HandlerError{Namespace: s.ns.name, SocketID: s.id, Event: ev.name, Err: ErrEventDenied})
+		}
 		_ = s.Emit("error", acl.DeniedReason, acl.DeniedMessage(ev.name))
 		return
 	}
@@ -560,7 +608,16 @@ func (s *Socket) dispatchEvent(ev *job) {
 		}
 		h.raw(s, ev.args, ack)
 	default:
-		s.logAt(slog.LevelDebug, "no handler for event", "event", lazylog.Client(ev.name))
+		fn := s.ns.unhandled()
+		if fn == nil {
+			s.logAt(slog.LevelDebug, "no handler for event", "event", lazylog.Client(ev.name))
+			return
+		}
+		var ack AckFunc
+		if wantAck {
+			ack = s.ackFunc(ev.id)
+		}
+		fn(s, ev.name, ev.args, ack)
 	}
 }
 

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -215,8 +216,11 @@ func TestNamespacesOverRawPackets(t *testing.T) {
 	rec := &recorder{}
 	ts := newTestServer(t, Config{}, func(srv *Server) {
 		app(rec, "", "/chat", "/private")(srv)
-		srv.Of("/private").Authorize(func(hs *Handshake, q url.Values) (bool, error) {
-			return q.Get("token") == "secret", nil
+		srv.Of("/private").Authorize(func(_ context.Context, hs *Handshake, q url.Values) error {
+			if q.Get("token") != "secret" {
+				return ErrUnauthorized
+			}
+			return nil
 		})
 	})
 	sid, ws := ts.connectWS("", wsOptions{})

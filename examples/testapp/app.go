@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"sort"
@@ -14,8 +15,11 @@ func setup(srv *socketio.Server) {
 	for _, name := range []string{"", "/chat", "/private", "/acl"} {
 		register(srv.Of(name))
 	}
-	srv.Of("/private").Authorize(func(hs *socketio.Handshake, q url.Values) (bool, error) {
-		return hs.Query.Get("token") == "secret", nil
+	srv.Of("/private").Authorize(func(_ context.Context, hs *socketio.Handshake, q url.Values) error {
+		if hs.Query.Get("token") != "secret" {
+			return socketio.ErrUnauthorized
+		}
+		return nil
 	})
 	aclNS := srv.Of("/acl")
 	aclNS.SetInitialACL(acl.Allow("login", "echo"))

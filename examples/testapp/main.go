@@ -122,8 +122,11 @@ func pprofMux() *http.ServeMux {
 func newServer(cfg socketio.Config) *socketio.Server {
 	cfg.Transports = socketio.DefaultTransports
 	cfg.AllowedOrigins = nil
-	cfg.Authorize = func(hs *socketio.Handshake) (bool, error) {
-		return hs.Query.Get("deny") != "1", nil
+	cfg.Authorize = func(_ context.Context, hs *socketio.Handshake) (any, error) {
+		if hs.Query.Get("deny") == "1" {
+			return nil, socketio.ErrUnauthorized
+		}
+		return nil, nil
 	}
 	srv := socketio.NewServer(cfg)
 	setup(srv)

@@ -234,10 +234,10 @@ func TestShutdownCompletesInFlightAcks(t *testing.T) {
 func TestShutdownRefusesHandshakeInProgress(t *testing.T) {
 	entered, release := make(chan struct{}, 1), make(chan struct{})
 	a := newApp(socketio.Config{
-		Authorize: func(hs *socketio.Handshake) (bool, error) {
+		Authorize: func(_ context.Context, hs *socketio.Handshake) (any, error) {
 			switch {
 			case hs.Query.Has("probe"):
-				return false, nil // 403: this handshake got past the check
+				return nil, socketio.ErrUnauthorized // 403: this handshake got past the check
 			case hs.Query.Has("hold"):
 				entered <- struct{}{}
 				select {
@@ -245,7 +245,7 @@ func TestShutdownRefusesHandshakeInProgress(t *testing.T) {
 				case <-time.After(time.Minute):
 				}
 			}
-			return true, nil
+			return nil, nil
 		},
 	}, 0)
 	ts := httptest.NewServer(a.srv)
