@@ -95,6 +95,10 @@
 //     life, through the node it was upgraded on: if that node goes away
 //     the connection breaks, the session ends and the client reconnects
 //     (Shutdown does not close relayed connections; the process exit does).
+//   - Config.Authorize runs on the node that takes the handshake, and the
+//     user it returns (Handshake.User) stays there, with the session and
+//     its sockets: the directory records only the node's address, so the
+//     user need not be serialisable and is never sent anywhere.
 //   - The owner sees the forwarding node as the remote address
 //     (X-Forwarded-For carries the client's). Only handshakes, which are
 //     never forwarded, use it (Handshake.Address, HandshakesPerSecond).

@@ -78,9 +78,10 @@
 // parallel. A handler
 // may block (even in Socket.Call, waiting for the client's ack) without
 // stopping the session from reading. Acks the client sends are matched on
-// the session's reading goroutine. Panics in handlers are recovered and
-// logged. The disconnect handlers of a socket run exactly once, after the
-// handlers already queued for it.
+// the session's reading goroutine. Panics in handlers are recovered,
+// logged and reported to Config.OnError. The disconnect handlers of a
+// socket run exactly once, after the handlers already queued for it; its
+// Context is cancelled when it disconnects, before they run.
 //
 // # Rooms and broadcasts
 //
@@ -129,8 +130,9 @@
 // A socket starts with its namespace's initial ACL (Namespace.SetInitialACL;
 // nil allows everything). An event outside it is refused: the client gets
 // the event "error" with ["method_access_denied", "You do not have access
-// to method \"NAME\""], no ack, and no handler runs. Handlers change a
-// socket's ACL at run time with Socket.SetACL and Socket.LiftACL.
+// to method \"NAME\""], no ack, and no handler runs (Namespace.OnUnhandled
+// included). Handlers change a socket's ACL at run time with Socket.SetACL
+// and Socket.LiftACL.
 //
 // # Logs
 //

@@ -44,16 +44,17 @@ type HandlerError struct {
 	Stack     []byte // the panicking goroutine's stack, for ErrHandlerPanic
 }
 
-// Error describes the error and where it happened.
+// Error is Err's text followed by where it happened, as in
+// `socketio: handler panicked: boom (socket ID, namespace "/chat", event "move")`.
 func (e *HandlerError) Error() string {
-	s := "socketio: socket " + e.SocketID
+	s := e.Err.Error() + " (socket " + e.SocketID
 	if e.Namespace != "" {
-		s += " in namespace " + strconv.Quote(e.Namespace)
+		s += ", namespace " + strconv.Quote(e.Namespace)
 	}
 	if e.Event != "" {
 		s += ", event " + strconv.Quote(e.Event)
 	}
-	return s + ": " + e.Err.Error()
+	return s + ")"
 }
 
 // Unwrap returns Err.
