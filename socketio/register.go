@@ -38,7 +38,8 @@ func checkEvent(event string) error {
 // reservedMethods are the On<Name> method names Register refuses besides
 // those of reserved events, with why.
 var reservedMethods = map[string]string{
-	"OnJSON": "JSON message packets are handled by Namespace.OnJSON, not by Register",
+	"OnJSON":      "JSON message packets are handled by Namespace.OnJSON, not by Register",
+	"OnUnhandled": "events without a handler go to Namespace.OnUnhandled, not to Register",
 }
 
 // registration is one Register call: it makes a socket's value, and its

@@ -171,6 +171,7 @@ func (broken) OnDisconnect()                 {}
 func (broken) InitialACL() []string          { return nil }
 func (broken) OnMessage(string)              {}
 func (broken) OnJSON(json.RawMessage)        {}
+func (broken) OnUnhandled(string)            {}
 func (broken) OnSendChan(chan int)           {}
 func (broken) OnSendFunc() func()            { return nil }
 func (broken) OnSocketLater(string, *Socket) {}
@@ -191,6 +192,7 @@ func TestRegisterIsAllOrNothing(t *testing.T) {
 		"method InitialACL: invalid handler: a hook must be func() acl.Set or func(*Socket) acl.Set, is func() []string",
 		`method OnMessage: reserved event name: "message"`,
 		"method OnJSON: reserved event name: JSON message packets are handled by Namespace.OnJSON",
+		"method OnUnhandled: reserved event name: events without a handler go to Namespace.OnUnhandled",
 		"method OnSendChan: invalid handler: func(socketio.broken, chan int): parameter 1: type chan int cannot be carried as JSON",
 		"method OnSendFunc: invalid handler: func(socketio.broken) func(): result 1: type func() cannot be carried as JSON",
 		"method OnSocketLater: invalid handler: func(socketio.broken, string, *socketio.Socket): parameter 2: *Socket can only be the first parameter",
