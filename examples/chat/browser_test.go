@@ -5,13 +5,11 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/siogo/siogo/internal/apptest"
 	"github.com/siogo/siogo/internal/exampleweb"
@@ -38,9 +36,7 @@ var browserChecks = []string{
 // ?transport=), each transport against a server of its own. Screenshots of
 // every step go to artifacts/chat, which git ignores.
 func TestBrowser(t *testing.T) {
-	nodetest.Require(t)
-	_, err := exec.LookPath("chromium")
-	require.NoError(t, err, "chromium is not installed; run `make deps`")
+	nodetest.RequireChromium(t)
 	root := filepath.Dir(nodetest.Dir(t))
 	clientDir := filepath.Join(root, exampleweb.DefaultClientDir)
 	shots := filepath.Join(root, "artifacts", "chat")

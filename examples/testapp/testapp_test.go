@@ -72,7 +72,7 @@ type knownFailure struct {
 }
 
 func referenceKnownFailures(t *testing.T) map[string]knownFailure {
-	out, err := exec.Command("node", filepath.Join(nodetest.Dir(t), "run-scenarios.js"), "--list").Output()
+	out, err := exec.Command(nodetest.Require(t), filepath.Join(nodetest.Dir(t), "run-scenarios.js"), "--list").Output()
 	require.NoError(t, err)
 	var list struct {
 		Known []knownFailure `json:"referenceKnownFailures"`
@@ -126,9 +126,7 @@ func TestDifferentialAgainstReference(t *testing.T) {
 // Chromium from a page on another origin and runs the browser scenarios
 // over websocket, xhr-polling and jsonp-polling (testdata/browser.js).
 func TestBrowserScenarios(t *testing.T) {
-	nodetest.Require(t)
-	_, err := exec.LookPath("chromium")
-	require.NoError(t, err, "chromium is not installed; run `make deps`")
+	nodetest.RequireChromium(t)
 	_, url := startTestapp(t, socketio.Config{})
 	shots := filepath.Join(nodetest.Dir(t), "..", "artifacts", "browser")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -6,13 +6,11 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/siogo/siogo/internal/nodetest"
 )
@@ -22,9 +20,7 @@ import (
 // websocket and over xhr-polling (forced with ?transport=). Screenshots go
 // to artifacts/tictactoe, which git ignores.
 func TestBrowser(t *testing.T) {
-	nodetest.Require(t)
-	_, err := exec.LookPath("chromium")
-	require.NoError(t, err, "chromium is not installed; run `make deps`")
+	nodetest.RequireChromium(t)
 
 	// One server per transport, so both play at the same time (the lobby
 	// pairs whoever comes first).

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/siogo/siogo/internal/testtools"
 )
 
 // Root returns the module's root directory.
@@ -54,10 +56,7 @@ func Build(t testing.TB, pkg string, race bool) string {
 		}
 		buildDir = dir
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("apptest: the go command is not on PATH: %v", err)
-	}
+	goBin := testtools.Require(t, "go")
 	bin := filepath.Join(buildDir, fmt.Sprintf("%s-%d", filepath.Base(pkg), len(built)))
 	args := []string{"build", "-o", bin}
 	if race {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 	"github.com/siogo/siogo/client"
 	"github.com/siogo/siogo/internal/apptest"
 	"github.com/siogo/siogo/internal/nodetest"
+	"github.com/siogo/siogo/internal/testtools"
 )
 
 const (
@@ -467,8 +467,7 @@ func TestBehindNginx(t *testing.T) {
 		})
 	}
 	t.Run("browser", func(t *testing.T) {
-		_, err := exec.LookPath("chromium")
-		require.NoError(t, err, "chromium is not installed or not in PATH; the browser scenarios behind nginx need it (run `make deps`)")
+		testtools.Require(t, "chromium")
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		before := len(lb.AccessLog())

@@ -6,7 +6,8 @@
 // by the Go client and by raw HTTP, with nodes killed and Redis restarted.
 //
 // redis-server and nginx are Debian packages (`make deps` installs them); a
-// missing one fails the test that needs it with instructions.
+// missing one skips the test that needs it, or fails it under CI or make
+// test (see testtools).
 package clustertest
 
 import (
@@ -23,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/siogo/siogo/internal/testtools"
 )
 
 // freePort returns a loopback port free right now.
@@ -34,28 +37,6 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// lookPath fails the test with instructions when a tool is missing.
-func lookPath(t testing.TB, tool, why string) string {
-	t.Helper()
-	p, err := exec.LookPath(tool)
-	if err != nil {
-		// Debian installs nginx in /usr/sbin, which is not in the PATH of
-		// ordinary users.
-		for _, dir := range []string{"/usr/sbin", "/usr/local/sbin"} {
-			if q := filepath.Join(dir, tool); isExecutable(q) {
-				return q
-			}
-		}
-		t.Fatalf("%s is not installed or not in PATH; %s (Debian/Ubuntu: apt-get install %s, or run `make deps`)", tool, why, tool)
-	}
-	return p
-}
-
-func isExecutable(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
 }
 
 // process is a started command whose exit is watched.
@@ -111,7 +92,7 @@ type Redis struct {
 // test ends.
 func StartRedis(t testing.TB) *Redis {
 	t.Helper()
-	r := &Redis{t: t, bin: lookPath(t, "redis-server", "the multi-node tests need a real Redis"), port: freePort(t), dir: t.TempDir()}
+	r := &Redis{t: t, bin: testtools.Require(t, "redis-server"), port: freePort(t), dir: t.TempDir()}
 	r.Start()
 	t.Cleanup(r.Kill)
 	return r
@@ -269,7 +250,7 @@ SERVERS
 // test failed).
 func StartNginx(t testing.TB, upstreams ...string) *Nginx {
 	t.Helper()
-	bin := lookPath(t, "nginx", "the load-balancer test runs the nodes behind a real nginx")
+	bin := testtools.Require(t, "nginx")
 	dir := t.TempDir()
 	port := freePort(t)
 	n := &Nginx{Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir}

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/siogo/siogo/internal/testtools"
 )
 
 // Dir returns the absolute path of the repository's testdata directory.
@@ -31,18 +33,23 @@ func Dir(t testing.TB) string {
 	return abs
 }
 
-// Require fails the test unless node and the npm packages are installed.
-// The tests are part of `make test`, which installs them, so a missing
-// tool is a failure, not a skip.
+// Require returns the path of node once it and the npm packages of
+// testdata are found; else it skips the test, or fails it under CI or
+// make test (see testtools).
 func Require(t testing.TB) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is not installed; run `make deps`")
-	}
-	if _, err := os.Stat(filepath.Join(Dir(t), "node_modules", "socket.io-client")); err != nil {
-		t.Fatalf("testdata/node_modules is missing; run `make deps-node`")
-	}
+	node := testtools.Require(t, "node")
+	testtools.RequireNodeModules(t, Dir(t))
+	return node
+}
+
+// RequireChromium returns the path of node, as Require does, once
+// chromium (which the browser scripts drive through playwright-core) is
+// found too.
+func RequireChromium(t testing.TB) string {
+	t.Helper()
+	node := Require(t)
+	testtools.Require(t, "chromium")
 	return node
 }
 
