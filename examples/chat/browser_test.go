@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/siogo/siogo/internal/apptest"
-	"github.com/siogo/siogo/internal/exampleweb"
 	"github.com/siogo/siogo/internal/nodetest"
 )
 
@@ -38,7 +37,7 @@ var browserChecks = []string{
 func TestBrowser(t *testing.T) {
 	nodetest.RequireChromium(t)
 	root := filepath.Dir(nodetest.Dir(t))
-	clientDir := filepath.Join(root, exampleweb.DefaultClientDir)
+	clientDir := filepath.Join(root, defaultClientDir)
 	shots := filepath.Join(root, "artifacts", "chat")
 
 	for _, transport := range []string{"websocket", "xhr-polling"} {

@@ -18,7 +18,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/siogo/siogo/internal/exampleweb"
 	"github.com/siogo/siogo/packet"
 	"github.com/siogo/siogo/socketio"
 )
@@ -32,7 +31,7 @@ const waitFor = 5 * time.Second
 // startChat serves the chat in-process and returns its base URL.
 func startChat(t *testing.T) (string, *socketio.Server) {
 	t.Helper()
-	client := fstest.MapFS{exampleweb.ClientFile: {Data: []byte("/* socket.io.js stand-in */")}}
+	client := fstest.MapFS{clientFile: {Data: []byte("/* socket.io.js stand-in */")}}
 	srv, _, handler := newApp(client, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	hs := httptest.NewServer(handler)
 	t.Cleanup(func() {
@@ -652,13 +651,13 @@ func TestPagesAndClient(t *testing.T) {
 }
 
 func TestMissingClientSaysWhatToDo(t *testing.T) {
-	_, err := exampleweb.FindClientDir(t.TempDir())
+	_, err := findClientDir(t.TempDir())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "make demo")
 	assert.Contains(t, err.Error(), "make deps-node")
 
-	dir, err := exampleweb.FindClientDir(exampleweb.DefaultClientDir)
+	dir, err := findClientDir(defaultClientDir)
 	if err == nil { // installed: found from this package's directory through the repository root
-		assert.FileExists(t, dir+"/"+exampleweb.ClientFile)
+		assert.FileExists(t, dir+"/"+clientFile)
 	}
 }

@@ -23,7 +23,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/siogo/siogo/internal/exampleweb"
 	"github.com/siogo/siogo/sioredis"
 	"github.com/siogo/siogo/socketio"
 )
@@ -43,14 +42,14 @@ func main() {
 
 func run(args []string) error {
 	flags := flag.NewFlagSet("chat", flag.ContinueOnError)
-	ef := exampleweb.AddFlags(flags, "localhost:8080")
+	ef := addWebFlags(flags, "localhost:8080")
 	redisAddr := flags.String("redis", "", "Redis address (host:port): join the chat nodes sharing it")
 	nodeAddr := flags.String("node-addr", "", "with -redis: the address (host:port) at which the other nodes\n"+
 		"reach this one, to forward the requests of its sessions (default: the listening address)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	logger, dir, err := ef.Setup()
+	logger, dir, err := ef.setup()
 	if err != nil {
 		return err
 	}
@@ -73,8 +72,8 @@ func run(args []string) error {
 		logger.Info("joined the cluster", "redis", *redisAddr, "node", cluster.NodeID(), "node_addr", cfg.NodeAddr)
 	}
 	srv, _, handler := newAppWith(cfg, os.DirFS(dir), logger)
-	logger.Info("chat is running", "url", exampleweb.PageURL(ln.Addr()), "client", filepath.Join(dir, exampleweb.ClientFile))
-	return exampleweb.Serve(ln, handler, srv, logger)
+	logger.Info("chat is running", "url", pageURL(ln.Addr()), "client", filepath.Join(dir, clientFile))
+	return serve(ln, handler, srv, logger)
 }
 
 // newApp builds the chat: the Socket.IO server, the chat on its default
@@ -100,8 +99,8 @@ func newAppWith(cfg socketio.Config, clientFS fs.FS, logger *slog.Logger) (*sock
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
-	mux.Handle("GET /{$}", exampleweb.Page(web, "index.html"))
-	mux.Handle("GET /app.js", exampleweb.Page(web, "app.js"))
-	mux.Handle("GET /style.css", exampleweb.Page(web, "style.css"))
+	mux.Handle("GET /{$}", page(web, "index.html"))
+	mux.Handle("GET /app.js", page(web, "app.js"))
+	mux.Handle("GET /style.css", page(web, "style.css"))
 	return srv, chat, mux
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
-	"github.com/siogo/siogo/internal/exampleweb"
 	"github.com/siogo/siogo/packet"
 	"github.com/siogo/siogo/socketio"
 )
@@ -25,7 +24,7 @@ import (
 const waitFor = 5 * time.Second
 
 // fakeClient stands in for socket.io.js in the protocol tests.
-var fakeClient = fstest.MapFS{exampleweb.ClientFile: {Data: []byte("/* socket.io.js */")}}
+var fakeClient = fstest.MapFS{clientFile: {Data: []byte("/* socket.io.js */")}}
 
 // startApp serves the game in-process (so -race sees the server) and
 // returns its base URL.

@@ -21,7 +21,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/siogo/siogo/internal/exampleweb"
 	"github.com/siogo/siogo/socketio"
 )
 
@@ -40,11 +39,11 @@ func main() {
 
 func run(args []string) error {
 	flags := flag.NewFlagSet("tictactoe", flag.ContinueOnError)
-	ef := exampleweb.AddFlags(flags, "localhost:8081")
+	ef := addWebFlags(flags, "localhost:8081")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	logger, dir, err := ef.Setup()
+	logger, dir, err := ef.setup()
 	if err != nil {
 		return err
 	}
@@ -54,8 +53,8 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("tictactoe is running", "url", exampleweb.PageURL(ln.Addr()), "client", filepath.Join(dir, exampleweb.ClientFile))
-	return exampleweb.Serve(ln, handler, srv, logger)
+	logger.Info("tictactoe is running", "url", pageURL(ln.Addr()), "client", filepath.Join(dir, clientFile))
+	return serve(ln, handler, srv, logger)
 }
 
 // newApp builds the game: the Socket.IO server, the lobby on its default
@@ -76,8 +75,8 @@ func newApp(clientFS fs.FS, logger *slog.Logger) (*socketio.Server, *Lobby, http
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
-	mux.Handle("GET /{$}", exampleweb.Page(web, "index.html"))
-	mux.Handle("GET /app.js", exampleweb.Page(web, "app.js"))
-	mux.Handle("GET /style.css", exampleweb.Page(web, "style.css"))
+	mux.Handle("GET /{$}", page(web, "index.html"))
+	mux.Handle("GET /app.js", page(web, "app.js"))
+	mux.Handle("GET /style.css", page(web, "style.css"))
 	return srv, lobby, mux
 }

@@ -1,8 +1,10 @@
-// Package exampleweb holds what the browser examples (chat, tic-tac-toe)
-// share: finding the npm-installed socket.io.js, serving embedded pages
-// with a strict Content-Security-Policy, and running an HTTP server that
-// shuts the Socket.IO server down gracefully on SIGINT/SIGTERM.
-package exampleweb
+package main
+
+// What a browser example needs around its Socket.IO server: finding the
+// npm-installed socket.io.js, serving the embedded pages with a strict
+// Content-Security-Policy, and an HTTP server that shuts the Socket.IO
+// server down gracefully on SIGINT/SIGTERM. examples/chat has the same
+// file: each example stays copyable on its own, with public imports only.
 
 import (
 	"bytes"
@@ -23,18 +25,18 @@ import (
 	"github.com/siogo/siogo/socketio"
 )
 
-// ClientFile is the client's file name in its dist directory.
-const ClientFile = "socket.io.js"
+// clientFile is the client's file name in its dist directory.
+const clientFile = "socket.io.js"
 
-// DefaultClientDir is where `make deps-node` installs the real
+// defaultClientDir is where `make deps-node` installs the real
 // socket.io-client 0.9.16, relative to the repository root.
-const DefaultClientDir = "testdata/node_modules/socket.io-client/dist"
+const defaultClientDir = "testdata/node_modules/socket.io-client/dist"
 
-// FindClientDir returns the directory holding socket.io.js. A relative dir
+// findClientDir returns the directory holding socket.io.js. A relative dir
 // is tried from the working directory, then from the repository root
 // (found by walking up to siogo's go.mod), so the default works wherever
 // `go run` is started inside the repository.
-func FindClientDir(dir string) (string, error) {
+func findClientDir(dir string) (string, error) {
 	tried := []string{dir}
 	if !filepath.IsAbs(dir) {
 		if root := repoRoot(); root != "" {
@@ -42,7 +44,7 @@ func FindClientDir(dir string) (string, error) {
 		}
 	}
 	for _, d := range tried {
-		if st, err := os.Stat(filepath.Join(d, ClientFile)); err == nil && st.Mode().IsRegular() {
+		if st, err := os.Stat(filepath.Join(d, clientFile)); err == nil && st.Mode().IsRegular() {
 			return d, nil
 		}
 	}
@@ -57,7 +59,7 @@ func FindClientDir(dir string) (string, error) {
 		"    make demo          (installs it and starts the chat), or\n"+
 		"    make deps-node     (installs it only)\n"+
 		"or point -client-dir at the dist directory of socket.io-client 0.9.16",
-		ClientFile, strings.Join(tried, " nor in "))
+		clientFile, strings.Join(tried, " nor in "))
 }
 
 // repoRoot returns the nearest directory at or above the working directory
@@ -80,8 +82,8 @@ func repoRoot() string {
 	}
 }
 
-// PageURL is the address to open in a browser.
-func PageURL(addr net.Addr) string {
+// pageURL is the address to open in a browser.
+func pageURL(addr net.Addr) string {
 	host, port, err := net.SplitHostPort(addr.String())
 	if err != nil {
 		return "http://" + addr.String() + "/"
@@ -98,8 +100,8 @@ func PageURL(addr net.Addr) string {
 const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; object-src 'none'; " +
 	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// Page serves one embedded file with no-cache and security headers.
-func Page(web fs.FS, name string) http.Handler {
+// page serves one embedded file with no-cache and security headers.
+func page(web fs.FS, name string) http.Handler {
 	b, err := fs.ReadFile(web, name)
 	if err != nil {
 		panic(err) // the file is embedded: a missing one is a build mistake
@@ -114,10 +116,10 @@ func Page(web fs.FS, name string) http.Handler {
 	})
 }
 
-// Serve serves handler on ln until SIGINT or SIGTERM, then shuts srv down
+// serve serves handler on ln until SIGINT or SIGTERM, then shuts srv down
 // (each client is told) and the HTTP server, within 5 s. A second signal
 // kills the process at once.
-func Serve(ln net.Listener, handler http.Handler, srv *socketio.Server, logger *slog.Logger) error {
+func serve(ln net.Listener, handler http.Handler, srv *socketio.Server, logger *slog.Logger) error {
 	hs := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -149,33 +151,33 @@ func Serve(ln net.Listener, handler http.Handler, srv *socketio.Server, logger *
 	return nil
 }
 
-// Flags are the command-line flags every browser example has.
-type Flags struct {
+// webFlags are the command-line flags the example has.
+type webFlags struct {
 	Addr      *string // -addr: listen address
 	ClientDir *string // -client-dir: where socket.io.js is
 	LogLevel  *string // -log-level
 }
 
-// AddFlags defines -addr (defaulting to addr), -client-dir and -log-level
+// addWebFlags defines -addr (defaulting to addr), -client-dir and -log-level
 // on fs.
-func AddFlags(fs *flag.FlagSet, addr string) Flags {
-	return Flags{
+func addWebFlags(fs *flag.FlagSet, addr string) webFlags {
+	return webFlags{
 		Addr: fs.String("addr", addr, "listen address"),
-		ClientDir: fs.String("client-dir", DefaultClientDir,
-			"directory holding "+ClientFile+" from socket.io-client 0.9.16; a relative path is\n"+
+		ClientDir: fs.String("client-dir", defaultClientDir,
+			"directory holding "+clientFile+" from socket.io-client 0.9.16; a relative path is\n"+
 				"looked up in the working directory, then in the repository root"),
 		LogLevel: fs.String("log-level", "info", "debug, info, warn or error"),
 	}
 }
 
-// Setup turns parsed flags into a logger on stderr and the directory
+// setup turns parsed flags into a logger on stderr and the directory
 // holding socket.io.js.
-func (f Flags) Setup() (*slog.Logger, string, error) {
+func (f webFlags) setup() (*slog.Logger, string, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*f.LogLevel)); err != nil {
 		return nil, "", fmt.Errorf("-log-level: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	dir, err := FindClientDir(*f.ClientDir)
+	dir, err := findClientDir(*f.ClientDir)
 	return logger, dir, err
 }
