@@ -61,6 +61,10 @@ gocheck:
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
+# A missing tool (node, redis-server, nginx, chromium, testdata/node_modules)
+# skips its tests under plain go test; here it fails them (internal/testtools).
+export SIOGO_REQUIRE_TOOLS ?= 1
+
 # The soak test runs for a minute here (make soak runs it longer).
 gotest:
 	SIOGO_SOAK_DURATION=1m $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
