@@ -451,6 +451,7 @@ func TestJoinsDuringRedisOutage(t *testing.T) {
 // page on another origin (CORS).
 func TestBehindNginx(t *testing.T) {
 	nodetest.Require(t)
+	testtools.Require(t, "nginx") // before the nodes are started
 	nodes := startNodes(t, StartRedis(t), 2)
 	lb := StartNginx(t, nodes[0].Addr, nodes[1].Addr)
 	for _, tr := range nodeTransports {
