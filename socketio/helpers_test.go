@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -52,6 +53,10 @@ type testServer struct {
 
 	connMu sync.Mutex
 	conns  map[string]http.ConnState // client address -> server-side state
+
+	// sndBuf, if not 0, is the send buffer size (SO_SNDBUF) of the
+	// connections accepted from now on.
+	sndBuf atomic.Int32
 }
 
 // connState is the server's view of the connection from client address addr.
@@ -83,6 +88,11 @@ func newTestServer(t *testing.T, cfg Config, setup func(*Server)) *testServer {
 		conns:  make(map[string]http.ConnState),
 	}
 	hs.Config.ConnState = func(c net.Conn, state http.ConnState) {
+		if n := ts.sndBuf.Load(); n != 0 && state == http.StateNew {
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.SetWriteBuffer(int(n))
+			}
+		}
 		ts.connMu.Lock()
 		ts.conns[c.RemoteAddr().String()] = state
 		ts.connMu.Unlock()

@@ -51,22 +51,35 @@ func TestPingFloodingWebSocketClientIsBounded(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
 	ts := newTestServer(t, Config{WriteTimeout: 30 * time.Second}, app(rec, ""))
+	ts.sndBuf.Store(4096) // the client's receive buffer is small too
 	sid, c := ts.connectWSNoRead()
 	f := ws.MaskFrameWith(ws.NewPingFrame(bytes.Repeat([]byte("p"), 125)), [4]byte{1, 2, 3, 4})
 	ping, err := ws.CompileFrame(f)
 	require.NoError(t, err)
-	chunk := bytes.Repeat(ping, 512)
+	chunk := bytes.Repeat(ping, 8)
 	raw := c.conn.UnderlyingConn()
+	deadline := time.Now().Add(45 * time.Second)
 	_ = raw.SetWriteDeadline(time.Now().Add(60 * time.Second))
+	// Pings until the writer is blocked on the client (a pong held, still
+	// 20 ms later): how many pongs are written before depends on how the
+	// server's reader and writers are scheduled, not on how many pings
+	// came, so no fixed count is sure to fill the socket buffers.
+	blocked := func() bool {
+		if ts.srv.Stats().QueuedBytes == 0 {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+		return ts.srv.Stats().QueuedBytes > 0
+	}
+	writes := 0
 	most := maxHeld(ts, func() {
-		for range 200 { // 100k pings, 13 MB of pongs: far more than the socket buffers take
+		for ; writes%64 != 0 || !blocked(); writes++ {
+			require.True(t, time.Now().Before(deadline), "no pong held after %d pings: the writer is not blocked on the client", 8*writes)
 			_, err := raw.Write(chunk)
 			require.NoError(t, err, "the server stopped reading pings")
 		}
-		// The server has read all but what the socket buffers hold; the
-		// writer is blocked on the client, a pong in hand.
-		require.Eventually(t, func() bool { return ts.srv.Stats().QueuedBytes > 0 }, waitFor, tick)
 	})
+	t.Logf("the writer was blocked after %d pings", 8*writes)
 	pong := 2 + 125
 	assert.LessOrEqual(t, most, 2*pong, "pongs pile up: one being written and one waiting is the most")
 	assert.NotNil(t, ts.srv.lookup(sid), "the session was closed")

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -108,6 +109,9 @@ type wsServer struct {
 	sessions chan *fakeSession
 	closed   chan struct{}
 	opts     WebSocketOptions
+	// sndBuf, if not 0, is the send buffer size (SO_SNDBUF) of the
+	// connections accepted from now on.
+	sndBuf atomic.Int32
 }
 
 func newWSServer(t *testing.T, tlsToo bool, opts WebSocketOptions, queued ...string) *wsServer {
@@ -127,10 +131,18 @@ func newWSServer(t *testing.T, tlsToo bool, opts WebSocketOptions, queued ...str
 		}
 		s.sessions <- sess
 	})
+	s.Server = httptest.NewUnstartedServer(h)
+	s.Config.ConnState = func(c net.Conn, st http.ConnState) {
+		if n := s.sndBuf.Load(); n != 0 && st == http.StateNew {
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.SetWriteBuffer(int(n))
+			}
+		}
+	}
 	if tlsToo {
-		s.Server = httptest.NewTLSServer(h)
+		s.StartTLS()
 	} else {
-		s.Server = httptest.NewServer(h)
+		s.Start()
 	}
 	t.Cleanup(s.Close)
 	return s
@@ -430,20 +442,34 @@ func (s *wsServer) dialRaw(t *testing.T) (net.Conn, *fakeSession) {
 // session's bound.
 func TestWebSocketPingFloodHoldsOnePong(t *testing.T) {
 	srv := newWSServer(t, false, WebSocketOptions{WriteTimeout: 20 * time.Second})
+	// A small send buffer on the server too: a pong answers only the
+	// latest ping, so pings read many a read get few pongs, too few to
+	// fill the buffers Linux grows on its own (up to tcp_wmem, 4 MiB).
+	srv.sndBuf.Store(4096)
 	conn, sess := srv.dialRaw(t)
 	ping := clientFrame(ws.OpPing, true, strings.Repeat("p", 125))
-	chunk := bytes.Repeat(ping, 512) // 512 pings a write
-	const pings = 200 * 512          // 25 MB of pongs: far more than the socket buffers take
-	_ = conn.SetWriteDeadline(time.Now().Add(15 * time.Second))
-	for range pings / 512 {
+	chunk := bytes.Repeat(ping, 8)
+	// Pings until the writer is blocked on the client (a pong held, still
+	// 20 ms later): how many pongs are written before depends on how the
+	// reader and the writers are scheduled, not on how many pings came.
+	deadline := time.Now().Add(15 * time.Second)
+	_ = conn.SetWriteDeadline(deadline)
+	blocked := func() bool {
+		if now, _ := sess.heldNow(); now == 0 {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+		now, _ := sess.heldNow()
+		return now > 0
+	}
+	writes := 0
+	for ; writes%64 != 0 || !blocked(); writes++ {
+		require.True(t, time.Now().Before(deadline), "no pong held after %d pings: the writer is not blocked on the client", 8*writes)
 		_, err := conn.Write(chunk)
 		require.NoError(t, err, "the server stopped reading pings")
 	}
-	// The server has read all but what the socket buffers hold: the
-	// writer is blocked on the client by now, with pongs to spare.
+	t.Logf("the writer was blocked after %d pings", 8*writes)
 	pong := len(controlFrame(ws.OpPong, make([]byte, 125)))
-	require.Eventually(t, func() bool { now, _ := sess.heldNow(); return now > 0 }, 5*time.Second, 5*time.Millisecond,
-		"no pong held: the writer is not blocked on the client")
 	now, most := sess.heldNow()
 	assert.LessOrEqual(t, most, 2*pong, "pongs pile up: one being written, one waiting is the most (held now %d)", now)
 }
