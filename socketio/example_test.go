@@ -2,10 +2,12 @@ package socketio_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"time"
 
 	"github.com/siogo/siogo/client"
@@ -76,4 +78,59 @@ func ExampleServer_Shutdown() {
 	// Output:
 	// disconnected: server shutdown
 	// sessions left: 0
+}
+
+// Config.Authorize decides on the handshake and returns who the client
+// is; every socket of the session reads it as Handshake().User, and a
+// namespace's own authorization sees it too.
+func ExampleConfig_authorize() {
+	type user struct{ Name string }
+	tokens := map[string]*user{"t1": {Name: "ann"}}
+	srv := socketio.NewServer(socketio.Config{
+		Authorize: func(ctx context.Context, hs *socketio.Handshake) (any, error) {
+			u, ok := tokens[hs.Query.Get("token")]
+			if !ok {
+				return nil, socketio.ErrUnauthorized // 403: the client sees "handshake unauthorized"
+			}
+			return u, nil
+		},
+	})
+	admin := srv.Of("/admin")
+	admin.Authorize(func(ctx context.Context, hs *socketio.Handshake, query url.Values) error {
+		if hs.User.(*user).Name != "root" {
+			return socketio.ErrUnauthorized
+		}
+		return nil
+	})
+	if err := srv.Sockets().On("whoami", func(s *socketio.Socket) string {
+		return s.Handshake().User.(*user).Name
+	}); err != nil {
+		log.Fatal(err)
+	}
+	web := httptest.NewServer(srv)
+	defer web.Close()
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := client.Dial(ctx, web.URL+"/?token=bad", &client.Options{NoReconnect: true}); errors.Is(err, client.ErrUnauthorized) {
+		fmt.Println("bad token refused")
+	}
+	c, err := client.Dial(ctx, web.URL+"/?token=t1", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	ack, err := c.EmitWithAck(ctx, "whoami")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(ack[0]))
+	if err := c.Of("/admin").WaitConnected(ctx); errors.Is(err, client.ErrUnauthorized) {
+		fmt.Println("/admin refused")
+	}
+	// Output:
+	// bad token refused
+	// "ann"
+	// /admin refused
 }
