@@ -190,17 +190,28 @@ func (a *Adapter) snapshot() ([]cmd, []string) {
 	return cmds, members
 }
 
-// Broadcast implements socketio.Adapter: the packet is queued for this
-// node's receivers at once, then published for the other nodes (unless
-// every room is the own-id room of a socket of this node). It never
-// blocks and returns nil; broadcasts that cannot be published are counted
-// in Stats.Dropped.
-func (a *Adapter) Broadcast(frame []byte, opts socketio.BroadcastOptions) error {
-	_ = a.mem.Broadcast(frame, opts)
+// Broadcast implements socketio.Adapter: the message is queued for this
+// node's receivers at once, then its fields are published for the other
+// nodes (unless every room is the own-id room of a socket of this node),
+// which encode it for their own receivers. It never blocks; broadcasts
+// that cannot be published (or that exceed the 16 MiB a cluster message
+// may hold) are counted in Stats.Dropped. It returns the MemoryAdapter's
+// refusal of a Message of no known kind, and then publishes nothing.
+func (a *Adapter) Broadcast(m *socketio.Message, opts socketio.BroadcastOptions) error {
+	if err := a.mem.Broadcast(m, opts); err != nil {
+		return err
+	}
 	if a.localOnly(opts) {
 		return nil
 	}
-	a.c.publish(encodeMessage(a.c.node, a.name, opts, frame))
+	b := encodeMessage(a.c.node, opts, m)
+	if len(b) > maxMessageBytes {
+		a.c.stats.dropped.Add(1)
+		a.c.warn.warn("too large", "redis: a broadcast is too large to publish; it reaches this node's sockets only",
+			"namespace", clip(a.name), "bytes", len(b), "max", maxMessageBytes)
+		return nil
+	}
+	a.c.publish(b)
 	return nil
 }
 
@@ -220,7 +231,7 @@ func (a *Adapter) localOnly(opts socketio.BroadcastOptions) bool {
 
 // deliver hands a broadcast of another node to the local receivers.
 func (a *Adapter) deliver(m message) {
-	_ = a.mem.Broadcast(m.frame, m.opts)
+	_ = a.mem.Broadcast(m.msg, m.opts)
 }
 
 // Clients implements socketio.Adapter: the members of room on every

@@ -2,10 +2,10 @@ package sioredis
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 
-	"github.com/siogo/siogo/packet"
 	"github.com/siogo/siogo/socketio"
 )
 
@@ -15,25 +15,37 @@ import (
 //	flags   (1 byte, bit 0: volatile)
 //	node id, namespace: uvarint length + bytes each
 //	rooms, except: uvarint count, then uvarint length + bytes each
-//	frame:  the rest, the encoded Socket.IO packet, untouched
+//	kind    (1 byte, a socketio.MessageKind)
+//	event   uvarint length + bytes (empty but for an event)
+//	args    uvarint count, then uvarint length + bytes each (an event's)
+//	payload the rest: the Text of a text message, the Data of a JSON
+//	        message, empty for an event
 //
-// Binary rather than JSON so that the frame is carried byte for byte (a
-// Message packet may hold any bytes) and is not escaped twice.
-const msgVersion = 1
+// It carries the fields of the socketio.Message, not the bytes of one
+// protocol: each node encodes the message for the protocols of its own
+// receivers, once per protocol. Binary rather than JSON so that text and
+// arguments travel byte for byte, not escaped twice. Version 1 carried
+// Socket.IO 0.9 frames; nodes of versions 1 and 2 drop each other's
+// broadcasts (counted in Stats.Malformed).
+const msgVersion = 2
 
 const flagVolatile = 1
 
+// maxMessageBytes bounds a broadcast message on the channel: a larger one
+// is neither published nor delivered.
+const maxMessageBytes = 16 << 20
+
 var (
-	errBadMessage = errors.New("redis: malformed cluster message")
-	errBadFrame   = errors.New("redis: cluster message carries a packet no broadcast makes")
+	errBadMessage   = errors.New("redis: malformed cluster message")
+	errTooLarge     = errors.New("redis: cluster message too large")
+	errBadBroadcast = errors.New("redis: cluster message carries a broadcast no node makes")
 )
 
 // message is a decoded broadcast.
 type message struct {
-	node  string
-	ns    string
-	opts  socketio.BroadcastOptions
-	frame []byte
+	node string
+	opts socketio.BroadcastOptions
+	msg  *socketio.Message
 }
 
 func appendString(b []byte, s string) []byte {
@@ -49,14 +61,18 @@ func appendStrings(b []byte, ss []string) []byte {
 	return b
 }
 
-// encodeMessage encodes a broadcast of frame with opts by node in ns.
-func encodeMessage(node, ns string, opts socketio.BroadcastOptions, frame []byte) []byte {
-	n := 2 + 2*binary.MaxVarintLen64 + len(node) + len(ns) + len(frame) + 2*binary.MaxVarintLen64
+// encodeMessage encodes a broadcast of m with opts by node. It encodes
+// the fields as they are; the sender validated m.
+func encodeMessage(node string, opts socketio.BroadcastOptions, m *socketio.Message) []byte {
+	n := 3 + 5*binary.MaxVarintLen64 + len(node) + len(m.Namespace) + len(m.Event) + len(m.Data) + len(m.Text)
 	for _, r := range opts.Rooms {
 		n += binary.MaxVarintLen64 + len(r)
 	}
 	for _, e := range opts.Except {
 		n += binary.MaxVarintLen64 + len(e)
+	}
+	for _, a := range m.Args {
+		n += binary.MaxVarintLen64 + len(a)
 	}
 	b := make([]byte, 0, n)
 	var flags byte
@@ -65,10 +81,18 @@ func encodeMessage(node, ns string, opts socketio.BroadcastOptions, frame []byte
 	}
 	b = append(b, msgVersion, flags)
 	b = appendString(b, node)
-	b = appendString(b, ns)
+	b = appendString(b, m.Namespace)
 	b = appendStrings(b, opts.Rooms)
 	b = appendStrings(b, opts.Except)
-	return append(b, frame...)
+	b = append(b, byte(m.Kind))
+	b = appendString(b, m.Event)
+	b = binary.AppendUvarint(b, uint64(len(m.Args)))
+	for _, a := range m.Args {
+		b = binary.AppendUvarint(b, uint64(len(a)))
+		b = append(b, a...)
+	}
+	b = append(b, m.Data...)
+	return append(b, m.Text...)
 }
 
 type reader struct {
@@ -121,44 +145,92 @@ func (r *reader) strings() []string {
 	return out
 }
 
+func (r *reader) byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) == 0 {
+		r.err = errBadMessage
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// raws reads a count and as many byte strings, aliasing the input; none
+// gives nil.
+func (r *reader) raws() []json.RawMessage {
+	n := r.uvarint()
+	if r.err != nil || n == 0 {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errBadMessage
+		return nil
+	}
+	out := make([]json.RawMessage, 0, n)
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		l := r.uvarint()
+		if r.err == nil && l > uint64(len(r.b)) {
+			r.err = errBadMessage
+		}
+		if r.err != nil {
+			return nil
+		}
+		out = append(out, json.RawMessage(r.b[:l:l]))
+		r.b = r.b[l:]
+	}
+	return out
+}
+
 // decodeMessage decodes a message made by encodeMessage. It never panics;
-// anything malformed is errBadMessage. The frame aliases b.
+// anything malformed is errBadMessage, anything over maxMessageBytes
+// errTooLarge. It does not validate the Message (see checkMessage). Args
+// and Data alias b.
 func decodeMessage(b []byte) (message, error) {
+	if len(b) > maxMessageBytes {
+		return message{}, errTooLarge
+	}
 	if len(b) < 2 || b[0] != msgVersion {
 		return message{}, errBadMessage
 	}
 	var m message
 	m.opts.Volatile = b[1]&flagVolatile != 0
 	r := reader{b: b[2:]}
+	msg := &socketio.Message{}
 	m.node = r.string()
-	m.ns = r.string()
+	msg.Namespace = r.string()
 	m.opts.Rooms = r.strings()
 	m.opts.Except = r.strings()
+	msg.Kind = socketio.MessageKind(r.byte())
+	msg.Event = r.string()
+	msg.Args = r.raws()
 	if r.err != nil {
 		return message{}, r.err
 	}
-	m.frame = r.b
+	switch msg.Kind {
+	case socketio.MessageText:
+		msg.Text = string(r.b)
+	case socketio.MessageJSON:
+		msg.Data = json.RawMessage(r.b)
+	default:
+		if len(r.b) > 0 {
+			return message{}, errBadMessage
+		}
+	}
+	m.msg = msg
 	return m, nil
 }
 
-// checkFrame tells whether a decoded broadcast carries what an Emitter of
-// namespace ns makes: one message, JSON or event packet of that namespace
-// (endpoint ns), asking for no ack. Anything else — a disconnect or
-// connect packet, an error, an ack, a packet of another namespace, bytes
-// that are no packet — did not come from a siogo node (someone else wrote
-// to the channel) and must not reach clients.
-func checkFrame(ns string, frame []byte) error {
-	p, err := packet.Decode(string(frame))
-	if err != nil {
-		return fmt.Errorf("%w: %w", errBadFrame, err)
-	}
-	switch {
-	case p.Type != packet.Message && p.Type != packet.JSON && p.Type != packet.Event:
-		return fmt.Errorf("%w: a %s packet", errBadFrame, p.Type)
-	case p.HasID:
-		return fmt.Errorf("%w: it asks for an ack", errBadFrame)
-	case p.Endpoint != ns:
-		return fmt.Errorf("%w: endpoint differs from the namespace", errBadFrame)
+// checkMessage tells whether a decoded broadcast carries what a Selection
+// makes (socketio.Message.Validate: a known kind with its fields only, an
+// event name the server may send, valid JSON). Anything else did not come
+// from a siogo node (someone else wrote to the channel) and must not
+// reach clients.
+func checkMessage(m *socketio.Message) error {
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", errBadBroadcast, err)
 	}
 	return nil
 }

@@ -204,21 +204,21 @@ func (c *Cluster) deliver(data []byte) {
 	m, err := decodeMessage(data)
 	if err != nil {
 		c.stats.malformed.Add(1)
-		c.warn.warn("malformed", "redis: dropping a malformed message", "bytes", len(data))
+		c.warn.warn("malformed", "redis: dropping a malformed message", "bytes", len(data), "err", err)
 		return
 	}
 	if m.node == c.node {
 		return // delivered locally before it was published
 	}
-	adapters := c.adaptersOf(m.ns)
+	adapters := c.adaptersOf(m.msg.Namespace)
 	if len(adapters) == 0 {
 		c.stats.received.Add(1)
 		return // no such namespace here: nobody to deliver to
 	}
-	if err := checkFrame(m.ns, m.frame); err != nil {
+	if err := checkMessage(m.msg); err != nil {
 		c.stats.malformed.Add(1)
-		c.warn.warn("malformed", "redis: dropping a cluster message whose packet no node would broadcast",
-			"from", clip(m.node), "namespace", clip(m.ns), "err", err)
+		c.warn.warn("malformed", "redis: dropping a cluster message that no node would broadcast",
+			"from", clip(m.node), "namespace", clip(m.msg.Namespace), "err", err)
 		return
 	}
 	c.stats.received.Add(1)

@@ -75,9 +75,10 @@ func TestForwardOnlyToRegisteredNodeAddress(t *testing.T) {
 }
 
 // TestForgedBroadcastsDropped: a message on the broadcast channel that
-// does not decode, or carries a packet no Emitter makes (a disconnect, an
-// ack request, another namespace's packet), is dropped and counted; a
-// good one is delivered.
+// does not decode (garbage, the version 1 format, which carried 0.9
+// frames), or carries a broadcast no Selection makes (a reserved or
+// empty event name, arguments that are not JSON, an unknown kind, a text
+// message with an event), is dropped and counted; a good one is delivered.
 func TestForgedBroadcastsDropped(t *testing.T) {
 	r := startRedis(t)
 	n1, n2 := newNode(t, r, "n1", nodeOpts{}), newNode(t, r, "n2", nodeOpts{})
@@ -85,21 +86,27 @@ func TestForgedBroadcastsDropped(t *testing.T) {
 	b := n2.dial()
 	b.connectNS("/chat")
 	ch := "test:broadcast"
+	v1 := append([]byte{1, 0}, encodeMessage("n1", socketio.BroadcastOptions{},
+		&socketio.Message{Kind: socketio.MessageText, Text: "x"})[2:]...)
+	ev := func(name string, args ...string) *socketio.Message {
+		return &socketio.Message{Kind: socketio.MessageEvent, Event: name, Args: raws(args...)}
+	}
 	bad := [][]byte{
 		[]byte("garbage"),
-		encodeMessage("n1", "", socketio.BroadcastOptions{}, []byte("0::")),
-		encodeMessage("n1", "/chat", socketio.BroadcastOptions{}, []byte("0::/chat")),
-		encodeMessage("n1", "", socketio.BroadcastOptions{}, []byte("7:::1+0")),
-		encodeMessage("n1", "", socketio.BroadcastOptions{}, []byte(`5:1+::{"name":"msg","args":["ack me"]}`)),
-		encodeMessage("n1", "", socketio.BroadcastOptions{}, []byte(`5::/chat:{"name":"msg","args":["other ns"]}`)),
-		encodeMessage("n1", "", socketio.BroadcastOptions{}, []byte(`5:::{"name":"msg"`)),
+		v1,
+		encodeMessage("n1", socketio.BroadcastOptions{}, ev("disconnect")),
+		encodeMessage("n1", socketio.BroadcastOptions{}, &socketio.Message{Namespace: "/chat", Kind: socketio.MessageEvent, Event: "connect"}),
+		encodeMessage("n1", socketio.BroadcastOptions{}, ev("")),
+		encodeMessage("n1", socketio.BroadcastOptions{}, ev("msg", `"ok"`, `{"name":"msg"`)),
+		encodeMessage("n1", socketio.BroadcastOptions{}, &socketio.Message{Kind: 7, Text: "what"}),
+		encodeMessage("n1", socketio.BroadcastOptions{}, &socketio.Message{Kind: socketio.MessageText, Event: "msg", Text: "t"}),
 	}
 	for _, m := range bad {
 		_, err := r.do("PUBLISH", ch, m)
 		require.NoError(t, err)
 	}
 	good := msgFrame("", "msg", "good")
-	_, err := r.do("PUBLISH", ch, encodeMessage("n1", "", socketio.BroadcastOptions{}, []byte(good)))
+	_, err := r.do("PUBLISH", ch, encodeMessage("n1", socketio.BroadcastOptions{}, ev("msg", `"good"`)))
 	require.NoError(t, err)
 	assert.Equal(t, good, b.next(), "the forged messages were delivered")
 	assert.Equal(t, uint64(len(bad)), n2.cluster.Stats().Malformed)

@@ -13,9 +13,9 @@ type BroadcastOptions struct {
 	// Rooms limits the receivers to members of any of these rooms; empty
 	// means every socket of the namespace.
 	Rooms []string
-	// Except lists socket ids that must not receive the packet.
+	// Except lists socket ids that must not receive the message.
 	Except []string
-	// Volatile lets each receiver's session drop the packet when its
+	// Volatile lets each receiver's session drop the message when its
 	// transport is not writable right now.
 	Volatile bool
 }
@@ -31,8 +31,15 @@ type BroadcastOptions struct {
 // Adapter.Join, and the MemoryAdapter (which cluster adapters use to find
 // their local receivers) refuses them too.
 //
+// A broadcast is a *Message, protocol-neutral: the adapter hands the same
+// Message to each local receiver, whose session's protocol encodes it —
+// once per protocol, not per receiver (the Message caches its
+// encodings). A cluster adapter carries the Message's fields between
+// nodes, not the bytes of one protocol, and checks what it receives with
+// Message.Validate before delivering it.
+//
 // Implementations must be safe for concurrent use and must not block on
-// slow receivers: delivery is a Socket.SendFrame, which only queues.
+// slow receivers: delivery only queues.
 type Adapter interface {
 	// Join adds the socket to the rooms.
 	Join(sid string, rooms ...string) error
@@ -40,8 +47,10 @@ type Adapter interface {
 	Leave(sid, room string) error
 	// LeaveAll removes the socket from every room; called on disconnect.
 	LeaveAll(sid string) error
-	// Broadcast delivers one encoded packet to the selected sockets.
-	Broadcast(frame []byte, opts BroadcastOptions) error
+	// Broadcast delivers m to the selected sockets. m is valid
+	// (Message.Validate) and, from then on, immutable: the adapter may
+	// keep it and share it between goroutines.
+	Broadcast(m *Message, opts BroadcastOptions) error
 	// Clients lists the ids of the sockets in room, sorted; room "" means
 	// every socket of the namespace.
 	Clients(room string) ([]string, error)
@@ -188,10 +197,16 @@ func (a *MemoryAdapter) LeaveAll(sid string) error {
 }
 
 // Broadcast implements Adapter. It collects the receivers under the read
-// lock and delivers after releasing it.
-func (a *MemoryAdapter) Broadcast(frame []byte, opts BroadcastOptions) error {
+// lock and delivers after releasing it; each receiver's protocol encodes
+// m once for all its receivers. A Message of no known kind is refused
+// with ErrInvalidMessage (the rest of Validate is the sender's business:
+// Namespace and Selection make only valid messages).
+func (a *MemoryAdapter) Broadcast(m *Message, opts BroadcastOptions) error {
+	if m.Kind < MessageEvent || m.Kind > MessageJSON {
+		return fmt.Errorf("%w: unknown kind %d", ErrInvalidMessage, m.Kind)
+	}
 	for _, s := range a.receivers(opts) {
-		s.sendFrame(frame, opts.Volatile)
+		s.deliver(m, opts.Volatile)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ type nullConn struct{ id string }
 func (c nullConn) ID() string                 { return c.id }
 func (c nullConn) Handshake() *Handshake      { return &Handshake{} }
 func (c nullConn) Transport() string          { return "null" }
+func (c nullConn) protocol() protocolID       { return proto09 }
 func (c nullConn) Send(_ []byte, _ bool) bool { return true }
 func (c nullConn) Close(string)               {}
 

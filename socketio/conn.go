@@ -42,7 +42,12 @@ type sessionConn interface {
 	// Transport names the transport currently carrying the session. It
 	// must not block (loggers call it).
 	Transport() string
-	// Send queues one encoded packet for the client. A volatile packet is
+	// protocol is the session's wire protocol, fixed for its life: the
+	// codec that encodes what its sockets send (see protocol).
+	protocol() protocolID
+	// Send queues one encoded packet for the client (made by the codec of
+	// protocol(); a broadcast's bytes are shared by its receivers and
+	// must not be modified). A volatile packet is
 	// dropped (false) when the transport cannot take it right now; a
 	// non-volatile one only when the session is closed or has just been
 	// closed as a slow consumer.

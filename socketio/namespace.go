@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/siogo/siogo/acl"
-	"github.com/siogo/siogo/packet"
 )
 
 // nsOptions tune a Namespace. The zero value of every field means its
@@ -299,7 +298,7 @@ func (ns *Namespace) connect(conn sessionConn, query url.Values) (*Socket, error
 	if err := ns.adapter.Join(s.id, s.id); err != nil {
 		ns.log.Warn("adapter join failed", "namespace", ns.name, "sid", s.id, "err", err)
 	}
-	s.sendPacket(&packet.Packet{Type: packet.Connect, Endpoint: ns.name}, false)
+	conn.Send(codecOf(conn.protocol()).connect(ns.name), false)
 	if hook != nil || len(regs) > 0 {
 		s.run(func() {
 			s.makeValues(regs)
@@ -357,18 +356,18 @@ func (ns *Namespace) Emit(event string, args ...any) error {
 // Send sends a plain-text message to every socket of the namespace (the
 // reference's io.sockets.send); the packet is encoded once.
 func (ns *Namespace) Send(text string) error {
-	return ns.adapter.Broadcast(encodeMessage(ns.name, text), BroadcastOptions{})
+	return ns.adapter.Broadcast(newTextMessage(ns.name, text), BroadcastOptions{})
 }
 
 // SendJSON sends a JSON message carrying v to every socket of the
 // namespace (the reference's io.sockets.json.send); the packet is encoded
 // once.
 func (ns *Namespace) SendJSON(v any) error {
-	frame, err := encodeJSON(ns.name, v)
+	m, err := newJSONMessage(ns.name, v)
 	if err != nil {
 		return err
 	}
-	return ns.adapter.Broadcast(frame, BroadcastOptions{})
+	return ns.adapter.Broadcast(m, BroadcastOptions{})
 }
 
 // To returns a selection of the sockets in room (a room name or a socket
@@ -393,11 +392,11 @@ func (ns *Namespace) Volatile() *Selection {
 func (ns *Namespace) Clients(room string) ([]string, error) { return ns.adapter.Clients(room) }
 
 func (ns *Namespace) broadcast(opts BroadcastOptions, event string, args []any) error {
-	frame, err := encodeEvent(ns.name, event, args)
+	m, err := newEventMessage(ns.name, event, args)
 	if err != nil {
 		return err
 	}
-	return ns.adapter.Broadcast(frame, opts)
+	return ns.adapter.Broadcast(m, opts)
 }
 
 // Selection is a set of sockets of a namespace — rooms, minus some
@@ -451,7 +450,7 @@ func (e *Selection) Send(text string) error {
 	if e.self != nil {
 		return e.self.send(text, e.opts.Volatile)
 	}
-	return e.ns.adapter.Broadcast(encodeMessage(e.ns.name, text), e.opts)
+	return e.ns.adapter.Broadcast(newTextMessage(e.ns.name, text), e.opts)
 }
 
 // SendJSON sends a JSON message carrying v to the selection; the packet
@@ -460,46 +459,11 @@ func (e *Selection) SendJSON(v any) error {
 	if e.self != nil {
 		return e.self.sendJSON(v, e.opts.Volatile)
 	}
-	frame, err := encodeJSON(e.ns.name, v)
+	m, err := newJSONMessage(e.ns.name, v)
 	if err != nil {
 		return err
 	}
-	return e.ns.adapter.Broadcast(frame, e.opts)
-}
-
-// encodeMessage encodes a plain-text message packet.
-func encodeMessage(endpoint, text string) []byte {
-	return encode(&packet.Packet{Type: packet.Message, Endpoint: endpoint, Data: text})
-}
-
-// encodeJSON encodes a JSON message packet carrying v.
-func encodeJSON(endpoint string, v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return encode(&packet.Packet{Type: packet.JSON, Endpoint: endpoint, Data: string(b)}), nil
-}
-
-// encodeEvent encodes an event packet with JSON-encoded args.
-func encodeEvent(endpoint, event string, args []any) ([]byte, error) {
-	var buf [4]json.RawMessage
-	raw, err := appendArgs(buf[:0], args)
-	if err != nil {
-		return nil, err
-	}
-	return encode(&packet.Packet{Type: packet.Event, Endpoint: endpoint, Name: event, Args: raw}), nil
-}
-
-// encode returns the wire form of p in a buffer allocated once, at the
-// size it needs unless escapes lengthen it.
-func encode(p *packet.Packet) []byte {
-	// Type, ids, separators and the event object's keys take at most 64.
-	n := 64 + len(p.Endpoint) + len(p.Data) + len(p.Name)
-	for _, a := range p.Args {
-		n += len(a) + 1
-	}
-	return packet.AppendPacket(make([]byte, 0, n), p)
+	return e.ns.adapter.Broadcast(m, e.opts)
 }
 
 // marshalArgs encodes emit arguments (see marshalArg); nil for none.

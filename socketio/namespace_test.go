@@ -38,6 +38,7 @@ func newConn(id string) *recConn {
 func (c *recConn) ID() string            { return c.id }
 func (c *recConn) Handshake() *Handshake { return c.hs }
 func (c *recConn) Transport() string     { return "test" }
+func (c *recConn) protocol() protocolID  { return proto09 }
 func (c *recConn) Send(frame []byte, volatile bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

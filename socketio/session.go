@@ -244,6 +244,10 @@ func (s *session) Transport() string {
 	return ""
 }
 
+// protocol implements sessionConn: the sessions of this package speak
+// Socket.IO 0.9.
+func (s *session) protocol() protocolID { return proto09 }
+
 // transportAttr is a lazy slog attribute: the session's transport,
 // resolved only when a record is written.
 type transportAttr struct{ s *session }

@@ -144,54 +144,65 @@ func (s *Socket) Context() context.Context {
 	return s.life.ctx
 }
 
-// sendFrame queues an already encoded packet for the client. Adapters use
-// it to deliver broadcasts.
-func (s *Socket) sendFrame(frame []byte, volatile bool) bool {
-	return s.conn.Send(frame, volatile)
+// deliver queues a broadcast for the client, in the encoding of its
+// session's protocol (made once per protocol for all the receivers).
+// Adapters deliver through it.
+func (s *Socket) deliver(m *Message, volatile bool) bool {
+	return s.conn.Send(m.encoded(s.conn.protocol()), volatile)
 }
 
-func (s *Socket) sendPacket(p *packet.Packet, volatile bool) bool {
-	return s.conn.Send(encode(p), volatile)
+// sendMessage encodes m for this client alone and queues it: an undelivered
+// message is ErrNotDelivered unless volatile.
+func (s *Socket) sendMessage(m *Message, volatile bool) error {
+	if !s.conn.Send(encodeMessage(s.conn.protocol(), m, 0, false), volatile) && !volatile {
+		return ErrNotDelivered
+	}
+	return nil
 }
 
-// Emit sends an event to this client.
+// Emit sends an event to this client. A name that clients treat as their
+// own event (IsReservedEvent) is refused with ErrReservedEvent, an empty
+// or overlong one with ErrInvalidMessage.
 func (s *Socket) Emit(event string, args ...any) error {
 	return s.emit(event, args, false)
 }
 
 func (s *Socket) emit(event string, args []any, volatile bool) error {
-	frame, err := encodeEvent(s.ns.name, event, args)
+	if err := checkEventName(event); err != nil {
+		return err
+	}
+	var buf [4]json.RawMessage
+	raw, err := appendArgs(buf[:0], args)
 	if err != nil {
 		return err
 	}
-	if !s.conn.Send(frame, volatile) && !volatile {
-		return ErrNotDelivered
-	}
-	return nil
+	m := Message{Namespace: s.ns.name, Kind: MessageEvent, Event: event, Args: raw}
+	return s.sendMessage(&m, volatile)
 }
 
 // Send sends a plain-text message packet.
 func (s *Socket) Send(text string) error { return s.send(text, false) }
 
 func (s *Socket) send(text string, volatile bool) error {
-	if !s.sendPacket(&packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text}, volatile) && !volatile {
-		return ErrNotDelivered
-	}
-	return nil
+	m := Message{Namespace: s.ns.name, Kind: MessageText, Text: text}
+	return s.sendMessage(&m, volatile)
 }
 
 // SendJSON sends a JSON message packet carrying v.
 func (s *Socket) SendJSON(v any) error { return s.sendJSON(v, false) }
 
 func (s *Socket) sendJSON(v any, volatile bool) error {
-	p, err := s.jsonPacket(v)
-	if err != nil {
+	m := Message{Namespace: s.ns.name, Kind: MessageJSON}
+	if err := setJSON(&m, v); err != nil {
 		return err
 	}
-	if !s.sendPacket(p, volatile) && !volatile {
-		return ErrNotDelivered
-	}
-	return nil
+	return s.sendMessage(&m, volatile)
+}
+
+// setJSON sets the Data of a JSON message to v encoded.
+func setJSON(m *Message, v any) (err error) {
+	m.Data, err = json.Marshal(v)
+	return err
 }
 
 // EmitWithAckFunc sends an event asking the client for an acknowledgement with
@@ -205,11 +216,15 @@ func (s *Socket) EmitWithAckFunc(event string, fn func(args []json.RawMessage), 
 // EmitWithAck sends an event asking for an acknowledgement and waits for it. It
 // returns ErrDisconnected if the socket goes first, or ctx's error.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
+	if err := checkEventName(event); err != nil {
+		return nil, err
+	}
 	raw, err := marshalArgs(args)
 	if err != nil {
 		return nil, err
 	}
-	return s.call(ctx, &packet.Packet{Type: packet.Event, AckData: true, Endpoint: s.ns.name, Name: event, Args: raw})
+	m := Message{Namespace: s.ns.name, Kind: MessageEvent, Event: event, Args: raw}
+	return s.call(ctx, &m, true)
 }
 
 // SendWithAckFunc sends a plain-text message asking the client to acknowledge
@@ -220,17 +235,18 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 // listeners run). If the socket disconnects first, fn never runs and its
 // slot is freed. A nil fn only frees the slot.
 func (s *Socket) SendWithAckFunc(text string, fn func()) error {
-	return s.sendWithAck(&packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text}, fn)
+	m := Message{Namespace: s.ns.name, Kind: MessageText, Text: text}
+	return s.sendWithAck(&m, fn)
 }
 
 // SendJSONWithAckFunc sends a JSON message carrying v asking the client to
 // acknowledge it, like SendWithAck ("4:1::{...}").
 func (s *Socket) SendJSONWithAckFunc(v any, fn func()) error {
-	p, err := s.jsonPacket(v)
-	if err != nil {
+	m := Message{Namespace: s.ns.name, Kind: MessageJSON}
+	if err := setJSON(&m, v); err != nil {
 		return err
 	}
-	return s.sendWithAck(p, fn)
+	return s.sendWithAck(&m, fn)
 }
 
 // SendWithAck sends a plain-text message asking the client to acknowledge
@@ -238,31 +254,25 @@ func (s *Socket) SendJSONWithAckFunc(v any, fn func()) error {
 // if the socket goes first, or ctx's error (the slot is freed then: a
 // late ack is ignored).
 func (s *Socket) SendWithAck(ctx context.Context, text string) error {
-	_, err := s.call(ctx, &packet.Packet{Type: packet.Message, Endpoint: s.ns.name, Data: text})
+	m := Message{Namespace: s.ns.name, Kind: MessageText, Text: text}
+	_, err := s.call(ctx, &m, false)
 	return err
 }
 
 // SendJSONWithAck sends a JSON message carrying v asking the client to
 // acknowledge it, and waits for the ack, like SendWithAck.
 func (s *Socket) SendJSONWithAck(ctx context.Context, v any) error {
-	p, err := s.jsonPacket(v)
-	if err != nil {
+	m := Message{Namespace: s.ns.name, Kind: MessageJSON}
+	if err := setJSON(&m, v); err != nil {
 		return err
 	}
-	_, err = s.call(ctx, p)
+	_, err := s.call(ctx, &m, false)
 	return err
 }
 
-func (s *Socket) jsonPacket(v any) (*packet.Packet, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return &packet.Packet{Type: packet.JSON, Endpoint: s.ns.name, Data: string(b)}, nil
-}
-
-func (s *Socket) sendWithAck(p *packet.Packet, fn func()) error {
-	_, err := s.sendAckID(p, ackWaiter{fn: func([]json.RawMessage) {
+// sendWithAck sends a message whose receipt the client acknowledges.
+func (s *Socket) sendWithAck(m *Message, fn func()) error {
+	_, err := s.sendAckID(m, false, ackWaiter{fn: func([]json.RawMessage) {
 		if fn != nil {
 			fn()
 		}
@@ -270,10 +280,11 @@ func (s *Socket) sendWithAck(p *packet.Packet, fn func()) error {
 	return err
 }
 
-// call sends p with a fresh ack id and waits for the client's ack.
-func (s *Socket) call(ctx context.Context, p *packet.Packet) ([]json.RawMessage, error) {
+// call sends m with a fresh ack id (asking for data when ackData) and
+// waits for the client's ack.
+func (s *Socket) call(ctx context.Context, m *Message, ackData bool) ([]json.RawMessage, error) {
 	ch := make(chan []json.RawMessage, 1)
-	id, err := s.sendAckID(p, ackWaiter{ch: ch})
+	id, err := s.sendAckID(m, ackData, ackWaiter{ch: ch})
 	if err != nil {
 		return nil, err
 	}
@@ -292,18 +303,22 @@ func (s *Socket) call(ctx context.Context, p *packet.Packet) ([]json.RawMessage,
 }
 
 func (s *Socket) emitAck(event string, args []any, w ackWaiter) error {
+	if err := checkEventName(event); err != nil {
+		return err
+	}
 	raw, err := marshalArgs(args)
 	if err != nil {
 		return err
 	}
-	_, err = s.sendAckID(&packet.Packet{Type: packet.Event, AckData: true, Endpoint: s.ns.name, Name: event, Args: raw}, w)
+	m := Message{Namespace: s.ns.name, Kind: MessageEvent, Event: event, Args: raw}
+	_, err = s.sendAckID(&m, true, w)
 	return err
 }
 
-// sendAckID sends p under a fresh message id whose ack w waits for, and
-// returns the id. p.AckData says whether the client is asked for data
+// sendAckID sends m under a fresh message id whose ack w waits for, and
+// returns the id. ackData says whether the client is asked for data
 // ('+') or only to acknowledge receipt.
-func (s *Socket) sendAckID(p *packet.Packet, w ackWaiter) (uint64, error) {
+func (s *Socket) sendAckID(m *Message, ackData bool, w ackWaiter) (uint64, error) {
 	s.mu.Lock()
 	if s.disconnectedLocked() {
 		s.mu.Unlock()
@@ -320,8 +335,7 @@ func (s *Socket) sendAckID(p *packet.Packet, w ackWaiter) (uint64, error) {
 	}
 	s.acks[id] = w
 	s.mu.Unlock()
-	p.ID, p.HasID = id, true
-	if !s.sendPacket(p, false) {
+	if !s.conn.Send(encodeMessage(s.conn.protocol(), m, id, ackData), false) {
 		s.mu.Lock()
 		delete(s.acks, id)
 		s.mu.Unlock()
@@ -450,7 +464,7 @@ func (s *Socket) Disconnect() {
 	if s.Disconnected() {
 		return
 	}
-	s.sendPacket(&packet.Packet{Type: packet.Disconnect, Endpoint: s.ns.name}, false)
+	s.conn.Send(codecOf(s.conn.protocol()).disconnect(s.ns.name), false)
 	s.Close(ReasonBooted)
 }
 
@@ -592,7 +606,7 @@ func (s *Socket) dispatchEvent(ev *job) {
 		return
 	}
 	if ev.hasID && !ev.ackData {
-		s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: ev.id}, false)
+		s.sendAck(ev.id, nil)
 	}
 	h := s.ns.handler(ev.name)
 	wantAck := ev.hasID && ev.ackData
@@ -643,7 +657,7 @@ func (s *Socket) ackFunc(id uint64) AckFunc {
 
 // sendAck acknowledges message id with args (JSON each).
 func (s *Socket) sendAck(id uint64, args []json.RawMessage) bool {
-	return s.sendPacket(&packet.Packet{Type: packet.Ack, Endpoint: s.ns.name, AckID: id, Args: args}, false)
+	return s.conn.Send(encodeAck(s.conn.protocol(), s.ns.name, id, args), false)
 }
 
 // String identifies the socket in logs.
