@@ -195,7 +195,7 @@ func (a *Adapter) snapshot() ([]cmd, []string) {
 // nodes (unless every room is the own-id room of a socket of this node),
 // which encode it for their own receivers. It never blocks; broadcasts
 // that cannot be published (or that exceed the 16 MiB a cluster message
-// may hold) are counted in Stats.Dropped. It returns the MemoryAdapter's
+// may hold) are counted in Stats().Dropped. It returns the MemoryAdapter's
 // refusal of a Message of no known kind, and then publishes nothing.
 func (a *Adapter) Broadcast(m *socketio.Message, opts socketio.BroadcastOptions) error {
 	if err := a.mem.Broadcast(m, opts); err != nil {

@@ -55,14 +55,18 @@
 // # Broadcasts
 //
 // Namespace.Emit, Namespace.To(room).Emit, Socket.Broadcast() and every
-// other Selection encode the packet once. The emitting node first queues it
-// for its own receivers, exactly as the in-memory adapter does, then
-// publishes one message (the packet, namespace, rooms, excepted ids,
-// volatile flag and its node id) on the channel <Prefix>:broadcast over its
-// single publisher connection. Every node's subscriber receives it, skips
-// the messages it published itself (they were delivered locally already),
-// and queues the packet for its local receivers, honoring the volatile
-// flag.
+// other Selection make one socketio.Message, protocol-neutral. The
+// emitting node first delivers it to its own receivers, exactly as the
+// in-memory adapter does, then publishes one message (the Message's
+// fields — namespace, kind, event name and JSON arguments, JSON value or
+// text — with the rooms, excepted ids, volatile flag and its node id) on
+// the channel <Prefix>:broadcast over its single publisher connection.
+// Every node's subscriber receives it, skips the messages it published
+// itself (they were delivered locally already), checks it (see Trust) and
+// delivers it to its local receivers, honoring the volatile flag. Each
+// node encodes the message once per protocol of its receivers: the
+// channel carries no protocol's bytes, so nodes serving different client
+// generations share broadcasts.
 // An emit to the own-id room of a socket of the emitting node (To(id) of a
 // local socket) is not published at all.
 //
@@ -250,11 +254,16 @@
 //     names. An entry naming any other address is answered as an unknown
 //     session and counted (Stats().RefusedLookups). A writer that can also
 //     forge a node's liveness key defeats this: AUTH is the real fence.
-//   - Broadcast channel: every message is decoded and its packet checked —
-//     one message, JSON or event packet of the message's namespace,
-//     asking for no ack — before delivery; anything else (a disconnect or
-//     error packet, an ack request, another namespace's packet, bytes that
-//     are no packet) is dropped and counted (Stats().Malformed).
+//   - Broadcast channel: every message is bounded (16 MiB), decoded, and
+//     its Message checked with socketio.Message.Validate — an event, text
+//     or JSON message with the fields of its kind only, an event name the
+//     server may send (not empty, not reserved such as "disconnect" or
+//     "connect", at most socketio.MaxEventNameBytes), arguments and data
+//     that are valid JSON — before delivery; anything else (bytes of
+//     another format or version, a reserved event, arguments that are not
+//     JSON) is dropped, logged (at most once per 5 s) and counted
+//     (Stats().Malformed). Broadcasts never carry ack requests: the format
+//     has no place for one.
 //   - Room operations on the channel: each is decoded and checked (at most
 //     1 MiB, ErrOpTooLarge; known type and flags; no room of the socket-id
 //     format to join or leave, so no request can put a socket into
@@ -286,6 +295,12 @@
 //     selection's Disconnect (see "Rooms and queries").
 //   - A session's requests forwarded to its node travel as plain HTTP
 //     between the nodes (socketio.Config.NodeAddr).
+//   - A broadcast whose message exceeds 16 MiB reaches the emitting node's
+//     sockets only (counted in Stats().Dropped).
+//   - The broadcast message format changed (version 2 carries the
+//     Message's fields; version 1 carried Socket.IO 0.9 frames): nodes of
+//     the two versions drop each other's broadcasts (Stats().Malformed), so
+//     upgrade all the nodes of a cluster together.
 //   - socketio.Server does not close adapters: call Cluster.Close when the
 //     node shuts down (before or after the server; it removes this node's
 //     entries either way).

@@ -26,7 +26,7 @@ import (
 // receivers, once per protocol. Binary rather than JSON so that text and
 // arguments travel byte for byte, not escaped twice. Version 1 carried
 // Socket.IO 0.9 frames; nodes of versions 1 and 2 drop each other's
-// broadcasts (counted in Stats.Malformed).
+// broadcasts (counted in Stats().Malformed).
 const msgVersion = 2
 
 const flagVolatile = 1

@@ -319,7 +319,7 @@ func TestDecodeOp(t *testing.T) {
 	assert.ErrorIs(t, err, errBadOp, "trailing bytes")
 	_, err = decodeOp([]byte{opVersion, opJoin, 0, 0, 1, 'n', 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	assert.ErrorIs(t, err, errBadOp, "huge room count")
-	assert.False(t, isOp(encodeMessage("n", "", socketio.BroadcastOptions{}, []byte("5:::{}"))), "broadcasts are no ops")
+	assert.False(t, isOp(encodeMessage("n", socketio.BroadcastOptions{}, &socketio.Message{Kind: socketio.MessageEvent, Event: "e"})), "broadcasts are no ops")
 }
 
 func FuzzDecodeOp(f *testing.F) {

@@ -15,8 +15,8 @@ type ClusterStats struct {
 	// unreachable, the outgoing queue was full, or the adapter was closed).
 	Dropped uint64
 	// Malformed counts messages from other nodes that were dropped because
-	// they could not be decoded, or carried a packet that no broadcast
-	// makes.
+	// they could not be decoded, were too large, or carried a Message
+	// that no broadcast makes (Message.Validate).
 	Malformed uint64
 	// Subscriptions counts the times the node (re)subscribed to the other
 	// nodes' broadcasts.

@@ -121,9 +121,27 @@
 // and Volatile) sends
 // events (Emit) or messages (Send, SendJSON) to its selection;
 // Namespace.Emit, Send and SendJSON reach the whole namespace. A broadcast
-// is encoded once and the same bytes are
-// queued for every receiver; queuing never blocks, so one slow client
-// cannot hold up the others (its session is closed when its queue is full).
+// is a Message — namespace, kind, and the event's name and JSON
+// arguments, the JSON value or the text — that knows nothing of any wire
+// format. The namespace hands it to its Adapter, which hands it to each
+// receiver; the receiver's session encodes it in its protocol, and the
+// Message keeps that encoding, so a broadcast is encoded once per
+// protocol among its receivers (today every session speaks Socket.IO 0.9,
+// so once), and the same bytes are queued for every receiver of that
+// protocol. Queuing never blocks, so one slow client cannot hold up the
+// others (its session is closed when its queue is full). A cluster
+// adapter carries the Message's fields to the other nodes, which encode
+// it for their own receivers, and checks what it receives with
+// Message.Validate. Sends to one socket (Socket.Emit and the others) go
+// through the same encoders, without a Message on the heap.
+//
+// The server refuses to emit event names the clients keep for their own
+// events — connect, connect_error, connect_failed, connecting,
+// disconnect, disconnecting, reconnect, reconnect_attempt,
+// reconnect_failed, reconnect_error, reconnecting, newListener,
+// removeListener (IsReservedEvent) — with ErrReservedEvent, and empty,
+// overlong (MaxEventNameBytes) or invalid UTF-8 names with
+// ErrInvalidMessage. "error" and "message" may be emitted.
 //
 // # ACLs
 //

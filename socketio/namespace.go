@@ -348,20 +348,21 @@ func (ns *Namespace) unhandled() func(*Socket, string, []json.RawMessage, AckFun
 }
 
 // Emit sends an event to every socket of the namespace (on every node,
-// with a cluster adapter).
+// with a cluster adapter). A reserved name (IsReservedEvent) is refused
+// with ErrReservedEvent, an empty or overlong one with ErrInvalidMessage.
 func (ns *Namespace) Emit(event string, args ...any) error {
 	return ns.broadcast(BroadcastOptions{}, event, args)
 }
 
 // Send sends a plain-text message to every socket of the namespace (the
-// reference's io.sockets.send); the packet is encoded once.
+// reference's io.sockets.send); the message is encoded once per protocol.
 func (ns *Namespace) Send(text string) error {
 	return ns.adapter.Broadcast(newTextMessage(ns.name, text), BroadcastOptions{})
 }
 
 // SendJSON sends a JSON message carrying v to every socket of the
-// namespace (the reference's io.sockets.json.send); the packet is encoded
-// once.
+// namespace (the reference's io.sockets.json.send); the message is
+// encoded once per protocol.
 func (ns *Namespace) SendJSON(v any) error {
 	m, err := newJSONMessage(ns.name, v)
 	if err != nil {
@@ -401,8 +402,9 @@ func (ns *Namespace) broadcast(opts BroadcastOptions, event string, args []any) 
 
 // Selection is a set of sockets of a namespace — rooms, minus some
 // sockets, maybe volatile — to which Emit, Send and SendJSON send one
-// packet, encoded once, and on which SocketIDs, Join, Leave and
-// Disconnect act (ns.Except() selects the whole namespace). Build one per send (Namespace.To, Namespace.Except,
+// message, encoded once per protocol of its receivers (see Message), and
+// on which SocketIDs, Join, Leave and Disconnect act (ns.Except() selects
+// the whole namespace). Build one per send (Namespace.To, Namespace.Except,
 // Namespace.Volatile, Socket.To, Socket.Broadcast, Socket.Volatile) and
 // chain; its methods modify and return it, so it is not for sharing
 // between goroutines.
@@ -436,7 +438,8 @@ func (e *Selection) Volatile() *Selection {
 	return e
 }
 
-// Emit sends the event to the selection; the packet is encoded once.
+// Emit sends the event to the selection; the message is encoded once per
+// protocol. Names are checked as by Namespace.Emit.
 func (e *Selection) Emit(event string, args ...any) error {
 	if e.self != nil {
 		return e.self.emit(event, args, e.opts.Volatile)
@@ -444,8 +447,8 @@ func (e *Selection) Emit(event string, args ...any) error {
 	return e.ns.broadcast(e.opts, event, args)
 }
 
-// Send sends a plain-text message to the selection; the packet is
-// encoded once.
+// Send sends a plain-text message to the selection; the message is
+// encoded once per protocol.
 func (e *Selection) Send(text string) error {
 	if e.self != nil {
 		return e.self.send(text, e.opts.Volatile)
@@ -453,8 +456,8 @@ func (e *Selection) Send(text string) error {
 	return e.ns.adapter.Broadcast(newTextMessage(e.ns.name, text), e.opts)
 }
 
-// SendJSON sends a JSON message carrying v to the selection; the packet
-// is encoded once.
+// SendJSON sends a JSON message carrying v to the selection; the message
+// is encoded once per protocol.
 func (e *Selection) SendJSON(v any) error {
 	if e.self != nil {
 		return e.self.sendJSON(v, e.opts.Volatile)
