@@ -158,3 +158,15 @@ func BenchmarkCheckMessage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncodeMessage: what publishing a typical event costs before
+// it is queued for Redis.
+func BenchmarkEncodeMessage(b *testing.B) {
+	m := &socketio.Message{Namespace: "/chat", Kind: socketio.MessageEvent, Event: "message",
+		Args: raws(`{"user":"alice","text":"hello, world","ts":1700000000000}`)}
+	opts := socketio.BroadcastOptions{Rooms: []string{"room"}, Except: []string{"AAAAAAAAAAAAAAAAAAAA"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = encodeMessage("node-1", opts, m)
+	}
+}

@@ -298,7 +298,7 @@ func (ns *Namespace) connect(conn sessionConn, query url.Values) (*Socket, error
 	if err := ns.adapter.Join(s.id, s.id); err != nil {
 		ns.log.Warn("adapter join failed", "namespace", ns.name, "sid", s.id, "err", err)
 	}
-	conn.Send(codecOf(conn.protocol()).connect(ns.name), false)
+	conn.Send(codecOf(conn.protocol()).connect(ns.name, s.id), false)
 	if hook != nil || len(regs) > 0 {
 		s.run(func() {
 			s.makeValues(regs)

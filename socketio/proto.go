@@ -37,8 +37,9 @@ type protocol interface {
 	// namespace ns, with args (nil: an ack without data).
 	ack(ns string, id uint64, args []json.RawMessage) []byte
 	// connect encodes the server's confirmation that the client joined
-	// namespace ns.
-	connect(ns string) []byte
+	// namespace ns as socket sid (0.9 sends no id: its socket id is the
+	// session id; Socket.IO v5 sends {"sid": ...}).
+	connect(ns, sid string) []byte
 	// disconnect encodes the server's kick of the client from namespace
 	// ns.
 	disconnect(ns string) []byte

@@ -31,7 +31,7 @@ func (proto09Codec) ack(ns string, id uint64, args []json.RawMessage) []byte {
 	return encode(&packet.Packet{Type: packet.Ack, Endpoint: ns, AckID: id, Args: args})
 }
 
-func (proto09Codec) connect(ns string) []byte {
+func (proto09Codec) connect(ns, _ string) []byte {
 	return encode(&packet.Packet{Type: packet.Connect, Endpoint: ns})
 }
 
