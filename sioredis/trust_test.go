@@ -228,3 +228,20 @@ func TestRefreshKeepsRegisteredAddress(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, v, "New starts without an address")
 }
+
+// TestOversizedBroadcastNotPublished: a broadcast whose cluster message
+// would exceed maxMessageBytes reaches the emitting node's sockets but is
+// not published (counted as dropped); the next one is.
+func TestOversizedBroadcastNotPublished(t *testing.T) {
+	r := startRedis(t)
+	n1, n2 := newNode(t, r, "n1", nodeOpts{}), newNode(t, r, "n2", nodeOpts{})
+	a, b := n1.dial(), n2.dial()
+	before := n1.cluster.Stats()
+	require.NoError(t, n1.srv.Sockets().Send(strings.Repeat("x", maxMessageBytes)))
+	require.NoError(t, n1.srv.Sockets().Emit("msg", "small"))
+	assert.Equal(t, msgFrame("", "msg", "small"), b.next(), "the other node got the small broadcast only")
+	assert.Len(t, a.next(), len("3:::")+maxMessageBytes, "the emitting node's socket got the large one")
+	after := n1.cluster.Stats()
+	assert.Equal(t, before.Dropped+1, after.Dropped)
+	assert.Equal(t, before.Published+1, after.Published)
+}
