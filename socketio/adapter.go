@@ -205,10 +205,23 @@ func (a *MemoryAdapter) Broadcast(m *Message, opts BroadcastOptions) error {
 	if m.Kind < MessageEvent || m.Kind > MessageJSON {
 		return fmt.Errorf("%w: unknown kind %d", ErrInvalidMessage, m.Kind)
 	}
-	for _, s := range a.receivers(opts) {
-		s.deliver(m, opts.Volatile)
-	}
+	deliver(a.receivers(opts), m, opts.Volatile)
 	return nil
+}
+
+// deliver queues m for each socket of to, in the encoding of its
+// session's protocol, which m makes once (Message.encoded). The loop keeps
+// the last encoding it used, so a receiver of the protocol before it
+// costs what queuing bytes does.
+func deliver(to []*Socket, m *Message, volatile bool) {
+	var f []byte
+	last := numProtocols // none
+	for _, s := range to {
+		if s.proto != last {
+			f, last = m.encoded(s.proto), s.proto
+		}
+		s.conn.Send(f, volatile)
+	}
 }
 
 // receivers returns the local sockets a broadcast with opts reaches. Cluster

@@ -151,9 +151,11 @@ type Message struct {
 	enc [numProtocols]encoding
 }
 
-// encoding is a Message's wire form for one protocol; once guards frame.
+// encoding is a Message's wire form for one protocol. frame is written
+// once, under mu, before done is set; after that it is only read.
 type encoding struct {
-	once  sync.Once
+	done  atomic.Bool
+	mu    sync.Mutex
 	frame []byte
 }
 
@@ -210,15 +212,28 @@ var encodeHook atomic.Pointer[func(*Message, protocolID)]
 
 // encoded returns the wire form of m for protocol p, encoding it on the
 // first call for p only: every receiver of a protocol gets the same bytes,
-// which nobody may modify. m must be valid.
+// which nobody may modify. m must be valid. Its fast path is one atomic
+// load.
 func (m *Message) encoded(p protocolID) []byte {
 	e := &m.enc[p]
-	e.once.Do(func() {
+	if e.done.Load() {
+		return e.frame
+	}
+	return m.encodeOnce(e, p)
+}
+
+// encodeOnce is encoded's first call for p (or a call racing it); e is
+// m.enc[p].
+func (m *Message) encodeOnce(e *encoding, p protocolID) []byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.done.Load() {
 		e.frame = encodeMessage(p, m, 0, false)
+		e.done.Store(true)
 		if h := encodeHook.Load(); h != nil {
 			(*h)(m, p)
 		}
-	})
+	}
 	return e.frame
 }
 

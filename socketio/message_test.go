@@ -76,10 +76,13 @@ func TestBroadcastEncodedOncePerProtocol(t *testing.T) {
 	// the same bytes.
 	var frames []*byte
 	m := &Message{Namespace: "/once", Kind: MessageText, Text: "same"}
+	deliver(ns.Sockets(), m, false)
 	for _, s := range ns.Sockets() {
-		s.deliver(m, false)
-		frame := m.encoded(s.conn.protocol())
+		frame := m.encoded(s.proto)
 		frames = append(frames, &frame[0])
+	}
+	for _, c := range conns {
+		c.waitExact(t, `3::/once:same`)
 	}
 	for _, f := range frames {
 		assert.Same(t, frames[0], f, "every receiver is given the one encoding")

@@ -30,6 +30,7 @@ type Socket struct {
 
 	joinMu sync.Mutex  // serializes Join's checks with its adapter call, and Close's leave after both
 	denied atomic.Bool // a refused event was logged at info level already
+	proto  protocolID  // conn.protocol(), set by newSocket and never changed (here, it fills padding)
 
 	// values are the socket's values of the namespace's Register types
 	// (index: registration), made by the first job the socket runs (see
@@ -59,7 +60,7 @@ type ackWaiter struct {
 }
 
 func newSocket(ns *Namespace, conn sessionConn, initial acl.Set) *Socket {
-	s := &Socket{id: conn.ID(), ns: ns, conn: conn, acl: initial}
+	s := &Socket{id: conn.ID(), ns: ns, conn: conn, proto: conn.protocol(), acl: initial}
 	s.exec.sock = s
 	s.exec.limit = ns.opts.MaxQueuedEvents
 	return s
@@ -144,17 +145,10 @@ func (s *Socket) Context() context.Context {
 	return s.life.ctx
 }
 
-// deliver queues a broadcast for the client, in the encoding of its
-// session's protocol (made once per protocol for all the receivers).
-// Adapters deliver through it.
-func (s *Socket) deliver(m *Message, volatile bool) bool {
-	return s.conn.Send(m.encoded(s.conn.protocol()), volatile)
-}
-
 // sendMessage encodes m for this client alone and queues it: an undelivered
 // message is ErrNotDelivered unless volatile.
 func (s *Socket) sendMessage(m *Message, volatile bool) error {
-	if !s.conn.Send(encodeMessage(s.conn.protocol(), m, 0, false), volatile) && !volatile {
+	if !s.conn.Send(encodeMessage(s.proto, m, 0, false), volatile) && !volatile {
 		return ErrNotDelivered
 	}
 	return nil
@@ -335,7 +329,7 @@ func (s *Socket) sendAckID(m *Message, ackData bool, w ackWaiter) (uint64, error
 	}
 	s.acks[id] = w
 	s.mu.Unlock()
-	if !s.conn.Send(encodeMessage(s.conn.protocol(), m, id, ackData), false) {
+	if !s.conn.Send(encodeMessage(s.proto, m, id, ackData), false) {
 		s.mu.Lock()
 		delete(s.acks, id)
 		s.mu.Unlock()
@@ -464,7 +458,7 @@ func (s *Socket) Disconnect() {
 	if s.Disconnected() {
 		return
 	}
-	s.conn.Send(codecOf(s.conn.protocol()).disconnect(s.ns.name), false)
+	s.conn.Send(codecOf(s.proto).disconnect(s.ns.name), false)
 	s.Close(ReasonBooted)
 }
 
@@ -657,7 +651,7 @@ func (s *Socket) ackFunc(id uint64) AckFunc {
 
 // sendAck acknowledges message id with args (JSON each).
 func (s *Socket) sendAck(id uint64, args []json.RawMessage) bool {
-	return s.conn.Send(encodeAck(s.conn.protocol(), s.ns.name, id, args), false)
+	return s.conn.Send(encodeAck(s.proto, s.ns.name, id, args), false)
 }
 
 // String identifies the socket in logs.
