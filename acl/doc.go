@@ -3,7 +3,7 @@
 // names, and the set can be lifted or replaced at run time (for example
 // after a "login" event).
 //
-// The package is pure policy: it decides, the namespace package enforces.
+// The package is pure policy: it decides, package socketio enforces.
 // A refused call is answered with the event "error" carrying
 // ["method_access_denied", DeniedMessage(name)].
 package acl

@@ -71,34 +71,17 @@
 //
 // # Concurrency
 //
-// Every method of Client and Namespace is safe for concurrent use. Each
-// piece of state has one owner:
+// Every method of Client and Namespace is safe for concurrent use. Every
+// handler and callback (On, OnRaw, OnAny, OnMessage, OnJSON, the
+// ...WithAckFunc callbacks, the Options callbacks) runs on one dispatch
+// goroutine per client, one at a time, in the order the packets arrived,
+// so a handler never races another. Handlers may call any method,
+// including blocking ones (EmitWithAck, whose ack is matched by the
+// session's reader, not by the dispatcher) and Close. A slow handler
+// delays later handlers, never the reading of packets or heartbeats (the
+// dispatch queue is unbounded).
 //
-//   - Client.mu (one mutex) guards the client's shared state: the current
-//     session pointer, the namespaces with their state and handlers, the
-//     outgoing packet queue, the awaited acks (the ...WithAck forms), the
-//     dispatch queue and the closed/finished flags. It is never held while
-//     user code runs or while doing I/O.
-//   - The supervisor goroutine (one per client, from Dial to Close) owns
-//     the connection lifecycle: it waits for the session to end, runs the
-//     backoff timer, handshakes again, and on Close flushes the queue and
-//     ends the session.
-//   - Each session has a reader goroutine, which alone reads from the
-//     transport (websocket reads, long-poll GETs): it decodes packets,
-//     answers heartbeats, resolves acks and queues handler calls; and a
-//     writer goroutine, which alone writes (websocket frames, POSTs),
-//     draining the outgoing queue in order. session.mu guards only the
-//     session's end reason and heartbeat watchdog timer.
-//   - The dispatch goroutine (one per client) runs every handler and
-//     callback (On, OnRaw, OnAny, OnMessage, OnJSON, the ...WithAckFunc
-//     callbacks, the Options callbacks), one
-//     at a time, in the order the packets arrived, so a handler never
-//     races another. Handlers may call any method, including blocking ones
-//     (EmitWithAck, which is resolved by the reader, not the dispatcher)
-//     and Close. A slow handler delays later handlers, never the reading
-//     of packets or heartbeats (the dispatch queue is unbounded).
-//
-// Close stops all of these goroutines before it returns (when called from
+// Close stops the client's goroutines before it returns (when called from
 // a handler, the dispatch goroutine ends as soon as that handler
 // returns), and releases the idle connections of the client's own HTTP
 // transport. Handlers registered after Dial returns may miss events that

@@ -39,12 +39,12 @@ var (
 func (c *Cluster) Adapter(ns *socketio.Namespace) socketio.Adapter {
 	mem, ok := socketio.NewMemoryAdapter(ns).(*socketio.MemoryAdapter)
 	if !ok {
-		panic("redis: socketio.NewMemoryAdapter no longer returns *MemoryAdapter")
+		panic("sioredis: socketio.NewMemoryAdapter no longer returns *MemoryAdapter")
 	}
 	a := &Adapter{c: c, ns: ns, name: ns.Name(), mem: mem}
 	c.amu.Lock()
 	if len(c.adapters[a.name]) > 0 {
-		c.log.Warn("redis: a second adapter for one namespace on one node; use one Cluster per Server", "namespace", a.name)
+		c.log.Warn("sioredis: a second adapter for one namespace on one node; use one Cluster per Server", "namespace", a.name)
 	}
 	c.adapters[a.name] = append(c.adapters[a.name], a)
 	c.amu.Unlock()
@@ -207,7 +207,7 @@ func (a *Adapter) Broadcast(m *socketio.Message, opts socketio.BroadcastOptions)
 	b := encodeMessage(a.c.node, opts, m)
 	if len(b) > maxMessageBytes {
 		a.c.stats.dropped.Add(1)
-		a.c.warn.warn("too large", "redis: a broadcast is too large to publish; it reaches this node's sockets only",
+		a.c.warn.warn("too large", "sioredis: a broadcast is too large to publish; it reaches this node's sockets only",
 			"namespace", clip(a.name), "bytes", len(b), "max", maxMessageBytes)
 		return nil
 	}

@@ -143,27 +143,27 @@ const (
 var (
 	// ErrUnavailable wraps the Redis error when a cluster-wide query
 	// failed; the result returned with it is this node's local view.
-	ErrUnavailable = errors.New("redis: cluster state unavailable")
+	ErrUnavailable = errors.New("sioredis: cluster state unavailable")
 	// ErrClosed is returned by queries after Close; the result returned
 	// with it is this node's local view.
-	ErrClosed = errors.New("redis: cluster closed")
+	ErrClosed = errors.New("sioredis: cluster closed")
 	// ErrAuth wraps Redis's refusal of the configured credentials (a
 	// wrong Username or Password, or none where Redis requires one).
-	ErrAuth = errors.New("redis: authentication failed")
+	ErrAuth = errors.New("sioredis: authentication failed")
 	// ErrTruncated says a listing was cut short: Namespace.Rooms beyond
 	// Config.MaxListedRooms, or Selection.SocketIDs beyond what one node's
 	// answer carries (1 MiB: about 50,000 ids). The part returned is
 	// sorted.
-	ErrTruncated = errors.New("redis: listing truncated")
+	ErrTruncated = errors.New("sioredis: listing truncated")
 	// ErrIncomplete says a room operation on a selection (SocketIDs,
 	// Join, Leave, Disconnect) did not hear from every live node before
 	// its context ended or 2 s passed; the nodes that answered (this one
 	// included) have done it. The error names the silent nodes.
-	ErrIncomplete = errors.New("redis: not every node answered")
+	ErrIncomplete = errors.New("sioredis: not every node answered")
 	// ErrOpTooLarge refuses a room operation whose cluster message would
 	// exceed 1 MiB (a huge selection or room list); an incoming one that
 	// large is dropped.
-	ErrOpTooLarge = errors.New("redis: cluster operation too large")
+	ErrOpTooLarge = errors.New("sioredis: cluster operation too large")
 )
 
 // authError wraps err with ErrAuth when it is Redis refusing the
@@ -273,7 +273,7 @@ func New(cfg Config) (*Cluster, error) {
 		cfg.TTL = DefaultTTL
 	}
 	if cfg.TTL < MinTTL {
-		return nil, fmt.Errorf("redis: Config.TTL %v is below the minimum %v", cfg.TTL, MinTTL)
+		return nil, fmt.Errorf("sioredis: Config.TTL %v is below the minimum %v", cfg.TTL, MinTTL)
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
@@ -281,7 +281,7 @@ func New(cfg Config) (*Cluster, error) {
 	if cfg.NodeID == "" {
 		var b [8]byte
 		if _, err := rand.Read(b[:]); err != nil {
-			return nil, fmt.Errorf("redis: node id: %w", err)
+			return nil, fmt.Errorf("sioredis: node id: %w", err)
 		}
 		cfg.NodeID = hex.EncodeToString(b[:])
 	}
@@ -326,7 +326,7 @@ func New(cfg Config) (*Cluster, error) {
 	if err := c.start(); err != nil {
 		c.cancel()
 		_ = c.pool.Close()
-		return nil, fmt.Errorf("redis: connecting node %s: %w", c.node, authError(err))
+		return nil, fmt.Errorf("sioredis: connecting node %s: %w", c.node, authError(err))
 	}
 	c.wg.Add(4)
 	go c.publishLoop()
@@ -342,7 +342,7 @@ func New(cfg Config) (*Cluster, error) {
 		return c, nil
 	case <-t.C:
 		_ = c.shutdown(true)
-		return nil, fmt.Errorf("redis: node %s could not subscribe within %v", c.node, opTimeout)
+		return nil, fmt.Errorf("sioredis: node %s could not subscribe within %v", c.node, opTimeout)
 	}
 }
 
@@ -550,7 +550,7 @@ func (c *Cluster) purge(conn redigo.Conn, node string, force bool) (int, error) 
 		return 0, err
 	}
 	if len(res) != 2 {
-		return 0, fmt.Errorf("redis: unexpected purge reply %v", res)
+		return 0, fmt.Errorf("sioredis: unexpected purge reply %v", res)
 	}
 	if !force {
 		c.stats.swept.Add(uint64(res[1]))
@@ -580,24 +580,24 @@ func (c *Cluster) keepLoop() {
 		conn, err := c.linkConn(&l)
 		if err != nil {
 			if err != errBackoff {
-				c.warn.warn("refresh", "redis: cannot refresh node liveness", "err", err)
+				c.warn.warn("refresh", "sioredis: cannot refresh node liveness", "err", err)
 			}
 			continue
 		}
 		if err := c.refresh(conn); err != nil {
-			c.warn.warn("refresh", "redis: cannot refresh node liveness", "err", err)
+			c.warn.warn("refresh", "sioredis: cannot refresh node liveness", "err", err)
 			c.linkFailed(&l, err)
 			continue
 		}
 		if err := c.sweep(conn); err != nil {
-			c.warn.warn("sweep", "redis: sweep failed", "err", err)
+			c.warn.warn("sweep", "sioredis: sweep failed", "err", err)
 			c.linkFailed(&l, err)
 			continue
 		}
 		if c.sessionsDue.Swap(false) {
 			if err := c.refreshSessions(conn); err != nil {
 				c.sessionsDue.Store(true)
-				c.warn.warn("sessions", "redis: cannot write the session directory", "err", err)
+				c.warn.warn("sessions", "sioredis: cannot write the session directory", "err", err)
 				c.linkFailed(&l, err)
 				continue
 			}
@@ -629,7 +629,7 @@ func (c *Cluster) refresh(conn redigo.Conn) error {
 	}
 	c.warn.reset("refresh")
 	if old == nil && c.registered {
-		c.log.Info("redis: node liveness key had expired or was lost; rewriting this node's rooms")
+		c.log.Info("sioredis: node liveness key had expired or was lost; rewriting this node's rooms")
 		c.dirty.Store(true)
 		c.kickWriter()
 		c.sessionsDue.Store(true)
@@ -669,7 +669,7 @@ func (c *Cluster) sweep(conn redigo.Conn) error {
 			}
 		}
 		if k := c.stats.swept.Load() - before; k > 0 {
-			c.log.Info("redis: removed the sockets of a dead node", "dead", n, "sockets", k)
+			c.log.Info("sioredis: removed the sockets of a dead node", "dead", n, "sockets", k)
 		}
 	}
 	return nil

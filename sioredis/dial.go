@@ -15,15 +15,15 @@ import (
 func (cfg *Config) connDefaults() error {
 	switch {
 	case cfg.Addr == "":
-		return errors.New("redis: Config.Addr is required")
+		return errors.New("sioredis: Config.Addr is required")
 	case cfg.Username != "" && cfg.Password == "":
-		return errors.New("redis: Config.Username needs a Config.Password")
+		return errors.New("sioredis: Config.Username needs a Config.Password")
 	case cfg.DB < 0:
-		return fmt.Errorf("redis: Config.DB %d is negative", cfg.DB)
+		return fmt.Errorf("sioredis: Config.DB %d is negative", cfg.DB)
 	case cfg.DialTimeout < 0, cfg.ReadTimeout < 0, cfg.WriteTimeout < 0:
-		return errors.New("redis: Config.DialTimeout, ReadTimeout and WriteTimeout must not be negative")
+		return errors.New("sioredis: Config.DialTimeout, ReadTimeout and WriteTimeout must not be negative")
 	case cfg.PoolSize < 0:
-		return fmt.Errorf("redis: Config.PoolSize %d is negative", cfg.PoolSize)
+		return fmt.Errorf("sioredis: Config.PoolSize %d is negative", cfg.PoolSize)
 	}
 	if cfg.DialTimeout == 0 {
 		cfg.DialTimeout = defaultDialTimeout

@@ -36,9 +36,9 @@ const flagVolatile = 1
 const maxMessageBytes = 16 << 20
 
 var (
-	errBadMessage   = errors.New("redis: malformed cluster message")
-	errTooLarge     = errors.New("redis: cluster message too large")
-	errBadBroadcast = errors.New("redis: cluster message carries a broadcast no node makes")
+	errBadMessage   = errors.New("sioredis: malformed cluster message")
+	errTooLarge     = errors.New("sioredis: cluster message too large")
+	errBadBroadcast = errors.New("sioredis: cluster message carries a broadcast no node makes")
 )
 
 // message is a decoded broadcast.

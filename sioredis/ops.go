@@ -74,7 +74,7 @@ const (
 	maxErrText = 512
 )
 
-var errBadOp = errors.New("redis: malformed cluster room operation")
+var errBadOp = errors.New("sioredis: malformed cluster room operation")
 
 // opMsg is a decoded operation: a request (typ < opReply) or an answer.
 type opMsg struct {
@@ -235,7 +235,7 @@ func (a *Adapter) AllRooms(ctx context.Context) ([]string, error) {
 				return err
 			}
 			if len(v) != 2 {
-				return fmt.Errorf("redis: unexpected SSCAN reply %v", v)
+				return fmt.Errorf("sioredis: unexpected SSCAN reply %v", v)
 			}
 			if cursor, err = redigo.String(v[0], nil); err != nil {
 				return err
@@ -374,7 +374,7 @@ func (m *opMsg) err() error {
 	case codeReserved:
 		sentinel = socketio.ErrReservedRoom
 	default:
-		return fmt.Errorf("redis: node %s: %s", clip(m.node), m.text)
+		return fmt.Errorf("sioredis: node %s: %s", clip(m.node), m.text)
 	}
 	return fmt.Errorf("%w (node %s: %s)", sentinel, clip(m.node), m.text)
 }
@@ -502,7 +502,7 @@ func (c *Cluster) handleOp(data []byte) {
 	m, err := decodeOp(data)
 	if err != nil {
 		c.stats.malformed.Add(1)
-		c.warn.warn("malformed-op", "redis: dropping a malformed room operation", "bytes", len(data), "err", err)
+		c.warn.warn("malformed-op", "sioredis: dropping a malformed room operation", "bytes", len(data), "err", err)
 		return
 	}
 	if m.node == c.node {

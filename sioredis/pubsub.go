@@ -27,7 +27,7 @@ func (c *Cluster) dropped(n int, err error) {
 	if err != nil {
 		args = append(args, "err", err)
 	}
-	c.warn.warn("publish", "redis: cannot publish; broadcasts reach this node's sockets only", args...)
+	c.warn.warn("publish", "sioredis: cannot publish; broadcasts reach this node's sockets only", args...)
 }
 
 // publishLoop publishes queued broadcasts in queue order on one
@@ -115,7 +115,7 @@ func (c *Cluster) publishBatch(l *link, batch [][]byte) {
 		return
 	}
 	if l.bo.failing() {
-		c.log.Info("redis: publishing again")
+		c.log.Info("sioredis: publishing again")
 		c.warn.reset("publish")
 	}
 	l.bo.reset()
@@ -134,7 +134,7 @@ func (c *Cluster) subscribeLoop() {
 		if c.ctx.Err() != nil {
 			return
 		}
-		c.warn.warn("subscribe", "redis: subscription lost; cross-node broadcasts are not received", "err", err)
+		c.warn.warn("subscribe", "sioredis: subscription lost; cross-node broadcasts are not received", "err", err)
 		if !c.sleep(bo.fail(time.Now())) {
 			return
 		}
@@ -182,7 +182,7 @@ func (c *Cluster) subscribeOnce(bo *backoff) error {
 				c.stats.subscriptions.Add(1)
 				c.subOnce.Do(func() { close(c.subscribed) })
 				if bo.failing() {
-					c.log.Info("redis: subscribed again")
+					c.log.Info("sioredis: subscribed again")
 					c.warn.reset("subscribe")
 					c.pokeKeeper()
 				}
@@ -204,7 +204,7 @@ func (c *Cluster) deliver(data []byte) {
 	m, err := decodeMessage(data)
 	if err != nil {
 		c.stats.malformed.Add(1)
-		c.warn.warn("malformed", "redis: dropping a malformed message", "bytes", len(data), "err", err)
+		c.warn.warn("malformed", "sioredis: dropping a malformed message", "bytes", len(data), "err", err)
 		return
 	}
 	if m.node == c.node {
@@ -217,7 +217,7 @@ func (c *Cluster) deliver(data []byte) {
 	}
 	if err := checkMessage(m.msg); err != nil {
 		c.stats.malformed.Add(1)
-		c.warn.warn("malformed", "redis: dropping a cluster message that no node would broadcast",
+		c.warn.warn("malformed", "sioredis: dropping a cluster message that no node would broadcast",
 			"from", clip(m.node), "namespace", clip(m.msg.Namespace), "err", err)
 		return
 	}

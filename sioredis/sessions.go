@@ -81,7 +81,7 @@ func (c *Cluster) Register(ctx context.Context, sid, addr string) error {
 		return ErrClosed
 	}
 	if addr == "" || strings.ContainsAny(addr, " \r\n") {
-		return errors.New("redis: Register: bad node address " + strconv.Quote(clip(addr)))
+		return errors.New("sioredis: Register: bad node address " + strconv.Quote(clip(addr)))
 	}
 	c.smu.Lock()
 	first := c.addr == ""
@@ -89,7 +89,7 @@ func (c *Cluster) Register(ctx context.Context, sid, addr string) error {
 		c.addr = addr
 	} else if addr != c.addr {
 		c.smu.Unlock()
-		return fmt.Errorf("redis: Register: node address %q differs from the node's registered address %q", clip(addr), c.addr)
+		return fmt.Errorf("sioredis: Register: node address %q differs from the node's registered address %q", clip(addr), c.addr)
 	}
 	c.sessions[sid] = addr
 	c.smu.Unlock()
@@ -134,7 +134,7 @@ func (c *Cluster) Lookup(ctx context.Context, sid string) (string, error) {
 			return err
 		case 2:
 			c.stats.refusedLookups.Add(1)
-			c.warn.warn("lookup", "redis: a session directory entry names an address that is not its node's; not forwarding",
+			c.warn.warn("lookup", "sioredis: a session directory entry names an address that is not its node's; not forwarding",
 				"sid", clip(sid), "refused_total", c.stats.refusedLookups.Load())
 		}
 		return nil

@@ -22,7 +22,7 @@ type op struct {
 	cmds []cmd
 }
 
-var errBackoff = errors.New("redis: waiting before reconnecting")
+var errBackoff = errors.New("sioredis: waiting before reconnecting")
 
 // enqueue queues a membership change for the writer. It never blocks: if
 // the queue is full the change is dropped and the node is marked dirty,
@@ -40,7 +40,7 @@ func (c *Cluster) enqueue(cmds []cmd) {
 	default:
 		c.dirty.Store(true)
 		c.stats.overflows.Add(1)
-		c.warn.warn("opqueue", "redis: membership queue full; the node's rooms will be rewritten",
+		c.warn.warn("opqueue", "sioredis: membership queue full; the node's rooms will be rewritten",
 			"overflows_total", c.stats.overflows.Load())
 	}
 	c.wmu.Unlock()
@@ -189,7 +189,7 @@ func (c *Cluster) writeLoop() {
 		if !c.dirty.Load() {
 			if err := c.write(&l, batch); err != nil {
 				c.dirty.Store(true)
-				c.warn.warn("write", "redis: cannot write room membership; will rewrite it when Redis is back", "err", err)
+				c.warn.warn("write", "sioredis: cannot write room membership; will rewrite it when Redis is back", "err", err)
 			}
 		}
 		c.markDone(batch[len(batch)-1].seq)
@@ -235,7 +235,7 @@ func (c *Cluster) pipeline(conn redigo.Conn, cmds []cmd) error {
 		if _, err := conn.Receive(); err != nil {
 			var rerr redigo.Error
 			if errors.As(err, &rerr) {
-				c.warn.warn("refused", "redis: command refused", "err", err)
+				c.warn.warn("refused", "sioredis: command refused", "err", err)
 				continue
 			}
 			return err
@@ -273,7 +273,7 @@ func (c *Cluster) resync(l *link) {
 	fail := func(err error) {
 		c.dirty.Store(true)
 		c.linkFail(l, err)
-		c.warn.warn("write", "redis: cannot rewrite room membership", "err", err)
+		c.warn.warn("write", "sioredis: cannot rewrite room membership", "err", err)
 	}
 	// First every local socket's exact membership, then the removal of
 	// the sockets Redis holds for this node that are gone: the other nodes
@@ -325,7 +325,7 @@ func (c *Cluster) resync(l *link) {
 	l.bo.reset()
 	c.warn.reset("write")
 	c.stats.resyncs.Add(1)
-	c.log.Info("redis: rewrote this node's room membership", "sockets", len(local))
+	c.log.Info("sioredis: rewrote this node's room membership", "sockets", len(local))
 }
 
 // linkFailed handles an error of a command on the link: a refused command

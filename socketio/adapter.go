@@ -82,7 +82,7 @@ type Adapter interface {
 // RoomCounter is an optional Adapter method: how many rooms the socket sid
 // is in (its own-id room not counted) and whether room is one of them,
 // both for a socket of this node and without listing its rooms.
-// Socket.Join uses it to apply Options.MaxRoomsPerSocket; adapters
+// Socket.Join uses it to apply Config.MaxRoomsPerSocket; adapters
 // without it are asked for Rooms.
 type RoomCounter interface {
 	RoomCount(sid, room string) (rooms int, in bool)

@@ -1,72 +1,217 @@
-// Package socketio is a Socket.IO 0.9 server: an http.Handler that speaks
-// the protocol of the socket.io.js 0.9 client (browser and the npm
-// socket.io-client@0.9.16) over websocket, htmlfile, xhr-polling and
-// jsonp-polling.
+// Package socketio is a Socket.IO server: an http.Handler that serves the
+// socket.io.js 0.9 client (in browsers, and the npm socket.io-client@0.9.16)
+// over websocket, htmlfile, xhr-polling and jsonp-polling, as the Node.js
+// socket.io@0.9.19 server does, without that server's known bugs. It is
+// all a server program imports: Server and Config, Namespace, Socket,
+// Selection (whom to send to), Handshake, acks, errors, disconnect
+// reasons and the Adapter interface cluster adapters implement. Package
+// acl holds the ACL sets, package sioredis the Redis cluster adapter and
+// package metrics the Prometheus exporter.
 //
 //	srv := socketio.NewServer(socketio.Config{})
 //	chat := srv.Of("/chat")
-//	chat.On("say", func(s *socketio.Socket, text string) string {
-//		chat.Emit("said", s.ID(), text)
-//		return "ok" // becomes the ack, if the client asked for one
+//	chat.OnConnect(func(s *socketio.Socket) { s.Join("lobby") })
+//	chat.On("say", func(s *socketio.Socket, text string) bool {
+//		s.To("lobby").Emit("said", s.ID(), text) // to the room, s excepted
+//		return true // the ack, if the client asked for one
 //	})
 //	http.Handle("/socket.io/", srv)
 //
-// # Architecture
+// # Sessions, namespaces and sockets
 //
-// The module is layered bottom up, without cycles:
+// A session is one handshaken client: one connection (or a series of
+// polling requests) with one outgoing queue. It is connected to the
+// default namespace "" and to whichever others the client asks for
+// (io.connect("/chat")); a Socket is the session in one Namespace. In
+// Socket.IO 0.9 the socket id is the session id: 20 random characters
+// of the URL-safe base64 alphabet (IsSocketID). Server.Of makes or finds
+// a namespace; Server.Sockets is the default one. Namespace.Socket(id)
+// and Namespace.Sockets find the sockets of this node.
 //
-//   - packet: the wire codec (packets, multi-packet payload framing). Pure.
-//   - acl: per-method access policy. Pure.
-//   - transport: moves payloads between a session and a client over a
-//     WebSocket or HTTP polling/streaming.
-//   - namespace: Namespace and Socket — handlers, acks, rooms, emits.
-//   - socketio: the Server — routing, handshake, sessions, timers.
+// # Handlers
 //
-// A session is one handshaken client. It owns one bounded outgoing queue of
-// encoded packets, written by whichever transport request is attached
-// (a websocket's writers, a long-poll GET, an htmlfile stream);
-// emits only append to that queue, so a slow client never blocks anyone
-// else — when its queue is full the session is closed as a slow consumer.
-// The queue is bounded in packets (SendQueueSize) and in bytes
-// (MaxQueuedBytes); the bytes count everything held for the client until
-// it is written: the queue, what a transport has taken from it (a
-// websocket write the client is slow to take, a poll answer being
-// written) and a transport's own frames (a websocket's pending pong —
-// only the latest ping is answered — and close frame).
-// Long-polling sessions buffer between polls, a newer poll answers the one
-// it supersedes, and a session whose client stops polling is closed after
-// CloseTimeout. Heartbeats go out every HeartbeatInterval; a session not
-// heard from for HeartbeatTimeout is closed.
+// Each kind of handler has one way in, and every setter sets one slot,
+// replacing what it held: On, OnRaw, Handle and Handle2 set the handler
+// of one event; OnConnect, OnDisconnect, OnMessage, OnJSON and
+// OnUnhandled set the namespace's hook of that name (nil removes it).
+// Register, which fills many slots at once, is the exception: it never
+// replaces, and fails with ErrAlreadyRegistered instead. Set handlers
+// before clients connect.
 //
-// Session ids (which are the socket ids) are 20 random characters of the
-// URL-safe base64 alphabet, the format IsSocketID describes:
-// room names of that format are reserved for the sockets' own rooms, so
-// Socket.Join refuses them and To(id) stays private (see the namespace
-// package). Strings a client chose (an Origin header, an endpoint, an
-// event name) are logged clipped to 128 bytes with their length, and a
-// session's repeated namespace refusals are logged at info level once,
-// then at debug level.
+// A typed handler is func(*Socket, A, B, ...) (R..., error): the client's
+// JSON arguments are decoded into A, B, ... with encoding/json (missing
+// ones stay zero, extra ones are ignored; a final variadic parameter
+// takes the rest) and the results, if the client asked for an
+// acknowledgement, become the ack's arguments. A non-nil error is logged
+// and acknowledged as [{"error": "text"}]; an argument that does not
+// decode runs nothing and is acknowledged as [{"error": "argument N: ..."}].
+// Which form to use:
 //
-// A session has at most one stream (a websocket or an htmlfile response).
-// A stream supersedes a held poll, which is answered at once. While a
-// stream is attached, any other transport GET for the session — a second
-// websocket, a second htmlfile, or a poll, which would race the stream for
-// the queue — is refused with 409 "session already has a stream" and its
-// response ends at once; the attached stream carries on and the session
-// is not otherwise touched (POSTs are still accepted). When the stream
-// ends, the session ends with it. This is what socket.io.js needs: it
-// never opens a second stream for a session it holds, and after a reload
-// or a reconnection it handshakes a new session, so an old stream whose
-// TCP connection is half dead cannot block it; that stale session ends
-// at its heartbeat timeout or when a write to it times out (WriteTimeout).
+//   - Handle[A, R] and Handle2[A, B, R]: a typed handler of one or two
+//     arguments and a result, checked by the compiler and called without
+//     reflection. The first choice for new code.
+//   - On: a typed handler of any shape. Those of the common signatures —
+//     func(*Socket) or func(*Socket, string), returning nothing, a string,
+//     a bool, an error or (string, error) — are called directly; any other
+//     with reflect.Value.Call (its reflection work is done once, by On),
+//     which costs a few hundred nanoseconds and a few allocations more
+//     per event than Handle (BenchmarkDispatch*). On refuses a raw
+//     handler's signature.
+//   - OnRaw: a RawHandler, which gets the arguments as the client sent
+//     them (json.RawMessage) and an AckFunc that is nil unless the client
+//     asked for an ack with data.
+//   - Register[T]: the gevent-socketio way. A factory makes a value of T
+//     for each socket that connects, and its methods On<Name> (typed
+//     handlers without the *Socket, which the value holds) handle the
+//     events EventName(method): OnSendMessage handles "send_message",
+//     OnJSONData "json_data". Its OnConnect, OnDisconnect and InitialACL
+//     methods are the socket's hooks and initial ACL.
+//
+// OnMessage and OnJSON handle plain-text and JSON message packets
+// (socket.send, socket.json.send). OnUnhandled gets the events no handler
+// takes (after the ACL: refused events never reach it); without it they
+// are dropped. A client packet (event, message or json) with an id but no
+// '+' is acknowledged automatically in the socket's order, as in the
+// reference server: after the handlers of the packets before it, just
+// before its own handler.
+//
+// # Sending to a client
+//
+// Socket.Emit sends an event; EmitWithAck asks the client for an ack with
+// data and waits for it (with a context), EmitWithAckFunc runs a callback
+// when it arrives. Plain-text and JSON messages go with Send and SendJSON;
+// SendWithAck and SendJSONWithAck (blocking, with a context) and
+// SendWithAckFunc and SendJSONWithAckFunc (callback) ask the client to
+// acknowledge them. The same names mean the same on the client (package
+// client). Such a message carries an id without '+' ("3:1::text"), as the
+// reference's socket.send(text, fn) sends it: socket.io.js acknowledges it
+// by itself on receipt, without data. Every form that waits for an ack
+// counts towards Config.MaxPendingAcks, and its slot is freed when the ack
+// arrives, when the wait's context ends, and when the socket disconnects.
+//
+// The server refuses to emit event names the clients keep for their own
+// events — connect, connect_error, connect_failed, connecting,
+// disconnect, disconnecting, reconnect, reconnect_attempt,
+// reconnect_failed, reconnect_error, reconnecting, newListener,
+// removeListener (IsReservedEvent) — with ErrReservedEvent, and empty,
+// overlong (MaxEventNameBytes) or invalid UTF-8 names with
+// ErrInvalidMessage. "error" and "message" may be emitted.
+//
+// # Broadcasts and selections
+//
+// A Selection is whom to send to: Namespace.To(room), Namespace.Except(ids...)
+// and Namespace.Volatile start one for the namespace; Socket.To(room) and
+// Socket.Broadcast start one without the socket itself; Socket.Volatile
+// selects the socket alone. To, Except and Volatile chain; Emit, Send and
+// SendJSON send, and Namespace.Emit, Send and SendJSON reach the whole
+// namespace. Volatile packets are dropped, per receiver, when its
+// transport cannot take them now (socket.volatile in the Node.js server).
+//
+// A broadcast is a Message — namespace, kind, and the event's name and
+// JSON arguments, the JSON value or the text — that knows nothing of any
+// wire format. The namespace hands it to its Adapter, which hands it to
+// each receiver; the receiver's session encodes it in its protocol, and
+// the Message keeps that encoding, so a broadcast is encoded once per
+// protocol among its receivers (today every session speaks Socket.IO 0.9,
+// so once), and the same bytes are queued for every receiver of that
+// protocol. Queuing never blocks, so one slow client cannot hold up the
+// others (its session is closed when its queue is full). A cluster
+// adapter carries the Message's fields to the other nodes, which encode
+// it for their own receivers, and checks what it receives with
+// Message.Validate.
+//
+// # Rooms
+//
+// Socket.Join, Leave, LeaveAll and Rooms manage one socket's rooms;
+// Namespace.Rooms lists the rooms that have members and RoomSize counts
+// one without listing it. The room operations of the Node.js server act
+// on a selection, on every node with a cluster adapter:
+//
+//	ns.To("lobby").Join(ctx, "game")      // socketsJoin
+//	ids, err := ns.Except().SocketIDs(ctx) // fetchSockets
+//	ns.To("game").Disconnect(ctx, true)   // disconnectSockets(true)
+//
+// Every socket is also in a room named by its id, so Namespace.To(id)
+// reaches one socket anywhere. That room is private by construction, not
+// by a check of who exists: room names of the socket-id format (IsSocketID)
+// are reserved. Joins refuse them (other than the socket's own id) with
+// ErrReservedRoom whether or not such a socket exists, on this node or
+// another, whatever state the adapter is in (a cluster adapter during an
+// outage or a resync included), and the MemoryAdapter, which cluster
+// adapters deliver through, refuses them too. Joins also bound what one
+// client can make the server hold: Config.MaxRoomsPerSocket rooms per
+// socket (ErrTooManyRooms) and Config.MaxRoomNameBytes bytes per name
+// (ErrRoomNameTooLong).
+//
+// # Authorization
+//
+// Config.Authorize decides on each handshake, with the request's context,
+// and returns who the client is: that value is Handshake.User, which
+// every socket of the session sees (Socket.Handshake) and which a
+// namespace's own authorization (Namespace.Authorize) gets. A refusal is
+// ErrUnauthorized, or an error wrapping it: the handshake gets 403 and the
+// client its "handshake unauthorized" error; any other error is a 500. A
+// namespace's refusal sends the client the 0.9 error packet for it
+// ("7::/chat:2"). Within a namespace, an ACL (package acl) says which
+// events a socket may call: it starts with Namespace.SetInitialACL (nil
+// allows everything) and handlers change it with Socket.SetACL and
+// LiftACL. An event outside it is refused: the client gets the event
+// "error" with ["method_access_denied", "You do not have access to method
+// \"NAME\""], no ack, and no handler runs (the gevent-socketio model).
+//
+// # A socket's life
+//
+// A socket ends when its client leaves the namespace or the session, when
+// the session ends (the connection closes, the client goes silent for
+// Config.HeartbeatTimeout, stops polling for CloseTimeout, or is a slow
+// consumer), when a handler calls Socket.Disconnect (in the default
+// namespace that ends the session, as in the reference), and at
+// Server.Shutdown. Socket.Context is cancelled then, with a
+// *DisconnectError (errors.Is ErrDisconnected) carrying the reason
+// (ReasonBooted, ReasonHeartbeatTimeout, ...) as its cause: start the
+// goroutines that belong to a socket with it. Then the socket leaves its
+// rooms, its pending acks are dropped, and its OnDisconnect hook runs
+// once, after the handlers already queued for it.
+//
+// Server.Shutdown refuses new handshakes, sends every client what was
+// queued for it and a goodbye (by default one that makes socket.io.js
+// reconnect, to another node or to this one once it is back) and waits
+// for the sessions to close or ctx to end.
+//
+// # Errors and logs
+//
+// Errors are values: every sentinel here (ErrDisconnected,
+// ErrReservedRoom, ...) is matched with errors.Is, whatever wraps it.
+// Config.OnError hears of what goes wrong while serving clients — handler
+// panics (recovered; the socket goes on), events the ACL refused, packets
+// that do not decode — as *HandlerError values, beside the log records
+// written for them. Logs go to Config.Logger (log/slog) with the session
+// id and namespace as attributes. Strings a client chose (an Origin
+// header, an endpoint, an event name, a decode error) are logged clipped
+// to 128 bytes with their length; a socket's first refused event and a
+// session's first namespace refusal are logged at info level, the
+// repeats at debug level, so a client cannot flood the log.
+//
+// # Concurrency
+//
+// Every method of Server, Namespace and Socket is safe for concurrent
+// use; a Selection is built and used by one goroutine. The handlers of
+// one socket run one at a time, in the order the client sent the packets,
+// on a goroutine that runs them only while the socket has work queued (an
+// idle socket has none); handlers of different sockets run in parallel. A
+// handler may block (even in EmitWithAck, waiting for the client's ack)
+// without stopping the session from reading: while a socket's handlers
+// lag behind by Config.MaxQueuedEvents events, its session stops reading
+// until they catch up. Acks the client sends are matched as they arrive,
+// so an EmitWithAck waiting in a handler gets its answer.
 //
 // # Several nodes
 //
 // Several Servers (nodes) can serve one application behind a load
 // balancer. Config.Adapter shares rooms and broadcasts between them
-// (package redis). A session lives on the node that answered its
+// (package sioredis). A session lives on the node that answered its
 // handshake: its queue, timers and sockets are there. With Config.Sessions
-// (a SessionDirectory, such as a *redis.Cluster) and Config.NodeAddr, every
+// (a SessionDirectory, such as a *sioredis.Cluster) and Config.NodeAddr, every
 // other request of the session may reach any node, so the balancer need
 // not be sticky:
 //
@@ -150,11 +295,55 @@
 // count toward Config.MaxSessions and HandshakesPerSecond, which bound
 // their number (neither is set by default).
 //
-// # Concurrency
+// # Limits
 //
-// Server methods are safe for concurrent use. Each session's state is
-// guarded by one mutex; socket and namespace calls are never made while it
-// is held. The sessions' timeouts and heartbeats share one timer per
-// Server, whose queue has a mutex of its own, taken after a session's.
-// See the namespace package for the handler execution model.
+// Anyone on the network can open sessions and send any bytes, so every
+// buffer is bounded, each by a Config field with a documented default:
+// bytes and packets queued per session (MaxQueuedBytes, SendQueueSize;
+// past either the session is closed as a slow consumer), incoming bodies,
+// messages, packets per payload and JSON depth (MaxBodyBytes,
+// MaxMessageBytes, MaxPacketsPerPayload, MaxJSONDepth), acks and events
+// pending per socket (MaxPendingAcks, MaxQueuedEvents), rooms
+// (MaxRoomsPerSocket, MaxRoomNameBytes), handshake data
+// (MaxHandshakeBytes), and, off by default, sessions and handshake rate
+// (MaxSessions, HandshakesPerSecond). Clients that stop reading are
+// dropped after WriteTimeout, trickled POST bodies after PostTimeout.
+//
+// # Architecture
+//
+// The module is layered bottom up, without cycles: package packet (the
+// 0.9 wire codec, pure and fuzzed) and acl (pure policy);
+// internal/transport, which moves payloads between a session and a client
+// (a websocket read by an epoll loop on Linux, written in batches; HTTP
+// long-polling and streaming); then this package: the protocol-neutral
+// core (namespaces, sockets, rooms, acks, ACLs, adapters, Message) and
+// the Server (routing, handshake, sessions, timers, forwarding). The core
+// reaches a session only through its connection's Send and protocol, so
+// other protocols (Engine.IO v3/v4 with Socket.IO v4/v5) can be plugged
+// in below it.
+//
+// A session owns one bounded outgoing queue of encoded packets, written
+// by whichever transport request is attached (a websocket's writers, a
+// long-poll GET, an htmlfile stream); emits only append to that queue. The
+// queue is bounded in packets (SendQueueSize) and in bytes
+// (MaxQueuedBytes); the bytes count everything held for the client until
+// it is written: the queue, what a transport has taken from it and a
+// transport's own frames (a websocket's pending pong — only the latest
+// ping is answered — and close frame). Long-polling sessions buffer
+// between polls, a newer poll answers the one it supersedes, and a
+// session whose client stops polling is closed after CloseTimeout.
+// Heartbeats go out every HeartbeatInterval.
+//
+// A session has at most one stream (a websocket or an htmlfile response).
+// A stream supersedes a held poll, which is answered at once. While a
+// stream is attached, any other transport GET for the session — a second
+// websocket, a second htmlfile, or a poll, which would race the stream for
+// the queue — is refused with 409 "session already has a stream" and its
+// response ends at once; the attached stream carries on and the session
+// is not otherwise touched (POSTs are still accepted). When the stream
+// ends, the session ends with it. This is what socket.io.js needs: it
+// never opens a second stream for a session it holds, and after a reload
+// or a reconnection it handshakes a new session, so an old stream whose
+// TCP connection is half dead cannot block it; that stale session ends
+// at its heartbeat timeout or when a write to it times out (WriteTimeout).
 package socketio

@@ -135,7 +135,7 @@ func TestSocketContextIsCancelledWhenTheSocketDisconnects(t *testing.T) {
 	ctx := s.Context()
 	assert.Same(t, ctx, s.Context(), "one context per socket")
 	assert.NoError(t, ctx.Err())
-	s.Close(ReasonHeartbeatTimeout)
+	s.close(ReasonHeartbeatTimeout)
 	select {
 	case <-ctx.Done():
 	default:
@@ -150,7 +150,7 @@ func TestSocketContextIsCancelledWhenTheSocketDisconnects(t *testing.T) {
 	// Asked for only after the socket disconnected: done already, with
 	// the same cause.
 	late, _ := connect(t, ns, "b")
-	late.Close(ReasonBooted)
+	late.close(ReasonBooted)
 	ctx = late.Context()
 	require.Error(t, ctx.Err())
 	require.ErrorAs(t, context.Cause(ctx), &de)

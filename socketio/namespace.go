@@ -62,10 +62,10 @@ var (
 	// ErrReservedRoom refuses a Join of a room name that has the format
 	// of a socket id (IsSocketID) other than the socket's own.
 	ErrReservedRoom = errors.New("socketio: room name is reserved for socket ids")
-	// ErrTooManyRooms refuses a Join beyond Options.MaxRoomsPerSocket.
+	// ErrTooManyRooms refuses a Join beyond Config.MaxRoomsPerSocket.
 	ErrTooManyRooms = errors.New("socketio: socket is in too many rooms")
 	// ErrRoomNameTooLong refuses a Join of a name longer than
-	// Options.MaxRoomNameBytes.
+	// Config.MaxRoomNameBytes.
 	ErrRoomNameTooLong = errors.New("socketio: room name too long")
 )
 

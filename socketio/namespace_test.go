@@ -103,7 +103,7 @@ func connect(t *testing.T, ns *Namespace, id string) (*Socket, *recConn) {
 	c := newConn(id)
 	s, err := ns.connect(c, nil)
 	require.NoError(t, err)
-	t.Cleanup(func() { s.Close(ReasonSocketEnd) })
+	t.Cleanup(func() { s.close(ReasonSocketEnd) })
 	return s, c
 }
 
@@ -168,7 +168,7 @@ func TestNoHandlerRunsAfterTheDisconnectHooks(t *testing.T) {
 	s, _ := connect(t, ns, "a")
 	s.handlePacket(decode(t, `5:::{"name":"block"}`))
 	s.handlePacket(decode(t, `5:::{"name":"late"}`)) // queued before the disconnect: runs
-	s.Close(ReasonSocketEnd)
+	s.close(ReasonSocketEnd)
 	s.run(func() { mu.Lock(); events = append(events, "after"); mu.Unlock() }) // a packet that raced the close
 	close(gate)
 	waitIdle(t, s)
@@ -265,7 +265,7 @@ func TestAuthorizationSeesHandshakeAndConnectQuery(t *testing.T) {
 	assert.Equal(t, "t", seen.Get("token"), "handshake query is merged in")
 	s, err := ns.connect(newConn("b"), url.Values{"pass": {"yes"}})
 	require.NoError(t, err)
-	s.Close(ReasonSocketEnd)
+	s.close(ReasonSocketEnd)
 	ns.Authorize(func(context.Context, *Handshake, url.Values) error { panic("boom") })
 	_, err = ns.connect(newConn("c"), nil)
 	assert.ErrorIs(t, err, ErrUnauthorized, "a panicking authorization refuses")
@@ -301,7 +301,7 @@ func TestRoomsBroadcastAndExcept(t *testing.T) {
 	require.NoError(t, a.Leave("room"))
 	ids, _ = ns.Clients("room")
 	assert.Equal(t, []string{"b"}, ids)
-	b.Close(ReasonSocketEnd)
+	b.close(ReasonSocketEnd)
 	ids, _ = ns.Clients("room")
 	assert.Empty(t, ids, "disconnect leaves every room")
 }
@@ -344,7 +344,7 @@ func TestPendingAcksAreFreedOnDisconnect(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { _, err := s.EmitWithAck(context.Background(), "q"); errc <- err }()
 	require.Eventually(t, func() bool { return s.PendingAcks() == 11 }, time.Second, time.Millisecond)
-	s.Close(ReasonSocketEnd)
+	s.close(ReasonSocketEnd)
 	assert.ErrorIs(t, <-errc, ErrDisconnected)
 	assert.Equal(t, 0, s.PendingAcks())
 	assert.ErrorIs(t, s.EmitWithAckFunc("q", func([]json.RawMessage) {}), ErrDisconnected)
@@ -392,7 +392,7 @@ func TestDisconnectHooksRunOnceWithReason(t *testing.T) {
 	ns.OnDisconnect(func(s *Socket, reason string) { reasons <- reason })
 	s, c := connect(t, ns, "a")
 	s.Disconnect()
-	s.Close(ReasonSocketEnd)
+	s.close(ReasonSocketEnd)
 	s.handlePacket(decode(t, `0::/chat`))
 	assert.Equal(t, ReasonBooted, <-reasons)
 	waitIdle(t, s) // the hooks have run, all of them
@@ -484,7 +484,7 @@ func TestACLChangeAppliesToEventsAlreadyReceived(t *testing.T) {
 	c.waitExact(t, `5:::{"name":"error","args":["method_access_denied","You do not have access to method \"move\""]}`)
 	assert.Equal(t, 1, <-moves)
 	assert.Len(t, moves, 0, "the second move was refused")
-	assert.Error(t, func() error { s.Close(ReasonSocketEnd); return s.Join("x") }(), "a disconnected socket joins nothing")
+	assert.Error(t, func() error { s.close(ReasonSocketEnd); return s.Join("x") }(), "a disconnected socket joins nothing")
 }
 
 // TestAutoAcksKeepTheSocketsOrder: an auto-ack (an id without '+') is sent
@@ -590,7 +590,7 @@ func TestSendWithAckWaits(t *testing.T) {
 
 	go func() { done <- s.SendJSONWithAck(context.Background(), "x") }()
 	require.Eventually(t, func() bool { return s.PendingAcks() == 1 }, 2*time.Second, time.Millisecond)
-	s.Close(ReasonSocketEnd)
+	s.close(ReasonSocketEnd)
 	assert.ErrorIs(t, <-done, ErrDisconnected)
 	assert.ErrorIs(t, s.SendWithAckFunc("late", func() { t.Error("must not run") }), ErrDisconnected)
 	assert.ErrorIs(t, s.SendWithAck(context.Background(), "late"), ErrDisconnected)
@@ -657,7 +657,7 @@ func TestEmitterSendAndSendJSON(t *testing.T) {
 	vc := &volConn{recConn: newConn("v")}
 	v, err := ns.connect(vc, nil)
 	require.NoError(t, err)
-	t.Cleanup(func() { v.Close(ReasonSocketEnd) })
+	t.Cleanup(func() { v.close(ReasonSocketEnd) })
 	require.NoError(t, ns.To("v").Volatile().Send("maybe"))
 	require.NoError(t, ns.To("v").Volatile().SendJSON("maybe"))
 	require.NoError(t, ns.To("v").Send("surely"))

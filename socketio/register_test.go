@@ -134,7 +134,7 @@ func TestRegisterMakesAValuePerSocket(t *testing.T) {
 	b.handlePacket(decode(t, `5:2+::{"name":"secret"}`))
 	cb.waitExact(t, `5:::{"name":"error","args":["method_access_denied","You do not have access to method \"secret\""]}`)
 
-	a.Close(ReasonPacket)
+	a.close(ReasonPacket)
 	waitIdle(t, a)
 	assert.Equal(t, []string{"connect a", "connect b", "disconnect a " + ReasonPacket}, log.list())
 }
@@ -274,7 +274,7 @@ func TestSocketConnectedBeforeRegisterHasNoValue(t *testing.T) {
 	s.handlePacket(decode(t, `5:2+::{"name":"x"}`))
 	waitIdle(t, s)
 	assert.Equal(t, []string{"1::"}, c.sent(), "its Register events are ignored, as events without handlers")
-	s.Close(ReasonPacket) // OnDisconnect finds no value either
+	s.close(ReasonPacket) // OnDisconnect finds no value either
 	waitIdle(t, s)
 }
 
@@ -306,7 +306,7 @@ func TestSettersReplace(t *testing.T) {
 	s.handlePacket(decode(t, `3::/r:hi`))
 	s.handlePacket(decode(t, `4::/r:{}`))
 	waitIdle(t, s)
-	s.Close(ReasonPacket)
+	s.close(ReasonPacket)
 	waitIdle(t, s)
 	assert.Equal(t, []string{"1::/r", `6::/r:1+["raw 2"]`, `6::/r:2+["handle 2"]`, `6::/r:3+["handle2 2"]`, `6::/r:4+["on 2"]`}, c.sent())
 	assert.Equal(t, []string{"connect 2", "message 2", "json 2", "disconnect 2"}, log.list())
@@ -314,7 +314,7 @@ func TestSettersReplace(t *testing.T) {
 	ns.OnConnect(nil)
 	ns.OnDisconnect(nil)
 	s2, c2 := connect(t, ns, "y")
-	s2.Close(ReasonPacket)
+	s2.close(ReasonPacket)
 	waitIdle(t, s2)
 	assert.Equal(t, []string{"1::/r"}, c2.sent())
 	assert.Equal(t, []string{"connect 2", "message 2", "json 2", "disconnect 2"}, log.list(), "nil removes a hook")

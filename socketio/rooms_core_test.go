@@ -277,7 +277,7 @@ func TestJoinRacingCloseLeavesNoMember(t *testing.T) {
 	go func() { joined <- s.Join("r") }()
 	<-a.entered
 	closed := make(chan struct{})
-	go func() { s.Close(ReasonPacket); close(closed) }()
+	go func() { s.close(ReasonPacket); close(closed) }()
 	// Without the barrier in Close, it finishes (rooms left) while the
 	// Join is still held; give it ample time to do so before releasing.
 	select {

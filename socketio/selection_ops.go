@@ -55,10 +55,10 @@ func (e *Selection) SocketIDs(ctx context.Context) ([]string, error) {
 // ns.Except().Join(ctx, "all") the whole namespace. The names are checked
 // first, as Socket.Join checks them: a name of the socket-id format
 // (IsSocketID; here even the socket's own, which it is in anyway) fails
-// with ErrReservedRoom and one longer than Options.MaxRoomNameBytes with
+// with ErrReservedRoom and one longer than Config.MaxRoomNameBytes with
 // ErrRoomNameTooLong, and then no socket joins anything. Each socket then
 // joins all the rooms or, if that would take it past
-// Options.MaxRoomsPerSocket, none of them: the error wraps
+// Config.MaxRoomsPerSocket, none of them: the error wraps
 // ErrTooManyRooms and says how many sockets did not join. A cluster
 // adapter returns once every node has answered, or ctx ends.
 func (e *Selection) Join(ctx context.Context, rooms ...string) error {

@@ -504,7 +504,7 @@ func (s *session) connectNamespace(p *packet.Packet) {
 		return
 	}
 	s.mu.Unlock()
-	sock.Close(ReasonSocketEnd)
+	sock.close(ReasonSocketEnd)
 }
 
 // attach is called at the start of every transport POST: it records the
@@ -562,7 +562,7 @@ func (s *session) attachAs(name string, k attachKind) attachResult {
 		if s.state != stateOpen {
 			s.mu.Unlock()
 			if err == nil {
-				sock.Close(ReasonSocketEnd)
+				sock.close(ReasonSocketEnd)
 			}
 			return
 		}
@@ -702,7 +702,7 @@ func (s *session) close(reason string, goodbye []byte) {
 	}
 	s.logAt(slog.LevelDebug, "session closing", "transport", transportAttr{s}, "reason", reason)
 	for _, sock := range socks {
-		sock.Close(reason)
+		sock.close(reason)
 	}
 	if !lingering {
 		s.finish()
@@ -721,7 +721,7 @@ func (s *session) stopSockets(reason string) []*Socket {
 	socks := s.takeSocketsLocked()
 	s.mu.Unlock()
 	for _, sock := range socks {
-		sock.Close(reason)
+		sock.close(reason)
 	}
 	return socks
 }
@@ -748,7 +748,7 @@ func (s *session) finish() {
 		waker() // the writer sees the end and closes the connection
 	}
 	for _, sock := range socks {
-		sock.Close(ReasonSocketEnd)
+		sock.close(ReasonSocketEnd)
 	}
 	s.srv.forget(s)
 }

@@ -348,7 +348,7 @@ func (s *Socket) PendingAcks() int {
 // Join adds the socket to a room of its namespace. It refuses, joining
 // nothing:
 //
-//   - a room name longer than Options.MaxRoomNameBytes, with
+//   - a room name longer than Config.MaxRoomNameBytes, with
 //     ErrRoomNameTooLong;
 //   - a name of the socket-id format (see IsSocketID) other than the
 //     socket's own id, with ErrReservedRoom: those names are reserved for
@@ -356,7 +356,7 @@ func (s *Socket) PendingAcks() int {
 //     the refusal does not depend on the adapter or on timing (a room
 //     named after a socket that has not connected yet, or lives on a node
 //     the adapter cannot reach right now, is refused just the same);
-//   - a room beyond Options.MaxRoomsPerSocket (the own-id room not
+//   - a room beyond Config.MaxRoomsPerSocket (the own-id room not
 //     counted; joining a room the socket is already in is fine), with
 //     ErrTooManyRooms.
 func (s *Socket) Join(room string) error {
@@ -459,15 +459,15 @@ func (s *Socket) Disconnect() {
 		return
 	}
 	s.conn.Send(codecOf(s.proto).disconnect(s.ns.name), false)
-	s.Close(ReasonBooted)
+	s.close(ReasonBooted)
 }
 
-// Close marks the socket disconnected without telling the client: the
+// close marks the socket disconnected without telling the client: the
 // session calls it when the session ends or the client left the
 // namespace. It cancels the socket's Context, frees pending acks, leaves
 // every room and runs the disconnect handlers once, after the handlers
 // already queued.
-func (s *Socket) Close(reason string) {
+func (s *Socket) close(reason string) {
 	s.mu.Lock()
 	if s.disconnectedLocked() {
 		s.mu.Unlock()
@@ -540,7 +540,7 @@ func (s *Socket) handlePacket(p *packet.Packet) {
 		s.exec.submit(job{name: p.Name, args: p.Args, id: p.ID, hasID: p.HasID, ackData: p.AckData})
 		return
 	case packet.Disconnect:
-		s.Close(ReasonPacket)
+		s.close(ReasonPacket)
 		return
 	}
 	// A message, a json message (or anything else) with an id but no '+'
