@@ -14,14 +14,16 @@ import (
 )
 
 // Adapter is the socketio.Adapter of one namespace on one node of a
-// Cluster. Membership is kept twice: in an embedded MemoryAdapter, which
+// Cluster. Membership is kept twice: in an in-memory adapter, which
 // finds this node's receivers of every broadcast, and in Redis, which
 // answers the cluster-wide queries. Make adapters with Cluster.Adapter.
 type Adapter struct {
 	c    *Cluster
 	ns   *socketio.Namespace
 	name string
-	mem  *socketio.MemoryAdapter
+	mem  socketio.Adapter // socketio.NewMemoryAdapter's
+	// memCount is mem's RoomCount.
+	memCount socketio.RoomCounter
 
 	// mu serializes membership changes so that the order in which they
 	// reach the local state is the order in which they are queued for Redis.
@@ -37,11 +39,12 @@ var (
 // cluster.Adapter is a socketio.AdapterFactory for
 // socketio.Config.Adapter.
 func (c *Cluster) Adapter(ns *socketio.Namespace) socketio.Adapter {
-	mem, ok := socketio.NewMemoryAdapter(ns).(*socketio.MemoryAdapter)
+	mem := socketio.NewMemoryAdapter(ns)
+	counter, ok := mem.(socketio.RoomCounter)
 	if !ok {
-		panic("sioredis: socketio.NewMemoryAdapter no longer returns *MemoryAdapter")
+		panic("sioredis: socketio.NewMemoryAdapter's adapter is no longer a RoomCounter")
 	}
-	a := &Adapter{c: c, ns: ns, name: ns.Name(), mem: mem}
+	a := &Adapter{c: c, ns: ns, name: ns.Name(), mem: mem, memCount: counter}
 	c.amu.Lock()
 	if len(c.adapters[a.name]) > 0 {
 		c.log.Warn("sioredis: a second adapter for one namespace on one node; use one Cluster per Server", "namespace", a.name)
@@ -195,7 +198,7 @@ func (a *Adapter) snapshot() ([]cmd, []string) {
 // nodes (unless every room is the own-id room of a socket of this node),
 // which encode it for their own receivers. It never blocks; broadcasts
 // that cannot be published (or that exceed the 16 MiB a cluster message
-// may hold) are counted in Stats().Dropped. It returns the MemoryAdapter's
+// may hold) are counted in Stats().Dropped. It returns the in-memory adapter's
 // refusal of a Message of no known kind, and then publishes nothing.
 func (a *Adapter) Broadcast(m *socketio.Message, opts socketio.BroadcastOptions) error {
 	if err := a.mem.Broadcast(m, opts); err != nil {
@@ -269,7 +272,7 @@ func (a *Adapter) Rooms(sid string) ([]string, error) {
 
 // RoomCount implements socketio.RoomCounter from the local state, which
 // holds every room of this node's sockets.
-func (a *Adapter) RoomCount(sid, room string) (int, bool) { return a.mem.RoomCount(sid, room) }
+func (a *Adapter) RoomCount(sid, room string) (int, bool) { return a.memCount.RoomCount(sid, room) }
 
 // Close implements socketio.Adapter: the namespace's broadcasts from
 // other nodes are no longer delivered here. Membership is left to the

@@ -28,8 +28,8 @@ type BroadcastOptions struct {
 // connected, so To(id) reaches one socket wherever it lives. Rooms never
 // lists that room. Names of the socket-id format (IsSocketID) are
 // reserved for those rooms: Socket.Join refuses them before calling
-// Adapter.Join, and the MemoryAdapter (which cluster adapters use to find
-// their local receivers) refuses them too.
+// Adapter.Join, and the in-memory adapter (NewMemoryAdapter; cluster
+// adapters use it to find their local receivers) refuses them too.
 //
 // A broadcast is a *Message, protocol-neutral: the adapter hands the same
 // Message to each local receiver, whose session's protocol encodes it —
@@ -92,11 +92,11 @@ type RoomCounter interface {
 // so the adapter can deliver to its local sockets (Namespace.LocalSocket).
 type AdapterFactory func(ns *Namespace) Adapter
 
-// MemoryAdapter is the single-process Adapter. One mutex guards both maps.
+// memoryAdapter is the single-process Adapter. One mutex guards both maps.
 //
 // A socket's own-id room is not kept as a room: its membership entry says
 // whether the socket is in it, which spares every socket a set of its own.
-type MemoryAdapter struct {
+type memoryAdapter struct {
 	ns *Namespace
 
 	mu    sync.RWMutex
@@ -112,7 +112,7 @@ type membership struct {
 
 // NewMemoryAdapter is the default AdapterFactory.
 func NewMemoryAdapter(ns *Namespace) Adapter {
-	return &MemoryAdapter{
+	return &memoryAdapter{
 		ns:    ns,
 		rooms: make(map[string]map[string]struct{}),
 		sids:  make(map[string]membership),
@@ -123,7 +123,7 @@ func NewMemoryAdapter(ns *Namespace) Adapter {
 // itself (see IsSocketID) is refused with ErrReservedRoom, and then none
 // of the rooms is joined: no call can make a socket receive another's
 // private emits.
-func (a *MemoryAdapter) Join(sid string, rooms ...string) error {
+func (a *memoryAdapter) Join(sid string, rooms ...string) error {
 	for _, r := range rooms {
 		if reservedFor(sid, r) {
 			return fmt.Errorf("%w: %q", ErrReservedRoom, r)
@@ -152,7 +152,7 @@ func (a *MemoryAdapter) Join(sid string, rooms ...string) error {
 }
 
 // Leave implements Adapter.
-func (a *MemoryAdapter) Leave(sid, room string) error {
+func (a *memoryAdapter) Leave(sid, room string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	m, ok := a.sids[sid]
@@ -176,7 +176,7 @@ func (a *MemoryAdapter) Leave(sid, room string) error {
 }
 
 // removeLocked takes sid out of room's members, forgetting an empty room.
-func (a *MemoryAdapter) removeLocked(room, sid string) {
+func (a *memoryAdapter) removeLocked(room, sid string) {
 	if members := a.rooms[room]; members != nil {
 		delete(members, sid)
 		if len(members) == 0 {
@@ -186,7 +186,7 @@ func (a *MemoryAdapter) removeLocked(room, sid string) {
 }
 
 // LeaveAll implements Adapter.
-func (a *MemoryAdapter) LeaveAll(sid string) error {
+func (a *memoryAdapter) LeaveAll(sid string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, r := range a.sids[sid].rooms {
@@ -201,7 +201,7 @@ func (a *MemoryAdapter) LeaveAll(sid string) error {
 // m once for all its receivers. A Message of no known kind is refused
 // with ErrInvalidMessage (the rest of Validate is the sender's business:
 // Namespace and Selection make only valid messages).
-func (a *MemoryAdapter) Broadcast(m *Message, opts BroadcastOptions) error {
+func (a *memoryAdapter) Broadcast(m *Message, opts BroadcastOptions) error {
 	if m.Kind < MessageEvent || m.Kind > MessageJSON {
 		return fmt.Errorf("%w: unknown kind %d", ErrInvalidMessage, m.Kind)
 	}
@@ -226,7 +226,7 @@ func deliver(to []*Socket, m *Message, volatile bool) {
 
 // receivers returns the local sockets a broadcast with opts reaches. Cluster
 // adapters use it to deliver on each node.
-func (a *MemoryAdapter) receivers(opts BroadcastOptions) []*Socket {
+func (a *memoryAdapter) receivers(opts BroadcastOptions) []*Socket {
 	except := func(sid string) bool {
 		for _, e := range opts.Except {
 			if e == sid {
@@ -282,7 +282,7 @@ func (a *MemoryAdapter) receivers(opts BroadcastOptions) []*Socket {
 }
 
 // Clients implements Adapter.
-func (a *MemoryAdapter) Clients(room string) ([]string, error) {
+func (a *memoryAdapter) Clients(room string) ([]string, error) {
 	a.mu.RLock()
 	var out []string
 	if room == "" {
@@ -305,7 +305,7 @@ func (a *MemoryAdapter) Clients(room string) ([]string, error) {
 }
 
 // Rooms implements Adapter.
-func (a *MemoryAdapter) Rooms(sid string) ([]string, error) {
+func (a *memoryAdapter) Rooms(sid string) ([]string, error) {
 	a.mu.RLock()
 	out := slices.Clone(a.sids[sid].rooms)
 	a.mu.RUnlock()
@@ -317,7 +317,7 @@ func (a *MemoryAdapter) Rooms(sid string) ([]string, error) {
 }
 
 // RoomCount implements RoomCounter.
-func (a *MemoryAdapter) RoomCount(sid, room string) (int, bool) {
+func (a *memoryAdapter) RoomCount(sid, room string) (int, bool) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	_, in := a.rooms[room][sid]
@@ -325,4 +325,4 @@ func (a *MemoryAdapter) RoomCount(sid, room string) (int, bool) {
 }
 
 // Close implements Adapter.
-func (a *MemoryAdapter) Close() error { return nil }
+func (a *memoryAdapter) Close() error { return nil }

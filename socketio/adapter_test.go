@@ -13,7 +13,7 @@ import (
 // name through the Adapter.
 func TestMemoryAdapterOwnRoom(t *testing.T) {
 	ns := newNamespace("/m", quietOpts())
-	a := ns.Adapter().(*MemoryAdapter)
+	a := ns.Adapter().(*memoryAdapter)
 	sockets := func(opts BroadcastOptions) []string {
 		var ids []string
 		for _, s := range a.receivers(opts) {

@@ -137,8 +137,9 @@
 // are reserved. Joins refuse them (other than the socket's own id) with
 // ErrReservedRoom whether or not such a socket exists, on this node or
 // another, whatever state the adapter is in (a cluster adapter during an
-// outage or a resync included), and the MemoryAdapter, which cluster
-// adapters deliver through, refuses them too. Joins also bound what one
+// outage or a resync included), and the in-memory adapter
+// (NewMemoryAdapter), which cluster adapters deliver through, refuses
+// them too. Joins also bound what one
 // client can make the server hold: Config.MaxRoomsPerSocket rooms per
 // socket (ErrTooManyRooms) and Config.MaxRoomNameBytes bytes per name
 // (ErrRoomNameTooLong).

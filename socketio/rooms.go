@@ -5,19 +5,19 @@ import (
 	"slices"
 )
 
-// SocketIDLen is the length of a socket id: 15 random bytes in URL-safe
+// socketIDLen is the length of a socket id: 15 random bytes in URL-safe
 // base64 without padding, as package socketio makes session ids.
-const SocketIDLen = 20
+const socketIDLen = 20
 
 // IsSocketID reports whether name has the format of a socket id:
-// SocketIDLen characters of the URL-safe base64 alphabet (A-Z, a-z, 0-9,
+// 20 characters of the URL-safe base64 alphabet (A-Z, a-z, 0-9,
 // '-', '_'). Room names of that format are reserved for the sockets' own
 // rooms: Socket.Join refuses them (other than the socket's own id) with
 // ErrReservedRoom whether or not a socket with that id exists — now, later,
 // on this node or another — so a socket can never be made a member of
 // another's private room, and To(id) reaches only the socket id.
 func IsSocketID(name string) bool {
-	if len(name) != SocketIDLen {
+	if len(name) != socketIDLen {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
@@ -58,7 +58,7 @@ func (s *Socket) checkJoin(room string) error {
 }
 
 // roomCount returns how many rooms sid is in and whether room is one of
-// them: from RoomCounter if a has it (O(1) for the MemoryAdapter), else
+// them: from RoomCounter if a has it (O(1) for the in-memory adapter), else
 // from Rooms.
 func roomCount(a Adapter, sid, room string) (int, bool, error) {
 	if rc, ok := a.(RoomCounter); ok {

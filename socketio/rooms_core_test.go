@@ -60,7 +60,7 @@ func TestJoiningASocketIDBeforeItConnectsIsRefused(t *testing.T) {
 // make a socket receive another's private emits.
 func TestMemoryAdapterRefusesAnotherSocketsID(t *testing.T) {
 	ns := newNamespace("", quietOpts())
-	a := ns.Adapter().(*MemoryAdapter)
+	a := ns.Adapter().(*memoryAdapter)
 	connect(t, ns, sidA)
 	_, cv := connect(t, ns, sidV)
 	assert.ErrorIs(t, a.Join(sidA, "r", sidV), ErrReservedRoom)

@@ -158,7 +158,7 @@ func (s *Socket) joinRooms(rooms []string) error {
 }
 
 // AllRooms implements Adapter.
-func (a *MemoryAdapter) AllRooms(ctx context.Context) ([]string, error) {
+func (a *memoryAdapter) AllRooms(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func (a *MemoryAdapter) AllRooms(ctx context.Context) ([]string, error) {
 }
 
 // RoomSize implements Adapter.
-func (a *MemoryAdapter) RoomSize(ctx context.Context, room string) (int, error) {
+func (a *memoryAdapter) RoomSize(ctx context.Context, room string) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -191,7 +191,7 @@ func (a *MemoryAdapter) RoomSize(ctx context.Context, room string) (int, error) 
 
 // SocketIDs implements Adapter: the ids of this node's sockets that a
 // broadcast with opts reaches.
-func (a *MemoryAdapter) SocketIDs(ctx context.Context, opts BroadcastOptions) ([]string, error) {
+func (a *memoryAdapter) SocketIDs(ctx context.Context, opts BroadcastOptions) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -206,8 +206,8 @@ func (a *MemoryAdapter) SocketIDs(ctx context.Context, opts BroadcastOptions) ([
 
 // AddSockets implements Adapter for this node's selected sockets; each
 // joins through the namespace's adapter (a cluster adapter embedding the
-// MemoryAdapter records it), after the checks of Socket.Join.
-func (a *MemoryAdapter) AddSockets(ctx context.Context, opts BroadcastOptions, rooms []string) error {
+// in-memory adapter records it), after the checks of Socket.Join.
+func (a *memoryAdapter) AddSockets(ctx context.Context, opts BroadcastOptions, rooms []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (a *MemoryAdapter) AddSockets(ctx context.Context, opts BroadcastOptions, r
 
 // DelSockets implements Adapter for this node's selected sockets, through
 // the namespace's adapter.
-func (a *MemoryAdapter) DelSockets(ctx context.Context, opts BroadcastOptions, rooms []string) error {
+func (a *memoryAdapter) DelSockets(ctx context.Context, opts BroadcastOptions, rooms []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -237,7 +237,7 @@ func (a *MemoryAdapter) DelSockets(ctx context.Context, opts BroadcastOptions, r
 }
 
 // DisconnectSockets implements Adapter for this node's selected sockets.
-func (a *MemoryAdapter) DisconnectSockets(ctx context.Context, opts BroadcastOptions, close bool) error {
+func (a *memoryAdapter) DisconnectSockets(ctx context.Context, opts BroadcastOptions, close bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
