@@ -89,7 +89,9 @@ type RoomCounter interface {
 }
 
 // AdapterFactory makes the adapter of a namespace. The namespace is passed
-// so the adapter can deliver to its local sockets (Namespace.LocalSocket).
+// so the adapter can make the namespace's in-memory adapter
+// (NewMemoryAdapter(ns)), through which a cluster adapter delivers to the
+// sockets of this node, as package sioredis does.
 type AdapterFactory func(ns *Namespace) Adapter
 
 // memoryAdapter is the single-process Adapter. One mutex guards both maps.
