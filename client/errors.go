@@ -49,6 +49,9 @@ var (
 	// ErrReservedEvent: the event name may not be emitted by a client
 	// ("disconnect").
 	ErrReservedEvent = errors.New("client: reserved event name")
+	// ErrBadHandler: On or OnRaw was given a handler it cannot take
+	// (nil, not a func, or a raw handler's signature given to On).
+	ErrBadHandler = errors.New("client: invalid handler")
 )
 
 // HandshakeError is a handshake the server answered with something other

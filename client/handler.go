@@ -3,7 +3,6 @@ package client
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 )
@@ -30,12 +29,12 @@ var (
 )
 
 // errRawSignature: On was given a function that takes an AckFunc.
-var errRawSignature = errors.New("client: a handler taking an AckFunc is a raw handler: register it with OnRaw, not On")
+var errRawSignature = fmt.Errorf("%w: a handler taking an AckFunc is a raw handler: register it with OnRaw, not On", ErrBadHandler)
 
 // rawHandlerOf turns a RawHandler into a handler.
 func rawHandlerOf(h RawHandler) (handler, error) {
 	if h == nil {
-		return nil, fmt.Errorf("client: handler is nil")
+		return nil, fmt.Errorf("%w: nil", ErrBadHandler)
 	}
 	return func(_ *Namespace, args []json.RawMessage, ack AckFunc) error { h(args, ack); return nil }, nil
 }
@@ -56,17 +55,17 @@ func rawHandlerOf(h RawHandler) (handler, error) {
 func handlerOf(fn any) (handler, error) {
 	switch fn.(type) {
 	case nil:
-		return nil, fmt.Errorf("client: handler is nil")
+		return nil, fmt.Errorf("%w: nil", ErrBadHandler)
 	case RawHandler, func([]json.RawMessage, AckFunc):
 		return nil, errRawSignature
 	}
 	v := reflect.ValueOf(fn)
 	t := v.Type()
 	if t.Kind() != reflect.Func {
-		return nil, fmt.Errorf("client: handler must be a func, got %s", t)
+		return nil, fmt.Errorf("%w: not a func but %s", ErrBadHandler, t)
 	}
 	if v.IsNil() {
-		return nil, fmt.Errorf("client: handler is a nil %s", t)
+		return nil, fmt.Errorf("%w: a nil %s", ErrBadHandler, t)
 	}
 	if t.ConvertibleTo(rawHandlerType) {
 		return nil, errRawSignature

@@ -118,13 +118,16 @@ func TestHandlerOf(t *testing.T) {
 	} {
 		_, err := handlerOf(raw)
 		assert.ErrorIs(t, err, errRawSignature, "%T", raw)
+		assert.ErrorIs(t, err, ErrBadHandler, "%T", raw)
 		assert.ErrorContains(t, err, "OnRaw", "%T", raw)
 	}
 
 	for _, bad := range []any{nil, 42, "x", (func())(nil)} {
 		_, err := handlerOf(bad)
-		assert.Error(t, err, "%#v", bad)
+		assert.ErrorIs(t, err, ErrBadHandler, "%#v", bad)
 	}
+	_, err = rawHandlerOf(nil)
+	assert.ErrorIs(t, err, ErrBadHandler)
 }
 
 func TestMarshalArgs(t *testing.T) {
