@@ -136,7 +136,7 @@ func randomPacket(r *rand.Rand, v3 bool) Packet {
 		if v3 {
 			t = Type(r.IntN(7))
 		}
-		return binary(t, data...)
+		return binPacket(t, data...)
 	}
 	s := texts[r.IntN(len(texts))]
 	if r.IntN(2) == 0 {

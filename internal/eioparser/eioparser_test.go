@@ -3,6 +3,7 @@ package eioparser
 import (
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,7 +16,7 @@ func text(t Type, data string) Packet {
 	return Packet{Type: t, Data: []byte(data)}
 }
 
-func binary(t Type, data ...byte) Packet {
+func binPacket(t Type, data ...byte) Packet {
 	if len(data) == 0 {
 		data = nil
 	}
@@ -31,7 +32,7 @@ func TestTypeString(t *testing.T) {
 	assert.Equal(t, "type(7)", Type(7).String())
 	assert.False(t, Type(7).Valid())
 	assert.Equal(t, `message"hi"`, text(Message, "hi").String())
-	assert.Equal(t, "message<binary 2 bytes>", binary(Message, 1, 2).String())
+	assert.Equal(t, "message<binary 2 bytes>", binPacket(Message, 1, 2).String())
 }
 
 // The examples of the Engine.IO v4 specification (engine.io-protocol
@@ -54,9 +55,9 @@ var v4Packets = []struct {
 	{"4€ 😀 \u2028", text(Message, "€ 😀 \u2028")},
 	{"44", text(Message, "4")},
 	{"4b", text(Message, "b")},
-	{"bAQIDBA==", binary(Message, 1, 2, 3, 4)},
-	{"b", binary(Message)},
-	{"bAA==", binary(Message, 0)},
+	{"bAQIDBA==", binPacket(Message, 1, 2, 3, 4)},
+	{"b", binPacket(Message)},
+	{"bAA==", binPacket(Message, 0)},
 }
 
 func TestPacketV4(t *testing.T) {
@@ -109,25 +110,25 @@ func TestFrameV4(t *testing.T) {
 	f, bin := AppendFrame(nil, text(Message, "hello"))
 	assert.False(t, bin)
 	assert.Equal(t, "4hello", string(f))
-	f, bin = AppendFrame([]byte{9}, binary(Message, 1, 2, 3))
+	f, bin = AppendFrame([]byte{9}, binPacket(Message, 1, 2, 3))
 	assert.True(t, bin)
 	assert.Equal(t, []byte{9, 1, 2, 3}, f, "binary frames are the raw data")
 
 	p, err := DecodeFrame([]byte{1, 2, 3}, true)
 	require.NoError(t, err)
-	assert.Equal(t, binary(Message, 1, 2, 3), p)
+	assert.Equal(t, binPacket(Message, 1, 2, 3), p)
 	p, err = DecodeFrame([]byte("4hello"), true)
 	require.NoError(t, err)
 	assert.Equal(t, Packet{Type: Message, Data: []byte("4hello"), Binary: true}, p, "no type byte in v4 binary frames")
 	p, err = DecodeFrame(nil, true)
 	require.NoError(t, err)
-	assert.Equal(t, binary(Message), p)
+	assert.Equal(t, binPacket(Message), p)
 	p, err = DecodeFrame([]byte("2probe"), false)
 	require.NoError(t, err)
 	assert.Equal(t, text(Ping, "probe"), p)
 	p, err = DecodeFrame([]byte("bAQI="), false)
 	require.NoError(t, err)
-	assert.Equal(t, binary(Message, 1, 2), p)
+	assert.Equal(t, binPacket(Message, 1, 2), p)
 	_, err = DecodeFrame(nil, false)
 	assert.ErrorIs(t, err, ErrEmpty)
 }
@@ -139,11 +140,11 @@ func TestPayloadV4(t *testing.T) {
 	}{
 		// The specification's examples.
 		{"4hello\x1e2\x1e4world", []Packet{text(Message, "hello"), text(Ping, ""), text(Message, "world")}},
-		{"4hello\x1ebAQIDBA==", []Packet{text(Message, "hello"), binary(Message, 1, 2, 3, 4)}},
+		{"4hello\x1ebAQIDBA==", []Packet{text(Message, "hello"), binPacket(Message, 1, 2, 3, 4)}},
 		{"4€", []Packet{text(Message, "€")}},
 		{"6", []Packet{text(Noop, "")}},
 		{"4\x1e4", []Packet{text(Message, ""), text(Message, "")}},
-		{"b\x1eb", []Packet{binary(Message), binary(Message)}},
+		{"b\x1eb", []Packet{binPacket(Message), binPacket(Message)}},
 	} {
 		ps, err := DecodePayload([]byte(c.wire), Limits{})
 		require.NoError(t, err, "%q", c.wire)
@@ -232,7 +233,7 @@ func TestAppendPayloadRefuses(t *testing.T) {
 		assert.Equal(t, "keep", string(b), "dst unchanged")
 	}
 	// Binary data may hold 0x1E: it is base64-encoded.
-	b, err := AppendPayload(nil, []Packet{binary(Message, 0x1e)})
+	b, err := AppendPayload(nil, []Packet{binPacket(Message, 0x1e)})
 	require.NoError(t, err)
 	assert.Equal(t, "bHg==", string(b))
 }
@@ -247,9 +248,9 @@ func TestPacketV3(t *testing.T) {
 		{"2probe", text(Ping, "probe")},
 		{"4HelloWorld", text(Message, "HelloWorld")},
 		{"5", text(Upgrade, "")},
-		{"b4AQIDBA==", binary(Message, 1, 2, 3, 4)},
-		{"b4", binary(Message)},
-		{"b0AA==", binary(Open, 0)},
+		{"b4AQIDBA==", binPacket(Message, 1, 2, 3, 4)},
+		{"b4", binPacket(Message)},
+		{"b0AA==", binPacket(Open, 0)},
 	} {
 		p, err := DecodePacketV3([]byte(c.wire))
 		require.NoError(t, err, c.wire)
@@ -274,14 +275,14 @@ func TestFrameV3(t *testing.T) {
 	wire := []byte{4, 0, 1, 2, 3, 4, 5}
 	p, err := DecodeFrameV3(wire, true)
 	require.NoError(t, err)
-	assert.Equal(t, binary(Message, 0, 1, 2, 3, 4, 5), p)
+	assert.Equal(t, binPacket(Message, 0, 1, 2, 3, 4, 5), p)
 	f, bin := AppendFrameV3(nil, p)
 	assert.True(t, bin)
 	assert.Equal(t, wire, f)
 
 	p, err = DecodeFrameV3([]byte{2}, true)
 	require.NoError(t, err)
-	assert.Equal(t, binary(Ping), p)
+	assert.Equal(t, binPacket(Ping), p)
 	_, err = DecodeFrameV3(nil, true)
 	assert.ErrorIs(t, err, ErrEmpty)
 	_, err = DecodeFrameV3([]byte{7, 1}, true)
@@ -304,12 +305,12 @@ func TestPayloadV3(t *testing.T) {
 	}{
 		// The specification's examples.
 		{"6:4hello2:4€", []Packet{text(Message, "hello"), text(Message, "€")}},
-		{"2:4€10:b4AQIDBA==", []Packet{text(Message, "€"), binary(Message, 1, 2, 3, 4)}},
+		{"2:4€10:b4AQIDBA==", []Packet{text(Message, "€"), binPacket(Message, 1, 2, 3, 4)}},
 		// UTF-16 units: an astral character counts 2.
 		{"3:4😀", []Packet{text(Message, "😀")}},
 		{"1:21:3", []Packet{text(Ping, ""), text(Pong, "")}},
 		{"5:41:2:", []Packet{text(Message, "1:2:")}},
-		{"2:b4", []Packet{binary(Message)}},
+		{"2:b4", []Packet{binPacket(Message)}},
 		{"2:4\x1e", []Packet{text(Message, "\x1e")}}, // no separator in v3
 	} {
 		ps, err := DecodePayloadV3([]byte(c.wire), Limits{})
@@ -351,4 +352,15 @@ func TestPayloadV3(t *testing.T) {
 		require.ErrorIs(t, err, ErrMalformed)
 		assert.Nil(t, ps)
 	}
+}
+
+func TestUTF16Counting(t *testing.T) {
+	for _, s := range append(texts, "abcdefgh😀abcdefghijklmnop€", strings.Repeat("a", 17)+"é", "\xff\xfeabc", "\xe2\x82") {
+		want := len(utf16.Encode([]rune(s)))
+		assert.Equal(t, want, utf16Len([]byte(s)), "%q", s)
+		assert.Equal(t, len(s), utf16Prefix([]byte(s), want), "%q", s)
+		assert.Equal(t, -1, utf16Prefix([]byte(s), want+1), "%q", s)
+	}
+	assert.Equal(t, -1, utf16Prefix([]byte("12345678😀"), 9), "splits the pair")
+	assert.Equal(t, 8, utf16Prefix([]byte("12345678😀"), 8))
 }

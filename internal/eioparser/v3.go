@@ -1,6 +1,7 @@
 package eioparser
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -125,28 +126,28 @@ func DecodePayloadV3(body []byte, lim Limits) ([]Packet, error) {
 	if len(body) == 0 {
 		return nil, ErrEmpty
 	}
-	var out []Packet
-	for len(body) > 0 {
-		j := 0
-		for j < len(body) && j <= maxLengthDigits && body[j] >= '0' && body[j] <= '9' {
-			j++
-		}
-		if j == 0 || j > maxLengthDigits || j == len(body) || body[j] != ':' {
-			return nil, fmt.Errorf("%w: record %d: expected <length>:", ErrFraming, len(out))
-		}
-		units, _ := strconv.Atoi(string(body[:j]))
-		body = body[j+1:]
-		end := utf16Prefix(body, units)
-		if end < 0 {
-			return nil, fmt.Errorf("%w: record %d: length %d runs past the end", ErrFraming, len(out), units)
-		}
-		rec := body[:end]
-		body = body[end:]
-		if units == 0 {
-			continue
-		}
-		if err := lim.checkPackets(len(out) + 1); err != nil {
+	// First the framing alone, to count the packets (and check the bound)
+	// before allocating; then the packets.
+	n := 0
+	for rest := body; len(rest) > 0; {
+		rec, next, err := nextRecordV3(rest, n)
+		if err != nil {
 			return nil, err
+		}
+		if len(rec) > 0 {
+			n++
+		}
+		rest = next
+	}
+	if err := lim.checkPackets(n); err != nil {
+		return nil, err
+	}
+	out := make([]Packet, 0, n)
+	for len(body) > 0 {
+		rec, next, _ := nextRecordV3(body, len(out))
+		body = next
+		if len(rec) == 0 {
+			continue
 		}
 		p, err := DecodePacketV3(rec)
 		if err != nil {
@@ -157,11 +158,35 @@ func DecodePayloadV3(body []byte, lim Limits) ([]Packet, error) {
 	return out, nil
 }
 
+// nextRecordV3 splits the first "<length>:<packet>" record off body; i is
+// its index, for errors.
+func nextRecordV3(body []byte, i int) (rec, rest []byte, err error) {
+	j := 0
+	for j < len(body) && j <= maxLengthDigits && body[j] >= '0' && body[j] <= '9' {
+		j++
+	}
+	if j == 0 || j > maxLengthDigits || j == len(body) || body[j] != ':' {
+		return nil, nil, fmt.Errorf("%w: record %d: expected <length>:", ErrFraming, i)
+	}
+	units, _ := strconv.Atoi(string(body[:j]))
+	body = body[j+1:]
+	end := utf16Prefix(body, units)
+	if end < 0 {
+		return nil, nil, fmt.Errorf("%w: record %d: length %d runs past the end", ErrFraming, i, units)
+	}
+	return body[:end], body[end:], nil
+}
+
 // utf16Len returns the length of b in UTF-16 code units; invalid UTF-8
 // bytes count one unit each.
 func utf16Len(b []byte) int {
 	n := 0
 	for len(b) > 0 {
+		if k := asciiRun(b, len(b)); k > 0 {
+			n += k
+			b = b[k:]
+			continue
+		}
 		if b[0] < utf8.RuneSelf {
 			n++
 			b = b[1:]
@@ -178,12 +203,27 @@ func utf16Len(b []byte) int {
 	return n
 }
 
+// asciiRun returns a multiple of 8, at most max, of leading bytes of b
+// that are all ASCII: the fast path of the UTF-16 counting.
+func asciiRun(b []byte, max int) int {
+	k := 0
+	for k+8 <= len(b) && k+8 <= max && binary.LittleEndian.Uint64(b[k:])&0x8080808080808080 == 0 {
+		k += 8
+	}
+	return k
+}
+
 // utf16Prefix returns the byte length of the prefix of b that is exactly
 // units UTF-16 code units long, or -1 if b is too short or the boundary
 // would split a surrogate pair.
 func utf16Prefix(b []byte, units int) int {
 	i := 0
 	for units > 0 {
+		if k := asciiRun(b[i:], units); k > 0 {
+			units -= k
+			i += k
+			continue
+		}
 		if i >= len(b) {
 			return -1
 		}

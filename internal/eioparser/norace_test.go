@@ -1,0 +1,5 @@
+//go:build !race
+
+package eioparser
+
+const raceEnabled = false
