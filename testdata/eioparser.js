@@ -10,6 +10,8 @@
 //   {"op":"decodePayload","v":4,"text":"4a\u001e2"}
 //   {"op":"encodePacket","v":4,"supportsBinary":true,"packet":P}
 //   {"op":"encodePayload","v":4,"packets":[P,...]}
+//   {"op":"decodePayload","v":3,"bin":"<base64>"}  (v3 binary payload, XHR2)
+//   {"op":"encodePayload","v":3,"supportsBinary":true,"packets":[P,...]}
 // where a packet P is {"type":"message","text":"..."} or
 // {"type":"message","bin":"<base64>"} (neither: no data).
 // Answers: {"packets":[P,...],"error":BOOL} for the decoders (the packets
@@ -84,7 +86,7 @@ function handle(req) {
         v3.encodePacket(fromJSON(req.packet), !!req.supportsBinary, false, (e) => { out = encoded(e); });
         return out;
       case 'encodePayload':
-        v3.encodePayload(req.packets.map(fromJSON), false, (e) => { out = encoded(e); });
+        v3.encodePayload(req.packets.map(fromJSON), !!req.supportsBinary, (e) => { out = encoded(e); });
         return out;
     }
   }

@@ -89,7 +89,8 @@ func BenchmarkDecodePayloadV3(b *testing.B) {
 
 // The hot paths' allocation counts: encoding into a reused buffer
 // allocates nothing; decoding text aliases the input; a payload costs one
-// slice plus one buffer per base64 packet.
+// slice plus one buffer per base64 packet (raw binary records alias the
+// input too).
 func TestAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts differ under -race")
@@ -100,18 +101,21 @@ func TestAllocs(t *testing.T) {
 	body, err := AppendPayload(nil, ps)
 	require.NoError(t, err)
 	v3body := AppendPayloadV3(nil, ps)
+	v3bin := AppendBinaryPayloadV3(nil, ps)
 	for name, c := range map[string]struct {
 		f    func()
 		want float64
 	}{
-		"AppendPacket":    {func() { buf = AppendPacket(buf[:0], benchMessage) }, 0},
-		"AppendFrame":     {func() { buf, _ = AppendFrame(buf[:0], benchMessage) }, 0},
-		"AppendPayload":   {func() { buf, _ = AppendPayload(buf[:0], ps) }, 0},
-		"AppendPayloadV3": {func() { buf = AppendPayloadV3(buf[:0], ps) }, 0},
-		"DecodePacket":    {func() { _, _ = DecodePacket(wire) }, 0},
-		"DecodeFrame":     {func() { _, _ = DecodeFrame(wire, false) }, 0},
-		"DecodePayload":   {func() { _, _ = DecodePayload(body, Limits{}) }, 2},
-		"DecodePayloadV3": {func() { _, _ = DecodePayloadV3(v3body, Limits{}) }, 2},
+		"AppendPacket":          {func() { buf = AppendPacket(buf[:0], benchMessage) }, 0},
+		"AppendFrame":           {func() { buf, _ = AppendFrame(buf[:0], benchMessage) }, 0},
+		"AppendPayload":         {func() { buf, _ = AppendPayload(buf[:0], ps) }, 0},
+		"AppendPayloadV3":       {func() { buf = AppendPayloadV3(buf[:0], ps) }, 0},
+		"DecodePacket":          {func() { _, _ = DecodePacket(wire) }, 0},
+		"DecodeFrame":           {func() { _, _ = DecodeFrame(wire, false) }, 0},
+		"DecodePayload":         {func() { _, _ = DecodePayload(body, Limits{}) }, 2},
+		"DecodePayloadV3":       {func() { _, _ = DecodePayloadV3(v3body, Limits{}) }, 2},
+		"AppendBinaryPayloadV3": {func() { buf = AppendBinaryPayloadV3(buf[:0], ps) }, 0},
+		"DecodeBinaryPayloadV3": {func() { _, _ = DecodeBinaryPayloadV3(v3bin, Limits{}) }, 1},
 	} {
 		assert.Equal(t, c.want, testing.AllocsPerRun(100, c.f), name)
 	}

@@ -33,8 +33,12 @@ import (
 //   - v3 lengths: the reference parses "<length>" with Number(), so " 1",
 //     "0x1", "1e0" and "" + spaces pass; we accept 1–10 decimal digits
 //     (ErrFraming).
-//   - v3 'b' with a bad type digit: the reference returns a packet of
-//     undefined type inside payloads; we refuse it (ErrUnknownType).
+//   - v3 'b' with a bad type digit, and v3 binary records with a type
+//     byte over 6: the reference returns a packet of undefined type inside
+//     payloads; we refuse it (ErrUnknownType).
+//   - v3 binary payloads: the reference truncates a record that runs
+//     past the end (and misreads a length "digit" byte over 9); we want
+//     bytes 0–9 and a complete record (ErrFraming).
 //   - v4 encodePayload joins text holding 0x1E, which then decodes as
 //     several packets; AppendPayload refuses it (ErrUnencodable).
 
@@ -298,7 +302,27 @@ func TestDifferentialV3(t *testing.T) {
 			}
 		})
 	}
+	for _, wire := range binaryPayloadCases {
+		reqs = append(reqs, refRequest{Op: "decodePayload", V: 3, Bin: ptr(base64.StdEncoding.EncodeToString(wire))})
+		check = append(check, func(ref refResult) {
+			ps, err := DecodeBinaryPayloadV3(wire, Limits{})
+			if !ref.Error && (errors.Is(err, ErrFraming) || errors.Is(err, ErrUnknownType)) {
+				return // the reference's lenient framing and types
+			}
+			if assert.Equal(t, ref.Error, err != nil, "binary payload % x: %v", wire, err) && err == nil {
+				assert.Equal(t, ref.Packets, toRefs(ps), "binary payload % x", wire)
+			}
+		})
+	}
 	// The leniencies are real.
+	for _, wire := range [][]byte{{1, 1, 0xff, 9}, {0, 2, 0xff, '4'}} {
+		_, err := DecodeBinaryPayloadV3(wire, Limits{})
+		require.Error(t, err, "% x", wire)
+		reqs = append(reqs, refRequest{Op: "decodePayload", V: 3, Bin: ptr(base64.StdEncoding.EncodeToString(wire))})
+		check = append(check, func(ref refResult) {
+			assert.False(t, ref.Error, "the reference accepts % x", wire)
+		})
+	}
 	for _, wire := range []string{" 1:4", "1e0:4", "3:b9A", "5:b4AQI"} {
 		_, err := DecodePayloadV3([]byte(wire), Limits{})
 		require.Error(t, err, wire)
@@ -340,6 +364,23 @@ func TestDifferentialV3(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, ps, got)
 		})
+		reqs = append(reqs, refRequest{Op: "encodePayload", V: 3, SupportsBinary: true, Packets: toRefs(ps)})
+		check = append(check, func(ref refResult) {
+			if !hasBinary(ps) {
+				return // the reference sends the text form then
+			}
+			require.NotNil(t, ref.Bin, "%v", ps)
+			b := AppendBinaryPayloadV3(nil, ps)
+			assert.Equal(t, *ref.Bin, base64.StdEncoding.EncodeToString(b), "binary payload %v", ps)
+			got, err := DecodeBinaryPayloadV3(b, Limits{})
+			require.NoError(t, err)
+			assert.Equal(t, ps, got)
+		})
+		reqs = append(reqs, refRequest{Op: "decodePayload", V: 3, Bin: ptr(base64.StdEncoding.EncodeToString(AppendBinaryPayloadV3(nil, ps)))})
+		check = append(check, func(ref refResult) {
+			assert.False(t, ref.Error)
+			assert.Equal(t, toRefs(ps), ref.Packets, "the reference decodes our binary payload")
+		})
 		reqs = append(reqs, refRequest{Op: "decodePayload", V: 3, Text: ptr(string(AppendPayloadV3(nil, ps)))})
 		check = append(check, func(ref refResult) {
 			assert.False(t, ref.Error)
@@ -350,6 +391,23 @@ func TestDifferentialV3(t *testing.T) {
 	for i, c := range check {
 		c(res[i])
 	}
+}
+
+// binaryPayloadCases are v3 binary payloads, valid and not.
+var binaryPayloadCases = [][]byte{
+	{0x00, 0x04, 0xff, 0x34, 0xe2, 0x82, 0xac, 0x01, 0x05, 0xff, 0x04, 0x01, 0x02, 0x03, 0x04},
+	{0, 1, 0xff, '6'}, {1, 1, 0xff, 6}, {1, 1, 0xff, 4}, {0, 6, 0xff, 'b', '4', 'A', 'Q', 'I', 'D'},
+	{0, 1, 0xff, '9'}, {1, 1, 0xff, 9}, {0, 2, 0xff, '4', 0xff}, {0, 3, 0xff, '4', 0xc3, 0xa9},
+	{0, 1, 0xff, '4', 0, 1, 0xff, '2'},
+}
+
+func hasBinary(ps []Packet) bool {
+	for _, p := range ps {
+		if p.Binary {
+			return true
+		}
+	}
+	return false
 }
 
 func ptrRef(p refPacket) *refPacket { return &p }

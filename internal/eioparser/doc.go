@@ -55,13 +55,17 @@
 //	2:4€10:b4AQIDBA==         message "€", binary message 01 02 03 04
 //	0:                        no packets
 //
-// Not implemented: v3's binary polling payload (XHR2 clients without
-// b64=1), records "<0 text|1 binary><length as digit bytes>0xFF<packet>".
+// Clients that support binary over XHR (no b64=1) send and receive a
+// binary payload (application/octet-stream) instead: records "<0 text | 1
+// binary><the length, one byte 0–9 per decimal digit>0xFF<packet>", text
+// packets in UTF-8 (length in bytes), binary packets as the type byte and
+// the data (AppendBinaryPayloadV3, DecodeBinaryPayloadV3):
+//
+//	00 04 ff 34 e2 82 ac 01 05 ff 04 01 02 03 04   message "€", binary message 01 02 03 04
 //
 // # Bounds
 //
-// DecodePayload and DecodePayloadV3 check their Limits before decoding
-// anything: a body longer than Limits.MaxBytes (Engine.IO's maxPayload)
+// The payload decoders check their Limits before decoding anything: a body longer than Limits.MaxBytes (Engine.IO's maxPayload)
 // or with more than Limits.MaxPackets packets gives ErrTooLarge. A v3
 // length field has at most 10 digits. Decoding a payload allocates the
 // packet slice once, plus one buffer per base64 packet.
@@ -71,8 +75,9 @@
 // The decoders follow the specification where the JavaScript
 // engine.io-parser is lenient: base64 must be standard and padded (Node's
 // decoder skips invalid characters), a v3 length must be decimal digits
-// (the reference uses Number(), accepting " 1" or "1e0"), and a v3 'b'
-// packet needs a valid type. The differential tests (testdata/eioparser.js)
+// (the reference uses Number(), accepting " 1" or "1e0"), a v3 'b' packet
+// or binary record needs a valid type, and a v3 binary record must be
+// complete (the reference truncates it). The differential tests (testdata/eioparser.js)
 // check everything else against engine.io-parser 5.2.3 (v4) and 2.2.1
 // (v3), and that these differences still hold.
 package eioparser

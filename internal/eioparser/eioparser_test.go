@@ -364,3 +364,54 @@ func TestUTF16Counting(t *testing.T) {
 	assert.Equal(t, -1, utf16Prefix([]byte("12345678😀"), 9), "splits the pair")
 	assert.Equal(t, 8, utf16Prefix([]byte("12345678😀"), 8))
 }
+
+func TestBinaryPayloadV3(t *testing.T) {
+	// The specification's example.
+	wire := []byte{0x00, 0x04, 0xff, 0x34, 0xe2, 0x82, 0xac, 0x01, 0x05, 0xff, 0x04, 0x01, 0x02, 0x03, 0x04}
+	packets := []Packet{text(Message, "€"), binPacket(Message, 1, 2, 3, 4)}
+	ps, err := DecodeBinaryPayloadV3(wire, Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, packets, ps)
+	assert.Equal(t, wire, AppendBinaryPayloadV3(nil, packets))
+
+	long := text(Message, strings.Repeat("x", 1233)) // length 1234: digits 1 2 3 4
+	b := AppendBinaryPayloadV3(nil, []Packet{long, binPacket(Ping), text(Noop, "")})
+	assert.Equal(t, []byte{0, 1, 2, 3, 4, 0xff, '4'}, b[:7])
+	ps, err = DecodeBinaryPayloadV3(b, Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, []Packet{long, binPacket(Ping), text(Noop, "")}, ps)
+	_, err = DecodeBinaryPayloadV3([]byte{0, 9, 0xff, 'b', '4', 'A', 'Q', 'I', 'D', 'B', 'A', '='}, Limits{})
+	require.Error(t, err, "length 9 runs past the end")
+	ps, err = DecodeBinaryPayloadV3([]byte{0, 6, 0xff, 'b', '4', 'A', 'Q', 'I', 'D'}, Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, []Packet{binPacket(Message, 1, 2, 3)}, ps, "a base64 packet in a text record")
+
+	_, err = DecodeBinaryPayloadV3(b, Limits{MaxPackets: 2})
+	assert.ErrorIs(t, err, ErrTooLarge)
+	_, err = DecodeBinaryPayloadV3(b, Limits{MaxBytes: len(b) - 1})
+	assert.ErrorIs(t, err, ErrTooLarge)
+
+	for _, c := range []struct {
+		wire []byte
+		want error
+	}{
+		{nil, ErrEmpty},
+		{[]byte{2, 1, 0xff, '4'}, ErrFraming},                          // kind
+		{[]byte{0, 0xff, '4'}, ErrFraming},                             // no digits
+		{[]byte{0, 1, '4'}, ErrFraming},                                // no 0xFF
+		{[]byte{0, 12, 0xff, '4'}, ErrFraming},                         // a digit byte > 9
+		{[]byte{0, 2, 0xff, '4'}, ErrFraming},                          // past the end
+		{[]byte{0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0xff}, ErrFraming}, // 11 digits
+		{[]byte{0, 1, 0xff, '9'}, ErrUnknownType},
+		{[]byte{1, 1, 0xff, 9}, ErrUnknownType},
+		{[]byte{0, 0, 0xff}, ErrEmpty},
+		{[]byte{1, 0, 0xff}, ErrEmpty},
+		{[]byte{0, 2, 0xff, '4', 0xff}, ErrMalformed}, // not UTF-8
+	} {
+		ps, err := DecodeBinaryPayloadV3(c.wire, Limits{})
+		require.ErrorIs(t, err, c.want, "% x", c.wire)
+		require.ErrorIs(t, err, ErrMalformed)
+		assert.Nil(t, ps)
+	}
+	assert.Empty(t, AppendBinaryPayloadV3(nil, nil))
+}

@@ -157,3 +157,25 @@ func FuzzDecodePayloadV3(f *testing.F) {
 		require.Equal(t, enc, AppendPayloadV3(nil, qs))
 	})
 }
+
+func FuzzDecodeBinaryPayloadV3(f *testing.F) {
+	for _, b := range binaryPayloadCases {
+		f.Add(b)
+	}
+	f.Add(AppendBinaryPayloadV3(nil, benchPayload()))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ps, err := DecodeBinaryPayloadV3(b, fuzzLimits)
+		checkDecodeErr(t, err)
+		if err != nil {
+			require.Nil(t, ps)
+			return
+		}
+		require.NotEmpty(t, ps)
+		require.LessOrEqual(t, len(ps), fuzzLimits.MaxPackets)
+		enc := AppendBinaryPayloadV3(nil, ps)
+		qs, err := DecodeBinaryPayloadV3(enc, Limits{})
+		require.NoError(t, err)
+		require.Equal(t, ps, qs)
+		require.Equal(t, enc, AppendBinaryPayloadV3(nil, qs), "a fixed point")
+	})
+}
