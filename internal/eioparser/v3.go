@@ -166,7 +166,7 @@ func nextRecordV3(body []byte, i int) (rec, rest []byte, err error) {
 		j++
 	}
 	if j == 0 || j > maxLengthDigits || j == len(body) || body[j] != ':' {
-		return nil, nil, fmt.Errorf("%w: record %d: expected <length>:", ErrFraming, i)
+		return nil, nil, fmt.Errorf("%w: record %d: expected \"<length>:\" before the packet", ErrFraming, i)
 	}
 	units, _ := strconv.Atoi(string(body[:j]))
 	body = body[j+1:]
