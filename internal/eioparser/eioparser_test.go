@@ -33,6 +33,7 @@ func TestTypeString(t *testing.T) {
 	assert.False(t, Type(7).Valid())
 	assert.Equal(t, `message"hi"`, text(Message, "hi").String())
 	assert.Equal(t, "message<binary 2 bytes>", binPacket(Message, 1, 2).String())
+	assert.Equal(t, "noop", text(Noop, "").String())
 }
 
 // The examples of the Engine.IO v4 specification (engine.io-protocol

@@ -59,6 +59,9 @@ func (p Packet) String() string {
 	if p.Binary {
 		return fmt.Sprintf("%s<binary %d bytes>", p.Type, len(p.Data))
 	}
+	if len(p.Data) == 0 {
+		return p.Type.String()
+	}
 	return fmt.Sprintf("%s%q", p.Type, p.Data)
 }
 
