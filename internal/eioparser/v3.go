@@ -117,8 +117,7 @@ func AppendPayloadV3(dst []byte, packets []Packet) []byte {
 // as for DecodePayload: a body over lim.MaxBytes, or more than
 // lim.MaxPackets packets, gives ErrTooLarge.
 //
-// The XHR2 binary payload form of v3 (records "<0|1><length digits as
-// bytes>0xFF<packet>") is not decoded here.
+// The binary payload form of v3 (XHR2 clients) is DecodeBinaryPayloadV3's.
 func DecodePayloadV3(body []byte, lim Limits) ([]Packet, error) {
 	if err := lim.checkBytes(len(body)); err != nil {
 		return nil, err
@@ -129,8 +128,8 @@ func DecodePayloadV3(body []byte, lim Limits) ([]Packet, error) {
 	// First the framing alone, to count the packets (and check the bound)
 	// before allocating; then the packets.
 	n := 0
-	for rest := body; len(rest) > 0; {
-		rec, next, err := nextRecordV3(rest, n)
+	for rest, i := body, 0; len(rest) > 0; i++ {
+		rec, next, err := nextRecordV3(rest, i)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +143,7 @@ func DecodePayloadV3(body []byte, lim Limits) ([]Packet, error) {
 	}
 	out := make([]Packet, 0, n)
 	for len(body) > 0 {
-		rec, next, _ := nextRecordV3(body, len(out))
+		rec, next, _ := nextRecordV3(body, 0) // framing checked above
 		body = next
 		if len(rec) == 0 {
 			continue

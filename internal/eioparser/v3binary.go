@@ -69,7 +69,7 @@ func DecodeBinaryPayloadV3(body []byte, lim Limits) ([]Packet, error) {
 	}
 	out := make([]Packet, 0, n)
 	for len(body) > 0 {
-		isText, rec, next, _ := nextBinaryRecordV3(body, len(out))
+		isText, rec, next, _ := nextBinaryRecordV3(body, 0) // framing checked above
 		body = next
 		var p Packet
 		var err error
