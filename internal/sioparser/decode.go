@@ -47,7 +47,7 @@ func DecodeText(s string, o Options) (p Packet, attachments int, err error) {
 		return p, 0, malformed(ErrType, "empty packet")
 	}
 	if s[0] < '0' || s[0] > '0'+byte(BinaryAck) {
-		return p, 0, malformed(ErrType, "type %q", clip(s[:1]))
+		return p, 0, malformed(ErrType, "%q", clip(s[:1]))
 	}
 	p.Type = Type(s[0] - '0')
 	i := 1

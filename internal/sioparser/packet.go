@@ -134,8 +134,17 @@ var (
 	ErrInvalidPacket = errors.New("sioparser: invalid packet to encode")
 )
 
+// decodeError is a decoding error: it matches ErrMalformed and its kind.
+type decodeError struct {
+	kind error
+	msg  string
+}
+
+func (e *decodeError) Error() string   { return e.kind.Error() + ": " + e.msg }
+func (e *decodeError) Unwrap() []error { return []error{ErrMalformed, e.kind} }
+
 func malformed(kind error, format string, args ...any) error {
-	return fmt.Errorf("%w: %w: %s", ErrMalformed, kind, fmt.Sprintf(format, args...))
+	return &decodeError{kind, fmt.Sprintf(format, args...)}
 }
 
 // reservedEvents are the names socket.io-parser 4.x refuses as event names.

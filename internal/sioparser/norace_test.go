@@ -1,0 +1,5 @@
+//go:build !race
+
+package sioparser
+
+const raceEnabled = false
