@@ -150,11 +150,16 @@ func AppendValue(dst []byte, v any, attachments [][]byte) ([]byte, [][]byte, err
 // Reconstruct decodes data into Go values (encoding/json's, numbers as
 // json.Number) with every placeholder replaced by its attachment, a
 // []byte: the inverse of AppendValue. Placeholders must refer to
-// attachments that exist.
+// attachments that exist. Without attachments (a packet of a non-binary
+// type) nothing is replaced: there, as for the JavaScript parser, an
+// object that looks like a placeholder is just an object.
 func Reconstruct(data json.RawMessage, attachments [][]byte) (any, error) {
 	var v any
 	if err := unmarshalNumbers(data, &v); err != nil {
 		return nil, malformed(ErrPayload, "%v", err)
+	}
+	if len(attachments) == 0 {
+		return v, nil
 	}
 	return resolve(v, attachments)
 }

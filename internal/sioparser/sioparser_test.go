@@ -329,6 +329,9 @@ func TestAppendValueReconstruct(t *testing.T) {
 
 	_, err = Reconstruct(json.RawMessage(`[`+ph(1)+`]`), att[:1])
 	assert.ErrorIs(t, err, ErrAttachments)
+	v, err = Reconstruct(json.RawMessage(`[`+ph(1)+`]`), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []any{map[string]any{"_placeholder": true, "num": json.Number("1")}}, v)
 	_, err = Reconstruct(json.RawMessage(`[`), nil)
 	assert.ErrorIs(t, err, ErrPayload)
 	_, err = Reconstruct(json.RawMessage(`1 2`), nil)
