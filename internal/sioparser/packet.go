@@ -167,7 +167,8 @@ func IsReservedEvent(name string) bool {
 // The binary frames to send after it are p.Attachments. Data is trusted
 // (the caller built it, e.g. with AppendEventData); the header is
 // checked: a known type, a namespace starting with "/" without ',', a
-// Query only on a Connect, an id within MaxID, attachments exactly on the
+// Query only on a Connect (and then no '?' in the namespace; a v4 CONNECT
+// reads the first '?' as the start of the query), an id within MaxID, attachments exactly on the
 // binary types, Data present where the type requires it. On error dst is
 // returned unchanged.
 func AppendPacket(dst []byte, p *Packet) ([]byte, error) {
@@ -210,8 +211,11 @@ func checkHeader(p *Packet) error {
 	if p.Type > BinaryAck {
 		return bad("type %d", p.Type)
 	}
-	if ns := p.Namespace; ns != "" && (ns[0] != '/' || strings.IndexByte(ns, ',') >= 0 || strings.IndexByte(ns, '?') >= 0 || !utf8.ValidString(ns)) {
+	if ns := p.Namespace; ns != "" && (ns[0] != '/' || strings.IndexByte(ns, ',') >= 0 || !utf8.ValidString(ns)) {
 		return bad("namespace %q", clip(ns))
+	}
+	if p.Query != "" && strings.IndexByte(p.Namespace, '?') >= 0 {
+		return bad("namespace %q with a '?' and a query", clip(p.Namespace))
 	}
 	if p.Query != "" && (p.Type != Connect || strings.IndexByte(p.Query, ',') >= 0 || !utf8.ValidString(p.Query)) {
 		return bad("query %q on a %v packet", clip(p.Query), p.Type)

@@ -280,7 +280,7 @@ func TestEncodeErrors(t *testing.T) {
 		"type":             {Type: 7},
 		"namespace slash":  {Type: Connect, Namespace: "admin"},
 		"namespace comma":  {Type: Connect, Namespace: "/a,b"},
-		"namespace query":  {Type: Connect, Namespace: "/a?b"},
+		"namespace query":  {Type: Connect, Namespace: "/a?b", Query: "c"},
 		"namespace utf8":   {Type: Connect, Namespace: "/\xff"},
 		"query on event":   {Type: Event, Namespace: "/a", Query: "x", Data: raw},
 		"query comma":      {Type: Connect, Namespace: "/a", Query: "x,y"},
