@@ -102,7 +102,7 @@ func SplitArray(data json.RawMessage) ([]json.RawMessage, error) {
 	if i >= len(data) || data[i] != '[' || !json.Valid(data) {
 		return nil, malformed(ErrPayload, "not a JSON array")
 	}
-	var out []json.RawMessage
+	out := make([]json.RawMessage, 0, 4) // an event's name and a few args
 	i = skipSpace(data, i+1)
 	for i < len(data) && data[i] != ']' {
 		j := skipValue(data, i)
@@ -239,15 +239,26 @@ func checkPlaceholders(data []byte, n int) error {
 	if len(sc.nums) != n {
 		return malformed(ErrAttachments, "%d placeholders for %d attachments", len(sc.nums), n)
 	}
-	seen := make([]bool, n)
+	// Each number once and n of them: 0..n-1 are all there.
+	var small uint64
+	var seen []bool
+	if n > 64 {
+		seen = make([]bool, n)
+	}
 	for _, k := range sc.nums {
 		if k < 0 || k >= n {
 			return malformed(ErrAttachments, "placeholder number out of range")
 		}
-		if seen[k] {
+		var dup bool
+		if seen != nil {
+			dup, seen[k] = seen[k], true
+		} else {
+			dup = small&(1<<k) != 0
+			small |= 1 << k
+		}
+		if dup {
 			return malformed(ErrAttachments, "placeholder %d used twice", k)
 		}
-		seen[k] = true
 	}
 	return nil
 }

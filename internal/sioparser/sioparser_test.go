@@ -3,6 +3,7 @@ package sioparser
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -180,6 +181,30 @@ func TestMaxAttachmentsOption(t *testing.T) {
 	_, n, err = DecodeText(b.String(), Options{MaxAttachments: 12})
 	require.NoError(t, err)
 	assert.Equal(t, 12, n)
+
+	// Past 64 attachments the duplicate check takes another path.
+	many := func(nums ...int) string {
+		var b strings.Builder
+		b.WriteString(strconv.Itoa(len(nums)) + `-["a"`)
+		for _, k := range nums {
+			b.WriteString("," + ph(k))
+		}
+		return "5" + b.String() + "]"
+	}
+	nums := make([]int, 70)
+	for i := range nums {
+		nums[i] = 69 - i
+	}
+	_, n, err = DecodeText(many(nums...), Options{MaxAttachments: 70})
+	require.NoError(t, err)
+	assert.Equal(t, 70, n)
+	nums[0] = 1
+	_, _, err = DecodeText(many(nums...), Options{MaxAttachments: 70})
+	assert.ErrorIs(t, err, ErrAttachments)
+	nums[0], nums[69] = 69, 0
+	nums[5] = 63
+	_, _, err = DecodeText(many(nums[:10]...), Options{MaxAttachments: 70})
+	assert.ErrorIs(t, err, ErrAttachments)
 }
 
 func TestDecoderSequencing(t *testing.T) {
