@@ -86,3 +86,29 @@ func BenchmarkDecodeBinaryEvent(b *testing.B) {
 		}
 	}
 }
+
+// TestAllocs holds the hot paths to their allocation counts.
+func TestAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are the race detector's own")
+	}
+	data := make([]byte, 0, 64)
+	buf := make([]byte, 0, 128)
+	enc := testing.AllocsPerRun(100, func() {
+		data = AppendEventData(data[:0], "message", benchArgs)
+		p := Packet{Type: Event, Namespace: "/chat", ID: 12, HasID: true, Data: data}
+		buf, _ = AppendPacket(buf[:0], &p)
+	})
+	if enc != 0 {
+		t.Errorf("encoding an event: %v allocations, want 0", enc)
+	}
+	var d Decoder
+	dec := testing.AllocsPerRun(100, func() {
+		p, _, _ := d.AddText(`2/chat,12["message","hello",{"n":1}]`)
+		_, _, _ = SplitEvent(p.Data)
+	})
+	// The payload's copy, the args slice and the event name.
+	if dec > 3 {
+		t.Errorf("decoding an event: %v allocations, want at most 3", dec)
+	}
+}

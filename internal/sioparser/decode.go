@@ -186,8 +186,8 @@ func checkPayload(p *Packet, proto Protocol) error {
 		if !ok {
 			return malformed(ErrPayload, "%v payload is not an array starting with a string", p.Type)
 		}
-		if proto == V5 && IsReservedEvent(name) {
-			return malformed(ErrReservedEvent, "%q", name)
+		if proto == V5 && reservedRaw(name) {
+			return malformed(ErrReservedEvent, "%s", name)
 		}
 	}
 	return nil
@@ -218,9 +218,9 @@ func (d *Decoder) Reset() { d.pending, d.want, d.bytes = Packet{}, 0, 0 }
 // is an ErrAttachments error. After any error the pending packet is
 // dropped.
 func (d *Decoder) AddText(s string) (p Packet, done bool, err error) {
-	if d.want > 0 {
+	if want := d.want; want > 0 {
 		d.Reset()
-		return p, false, malformed(ErrAttachments, "text packet while %d attachments are awaited", d.want)
+		return p, false, malformed(ErrAttachments, "text packet while %d attachments are awaited", want)
 	}
 	p, n, err := DecodeText(s, d.Options)
 	if err != nil {

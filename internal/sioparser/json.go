@@ -82,17 +82,31 @@ func unquote(b []byte) (string, bool) {
 	return s, true
 }
 
-// firstString returns the first element of the array d if it is a string.
-func firstString(d []byte) (string, bool) {
+// firstString returns the first element of the array d, quotes included,
+// if it is a string.
+func firstString(d []byte) ([]byte, bool) {
 	i := skipSpace(d, 0)
 	if i >= len(d) || d[i] != '[' {
-		return "", false
+		return nil, false
 	}
 	i = skipSpace(d, i+1)
 	if i >= len(d) || d[i] != '"' {
-		return "", false
+		return nil, false
 	}
-	return unquote(d[i:skipString(d, i)])
+	return d[i:skipString(d, i)], true
+}
+
+// reservedRaw reports whether the JSON string raw is a reserved event
+// name, without allocating unless it has escapes.
+func reservedRaw(raw []byte) bool {
+	if len(raw) < 2 {
+		return false
+	}
+	if inner := raw[1 : len(raw)-1]; !slices.Contains(inner, '\\') {
+		return IsReservedEvent(string(inner))
+	}
+	name, _ := unquote(raw)
+	return IsReservedEvent(name)
 }
 
 // SplitArray returns the elements of the JSON array data, which the

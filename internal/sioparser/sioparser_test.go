@@ -222,6 +222,7 @@ func TestDecoderSequencing(t *testing.T) {
 	require.False(t, done)
 	_, _, err = d.AddText(`2["a"]`)
 	assert.ErrorIs(t, err, ErrAttachments)
+	assert.Contains(t, err.Error(), "while 1 attachments are awaited")
 	assert.Equal(t, 0, d.Awaiting())
 	// ...and the decoder goes on from a clean state.
 	p, done, err := d.AddText(`2["a"]`)
