@@ -119,8 +119,8 @@ func canonical(t *testing.T, v any) any {
 
 // goDecode feeds frames to a Decoder and returns the packets and the first
 // error, as the script does.
-func goDecode(frames []frame) (packets []Packet, pending bool, err error) {
-	var d Decoder
+func goDecode(o Options, frames []frame) (packets []Packet, pending bool, err error) {
+	d := Decoder{Options: o}
 	for _, f := range frames {
 		var p Packet
 		var done bool
@@ -203,12 +203,56 @@ var knownDifferences = []struct {
 	{[]frame{textFrame(`51-["a",{"_placeholder":true,"num":-0}]`), binFrame([]byte{1})}, ErrAttachments, "a negative num"},
 }
 
+// knownDifferencesV4 are the same for socket.io-parser@3.3.6 (the v4
+// protocol's), plus what it takes and v5 refuses alike.
+var knownDifferencesV4 = append(knownDifferences[:len(knownDifferences):len(knownDifferences)], []struct {
+	frames []frame
+	want   error
+	why    string
+}{
+	{texts("0[]"), ErrPayload, "a CONNECT with an array: 3.x takes typeof \"object\""},
+	{texts("0null"), ErrPayload, "a CONNECT with null, the same"},
+	{texts("4[]"), ErrPayload, "an ERROR with an array"},
+	{texts("4null"), ErrPayload, "an ERROR with null"},
+}...)
+
+// v4Additions are the v4 forms (the reserved names are refused in v5
+// only).
+var v4Additions = [][]frame{
+	texts("0/admin?token=abc&x=1,"), texts("0/admin?,"), texts(`2/admin?x,["a"]`), texts(`4"Not authorized"`),
+	texts(`2["connect"]`), texts(`2["disconnecting",1]`), texts(`2["newListener"]`),
+}
+
 func TestDifferentialDecode(t *testing.T) {
 	ref := startReference(t)
+	t.Run("v5", func(t *testing.T) { differentialDecode(t, ref, "v5", Options{}, diffCases, knownDifferences) })
+	t.Run("v4", func(t *testing.T) {
+		skip := map[string]bool{}
+		for _, kd := range knownDifferencesV4 {
+			skip[describe(kd.frames)] = true
+		}
+		for _, c := range v4Additions {
+			skip[describe(c)] = true // the v5 refusals of the same frames
+		}
+		var cases [][]frame
+		for _, c := range diffCases {
+			if !skip[describe(c)] {
+				cases = append(cases, c)
+			}
+		}
+		differentialDecode(t, ref, "v4", Options{Protocol: V4}, append(cases, v4Additions...), knownDifferencesV4)
+	})
+}
+
+func differentialDecode(t *testing.T, ref *reference, parser string, o Options, diffCases [][]frame, knownDifferences []struct {
+	frames []frame
+	want   error
+	why    string
+}) {
 	for _, frames := range diffCases {
 		name := describe(frames)
-		a := ref.ask(map[string]any{"op": "decode", "frames": frames})
-		packets, pending, err := goDecode(frames)
+		a := ref.ask(map[string]any{"op": "decode", "parser": parser, "frames": frames})
+		packets, pending, err := goDecode(o, frames)
 		if !a.OK {
 			assert.Error(t, err, "%s: the reference refuses it (%s)", name, a.Error)
 			assert.ErrorIs(t, err, ErrMalformed, name)
@@ -228,8 +272,19 @@ func TestDifferentialDecode(t *testing.T) {
 			case BinaryAck:
 				base = Ack
 			}
-			assert.Equal(t, rp.Type, int(base), "%s: type", name)
-			assert.Equal(t, rp.Nsp, p.Namespace, "%s: namespace", name)
+			rt := Type(rp.Type)
+			switch rt { // 3.x keeps the binary types
+			case BinaryEvent:
+				rt = Event
+			case BinaryAck:
+				rt = Ack
+			}
+			assert.Equal(t, rt, base, "%s: type", name)
+			nsp := p.Namespace
+			if p.Query != "" || o.Protocol == V4 && p.Type == Connect && strings.Contains(rp.Nsp, "?") {
+				nsp += "?" + p.Query // v4: the reference keeps the query in the namespace
+			}
+			assert.Equal(t, rp.Nsp, nsp, "%s: namespace", name)
 			if rp.ID == nil {
 				assert.False(t, p.HasID, "%s: id", name)
 			} else if assert.True(t, p.HasID, "%s: id", name) {
@@ -247,16 +302,16 @@ func TestDifferentialDecode(t *testing.T) {
 	}
 	for _, kd := range knownDifferences {
 		name := describe(kd.frames)
-		a := ref.ask(map[string]any{"op": "decode", "frames": kd.frames})
+		a := ref.ask(map[string]any{"op": "decode", "parser": parser, "frames": kd.frames})
 		assert.True(t, a.OK, "%s: the reference now refuses it (%s): drop it from knownDifferences", name, a.Error)
-		_, _, err := goDecode(kd.frames)
+		_, _, err := goDecode(o, kd.frames)
 		assert.ErrorIs(t, err, kd.want, "%s: %s", name, kd.why)
 	}
 }
 
 // TestDifferentialEncode encodes the same packets here (AppendValue,
-// AppendPacket) and with the reference's Encoder, which must give the
-// same frames byte for byte.
+// AppendPacket) and with the reference's Encoder, v5 and v4 (3.x), which
+// must give the same frames byte for byte.
 func TestDifferentialEncode(t *testing.T) {
 	ref := startReference(t)
 	type pk struct {
@@ -266,7 +321,7 @@ func TestDifferentialEncode(t *testing.T) {
 		data any
 	}
 	id := func(n uint64) *uint64 { return &n }
-	for _, c := range []pk{
+	cases := []pk{
 		{Connect, "/", nil, nil},
 		{Connect, "/admin", nil, map[string]any{"sid": "oSO0OpakMV_3jnilAAAA"}},
 		{Disconnect, "/admin", nil, nil},
@@ -280,32 +335,42 @@ func TestDifferentialEncode(t *testing.T) {
 		{Event, "/", nil, []any{"baz", []byte{1, 2, 3, 4}}},
 		{Event, "/admin", id(7), []any{"baz", []byte{1, 2}, map[string]any{"x": []byte{3, 4}, "y": []any{[]byte{}, "z"}}, []byte{5}}},
 		{Ack, "/", id(15), []any{"bar", []byte{1, 2, 3, 4}}},
-	} {
-		req := map[string]any{"type": int(c.typ), "nsp": c.nsp}
-		if c.id != nil {
-			req["id"] = *c.id
+	}
+	for _, parser := range []string{"v5", "v4"} {
+		cases := cases
+		if parser == "v4" {
+			cases = append(cases[:len(cases):len(cases)], pk{Connect, "/admin?token=a&b=%20", nil, nil})
 		}
-		p := Packet{Type: c.typ, Namespace: c.nsp}
-		if c.id != nil {
-			p.ID, p.HasID = *c.id, true
-		}
-		if c.data != nil {
-			req["data"] = toWire(c.data)
-			var err error
-			p.Data, p.Attachments, err = AppendValue(nil, c.data, nil)
-			require.NoError(t, err)
-			if len(p.Attachments) > 0 {
-				p.Type += BinaryEvent - Event // Event→BinaryEvent, Ack→BinaryAck
+		for _, c := range cases {
+			req := map[string]any{"type": int(c.typ), "nsp": c.nsp}
+			if c.id != nil {
+				req["id"] = *c.id
 			}
+			p := Packet{Type: c.typ, Namespace: c.nsp}
+			if parser == "v4" {
+				p.Namespace, p.Query, _ = strings.Cut(c.nsp, "?")
+			}
+			if c.id != nil {
+				p.ID, p.HasID = *c.id, true
+			}
+			if c.data != nil {
+				req["data"] = toWire(c.data)
+				var err error
+				p.Data, p.Attachments, err = AppendValue(nil, c.data, nil)
+				require.NoError(t, err)
+				if len(p.Attachments) > 0 {
+					p.Type += BinaryEvent - Event // Event→BinaryEvent, Ack→BinaryAck
+				}
+			}
+			a := ref.ask(map[string]any{"op": "encode", "parser": parser, "packet": req})
+			text, err := Encode(&p)
+			require.NoError(t, err)
+			got := []frame{textFrame(text)}
+			for _, b := range p.Attachments {
+				got = append(got, binFrame(b))
+			}
+			assert.Equal(t, describe(a.Frames), describe(got), parser)
 		}
-		a := ref.ask(map[string]any{"op": "encode", "packet": req})
-		text, err := Encode(&p)
-		require.NoError(t, err)
-		got := []frame{textFrame(text)}
-		for _, b := range p.Attachments {
-			got = append(got, binFrame(b))
-		}
-		assert.Equal(t, describe(a.Frames), describe(got))
 	}
 }
 
