@@ -44,7 +44,8 @@
 // ACK have one; the event name is a string (the JavaScript parser also
 // takes a number); ids and counts are digits only (it takes spaces, which
 // Number() reads as 0, and an empty frame as a CONNECT); a payload starts
-// with its value; namespaces are UTF-8.
+// with its value; namespaces are UTF-8; payloads nest at most 10,000
+// deep (encoding/json's limit).
 //
 // # Bounds
 //

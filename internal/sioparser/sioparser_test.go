@@ -136,6 +136,7 @@ func TestDecodeErrors(t *testing.T) {
 		{`61-["a",` + ph(0) + `]`, ErrAckID},
 		{`61-1{}`, ErrPayload},
 		{"0/\xff,", ErrNamespace},
+		{`2["a",` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `]`, ErrPayload},
 	} {
 		_, _, err := DecodeText(tc.in, Options{})
 		require.Error(t, err, "%q", tc.in)
