@@ -7,7 +7,7 @@ APT_PKGS  := redis-server chromium nginx
 STATICCHECK_VERSION := v0.8.2
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all demo test deps deps-node deps-system vet gocheck lint gotest fuzz fuzz-short fuzz-list bench e2e soak clean
+.PHONY: all demo test deps deps-node deps-system vet gocheck lint gotest fuzz fuzz-short fuzz-list bench e2e soak suites-reference clean
 
 all: test
 
@@ -114,6 +114,31 @@ fuzz:
 		echo "$(GO) test $$dir -run '^$$' -fuzz '^$$target\$$' -fuzztime $(FUZZTIME)"; \
 		$(GO) test $$dir -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
+
+## suites-reference: the official conformance suites (../shared/suites) in
+## headless Chromium against their Node.js reference servers (socket.io 4.8);
+## needs port 3000 free and network for npm ci (not part of make test)
+SUITES_SRC ?= ../shared/suites
+SUITES     ?= engine.io-v4 engine.io-v3 socket.io-v5
+suites-reference: deps
+	@set -e; tmp=$$(mktemp -d); srv=; \
+	trap 'if [ -n "$$srv" ]; then kill $$srv 2>/dev/null || true; fi; rm -rf "$$tmp"' EXIT INT TERM; \
+	mkdir -p artifacts/suites; \
+	printf '%-14s %6s %6s %7s\n' suite passed failed pending > "$$tmp/table"; \
+	for s in $(SUITES); do \
+		cp -r "$(SUITES_SRC)/$$s" "$$tmp/$$s"; chmod -R u+w "$$tmp/$$s"; \
+		(cd "$$tmp/$$s" && npm ci --no-audit --no-fund --loglevel=error); \
+		node testdata/refsuites.js --kind $$(echo $$s | tr -d .) --port 3000 > "$$tmp/$$s.srv" 2>&1 & srv=$$!; \
+		i=0; until grep -qs listening "$$tmp/$$s.srv"; do \
+			i=$$((i+1)); if [ $$i -gt 100 ] || ! kill -0 $$srv 2>/dev/null; then \
+				echo "reference server for $$s did not start:"; cat "$$tmp/$$s.srv"; exit 1; fi; sleep 0.1; done; \
+		node testdata/suites.js --suite "$$tmp/$$s" --json "artifacts/suites/$$s.json" > "$$tmp/$$s.out"; \
+		kill $$srv; wait $$srv 2>/dev/null || true; srv=; \
+		grep '"state":"failed"' "$$tmp/$$s.out" || true; \
+		node -e 'const s=require(process.argv[1]).summary; console.log([s.suite.padEnd(14), String(s.passed).padStart(6), String(s.failed).padStart(6), String(s.pending).padStart(7)].join(" "))' \
+			"$$PWD/artifacts/suites/$$s.json" >> "$$tmp/table"; \
+	done; \
+	cat "$$tmp/table"
 
 clean:
 	rm -rf testdata/node_modules artifacts
