@@ -38,13 +38,11 @@
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
-const { execFileSync } = require('child_process');
 
 const HERE = __dirname;
 const PAGE_FILE = path.join(HERE, 'browser-page.html');
 const CLIENT_FILE = path.join(HERE, 'node_modules', 'socket.io-client', 'dist', 'socket.io.js');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const { CHROMIUM_ARGS, findChromium } = require('./chromium');
 const HARD_LIMIT_MS = 58000;
 
 function log(...a) { process.stderr.write('[browser.js] ' + a.join(' ') + '\n'); }
@@ -103,17 +101,6 @@ function parseArgs(argv) {
   return o;
 }
 
-function findChromium(explicit) {
-  if (explicit) return explicit;
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']) {
-    try {
-      const p = execFileSync('sh', ['-c', 'command -v ' + name], { encoding: 'utf8' }).trim();
-      if (p) return p;
-    } catch (e) { /* not found */ }
-  }
-  return null;
-}
 
 // Static server for the page and the real client file (read at run time).
 function startStatic() {

@@ -34,10 +34,8 @@
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
-const { execFileSync } = require('child_process');
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const { CHROMIUM_ARGS, findChromium } = require('./chromium');
 const DEFAULT_URL = 'http://localhost:3000';
 
 function log(...a) { process.stderr.write('[suites.js] ' + a.join(' ') + '\n'); }
@@ -77,17 +75,6 @@ function parseArgs(argv) {
   return o;
 }
 
-function findChromium(explicit) {
-  if (explicit) return explicit;
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']) {
-    try {
-      const p = execFileSync('sh', ['-c', 'command -v ' + name], { encoding: 'utf8' }).trim();
-      if (p) return p;
-    } catch (e) { /* not this one */ }
-  }
-  return null;
-}
 
 const PAGE = `<!DOCTYPE html>
 <html lang="en">

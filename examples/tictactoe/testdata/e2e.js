@@ -21,10 +21,8 @@
 'use strict';
 
 const path = require('path');
-const { execFileSync } = require('child_process');
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const { CHROMIUM_ARGS, findChromium } = require(path.join(__dirname, '..', '..', '..', 'testdata', 'chromium.js'));
 
 function log(...a) { process.stderr.write('[tictactoe e2e] ' + a.join(' ') + '\n'); }
 
@@ -60,17 +58,6 @@ function loadPlaywright() {
   }
 }
 
-function findChromium(explicit) {
-  if (explicit) return explicit;
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
-    try {
-      const p = execFileSync('sh', ['-c', 'command -v ' + name], { encoding: 'utf8' }).trim();
-      if (p) return p;
-    } catch (e) { /* not found */ }
-  }
-  return null;
-}
 
 class Failure extends Error {}
 
