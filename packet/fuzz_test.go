@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/siogo/siogo/internal/utf16n"
 )
 
 var decodeSeeds = []string{
@@ -112,7 +114,7 @@ func FuzzSplitPayload(f *testing.F) {
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
 		// The two length counters must agree on every input.
-		require.Equal(t, UTF16Len(s), utf16LenBytes([]byte(s)))
+		require.Equal(t, UTF16Len(s), utf16n.Len([]byte(s)))
 
 		parts, err := SplitPayload(s, 0)
 		if err != nil {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/siogo/siogo/internal/utf16n"
 )
 
 // frameMark is U+FFFD, the payload frame separator.
@@ -98,31 +100,11 @@ func AppendPayload(dst []byte, packets [][]byte) []byte {
 	}
 	for _, p := range packets {
 		dst = append(dst, frameMark...)
-		dst = strconv.AppendInt(dst, int64(utf16LenBytes(p)), 10)
+		dst = strconv.AppendInt(dst, int64(utf16n.Len(p)), 10)
 		dst = append(dst, frameMark...)
 		dst = append(dst, p...)
 	}
 	return dst
-}
-
-func utf16LenBytes(b []byte) int {
-	n := 0
-	for len(b) > 0 {
-		c := b[0]
-		if c < utf8.RuneSelf {
-			n++
-			b = b[1:]
-			continue
-		}
-		r, size := utf8.DecodeRune(b)
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
-		b = b[size:]
-	}
-	return n
 }
 
 // JSONDepth returns the deepest nesting of JSON arrays and objects in s,

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/siogo/siogo/internal/utf16n"
 )
 
 // fm is the frame mark, U+FFFD.
@@ -39,7 +41,7 @@ func TestUTF16Len(t *testing.T) {
 	}
 	for _, tc := range cases {
 		assert.Equal(t, tc.want, UTF16Len(tc.s), "%q", tc.s)
-		assert.Equal(t, tc.want, utf16LenBytes([]byte(tc.s)), "%q", tc.s)
+		assert.Equal(t, tc.want, utf16n.Len([]byte(tc.s)), "%q", tc.s)
 	}
 	// Valid UTF-8: the same as encoding to UTF-16.
 	for _, s := range []string{"", "hello", "é😀\ufffd€", "3:::日本語👍🏽"} {

@@ -3,7 +3,6 @@ package eioparser
 import (
 	"strings"
 	"testing"
-	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -353,17 +352,6 @@ func TestPayloadV3(t *testing.T) {
 		require.ErrorIs(t, err, ErrMalformed)
 		assert.Nil(t, ps)
 	}
-}
-
-func TestUTF16Counting(t *testing.T) {
-	for _, s := range append(texts, "abcdefgh😀abcdefghijklmnop€", strings.Repeat("a", 17)+"é", "\xff\xfeabc", "\xe2\x82") {
-		want := len(utf16.Encode([]rune(s)))
-		assert.Equal(t, want, utf16Len([]byte(s)), "%q", s)
-		assert.Equal(t, len(s), utf16Prefix([]byte(s), want), "%q", s)
-		assert.Equal(t, -1, utf16Prefix([]byte(s), want+1), "%q", s)
-	}
-	assert.Equal(t, -1, utf16Prefix([]byte("12345678😀"), 9), "splits the pair")
-	assert.Equal(t, 8, utf16Prefix([]byte("12345678😀"), 8))
 }
 
 func TestBinaryPayloadV3(t *testing.T) {

@@ -1,10 +1,10 @@
 package eioparser
 
 import (
-	"encoding/binary"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/siogo/siogo/internal/utf16n"
 )
 
 // Engine.IO v3 (Socket.IO 1.x and 2.x clients) differs from v4 in its
@@ -98,7 +98,7 @@ func AppendPayloadV3(dst []byte, packets []Packet) []byte {
 		return append(dst, '0', ':')
 	}
 	for _, p := range packets {
-		n := 1 + utf16Len(p.Data)
+		n := 1 + utf16n.Len(p.Data)
 		if p.Binary {
 			n = 2 + b64.EncodedLen(len(p.Data))
 		}
@@ -169,76 +169,9 @@ func nextRecordV3(body []byte, i int) (rec, rest []byte, err error) {
 	}
 	units, _ := strconv.Atoi(string(body[:j]))
 	body = body[j+1:]
-	end := utf16Prefix(body, units)
+	end := utf16n.Prefix(body, units)
 	if end < 0 {
 		return nil, nil, fmt.Errorf("%w: record %d: length %d runs past the end", ErrFraming, i, units)
 	}
 	return body[:end], body[end:], nil
-}
-
-// utf16Len returns the length of b in UTF-16 code units; invalid UTF-8
-// bytes count one unit each.
-func utf16Len(b []byte) int {
-	n := 0
-	for len(b) > 0 {
-		if k := asciiRun(b, len(b)); k > 0 {
-			n += k
-			b = b[k:]
-			continue
-		}
-		if b[0] < utf8.RuneSelf {
-			n++
-			b = b[1:]
-			continue
-		}
-		r, size := utf8.DecodeRune(b)
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
-		b = b[size:]
-	}
-	return n
-}
-
-// asciiRun returns a multiple of 8, at most max, of leading bytes of b
-// that are all ASCII: the fast path of the UTF-16 counting.
-func asciiRun(b []byte, max int) int {
-	k := 0
-	for k+8 <= len(b) && k+8 <= max && binary.LittleEndian.Uint64(b[k:])&0x8080808080808080 == 0 {
-		k += 8
-	}
-	return k
-}
-
-// utf16Prefix returns the byte length of the prefix of b that is exactly
-// units UTF-16 code units long, or -1 if b is too short or the boundary
-// would split a surrogate pair.
-func utf16Prefix(b []byte, units int) int {
-	i := 0
-	for units > 0 {
-		if k := asciiRun(b[i:], units); k > 0 {
-			units -= k
-			i += k
-			continue
-		}
-		if i >= len(b) {
-			return -1
-		}
-		w, size := 1, 1
-		if b[i] >= utf8.RuneSelf {
-			var r rune
-			r, size = utf8.DecodeRune(b[i:])
-			if r >= 0x10000 {
-				w = 2
-			}
-		}
-		if w > units {
-			return -1
-		}
-		units -= w
-		i += size
-	}
-	return i
 }
