@@ -75,6 +75,20 @@ func PacketBytes(pkts [][]byte) int {
 	return n
 }
 
+// BinaryMark, as the first byte of a packet a session queues, makes the
+// websocket transport send the rest of the packet as a binary frame; a
+// packet without it goes as a text frame. No text packet starts with it
+// (0xFF is never part of UTF-8). The mark is counted with the packet by
+// Session.Hold, as every byte of a packet is.
+const BinaryMark byte = 0xFF
+
+// BinaryReceiver is a Session that takes binary websocket messages:
+// ServeWebSocket hands it each one (valid only during the call). A
+// Session without it never sees binary messages (they are dropped).
+type BinaryReceiver interface {
+	ReceiveBinary(payload []byte)
+}
+
 // WakeableSession is a Session that can run a callback when it has
 // something to send, so that a writer needs no goroutine while idle.
 type WakeableSession interface {

@@ -242,6 +242,10 @@ func (c *wsConn) input(b []byte) bool {
 		switch op {
 		case ws.OpText:
 			c.sess.Receive(string(p))
+		case ws.OpBinary:
+			if br, ok := c.sess.(BinaryReceiver); ok {
+				br.ReceiveBinary(p)
+			}
 		case ws.OpPing:
 			c.sendPong(p)
 		case ws.OpClose:
@@ -330,12 +334,17 @@ func (c *wsConn) idle() bool {
 }
 
 // appendFrames appends the control frames pong and bye (nil: none), a
-// text frame per packet and, with closeFrame, a close frame.
+// frame per packet (binary for a packet marked with BinaryMark, text for
+// the others) and, with closeFrame, a close frame.
 func appendFrames(out []byte, pong, bye []byte, pkts [][]byte, closeFrame bool) []byte {
 	out = append(out, pong...)
 	out = append(out, bye...)
 	for _, p := range pkts {
-		out = appendFrameHeader(out, ws.OpText, len(p))
+		op := ws.OpText
+		if len(p) > 0 && p[0] == BinaryMark {
+			op, p = ws.OpBinary, p[1:]
+		}
+		out = appendFrameHeader(out, op, len(p))
 		out = append(out, p...)
 	}
 	if closeFrame {
