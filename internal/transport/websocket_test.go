@@ -33,6 +33,7 @@ type fakeSession struct {
 	waker    func()
 	received []string
 	got      chan string
+	bins     chan []byte // binary messages (BinaryReceiver)
 	held     int
 	maxHeld  int
 }
@@ -51,7 +52,16 @@ func (s *fakeSession) heldNow() (now, most int) {
 	return s.held, s.maxHeld
 }
 
-func newFakeSession() *fakeSession { return &fakeSession{got: make(chan string, 1024)} }
+func newFakeSession() *fakeSession {
+	return &fakeSession{got: make(chan string, 1024), bins: make(chan []byte, 16)}
+}
+
+func (s *fakeSession) ReceiveBinary(p []byte) {
+	select {
+	case s.bins <- append([]byte(nil), p...):
+	default:
+	}
+}
 
 func (s *fakeSession) Receive(p string) {
 	s.mu.Lock()
@@ -472,4 +482,38 @@ func TestWebSocketPingFloodHoldsOnePong(t *testing.T) {
 	pong := len(controlFrame(ws.OpPong, make([]byte, 125)))
 	now, most := sess.heldNow()
 	assert.LessOrEqual(t, most, 2*pong, "pongs pile up: one being written, one waiting is the most (held now %d)", now)
+}
+
+// A packet marked with BinaryMark goes out as a binary frame (without
+// the mark), the others as text frames, in order; a binary message from
+// the client reaches a BinaryReceiver session.
+func TestWebSocketBinaryFrames(t *testing.T) {
+	srv := newWSServer(t, false, WebSocketOptions{}, "0{}")
+	c, sess := srv.dial(t)
+	_, m, err := c.ReadMessage()
+	require.NoError(t, err)
+	require.Equal(t, "0{}", string(m))
+
+	sess.push("451-[\"x\"]", string([]byte{BinaryMark})+"\x00\x01\xff", string([]byte{BinaryMark}), "42[]")
+	for _, want := range []struct {
+		typ  int
+		data string
+	}{{websocket.TextMessage, "451-[\"x\"]"}, {websocket.BinaryMessage, "\x00\x01\xff"}, {websocket.BinaryMessage, ""}, {websocket.TextMessage, "42[]"}} {
+		typ, m, err := c.ReadMessage()
+		require.NoError(t, err)
+		assert.Equal(t, want.typ, typ)
+		assert.Equal(t, want.data, string(m))
+	}
+	require.Eventually(t, func() bool { now, _ := sess.heldNow(); return now == 0 }, 5*time.Second, 5*time.Millisecond,
+		"the marks are released with their packets")
+
+	require.NoError(t, c.WriteMessage(websocket.BinaryMessage, []byte{0xff, 0, 7}))
+	select {
+	case b := <-sess.bins:
+		assert.Equal(t, []byte{0xff, 0, 7}, b)
+	case <-time.After(5 * time.Second):
+		t.Fatal("binary message not received")
+	}
+	sess.close()
+	srv.waitClosed(t)
 }
