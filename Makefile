@@ -7,7 +7,7 @@ APT_PKGS  := redis-server chromium nginx
 STATICCHECK_VERSION := v0.8.2
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all demo test deps deps-node deps-system vet gocheck lint gotest fuzz fuzz-short fuzz-list bench e2e soak suites-reference clean
+.PHONY: suites all demo test deps deps-node deps-system vet gocheck lint gotest fuzz fuzz-short fuzz-list bench e2e soak suites-reference clean
 
 all: test
 
@@ -139,6 +139,32 @@ suites-reference: deps
 			"$$PWD/artifacts/suites/$$s.json" >> "$$tmp/table"; \
 	done; \
 	cat "$$tmp/table"
+
+## suites: the official conformance suites (../shared/suites, copied to a
+## temporary folder) in headless Chromium against examples/testapp -suite on
+## :3000; fails unless every test passes (needs port 3000 free and network
+## for the suites' npm ci)
+SIOGO_SUITES_LIST ?= engine.io-v4 socket.io-v5
+suites: deps
+	@set -e; tmp=$$(mktemp -d); srv=; failed=0; \
+	trap 'if [ -n "$$srv" ]; then kill $$srv 2>/dev/null || true; fi; rm -rf "$$tmp"' EXIT INT TERM; \
+	mkdir -p artifacts/suites; \
+	$(GO) build -o "$$tmp/testapp" ./examples/testapp; \
+	"$$tmp/testapp" -suite -addr :3000 > "$$tmp/testapp.log" 2>&1 & srv=$$!; \
+	i=0; until grep -qs listening "$$tmp/testapp.log"; do \
+		i=$$((i+1)); if [ $$i -gt 100 ] || ! kill -0 $$srv 2>/dev/null; then \
+			echo "testapp -suite did not start:"; cat "$$tmp/testapp.log"; exit 1; fi; sleep 0.1; done; \
+	printf '%-14s %6s %6s %7s\n' suite passed failed pending > "$$tmp/table"; \
+	for s in $(SIOGO_SUITES_LIST); do \
+		cp -r "$(SUITES_SRC)/$$s" "$$tmp/$$s"; chmod -R u+w "$$tmp/$$s"; \
+		(cd "$$tmp/$$s" && npm ci --no-audit --no-fund --loglevel=error); \
+		node testdata/suites.js --suite "$$tmp/$$s" --json "artifacts/suites/siogo-$$s.json" > "$$tmp/$$s.out"; \
+		if grep '"state":"failed"' "$$tmp/$$s.out"; then failed=1; fi; \
+		node -e 'const s=require(process.argv[1]).summary; console.log([s.suite.padEnd(14), String(s.passed).padStart(6), String(s.failed).padStart(6), String(s.pending).padStart(7)].join(" "))' \
+			"$$PWD/artifacts/suites/siogo-$$s.json" >> "$$tmp/table"; \
+	done; \
+	cat "$$tmp/table"; \
+	if [ $$failed -ne 0 ]; then echo "suites: failing tests (testapp log: artifacts/suites/testapp.log)"; cp "$$tmp/testapp.log" artifacts/suites/; exit 1; fi
 
 clean:
 	rm -rf testdata/node_modules artifacts
