@@ -123,9 +123,19 @@ func FreeAddr(t testing.TB) string {
 // stopped when the test ends.
 func StartReference(t testing.TB, extra ...string) string {
 	t.Helper()
+	return StartServerScript(t, "reftestapp.js", extra...)
+}
+
+// StartServerScript starts the Node.js server testdata/script with
+// `--addr 127.0.0.1:PORT` (a free port) and extra, waits for the line
+// "listening" on its stdout and returns its base URL. It is stopped when
+// the test ends. reftestapp.js (socket.io@0.9) and reftestapp4.js
+// (socket.io@4) follow that convention.
+func StartServerScript(t testing.TB, script string, extra ...string) string {
+	t.Helper()
 	node := Require(t)
 	addr := FreeAddr(t)
-	args := append([]string{filepath.Join(Dir(t), "reftestapp.js"), "--addr", addr}, extra...)
+	args := append([]string{filepath.Join(Dir(t), script), "--addr", addr}, extra...)
 	cmd := exec.Command(node, args...)
 	cmd.Dir = Dir(t)
 	var stderr bytes.Buffer
