@@ -166,9 +166,16 @@ func TestModernNodeClient(t *testing.T) {
 	nodetest.Require(t)
 	_, url := startTestapp(t, socketio.Config{})
 	requireModern(t, url)
+	modernDifferential(t, url)
+}
+
+// modernDifferential runs scenarios4.js against url and against the
+// reference (default ping settings on both sides, like the in-process
+// testapp) and compares them (see TestModernNodeClient).
+func modernDifferential(t *testing.T, url string) {
+	t.Helper()
 	list := listScenarios4(t)
 	known := list.knownByRun()
-	// Default ping settings on both sides, like the in-process testapp.
 	ref := startReference4(t)
 	for _, tr := range modernTransports {
 		t.Run(tr, func(t *testing.T) {
@@ -228,6 +235,13 @@ func TestModernPingFlags(t *testing.T) {
 	}, 30*time.Second, 50*time.Millisecond, "the testapp binary did not listen on %s", addr)
 	url := "http://" + addr
 	requireModern(t, url)
+	checkPings(t, url)
+}
+
+// checkPings runs the heartbeat scenario against url, a server with a ping
+// interval of at most 2s, over each transport.
+func checkPings(t *testing.T, url string) {
+	t.Helper()
 	for _, tr := range modernTransports {
 		t.Run(tr, func(t *testing.T) {
 			res := runScenarios4(t, url, tr, "--only", "heartbeat,default.echo-ack")
@@ -277,15 +291,10 @@ func TestModernBrowser(t *testing.T) {
 	browserScenarios4(t, url, "browser4")
 }
 
-// TestMixedGenerationsRoom: a socket.io-client 0.9.16 client and a
-// socket.io-client 4.8 client on the same testapp share rooms, broadcasts
-// and watch/gone (testdata/mixed.js), for every pair of transports. Only a
-// server serving both generations can pass, so there is no reference run.
-// Skipped while the testapp does not serve Engine.IO v4.
-func TestMixedGenerationsRoom(t *testing.T) {
-	nodetest.Require(t)
-	_, url := startTestapp(t, socketio.Config{})
-	requireModern(t, url)
+// mixedScenarios runs testdata/mixed.js against url and checks that every
+// scenario passed for every pair of transports.
+func mixedScenarios(t *testing.T, url string) {
+	t.Helper()
 	out, err := exec.Command(nodetest.Require(t), filepath.Join(nodetest.Dir(t), "mixed.js"), "--list").Output()
 	require.NoError(t, err)
 	var list struct {
@@ -304,4 +313,25 @@ func TestMixedGenerationsRoom(t *testing.T) {
 	for _, p := range list.Pairs {
 		assert.Equalf(t, len(list.Scenarios), seen[p], "mixed scenarios over %s", p)
 	}
+}
+
+// TestMixedGenerationsBridge validates mixed.js now against
+// testdata/refmixed.js: socket.io@0.9.19 and socket.io@4.8 on one port with
+// the cross-generation rows bridged. It is a stand-in, not a reference (no
+// Node.js server serves both generations); it only shows that the
+// scenarios can pass.
+func TestMixedGenerationsBridge(t *testing.T) {
+	nodetest.Require(t)
+	mixedScenarios(t, nodetest.StartServerScript(t, "refmixed.js"))
+}
+
+// TestMixedGenerationsRoom: a socket.io-client 0.9.16 client and a
+// socket.io-client 4.8 client on the same testapp share rooms, broadcasts
+// and watch/gone (testdata/mixed.js), for every pair of transports.
+// Skipped while the testapp does not serve Engine.IO v4.
+func TestMixedGenerationsRoom(t *testing.T) {
+	nodetest.Require(t)
+	_, url := startTestapp(t, socketio.Config{})
+	requireModern(t, url)
+	mixedScenarios(t, url)
 }
