@@ -60,7 +60,9 @@ type Config struct {
 	// {"code":4,"message":"Forbidden"}. An allowed request with an Origin
 	// header gets CORS headers: Access-Control-Allow-Origin echoing it,
 	// Access-Control-Allow-Credentials: true; preflights (OPTIONS) are
-	// answered 204 with Allow-Methods GET, POST and the requested headers.
+	// answered 204 with the requested headers and Allow-Methods
+	// GET,HEAD,PUT,PATCH,POST,DELETE (the default of Node.js's cors
+	// middleware: a browser script then reads the 400 a PUT gets).
 	CheckOrigin func(r *http.Request) bool
 	// WriteTimeout bounds one write to a client; default
 	// transport.DefaultWriteTimeout.
@@ -157,7 +159,8 @@ func AppendBinary(dst []byte, data []byte) []byte {
 // Conn is one Engine.IO session, as the layer above sees it. Its methods
 // are listed above; conn.go implements them.
 type Conn struct {
-	id string
+	id        string
+	connState // the engine's side of the session (conn.go)
 }
 
 // ID is the session id (sid).

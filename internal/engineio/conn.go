@@ -1,0 +1,424 @@
+package engineio
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/siogo/siogo/internal/eioparser"
+	"github.com/siogo/siogo/internal/lazylog"
+	"github.com/siogo/siogo/internal/transport"
+)
+
+// Packets the engine sends of its own accord.
+var (
+	pktPing      = []byte("2")
+	pktNoop      = []byte("6")
+	pktClose     = []byte("1")
+	pktProbePong = []byte("3probe")
+)
+
+// connState is the engine's side of a session (embedded in Conn).
+//
+// srv and h never change once the session is open (h is set before the
+// client gets the handshake). mu guards the fields below it; the
+// delivery fields (dmu and below) have a lock of their own, taken
+// without mu. Lock order: mu, then the server's timers.mu, then the
+// server's mu.
+type connState struct {
+	srv *Server
+	h   Session
+
+	mu          sync.Mutex
+	transport   string   // Polling or WebSocket: what carries the session now
+	queue       [][]byte // packets for the client, in transport form (text, or BinaryMark+bytes)
+	queuedBytes int      // the sum of the queue's lengths
+	held        int      // bytes a transport took and has not written (transport.Session.Hold)
+	closing     bool     // Close was called: the queue drains, then the session ends
+	closed      bool     // the session has ended (OnClose is dispatched)
+	reason      string   // why it ended or is closing
+
+	// Polling.
+	pollActive bool          // a GET is being served
+	postActive bool          // a POST is being read
+	pollWake   chan struct{} // one token: something changed for a waiting GET
+	pollFinal  []byte        // what a GET pending when the session ended gets ("1", "6"), nil: nothing
+
+	// WebSocket.
+	ws    *wsLink // the websocket carrying the session, nil while polling
+	probe *wsLink // the websocket of the upgrade in flight, nil: none
+
+	// Deadlines (clock time of srv.timers; zero: not running).
+	nextPing   time.Duration // when the next ping is sent
+	pongBy     time.Duration // the pong to the last ping is due by then
+	probeBy    time.Duration // the upgrade in flight must finish by then
+	closeBy    time.Duration // a closing polling session ends then at the latest
+	timerAt    time.Duration // guarded by srv.timers.mu
+	timerIndex int           // in srv.timers' heap, -1: not in it; guarded by srv.timers.mu
+
+	// Delivery to h, one callback at a time, in order.
+	dmu      sync.Mutex
+	dRunning bool            // a goroutine is running the callbacks
+	dEnded   bool            // OnClose is queued: nothing else is
+	dQueue   []func(Session) // callbacks waiting
+	dClose   string          // the reason of a close during Handler.Open
+}
+
+func newConn(srv *Server, id, tr string) *Conn {
+	c := &Conn{id: id}
+	c.srv = srv
+	c.transport = tr
+	c.pollWake = make(chan struct{}, 1)
+	c.timerIndex = -1
+	return c
+}
+
+// Transport is the transport carrying the session now: Polling or
+// WebSocket.
+func (c *Conn) Transport() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.transport
+}
+
+// QueuedBytes is what is held for the client: the queued packets plus
+// what a transport took and has not written (see Config.MaxQueuedBytes).
+func (c *Conn) QueuedBytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queuedBytes + c.held
+}
+
+// Send queues whole message packets (the AppendText or AppendBinary
+// forms; the bytes may be shared and are never modified), all or none,
+// in order, and reports whether they were queued. A volatile send is
+// dropped unless a transport can take it now (a websocket, or a waiting
+// poll) and the queue is short (a quarter of both bounds); a non-volatile
+// one fails only on a closed session, or one that the send takes over
+// Config.SendQueueSize or Config.MaxQueuedBytes, which is then closed as
+// a slow consumer.
+func (c *Conn) Send(pkts [][]byte, volatile bool) bool {
+	n := transport.PacketBytes(pkts)
+	c.mu.Lock()
+	if c.closed || c.closing {
+		c.mu.Unlock()
+		return false
+	}
+	cfg := &c.srv.cfg
+	if volatile && !c.writableLocked() {
+		c.mu.Unlock()
+		return false
+	}
+	if len(c.queue)+len(pkts) > cfg.SendQueueSize || c.overLocked(n) {
+		queued, bytes := len(c.queue), c.queuedBytes+c.held
+		c.mu.Unlock()
+		c.logAt(slog.LevelWarn, "closing slow consumer", "queued", queued, "held_bytes", bytes)
+		c.closeNow(ReasonSlowConsumer, pktClose)
+		return false
+	}
+	c.queue = append(c.queue, pkts...)
+	c.queuedBytes += n
+	wake := c.wakeLocked()
+	c.mu.Unlock()
+	wake()
+	return true
+}
+
+// writableLocked reports whether a transport can take packets now and the
+// queue is short.
+func (c *Conn) writableLocked() bool {
+	cfg := &c.srv.cfg
+	return (c.ws != nil || c.pollActive) && len(c.queue) < cfg.SendQueueSize/4+1 &&
+		c.queuedBytes+c.held < cfg.MaxQueuedBytes/4+1
+}
+
+// overLocked reports whether n more bytes would take what is held for the
+// client past MaxQueuedBytes. Packets larger than the bound go through
+// when nothing else is held, so that they can be sent at all.
+func (c *Conn) overLocked(n int) bool {
+	h := c.queuedBytes + c.held
+	return h > 0 && h+n > c.srv.cfg.MaxQueuedBytes
+}
+
+// pushLocked queues an engine packet (ping, close), outside the bounds.
+func (c *Conn) pushLocked(p []byte) {
+	c.queue = append(c.queue, p)
+	c.queuedBytes += len(p)
+}
+
+// wakeLocked tells a waiting GET that something changed and returns the
+// waker of the websocket carrying the session (or a no-op), to be run
+// after mu is released.
+func (c *Conn) wakeLocked() func() {
+	c.signalPollLocked()
+	if c.ws != nil {
+		return c.ws.wakeFunc()
+	}
+	return noop
+}
+
+func noop() {}
+
+// signalPollLocked wakes a waiting GET.
+func (c *Conn) signalPollLocked() {
+	select {
+	case c.pollWake <- struct{}{}:
+	default:
+	}
+}
+
+// Close ends the session from the server: what is queued is sent, then a
+// close packet (polling) or the websocket is closed; OnClose gets
+// ReasonForcedClose. A polling session whose client does not poll again
+// ends after PingInterval+PingTimeout.
+func (c *Conn) Close() {
+	c.mu.Lock()
+	if c.closed || c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.closing = true
+	c.reason = ReasonForcedClose
+	c.nextPing, c.pongBy = 0, 0
+	var probe func()
+	if p := c.probe; p != nil {
+		c.probe, c.probeBy = nil, 0
+		probe = p.wakeFunc()
+	}
+	if c.ws == nil {
+		c.pushLocked(pktClose)
+	}
+	now := c.srv.timers.now()
+	c.closeBy = now + c.srv.cfg.PingInterval + c.srv.cfg.PingTimeout
+	c.srv.timers.schedule(c, c.closeBy)
+	wake := c.wakeLocked()
+	c.mu.Unlock()
+	if probe != nil {
+		probe()
+	}
+	wake()
+}
+
+// closeNow ends the session at once (what is queued is dropped): a GET
+// waiting then gets final (nil: an empty answer), the websockets are
+// closed, the session leaves the server and OnClose(reason) is
+// dispatched. Only the first call counts.
+func (c *Conn) closeNow(reason string, final []byte) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	if !c.closing { // a closing session ends as a forced close
+		c.reason = reason
+	}
+	reason = c.reason
+	c.queue, c.queuedBytes = nil, 0
+	c.pollFinal = final
+	c.nextPing, c.pongBy, c.probeBy, c.closeBy = 0, 0, 0, 0
+	c.signalPollLocked()
+	var wakes []func()
+	if c.ws != nil {
+		wakes = append(wakes, c.ws.wakeFunc())
+	}
+	if c.probe != nil {
+		wakes = append(wakes, c.probe.wakeFunc())
+		c.probe = nil
+	}
+	c.mu.Unlock()
+	c.srv.timers.remove(c)
+	c.srv.remove(c)
+	c.logAt(slog.LevelDebug, "session closed", "reason", reason)
+	for _, w := range wakes {
+		w()
+	}
+	c.dispatchClose(reason)
+}
+
+// onTimer acts on the deadlines that have passed and asks for the next
+// wake-up (see timers).
+func (c *Conn) onTimer() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	now := c.srv.timers.now()
+	switch {
+	case c.pongBy != 0 && now >= c.pongBy:
+		c.mu.Unlock()
+		c.closeNow(ReasonPingTimeout, pktClose)
+		return
+	case c.closeBy != 0 && now >= c.closeBy:
+		c.mu.Unlock()
+		c.closeNow(ReasonForcedClose, nil)
+		return
+	}
+	var wakes []func()
+	if c.probeBy != 0 && now >= c.probeBy {
+		c.probeBy = 0
+		if p := c.probe; p != nil {
+			c.probe = nil
+			wakes = append(wakes, p.wakeFunc()) // it finds itself ended and closes
+			c.signalPollLocked()
+		}
+	}
+	if c.nextPing != 0 && now >= c.nextPing {
+		c.nextPing = 0
+		c.pushLocked(pktPing)
+		c.pongBy = now + c.srv.cfg.PingTimeout
+		wakes = append(wakes, c.wakeLocked())
+	}
+	c.scheduleLocked()
+	c.mu.Unlock()
+	for _, w := range wakes {
+		w()
+	}
+}
+
+// scheduleLocked asks the timers for the earliest running deadline.
+func (c *Conn) scheduleLocked() {
+	var at time.Duration
+	for _, d := range [...]time.Duration{c.nextPing, c.pongBy, c.probeBy, c.closeBy} {
+		if d != 0 && (at == 0 || d < at) {
+			at = d
+		}
+	}
+	if at != 0 {
+		c.srv.timers.schedule(c, at)
+	}
+}
+
+// onPong restarts the heartbeat: the next ping in PingInterval.
+func (c *Conn) onPong() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.closing {
+		return
+	}
+	c.pongBy = 0
+	if c.nextPing == 0 {
+		c.nextPing = c.srv.timers.now() + c.srv.cfg.PingInterval
+		c.scheduleLocked()
+	}
+}
+
+// onPacket acts on a packet the client sent on the transport carrying
+// the session (a POST's, or the session's websocket's). It reports
+// whether the session is still open.
+func (c *Conn) onPacket(p eioparser.Packet) bool {
+	switch p.Type {
+	case eioparser.Message:
+		if p.Binary {
+			data := p.Data
+			if data == nil {
+				data = []byte{}
+			}
+			c.dispatch(func(s Session) { s.OnBinary(data) })
+		} else {
+			text := string(p.Data)
+			c.dispatch(func(s Session) { s.OnMessage(text) })
+		}
+	case eioparser.Pong:
+		c.onPong()
+	case eioparser.Close:
+		c.closeNow(ReasonTransportClose, pktNoop)
+		return false
+	case eioparser.Ping:
+		// Engine.IO v4 pings go from the server to the client only.
+		c.logAt(slog.LevelDebug, "closing: client ping (invalid heartbeat direction)")
+		c.closeNow(ReasonTransportError, pktClose)
+		return false
+	}
+	// open, upgrade and noop packets are ignored, as by Node.js engine.io.
+	return true
+}
+
+// onBadPacket closes the session after a packet that does not decode.
+func (c *Conn) onBadPacket(err error) {
+	c.logAt(slog.LevelDebug, "closing: bad packet", "err", lazylog.ClientErr(err))
+	c.closeNow(ReasonParseError, pktClose)
+}
+
+// dispatch runs f with the session's Session after the callbacks already
+// dispatched, one at a time: on this goroutine, or on the one running
+// them already. Nothing runs after OnClose.
+func (c *Conn) dispatch(f func(Session)) {
+	c.dmu.Lock()
+	if c.dEnded {
+		c.dmu.Unlock()
+		return
+	}
+	c.dQueue = append(c.dQueue, f)
+	c.runDispatchLocked()
+}
+
+// dispatchClose dispatches OnClose(reason), the last callback.
+func (c *Conn) dispatchClose(reason string) {
+	c.dmu.Lock()
+	if c.dEnded {
+		c.dmu.Unlock()
+		return
+	}
+	c.dEnded = true
+	if c.h == nil { // closed during Handler.Open: setSession dispatches it
+		c.dClose = reason
+		c.dmu.Unlock()
+		return
+	}
+	c.dQueue = append(c.dQueue, func(s Session) { s.OnClose(reason) })
+	c.runDispatchLocked()
+}
+
+// setSession sets the Session Handler.Open returned; a close during
+// Open is dispatched to it now. failed: Open refused the session, which
+// gets no callback.
+func (c *Conn) setSession(h Session, failed bool) {
+	c.dmu.Lock()
+	if failed {
+		c.dEnded = true
+		c.dQueue = nil
+		c.dmu.Unlock()
+		return
+	}
+	c.h = h
+	if c.dClose != "" {
+		reason := c.dClose
+		c.dQueue = append(c.dQueue, func(s Session) { s.OnClose(reason) })
+		c.runDispatchLocked()
+		return
+	}
+	c.dmu.Unlock()
+}
+
+// runDispatchLocked runs the queued callbacks unless another goroutine
+// is; it is called with dmu held and releases it.
+func (c *Conn) runDispatchLocked() {
+	if c.dRunning {
+		c.dmu.Unlock()
+		return
+	}
+	c.dRunning = true
+	for len(c.dQueue) > 0 {
+		f := c.dQueue[0]
+		c.dQueue[0] = nil
+		c.dQueue = c.dQueue[1:]
+		h := c.h
+		c.dmu.Unlock()
+		f(h)
+		c.dmu.Lock()
+	}
+	c.dQueue = nil
+	c.dRunning = false
+	c.dmu.Unlock()
+}
+
+// logAt writes a record with the session's id, if the level is enabled.
+func (c *Conn) logAt(level slog.Level, msg string, args ...any) {
+	l := c.srv.log
+	if !lazylog.Enabled(l, level) {
+		return
+	}
+	lazylog.Write(l, level, msg, []slog.Attr{slog.String("sid", c.id)}, args)
+}

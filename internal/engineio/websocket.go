@@ -1,0 +1,197 @@
+package engineio
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/siogo/siogo/internal/eioparser"
+	"github.com/siogo/siogo/internal/transport"
+)
+
+// wsLink is one websocket connection of a session, the
+// transport.WakeableSession that transport.ServeWebSocket drives: the
+// session's websocket (Conn.ws), or the probe of an upgrade in flight
+// (Conn.probe), which carries only the probe's answer until the client
+// sends the upgrade packet. A link that is neither has ended: it gives
+// the connection its close.
+//
+// The Conn's mu guards probed and own; wmu guards waker.
+type wsLink struct {
+	c      *Conn
+	probed bool     // the probe ping was answered
+	own    [][]byte // packets of the link's own (the probe's pong)
+
+	wmu   sync.Mutex
+	waker func()
+}
+
+var _ transport.BinaryReceiver = (*wsLink)(nil)
+
+// SetWaker implements transport.WakeableSession.
+func (l *wsLink) SetWaker(fn func()) {
+	l.wmu.Lock()
+	l.waker = fn
+	l.wmu.Unlock()
+}
+
+// wakeFunc returns a function running the link's waker (its value then).
+func (l *wsLink) wakeFunc() func() {
+	return func() {
+		l.wmu.Lock()
+		fn := l.waker
+		l.wmu.Unlock()
+		if fn != nil {
+			fn()
+		}
+	}
+}
+
+// TakeNow implements transport.WakeableSession: the session's queue for
+// the session's websocket, the probe's own packets for a probe; closed
+// once the session or the link has ended (or, for a closing session,
+// with its last packets).
+func (l *wsLink) TakeNow() ([][]byte, bool) {
+	c := l.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closed:
+		return nil, true
+	case l == c.ws:
+		pkts := c.queue
+		c.queue = nil
+		c.held += c.queuedBytes
+		c.queuedBytes = 0
+		return pkts, c.closing
+	case l == c.probe:
+		pkts := l.own
+		l.own = nil
+		c.held += transport.PacketBytes(pkts)
+		return pkts, false
+	}
+	return nil, true
+}
+
+// Take implements transport.Session. It does not wait: the websocket
+// transport takes with TakeNow when the waker runs.
+func (l *wsLink) Take(context.Context) ([][]byte, bool) { return l.TakeNow() }
+
+// Hold implements transport.Session: what the transport holds counts
+// against MaxQueuedBytes with the queue.
+func (l *wsLink) Hold(n int) {
+	c := l.c
+	c.mu.Lock()
+	c.held += n
+	over := n > 0 && !c.closed && c.queuedBytes+c.held > c.srv.cfg.MaxQueuedBytes
+	c.mu.Unlock()
+	if over {
+		c.logAt(slog.LevelWarn, "closing slow consumer", "held_bytes", c.QueuedBytes())
+		c.closeNow(ReasonSlowConsumer, pktClose)
+	}
+}
+
+// Receive implements transport.Session: one text frame, one packet.
+func (l *wsLink) Receive(payload string) {
+	p, err := eioparser.DecodePacket([]byte(payload))
+	l.receive(p, err)
+}
+
+// ReceiveBinary implements transport.BinaryReceiver: a binary message.
+func (l *wsLink) ReceiveBinary(payload []byte) {
+	l.receive(eioparser.Packet{Type: eioparser.Message, Data: append([]byte{}, payload...), Binary: true}, nil)
+}
+
+func (l *wsLink) receive(p eioparser.Packet, err error) {
+	c := l.c
+	c.mu.Lock()
+	active, probe := l == c.ws, l == c.probe
+	c.mu.Unlock()
+	switch {
+	case active:
+		if err != nil {
+			c.onBadPacket(err)
+			return
+		}
+		c.onPacket(p)
+	case probe:
+		l.probePacket(p, err)
+	}
+	// A link that has ended ignores what still arrives.
+}
+
+// probePacket acts on a packet of an upgrade's probe: the probe ping is
+// answered (and a waiting poll ends, so that the client can pause
+// polling), the upgrade packet moves the session to the link; anything
+// else ends the probe.
+func (l *wsLink) probePacket(p eioparser.Packet, err error) {
+	c := l.c
+	c.mu.Lock()
+	if c.probe != l || c.closed {
+		c.mu.Unlock()
+		return
+	}
+	switch {
+	case err == nil && p.Type == eioparser.Ping && string(p.Data) == "probe":
+		l.probed = true
+		l.own = append(l.own, pktProbePong)
+		c.signalPollLocked()
+		c.mu.Unlock()
+		l.wakeFunc()()
+	case err == nil && p.Type == eioparser.Upgrade && !c.closing:
+		c.probe, c.probeBy = nil, 0
+		c.ws = l
+		c.transport = WebSocket
+		c.signalPollLocked()
+		c.mu.Unlock()
+		c.logAt(slog.LevelDebug, "upgraded to websocket")
+		l.wakeFunc()()
+	default:
+		c.probe, c.probeBy = nil, 0
+		c.mu.Unlock()
+		c.logAt(slog.LevelDebug, "upgrade probe ended: unexpected packet", "packet", p.Type.String())
+		l.wakeFunc()()
+	}
+}
+
+// onClose runs when the link's connection has ended: the end of the
+// session's websocket ends the session; a probe's ends the upgrade.
+func (l *wsLink) onClose() {
+	c := l.c
+	c.mu.Lock()
+	switch l {
+	case c.probe:
+		c.probe, c.probeBy = nil, 0
+		c.mu.Unlock()
+	case c.ws:
+		c.mu.Unlock()
+		c.closeNow(ReasonTransportClose, nil)
+	default:
+		c.mu.Unlock()
+	}
+}
+
+// serveUpgrade serves a websocket request with the sid of a polling
+// session: the probe of an upgrade. A session has at most one upgrade in
+// flight; a session already on a websocket, or closing, refuses it (400).
+func (c *Conn) serveUpgrade(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if c.closed || c.closing || c.ws != nil || c.probe != nil {
+		c.mu.Unlock()
+		c.srv.abort(w, r, codeBadRequest)
+		return
+	}
+	l := &wsLink{c: c}
+	c.probe = l
+	c.probeBy = c.srv.timers.now() + c.srv.cfg.UpgradeTimeout
+	c.scheduleLocked()
+	c.mu.Unlock()
+	if err := transport.ServeWebSocket(w, r, l, c.srv.wsOptions(l)); err != nil {
+		c.mu.Lock()
+		if c.probe == l {
+			c.probe, c.probeBy = nil, 0
+		}
+		c.mu.Unlock()
+	}
+}
