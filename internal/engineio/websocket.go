@@ -64,6 +64,11 @@ func (l *wsLink) TakeNow() ([][]byte, bool) {
 		c.queue = nil
 		c.held += c.queuedBytes
 		c.queuedBytes = 0
+		if l.own != nil { // the probe's answer, not yet taken when the upgrade came
+			c.held += transport.PacketBytes(l.own)
+			pkts = append(l.own, pkts...)
+			l.own = nil
+		}
 		return pkts, c.closing
 	case l == c.probe:
 		pkts := l.own
