@@ -308,6 +308,12 @@ func (c *Conn) onPong() {
 // the session (a POST's, or the session's websocket's). It reports
 // whether the session is still open.
 func (c *Conn) onPacket(p eioparser.Packet) bool {
+	c.mu.Lock()
+	open := !c.closed && !c.closing
+	c.mu.Unlock()
+	if !open { // a closing session ignores what still comes, as Node.js engine.io's
+		return false
+	}
 	switch p.Type {
 	case eioparser.Message:
 		if p.Binary {

@@ -169,7 +169,7 @@ func TestPollingPayloads(t *testing.T) {
 	res = ts.poll(t, sid)
 	require.Equal(t, 200, res.status)
 	assert.Equal(t, "4a\x1ebAQIDBA==\x1e4b", res.body)
-	assert.Equal(t, 0, c.QueuedBytes())
+	require.Eventually(t, func() bool { return c.QueuedBytes() == 0 }, wait, time.Millisecond)
 }
 
 func TestPollHeldUntilSend(t *testing.T) {
@@ -531,7 +531,8 @@ func TestUpgradeRacingPoll(t *testing.T) {
 		ws := ts.dial(t, "EIO=4&transport=websocket&sid="+sid)
 		ws.text(t, "2probe")
 		ws.text(t, "5")
-		assert.Equal(t, 400, ts.poll(t, sid).status)
+		res := ts.poll(t, sid)
+		assert.Equal(t, 400, res.status, res.body)
 		ws.text(t, "4hello")
 		assert.Equal(t, wsFrame{false, "3probe"}, ws.next(t))
 		assert.Equal(t, wsFrame{false, "4hello"}, ws.next(t))
@@ -599,6 +600,7 @@ func TestSlowConsumerBytes(t *testing.T) {
 	ts := start(t, Config{MaxQueuedBytes: 100}, h)
 	sid := ts.open(t)
 	c := h.conn(t, sid)
+	require.Eventually(t, func() bool { return c.QueuedBytes() == 0 }, wait, time.Millisecond) // the handshake is written
 	big := AppendText(nil, []byte(strings.Repeat("x", 150)))
 	require.True(t, c.Send([][]byte{big}, false), "one packet over the bound goes when nothing is held")
 	assert.False(t, c.Send([][]byte{AppendText(nil, []byte("y"))}, false))

@@ -6,6 +6,7 @@ package engineio
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -139,6 +140,9 @@ type testServer struct {
 // start serves a Server of cfg and h at /engine.io/ until the test ends.
 func start(t *testing.T, cfg Config, h Handler) *testServer {
 	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	srv := NewServer(cfg, h)
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", srv)

@@ -55,7 +55,7 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 		ending bool // the packets end a closing session
 		// The poll came while an upgrade is in flight: it may race the
 		// probe and the upgrade packet (see probeGrace).
-		late  = c.probe != nil
+		late  = c.probe != nil || c.ws != nil // (upgraded since ServeHTTP looked)
 		grace <-chan time.Time
 	)
 	for {
