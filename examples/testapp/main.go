@@ -46,8 +46,12 @@ func run(args []string) error {
 	redisTTL := fs.Duration("redis-ttl", sioredis.DefaultTTL, "with -redis: node liveness TTL (a dead node's sockets leave the cluster within about TTL + TTL/3)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pprofAddr := fs.String("pprof", os.Getenv("TESTAPP_PPROF"), "serve net/http/pprof on this address (default $TESTAPP_PPROF; empty: off)")
+	suite := fs.Bool("suite", false, "serve what the official suites expect instead: the Engine.IO echo server at /engine.io/ and the Socket.IO v5 suite's server at /socket.io/ (listen on :3000 for them)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *suite && *redisAddr != "" {
+		return fmt.Errorf("-suite and -redis do not go together")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -89,7 +93,15 @@ func run(args []string) error {
 		}
 		logger.Info("joined cluster", "redis", *redisAddr, "node", cluster.NodeID(), "node_addr", cfg.NodeAddr)
 	}
-	srv := newServer(cfg)
+	var srv interface {
+		http.Handler
+		Shutdown(context.Context) error
+	}
+	if *suite {
+		srv = newSuiteServer(logger)
+	} else {
+		srv = newServer(cfg)
+	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

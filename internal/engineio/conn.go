@@ -277,6 +277,24 @@ func (c *Conn) onTimer() {
 	}
 }
 
+// timedOut reports whether the session has timed out and the timers
+// have not told it yet (under load they can be late): the pong to the
+// last ping is overdue, or no ping was sent and PingTimeout has passed
+// since it was due (the client, which expects a ping every PingInterval,
+// gives up then too). A request of such a session is answered as one of
+// a session that has ended.
+func (c *Conn) timedOut() bool {
+	c.mu.Lock()
+	now := c.srv.timers.now()
+	late := !c.closed && (c.pongBy != 0 && now >= c.pongBy ||
+		c.nextPing != 0 && now >= c.nextPing+c.srv.cfg.PingTimeout)
+	c.mu.Unlock()
+	if late {
+		c.closeNow(ReasonPingTimeout, pktClose)
+	}
+	return late
+}
+
 // scheduleLocked asks the timers for the earliest running deadline.
 func (c *Conn) scheduleLocked() {
 	var at time.Duration

@@ -174,7 +174,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.lookup(sid)
-	if c == nil {
+	if c == nil || c.timedOut() {
 		s.logAt(slog.LevelDebug, "unknown sid", "sid", lazylog.Client(sid))
 		s.abort(w, r, codeUnknownSID)
 		return

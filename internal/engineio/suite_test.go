@@ -50,6 +50,11 @@ func TestEchoPassesSuite(t *testing.T) {
 		t.Logf("run %d: %s", i+1, res)
 		require.Len(t, res.Tests, total, res.String())
 		assert.Empty(t, res.Titles("pending"))
+		for _, tt := range res.Tests {
+			if tt.State == "failed" {
+				t.Logf("run %d: failed %q: %s", i+1, tt.Title, tt.Err)
+			}
+		}
 		for _, title := range res.Titles("passed") {
 			passedOnce[title] = true
 		}
