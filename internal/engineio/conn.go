@@ -58,10 +58,10 @@ type connState struct {
 
 	// Delivery to h, one callback at a time, in order.
 	dmu      sync.Mutex
-	dRunning bool            // a goroutine is running the callbacks
-	dEnded   bool            // OnClose is queued: nothing else is
-	dQueue   []func(Session) // callbacks waiting
-	dClose   string          // the reason of a close during Handler.Open
+	dRunning bool       // a goroutine is running the callbacks
+	dEnded   bool       // OnClose is queued: nothing else is
+	dQueue   []delivery // callbacks waiting
+	dClose   string     // the reason of a close during Handler.Open
 }
 
 func newConn(srv *Server, id, tr string) *Conn {
@@ -339,10 +339,9 @@ func (c *Conn) onPacket(p eioparser.Packet) bool {
 			if data == nil {
 				data = []byte{}
 			}
-			c.dispatch(func(s Session) { s.OnBinary(data) })
+			c.dispatch(delivery{kind: deliverBinary, data: data})
 		} else {
-			text := string(p.Data)
-			c.dispatch(func(s Session) { s.OnMessage(text) })
+			c.dispatch(delivery{kind: deliverText, text: string(p.Data)})
 		}
 	case eioparser.Pong:
 		c.onPong()
@@ -359,23 +358,58 @@ func (c *Conn) onPacket(p eioparser.Packet) bool {
 	return true
 }
 
+// onText delivers a text message whose text is already a string (a
+// websocket's), sparing onPacket's copy.
+func (c *Conn) onText(text string) {
+	c.mu.Lock()
+	open := !c.closed && !c.closing
+	c.mu.Unlock()
+	if open {
+		c.dispatch(delivery{kind: deliverText, text: text})
+	}
+}
+
 // onBadPacket closes the session after a packet that does not decode.
 func (c *Conn) onBadPacket(err error) {
 	c.logAt(slog.LevelDebug, "closing: bad packet", "err", lazylog.ClientErr(err))
 	c.closeNow(ReasonParseError, pktClose)
 }
 
-// dispatch runs f with the session's Session after the callbacks already
-// dispatched, one at a time: on this goroutine, or on the one running
-// them already. Nothing runs after OnClose.
-func (c *Conn) dispatch(f func(Session)) {
+// delivery is one callback for the Session: a message, a binary
+// message, or the close.
+type delivery struct {
+	kind uint8  // deliverText, deliverBinary, deliverClose
+	text string // the text, or the close reason
+	data []byte
+}
+
+const (
+	deliverText uint8 = iota
+	deliverBinary
+	deliverClose
+)
+
+func (d *delivery) run(h Session) {
+	switch d.kind {
+	case deliverText:
+		h.OnMessage(d.text)
+	case deliverBinary:
+		h.OnBinary(d.data)
+	default:
+		h.OnClose(d.text)
+	}
+}
+
+// dispatch runs d's callback after the callbacks already dispatched, one
+// at a time: on this goroutine, or on the one running them already.
+// Nothing runs after OnClose.
+func (c *Conn) dispatch(d delivery) {
 	c.dmu.Lock()
 	if c.dEnded {
 		c.dmu.Unlock()
 		return
 	}
-	c.dQueue = append(c.dQueue, f)
-	c.runDispatchLocked()
+	c.enqueueDeliveryLocked(d)
 }
 
 // dispatchClose dispatches OnClose(reason), the last callback.
@@ -391,8 +425,7 @@ func (c *Conn) dispatchClose(reason string) {
 		c.dmu.Unlock()
 		return
 	}
-	c.dQueue = append(c.dQueue, func(s Session) { s.OnClose(reason) })
-	c.runDispatchLocked()
+	c.enqueueDeliveryLocked(delivery{kind: deliverClose, text: reason})
 }
 
 // setSession sets the Session Handler.Open returned; a close during
@@ -408,29 +441,32 @@ func (c *Conn) setSession(h Session, failed bool) {
 	}
 	c.h = h
 	if c.dClose != "" {
-		reason := c.dClose
-		c.dQueue = append(c.dQueue, func(s Session) { s.OnClose(reason) })
-		c.runDispatchLocked()
+		c.enqueueDeliveryLocked(delivery{kind: deliverClose, text: c.dClose})
 		return
 	}
 	c.dmu.Unlock()
 }
 
-// runDispatchLocked runs the queued callbacks unless another goroutine
-// is; it is called with dmu held and releases it.
-func (c *Conn) runDispatchLocked() {
+// enqueueDeliveryLocked runs d, and the callbacks queued meanwhile, unless
+// another goroutine is running the session's callbacks: then d waits in
+// the queue for it. It is called with dmu held and releases it.
+func (c *Conn) enqueueDeliveryLocked(d delivery) {
 	if c.dRunning {
+		c.dQueue = append(c.dQueue, d)
 		c.dmu.Unlock()
 		return
 	}
 	c.dRunning = true
+	h := c.h
+	c.dmu.Unlock()
+	d.run(h)
+	c.dmu.Lock()
 	for len(c.dQueue) > 0 {
-		f := c.dQueue[0]
-		c.dQueue[0] = nil
+		d := c.dQueue[0]
+		c.dQueue[0] = delivery{}
 		c.dQueue = c.dQueue[1:]
-		h := c.h
 		c.dmu.Unlock()
-		f(h)
+		d.run(h)
 		c.dmu.Lock()
 	}
 	c.dQueue = nil

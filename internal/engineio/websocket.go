@@ -99,6 +99,18 @@ func (l *wsLink) Hold(n int) {
 
 // Receive implements transport.Session: one text frame, one packet.
 func (l *wsLink) Receive(payload string) {
+	if len(payload) > 0 && payload[0] == '0'+byte(eioparser.Message) {
+		// The common case, without a copy: a text message of the
+		// session's websocket.
+		c := l.c
+		c.mu.Lock()
+		active := l == c.ws
+		c.mu.Unlock()
+		if active {
+			c.onText(payload[1:])
+			return
+		}
+	}
 	p, err := eioparser.DecodePacket([]byte(payload))
 	l.receive(p, err)
 }
