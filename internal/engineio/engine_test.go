@@ -3,6 +3,7 @@ package engineio
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -675,4 +676,65 @@ type closingSession struct{ *recSession }
 func (s closingSession) OnMessage(text string) {
 	s.recSession.OnMessage(text)
 	s.c.Close()
+}
+
+func TestOverlappingPosts(t *testing.T) {
+	h := newRecorder(false)
+	ts := start(t, Config{}, h)
+	sid := ts.open(t)
+	c := h.conn(t, sid)
+	// A POST whose body is still coming.
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest("POST", ts.url+"?EIO=4&transport=polling&sid="+sid, pr)
+	require.NoError(t, err)
+	first := make(chan int, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			first <- -1
+			return
+		}
+		res.Body.Close()
+		first <- res.StatusCode
+	}()
+	_, err = pw.Write([]byte("4part"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.postActive
+	}, wait, time.Millisecond)
+	assert.Equal(t, 400, ts.post(t, sid, "4second").status)
+	assert.Equal(t, ReasonTransportError, h.closed(t, sid))
+	pw.Close()
+	<-first
+}
+
+func TestCloseDuringOpen(t *testing.T) {
+	h := newRecorder(false)
+	h.onOpen = func(c *Conn, _ *http.Request) error {
+		c.Close()
+		return nil
+	}
+	ts := start(t, Config{}, h)
+	res := ts.do(t, "GET", "EIO=4&transport=polling", "")
+	require.Equal(t, 200, res.status)
+	parts := strings.Split(res.body, "\x1e")
+	require.Len(t, parts, 2, res.body)
+	sid := parseOpen(t, parts[0]).SID
+	assert.Equal(t, "1", parts[1])
+	assert.Equal(t, ReasonForcedClose, h.closed(t, sid))
+}
+
+func TestWebSocketOpenRefused(t *testing.T) {
+	h := newRecorder(false)
+	h.onOpen = func(*Conn, *http.Request) error { return &HTTPError{Status: 401, Code: 4, Message: "who are you"} }
+	ts := start(t, Config{}, h)
+	_, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.url, "http")+"?EIO=4&transport=websocket", nil)
+	require.Error(t, err)
+	require.NotNil(t, res)
+	defer res.Body.Close()
+	assert.Equal(t, 401, res.StatusCode)
+	b, _ := io.ReadAll(res.Body)
+	assert.JSONEq(t, `{"code":4,"message":"who are you"}`, string(b))
 }
