@@ -11,12 +11,11 @@ import (
 	"github.com/siogo/siogo/socketio"
 )
 
-// The suites' server settings (see each suite's UPSTREAM-README).
+// The suites' heartbeat (see each suite's UPSTREAM-README; the
+// engine's settings are engineio.SuiteConfig).
 const (
-	suitePingInterval   = 300 * time.Millisecond
-	suitePingTimeout    = 200 * time.Millisecond
-	suiteMaxPayload     = 1_000_000
-	suiteConnectTimeout = time.Second
+	suitePingInterval = 300 * time.Millisecond
+	suitePingTimeout  = 200 * time.Millisecond
 )
 
 // suiteServer is what -suite serves: the Engine.IO echo server of the
@@ -30,12 +29,9 @@ type suiteServer struct {
 
 func newSuiteServer(logger *slog.Logger) *suiteServer {
 	s := &suiteServer{mux: http.NewServeMux()}
-	s.eio = engineio.NewServer(engineio.Config{
-		PingInterval: suitePingInterval,
-		PingTimeout:  suitePingTimeout,
-		MaxPayload:   suiteMaxPayload,
-		Logger:       logger,
-	}, engineio.Echo{})
+	ecfg := engineio.SuiteConfig()
+	ecfg.Logger = logger
+	s.eio = engineio.NewServer(ecfg, engineio.Echo{})
 	// EIO=4 goes to the engine; every other EIO too for now, which
 	// answers 400 {"code":5}. TODO: EIO=3 (the engine.io-v3 suite) once an
 	// Engine.IO v3 engine exists.

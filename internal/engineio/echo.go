@@ -1,6 +1,9 @@
 package engineio
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // Echo is a Handler whose sessions send every message back as they got
 // it, text or binary: the server the official Engine.IO suite tests.
@@ -25,5 +28,5 @@ func (echoSession) OnClose(string) {}
 // expects of its echo server: ping interval 300 ms, ping timeout 200 ms,
 // max payload 1,000,000 bytes, any origin.
 func SuiteConfig() Config {
-	return Config{PingInterval: 300e6, PingTimeout: 200e6, MaxPayload: 1_000_000}
+	return Config{PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond, MaxPayload: 1_000_000}
 }
