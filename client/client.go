@@ -27,10 +27,21 @@ import (
 // Options configure a Client. The zero value of every field means its
 // documented default; a nil *Options is all defaults.
 type Options struct {
-	// Transports to try, in order (default DefaultTransports). Only those
-	// the server offers in its handshake are tried; when one cannot be
-	// opened the next is tried.
+	// Protocol is the protocol spoken: Protocol09 (the zero value, the
+	// default: Socket.IO 0.9) or ProtocolV5 (Engine.IO v4 and Socket.IO
+	// v5, the protocol of socket.io 3.x and 4.x). There is no
+	// auto-detection.
+	Protocol Protocol
+	// Transports to try, in order (default DefaultTransports, or
+	// DefaultTransportsV5 with ProtocolV5). In 0.9 only those the server
+	// offers in its handshake are tried; when one cannot be opened the
+	// next is tried.
 	Transports []string
+	// Auth (ProtocolV5 only) is sent, encoded as JSON, with the CONNECT
+	// packet of every namespace (see Client.OfAuth for one namespace's
+	// own), where the server's middleware reads it as
+	// socket.handshake.auth. It must encode to a JSON object (or be nil).
+	Auth any
 	// Header is added to every HTTP request: the handshake, polls, posts
 	// and the WebSocket upgrade.
 	Header http.Header
@@ -105,13 +116,24 @@ func (o *Options) withDefaults() (Options, error) {
 	if o != nil {
 		opts = *o
 	}
+	known := DefaultTransports
+	switch opts.Protocol {
+	case Protocol09:
+	case ProtocolV5:
+		known = DefaultTransportsV5
+	default:
+		return opts, fmt.Errorf("client: unknown %v", opts.Protocol)
+	}
 	if len(opts.Transports) == 0 {
-		opts.Transports = DefaultTransports
+		opts.Transports = known
 	}
 	for _, t := range opts.Transports {
-		if !slices.Contains(DefaultTransports, t) {
-			return opts, fmt.Errorf("client: transport %q is not supported (want one of %s)", t, strings.Join(DefaultTransports, ", "))
+		if !slices.Contains(known, t) {
+			return opts, fmt.Errorf("client: transport %q is not supported by protocol %v (want one of %s)", t, opts.Protocol, strings.Join(known, ", "))
 		}
+	}
+	if opts.Auth != nil && opts.Protocol != ProtocolV5 {
+		return opts, errors.New("client: Options.Auth needs ProtocolV5 (0.9 has no CONNECT payload: use the URL's query)")
 	}
 	opts.Transports = slices.Clone(opts.Transports)
 	if opts.Resource == "" {
@@ -137,7 +159,7 @@ func (o *Options) withDefaults() (Options, error) {
 	return opts, nil
 }
 
-// Client is a Socket.IO 0.9 client: one session (re-established after
+// Client is a Socket.IO client (0.9, or v5 with Options.Protocol): one session (re-established after
 // failures) carrying one or more namespaces. The methods On, Emit,
 // EmitWithAck, Send... act on the namespace named by the URL's path; Of
 // gives the others. Make it with Dial; always Close it.
@@ -175,6 +197,7 @@ type Client struct {
 	ownHTTP  *http.Transport // closed on Close when not the caller's
 	wsDialer *websocket.Dialer
 	main     *Namespace
+	auth     json.RawMessage // v5: Options.Auth encoded
 
 	ctx    context.Context // ends when Close has ended the session; parent of every session
 	cancel context.CancelFunc
@@ -212,6 +235,8 @@ type Client struct {
 // outItem is one packet waiting to be sent.
 type outItem struct {
 	frame []byte
+	more  [][]byte   // v5: the frames after frame (binary attachments, see wirePacket)
+	ns    *Namespace // v5: the namespace of an emit, sent once it is connected
 	ack   *pendingAck // emit or send with ack: the waiter
 	bound *session    // non-nil: only meaningful on that session (heartbeat replies, acks, joins)
 }
@@ -298,6 +323,11 @@ func newClient(rawURL string, o *Options) (*Client, error) {
 		return nil, fmt.Errorf("client: bad URL: %w", err)
 	}
 	c := &Client{opts: opts}
+	if opts.Auth != nil {
+		if c.auth, err = marshalAuth(opts.Auth); err != nil {
+			return nil, err
+		}
+	}
 	switch u.Scheme {
 	case "http", "ws":
 		c.base.Scheme, c.wsScheme = "http", "ws"
@@ -342,10 +372,13 @@ func newClient(rawURL string, o *Options) (*Client, error) {
 	c.acks = make(map[ackKey]*pendingAck)
 
 	c.mu.Lock()
-	def := c.newNamespaceLocked("", "")
-	c.main = def
+	if name == "" || !c.v5() {
+		// 0.9: the default namespace is the session itself. v5: it is
+		// joined only when asked for (the URL's path, or Of).
+		c.main = c.newNamespaceLocked("", "", nil)
+	}
 	if name != "" {
-		c.main = c.newNamespaceLocked(name, "")
+		c.main = c.newNamespaceLocked(name, "", nil)
 	}
 	c.mu.Unlock()
 	go c.dispatchLoop()
@@ -366,7 +399,10 @@ func (c *Client) Namespace() *Namespace { return c.main }
 // with its connect packet: "/chat?x=1"), joining it over the client's
 // session if it is not joined: at once when connected, else as soon as
 // the session is back. It does not wait; see Namespace.WaitConnected.
-func (c *Client) Of(name string) *Namespace {
+func (c *Client) Of(name string) *Namespace { return c.of(name, nil, false) }
+
+// of is Of; with setAuth, auth becomes the namespace's CONNECT payload.
+func (c *Client) of(name string, auth json.RawMessage, setAuth bool) *Namespace {
 	name, query, _ := strings.Cut(name, "?")
 	name = strings.TrimRight(name, "/")
 	if name != "" && !strings.HasPrefix(name, "/") {
@@ -376,7 +412,10 @@ func (c *Client) Of(name string) *Namespace {
 	defer c.mu.Unlock()
 	ns := c.namespaces[name]
 	if ns == nil {
-		return c.newNamespaceLocked(name, query)
+		return c.newNamespaceLocked(name, query, auth)
+	}
+	if setAuth {
+		ns.auth = auth
 	}
 	if ns.state == nsRefused || ns.state == nsLeft {
 		ns.query = query
@@ -385,17 +424,18 @@ func (c *Client) Of(name string) *Namespace {
 	return ns
 }
 
-func (c *Client) newNamespaceLocked(name, query string) *Namespace {
+func (c *Client) newNamespaceLocked(name, query string, auth json.RawMessage) *Namespace {
 	ns := &Namespace{
 		c:        c,
 		name:     name,
 		query:    query,
+		auth:     auth,
 		changed:  make(chan struct{}),
 		handlers: make(map[string]handler),
 	}
 	c.namespaces[name] = ns
 	c.nsOrder = append(c.nsOrder, ns)
-	if name != "" {
+	if name != "" || c.v5() {
 		c.joinLocked(ns)
 	}
 	return ns
@@ -607,6 +647,9 @@ func validSessionID(sid string) bool {
 // connect makes one session: a handshake, then each transport in turn
 // until one delivers the connect packet. ctx bounds it all.
 func (c *Client) connect(ctx context.Context) (*session, error) {
+	if c.v5() {
+		return c.connect5(ctx)
+	}
 	hs, err := c.handshake(ctx)
 	if err != nil {
 		return nil, err
@@ -651,6 +694,12 @@ func (c *Client) openSession(ctx context.Context, hs *handshake, name string) (*
 		cn = newPollConn(c, name, hs.sid)
 	}
 	s.start(cn)
+	return c.awaitOpen(ctx, s, name)
+}
+
+// awaitOpen waits for the started session s to open ("1::"; v5: the
+// open packet), within Options.ConnectTimeout; it ends s on failure.
+func (c *Client) awaitOpen(ctx context.Context, s *session, name string) (*session, error) {
 	timer := time.NewTimer(c.opts.ConnectTimeout)
 	defer timer.Stop()
 	var err error
@@ -878,12 +927,18 @@ func (c *Client) queueLocked(it *outItem) error {
 
 // queueBound appends a packet that only makes sense on session s.
 func (c *Client) queueBound(s *session, frame []byte) error {
+	return c.queueBoundItem(s, &outItem{frame: frame})
+}
+
+// queueBoundItem appends it, which only makes sense on session s.
+func (c *Client) queueBoundItem(s *session, it *outItem) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sess != s || c.finished {
 		return ErrDisconnected
 	}
-	c.outq = append(c.outq, &outItem{frame: frame, bound: s})
+	it.bound = s
+	c.outq = append(c.outq, it)
 	c.signalOut()
 	return nil
 }
@@ -895,7 +950,9 @@ const (
 
 // take removes a batch of packets for s from the queue: nothing unless s
 // is the connected session. Packets bound to another session and emits
-// whose caller gave up are dropped.
+// whose caller gave up are dropped. v5: the packets of a namespace not
+// connected yet stay queued (the server drops what comes before its
+// CONNECT answer), those of a refused or left one are dropped.
 func (c *Client) take(s *session) [][]byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -903,10 +960,17 @@ func (c *Client) take(s *session) [][]byte {
 		return nil
 	}
 	var out [][]byte
+	var held []*outItem
 	size, i := 0, 0
 	for ; i < len(c.outq) && len(out) < maxBatchPackets && size < maxBatchBytes; i++ {
 		it := c.outq[i]
 		if it.bound != nil && it.bound != s {
+			continue
+		}
+		if it.ns != nil && it.ns.state != nsConnected {
+			if it.ns.state != nsRefused && it.ns.state != nsLeft {
+				held = append(held, it)
+			}
 			continue
 		}
 		if it.ack != nil {
@@ -916,9 +980,14 @@ func (c *Client) take(s *session) [][]byte {
 			it.ack.sentOn = s
 		}
 		out = append(out, it.frame)
+		out = append(out, it.more...)
 		size += len(it.frame)
+		for _, m := range it.more {
+			size += len(m)
+		}
 	}
-	n := copy(c.outq, c.outq[i:])
+	n := copy(c.outq, held)
+	n += copy(c.outq[n:], c.outq[i:])
 	clear(c.outq[n:])
 	c.outq = c.outq[:n]
 	return out

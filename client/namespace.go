@@ -26,10 +26,12 @@ const (
 type Namespace struct {
 	c     *Client
 	name  string
-	query string // sent with the connect packet
+	query string          // 0.9: sent with the connect packet
+	auth  json.RawMessage // v5: the CONNECT payload (nil: Options.Auth)
 
 	// Guarded by c.mu.
 	state     nsState
+	sid       string        // v5: the socket id of the CONNECT answer
 	err       error         // why refused or left
 	changed   chan struct{} // closed and replaced on every state change
 	handlers  map[string]handler
@@ -51,6 +53,9 @@ func (ns *Namespace) setStateLocked(st nsState, err error) {
 }
 
 func (ns *Namespace) connectFrame() []byte {
+	if ns.c.v5() {
+		return ns.connectFrame5()
+	}
 	return packet.AppendPacket(nil, &packet.Packet{Type: packet.Connect, Endpoint: ns.name, Data: ns.query})
 }
 
@@ -182,6 +187,9 @@ func (ns *Namespace) deliver(p packet.Packet, ack AckFunc) {
 			if err := h(ns, p.Args, ack); err != nil {
 				c.reportError(fmt.Errorf("client: event %q on namespace %q dropped: %w", p.Name, ns.name, err))
 			}
+		} else if c.v5() && p.Name == "message" {
+			// v5 has no message packets: socket.send is a "message" event.
+			ns.deliverMessage5(p.Args, onMessage, onJSON, ack)
 		}
 	case packet.Message:
 		if onMessage != nil {
@@ -227,6 +235,9 @@ func (ns *Namespace) send(p *packet.Packet) error {
 // packets are sent in order, and while the client reconnects they wait
 // for the next session (up to Options.MaxQueuedPackets).
 func (ns *Namespace) Emit(event string, args ...any) error {
+	if ns.c.v5() {
+		return ns.emit5(event, args)
+	}
 	p, err := ns.eventPacket(event, args)
 	if err != nil {
 		return err
@@ -241,11 +252,11 @@ func (ns *Namespace) Emit(event string, args ...any) error {
 // the packet is lost first (the server may or may not have handled the
 // event). EmitWithAckFunc is the callback form.
 func (ns *Namespace) EmitWithAck(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
-	p, err := ns.eventPacket(event, args)
+	enc, err := ns.eventEncoder(event, args)
 	if err != nil {
 		return nil, err
 	}
-	pa, err := ns.sendWithID(p, make(chan ackResult, 1), nil)
+	pa, err := ns.sendWithID(enc, make(chan ackResult, 1), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -261,11 +272,11 @@ func (ns *Namespace) EmitWithAck(ctx context.Context, event string, args ...any)
 // slot. The error is about queueing the packet (as for Emit) or
 // ErrTooManyAcks.
 func (ns *Namespace) EmitWithAckFunc(event string, fn func(args []json.RawMessage), args ...any) error {
-	p, err := ns.eventPacket(event, args)
+	enc, err := ns.eventEncoder(event, args)
 	if err != nil {
 		return err
 	}
-	_, err = ns.sendWithID(p, nil, fn)
+	_, err = ns.sendWithID(enc, nil, fn)
 	return err
 }
 
@@ -275,7 +286,11 @@ func (ns *Namespace) EmitWithAckFunc(event string, fn func(args []json.RawMessag
 // acknowledges it on receipt, without data. It fails like EmitWithAck.
 // SendWithAckFunc is the callback form.
 func (ns *Namespace) SendWithAck(ctx context.Context, text string) error {
-	pa, err := ns.sendWithID(ns.messagePacket(text), make(chan ackResult, 1), nil)
+	if ns.c.v5() {
+		_, err := ns.EmitWithAck(ctx, "message", text)
+		return err
+	}
+	pa, err := ns.sendWithID(enc09(ns.messagePacket(text)), make(chan ackResult, 1), nil)
 	if err != nil {
 		return err
 	}
@@ -288,7 +303,10 @@ func (ns *Namespace) SendWithAck(ctx context.Context, text string) error {
 // goroutine when the ack arrives, never if it cannot (see
 // EmitWithAckFunc). A nil fn only frees the slot.
 func (ns *Namespace) SendWithAckFunc(text string, fn func()) error {
-	_, err := ns.sendWithID(ns.messagePacket(text), nil, noArgs(fn))
+	if ns.c.v5() {
+		return ns.EmitWithAckFunc("message", noArgs(fn), text)
+	}
+	_, err := ns.sendWithID(enc09(ns.messagePacket(text)), nil, noArgs(fn))
 	return err
 }
 
@@ -296,11 +314,15 @@ func (ns *Namespace) SendWithAckFunc(text string, fn func()) error {
 // JSON, asking the server to acknowledge it, and waits for the ack, like
 // SendWithAck.
 func (ns *Namespace) SendJSONWithAck(ctx context.Context, v any) error {
+	if ns.c.v5() {
+		_, err := ns.EmitWithAck(ctx, "message", v)
+		return err
+	}
 	p, err := ns.jsonPacket(v)
 	if err != nil {
 		return err
 	}
-	pa, err := ns.sendWithID(p, make(chan ackResult, 1), nil)
+	pa, err := ns.sendWithID(enc09(p), make(chan ackResult, 1), nil)
 	if err != nil {
 		return err
 	}
@@ -311,17 +333,23 @@ func (ns *Namespace) SendJSONWithAck(ctx context.Context, v any) error {
 // SendJSONWithAckFunc sends a json message with v encoded as JSON, asking
 // the server to acknowledge it, like SendWithAckFunc.
 func (ns *Namespace) SendJSONWithAckFunc(v any, fn func()) error {
+	if ns.c.v5() {
+		return ns.EmitWithAckFunc("message", noArgs(fn), v)
+	}
 	p, err := ns.jsonPacket(v)
 	if err != nil {
 		return err
 	}
-	_, err = ns.sendWithID(p, nil, noArgs(fn))
+	_, err = ns.sendWithID(enc09(p), nil, noArgs(fn))
 	return err
 }
 
 // Send sends a plain message ("3:::text"). SendWithAck and
 // SendWithAckFunc ask the server to acknowledge it.
 func (ns *Namespace) Send(text string) error {
+	if ns.c.v5() {
+		return ns.emit5("message", []any{text})
+	}
 	return ns.send(ns.messagePacket(text))
 }
 
@@ -329,6 +357,9 @@ func (ns *Namespace) Send(text string) error {
 // SendJSONWithAck and SendJSONWithAckFunc ask the server to acknowledge
 // it.
 func (ns *Namespace) SendJSON(v any) error {
+	if ns.c.v5() {
+		return ns.emit5("message", []any{v})
+	}
 	p, err := ns.jsonPacket(v)
 	if err != nil {
 		return err
@@ -359,6 +390,29 @@ func (ns *Namespace) jsonPacket(v any) (*packet.Packet, error) {
 	return &packet.Packet{Type: packet.JSON, Endpoint: ns.name, Data: string(raw[0])}, nil
 }
 
+// eventEncoder returns the encoder of an event asking for an ack, for
+// sendWithID.
+func (ns *Namespace) eventEncoder(event string, args []any) (func(uint64) (*outItem, error), error) {
+	if ns.c.v5() {
+		return ns.eventEncoder5(event, args)
+	}
+	p, err := ns.eventPacket(event, args)
+	if err != nil {
+		return nil, err
+	}
+	return enc09(p), nil
+}
+
+// enc09 returns the encoder of a 0.9 packet asking for an ack: an event
+// asks for an ack with data ('+'), a message or json message for an ack
+// of receipt.
+func enc09(p *packet.Packet) func(uint64) (*outItem, error) {
+	return func(id uint64) (*outItem, error) {
+		p.ID, p.HasID, p.AckData = id, true, p.Type == packet.Event
+		return &outItem{frame: packet.AppendPacket(nil, p)}, nil
+	}
+}
+
 // noArgs adapts a message-ack callback to the ack waiter's signature.
 func noArgs(fn func()) func([]json.RawMessage) {
 	if fn == nil {
@@ -367,11 +421,10 @@ func noArgs(fn func()) func([]json.RawMessage) {
 	return func([]json.RawMessage) { fn() }
 }
 
-// sendWithID queues p under a fresh message id and registers the wait for
-// its ack: ch for the blocking forms, fn (possibly nil) for the callback
-// forms. An event asks for an ack with data ('+'), a message or json
-// message for an ack of receipt.
-func (ns *Namespace) sendWithID(p *packet.Packet, ch chan ackResult, fn func([]json.RawMessage)) (*pendingAck, error) {
+// sendWithID queues the packet enc encodes with a fresh message id and
+// registers the wait for its ack: ch for the blocking forms, fn (possibly
+// nil) for the callback forms.
+func (ns *Namespace) sendWithID(enc func(id uint64) (*outItem, error), ch chan ackResult, fn func([]json.RawMessage)) (*pendingAck, error) {
 	c := ns.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -382,9 +435,13 @@ func (ns *Namespace) sendWithID(p *packet.Packet, ch chan ackResult, fn func([]j
 		return nil, ErrTooManyAcks
 	}
 	c.nextAckID++
-	p.ID, p.HasID, p.AckData = c.nextAckID, true, p.Type == packet.Event
-	pa := &pendingAck{key: ackKey{ns.name, p.ID}, ch: ch, fn: fn}
-	if err := c.queueLocked(&outItem{frame: packet.AppendPacket(nil, p), ack: pa}); err != nil {
+	it, err := enc(c.nextAckID)
+	if err != nil {
+		return nil, err
+	}
+	pa := &pendingAck{key: ackKey{ns.name, c.nextAckID}, ch: ch, fn: fn}
+	it.ack = pa
+	if err := c.queueLocked(it); err != nil {
 		return nil, err
 	}
 	c.acks[pa.key] = pa
@@ -415,12 +472,13 @@ func (ns *Namespace) waitAck(ctx context.Context, pa *pendingAck, what string) (
 	return nil, fmt.Errorf("client: waiting for the ack of %s: %w", what, ctx.Err())
 }
 
-// Leave leaves the namespace ("0::/ns"): its handlers stop, acks awaited
-// on it fail, and Client.Of makes a fresh handle. Leaving the default
-// namespace closes the client.
+// Leave leaves the namespace ("0::/ns"; v5: DISCONNECT): its handlers
+// stop, acks awaited on it fail, and Client.Of makes a fresh handle.
+// Leaving the default namespace (v5: the URL's namespace, Namespace)
+// closes the client.
 func (ns *Namespace) Leave() error {
 	c := ns.c
-	if ns.name == "" {
+	if (!c.v5() && ns.name == "") || (c.v5() && ns == c.main) {
 		return c.Close()
 	}
 	c.mu.Lock()
@@ -429,10 +487,7 @@ func (ns *Namespace) Leave() error {
 		return nil
 	}
 	if c.sess != nil && (ns.state == nsConnected || ns.state == nsJoining) {
-		c.outq = append(c.outq, &outItem{
-			frame: packet.AppendPacket(nil, &packet.Packet{Type: packet.Disconnect, Endpoint: ns.name}),
-			bound: c.sess,
-		})
+		c.outq = append(c.outq, &outItem{frame: ns.disconnectFrame(), bound: c.sess})
 		c.signalOut()
 	}
 	err := &NamespaceError{Namespace: ns.name, Err: ErrDisconnected}

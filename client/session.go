@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/siogo/siogo/internal/sioparser"
 	"github.com/siogo/siogo/packet"
 )
 
@@ -24,6 +25,11 @@ type session struct {
 	transport string
 	hbTimeout time.Duration
 	conn      conn
+	v5        bool
+
+	// v5, owned by the reader goroutine.
+	opened bool               // the open packet arrived
+	dec    sioparser.Decoder // reassembles binary packets
 
 	connected chan struct{} // closed when "1::" arrives
 	done      chan struct{} // closed by fail
@@ -43,6 +49,7 @@ func newSession(c *Client, hs *handshake, name string) *session {
 		sid:       hs.sid,
 		transport: name,
 		hbTimeout: hs.hbTimeout,
+		v5:        c.v5(),
 		connected: make(chan struct{}),
 		done:      make(chan struct{}),
 		flushReq:  make(chan struct{}),
@@ -127,8 +134,13 @@ func (s *session) flushAndClose() {
 }
 
 func (s *session) readLoop() {
+	if s.v5 {
+		s.readLoop5()
+		return
+	}
+	cn := s.conn.(conn09)
 	for {
-		parts, err := s.conn.read()
+		parts, err := cn.read()
 		if err != nil {
 			s.fail(&TransportError{Transport: s.transport, Err: err})
 			return
@@ -185,7 +197,7 @@ func (s *session) writeLoop() {
 					return
 				}
 			}
-			_ = s.conn.write([][]byte{frameDisconnect})
+			_ = s.conn.write(s.closeFrames())
 			close(s.flushed)
 			return
 		}
@@ -354,6 +366,9 @@ func (s *session) onData(p packet.Packet) {
 
 // ackFunc answers the server's packet id on this session only.
 func (s *session) ackFunc(endpoint string, id uint64) AckFunc {
+	if s.v5 {
+		return s.ackFunc5(endpoint, id)
+	}
 	var once sync.Once
 	return func(args ...any) error {
 		err := ErrAckSent

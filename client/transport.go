@@ -39,11 +39,16 @@ const (
 // close may be called at any time, from anywhere, more than once, and
 // makes pending reads and writes return.
 type conn interface {
-	// read returns the packets of the next payload (possibly none).
-	read() ([]string, error)
 	// write sends encoded packets, in order.
 	write(frames [][]byte) error
 	close()
+}
+
+// conn09 is a 0.9 transport connection.
+type conn09 interface {
+	conn
+	// read returns the packets of the next payload (possibly none).
+	read() ([]string, error)
 }
 
 func splitPayload(s string) ([]string, error) {
