@@ -19,7 +19,10 @@
 //                          and emits "bin" with the same arguments
 //   burst(n)               emits "burst" i for i in 0..n-1
 //   kick()                 socket.disconnect() (this namespace only)
-//   close()                socket.disconnect(true) (the whole connection)
+//   close()                socket.disconnect(true) (every namespace, then the
+//                          connection)
+//   drop()                 socket.conn.close(): the Engine.IO session ends
+//                          without a DISCONNECT
 //   message (send)         sends the arguments back with socket.send
 // "/private" accepts only auth {token: "secret"}; otherwise the connect
 // error is "not authorized" with data {reason: "bad token"}.
@@ -94,6 +97,7 @@ function handlers(socket) {
   });
   socket.on('kick', function () { socket.disconnect(); });
   socket.on('close', function () { socket.disconnect(true); });
+  socket.on('drop', function () { socket.conn.close(); });
   socket.on('message', function () {
     var args = Array.prototype.slice.call(arguments);
     var cb = lastFn(args);
