@@ -93,8 +93,9 @@ type Options struct {
 	// OnDisconnect: a connected namespace is lost, with why (the session
 	// ended: transport error, heartbeat timeout, ErrKicked, ErrClosed...).
 	OnDisconnect func(ns *Namespace, err error)
-	// OnConnectFailed: a namespace refused the client ("7::/ns:2"); err
-	// matches ErrUnauthorized.
+	// OnConnectFailed: a namespace refused the client ("7::/ns:2"; v5:
+	// CONNECT_ERROR, err wraps a *ConnectError); err matches
+	// ErrUnauthorized.
 	OnConnectFailed func(ns *Namespace, err error)
 	// OnReconnecting: reconnect attempt number attempt starts after
 	// delay; err is why the previous session or attempt failed.
@@ -235,8 +236,8 @@ type Client struct {
 // outItem is one packet waiting to be sent.
 type outItem struct {
 	frame []byte
-	more  [][]byte   // v5: the frames after frame (binary attachments, see wirePacket)
-	ns    *Namespace // v5: the namespace of an emit, sent once it is connected
+	more  [][]byte    // v5: the frames after frame (binary attachments, see wirePacket)
+	ns    *Namespace  // v5: the namespace of an emit, sent once it is connected
 	ack   *pendingAck // emit or send with ack: the waiter
 	bound *session    // non-nil: only meaningful on that session (heartbeat replies, acks, joins)
 }
@@ -279,10 +280,10 @@ type dispatchItem struct {
 	lifecycle bool // runs even after Close (disconnect callbacks)
 }
 
-// Dial connects to the Socket.IO 0.9 server at rawURL and joins the
-// namespace named by the URL's path ("" for "/" or none); the URL's query
-// is sent with the handshake (and every transport request), where the
-// server's authorization sees it:
+// Dial connects to the Socket.IO server at rawURL (0.9, or v5 with
+// Options.Protocol) and joins the namespace named by the URL's path (""
+// for "/" or none); the URL's query is sent with the handshake (and every
+// transport request), where the server's authorization sees it:
 //
 //	c, err := client.Dial(ctx, "http://localhost:8080/chat?token=x", nil)
 //
@@ -290,7 +291,8 @@ type dispatchItem struct {
 // (each transport in turn) bounded by ctx; it returns once the namespace
 // is connected, or an error: a *HandshakeError (errors.Is ErrUnauthorized
 // for 403 "handshake unauthorized"), a *NamespaceError for a refused
-// namespace (errors.Is ErrUnauthorized), or why every transport failed.
+// namespace (errors.Is ErrUnauthorized; v5: wrapping the server's
+// *ConnectError), or why every transport failed.
 // Reconnection (unless Options.NoReconnect) applies once Dial succeeded.
 func Dial(ctx context.Context, rawURL string, opts *Options) (*Client, error) {
 	c, err := newClient(rawURL, opts)

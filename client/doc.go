@@ -1,5 +1,8 @@
 // Package client is a Go client for Socket.IO 0.9 servers (siogo, the
-// Node.js socket.io@0.9.x): the counterpart of socket.io.js 0.9.
+// Node.js socket.io@0.9.x): the counterpart of socket.io.js 0.9; and,
+// with Options.Protocol set to ProtocolV5, for Socket.IO 3.x/4.x servers
+// (Engine.IO v4, Socket.IO v5: the protocol of socket.io-client 3.x and
+// 4.x). See "Protocol v5" below; everything else applies to both.
 //
 //	c, err := client.Dial(ctx, "http://localhost:8080/chat?token=x", &client.Options{
 //		OnConnect: func(ns *client.Namespace) { log.Printf("connected to %q", ns.Name()) },
@@ -99,6 +102,52 @@
 // path segment of the transport URLs (a '/', '?', '#', '%', backslash,
 // space, control character, "." or "..") or a heartbeat timeout too large
 // for a time.Duration.
+//
+// # Protocol v5
+//
+// Options.Protocol = ProtocolV5 speaks Engine.IO v4 and Socket.IO v5 with
+// the same API. The differences:
+//
+//   - Transports are websocket (default, first) and polling
+//     (DefaultTransportsV5), tried in order; there is no upgrade from
+//     polling to websocket. The URL's query goes with every request
+//     (socket.handshake.query).
+//   - Namespaces: only the URL's namespace is joined at Dial, "/" too
+//     only when it is the URL's or asked for with Of("/"). Each join is a
+//     CONNECT carrying Options.Auth (socket.handshake.auth), or the
+//     namespace's own with Client.OfAuth; Of's "?query" is not sent (the
+//     protocol has none). Emits on a namespace wait until the server
+//     confirms it. Namespace.ID is the socket id of the server's answer.
+//   - A refusal (CONNECT_ERROR, e.g. next(new Error("not authorized")) in
+//     a middleware) is a *NamespaceError wrapping a *ConnectError with
+//     the server's message and data; it matches ErrUnauthorized.
+//   - Binary: a []byte argument (at the top, or in a []any or
+//     map[string]any) of an emit or an ack travels as an attachment
+//     (BINARY_EVENT, BINARY_ACK). Received attachments are given to
+//     handlers and acks as JSON strings holding the bytes in base64,
+//     which is how encoding/json writes a []byte: a []byte parameter or
+//     struct field gets the bytes back.
+//   - Heartbeats: the server pings, the client answers; when nothing is
+//     heard for pingInterval + pingTimeout the session is lost
+//     (ErrHeartbeatTimeout) and the client reconnects.
+//   - A DISCONNECT from the server (socket.disconnect()) is a kick:
+//     OnDisconnect gets ErrKicked; on the URL's namespace it is final
+//     for the client, as "0::" in 0.9 (Done, Err is ErrKicked). An
+//     Engine.IO close, or the transport failing, loses the session (the
+//     client reconnects).
+//   - Send and SendJSON emit a "message" event (socket.send), and a
+//     "message" event without an On handler goes to OnMessage (a string)
+//     or OnJSON; their ...WithAck forms wait for the server's ack,
+//     which only comes if its handler calls back.
+//   - Emitting a name the v5 parser reserves (connect, connect_error,
+//     disconnect, disconnecting, newListener, removeListener) is
+//     ErrReservedEvent.
+//   - OnPacket sees the Socket.IO packets in the vocabulary of package
+//     packet: Connect, Disconnect, Event (binary arguments resolved as
+//     above), Ack, Error for CONNECT_ERROR (Reason 2, Data its JSON), and
+//     Heartbeat for each ping.
+//   - Encoding and decoding go through the project's fuzzed codecs
+//     (internal/eioparser, internal/sioparser).
 //
 // # Fuzzing
 //

@@ -28,7 +28,7 @@ type session struct {
 	v5        bool
 
 	// v5, owned by the reader goroutine.
-	opened bool               // the open packet arrived
+	opened bool              // the open packet arrived
 	dec    sioparser.Decoder // reassembles binary packets
 
 	connected chan struct{} // closed when "1::" arrives

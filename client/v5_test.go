@@ -471,4 +471,3 @@ func TestV5ConnectErrorText(t *testing.T) {
 	assert.Equal(t, "v5", ProtocolV5.String())
 	assert.Equal(t, "0.9", Protocol09.String())
 }
-

@@ -15,8 +15,8 @@ import (
 // StartServer starts a Node.js server script from testdata with --addr
 // ADDR (a free loopback address) and extra, waits for the line
 // "listening" on its stdout, and returns its base URL, http://ADDR. It is
-// stopped when the test ends. StartReference is StartServer for
-// reftestapp.js; refserver4.js is the socket.io@4 one.
+// stopped when the test ends (StartReference does the same for
+// reftestapp.js).
 func StartServer(t testing.TB, script string, extra ...string) string {
 	t.Helper()
 	node := Require(t)
