@@ -1,8 +1,15 @@
-// Command siocat talks to a Socket.IO 0.9 server from the command line,
-// built on the siogo client package.
+// Command siocat talks to a Socket.IO server from the command line, built
+// on the siogo client package: a 0.9 server by default, a Socket.IO
+// 3.x/4.x one (Engine.IO v4, Socket.IO v5) with -protocol v5.
 //
-//	siocat [-transport websocket|xhr-polling|jsonp-polling] [-emit NAME [-ack]]
-//	       [-listen N] [-timeout D] URL [JSON-ARG...]
+//	siocat [-protocol 0.9|v5] [-transport NAME] [-auth JSON]
+//	       [-emit NAME [-ack]] [-listen N] [-timeout D] URL [JSON-ARG...]
+//
+// -protocol picks the protocol: 0.9 (the default; transports websocket,
+// xhr-polling, jsonp-polling) or v5 (transports websocket, polling; -auth
+// is the CONNECT payload, a JSON object, the server's
+// socket.handshake.auth). -transport restricts siocat to one transport
+// (default: each in turn).
 //
 // The URL's path picks the namespace, its query goes with the handshake:
 // http://localhost:8080/private?token=secret.
@@ -48,8 +55,14 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `usage: siocat [-transport websocket|xhr-polling|jsonp-polling] [-emit NAME [-ack]]
-              [-listen N] [-timeout D] URL [JSON-ARG...]
+const usage = `usage: siocat [-protocol 0.9|v5] [-transport NAME] [-auth JSON]
+              [-emit NAME [-ack]] [-listen N] [-timeout D] URL [JSON-ARG...]
+
+  -protocol 0.9            Socket.IO 0.9 (default): transports websocket,
+                           xhr-polling, jsonp-polling
+  -protocol v5             Socket.IO 3.x/4.x (Engine.IO v4, Socket.IO v5):
+                           transports websocket, polling; -auth JSON is the
+                           CONNECT payload (an object)
 
   -emit NAME URL ARGS...   emit NAME with the JSON arguments; with -ack wait
                            for the ack and print its arguments as a JSON array
@@ -89,7 +102,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("siocat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
-	transport := fs.String("transport", "", "the only transport to use: websocket, xhr-polling or jsonp-polling (default: each in turn)")
+	protocol := fs.String("protocol", "0.9", "the protocol: 0.9 or v5 (Socket.IO 3.x/4.x)")
+	transport := fs.String("transport", "", "the only transport to use: websocket, xhr-polling or jsonp-polling; with -protocol v5 websocket or polling (default: each in turn)")
+	auth := fs.String("auth", "", "with -protocol v5: the CONNECT payload, a JSON object")
 	emit := fs.String("emit", "", "emit this event with the JSON arguments after the URL")
 	ack := fs.Bool("ack", false, "with -emit: wait for the ack and print its arguments")
 	listen := fs.Int("listen", 0, "print the first N events received, then exit")
@@ -115,6 +130,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case len(rest) > 1 && *emit == "":
 		return bad("JSON arguments need -emit")
 	}
+	var proto client.Protocol
+	switch *protocol {
+	case "0.9":
+		proto = client.Protocol09
+	case "v5", "5":
+		proto = client.ProtocolV5
+	default:
+		return bad("-protocol must be 0.9 or v5, not %q", *protocol)
+	}
+	var authArg any
+	if *auth != "" {
+		if proto != client.ProtocolV5 {
+			return bad("-auth needs -protocol v5")
+		}
+		if a := strings.TrimSpace(*auth); !json.Valid([]byte(a)) || a[0] != '{' {
+			return bad("-auth must be a JSON object: %q", *auth)
+		}
+		authArg = json.RawMessage(*auth)
+	}
 	rawURL := rest[0]
 	emitArgs := make([]any, 0, len(rest)-1)
 	for i, a := range rest[1:] {
@@ -132,10 +166,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	events := make(chan packet.Packet, 1<<16)
 	lost := make(chan error, 1)
 	opts := &client.Options{
+		Protocol:       proto,
+		Auth:           authArg,
 		NoReconnect:    true,
 		ConnectTimeout: *timeout,
 		OnDisconnect: func(ns *client.Namespace, err error) {
-			if ns.Name() == "" {
+			// The end of the session (0.9: the default namespace's), or
+			// in v5 of the URL's namespace.
+			if (proto == client.Protocol09 && ns.Name() == "") || (proto == client.ProtocolV5 && ns == ns.Client().Namespace()) {
 				select {
 				case lost <- err:
 				default:
