@@ -35,7 +35,8 @@ type Options struct {
 	// Transports to try, in order (default DefaultTransports, or
 	// DefaultTransportsV5 with ProtocolV5). In 0.9 only those the server
 	// offers in its handshake are tried; when one cannot be opened the
-	// next is tried.
+	// next is tried. With ProtocolV5, polling listed before websocket
+	// upgrades to websocket once open (see the package doc).
 	Transports []string
 	// Auth (ProtocolV5 only) is sent, encoded as JSON, with the CONNECT
 	// packet of every namespace (see Client.OfAuth for one namespace's
@@ -472,6 +473,9 @@ func (c *Client) Transport() string {
 	defer c.mu.Unlock()
 	if c.sess == nil {
 		return ""
+	}
+	if u, ok := c.sess.conn.(*upgrade5Conn); ok {
+		return u.name()
 	}
 	return c.sess.transport
 }

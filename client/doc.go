@@ -108,10 +108,13 @@
 // Options.Protocol = ProtocolV5 speaks Engine.IO v4 and Socket.IO v5 with
 // the same API. The differences:
 //
-//   - Transports are websocket (default, first) and polling
-//     (DefaultTransportsV5), tried in order; there is no upgrade from
-//     polling to websocket. The URL's query goes with every request
-//     (socket.handshake.query).
+//   - Transports are websocket and polling, tried in order (default
+//     DefaultTransportsV5: websocket, then polling if websocket cannot be
+//     opened). With polling before websocket ([polling, websocket], as
+//     socket.io-client's default) the session opens with polling and
+//     upgrades to websocket when the server offers it (the Engine.IO
+//     probe and upgrade; Client.Transport tells which carries it now).
+//     The URL's query goes with every request (socket.handshake.query).
 //   - Namespaces: only the URL's namespace is joined at Dial, "/" too
 //     only when it is the URL's or asked for with Of("/"). Each join is a
 //     CONNECT carrying Options.Auth (socket.handshake.auth), or the

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,7 +50,8 @@ func (p Protocol) String() string {
 const Polling = "polling"
 
 // DefaultTransportsV5 is the default transport order of ProtocolV5:
-// websocket, and polling when websocket cannot be opened.
+// websocket, and polling when websocket cannot be opened. Polling
+// before websocket opens with polling and upgrades to websocket.
 var DefaultTransportsV5 = []string{WebSocket, Polling}
 
 // ConnectError is a ProtocolV5 namespace refusal, the server's
@@ -403,13 +405,16 @@ func (c *Client) connect5(ctx context.Context) (*session, error) {
 func (c *Client) openSession5(ctx context.Context, name string) (*session, error) {
 	s := newSession(c, &handshake{}, name)
 	var cn conn
-	if name == WebSocket {
-		ws, err := dialWebSocket5(ctx, c)
+	switch {
+	case name == WebSocket:
+		ws, err := dialWebSocket5(ctx, c, "")
 		if err != nil {
 			return nil, &TransportError{Transport: name, Err: err}
 		}
 		cn = ws
-	} else {
+	case c.upgradeWanted():
+		cn = &upgrade5Conn{poll5Conn: newPoll5Conn(c), probed: make(chan struct{})}
+	default:
 		cn = newPoll5Conn(c)
 	}
 	s.start(cn)
@@ -445,8 +450,8 @@ type conn5 interface {
 // ws5Conn is the v5 websocket transport: one Engine.IO packet per frame.
 type ws5Conn struct{ *wsConn }
 
-func dialWebSocket5(ctx context.Context, c *Client) (*ws5Conn, error) {
-	u := c.engineURL(WebSocket, "", "")
+func dialWebSocket5(ctx context.Context, c *Client, sid string) (*ws5Conn, error) {
+	u := c.engineURL(WebSocket, sid, "")
 	u.Scheme = c.wsScheme
 	ws, resp, err := c.wsDialer.DialContext(ctx, u.String(), c.opts.Header)
 	if err != nil {
@@ -623,8 +628,11 @@ func (s *session) handleEIO(cn conn5, p eioparser.Packet) {
 		}
 		s.opened = true
 		s.sid = o.SID
-		if pc, ok := cn.(*poll5Conn); ok {
+		if pc, ok := cn.(interface{ setSID(string) }); ok {
 			pc.setSID(o.SID)
+		}
+		if uc, ok := cn.(*upgrade5Conn); ok && slices.Contains(o.Upgrades, WebSocket) {
+			s.wg.Go(func() { uc.probe(s) })
 		}
 		if d := time.Duration(o.PingInterval+o.PingTimeout) * time.Millisecond; d > 0 {
 			s.mu.Lock()

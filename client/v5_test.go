@@ -471,3 +471,57 @@ func TestV5ConnectErrorText(t *testing.T) {
 	assert.Equal(t, "v5", ProtocolV5.String())
 	assert.Equal(t, "0.9", Protocol09.String())
 }
+
+// TestV5Upgrade: with polling before websocket in Transports the session
+// opens with polling and upgrades to websocket, as socket.io-client does;
+// nothing is lost or reordered on the way.
+func TestV5Upgrade(t *testing.T) {
+	url := startRef4(t, "--ping-interval", "200", "--ping-timeout", "300")
+	for i := range 3 {
+		t.Run(itoa(i), func(t *testing.T) {
+			t.Parallel()
+			lc := newLifecycle()
+			c := dial5(t, url, "", lc.options(&Options{Transports: []string{Polling, WebSocket}, NoReconnect: true}))
+			ib := newInbox(c.Namespace())
+			sid := c.SessionID()
+			// Emits and acks while the upgrade happens.
+			const n = 200
+			acks := make(chan []json.RawMessage, n)
+			for j := range n {
+				require.NoError(t, c.EmitWithAckFunc("echo", func(a []json.RawMessage) { acks <- a }, j))
+				require.NoError(t, c.Emit("emit", "seq", j))
+			}
+			for j := range n {
+				assert.Equal(t, "["+itoa(j)+"]", joinArgs(ib.next(t, "seq").args))
+			}
+			for range n {
+				select {
+				case <-acks:
+				case <-time.After(waitFor):
+					t.Fatal("an ack is missing")
+				}
+			}
+			deadline := time.Now().Add(waitFor)
+			for c.Transport() != WebSocket {
+				require.True(t, time.Now().Before(deadline), "not upgraded")
+				time.Sleep(10 * time.Millisecond)
+			}
+			assert.Equal(t, WebSocket, askWhoami(t, c.Namespace()).Transport)
+			assert.Equal(t, sid, c.SessionID())
+			// Binary and heartbeats over the upgraded transport.
+			args, err := c.EmitWithAck(ctxFor(t), "echo", []byte{1, 2})
+			require.NoError(t, err)
+			assert.Equal(t, `["AQI="]`, joinArgs(args))
+			time.Sleep(1200 * time.Millisecond) // more than twice interval + timeout
+			assert.True(t, c.Connected())
+			assert.Equal(t, 0, lc.count("disconnect"), lc.history())
+		})
+	}
+	t.Run("not-offered", func(t *testing.T) {
+		// A server without websocket offers no upgrade.
+		url := startRef4(t, "--transports", "polling")
+		c := dial5(t, url, "", &Options{Transports: []string{Polling, WebSocket}})
+		assert.Equal(t, "/", askWhoami(t, c.Namespace()).NSP)
+		assert.Equal(t, Polling, c.Transport())
+	})
+}
