@@ -93,11 +93,11 @@
 // # Errors
 //
 // Errors are values: ErrUnauthorized (403 "handshake unauthorized", and
-// "7::/ns:2"), ErrClosed, ErrKicked, ErrDisconnected, ErrNotHandshaken,
-// ErrHeartbeatTimeout, ErrNoTransport, ErrReconnectFailed, ErrQueueFull,
-// ErrTooManyAcks,
-// wrapped with detail in *HandshakeError, *NamespaceError and
-// *TransportError. Use errors.Is and errors.As. A handshake answer the
+// "7::/ns:2"; v5: CONNECT_ERROR), ErrClosed, ErrKicked, ErrDisconnected,
+// ErrNotHandshaken, ErrHeartbeatTimeout, ErrServerClosed (v5),
+// ErrNoTransport, ErrReconnectFailed, ErrQueueFull, ErrTooManyAcks,
+// wrapped with detail in *HandshakeError, *NamespaceError (v5: around a
+// *ConnectError) and *TransportError. Use errors.Is and errors.As. A handshake answer the
 // client cannot use safely is refused: a session id that is not one plain
 // path segment of the transport URLs (a '/', '?', '#', '%', backslash,
 // space, control character, "." or "..") or a heartbeat timeout too large
@@ -133,11 +133,15 @@
 //   - Heartbeats: the server pings, the client answers; when nothing is
 //     heard for pingInterval + pingTimeout the session is lost
 //     (ErrHeartbeatTimeout) and the client reconnects.
-//   - A DISCONNECT from the server (socket.disconnect()) is a kick:
-//     OnDisconnect gets ErrKicked; on the URL's namespace it is final
-//     for the client, as "0::" in 0.9 (Done, Err is ErrKicked). An
-//     Engine.IO close, or the transport failing, loses the session (the
-//     client reconnects).
+//   - Why a namespace is lost (socket.io-client's disconnect reasons): a
+//     DISCONNECT from the server (socket.disconnect(), "io server
+//     disconnect") is a kick: OnDisconnect gets ErrKicked; on the URL's
+//     namespace it is final for the client, as "0::" in 0.9 (Done, Err is
+//     ErrKicked). The session is lost, and the client reconnects, when
+//     the server ends it otherwise (ErrServerClosed, "transport close"),
+//     no ping comes (ErrHeartbeatTimeout, "ping timeout"), the transport
+//     fails (a *TransportError, "transport error") or a packet does not
+//     decode ("parse error").
 //   - Send and SendJSON emit a "message" event (socket.send), and a
 //     "message" event without an On handler goes to OnMessage (a string)
 //     or OnJSON; their ...WithAck forms wait for the server's ack,

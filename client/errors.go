@@ -31,8 +31,14 @@ var (
 	// ErrTransportNotSupported: the server refused the transport
 	// ("7:::0").
 	ErrTransportNotSupported = errors.New("client: transport not supported")
+	// ErrServerClosed (ProtocolV5): the server ended the Engine.IO
+	// session without a DISCONNECT (an Engine.IO close packet, or a
+	// websocket close frame); the client reconnects. Reported in a
+	// *TransportError.
+	ErrServerClosed = errors.New("client: the server closed the session")
 	// ErrHeartbeatTimeout: nothing was heard from the server within the
-	// heartbeat timeout it announced in the handshake.
+	// heartbeat timeout it announced in the handshake (v5: no ping within
+	// pingInterval + pingTimeout).
 	ErrHeartbeatTimeout = errors.New("client: heartbeat timeout")
 	// ErrNoTransport: none of Options.Transports is offered by the
 	// server.

@@ -74,9 +74,6 @@ func (e *ConnectError) Error() string {
 // Is reports whether target is ErrUnauthorized: every refusal is one.
 func (e *ConnectError) Is(target error) bool { return target == ErrUnauthorized }
 
-// errServerClose: the server sent an Engine.IO close packet.
-var errServerClose = errors.New("the server closed the session")
-
 var (
 	framePong  = []byte("3")
 	frameClose = []byte("1")
@@ -469,6 +466,10 @@ func dialWebSocket5(ctx context.Context, c *Client, sid string) (*ws5Conn, error
 func (w *ws5Conn) read5() ([]eioparser.Packet, error) {
 	typ, msg, err := w.ws.ReadMessage()
 	if err != nil {
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return nil, fmt.Errorf("%w (websocket close %d)", ErrServerClosed, ce.Code)
+		}
 		return nil, err
 	}
 	p, err := eioparser.DecodeFrame(msg, typ == websocket.BinaryMessage)
@@ -644,7 +645,7 @@ func (s *session) handleEIO(cn conn5, p eioparser.Packet) {
 		}
 		s.onOpen5()
 	case eioparser.Close:
-		s.fail(&TransportError{Transport: s.transport, Err: errServerClose})
+		s.fail(&TransportError{Transport: s.transport, Err: ErrServerClosed})
 	case eioparser.Ping:
 		if !s.opened {
 			return

@@ -435,6 +435,7 @@ func TestV5Reconnect(t *testing.T) {
 			h := lc.wait(t, "disconnect", "")
 			var te *TransportError
 			require.ErrorAs(t, h.err, &te, "%v", h.err)
+			assert.ErrorIs(t, h.err, ErrServerClosed)
 			lc.wait(t, "disconnect", "/chat")
 			require.NoError(t, chat.Emit("emit", "after", 1))
 			lc.wait(t, "reconnect")
