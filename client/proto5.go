@@ -453,9 +453,10 @@ func dialWebSocket5(ctx context.Context, c *Client, sid string) (*ws5Conn, error
 	ws, resp, err := c.wsDialer.DialContext(ctx, u.String(), c.opts.Header)
 	if err != nil {
 		if resp != nil {
+			// The websocket is the handshake.
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 			resp.Body.Close()
-			return nil, fmt.Errorf("upgrade refused: %d %s", resp.StatusCode, clip(strings.TrimSpace(string(body))))
+			return nil, &HandshakeError{Status: resp.StatusCode, Body: clip(strings.TrimSpace(string(body)))}
 		}
 		return nil, err
 	}
@@ -498,7 +499,10 @@ func (w *ws5Conn) write(frames [][]byte) error {
 // session) and POSTs of payloads.
 type poll5Conn struct {
 	c      *Client
-	sid    string // set by the reader when the open packet arrives, before the writer starts
+	// Set by the reader when the open packet arrives, before the writer
+	// starts.
+	sid        string
+	maxPayload int64 // the most bytes a POST may carry (0: no bound)
 	ctx    context.Context
 	cancel context.CancelFunc
 }
@@ -508,7 +512,7 @@ func newPoll5Conn(c *Client) *poll5Conn {
 	return &poll5Conn{c: c, ctx: ctx, cancel: cancel}
 }
 
-func (p *poll5Conn) setSID(sid string) { p.sid = sid }
+func (p *poll5Conn) setSID(sid string, maxPayload int64) { p.sid, p.maxPayload = sid, maxPayload }
 
 func (p *poll5Conn) url() string {
 	return p.c.engineURL(Polling, p.sid, "t="+strconv.FormatInt(time.Now().UnixMilli(), 10)).String()
@@ -555,11 +559,32 @@ func (p *poll5Conn) read5() ([]eioparser.Packet, error) {
 	return eioparser.DecodePayload(body, eioparser.Limits{MaxBytes: maxPayloadBytes})
 }
 
+// write posts the frames, in as many POSTs as the server's maxPayload
+// requires (a packet larger than it goes alone; the server refuses it).
 func (p *poll5Conn) write(frames [][]byte) error {
-	pkts := make([]eioparser.Packet, len(frames))
-	for i, f := range frames {
-		pkts[i] = wirePacket(f)
+	pkts := make([]eioparser.Packet, 0, len(frames))
+	size := int64(0)
+	for _, f := range frames {
+		pk := wirePacket(f)
+		n := int64(len(pk.Data)) + 1 // the type or 'b', and the separator
+		if pk.Binary {
+			n = int64(base64Len(len(pk.Data))) + 1
+		}
+		if p.maxPayload > 0 && len(pkts) > 0 && size+n > p.maxPayload {
+			if err := p.post(pkts); err != nil {
+				return err
+			}
+			pkts, size = pkts[:0], 0
+		}
+		pkts = append(pkts, pk)
+		size += n
 	}
+	return p.post(pkts)
+}
+
+func base64Len(n int) int { return (n + 2) / 3 * 4 }
+
+func (p *poll5Conn) post(pkts []eioparser.Packet) error {
 	body, err := eioparser.AppendPayload(nil, pkts)
 	if err != nil {
 		return err
@@ -594,7 +619,6 @@ func (s *session) readLoop5() {
 			if s.isDone() {
 				return
 			}
-			s.heard()
 			s.handleEIO(cn, p)
 		}
 		if s.isDone() {
@@ -629,8 +653,8 @@ func (s *session) handleEIO(cn conn5, p eioparser.Packet) {
 		}
 		s.opened = true
 		s.sid = o.SID
-		if pc, ok := cn.(interface{ setSID(string) }); ok {
-			pc.setSID(o.SID)
+		if pc, ok := cn.(interface{ setSID(string, int64) }); ok {
+			pc.setSID(o.SID, o.MaxPayload)
 		}
 		if uc, ok := cn.(*upgrade5Conn); ok && slices.Contains(o.Upgrades, WebSocket) {
 			s.wg.Go(func() { uc.probe(s) })
@@ -650,6 +674,8 @@ func (s *session) handleEIO(cn conn5, p eioparser.Packet) {
 		if !s.opened {
 			return
 		}
+		// Only a ping restarts the watchdog, as in engine.io-client.
+		s.heard()
 		if f := c.opts.OnPacket; f != nil {
 			c.enqueue(func() { f(packet.Packet{Type: packet.Heartbeat, Reason: -1, Advice: -1}) }, false)
 		}

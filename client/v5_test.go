@@ -3,6 +3,7 @@ package client
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -525,4 +526,43 @@ func TestV5Upgrade(t *testing.T) {
 		assert.Equal(t, "/", askWhoami(t, c.Namespace()).NSP)
 		assert.Equal(t, Polling, c.Transport())
 	})
+}
+
+// TestV5Refused: a handshake the server refuses (allowRequest) is a
+// *HandshakeError over both transports (socket.io@4 answers a refused
+// polling handshake 403, a refused websocket upgrade 400).
+func TestV5Refused(t *testing.T) {
+	url := startRef4(t)
+	for tr, status := range map[string]int{Polling: 403, WebSocket: 400} {
+		_, err := tryDial5(t, url+"/?deny=1", tr, nil)
+		var he *HandshakeError
+		require.ErrorAs(t, err, &he, tr)
+		assert.Equal(t, status, he.Status, tr)
+		assert.Contains(t, he.Body, "Forbidden", tr)
+	}
+	// Both refused, in the default order.
+	_, err := tryDial5(t, url+"/?deny=1", "", nil)
+	assert.ErrorContains(t, err, "client: websocket: client: handshake refused: 400")
+	assert.ErrorContains(t, err, "client: polling: client: handshake refused: 403")
+}
+
+// TestV5MaxPayload: polling POSTs stay within the server's maxPayload.
+func TestV5MaxPayload(t *testing.T) {
+	url := startRef4(t, "--max-payload", "5000")
+	c := dial5(t, url, Polling, &Options{NoReconnect: true})
+	text := strings.Repeat("x", 900)
+	acks := make(chan struct{}, 100)
+	for range 50 {
+		require.NoError(t, c.EmitWithAckFunc("echo", func([]json.RawMessage) { acks <- struct{}{} }, text))
+	}
+	require.NoError(t, c.EmitWithAckFunc("echo", func([]json.RawMessage) { acks <- struct{}{} }, []byte(text)))
+	for range 51 {
+		select {
+		case <-acks:
+		case <-c.Done():
+			t.Fatalf("lost: %v", c.Err())
+		case <-time.After(waitFor):
+			t.Fatal("an ack is missing")
+		}
+	}
 }

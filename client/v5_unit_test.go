@@ -42,7 +42,7 @@ func fakeEIO(t *testing.T, open string, script func(ws *websocket.Conn)) string 
 }
 
 // TestV5HeartbeatTimeout: a server that stops pinging is given up after
-// pingInterval + pingTimeout.
+// pingInterval + pingTimeout, even if other packets still come.
 func TestV5HeartbeatTimeout(t *testing.T) {
 	t.Parallel()
 	hold := make(chan struct{})
@@ -53,7 +53,19 @@ func TestV5HeartbeatTimeout(t *testing.T) {
 			if _, msg, err := ws.ReadMessage(); err != nil || string(msg) != "3" {
 				t.Errorf("no pong: %q %v", msg, err)
 			}
-			<-hold // then silence
+			// Then events, but no ping.
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-hold:
+					return
+				case <-tick.C:
+					if ws.WriteMessage(websocket.TextMessage, []byte(`42["tick"]`)) != nil {
+						return
+					}
+				}
+			}
 		})
 	start := time.Now()
 	c := dial5(t, u, WebSocket, &Options{NoReconnect: true})

@@ -5,6 +5,9 @@
 //
 //   node refserver4.js --addr 127.0.0.1:PORT [--ping-interval MS]
 //       [--ping-timeout MS] [--transports websocket,polling]
+//       [--max-payload BYTES]
+//
+// A request whose query has deny=1 is refused (allowRequest: 403).
 //
 // Prints exactly one line, "listening", on stdout once the port is bound;
 // exits on SIGINT / SIGTERM.
@@ -32,7 +35,7 @@ var http = require('http');
 var { Server } = require('socket.io-4');
 
 function parseArgs(argv) {
-  var opts = { addr: '127.0.0.1:0', pingInterval: 25000, pingTimeout: 20000, transports: ['polling', 'websocket'] };
+  var opts = { addr: '127.0.0.1:0', pingInterval: 25000, pingTimeout: 20000, transports: ['polling', 'websocket'], maxPayload: 1e6 };
   for (var i = 0; i < argv.length; i++) {
     var a = argv[i];
     var v = argv[i + 1];
@@ -41,6 +44,7 @@ function parseArgs(argv) {
       case '--ping-interval': opts.pingInterval = Number(v); i++; break;
       case '--ping-timeout': opts.pingTimeout = Number(v); i++; break;
       case '--transports': opts.transports = v.split(','); i++; break;
+      case '--max-payload': opts.maxPayload = Number(v); i++; break;
       default:
         process.stderr.write('refserver4.js: unknown argument ' + a + '\n');
         process.exit(2);
@@ -55,6 +59,8 @@ var io = new Server(httpServer, {
   pingInterval: opts.pingInterval,
   pingTimeout: opts.pingTimeout,
   transports: opts.transports,
+  maxHttpBufferSize: opts.maxPayload,
+  allowRequest: function (req, cb) { cb(null, !/[?&]deny=1(&|$)/.test(req.url)); },
 });
 
 function lastFn(args) {
