@@ -498,13 +498,13 @@ func (w *ws5Conn) write(frames [][]byte) error {
 // poll5Conn is the v5 polling transport: GETs (the first one opens the
 // session) and POSTs of payloads.
 type poll5Conn struct {
-	c      *Client
+	c *Client
 	// Set by the reader when the open packet arrives, before the writer
 	// starts.
 	sid        string
 	maxPayload int64 // the most bytes a POST may carry (0: no bound)
-	ctx    context.Context
-	cancel context.CancelFunc
+	ctx        context.Context
+	cancel     context.CancelFunc
 }
 
 func newPoll5Conn(c *Client) *poll5Conn {
