@@ -23,7 +23,7 @@ var transportsV5 = []string{WebSocket, Polling}
 // startRef4 starts testdata/refserver4.js with extra flags.
 func startRef4(t *testing.T, extra ...string) string {
 	t.Helper()
-	return nodetest.StartServer(t, "refserver4.js", extra...)
+	return nodetest.StartServerScript(t, "refserver4.js", extra...)
 }
 
 // dial5 connects with ProtocolV5 over transport tr only (the default

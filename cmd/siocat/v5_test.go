@@ -19,7 +19,7 @@ import (
 // TestProtocolV5 runs siocat -protocol v5 against the Node.js reference
 // socket.io@4.8 (testdata/refserver4.js) over each v5 transport.
 func TestProtocolV5(t *testing.T) {
-	url := nodetest.StartServer(t, "refserver4.js")
+	url := nodetest.StartServerScript(t, "refserver4.js")
 	for _, tr := range []string{"websocket", "polling"} {
 		t.Run(tr, func(t *testing.T) {
 			t.Parallel()
