@@ -56,7 +56,8 @@ type Options struct {
 	// Resource is the server's mount point (default "socket.io").
 	Resource string
 	// ConnectTimeout bounds opening one transport, up to the server's
-	// connect packet ("1::"), and every reconnect attempt (default 10 s).
+	// connect packet ("1::"; v5: the open packet), the v5 upgrade probe,
+	// and every reconnect attempt (default 10 s).
 	ConnectTimeout time.Duration
 
 	// NoReconnect turns reconnection off: when the session is lost the
@@ -109,7 +110,8 @@ type Options struct {
 	// packet, an event argument that does not decode into a typed
 	// handler's parameter, a handler panic, an error packet.
 	OnError func(err error)
-	// OnPacket sees every packet received, before it is handled.
+	// OnPacket sees every packet received, before it is handled (v5:
+	// translated to package packet's vocabulary, see the package doc).
 	OnPacket func(p packet.Packet)
 }
 
@@ -399,7 +401,7 @@ func (c *Client) transportURL(name, sid string) *url.URL {
 func (c *Client) Namespace() *Namespace { return c.main }
 
 // Of returns the namespace called name (which may carry a query sent
-// with its connect packet: "/chat?x=1"), joining it over the client's
+// with its 0.9 connect packet: "/chat?x=1"), joining it over the client's
 // session if it is not joined: at once when connected, else as soon as
 // the session is back. It does not wait; see Namespace.WaitConnected.
 func (c *Client) Of(name string) *Namespace { return c.of(name, nil, false) }
@@ -456,7 +458,8 @@ func (c *Client) joinLocked(ns *Namespace) {
 	c.signalOut()
 }
 
-// SessionID returns the current session id ("" between sessions).
+// SessionID returns the current session id ("" between sessions); v5:
+// the Engine.IO session id (each namespace's socket id is Namespace.ID).
 func (c *Client) SessionID() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -467,7 +470,8 @@ func (c *Client) SessionID() string {
 }
 
 // Transport returns the current session's transport ("" between
-// sessions).
+// sessions); v5: websocket or polling, websocket once a polling session
+// has upgraded.
 func (c *Client) Transport() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -104,7 +104,9 @@ func (ns *Namespace) WaitConnected(ctx context.Context) error {
 // rest; json.RawMessage keeps the raw text). If the server asked for an
 // ack, the results (without the error) are its arguments; a non-nil error
 // is acked as [{"error": "text"}]. An argument that does not decode drops
-// the event (reported through Options.OnError). A function that takes an
+// the event (reported through Options.OnError). With ProtocolV5 a binary
+// attachment arrives as the base64 JSON string of its bytes, so a []byte
+// parameter (or field) receives them. A function that takes an
 // AckFunc (a RawHandler) is refused with an error: register it with
 // OnRaw. Handlers run on the client's dispatch goroutine, one at a time,
 // in the order received.

@@ -8,8 +8,9 @@
 // -protocol picks the protocol: 0.9 (the default; transports websocket,
 // xhr-polling, jsonp-polling) or v5 (transports websocket, polling; -auth
 // is the CONNECT payload, a JSON object, the server's
-// socket.handshake.auth). -transport restricts siocat to one transport
-// (default: each in turn).
+// socket.handshake.auth). -transport restricts siocat to one transport,
+// or a comma-separated list tried in order (default: each in turn); with
+// v5, "polling,websocket" opens with polling and upgrades to websocket.
 //
 // The URL's path picks the namespace, its query goes with the handshake:
 // http://localhost:8080/private?token=secret.
@@ -61,7 +62,8 @@ const usage = `usage: siocat [-protocol 0.9|v5] [-transport NAME] [-auth JSON]
   -protocol 0.9            Socket.IO 0.9 (default): transports websocket,
                            xhr-polling, jsonp-polling
   -protocol v5             Socket.IO 3.x/4.x (Engine.IO v4, Socket.IO v5):
-                           transports websocket, polling; -auth JSON is the
+                           transports websocket, polling (-transport
+                           polling,websocket upgrades); -auth JSON is the
                            CONNECT payload (an object)
 
   -emit NAME URL ARGS...   emit NAME with the JSON arguments; with -ack wait
@@ -103,7 +105,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	protocol := fs.String("protocol", "0.9", "the protocol: 0.9 or v5 (Socket.IO 3.x/4.x)")
-	transport := fs.String("transport", "", "the only transport to use: websocket, xhr-polling or jsonp-polling; with -protocol v5 websocket or polling (default: each in turn)")
+	transport := fs.String("transport", "", "the transport to use, or a comma-separated list tried in order: websocket, xhr-polling, jsonp-polling; with -protocol v5 websocket, polling (polling,websocket: the upgrade) (default: each in turn)")
 	auth := fs.String("auth", "", "with -protocol v5: the CONNECT payload, a JSON object")
 	emit := fs.String("emit", "", "emit this event with the JSON arguments after the URL")
 	ack := fs.Bool("ack", false, "with -emit: wait for the ack and print its arguments")
@@ -183,7 +185,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		OnError: func(err error) { fmt.Fprintln(stderr, "siocat:", err) },
 	}
 	if *transport != "" {
-		opts.Transports = []string{*transport}
+		opts.Transports = strings.Split(*transport, ",")
 	}
 	var endpoint string // the URL's namespace, known once Dial returns
 	if interactive {

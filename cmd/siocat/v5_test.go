@@ -64,6 +64,12 @@ func TestProtocolV5(t *testing.T) {
 			t.Run("interactive", func(t *testing.T) { checkInteractiveV5(t, url, tr) })
 		})
 	}
+	t.Run("upgrade", func(t *testing.T) {
+		t.Parallel()
+		r := runSiocat(t, "-protocol", "v5", "-transport", "polling,websocket", "-emit", "echo", "-ack", url, `"up"`)
+		assert.Equal(t, 0, r.code, "stderr: %s", r.stderr)
+		assert.Equal(t, `["up"]`+"\n", r.stdout)
+	})
 	t.Run("usage", func(t *testing.T) {
 		for _, tc := range []struct {
 			args []string
