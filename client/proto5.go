@@ -274,13 +274,16 @@ func (ns *Namespace) disconnectFrame() []byte {
 	return frame
 }
 
-// closeFrames are the last frames Close sends: "0::"; v5, a DISCONNECT
-// for each connected namespace (the server then sees "client namespace
-// disconnect", as after socket.disconnect() in socket.io-client) and an
-// Engine.IO close.
-func (s *session) closeFrames() [][]byte {
+// writeClose writes the last frames Close sends, on the writer
+// goroutine: "0::"; v5, a DISCONNECT for each connected namespace (the
+// server then sees "client namespace disconnect", as after
+// socket.disconnect() in socket.io-client), then, in a write of its own
+// as engine.io-client does (the reference server would handle a close in
+// the same POST before the DISCONNECTs), an Engine.IO close.
+func (s *session) writeClose() {
 	if !s.v5 {
-		return [][]byte{frameDisconnect}
+		_ = s.conn.write([][]byte{frameDisconnect})
+		return
 	}
 	c := s.c
 	var out [][]byte
@@ -291,7 +294,10 @@ func (s *session) closeFrames() [][]byte {
 		}
 	}
 	c.mu.Unlock()
-	return append(out, frameClose)
+	if len(out) > 0 && s.conn.write(out) != nil {
+		return
+	}
+	_ = s.conn.write([][]byte{frameClose})
 }
 
 // ackFunc5 answers the server's event id with an ACK (BINARY_ACK when

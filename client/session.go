@@ -197,7 +197,7 @@ func (s *session) writeLoop() {
 					return
 				}
 			}
-			_ = s.conn.write(s.closeFrames())
+			s.writeClose()
 			close(s.flushed)
 			return
 		}

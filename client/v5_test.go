@@ -566,3 +566,48 @@ func TestV5MaxPayload(t *testing.T) {
 		}
 	}
 }
+
+// TestV5ServerSeesReason checks what the server sees when the client
+// goes: Close sends a DISCONNECT per namespace ("client namespace
+// disconnect"), Leave one for its namespace, and a kick is the server's.
+func TestV5ServerSeesReason(t *testing.T) {
+	url := startRef4(t)
+	for _, tr := range transportsV5 {
+		t.Run(tr, func(t *testing.T) {
+			t.Parallel()
+			probe := dial5(t, url, "", nil)
+			probeChat := probe.Of("/chat")
+			require.NoError(t, probeChat.WaitConnected(ctxFor(t)))
+			reason := func(ns *Namespace, id string) string {
+				t.Helper()
+				deadline := time.Now().Add(waitFor)
+				for {
+					args, err := ns.EmitWithAck(ctxFor(t), "reason", id)
+					require.NoError(t, err)
+					if string(args[0]) != "null" {
+						var r string
+						require.NoError(t, json.Unmarshal(args[0], &r))
+						return r
+					}
+					require.True(t, time.Now().Before(deadline), "no disconnect of %s", id)
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+
+			c := dial5(t, url, tr, nil)
+			chat := c.Of("/chat")
+			require.NoError(t, chat.WaitConnected(ctxFor(t)))
+			mainID, chatID := c.Namespace().ID(), chat.ID()
+			require.NoError(t, chat.Leave())
+			assert.Equal(t, "client namespace disconnect", reason(probeChat, chatID))
+			require.NoError(t, c.Close())
+			assert.Equal(t, "client namespace disconnect", reason(probe.Namespace(), mainID))
+
+			c = dial5(t, url, tr, nil)
+			id := c.Namespace().ID()
+			require.NoError(t, c.Emit("kick"))
+			<-c.Done()
+			assert.Equal(t, "server namespace disconnect", reason(probe.Namespace(), id))
+		})
+	}
+}

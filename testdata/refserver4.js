@@ -27,6 +27,8 @@
 //   drop()                 socket.conn.close(): the Engine.IO session ends
 //                          without a DISCONNECT
 //   message (send)         sends the arguments back with socket.send
+//   reason(id, cb)         cb(the reason the socket id of this namespace
+//                          disconnected with, or null while it has not)
 // "/private" accepts only auth {token: "secret"}; otherwise the connect
 // error is "not authorized" with data {reason: "bad token"}.
 'use strict';
@@ -67,7 +69,18 @@ function lastFn(args) {
   return args.length && typeof args[args.length - 1] === 'function' ? args.pop() : null;
 }
 
+// reasons: namespace name -> socket id -> disconnect reason.
+var reasons = {};
+
 function handlers(socket) {
+  var nsp = socket.nsp.name;
+  socket.on('disconnect', function (reason) {
+    (reasons[nsp] = reasons[nsp] || {})[socket.id] = reason;
+  });
+  socket.on('reason', function (id, cb) {
+    var r = reasons[nsp] && reasons[nsp][id];
+    cb(r === undefined ? null : r);
+  });
   socket.on('echo', function () {
     var args = Array.prototype.slice.call(arguments);
     var cb = lastFn(args);
