@@ -185,7 +185,10 @@ func encodeArgs5(args []any) ([]json.RawMessage, [][]byte, error) {
 		default:
 			raw, err := marshalArgs([]any{a})
 			if err != nil {
-				return nil, nil, fmt.Errorf("client: argument %d: %w", i, errors.Unwrap(err))
+				if inner := errors.Unwrap(err); inner != nil {
+					return nil, nil, fmt.Errorf("client: argument %d: %w", i, inner)
+				}
+				return nil, nil, fmt.Errorf("client: argument %d is not valid JSON", i)
 			}
 			out[i] = raw[0]
 		}

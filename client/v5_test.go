@@ -227,6 +227,9 @@ func TestV5EmitAck(t *testing.T) {
 			require.NoError(t, c.SendWithAck(ctxFor(t), "acked"))
 			assert.Equal(t, "acked", <-texts)
 
+			assert.EqualError(t, c.Emit("x", 1, json.RawMessage("{")), "client: argument 1 is not valid JSON")
+			assert.ErrorContains(t, c.Emit("x", func() {}), "client: argument 0: json: unsupported type")
+			assert.ErrorContains(t, c.Emit("x", []any{func() {}}), "client: argument 0:")
 			assert.ErrorIs(t, c.Emit("connect"), ErrReservedEvent)
 			assert.ErrorIs(t, c.Emit("disconnecting"), ErrReservedEvent)
 			_, err = c.EmitWithAck(ctxFor(t), "connect_error")
