@@ -20,6 +20,7 @@ type job struct {
 	id      uint64 // the event's message id, when hasID
 	hasID   bool
 	ackData bool // the client asked for an ack with data ("5:1+::")
+	att     [][]byte // the event's binary attachments (v5), to which placeholders in args refer
 }
 
 // executor runs the jobs of one socket one at a time, in arrival order, on

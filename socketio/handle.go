@@ -81,6 +81,7 @@ func ackResult[R any](s *Socket, wantAck bool, id uint64, r R, err error) {
 		return
 	}
 	var b []byte
+	var att [][]byte
 	switch v := any(&r).(type) { // a pointer, so that r is not boxed but for marshalArg
 	case *string:
 		b = packet.AppendString(nil, *v)
@@ -91,9 +92,9 @@ func ackResult[R any](s *Socket, wantAck bool, id uint64, r R, err error) {
 	case *bool:
 		b = strconv.AppendBool(nil, *v)
 	default:
-		if b, err = marshalArg(r); err != nil {
+		if b, att, err = marshalArg(r, nil); err != nil {
 			return // as an AckFunc whose args do not marshal: nothing is sent
 		}
 	}
-	s.sendAck(id, []json.RawMessage{b})
+	s.sendAckAtt(id, []json.RawMessage{b}, att)
 }

@@ -310,10 +310,11 @@ func (th *typedHandler) call(s *Socket, args []json.RawMessage, wantAck bool, id
 	var rawBuf [4]json.RawMessage
 	var endBuf [4]int
 	res, ends := rawBuf[:0], endBuf[:0]
-	var enc []byte // the results' JSON, end to end
+	var enc []byte    // the results' JSON, end to end
+	var att [][]byte // their binary attachments ([]byte results)
 	for i, encode := range th.results {
 		var err error
-		if enc, err = encode(enc, out[i]); err != nil {
+		if enc, err = encode(enc, out[i], &att); err != nil {
 			return // as an AckFunc whose args do not marshal: nothing is sent
 		}
 		ends = append(ends, len(enc))
@@ -323,7 +324,7 @@ func (th *typedHandler) call(s *Socket, args []json.RawMessage, wantAck bool, id
 		res = append(res, enc[start:end:end])
 		start = end
 	}
-	s.sendAck(id, res)
+	s.sendAckAtt(id, res, att)
 }
 
 // errorArg is the ack args [{"error": msg}].
@@ -491,30 +492,32 @@ func isJSONInt(raw []byte) bool {
 }
 
 // resultEncoder appends the JSON of a handler's result v to dst, as
-// marshalArg(v.Interface()) would.
-type resultEncoder func(dst []byte, v reflect.Value) ([]byte, error)
+// marshalArg(v.Interface(), *att) would (a []byte result becomes a
+// binary attachment, appended to *att).
+type resultEncoder func(dst []byte, v reflect.Value, att *[][]byte) ([]byte, error)
 
 // encoderFor returns the encoder of results of type t: marshalArg, with
 // shortcuts for the common types that give the same bytes.
 func encoderFor(t reflect.Type) resultEncoder {
 	switch t {
 	case reflect.TypeFor[string]():
-		return func(dst []byte, v reflect.Value) ([]byte, error) {
+		return func(dst []byte, v reflect.Value, _ *[][]byte) ([]byte, error) {
 			return packet.AppendString(dst, v.String()), nil
 		}
 	case reflect.TypeFor[int](), reflect.TypeFor[int64]():
-		return func(dst []byte, v reflect.Value) ([]byte, error) {
+		return func(dst []byte, v reflect.Value, _ *[][]byte) ([]byte, error) {
 			return strconv.AppendInt(dst, v.Int(), 10), nil
 		}
 	case reflect.TypeFor[bool]():
-		return func(dst []byte, v reflect.Value) ([]byte, error) {
+		return func(dst []byte, v reflect.Value, _ *[][]byte) ([]byte, error) {
 			return strconv.AppendBool(dst, v.Bool()), nil
 		}
 	}
 	return marshalResult
 }
 
-func marshalResult(dst []byte, v reflect.Value) ([]byte, error) {
-	b, err := marshalArg(v.Interface())
+func marshalResult(dst []byte, v reflect.Value, att *[][]byte) ([]byte, error) {
+	b, natt, err := marshalArg(v.Interface(), *att)
+	*att = natt
 	return append(dst, b...), err
 }

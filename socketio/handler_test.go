@@ -52,8 +52,9 @@ func TestResultEncodersMatchMarshal(t *testing.T) {
 		0, -1, 1 << 40, int64(-1 << 62), true, false}
 	for _, v := range values {
 		rv := reflect.ValueOf(v)
-		want, wantErr := marshalArg(v)
-		got, err := encoderFor(rv.Type())([]byte("prefix"), rv)
+		want, _, wantErr := marshalArg(v, nil)
+		var att [][]byte
+		got, err := encoderFor(rv.Type())([]byte("prefix"), rv, &att)
 		require.Equal(t, wantErr, err)
 		assert.Equal(t, "prefix"+string(want), string(got), "%T %q", v, v)
 	}

@@ -145,6 +145,12 @@ type Message struct {
 	Data json.RawMessage
 	// Text is the text of a plain-text message (MessageText).
 	Text string
+	// Attachments are the binary arguments of an event (MessageEvent):
+	// Args hold a placeholder {"_placeholder":true,"num":N} for each,
+	// Attachments[N] is its bytes (see "Binary arguments" in binary.go's
+	// comment: v5 clients get binary frames, 0.9 clients base64
+	// strings). Nil for an event without binary arguments.
+	Attachments [][]byte
 
 	// enc caches the encoding of the message for each protocol, made by
 	// encoded on first use.
@@ -165,6 +171,9 @@ type encoding struct {
 // valid JSON in Args and Data. Errors wrap ErrInvalidMessage, or
 // ErrReservedEvent for a reserved event name.
 func (m *Message) Validate() error {
+	if m.Attachments != nil && m.Kind != MessageEvent {
+		return fmt.Errorf("%w: attachments on a %v message", ErrInvalidMessage, m.Kind)
+	}
 	if m.Namespace != "" && !strings.HasPrefix(m.Namespace, "/") {
 		return fmt.Errorf("%w: namespace %q does not start with /", ErrInvalidMessage, clipName(m.Namespace))
 	}
@@ -180,6 +189,11 @@ func (m *Message) Validate() error {
 		}
 		if m.Data != nil || m.Text != "" {
 			return fmt.Errorf("%w: an event with data or text", ErrInvalidMessage)
+		}
+		for i, a := range m.Attachments {
+			if a == nil {
+				return fmt.Errorf("%w: attachment %d is nil", ErrInvalidMessage, i)
+			}
 		}
 	case MessageText:
 		if m.Event != "" || m.Args != nil || m.Data != nil {
@@ -251,7 +265,7 @@ func newEventMessage(ns, event string, args []any) (*Message, error) {
 	}
 	w := &withArgs{}
 	var err error
-	if w.m.Args, err = appendArgs(w.buf[:0], args); err != nil {
+	if w.m.Args, w.m.Attachments, err = appendArgs(w.buf[:0], nil, args); err != nil {
 		return nil, err
 	}
 	if len(w.m.Args) == 0 {

@@ -262,7 +262,7 @@ func TestProto09RoundTrip(t *testing.T) {
 	}
 	_, ok := messageOf09(&packet.Packet{Type: packet.Heartbeat})
 	assert.False(t, ok)
-	assert.Equal(t, "6:::3+[1]", string(encodeAck(proto09, "", 3, []json.RawMessage{json.RawMessage(`1`)})))
+	assert.Equal(t, "6:::3+[1]", string(encodeAck(proto09, "", 3, []json.RawMessage{json.RawMessage(`1`)}, nil)))
 	assert.Equal(t, "1::/a", string(codecOf(proto09).connect("/a", "sid")))
 	assert.Equal(t, "0::/a", string(codecOf(proto09).disconnect("/a")))
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/siogo/siogo/acl"
+	"github.com/siogo/siogo/internal/sioparser"
 )
 
 // nsOptions tune a Namespace. The zero value of every field means its
@@ -259,8 +260,29 @@ func (ns *Namespace) Sockets() []*Socket {
 // connect admits the client of conn to the namespace: it runs the
 // authorization (non-default namespaces), creates the socket, tells the
 // client ("1::/ns") and runs the connect handlers. On refusal it returns
-// ErrUnauthorized and the caller answers "7::/ns:2".
+// ErrUnauthorized, or the authorization's error when it wraps
+// ErrUnauthorized, and the caller answers "7::/ns:2".
 func (ns *Namespace) connect(conn sessionConn, query url.Values) (*Socket, error) {
+	return ns.connectAs(conn, query, conn.ID(), nil)
+}
+
+// authPayloadKey is the context key of a v5 CONNECT's auth payload.
+type authPayloadKey struct{}
+
+// ConnectAuth returns the auth payload of the Socket.IO v5 CONNECT a
+// namespace's authorization (Namespace.Authorize) is deciding on, from
+// the context it is given: what socket.io-client's auth option sent, as
+// it came (nil for 0.9 clients and v5 clients that sent none). The
+// socket keeps it (Socket.Auth).
+func ConnectAuth(ctx context.Context) json.RawMessage {
+	a, _ := ctx.Value(authPayloadKey{}).(json.RawMessage)
+	return a
+}
+
+// connectAs is connect for a socket of id id (0.9: the session id; v5:
+// a fresh one) whose client sent the auth payload auth (v5; nil for
+// none).
+func (ns *Namespace) connectAs(conn sessionConn, query url.Values, id string, authPayload json.RawMessage) (*Socket, error) {
 	ns.mu.RLock()
 	auth, initial := ns.authorize, ns.initialACL
 	ns.mu.RUnlock()
@@ -279,14 +301,18 @@ func (ns *Namespace) connect(conn sessionConn, query url.Values) (*Socket, error
 		if c, ok := conn.(interface{ authContext() context.Context }); ok {
 			ctx = c.authContext()
 		}
+		if authPayload != nil {
+			ctx = context.WithValue(ctx, authPayloadKey{}, authPayload)
+		}
 		if err := safeAuthorize(ctx, auth, hs, merged); err != nil {
 			if !errors.Is(err, ErrUnauthorized) {
 				ns.log.Warn("namespace authorization failed", "namespace", ns.name, "sid", conn.ID(), "err", err)
+				return nil, ErrUnauthorized
 			}
-			return nil, ErrUnauthorized
+			return nil, err
 		}
 	}
-	s := newSocket(ns, conn, initial)
+	s := newSocket(ns, conn, initial, id, authPayload)
 	ns.mu.Lock()
 	if old := ns.sockets[s.id]; old != nil {
 		ns.mu.Unlock()
@@ -469,31 +495,92 @@ func (e *Selection) SendJSON(v any) error {
 	return e.ns.adapter.Broadcast(m, e.opts)
 }
 
-// marshalArgs encodes emit arguments (see marshalArg); nil for none.
+// marshalArgs encodes emit arguments (see marshalArg); nil for none. It
+// is for the sends that take no binary attachments: a []byte argument is
+// the base64 string json.Marshal makes of it.
 func marshalArgs(args []any) ([]json.RawMessage, error) {
 	if len(args) == 0 {
 		return nil, nil
 	}
-	return appendArgs(make([]json.RawMessage, 0, len(args)), args)
+	raw, att, err := appendArgs(make([]json.RawMessage, 0, len(args)), nil, args)
+	if err != nil {
+		return nil, err
+	}
+	return inlineAttachments(raw, att), nil
 }
 
-// appendArgs appends the encoded args to dst (see marshalArg).
-func appendArgs(dst []json.RawMessage, args []any) ([]json.RawMessage, error) {
-	for i, a := range args {
-		b, err := marshalArg(a)
-		if err != nil {
-			return nil, fmt.Errorf("socketio: argument %d: %w", i, err)
-		}
-		dst = append(dst, b)
+// marshalArgsBin encodes emit arguments (see marshalArg) and their binary
+// attachments; nil for none.
+func marshalArgsBin(args []any) ([]json.RawMessage, [][]byte, error) {
+	if len(args) == 0 {
+		return nil, nil, nil
 	}
-	return dst, nil
+	return appendArgs(make([]json.RawMessage, 0, len(args)), nil, args)
+}
+
+// appendArgs appends the encoded args to dst and their binary
+// attachments to att (see marshalArg).
+func appendArgs(dst []json.RawMessage, att [][]byte, args []any) ([]json.RawMessage, [][]byte, error) {
+	for i, a := range args {
+		b, natt, err := marshalArg(a, att)
+		if err != nil {
+			return nil, nil, fmt.Errorf("socketio: argument %d: %w", i, err)
+		}
+		dst, att = append(dst, b), natt
+	}
+	return dst, att, nil
 }
 
 // marshalArg encodes one emit or ack argument: a json.RawMessage that is
-// valid JSON as it is, anything else with json.Marshal.
-func marshalArg(a any) (json.RawMessage, error) {
-	if r, ok := a.(json.RawMessage); ok && json.Valid(r) {
-		return r, nil
+// valid JSON as it is; a []byte as a binary attachment, appended to att,
+// and its placeholder {"_placeholder":true,"num":N} (so is a []byte
+// inside a []any or a map[string]any); anything else with json.Marshal
+// (a []byte deeper in a struct becomes base64 there, as json.Marshal
+// writes it). Each protocol's codec decides what attachments become on
+// its wire: Socket.IO v5 sends them as binary frames, 0.9 puts the
+// base64 string json.Marshal gives in place of each placeholder.
+func marshalArg(a any, att [][]byte) (json.RawMessage, [][]byte, error) {
+	switch v := a.(type) {
+	case json.RawMessage:
+		if json.Valid(v) {
+			return v, att, nil
+		}
+	case []byte:
+		if v == nil {
+			return json.RawMessage("null"), att, nil
+		}
+		return sioparser.AppendPlaceholder(nil, len(att)), append(att, v), nil
+	case []any, map[string]any:
+		if hasBytes(v, 0) {
+			b, natt, err := sioparser.AppendValue(nil, v, att)
+			return b, natt, err
+		}
 	}
-	return json.Marshal(a)
+	b, err := json.Marshal(a)
+	return b, att, err
+}
+
+// hasBytes reports whether v, a []any or map[string]any, holds a []byte
+// (directly or in nested []any and map[string]any, up to a depth of 32).
+func hasBytes(v any, depth int) bool {
+	if depth > 32 {
+		return false
+	}
+	switch t := v.(type) {
+	case []byte:
+		return t != nil
+	case []any:
+		for _, e := range t {
+			if hasBytes(e, depth+1) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range t {
+			if hasBytes(e, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }

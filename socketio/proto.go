@@ -11,8 +11,10 @@ const (
 	// proto09 is Socket.IO 0.9 (package packet), the protocol of every
 	// session today.
 	proto09 protocolID = iota
-	// numProtocols counts the protocols. Socket.IO v5 (over Engine.IO v4)
-	// will come before it.
+	// proto5 is Socket.IO v5 over Engine.IO v4 (socket.io-client 3.x and
+	// 4.x; package internal/sioparser).
+	proto5
+	// numProtocols counts the protocols.
 	numProtocols
 )
 
@@ -34,8 +36,9 @@ type protocol interface {
 	// (0.9's "5:1+::", Socket.IO v5's "21[...]").
 	message(m *Message, id uint64, ackData bool) []byte
 	// ack encodes the server's answer to the client's ack request id in
-	// namespace ns, with args (nil: an ack without data).
-	ack(ns string, id uint64, args []json.RawMessage) []byte
+	// namespace ns, with args (nil: an ack without data) whose
+	// placeholders refer to att (binary arguments; see marshalArg).
+	ack(ns string, id uint64, args []json.RawMessage, att [][]byte) []byte
 	// connect encodes the server's confirmation that the client joined
 	// namespace ns as socket sid (0.9 sends no id: its socket id is the
 	// session id; Socket.IO v5 sends {"sid": ...}).
@@ -45,7 +48,10 @@ type protocol interface {
 	disconnect(ns string) []byte
 }
 
-var _ protocol = proto09Codec{}
+var (
+	_ protocol = proto09Codec{}
+	_ protocol = proto5Codec{}
+)
 
 // encodeMessage encodes m for protocol p (see protocol.message). It
 // dispatches with a switch, not through the protocol interface: an
@@ -55,15 +61,19 @@ func encodeMessage(p protocolID, m *Message, id uint64, ackData bool) []byte {
 	switch p {
 	case proto09:
 		return proto09Codec{}.message(m, id, ackData)
+	case proto5:
+		return proto5Codec{}.message(m, id, ackData)
 	}
 	panic("socketio: unknown protocol")
 }
 
 // encodeAck encodes an ack for protocol p (see protocol.ack).
-func encodeAck(p protocolID, ns string, id uint64, args []json.RawMessage) []byte {
+func encodeAck(p protocolID, ns string, id uint64, args []json.RawMessage, att [][]byte) []byte {
 	switch p {
 	case proto09:
-		return proto09Codec{}.ack(ns, id, args)
+		return proto09Codec{}.ack(ns, id, args, att)
+	case proto5:
+		return proto5Codec{}.ack(ns, id, args, att)
 	}
 	panic("socketio: unknown protocol")
 }
@@ -74,6 +84,8 @@ func codecOf(p protocolID) protocol {
 	switch p {
 	case proto09:
 		return proto09Codec{}
+	case proto5:
+		return proto5Codec{}
 	}
 	panic("socketio: unknown protocol")
 }

@@ -12,13 +12,16 @@ import (
 //	MessageEvent  5:[id[+]]:ns:{"name":EVENT[,"args":ARGS]}
 //	MessageText   3:[id]:ns:TEXT
 //	MessageJSON   4:[id]:ns:DATA
+//
+// 0.9 has no binary packets: attachments become base64 strings in place
+// of their placeholders (inlineAttachments).
 type proto09Codec struct{}
 
 func (proto09Codec) message(m *Message, id uint64, ackData bool) []byte {
 	p := packet.Packet{Endpoint: m.Namespace, ID: id, HasID: id > 0, AckData: ackData}
 	switch m.Kind {
 	case MessageEvent:
-		p.Type, p.Name, p.Args = packet.Event, m.Event, m.Args
+		p.Type, p.Name, p.Args = packet.Event, m.Event, inlineAttachments(m.Args, m.Attachments)
 	case MessageText:
 		p.Type, p.Data = packet.Message, m.Text
 	case MessageJSON:
@@ -27,8 +30,8 @@ func (proto09Codec) message(m *Message, id uint64, ackData bool) []byte {
 	return encode(&p)
 }
 
-func (proto09Codec) ack(ns string, id uint64, args []json.RawMessage) []byte {
-	return encode(&packet.Packet{Type: packet.Ack, Endpoint: ns, AckID: id, Args: args})
+func (proto09Codec) ack(ns string, id uint64, args []json.RawMessage, att [][]byte) []byte {
+	return encode(&packet.Packet{Type: packet.Ack, Endpoint: ns, AckID: id, Args: inlineAttachments(args, att)})
 }
 
 func (proto09Codec) connect(ns, _ string) []byte {

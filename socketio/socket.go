@@ -14,8 +14,11 @@ import (
 	"github.com/siogo/siogo/packet"
 )
 
-// Socket is one client's presence in one namespace. Its id is the session
-// id, the same in every namespace the session joined.
+// Socket is one client's presence in one namespace. The id of a Socket.IO
+// 0.9 socket is its session id, the same in every namespace the session
+// joined; a Socket.IO v5 socket has an id of its own in each namespace
+// (as in the Node.js server), distinct from its Engine.IO session id.
+// Either way the id names the socket's own room.
 //
 // All methods are safe for concurrent use. Handlers of one socket run one
 // at a time, in the order the client sent the packets, on a goroutine of
@@ -31,6 +34,14 @@ type Socket struct {
 	joinMu sync.Mutex  // serializes Join's checks with its adapter call, and Close's leave after both
 	denied atomic.Bool // a refused event was logged at info level already
 	proto  protocolID  // conn.protocol(), set by newSocket and never changed (here, it fills padding)
+	// auth is the auth payload of a v5 client's CONNECT (nil: none, and
+	// for 0.9); set by newSocket, never changed.
+	auth json.RawMessage
+
+	// att are the binary attachments of the event or ack the socket's
+	// handler goroutine is running (Attachments); only that goroutine
+	// touches it.
+	att [][]byte
 
 	// values are the socket's values of the namespace's Register types
 	// (index: registration), made by the first job the socket runs (see
@@ -59,8 +70,8 @@ type ackWaiter struct {
 	ch chan []json.RawMessage
 }
 
-func newSocket(ns *Namespace, conn sessionConn, initial acl.Set) *Socket {
-	s := &Socket{id: conn.ID(), ns: ns, conn: conn, proto: conn.protocol(), acl: initial}
+func newSocket(ns *Namespace, conn sessionConn, initial acl.Set, id string, auth json.RawMessage) *Socket {
+	s := &Socket{id: id, ns: ns, conn: conn, proto: conn.protocol(), acl: initial, auth: auth}
 	s.exec.sock = s
 	s.exec.limit = ns.opts.MaxQueuedEvents
 	return s
@@ -102,8 +113,23 @@ func (s *Socket) logAt(level slog.Level, msg string, args ...any) {
 	}
 }
 
-// ID returns the socket's id (its session id).
+// ID returns the socket's id: its session id for a 0.9 client, its own
+// id (socket.id on the client) for a v5 client.
 func (s *Socket) ID() string { return s.id }
+
+// Auth returns the auth payload a Socket.IO v5 client sent with its
+// CONNECT to this namespace (socket.io-client's auth option), as it came,
+// or nil (0.9 clients, and v5 clients that sent none).
+func (s *Socket) Auth() json.RawMessage { return s.auth }
+
+// Attachments returns the binary attachments of the event or ack being
+// handled, to which the placeholders {"_placeholder":true,"num":N} in its
+// arguments refer (see "Binary arguments" in the package documentation;
+// ReconstructArgs puts them back in place). It is meant for RawHandler,
+// OnUnhandled and EmitWithAckFunc callbacks, and valid only during the
+// call, on the socket's handler goroutine; nil outside or for an event
+// without binary arguments.
+func (s *Socket) Attachments() [][]byte { return s.att }
 
 // Namespace returns the socket's namespace.
 func (s *Socket) Namespace() *Namespace { return s.ns }
@@ -166,11 +192,11 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 		return err
 	}
 	var buf [4]json.RawMessage
-	raw, err := appendArgs(buf[:0], args)
+	raw, att, err := appendArgs(buf[:0], nil, args)
 	if err != nil {
 		return err
 	}
-	m := Message{Namespace: s.ns.name, Kind: MessageEvent, Event: event, Args: raw}
+	m := Message{Namespace: s.ns.name, Kind: MessageEvent, Event: event, Args: raw, Attachments: att}
 	return s.sendMessage(&m, volatile)
 }
 
@@ -213,11 +239,11 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 	if err := checkEventName(event); err != nil {
 		return nil, err
 	}
-	raw, err := marshalArgs(args)
+	raw, att, err := marshalArgsBin(args)
 	if err != nil {
 		return nil, err
 	}
-	m := Message{Namespace: s.ns.name, Kind: MessageEvent, Event: event, Args: raw}
+	m := Message{Namespace: s.ns.name, Kind: MessageEvent, Event: event, Args: raw, Attachments: att}
 	return s.call(ctx, &m, true)
 }
 
@@ -300,11 +326,11 @@ func (s *Socket) emitAck(event string, args []any, w ackWaiter) error {
 	if err := checkEventName(event); err != nil {
 		return err
 	}
-	raw, err := marshalArgs(args)
+	raw, att, err := marshalArgsBin(args)
 	if err != nil {
 		return err
 	}
-	m := Message{Namespace: s.ns.name, Kind: MessageEvent, Event: event, Args: raw}
+	m := Message{Namespace: s.ns.name, Kind: MessageEvent, Event: event, Args: raw, Attachments: att}
 	_, err = s.sendAckID(&m, true, w)
 	return err
 }
@@ -447,11 +473,14 @@ func (s *Socket) SetACL(set acl.Set) {
 // LiftACL lets the socket call every event.
 func (s *Socket) LiftACL() { s.SetACL(nil) }
 
-// Disconnect disconnects the socket from the server side. In the default
-// namespace that ends the whole session, as in the reference; in another
-// namespace the client is sent "0::/ns" and the session stays.
+// Disconnect disconnects the socket from the server side. For a 0.9
+// client, in the default namespace that ends the whole session, as in the
+// reference; in another namespace the client is sent "0::/ns" and the
+// session stays. A v5 client is sent DISCONNECT for the namespace (its
+// socket sees "io server disconnect"), in the default namespace too, as
+// the Node.js server's socket.disconnect() does; the session stays.
 func (s *Socket) Disconnect() {
-	if s.ns.name == "" {
+	if s.ns.name == "" && s.proto == proto09 {
 		s.conn.Close(ReasonBooted)
 		return
 	}
@@ -511,7 +540,12 @@ func (s *Socket) drain(ctx context.Context) error { return s.exec.wait(ctx) }
 
 // handlePacket processes one packet the client sent to this socket's
 // endpoint. The session calls it from its reading goroutine.
-func (s *Socket) handlePacket(p *packet.Packet) {
+func (s *Socket) handlePacket(p *packet.Packet) { s.handlePacketAtt(p, nil) }
+
+// handlePacketAtt is handlePacket for a packet (an event or an ack) with
+// binary attachments, to which placeholders in its Args refer: the v5
+// session maps its packets to 0.9's form and calls it.
+func (s *Socket) handlePacketAtt(p *packet.Packet, att [][]byte) {
 	if s.Disconnected() {
 		return
 	}
@@ -526,18 +560,22 @@ func (s *Socket) handlePacket(p *packet.Packet) {
 			return
 		}
 		if w.ch != nil {
-			w.ch <- p.Args
+			w.ch <- inlineAttachments(p.Args, att)
 			return
 		}
 		args := p.Args
-		s.run(func() { w.fn(args) })
+		s.run(func() {
+			s.att = att
+			defer func() { s.att = nil }()
+			w.fn(args)
+		})
 		return
 	case packet.Event:
 		if p.Name == "disconnect" {
 			s.logAt(slog.LevelDebug, "ignoring blacklisted event", "event", p.Name)
 			return
 		}
-		s.exec.submit(job{name: p.Name, args: p.Args, id: p.ID, hasID: p.HasID, ackData: p.AckData})
+		s.exec.submit(job{name: p.Name, args: p.Args, id: p.ID, hasID: p.HasID, ackData: p.AckData, att: att})
 		return
 	case packet.Disconnect:
 		s.close(ReasonPacket)
@@ -604,6 +642,16 @@ func (s *Socket) dispatchEvent(ev *job) {
 	}
 	h := s.ns.handler(ev.name)
 	wantAck := ev.hasID && ev.ackData
+	if ev.att != nil {
+		if h.fast != nil || h.typed != nil {
+			// Typed handlers decode binary arguments as json.Unmarshal
+			// decodes a base64 string into a []byte.
+			ev.args = inlineAttachments(ev.args, ev.att)
+		} else {
+			s.att = ev.att
+			defer func() { s.att = nil }()
+		}
+	}
 	switch {
 	case h.fast != nil:
 		h.fast(s, ev.args, wantAck, ev.id)
@@ -638,11 +686,11 @@ func (s *Socket) ackFunc(id uint64) AckFunc {
 			return ErrAckSent
 		}
 		var buf [4]json.RawMessage
-		raw, err := appendArgs(buf[:0], args)
+		raw, att, err := appendArgs(buf[:0], nil, args)
 		if err != nil {
 			return err
 		}
-		if !s.sendAck(id, raw) {
+		if !s.sendAckAtt(id, raw, att) {
 			return ErrNotDelivered
 		}
 		return nil
@@ -651,7 +699,13 @@ func (s *Socket) ackFunc(id uint64) AckFunc {
 
 // sendAck acknowledges message id with args (JSON each).
 func (s *Socket) sendAck(id uint64, args []json.RawMessage) bool {
-	return s.conn.Send(encodeAck(s.proto, s.ns.name, id, args), false)
+	return s.sendAckAtt(id, args, nil)
+}
+
+// sendAckAtt acknowledges message id with args whose placeholders refer
+// to att.
+func (s *Socket) sendAckAtt(id uint64, args []json.RawMessage, att [][]byte) bool {
+	return s.conn.Send(encodeAck(s.proto, s.ns.name, id, args, att), false)
 }
 
 // String identifies the socket in logs.

@@ -1,0 +1,94 @@
+package socketio
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/siogo/siogo/internal/sioparser"
+)
+
+// Binary arguments.
+//
+// A []byte emit or ack argument (see marshalArg) travels as a binary
+// attachment: in a Message, Args hold its placeholder
+// {"_placeholder":true,"num":N} and Attachments[N] its bytes. Socket.IO
+// v5 clients get the attachments as binary frames after the packet's
+// text frame (what socket.io-parser calls a BINARY_EVENT or BINARY_ACK)
+// and see ArrayBuffers / Buffers. Socket.IO 0.9 has no binary packets:
+// its clients get, in place of each placeholder, the base64 string
+// json.Marshal makes of the bytes — what they got before binary
+// arguments existed — so one emit serves both generations.
+//
+// From v5 clients, binary arguments reach typed handlers decoded: a
+// []byte parameter (or a []byte field of a struct parameter) gets the
+// bytes. A RawHandler, OnUnhandled and the ack callbacks of
+// EmitWithAckFunc see the arguments as they came: the placeholders, with
+// Socket.Attachments giving the bytes during the call;
+// ReconstructArgs turns them into emit arguments that send the bytes on
+// as binary again. EmitWithAck, which returns to another goroutine, gives
+// the ack's arguments with each placeholder replaced by the base64 string
+// of its bytes (json.Unmarshal into a []byte decodes it).
+
+// inlineAttachments returns args with every placeholder replaced by the
+// base64 JSON string of its attachment (args itself when there are no
+// attachments). An argument holding placeholders is rewritten by
+// decoding and re-encoding it (its objects' keys come out sorted, its
+// numbers as they were).
+func inlineAttachments(args []json.RawMessage, att [][]byte) []json.RawMessage {
+	if len(att) == 0 {
+		return args
+	}
+	out := make([]json.RawMessage, len(args))
+	for i, a := range args {
+		out[i] = inlineArg(a, att)
+	}
+	return out
+}
+
+var placeholderKey = []byte(`"_placeholder"`)
+
+// inlineArg is inlineAttachments for one argument.
+func inlineArg(a json.RawMessage, att [][]byte) json.RawMessage {
+	if !bytes.Contains(a, placeholderKey) {
+		return a
+	}
+	if n, ok := sioparser.PlaceholderNum(a); ok && n < len(att) {
+		b, _ := json.Marshal(att[n])
+		return b
+	}
+	v, err := sioparser.Reconstruct(a, att)
+	if err != nil {
+		return a
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return a
+	}
+	return b
+}
+
+// ReconstructArgs turns the arguments of a binary event, as a RawHandler
+// sees them (placeholders), and their attachments (Socket.Attachments)
+// into emit arguments: an argument without placeholders is its
+// json.RawMessage, a placeholder is its []byte, and an argument with
+// placeholders inside is its decoded value ([]any and map[string]any,
+// numbers as json.Number) with a []byte for each — so emitting them sends
+// the same arguments on, binary as binary. Without attachments every
+// argument is its json.RawMessage.
+func ReconstructArgs(args []json.RawMessage, attachments [][]byte) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = a
+		if len(attachments) == 0 || !bytes.Contains(a, placeholderKey) {
+			continue
+		}
+		if n, ok := sioparser.PlaceholderNum(a); ok && n < len(attachments) {
+			out[i] = attachments[n]
+			continue
+		}
+		if v, err := sioparser.Reconstruct(a, attachments); err == nil {
+			out[i] = v
+		}
+	}
+	return out
+}
