@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/siogo/siogo/internal/sioparser"
 	"github.com/siogo/siogo/internal/transport"
 )
 
@@ -162,6 +163,31 @@ type Config struct {
 	// packet; deeper packets are dropped before decoding. Zero means 32.
 	MaxJSONDepth int
 
+	// PingInterval is how often the server pings a Socket.IO v5 client
+	// (Engine.IO v4's heartbeat; the client is told in the handshake).
+	// Zero means 25 s, as the Node.js server.
+	PingInterval time.Duration
+	// PingTimeout closes a v5 session whose client does not answer a ping
+	// within it (its sockets get ReasonHeartbeatTimeout). Zero means
+	// 20 s, as the Node.js server.
+	PingTimeout time.Duration
+	// MaxPayload bounds what a v5 client sends at once: one polling POST
+	// body, one websocket message (advertised in the handshake). Zero
+	// means 1,000,000 bytes, as the Node.js server's maxHttpBufferSize.
+	MaxPayload int64
+	// ConnectTimeout closes a v5 session that has connected no namespace
+	// this long after its handshake (the Node.js server's
+	// connectTimeout). Zero means 45 s.
+	ConnectTimeout time.Duration
+	// MaxAttachments bounds the binary attachments one v5 packet may
+	// announce; a packet with more closes the session as a parse error.
+	// Zero means 10, as socket.io-parser.
+	MaxAttachments int
+	// MaxAttachmentBytes bounds the total bytes of one v5 packet's
+	// attachments. Zero means 8 MiB (each attachment is bounded by
+	// MaxPayload too).
+	MaxAttachmentBytes int
+
 	// ClientFS, if set, serves the socket.io.js client file at
 	// Path+"/socket.io.js" from this file system. siogo ships no
 	// third-party JavaScript: point it at an npm-installed
@@ -221,6 +247,10 @@ const (
 	DefaultMaxQueuedBytes    = 4 << 20
 	DefaultHandshakeTimeout  = 20 * time.Second
 	DefaultMaxHandshakeBytes = 8 << 10
+	DefaultPingInterval      = 25 * time.Second
+	DefaultPingTimeout       = 20 * time.Second
+	DefaultMaxPayload        = 1_000_000
+	DefaultConnectTimeout    = 45 * time.Second
 )
 
 // DefaultTransports is the default transport order.
@@ -298,6 +328,24 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownLinger <= 0 {
 		c.ShutdownLinger = 2 * time.Second
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = DefaultPingInterval
+	}
+	if c.PingTimeout <= 0 {
+		c.PingTimeout = DefaultPingTimeout
+	}
+	if c.MaxPayload <= 0 {
+		c.MaxPayload = DefaultMaxPayload
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.MaxAttachments <= 0 {
+		c.MaxAttachments = sioparser.DefaultMaxAttachments
+	}
+	if c.MaxAttachmentBytes <= 0 {
+		c.MaxAttachmentBytes = sioparser.DefaultMaxAttachmentBytes
 	}
 	if c.ClientFile == "" {
 		c.ClientFile = "socket.io.js"

@@ -19,7 +19,7 @@ type job struct {
 	args    []json.RawMessage
 	id      uint64 // the event's message id, when hasID
 	hasID   bool
-	ackData bool // the client asked for an ack with data ("5:1+::")
+	ackData bool     // the client asked for an ack with data ("5:1+::")
 	att     [][]byte // the event's binary attachments (v5), to which placeholders in args refer
 }
 

@@ -310,7 +310,7 @@ func (th *typedHandler) call(s *Socket, args []json.RawMessage, wantAck bool, id
 	var rawBuf [4]json.RawMessage
 	var endBuf [4]int
 	res, ends := rawBuf[:0], endBuf[:0]
-	var enc []byte    // the results' JSON, end to end
+	var enc []byte   // the results' JSON, end to end
 	var att [][]byte // their binary attachments ([]byte results)
 	for i, encode := range th.results {
 		var err error

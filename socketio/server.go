@@ -21,10 +21,13 @@ import (
 	"github.com/siogo/siogo/internal/transport"
 )
 
-// Server is a Socket.IO 0.9 server and an http.Handler. Make it with
-// NewServer, register handlers on its namespaces (Of), and mount it.
+// Server is a Socket.IO server and an http.Handler: it serves Socket.IO
+// 0.9 clients and, on the same path, Socket.IO v5 clients
+// (socket.io-client 3.x and 4.x, over Engine.IO v4), with one set of
+// namespaces, rooms and handlers. Make it with NewServer, register
+// handlers on its namespaces (Of), and mount it.
 //
-// mu guards namespaces, sessions and drained.
+// mu guards namespaces, sessions, sessions5 and drained.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
@@ -45,7 +48,10 @@ type Server struct {
 	mu         sync.RWMutex
 	namespaces map[string]*Namespace
 	sessions   map[string]*session
-	drained    chan struct{} // closed when shutting down and no session is left
+	sessions5  map[string]*session5 // the v5 sessions, by Engine.IO session id
+	drained    chan struct{}        // closed when shutting down and no session is left
+
+	eio engine5 // the Engine.IO v4 server of the v5 sessions
 
 	client clientFile // the socket.io.js client file, loaded on first request (clientfile.go)
 }
@@ -61,6 +67,7 @@ func NewServer(cfg Config) *Server {
 		limiter:    newAddrLimiter(cfg.HandshakesPerSecond),
 		namespaces: make(map[string]*Namespace),
 		sessions:   make(map[string]*session),
+		sessions5:  make(map[string]*session5),
 		fwd:        newForwarder(cfg),
 		errs:       newErrorReporter(cfg.OnError, cfg.Logger),
 	}
@@ -76,6 +83,7 @@ func NewServer(cfg Config) *Server {
 		errs:              s.errs,
 	}
 	s.Of("")
+	s.eio = newEngine5(s)
 	return s
 }
 
@@ -107,11 +115,11 @@ func (s *Server) namespace(name string) *Namespace {
 	return s.namespaces[name]
 }
 
-// SessionCount returns the number of open sessions.
+// SessionCount returns the number of open sessions, of both generations.
 func (s *Server) SessionCount() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.sessions)
+	return len(s.sessions) + len(s.sessions5)
 }
 
 func (s *Server) lookup(sid string) *session {
@@ -126,13 +134,7 @@ func (s *Server) forget(sess *session) {
 	if forgotten {
 		delete(s.sessions, sess.id)
 	}
-	if s.shutdown.Load() && len(s.sessions) == 0 && s.drained != nil {
-		select {
-		case <-s.drained:
-		default:
-			close(s.drained)
-		}
-	}
+	s.checkDrainedLocked()
 	s.mu.Unlock()
 	if forgotten {
 		s.unregister(sess.id)
@@ -156,6 +158,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok || (rest != "" && rest[0] != '/') {
 		http.NotFound(w, r)
 		return
+	}
+	if rest == "" || rest == "/" {
+		// Engine.IO (v4 and later clients) is served at the root with
+		// EIO in the query; 0.9 clients never send it.
+		if v := eioVersion(r); v != "" {
+			s.serveEIO(w, r, v)
+			return
+		}
 	}
 	originOK := s.checkOrigin(w, r)
 	if r.Method == http.MethodOptions {
@@ -270,7 +280,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, originOK bool
 		return
 	}
 	s.mu.RLock()
-	down, full := s.shutdown.Load(), s.cfg.MaxSessions > 0 && len(s.sessions) >= s.cfg.MaxSessions
+	down, full := s.shutdown.Load(), s.cfg.MaxSessions > 0 && len(s.sessions)+len(s.sessions5) >= s.cfg.MaxSessions
 	s.mu.RUnlock()
 	if down || full || !s.limiter.allow(r.RemoteAddr, time.Now()) {
 		s.stats.handshakesRefused.Add(1)
@@ -501,7 +511,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.drained == nil {
 		s.drained = make(chan struct{})
-		if len(s.sessions) == 0 {
+		if len(s.sessions) == 0 && len(s.sessions5) == 0 {
 			close(s.drained)
 		}
 	}
@@ -509,6 +519,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	sessions := make([]*session, 0, len(s.sessions))
 	for _, sess := range s.sessions {
 		sessions = append(sessions, sess)
+	}
+	sessions5 := make([]*session5, 0, len(s.sessions5))
+	for _, sess := range s.sessions5 {
+		sessions5 = append(sessions5, sess)
 	}
 	s.mu.Unlock()
 	goodbye := frameReconnect
@@ -518,9 +532,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// Handlers still running finish first, so their acks and emits are
 	// queued before the goodbye: stop every socket (nothing new starts),
 	// wait for what runs (bounded by ctx), then say goodbye.
-	stopped := make([][]*Socket, len(sessions))
+	stopped := make([][]*Socket, len(sessions), len(sessions)+len(sessions5))
 	for i, sess := range sessions {
 		stopped[i] = sess.stopSockets(ReasonShutdown)
+	}
+	for _, sess := range sessions5 {
+		stopped = append(stopped, sess.stopSockets(ReasonShutdown))
 	}
 	for _, socks := range stopped {
 		for _, sock := range socks {
@@ -530,7 +547,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, sess := range sessions {
 		sess.close(ReasonShutdown, goodbye)
 	}
+	// v5 clients whose connection closes reconnect by themselves; with
+	// ShutdownKick they are told first that the server disconnected each
+	// of their sockets ("io server disconnect": no reconnect).
+	for i, sess := range sessions5 {
+		if s.cfg.ShutdownKick {
+			for _, sock := range stopped[len(sessions)+i] {
+				sess.Send(proto5Codec{}.disconnect(sock.ns.name), false)
+			}
+		}
+		sess.conn.Close()
+	}
 	defer s.closeForwarder()
+	if s.eio != nil {
+		defer s.eio.Close()
+	}
 	select {
 	case <-drained:
 		return nil
@@ -577,6 +608,12 @@ func (s *Server) Close() {
 	s.mu.Unlock()
 	for _, sess := range sessions {
 		sess.close(ReasonShutdown, nil)
+	}
+	for _, sess := range s.sessions5List() {
+		sess.Close(ReasonShutdown)
+	}
+	if s.eio != nil {
+		s.eio.Close()
 	}
 	s.closeForwarder()
 }

@@ -8,6 +8,10 @@ type Stats struct {
 	// Sessions counts open sessions by the transport they use now; ""
 	// counts sessions handshaken but not yet connected.
 	Sessions map[string]int
+	// Protocols counts open sessions by protocol: "0.9" and "v5"
+	// (Socket.IO v5 over Engine.IO v4; its transports, counted in
+	// Sessions too, are "polling" and "websocket").
+	Protocols map[string]int
 	// Sockets counts connected sockets by namespace on this node.
 	Sockets map[string]int
 	// PendingAcks is the number of server-to-client acks awaited.
@@ -48,6 +52,7 @@ type counters struct {
 func (s *Server) Stats() Stats {
 	st := Stats{
 		Sessions:           map[string]int{},
+		Protocols:          map[string]int{"0.9": 0, "v5": 0},
 		Sockets:            map[string]int{},
 		HandshakesAccepted: s.stats.handshakesAccepted.Load(),
 		HandshakesRefused:  s.stats.handshakesRefused.Load(),
@@ -69,11 +74,20 @@ func (s *Server) Stats() Stats {
 	for _, ns := range s.namespaces {
 		namespaces = append(namespaces, ns)
 	}
+	sessions5 := make([]*session5, 0, len(s.sessions5))
+	for _, sess := range s.sessions5 {
+		sessions5 = append(sessions5, sess)
+	}
 	s.mu.RUnlock()
 	for _, sess := range sessions {
 		st.Sessions[sess.Transport()]++
 		st.QueuedBytes += sess.heldBytes()
 	}
+	for _, sess := range sessions5 {
+		st.Sessions[sess.Transport()]++
+		st.QueuedBytes += sess.conn.QueuedBytes()
+	}
+	st.Protocols["0.9"], st.Protocols["v5"] = len(sessions), len(sessions5)
 	for _, ns := range namespaces {
 		socks := ns.Sockets()
 		st.Sockets[ns.Name()] = len(socks)

@@ -1,0 +1,134 @@
+package socketio
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/siogo/siogo/internal/engineio"
+	"github.com/siogo/siogo/internal/lazylog"
+)
+
+// engine5 is the Engine.IO v4 server of a Server's v5 sessions: what
+// ServeHTTP hands the requests with EIO=4 (engine5.go makes it).
+type engine5 interface {
+	http.Handler
+	Close()
+}
+
+// Answers to refused Engine.IO v4 handshakes.
+var (
+	errEIOUnavailable = &engineio.HTTPError{Status: http.StatusServiceUnavailable, Code: 3, Message: "Server unavailable"}
+	errEIOForbidden   = &engineio.HTTPError{Status: http.StatusForbidden, Code: 4, Message: "Forbidden"}
+	errEIOAuthFailed  = &engineio.HTTPError{Status: http.StatusInternalServerError, Code: 3, Message: "handshake error"}
+	errEIOURLTooLong  = &engineio.HTTPError{Status: http.StatusRequestURITooLong, Code: 3, Message: "handshake URL too long"}
+)
+
+// eioVersion returns the EIO query parameter of a request to the
+// server's root ("" when it has none), without parsing the whole query
+// unless it mentions EIO: the 0.9 requests never do.
+func eioVersion(r *http.Request) string {
+	if !strings.Contains(r.URL.RawQuery, "EIO=") {
+		return ""
+	}
+	return r.URL.Query().Get("EIO")
+}
+
+// serveEIO serves a request with the EIO query parameter v: EIO=4 goes to
+// the Engine.IO v4 engine, any other version is answered 400
+// {"code":5,"message":"Unsupported protocol version"} as the Node.js
+// server answers it.
+func (s *Server) serveEIO(w http.ResponseWriter, r *http.Request, v string) {
+	if v != "4" || s.eio == nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"code":5,"message":"Unsupported protocol version"}`))
+		return
+	}
+	s.eio.ServeHTTP(w, r)
+}
+
+// open5 makes the v5 session of a new Engine.IO session (the engine's
+// Handler.Open): the handshake limits (shutdown, MaxSessions counting
+// both generations, HandshakesPerSecond), the Handshake built from the
+// request as for 0.9, and Config.Authorize.
+func (s *Server) open5(c eioConn, r *http.Request) (*session5, error) {
+	s.mu.RLock()
+	down := s.shutdown.Load()
+	full := s.cfg.MaxSessions > 0 && len(s.sessions)+len(s.sessions5) >= s.cfg.MaxSessions
+	s.mu.RUnlock()
+	if down || full || !s.limiter.allow(r.RemoteAddr, time.Now()) {
+		s.stats.handshakesRefused.Add(1)
+		return nil, errEIOUnavailable
+	}
+	hs, _, dropped, err := newHandshake(r, r.Header.Get("Origin"), false, s.cfg.MaxHandshakeBytes)
+	if err != nil {
+		s.stats.handshakesRefused.Add(1)
+		s.log.Info("handshake refused", "address", r.RemoteAddr, "err", err)
+		return nil, errEIOURLTooLong
+	}
+	if dropped != nil {
+		s.log.Info("handshake headers over MaxHandshakeBytes are not kept", "address", r.RemoteAddr,
+			"dropped", lazylog.Client(strings.Join(dropped, ",")))
+	}
+	if s.cfg.Authorize != nil {
+		user, err := s.authorize(r.Context(), hs)
+		if errors.Is(err, ErrUnauthorized) {
+			s.stats.handshakesRefused.Add(1)
+			s.log.Info("handshake unauthorized", "address", hs.Address, "err", err)
+			return nil, errEIOForbidden
+		}
+		if err != nil {
+			s.stats.handshakesRefused.Add(1)
+			s.log.Warn("handshake error", "err", err)
+			return nil, errEIOAuthFailed
+		}
+		hs.User = user
+	}
+	sess := newSession5(s, c, hs)
+	s.mu.Lock()
+	if s.shutdown.Load() {
+		s.mu.Unlock()
+		s.stats.handshakesRefused.Add(1)
+		return nil, errEIOUnavailable
+	}
+	s.sessions5[c.ID()] = sess
+	s.mu.Unlock()
+	s.stats.handshakesAccepted.Add(1)
+	sess.startConnectTimeout()
+	return sess, nil
+}
+
+// forget5 forgets a closed v5 session.
+func (s *Server) forget5(sess *session5) {
+	s.mu.Lock()
+	if s.sessions5[sess.conn.ID()] == sess {
+		delete(s.sessions5, sess.conn.ID())
+	}
+	s.checkDrainedLocked()
+	s.mu.Unlock()
+}
+
+// checkDrainedLocked closes drained once shutting down with no session
+// of either generation left; mu is held.
+func (s *Server) checkDrainedLocked() {
+	if s.shutdown.Load() && len(s.sessions) == 0 && len(s.sessions5) == 0 && s.drained != nil {
+		select {
+		case <-s.drained:
+		default:
+			close(s.drained)
+		}
+	}
+}
+
+// sessions5List returns the open v5 sessions.
+func (s *Server) sessions5List() []*session5 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*session5, 0, len(s.sessions5))
+	for _, sess := range s.sessions5 {
+		out = append(out, sess)
+	}
+	return out
+}

@@ -1,0 +1,384 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/siogo/siogo/internal/lazylog"
+	"github.com/siogo/siogo/internal/sioparser"
+	"github.com/siogo/siogo/packet"
+)
+
+// Disconnect reasons of Socket.IO v5 sockets that have no 0.9
+// counterpart. The others map to the constants above (see "Modern
+// clients" in the package documentation): the Node.js server's "server
+// namespace disconnect" is ReasonBooted, "client namespace disconnect"
+// ReasonPacket, "transport close" ReasonSocketEnd, "ping timeout"
+// ReasonHeartbeatTimeout, "server shutting down" ReasonShutdown, and a
+// session closed as a slow consumer ReasonSlowConsumer.
+const (
+	ReasonTransportError = "transport error" // a v5 transport failed (a write timed out, a duplicate poll, ...)
+	ReasonParseError     = "parse error"     // a v5 client sent a packet that does not decode
+)
+
+// Engine.IO close reasons (engineio's Reason constants), mapped by
+// reason5.
+const (
+	eioTransportClose = "transport close"
+	eioTransportError = "transport error"
+	eioPingTimeout    = "ping timeout"
+	eioParseError     = "parse error"
+	eioForcedClose    = "forced close"
+	eioSlowConsumer   = "slow consumer"
+	eioServerShutdown = "server shutting down"
+)
+
+// reason5 maps an Engine.IO close reason to the disconnect reason the
+// sockets of the session get.
+func reason5(eio string) string {
+	switch eio {
+	case eioTransportClose:
+		return ReasonSocketEnd
+	case eioTransportError:
+		return ReasonTransportError
+	case eioPingTimeout:
+		return ReasonHeartbeatTimeout
+	case eioParseError:
+		return ReasonParseError
+	case eioForcedClose:
+		return ReasonForcedClose
+	case eioSlowConsumer:
+		return ReasonSlowConsumer
+	case eioServerShutdown:
+		return ReasonShutdown
+	}
+	return eio
+}
+
+// eioConn is what a v5 session needs of its Engine.IO session: the
+// methods of engineio.Conn (see internal/engineio/api.go).
+type eioConn interface {
+	ID() string
+	Transport() string
+	Send(pkts [][]byte, volatile bool) bool
+	Close()
+	QueuedBytes() int
+}
+
+// session5 is one Socket.IO v5 client: an Engine.IO v4 session
+// (engineio.Session: the engine calls OnMessage, OnBinary and OnClose
+// from one goroutine at a time) and the sessionConn of its sockets, one
+// per namespace, each with an id of its own.
+//
+// conn, srv and hs never change; dec is the engine goroutine's; mu
+// guards the rest.
+type session5 struct {
+	srv  *Server
+	conn eioConn
+	hs   *Handshake
+	dec  sioparser.Decoder
+
+	// ctx is the context of the namespaces' authorization, cancelled when
+	// the session ends.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	mu      sync.Mutex
+	closed  bool
+	sockets map[string]*Socket // by namespace name ("" is "/")
+	// reason is the disconnect reason Close gave, for OnClose (which
+	// gets the engine's "forced close").
+	reason string
+	timer  *time.Timer // the connect timeout; nil once stopped
+	// refusedLogged: a namespace refusal was logged at info level.
+	refusedLogged bool
+}
+
+func newSession5(srv *Server, conn eioConn, hs *Handshake) *session5 {
+	s := &session5{srv: srv, conn: conn, hs: hs, sockets: make(map[string]*Socket)}
+	s.dec.Options = sioparser.Options{Protocol: sioparser.V5, MaxAttachments: srv.cfg.MaxAttachments,
+		MaxAttachmentBytes: srv.cfg.MaxAttachmentBytes}
+	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	return s
+}
+
+// startConnectTimeout closes the session if it has not connected a
+// namespace ConnectTimeout from now (as the Node.js server's
+// connectTimeout).
+func (s *session5) startConnectTimeout() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.timer = time.AfterFunc(s.srv.cfg.ConnectTimeout, func() {
+		s.mu.Lock()
+		idle := !s.closed && len(s.sockets) == 0
+		s.timer = nil
+		s.mu.Unlock()
+		if idle {
+			s.logAt(slog.LevelDebug, "no namespace connected in time, closing")
+			s.conn.Close()
+		}
+	})
+}
+
+func (s *session5) logAt(level slog.Level, msg string, args ...any) {
+	if lazylog.Enabled(s.srv.log, level) {
+		lazylog.Write(s.srv.log, level, msg, []slog.Attr{slog.String("sid", s.conn.ID()), slog.String("protocol", "v5")}, args)
+	}
+}
+
+// ID implements sessionConn: the Engine.IO session id. The sockets have
+// ids of their own.
+func (s *session5) ID() string { return s.conn.ID() }
+
+// Handshake implements sessionConn.
+func (s *session5) Handshake() *Handshake { return s.hs }
+
+// Transport implements sessionConn: "polling" or "websocket".
+func (s *session5) Transport() string { return s.conn.Transport() }
+
+func (s *session5) protocol() protocolID { return proto5 }
+
+func (s *session5) authContext() context.Context { return s.ctx }
+
+// Send implements sessionConn: frame is one Engine.IO packet or a
+// multi-frame buffer (proto5Codec), queued all or nothing.
+func (s *session5) Send(frame []byte, volatile bool) bool {
+	var one [1][]byte
+	pkts := splitFrames(frame, &one)
+	if pkts == nil {
+		return false
+	}
+	if !s.conn.Send(pkts, volatile) {
+		return false
+	}
+	s.srv.stats.packetsOut.Add(uint64(len(pkts)))
+	s.srv.stats.bytesOut.Add(uint64(len(frame)))
+	return true
+}
+
+// Close implements sessionConn: the whole Engine.IO session ends (what
+// is queued is sent first) and every socket disconnects with reason.
+func (s *session5) Close(reason string) {
+	s.mu.Lock()
+	if s.reason == "" {
+		s.reason = reason
+	}
+	s.mu.Unlock()
+	s.conn.Close()
+}
+
+// OnMessage implements engineio.Session: a text packet.
+func (s *session5) OnMessage(text string) {
+	s.srv.stats.packetsIn.Add(1)
+	s.srv.stats.bytesIn.Add(uint64(len(text)))
+	if packet.JSONDepth(text) > s.srv.cfg.MaxJSONDepth {
+		s.bad(errors.New("packet nested deeper than Config.MaxJSONDepth"))
+		return
+	}
+	p, done, err := s.dec.AddText(text)
+	if err != nil {
+		s.bad(err)
+		return
+	}
+	if done {
+		s.handle(&p)
+	}
+}
+
+// OnBinary implements engineio.Session: a binary packet, an attachment
+// of the pending binary packet.
+func (s *session5) OnBinary(data []byte) {
+	s.srv.stats.packetsIn.Add(1)
+	s.srv.stats.bytesIn.Add(uint64(len(data)))
+	p, done, err := s.dec.AddBinary(data)
+	if err != nil {
+		s.bad(err)
+		return
+	}
+	if done {
+		s.handle(&p)
+	}
+}
+
+// bad closes the session after a packet that does not decode, as the
+// Node.js server does (its sockets get ReasonParseError).
+func (s *session5) bad(err error) {
+	s.srv.stats.decodeErrors.Add(1)
+	s.logAt(slog.LevelDebug, "closing after a bad packet", "transport", s.conn.Transport(), "err", lazylog.ClientErr(err))
+	if s.srv.errs != nil {
+		s.srv.errs.report(&HandlerError{SocketID: s.conn.ID(), Err: badPacketError("packet", err)})
+	}
+	s.Close(ReasonParseError)
+}
+
+func (s *session5) socket(ns string) *Socket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sockets[ns]
+}
+
+func (s *session5) handle(p *sioparser.Packet) {
+	ns := nsOf5(p.Namespace)
+	switch p.Type {
+	case sioparser.Connect:
+		s.connectNamespace(p.Namespace, p.Data)
+		return
+	case sioparser.Disconnect:
+		s.mu.Lock()
+		sock := s.sockets[ns]
+		delete(s.sockets, ns)
+		s.mu.Unlock()
+		if sock != nil {
+			sock.close(ReasonPacket)
+		}
+		return
+	case sioparser.ConnectError:
+		return // the server's to send, not the client's
+	}
+	sock := s.socket(ns)
+	if sock == nil {
+		s.logAt(slog.LevelDebug, "packet for a namespace the client has not joined", "namespace", lazylog.Client(p.Namespace), "type", p.Type.String())
+		return
+	}
+	var pp packet.Packet
+	var err error
+	switch p.Type {
+	case sioparser.Event, sioparser.BinaryEvent:
+		pp.Type, pp.ID, pp.HasID, pp.AckData = packet.Event, p.ID, p.HasID, p.HasID
+		pp.Name, pp.Args, err = sioparser.SplitEvent(p.Data)
+	case sioparser.Ack, sioparser.BinaryAck:
+		pp.Type, pp.AckID = packet.Ack, p.ID
+		pp.Args, err = sioparser.SplitArray(p.Data)
+	default:
+		return
+	}
+	if err != nil { // the decoder checked the payload: not expected
+		s.bad(err)
+		return
+	}
+	if len(pp.Args) == 0 {
+		pp.Args = nil
+	}
+	sock.handlePacketAtt(&pp, p.Attachments)
+}
+
+// connectNamespace handles a CONNECT to wire namespace name with auth
+// payload auth (nil: none).
+func (s *session5) connectNamespace(name string, auth json.RawMessage) {
+	if s.srv.shutdown.Load() {
+		return // Shutdown is stopping the sockets
+	}
+	nsName := nsOf5(name)
+	ns := s.srv.namespace(nsName)
+	if ns == nil {
+		s.logAt(slog.LevelDebug, "connect to unknown namespace", "namespace", lazylog.Client(name))
+		s.Send(proto5Codec{}.connectError(name, "Invalid namespace"), false)
+		return
+	}
+	if old := s.socket(nsName); old != nil && !old.Disconnected() {
+		return
+	}
+	if len(auth) == 0 {
+		auth = nil
+	}
+	sock, err := ns.connectAs(s, nil, newSessionID(), auth)
+	if err != nil {
+		s.mu.Lock()
+		level := slog.LevelDebug
+		if !s.refusedLogged {
+			s.refusedLogged, level = true, slog.LevelInfo
+		}
+		s.mu.Unlock()
+		s.logAt(level, "namespace refused client", "namespace", lazylog.Client(name))
+		s.Send(proto5Codec{}.connectError(name, connectErrorMessage(err)), false)
+		return
+	}
+	s.mu.Lock()
+	if !s.closed {
+		s.sockets[nsName] = sock
+		if s.timer != nil {
+			s.timer.Stop()
+			s.timer = nil
+		}
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	sock.close(ReasonSocketEnd)
+}
+
+// connectErrorMessage is the message of the CONNECT_ERROR answering a
+// refused CONNECT: the authorization's error text without the package's
+// "socketio: " prefix ("unauthorized" for ErrUnauthorized itself,
+// "unauthorized: bad token" for fmt.Errorf("%w: bad token",
+// ErrUnauthorized)). Errors that do not wrap ErrUnauthorized, which
+// connect logs as failures, reach it as ErrUnauthorized: their text is
+// not for the client.
+func connectErrorMessage(err error) string {
+	return strings.TrimPrefix(err.Error(), "socketio: ")
+}
+
+// OnClose implements engineio.Session: the Engine.IO session ended.
+func (s *session5) OnClose(reason string) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	if s.reason != "" {
+		reason = s.reason
+	} else {
+		reason = reason5(reason)
+	}
+	socks := make([]*Socket, 0, len(s.sockets))
+	for _, sock := range s.sockets {
+		socks = append(socks, sock)
+	}
+	clear(s.sockets)
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	s.mu.Unlock()
+	s.cancel(&DisconnectError{Reason: reason})
+	s.logAt(slog.LevelDebug, "session closed", "reason", reason)
+	for _, sock := range socks {
+		sock.close(reason)
+	}
+	s.srv.forget5(s)
+}
+
+// stopSockets disconnects every socket of the session (no handler starts
+// after those already queued) and leaves the session open, so that what
+// the remaining handlers send is queued; see Server.Shutdown.
+func (s *session5) stopSockets(reason string) []*Socket {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	socks := make([]*Socket, 0, len(s.sockets))
+	for _, sock := range s.sockets {
+		socks = append(socks, sock)
+	}
+	clear(s.sockets)
+	if s.reason == "" {
+		s.reason = reason
+	}
+	s.mu.Unlock()
+	for _, sock := range socks {
+		sock.close(reason)
+	}
+	return socks
+}
+
+var _ sessionConn = (*session5)(nil)
