@@ -15,8 +15,13 @@ func setup(srv *socketio.Server) {
 	for _, name := range []string{"", "/chat", "/private", "/acl"} {
 		register(srv.Of(name))
 	}
-	srv.Of("/private").Authorize(func(_ context.Context, hs *socketio.Handshake, q url.Values) error {
-		if hs.Query.Get("token") != "secret" {
+	srv.Of("/private").Authorize(func(ctx context.Context, hs *socketio.Handshake, q url.Values) error {
+		// 0.9: the handshake query; v5 clients: it or the CONNECT auth.
+		var auth struct {
+			Token string `json:"token"`
+		}
+		_ = json.Unmarshal(socketio.ConnectAuth(ctx), &auth)
+		if hs.Query.Get("token") != "secret" && auth.Token != "secret" {
 			return socketio.ErrUnauthorized
 		}
 		return nil
@@ -39,22 +44,19 @@ func must(err error) {
 	}
 }
 
-// raw turns raw JSON args into emit arguments.
-func raw(args []json.RawMessage) []any {
-	out := make([]any, len(args))
-	for i, a := range args {
-		out[i] = a
-	}
-	return out
+// raw turns the raw JSON args of the event (or ack) s is handling into
+// emit arguments, binary arguments (v5 clients) as binary.
+func raw(s *socketio.Socket, args []json.RawMessage) []any {
+	return socketio.ReconstructArgs(args, s.Attachments())
 }
 
 func register(ns *socketio.Namespace) {
 	must(ns.OnRaw("echo", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
 		if ack != nil {
-			_ = ack(raw(args)...)
+			_ = ack(raw(s, args)...)
 			return
 		}
-		_ = s.Emit("echo", raw(args)...)
+		_ = s.Emit("echo", raw(s, args)...)
 	}))
 	ns.OnMessage(func(s *socketio.Socket, text string, ack socketio.AckFunc) {
 		_ = s.Send(text)
@@ -71,20 +73,20 @@ func register(ns *socketio.Namespace) {
 	must(ns.OnRaw("to-room", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
 		room, rest, ok := roomArg(args)
 		if ok {
-			_ = ns.To(room).Emit("room", raw(rest)...)
+			_ = ns.To(room).Emit("room", raw(s, rest)...)
 		}
 	}))
 	must(ns.OnRaw("broadcast-room", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
 		room, rest, ok := roomArg(args)
 		if ok {
-			_ = s.Broadcast().To(room).Emit("room", raw(rest)...)
+			_ = s.Broadcast().To(room).Emit("room", raw(s, rest)...)
 		}
 	}))
 	must(ns.OnRaw("broadcast", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
-		_ = s.Broadcast().Emit("broadcast", raw(args)...)
+		_ = s.Broadcast().Emit("broadcast", raw(s, args)...)
 	}))
 	must(ns.OnRaw("everyone", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
-		_ = ns.Emit("everyone", raw(args)...)
+		_ = ns.Emit("everyone", raw(s, args)...)
 	}))
 	must(ns.OnRaw("ask", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
 		name, rest, ok := roomArg(args)
@@ -92,10 +94,16 @@ func register(ns *socketio.Namespace) {
 			return
 		}
 		_ = s.EmitWithAckFunc(name, func(answer []json.RawMessage) {
-			_ = s.Emit("answer", raw(answer)...)
-		}, raw(rest)...)
+			_ = s.Emit("answer", raw(s, answer)...)
+		}, raw(s, rest)...)
 	}))
 	must(ns.On("kick", func(s *socketio.Socket) { s.Disconnect() }))
+	must(ns.On("auth", func(s *socketio.Socket) json.RawMessage {
+		if a := s.Auth(); a != nil {
+			return a
+		}
+		return json.RawMessage("null")
+	}))
 	must(ns.On("burst", func(s *socketio.Socket, n int) {
 		for i := 0; i < n; i++ {
 			_ = s.Emit("burst", i)

@@ -41,6 +41,8 @@ func run(args []string) error {
 	hbTimeout := fs.Duration("heartbeat-timeout", socketio.DefaultHeartbeatTimeout, "heartbeat timeout")
 	closeTimeout := fs.Duration("close-timeout", socketio.DefaultCloseTimeout, "close timeout")
 	polling := fs.Duration("polling-duration", socketio.DefaultPollingDuration, "polling duration")
+	pingInterval := fs.Duration("ping-interval", socketio.DefaultPingInterval, "Engine.IO ping interval (v4 clients)")
+	pingTimeout := fs.Duration("ping-timeout", socketio.DefaultPingTimeout, "Engine.IO ping timeout (v4 clients)")
 	redisAddr := fs.String("redis", "", "Redis address (host:port) to join the nodes sharing it")
 	nodeAddr := fs.String("node-addr", "", "with -redis: the address (host:port) at which the other nodes reach this one, to forward requests for its sessions (default: the listening address)")
 	redisTTL := fs.Duration("redis-ttl", sioredis.DefaultTTL, "with -redis: node liveness TTL (a dead node's sockets leave the cluster within about TTL + TTL/3)")
@@ -63,6 +65,8 @@ func run(args []string) error {
 		HeartbeatTimeout:  *hbTimeout,
 		CloseTimeout:      *closeTimeout,
 		PollingDuration:   *polling,
+		PingInterval:      *pingInterval,
+		PingTimeout:       *pingTimeout,
 		Logger:            logger,
 	}
 	if *pprofAddr != "" {
