@@ -162,7 +162,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rest == "" || rest == "/" {
 		// Engine.IO (v4 and later clients) is served at the root with
 		// EIO in the query; 0.9 clients never send it.
-		if v := eioVersion(r); v != "" {
+		if v, ok := eioRequest(r); ok {
 			s.serveEIO(w, r, v)
 			return
 		}

@@ -25,22 +25,29 @@ var (
 	errEIOURLTooLong  = &engineio.HTTPError{Status: http.StatusRequestURITooLong, Code: 3, Message: "handshake URL too long"}
 )
 
-// eioVersion returns the EIO query parameter of a request to the
-// server's root ("" when it has none), without parsing the whole query
-// unless it mentions EIO: the 0.9 requests never do.
-func eioVersion(r *http.Request) string {
-	if !strings.Contains(r.URL.RawQuery, "EIO=") {
-		return ""
+// eioRequest reports whether a request to the server's root is an
+// Engine.IO request — it has EIO or transport in its query, which 0.9
+// clients never send there — and returns its EIO version ("" when it has
+// none). The query is parsed only when it mentions either.
+func eioRequest(r *http.Request) (version string, ok bool) {
+	q := r.URL.RawQuery
+	if !strings.Contains(q, "EIO=") && !strings.Contains(q, "transport=") {
+		return "", false
 	}
-	return r.URL.Query().Get("EIO")
+	v := r.URL.Query()
+	return v.Get("EIO"), v.Has("EIO") || v.Has("transport")
 }
 
-// serveEIO serves a request with the EIO query parameter v: EIO=4 goes to
-// the Engine.IO v4 engine, any other version is answered 400
+// serveEIO serves an Engine.IO request with the EIO query parameter v:
+// EIO=4 goes to the Engine.IO v4 engine, any other version (or none) is
+// answered 400
 // {"code":5,"message":"Unsupported protocol version"} as the Node.js
 // server answers it.
 func (s *Server) serveEIO(w http.ResponseWriter, r *http.Request, v string) {
 	if v != "4" || s.eio == nil {
+		// With CORS headers, as the engine's answers, so that a page on
+		// another origin can read the refusal.
+		s.checkOrigin(w, r)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = w.Write([]byte(`{"code":5,"message":"Unsupported protocol version"}`))

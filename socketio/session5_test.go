@@ -376,15 +376,17 @@ func TestShutdownClosesV5Sessions(t *testing.T) {
 
 func TestServeHTTPUnsupportedEIO(t *testing.T) {
 	srv := newServer5(t, Config{})
-	for _, q := range []string{"EIO=3&transport=polling", "EIO=5&transport=polling", "EIO=abc"} {
+	for _, q := range []string{"EIO=3&transport=polling", "EIO=5&transport=polling", "EIO=abc", "transport=polling", "EIO="} {
 		w := httptest.NewRecorder()
 		srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/socket.io/?"+q, nil))
 		assert.Equal(t, http.StatusBadRequest, w.Code, q)
 		assert.JSONEq(t, `{"code":5,"message":"Unsupported protocol version"}`, w.Body.String(), q)
 	}
-	w := httptest.NewRecorder()
-	srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/socket.io/", nil))
-	assert.Equal(t, "Welcome to socket.io.", w.Body.String())
+	for _, path := range []string{"/socket.io/", "/socket.io", "/socket.io/?t=1"} {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		assert.Equal(t, "Welcome to socket.io.", w.Body.String(), path)
+	}
 }
 
 func TestOpen5Refusals(t *testing.T) {
@@ -401,4 +403,24 @@ func TestOpen5Refusals(t *testing.T) {
 	assert.Equal(t, "bob", sess.Handshake().User)
 	_, err = srv.open5(&fakeEIO{id: "b"}, httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4", nil))
 	assert.Equal(t, errEIOUnavailable, err, "MaxSessions")
+}
+
+// A v5 "message" event (socket.send) reaches OnMessage / OnJSON with one
+// argument, OnUnhandled otherwise.
+func TestSession5MessageEvents(t *testing.T) {
+	srv := newServer5(t, Config{})
+	ns := srv.Sockets()
+	ns.OnMessage(func(s *Socket, text string, ack AckFunc) { _ = s.Send("text:" + text) })
+	ns.OnJSON(func(s *Socket, v json.RawMessage, ack AckFunc) { _ = ack(v) })
+	ns.OnUnhandled(func(s *Socket, event string, args []json.RawMessage, ack AckFunc) {
+		_ = s.Emit(event+"-back", rawArgs(args)...)
+	})
+	sess, c := open5(t, srv, "")
+	connect5(t, sess, c, "/", "")
+	sess.OnMessage(`2["message","hi"]`)
+	c.waitExact(t, `42["message","text:hi"]`)
+	sess.OnMessage(`23["message",{"a":1}]`)
+	c.waitExact(t, `433[{"a":1}]`)
+	sess.OnMessage(`2["message",1,"2"]`)
+	c.waitExact(t, `42["message-back",1,"2"]`)
 }

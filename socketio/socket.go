@@ -621,6 +621,9 @@ func (s *Socket) handlePacketAtt(p *packet.Packet, att [][]byte) {
 // very next event: a refused call gets the error event and nothing else;
 // an allowed one is auto-acked (id without '+') and handled.
 func (s *Socket) dispatchEvent(ev *job) {
+	if ev.name == "message" && s.proto == proto5 && s.dispatchMessage5(ev) {
+		return
+	}
 	if !s.ACL().Allows(ev.name) {
 		// The first refusal of a socket is logged at info level, the
 		// others at debug level: a client repeating refused calls
@@ -675,6 +678,47 @@ func (s *Socket) dispatchEvent(ev *job) {
 		}
 		fn(s, ev.name, ev.args, ack)
 	}
+}
+
+// dispatchMessage5 hands a v5 client's "message" event (socket.send on
+// the client) to the namespace's message handlers, as the 0.9 message
+// packets it stands for (the inverse of what the v5 codec makes of Send
+// and SendJSON): one string argument to OnMessage, one other argument to
+// OnJSON, neither subject to the ACL, as 0.9's message packets are not.
+// It reports false, leaving the event to the event handlers (OnUnhandled,
+// since "message" cannot have a handler of its own), when the event has
+// not exactly one argument or the namespace has no such handler.
+func (s *Socket) dispatchMessage5(ev *job) bool {
+	if len(ev.args) != 1 {
+		return false
+	}
+	arg := ev.args[0]
+	if ev.att != nil {
+		arg = inlineArg(arg, ev.att)
+	}
+	s.ns.mu.RLock()
+	onMessage, onJSON := s.ns.onMessage, s.ns.onJSON
+	s.ns.mu.RUnlock()
+	var ack AckFunc
+	if ev.hasID {
+		ack = s.ackFunc(ev.id)
+	}
+	if len(arg) > 0 && arg[0] == '"' {
+		if onMessage == nil {
+			return false
+		}
+		var text string
+		if json.Unmarshal(arg, &text) != nil {
+			return false
+		}
+		onMessage(s, text, ack)
+		return true
+	}
+	if onJSON == nil {
+		return false
+	}
+	onJSON(s, arg, ack)
+	return true
 }
 
 // ackFunc returns the AckFunc answering message id. Only its first call
