@@ -7,28 +7,6 @@ import (
 	"github.com/siogo/siogo/internal/sioparser"
 )
 
-// Binary arguments.
-//
-// A []byte emit or ack argument (see marshalArg) travels as a binary
-// attachment: in a Message, Args hold its placeholder
-// {"_placeholder":true,"num":N} and Attachments[N] its bytes. Socket.IO
-// v5 clients get the attachments as binary frames after the packet's
-// text frame (what socket.io-parser calls a BINARY_EVENT or BINARY_ACK)
-// and see ArrayBuffers / Buffers. Socket.IO 0.9 has no binary packets:
-// its clients get, in place of each placeholder, the base64 string
-// json.Marshal makes of the bytes — what they got before binary
-// arguments existed — so one emit serves both generations.
-//
-// From v5 clients, binary arguments reach typed handlers decoded: a
-// []byte parameter (or a []byte field of a struct parameter) gets the
-// bytes. A RawHandler, OnUnhandled and the ack callbacks of
-// EmitWithAckFunc see the arguments as they came: the placeholders, with
-// Socket.Attachments giving the bytes during the call;
-// ReconstructArgs turns them into emit arguments that send the bytes on
-// as binary again. EmitWithAck, which returns to another goroutine, gives
-// the ack's arguments with each placeholder replaced by the base64 string
-// of its bytes (json.Unmarshal into a []byte decodes it).
-
 // inlineAttachments returns args with every placeholder replaced by the
 // base64 JSON string of its attachment (args itself when there are no
 // attachments). An argument holding placeholders is rewritten by

@@ -32,10 +32,12 @@ type Handshake struct {
 // session that carries it. The socketio package implements it; tests and
 // other front ends may too. All methods must be safe for concurrent use.
 type sessionConn interface {
-	// ID is the session id; every socket of the session shares it. Give
-	// it the socket-id format (IsSocketID), as package socketio does: the
-	// names of that format are the ones Socket.Join reserves, which is
-	// what keeps a socket's own-id room private.
+	// ID is the session id. The sockets of a 0.9 session take it as
+	// their id (those of a v5 session have ids of their own; see
+	// Namespace.connectAs). Give it the socket-id format (IsSocketID), as
+	// package socketio does: the names of that format are the ones
+	// Socket.Join reserves, which is what keeps a socket's own-id room
+	// private.
 	ID() string
 	// Handshake returns the session's handshake data.
 	Handshake() *Handshake

@@ -1,7 +1,8 @@
 // Package socketio is a Socket.IO server: an http.Handler that serves the
 // socket.io.js 0.9 client (in browsers, and the npm socket.io-client@0.9.16)
 // over websocket, htmlfile, xhr-polling and jsonp-polling, as the Node.js
-// socket.io@0.9.19 server does, without that server's known bugs. It is
+// socket.io@0.9.19 server does, without that server's known bugs, and on
+// the same path socket.io-client 3.x and 4.x (see "Modern clients"). It is
 // all a server program imports: Server and Config, Namespace, Socket,
 // Selection (whom to send to), Handshake, acks, errors, disconnect
 // reasons and the Adapter interface cluster adapters implement. Package
@@ -261,6 +262,68 @@
 //     answer). Nodes trust each other: keep NodeAddr on a private network.
 //     A client may set the ForwardedHeader itself; its requests are then
 //     only served locally (a balancer in front can strip it).
+//
+// # Modern clients (Socket.IO v5)
+//
+// The same Server, at the same Path, serves socket.io-client 3.x and 4.x
+// (Engine.IO v4, Socket.IO protocol v5) beside the 0.9 clients, with the
+// same namespaces, rooms, handlers, ACLs, Stats and Shutdown. Requests to
+// the root with EIO=4 go to an Engine.IO v4 engine the Server owns,
+// tuned by Config.PingInterval, PingTimeout and MaxPayload (defaults 25
+// s, 20 s and 1,000,000 bytes, as the Node.js server) and by the
+// WriteTimeout, MaxQueuedBytes, SendQueueSize and origin policy the 0.9
+// sessions use; another EIO value, or a root request with transport= and
+// no EIO, is answered 400 {"code":5,"message":"Unsupported protocol
+// version"}. Everything else (/socket.io/1/..., the root's welcome) is
+// 0.9 as before. Config.Authorize, MaxSessions (counting both
+// generations) and HandshakesPerSecond apply to the v4 handshakes too; a
+// refusal is 403 {"code":4,"message":"Forbidden"}, a limit 503.
+//
+// A v5 client connects each namespace with a CONNECT that may carry an
+// auth payload (the client's auth option): the namespace's authorization
+// sees it through ConnectAuth(ctx) and the socket keeps it (Socket.Auth).
+// An unknown namespace is refused with CONNECT_ERROR {"message":"Invalid
+// namespace"}, a refused one with the authorization's error text
+// ({"message":"unauthorized"} for ErrUnauthorized). Each v5 socket has an
+// id of its own (as socket.id on the client), distinct from its Engine.IO
+// session id and from its other namespaces' sockets; its own room is that
+// id. A session that connects no namespace within Config.ConnectTimeout
+// (default 45 s) is closed. Socket.Disconnect sends the v5 client
+// DISCONNECT for the namespace, the default one included (the client sees
+// "io server disconnect"; the session stays, as in Node.js). A packet that
+// does not decode closes the session.
+//
+// Disconnect reasons are the same constants for both generations where
+// the meaning is the same: the Node.js server's "server namespace
+// disconnect" is ReasonBooted, "client namespace disconnect" ReasonPacket,
+// "transport close" ReasonSocketEnd, "ping timeout"
+// ReasonHeartbeatTimeout, "server shutting down" ReasonShutdown; a v5
+// session can also end with ReasonTransportError, ReasonParseError,
+// ReasonSlowConsumer or ReasonForcedClose.
+//
+// 0.9's plain-text and JSON messages have no v5 packet: Send and SendJSON
+// reach v5 clients as the "message" event (what socket.send does in
+// socket.io 4), and a v5 "message" event with one argument reaches
+// OnMessage (a string) or OnJSON (anything else); other "message" events
+// go to OnUnhandled.
+//
+// # Binary arguments
+//
+// A []byte emit or ack argument (also inside a []any or map[string]any,
+// and a []byte result of a typed handler) travels as a binary attachment:
+// v5 clients get it as binary (a Buffer or ArrayBuffer), 0.9 clients, which
+// have no binary packets, as the base64 string json.Marshal makes of it.
+// A broadcast is still encoded once per protocol (Message.Attachments
+// carries the bytes). From v5 clients, a typed handler's []byte parameter
+// (or a []byte field of a struct parameter) gets the bytes. A RawHandler,
+// OnUnhandled and EmitWithAckFunc callbacks see the arguments as they
+// came, with placeholders {"_placeholder":true,"num":N}, and
+// Socket.Attachments during the call; ReconstructArgs turns both into emit
+// arguments that send the same values on, binary as binary. EmitWithAck
+// returns the ack's binary arguments as base64 strings (which
+// json.Unmarshal into a []byte decodes). Attachments are bounded by
+// Config.MaxAttachments and MaxAttachmentBytes. The Redis adapter does not
+// carry attachments yet.
 //
 // # Origins and CORS
 //

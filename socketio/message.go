@@ -147,8 +147,8 @@ type Message struct {
 	Text string
 	// Attachments are the binary arguments of an event (MessageEvent):
 	// Args hold a placeholder {"_placeholder":true,"num":N} for each,
-	// Attachments[N] is its bytes (see "Binary arguments" in binary.go's
-	// comment: v5 clients get binary frames, 0.9 clients base64
+	// Attachments[N] is its bytes (see "Binary arguments" in the package
+	// documentation: v5 clients get binary frames, 0.9 clients base64
 	// strings). Nil for an event without binary arguments.
 	Attachments [][]byte
 

@@ -91,11 +91,6 @@ func (c *fakeEIO) waitExact(t *testing.T, want string) {
 	c.wait(t, func(f string) bool { return f == want })
 }
 
-func (c *fakeEIO) waitPrefix(t *testing.T, prefix string) string {
-	t.Helper()
-	return c.wait(t, func(f string) bool { return strings.HasPrefix(f, prefix) })
-}
-
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // newServer5 makes a server for v5 session tests, closed at the end.
