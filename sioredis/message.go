@@ -19,7 +19,10 @@ import (
 //	event   uvarint length + bytes (empty but for an event)
 //	args    uvarint count, then uvarint length + bytes each (an event's)
 //	payload the rest: the Text of a text message, the Data of a JSON
-//	        message, empty for an event
+//	        message; for an event, empty or its binary attachments
+//	        (Message.Attachments: uvarint count, then uvarint length +
+//	        bytes each; nodes before attachments drop such broadcasts
+//	        as malformed)
 //
 // It carries the fields of the socketio.Message, not the bytes of one
 // protocol: each node encodes the message for the protocols of its own
@@ -74,6 +77,12 @@ func encodeMessage(node string, opts socketio.BroadcastOptions, m *socketio.Mess
 	for _, a := range m.Args {
 		n += binary.MaxVarintLen64 + len(a)
 	}
+	for _, a := range m.Attachments {
+		n += binary.MaxVarintLen64 + len(a)
+	}
+	if m.Attachments != nil {
+		n += binary.MaxVarintLen64
+	}
 	b := make([]byte, 0, n)
 	var flags byte
 	if opts.Volatile {
@@ -90,6 +99,13 @@ func encodeMessage(node string, opts socketio.BroadcastOptions, m *socketio.Mess
 	for _, a := range m.Args {
 		b = binary.AppendUvarint(b, uint64(len(a)))
 		b = append(b, a...)
+	}
+	if m.Kind == socketio.MessageEvent && len(m.Attachments) > 0 {
+		b = binary.AppendUvarint(b, uint64(len(m.Attachments)))
+		for _, a := range m.Attachments {
+			b = binary.AppendUvarint(b, uint64(len(a)))
+			b = append(b, a...)
+		}
 	}
 	b = append(b, m.Data...)
 	return append(b, m.Text...)
@@ -186,8 +202,8 @@ func (r *reader) raws() []json.RawMessage {
 
 // decodeMessage decodes a message made by encodeMessage. It never panics;
 // anything malformed is errBadMessage, anything over maxMessageBytes
-// errTooLarge. It does not validate the Message (see checkMessage). Args
-// and Data alias b.
+// errTooLarge. It does not validate the Message (see checkMessage). Args,
+// Data and Attachments alias b.
 func decodeMessage(b []byte) (message, error) {
 	if len(b) > maxMessageBytes {
 		return message{}, errTooLarge
@@ -216,7 +232,12 @@ func decodeMessage(b []byte) (message, error) {
 		msg.Data = json.RawMessage(r.b)
 	default:
 		if len(r.b) > 0 {
-			return message{}, errBadMessage
+			for _, a := range r.raws() {
+				msg.Attachments = append(msg.Attachments, []byte(a))
+			}
+			if r.err != nil || len(r.b) > 0 || msg.Attachments == nil {
+				return message{}, errBadMessage
+			}
 		}
 	}
 	m.msg = msg

@@ -28,6 +28,7 @@ func sameMessage(t *testing.T, want, got *socketio.Message) {
 	assert.Equal(t, want.Args, got.Args)
 	assert.Equal(t, string(want.Data), string(got.Data))
 	assert.Equal(t, want.Text, got.Text)
+	assert.Equal(t, want.Attachments, got.Attachments)
 }
 
 func TestMessageRoundTrip(t *testing.T) {
@@ -44,6 +45,9 @@ func TestMessageRoundTrip(t *testing.T) {
 		{"n2", socketio.BroadcastOptions{}, &socketio.Message{Namespace: "/j", Kind: socketio.MessageJSON, Data: json.RawMessage(`{"a":[1,2]}`)}},
 		{"n2", socketio.BroadcastOptions{Except: []string{"e"}},
 			&socketio.Message{Namespace: "/e", Kind: socketio.MessageEvent, Event: "ev 😀", Args: raws(`1`, `"two"`, `{"x":null}`, `[]`)}},
+		{"n3", socketio.BroadcastOptions{}, &socketio.Message{Kind: socketio.MessageEvent, Event: "bin",
+			Args:        raws(`{"_placeholder":true,"num":0}`, `{"_placeholder":true,"num":1}`),
+			Attachments: [][]byte{{0, 1, 0xff}, {}}}},
 	}
 	for _, c := range cases {
 		b := encodeMessage(c.node, c.opts, c.msg)
