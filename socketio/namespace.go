@@ -237,8 +237,8 @@ func (ns *Namespace) SetInitialACL(set acl.Set) {
 	ns.mu.Unlock()
 }
 
-// Socket returns the socket of session sid connected to this
-// namespace on this node, or nil.
+// Socket returns the socket of id sid (a 0.9 client's session id, a v5
+// client's socket id) connected to this namespace on this node, or nil.
 func (ns *Namespace) Socket(sid string) *Socket {
 	ns.mu.RLock()
 	s := ns.sockets[sid]

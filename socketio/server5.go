@@ -69,7 +69,7 @@ func (s *Server) open5(c eioConn, r *http.Request) (*session5, error) {
 		s.stats.handshakesRefused.Add(1)
 		return nil, errEIOUnavailable
 	}
-	hs, _, dropped, err := newHandshake(r, r.Header.Get("Origin"), false, s.cfg.MaxHandshakeBytes)
+	hs, header, dropped, err := newHandshake(r, r.Header.Get("Origin"), true, s.cfg.MaxHandshakeBytes)
 	if err != nil {
 		s.stats.handshakesRefused.Add(1)
 		s.log.Info("handshake refused", "address", r.RemoteAddr, "err", err)
@@ -80,7 +80,19 @@ func (s *Server) open5(c eioConn, r *http.Request) (*session5, error) {
 			"dropped", lazylog.Client(strings.Join(dropped, ",")))
 	}
 	if s.cfg.Authorize != nil {
-		user, err := s.authorize(r.Context(), hs)
+		// As for 0.9 (Server.handshake): Authorize sees the whole
+		// handshake; the session keeps the compact form unless Authorize
+		// changed it.
+		seen := hs
+		if header != nil {
+			full := *hs
+			fillHandshake(&full, header)
+			seen = &full
+		}
+		user, err := s.authorize(r.Context(), seen)
+		if seen != hs && !sameHandshake(seen, hs, header) {
+			hs, header = seen, nil
+		}
 		if errors.Is(err, ErrUnauthorized) {
 			s.stats.handshakesRefused.Add(1)
 			s.log.Info("handshake unauthorized", "address", hs.Address, "err", err)
@@ -93,7 +105,7 @@ func (s *Server) open5(c eioConn, r *http.Request) (*session5, error) {
 		}
 		hs.User = user
 	}
-	sess := newSession5(s, c, hs)
+	sess := newSession5(s, c, hs, header)
 	s.mu.Lock()
 	if s.shutdown.Load() {
 		s.mu.Unlock()

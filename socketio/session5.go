@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/siogo/siogo/internal/engineio"
 	"github.com/siogo/siogo/internal/lazylog"
 	"github.com/siogo/siogo/internal/sioparser"
 	"github.com/siogo/siogo/packet"
@@ -80,30 +81,36 @@ type eioConn interface {
 type session5 struct {
 	srv  *Server
 	conn eioConn
-	hs   *Handshake
-	dec  sioparser.Decoder
+	// eng is conn when it is an *engineio.Conn (always, but in tests):
+	// Send calls it directly, so that the packets' slice stays on the
+	// stack.
+	eng *engineio.Conn
+	hs  *Handshake
+	dec sioparser.Decoder
 
-	// ctx is the context of the namespaces' authorization, cancelled when
-	// the session ends.
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-
-	mu      sync.Mutex
-	closed  bool
+	mu sync.Mutex
+	// hsHeader is non-nil until hs's Headers and Query are filled in:
+	// the header pairs of newHandshake (see session.Handshake).
+	hsHeader []string
+	closed   bool
 	sockets map[string]*Socket // by namespace name ("" is "/")
 	// reason is the disconnect reason Close gave, for OnClose (which
 	// gets the engine's "forced close").
 	reason string
 	timer  *time.Timer // the connect timeout; nil once stopped
+	// ctx is the context of the namespaces' authorization, made on first
+	// use and cancelled when the session ends.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
 	// refusedLogged: a namespace refusal was logged at info level.
 	refusedLogged bool
 }
 
-func newSession5(srv *Server, conn eioConn, hs *Handshake) *session5 {
-	s := &session5{srv: srv, conn: conn, hs: hs, sockets: make(map[string]*Socket)}
+func newSession5(srv *Server, conn eioConn, hs *Handshake, header []string) *session5 {
+	s := &session5{srv: srv, conn: conn, hs: hs, hsHeader: header, sockets: make(map[string]*Socket)}
+	s.eng, _ = conn.(*engineio.Conn)
 	s.dec.Options = sioparser.Options{Protocol: sioparser.V5, MaxAttachments: srv.cfg.MaxAttachments,
 		MaxAttachmentBytes: srv.cfg.MaxAttachmentBytes}
-	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	return s
 }
 
@@ -138,15 +145,36 @@ func (s *session5) logAt(level slog.Level, msg string, args ...any) {
 // ids of their own.
 func (s *session5) ID() string { return s.conn.ID() }
 
-// Handshake implements sessionConn.
-func (s *session5) Handshake() *Handshake { return s.hs }
+// Handshake implements sessionConn. It fills in what newHandshake left
+// out the first time it is called.
+func (s *session5) Handshake() *Handshake {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hsHeader != nil {
+		fillHandshake(s.hs, s.hsHeader)
+		s.hsHeader = nil
+	}
+	return s.hs
+}
 
 // Transport implements sessionConn: "polling" or "websocket".
 func (s *session5) Transport() string { return s.conn.Transport() }
 
 func (s *session5) protocol() protocolID { return proto5 }
 
-func (s *session5) authContext() context.Context { return s.ctx }
+// authContext is the context of a namespace's authorization: cancelled
+// when the session ends (already, if it has).
+func (s *session5) authContext() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithCancelCause(context.Background())
+		if s.closed {
+			s.cancel(&DisconnectError{Reason: s.reason})
+		}
+	}
+	return s.ctx
+}
 
 // Send implements sessionConn: frame is one Engine.IO packet or a
 // multi-frame buffer (proto5Codec), queued all or nothing.
@@ -156,7 +184,13 @@ func (s *session5) Send(frame []byte, volatile bool) bool {
 	if pkts == nil {
 		return false
 	}
-	if !s.conn.Send(pkts, volatile) {
+	var ok bool
+	if s.eng != nil {
+		ok = s.eng.Send(pkts, volatile)
+	} else {
+		ok = s.conn.Send(append([][]byte(nil), pkts...), volatile)
+	}
+	if !ok {
 		return false
 	}
 	s.srv.stats.packetsOut.Add(uint64(len(pkts)))
@@ -339,6 +373,8 @@ func (s *session5) OnClose(reason string) {
 	} else {
 		reason = reason5(reason)
 	}
+	s.reason = reason
+	cancel := s.cancel
 	socks := make([]*Socket, 0, len(s.sockets))
 	for _, sock := range s.sockets {
 		socks = append(socks, sock)
@@ -349,7 +385,9 @@ func (s *session5) OnClose(reason string) {
 		s.timer = nil
 	}
 	s.mu.Unlock()
-	s.cancel(&DisconnectError{Reason: reason})
+	if cancel != nil {
+		cancel(&DisconnectError{Reason: reason})
+	}
 	s.logAt(slog.LevelDebug, "session closed", "reason", reason)
 	for _, sock := range socks {
 		sock.close(reason)

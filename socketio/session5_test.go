@@ -396,6 +396,8 @@ func TestOpen5Refusals(t *testing.T) {
 	assert.Equal(t, errEIOForbidden, err)
 	sess, _ := open5(t, srv, "user=bob")
 	assert.Equal(t, "bob", sess.Handshake().User)
+	assert.Equal(t, "bob", sess.Handshake().Query.Get("user"), "the lazily kept query")
+	assert.Equal(t, "4", sess.Handshake().Query.Get("EIO"))
 	_, err = srv.open5(&fakeEIO{id: "b"}, httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4", nil))
 	assert.Equal(t, errEIOUnavailable, err, "MaxSessions")
 }
