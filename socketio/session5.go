@@ -93,7 +93,7 @@ type session5 struct {
 	// the header pairs of newHandshake (see session.Handshake).
 	hsHeader []string
 	closed   bool
-	sockets map[string]*Socket // by namespace name ("" is "/")
+	sockets  map[string]*Socket // by namespace name ("" is "/")
 	// reason is the disconnect reason Close gave, for OnClose (which
 	// gets the engine's "forced close").
 	reason string
