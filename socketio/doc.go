@@ -304,8 +304,8 @@
 // 0.9's plain-text and JSON messages have no v5 packet: Send and SendJSON
 // reach v5 clients as the "message" event (what socket.send does in
 // socket.io 4), and a v5 "message" event with one argument reaches
-// OnMessage (a string) or OnJSON (anything else); other "message" events
-// go to OnUnhandled.
+// OnMessage (a string) or OnJSON (anything else but binary); other
+// "message" events (several arguments, binary ones) go to OnUnhandled.
 //
 // # Binary arguments
 //

@@ -687,15 +687,13 @@ func (s *Socket) dispatchEvent(ev *job) {
 // OnJSON, neither subject to the ACL, as 0.9's message packets are not.
 // It reports false, leaving the event to the event handlers (OnUnhandled,
 // since "message" cannot have a handler of its own), when the event has
-// not exactly one argument or the namespace has no such handler.
+// not exactly one argument, has binary arguments (which OnMessage and
+// OnJSON cannot carry) or the namespace has no such handler.
 func (s *Socket) dispatchMessage5(ev *job) bool {
-	if len(ev.args) != 1 {
+	if len(ev.args) != 1 || ev.att != nil {
 		return false
 	}
 	arg := ev.args[0]
-	if ev.att != nil {
-		arg = inlineArg(arg, ev.att)
-	}
 	s.ns.mu.RLock()
 	onMessage, onJSON := s.ns.onMessage, s.ns.onJSON
 	s.ns.mu.RUnlock()

@@ -64,6 +64,14 @@ func register(ns *socketio.Namespace) {
 	ns.OnJSON(func(s *socketio.Socket, v json.RawMessage, ack socketio.AckFunc) {
 		_ = s.SendJSON(v)
 	})
+	// v5 clients: a socket.send with several or binary arguments (the
+	// "message" event OnMessage and OnJSON do not take) comes back the
+	// same, as socket.send in socket.io 4 sends it.
+	ns.OnUnhandled(func(s *socketio.Socket, event string, args []json.RawMessage, ack socketio.AckFunc) {
+		if event == "message" {
+			_ = s.Emit("message", raw(s, args)...)
+		}
+	})
 	must(ns.On("join", func(s *socketio.Socket, room string) bool {
 		return s.Join(room) == nil
 	}))
