@@ -1,17 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/siogo/siogo/internal/suitetest"
-	"github.com/siogo/siogo/socketio"
 )
 
 // suite5Attempts bounds the runs of the suite: its 300 ms ping interval
@@ -20,8 +21,9 @@ import (
 // internal/suitetest's reference test).
 const suite5Attempts = 3
 
-// TestSocketIOV5Suite runs the official Socket.IO v5 suite against the
-// suite server (setupSuite5, suite5Config) at /socket.io/ on port 3000.
+// TestSocketIOV5Suite runs the official Socket.IO v5 suite against
+// -suite's server (newSuiteServer: setupSuite5, suite5Config at
+// /socket.io/) on port 3000.
 // It needs the npm registry (npm ci of the suite's mocha and chai), port
 // 3000, node and chromium, so it runs only with SIOGO_SUITES=1:
 //
@@ -31,17 +33,19 @@ func TestSocketIOV5Suite(t *testing.T) {
 		t.Skip("set SIOGO_SUITES=1 to run the official suite (needs network for npm ci)")
 	}
 	suitetest.Lock(t)
-	srv := socketio.NewServer(suite5Config(socketio.Config{Logger: quietLogger()}))
-	setupSuite5(srv)
+	srv := newSuiteServer(quietLogger())
 	ln, err := net.Listen("tcp", ":3000")
 	require.NoError(t, err)
 	hs := &http.Server{Handler: srv}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	defer func() {
-		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
 		_ = hs.Close()
 		assert.True(t, errors.Is(<-done, http.ErrServerClosed))
+		suitetest.RemoveCopies()
 	}()
 
 	passedOnce := map[string]bool{}
