@@ -421,3 +421,77 @@ func TestSession5MessageEvents(t *testing.T) {
 	sess.OnMessage(`2["message",1,"2"]`)
 	c.waitExact(t, `42["message-back",1,"2"]`)
 }
+
+// A v5 "message" event with binary arguments goes to OnUnhandled, which
+// can send it back binary as binary.
+func TestSession5BinaryMessageEvent(t *testing.T) {
+	srv := newServer5(t, Config{})
+	ns := srv.Sockets()
+	ns.OnJSON(func(s *Socket, v json.RawMessage, ack AckFunc) { _ = s.SendJSON(v) })
+	ns.OnUnhandled(func(s *Socket, event string, args []json.RawMessage, ack AckFunc) {
+		_ = s.Emit(event+"-back", ReconstructArgs(args, s.Attachments())...)
+	})
+	sess, c := open5(t, srv, "")
+	connect5(t, sess, c, "/", "")
+	sess.OnMessage(`51-["message",{"_placeholder":true,"num":0}]`)
+	sess.OnBinary([]byte{1})
+	c.waitExact(t, "451-[\"message-back\",{\"_placeholder\":true,\"num\":0}] | \xff\x01")
+}
+
+// FuzzSession5 feeds a v5 session arbitrary text and binary packets after
+// a CONNECT: it must never panic, and whatever it sends must be
+// Engine.IO packets (text "4..." or binary).
+func FuzzSession5(f *testing.F) {
+	for _, seed := range []struct {
+		text string
+		bin  []byte
+	}{
+		{`2["echo",1]`, nil},
+		{`21["echo",{"a":[1,2]}]`, nil},
+		{`51-2["echo",{"_placeholder":true,"num":0}]`, []byte{1, 2}},
+		{`0/chat,{"token":1}`, nil},
+		{`1`, nil},
+		{`3["x"]`, nil},
+		{`61-5[{"_placeholder":true,"num":0}]`, []byte("x")},
+		{`2/nope,["a"]`, nil},
+		{`4{"message":"x"}`, nil},
+	} {
+		f.Add(seed.text, seed.bin)
+	}
+	srv := NewServer(Config{Logger: discardLogger})
+	f.Cleanup(srv.Close)
+	srv.Of("/chat")
+	must := func(err error) {
+		if err != nil {
+			f.Fatal(err)
+		}
+	}
+	must(srv.Sockets().OnRaw("echo", func(s *Socket, args []json.RawMessage, ack AckFunc) {
+		if ack != nil {
+			_ = ack(ReconstructArgs(args, s.Attachments())...)
+		}
+	}))
+	must(srv.Sockets().On("typed", func(s *Socket, b []byte, n int) []byte { return b }))
+	f.Fuzz(func(t *testing.T, text string, bin []byte) {
+		c := &fakeEIO{id: newSessionID()}
+		sess, err := srv.open5(c, httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.sess = sess
+		sess.OnMessage("0")
+		sess.OnMessage(text)
+		if bin != nil {
+			sess.OnBinary(bin)
+		}
+		sess.OnMessage(`2["typed"]`)
+		c.Close()
+		for _, f := range c.sent() {
+			for _, p := range strings.Split(f, " | ") {
+				if p == "" || (p[0] != '4' && p[0] != 0xFF) {
+					t.Fatalf("not an Engine.IO message packet: %q", p)
+				}
+			}
+		}
+	})
+}
