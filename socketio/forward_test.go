@@ -242,3 +242,41 @@ func TestSessionsWithoutNodeAddr(t *testing.T) {
 	assert.False(t, dir.has(sid))
 	assert.Nil(t, ts.srv.fwd)
 }
+
+// TestForwardedV4Polling: a v4 (Engine.IO v4) session handshaken on A is
+// served by polls and POSTs through B: B forwards them to A, which alone
+// holds the session, and the directory forgets it when it closes.
+func TestForwardedV4Polling(t *testing.T) {
+	t.Parallel()
+	dir := newMapDirectory()
+	rec := &recorder{}
+	nodes := newNodes(t, dir, 2, Config{}, rec)
+	a, b := nodes[0], nodes[1]
+	r := a.get("/socket.io/?EIO=4&transport=polling")
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	var open struct{ Sid string }
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(r.body, "0")), &open))
+	sid := open.Sid
+	require.True(t, dir.has(sid), "registered at the handshake")
+	path := "/socket.io/?EIO=4&transport=polling&sid=" + sid
+	post := func(ts *testServer, body string) {
+		t.Helper()
+		r := ts.do(http.MethodPost, path, body)
+		require.Equal(t, http.StatusOK, r.status, r.body)
+	}
+	post(b, "40")
+	r = b.get(path)
+	require.Equal(t, http.StatusOK, r.status)
+	require.True(t, strings.HasPrefix(r.body, `40{"sid":"`), r.body)
+	post(a, `421["x",1]`)
+	assert.Equal(t, `431[2,"ok"]`, b.get(path).body)
+	post(b, `422["x",2]`)
+	assert.Equal(t, `432[3,"ok"]`, a.get(path).body)
+	assert.False(t, b.srv.holds5(sid))
+	assert.True(t, a.srv.holds5(sid))
+	assert.GreaterOrEqual(t, b.srv.Stats().Forwarded, uint64(3))
+	// The client closes the session through B.
+	post(b, "1")
+	require.Eventually(t, func() bool { return !dir.has(sid) }, waitFor, tick, "unregistered on close")
+	assert.Equal(t, http.StatusBadRequest, b.get(path).status, "a closed session is unknown everywhere")
+}

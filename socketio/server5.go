@@ -53,7 +53,28 @@ func (s *Server) serveEIO(w http.ResponseWriter, r *http.Request, v string) {
 		_, _ = w.Write([]byte(`{"code":5,"message":"Unsupported protocol version"}`))
 		return
 	}
+	if s.fwd != nil && r.Header.Get(ForwardedHeader) == "" {
+		// With Config.Sessions, a request for a session another node
+		// holds goes there (non-sticky balancing), as for 0.9.
+		if sid := r.URL.Query().Get("sid"); sid != "" && !s.holds5(sid) && s.origins.allows(r) {
+			s.checkOrigin(w, r) // the owner's CORS headers are dropped (see forward)
+			if s.forward(w, r, sid, func(w http.ResponseWriter) { s.eio.ServeHTTP(w, r) }) {
+				return
+			}
+			h := w.Header()
+			h.Del("Access-Control-Allow-Origin")
+			h.Del("Access-Control-Allow-Credentials")
+			h.Del("Vary")
+		}
+	}
 	s.eio.ServeHTTP(w, r)
+}
+
+// holds5 reports whether this node holds the v5 session sid.
+func (s *Server) holds5(sid string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.sessions5[sid] != nil
 }
 
 // open5 makes the v5 session of a new Engine.IO session (the engine's
@@ -114,6 +135,9 @@ func (s *Server) open5(c eioConn, r *http.Request) (*session5, error) {
 	}
 	s.sessions5[c.ID()] = sess
 	s.mu.Unlock()
+	// Registered before the client learns the id, so that its next
+	// request finds the session from any node.
+	s.register(r.Context(), c.ID())
 	s.stats.handshakesAccepted.Add(1)
 	sess.startConnectTimeout()
 	return sess, nil
@@ -122,11 +146,15 @@ func (s *Server) open5(c eioConn, r *http.Request) (*session5, error) {
 // forget5 forgets a closed v5 session.
 func (s *Server) forget5(sess *session5) {
 	s.mu.Lock()
-	if s.sessions5[sess.conn.ID()] == sess {
+	forgotten := s.sessions5[sess.conn.ID()] == sess
+	if forgotten {
 		delete(s.sessions5, sess.conn.ID())
 	}
 	s.checkDrainedLocked()
 	s.mu.Unlock()
+	if forgotten {
+		s.unregister(sess.conn.ID())
+	}
 }
 
 // checkDrainedLocked closes drained once shutting down with no session

@@ -3,6 +3,8 @@ package clustertest
 import (
 	"context"
 	"encoding/json"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/siogo/siogo/internal/nodetest"
+	"github.com/siogo/siogo/internal/testtools"
 )
 
 // TestMixedGenerationsAcrossNodes: a 0.9 client (the Go client) on one
@@ -46,3 +49,48 @@ func TestMixedGenerationsAcrossNodes(t *testing.T) {
 		<-got // its own from09
 	}
 }
+
+// TestV4BehindNginx runs testdata/v4client.js (the real
+// socket.io-client@4.8) through nginx balancing round-robin, not sticky,
+// over two nodes: the v4 sessions' requests that reach the node not
+// holding them are forwarded to it.
+func TestV4BehindNginx(t *testing.T) {
+	nodetest.Require(t)
+	testtools.Require(t, "nginx")
+	nodes := startNodes(t, StartRedis(t), 2)
+	lb := StartNginx(t, nodes[0].Addr, nodes[1].Addr)
+	for _, tr := range []string{"polling", "websocket", "upgrade"} {
+		t.Run(tr, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			res := nodetest.Run(ctx, t, "v4client.js", "--url", lb.URL, "--transport", tr)
+			require.Greater(t, len(res), 10)
+			for _, r := range res {
+				assert.Truef(t, r.Pass, "%s over %s: %s (observed %s)", r.Check, tr, r.Error, string(r.Observed))
+			}
+		})
+	}
+	spread := 0
+	bySid := map[string]map[string]bool{}
+	for _, line := range strings.Split(lb.AccessLog(), "\n") {
+		m := v4Request.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if bySid[m[1]] == nil {
+			bySid[m[1]] = map[string]bool{}
+		}
+		bySid[m[1]][m[2]] = true
+	}
+	for _, ups := range bySid {
+		if len(ups) > 1 {
+			spread++
+		}
+	}
+	t.Logf("v4 sessions whose requests reached both nodes: %d of %d", spread, len(bySid))
+	assert.Positive(t, spread, "v4 sessions served through both nodes")
+}
+
+// v4Request matches an nginx access log line of a v4 session's request:
+// its sid and the upstream that served it.
+var v4Request = regexp.MustCompile(`EIO=4[^ ]*sid=([A-Za-z0-9_-]{20})[^ ]* -> ([0-9.:]+)`)
