@@ -368,6 +368,9 @@ func (s *session5) OnClose(reason string) {
 		return
 	}
 	s.closed = true
+	if reason == eioSlowConsumer {
+		s.srv.stats.slowConsumers.Add(1)
+	}
 	if s.reason != "" {
 		reason = s.reason
 	} else {

@@ -273,6 +273,11 @@ func TestSession5Disconnects(t *testing.T) {
 	sess.OnClose(eioPingTimeout)
 	assert.Equal(t, ":"+ReasonHeartbeatTimeout, <-reasons)
 	require.Eventually(t, func() bool { return srv.SessionCount() == 0 }, 5*time.Second, time.Millisecond)
+	sess, c = open5(t, srv, "")
+	connect5(t, sess, c, "/", "")
+	sess.OnClose(eioSlowConsumer)
+	assert.Equal(t, ":"+ReasonSlowConsumer, <-reasons)
+	assert.EqualValues(t, 1, srv.Stats().SlowConsumerCloses)
 
 	// A packet that does not decode closes the session.
 	sess, c = open5(t, srv, "")
