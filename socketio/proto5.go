@@ -3,6 +3,8 @@ package socketio
 import (
 	"encoding/binary"
 	"encoding/json"
+	"strconv"
+	"strings"
 
 	"github.com/siogo/siogo/internal/sioparser"
 	"github.com/siogo/siogo/internal/transport"
@@ -114,7 +116,39 @@ func encode5(p *sioparser.Packet, att [][]byte) []byte {
 	return out
 }
 
+// header5 appends the Engine.IO message mark and the header of a v5
+// packet of type typ without attachments (type, namespace, ack id) to
+// dst, for the hot path that writes the payload after it in the same
+// buffer; ok is false for a namespace the header cannot carry (a ','),
+// which encode5 refuses.
+func header5(dst []byte, typ sioparser.Type, ns string, id uint64, hasID bool) ([]byte, bool) {
+	if ns == "/" {
+		ns = ""
+	}
+	if strings.IndexByte(ns, ',') >= 0 || (ns != "" && ns[0] != '/') {
+		return dst, false
+	}
+	dst = append(dst, '4', '0'+byte(typ))
+	if ns != "" {
+		dst = append(append(dst, ns...), ',')
+	}
+	if hasID {
+		dst = strconv.AppendUint(dst, id, 10)
+	}
+	return dst, true
+}
+
 func (proto5Codec) message(m *Message, id uint64, _ bool) []byte {
+	if m.Kind == MessageEvent && len(m.Attachments) == 0 && id <= sioparser.MaxID && validUTF8(m.Namespace) {
+		// The common case in one buffer: "42/ns,id[...]".
+		n := 32 + len(m.Namespace) + len(m.Event)
+		for _, a := range m.Args {
+			n += len(a) + 1
+		}
+		if b, ok := header5(make([]byte, 0, n), sioparser.Event, m.Namespace, id, id > 0); ok {
+			return sioparser.AppendEventData(b, m.Event, m.Args)
+		}
+	}
 	p := sioparser.Packet{Type: sioparser.Event, Namespace: ns5(m.Namespace), ID: id, HasID: id > 0}
 	var att [][]byte
 	switch m.Kind {
@@ -138,6 +172,11 @@ func (proto5Codec) ack(ns string, id uint64, args []json.RawMessage, att [][]byt
 	n := 2
 	for _, a := range args {
 		n += len(a) + 1
+	}
+	if len(att) == 0 && id <= sioparser.MaxID && validUTF8(ns) {
+		if b, ok := header5(make([]byte, 0, n+24+len(ns)), sioparser.Ack, ns, id, true); ok {
+			return sioparser.AppendArray(b, args)
+		}
 	}
 	p := sioparser.Packet{Type: sioparser.Ack, Namespace: ns5(ns), ID: id, HasID: true,
 		Data: sioparser.AppendArray(make([]byte, 0, n), args)}

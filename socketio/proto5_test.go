@@ -181,3 +181,39 @@ func TestMessageValidateAttachments(t *testing.T) {
 	assert.ErrorIs(t, (&Message{Kind: MessageEvent, Event: "x", Attachments: [][]byte{nil}}).Validate(), ErrInvalidMessage)
 	assert.NoError(t, (&Message{Kind: MessageEvent, Event: "x", Args: []json.RawMessage{sioparser.AppendPlaceholder(nil, 0)}, Attachments: [][]byte{{}}}).Validate())
 }
+
+func BenchmarkProto5Event(b *testing.B) {
+	m := &Message{Namespace: "/chat", Kind: MessageEvent, Event: "said", Args: []json.RawMessage{json.RawMessage(`"abcdefghij"`), json.RawMessage(`{"n":1}`)}}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = proto5Codec{}.message(m, 0, false)
+	}
+}
+
+func BenchmarkProto5Ack(b *testing.B) {
+	args := []json.RawMessage{json.RawMessage(`"ok"`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = proto5Codec{}.ack("", 12, args, nil)
+	}
+}
+
+// The one-buffer fast path writes what sioparser's encoder writes.
+func TestProto5FastPathMatchesParser(t *testing.T) {
+	args := []json.RawMessage{json.RawMessage(`"x"`), json.RawMessage(`[1,{"a":null}]`)}
+	for _, ns := range []string{"", "/", "/chat", "/a b", "/é"} {
+		for _, id := range []uint64{0, 1, 42, sioparser.MaxID} {
+			data := sioparser.AppendEventData(nil, "ev", args)
+			want, err := sioparser.AppendPacket([]byte{'4'}, &sioparser.Packet{Type: sioparser.Event, Namespace: ns5(ns), ID: id, HasID: id > 0, Data: data})
+			require.NoError(t, err)
+			got := proto5Codec{}.message(&Message{Namespace: ns, Kind: MessageEvent, Event: "ev", Args: args}, id, true)
+			assert.Equal(t, string(want), string(got), "%q %d", ns, id)
+			want, err = sioparser.AppendPacket([]byte{'4'}, &sioparser.Packet{Type: sioparser.Ack, Namespace: ns5(ns), ID: id, HasID: true, Data: sioparser.AppendArray(nil, args)})
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(proto5Codec{}.ack(ns, id, args, nil)), "%q %d", ns, id)
+		}
+	}
+	// A namespace the header cannot carry gives nothing.
+	assert.Nil(t, proto5Codec{}.message(&Message{Namespace: "/a,b", Kind: MessageEvent, Event: "ev"}, 0, false))
+	assert.Nil(t, proto5Codec{}.ack("/a,b", 1, nil, nil))
+}
