@@ -277,7 +277,8 @@
 // version"}. Everything else (/socket.io/1/..., the root's welcome) is
 // 0.9 as before. Config.Authorize, MaxSessions (counting both
 // generations) and HandshakesPerSecond apply to the v4 handshakes too; a
-// refusal is 403 {"code":4,"message":"Forbidden"}, a limit 503. With
+// refusal by Authorize is 403 {"code":4,"message":"handshake
+// unauthorized"}, a limit 503. With
 // Config.Sessions, v4 sessions are registered and their requests
 // forwarded to the node holding them, as 0.9's (non-sticky balancing).
 //

@@ -20,9 +20,11 @@ type engine5 interface {
 // Answers to refused Engine.IO v4 handshakes.
 var (
 	errEIOUnavailable = &engineio.HTTPError{Status: http.StatusServiceUnavailable, Code: 3, Message: "Server unavailable"}
-	errEIOForbidden   = &engineio.HTTPError{Status: http.StatusForbidden, Code: 4, Message: "Forbidden"}
-	errEIOAuthFailed  = &engineio.HTTPError{Status: http.StatusInternalServerError, Code: 3, Message: "handshake error"}
-	errEIOURLTooLong  = &engineio.HTTPError{Status: http.StatusRequestURITooLong, Code: 3, Message: "handshake URL too long"}
+	// errEIOUnauthorized refuses a handshake Config.Authorize refused,
+	// with the text 0.9 clients get ("handshake unauthorized").
+	errEIOUnauthorized = &engineio.HTTPError{Status: http.StatusForbidden, Code: 4, Message: "handshake unauthorized"}
+	errEIOAuthFailed   = &engineio.HTTPError{Status: http.StatusInternalServerError, Code: 3, Message: "handshake error"}
+	errEIOURLTooLong   = &engineio.HTTPError{Status: http.StatusRequestURITooLong, Code: 3, Message: "handshake URL too long"}
 )
 
 // eioRequest reports whether a request to the server's root is an
@@ -117,7 +119,7 @@ func (s *Server) open5(c eioConn, r *http.Request) (*session5, error) {
 		if errors.Is(err, ErrUnauthorized) {
 			s.stats.handshakesRefused.Add(1)
 			s.log.Info("handshake unauthorized", "address", hs.Address, "err", err)
-			return nil, errEIOForbidden
+			return nil, errEIOUnauthorized
 		}
 		if err != nil {
 			s.stats.handshakesRefused.Add(1)

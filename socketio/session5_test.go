@@ -398,7 +398,7 @@ func TestOpen5Refusals(t *testing.T) {
 	}})
 	r := httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4&transport=polling&deny=1", nil)
 	_, err := srv.open5(&fakeEIO{id: "a"}, r)
-	assert.Equal(t, errEIOForbidden, err)
+	assert.Equal(t, errEIOUnauthorized, err)
 	sess, _ := open5(t, srv, "user=bob")
 	assert.Equal(t, "bob", sess.Handshake().User)
 	assert.Equal(t, "bob", sess.Handshake().Query.Get("user"), "the lazily kept query")
