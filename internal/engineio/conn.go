@@ -265,9 +265,14 @@ func (c *Conn) onTimer() {
 		}
 	}
 	if c.nextPing != 0 && now >= c.nextPing {
+		// The pong is due PingTimeout after the ping was due, not after
+		// it went out: a server whose timers run late (a loaded machine)
+		// still ends a silent session PingInterval+PingTimeout after the
+		// last pong, as the client expects. A ping sent very late still
+		// leaves the client half of PingTimeout to answer.
+		c.pongBy = max(c.nextPing+c.srv.cfg.PingTimeout, now+c.srv.cfg.PingTimeout/2)
 		c.nextPing = 0
 		c.pushLocked(pktPing)
-		c.pongBy = now + c.srv.cfg.PingTimeout
 		wakes = append(wakes, c.wakeLocked())
 	}
 	c.scheduleLocked()
