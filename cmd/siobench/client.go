@@ -66,9 +66,12 @@ type target struct {
 	tr     *http.Transport
 	wsd    *websocket.Dialer
 	wsURL  string // ws://127.0.0.1:PORT/socket.io/1/websocket/
+	wsURL4 string // ws://127.0.0.1:PORT/socket.io/?EIO=4&transport=websocket
+	gen    generation
+	wire   *wire
 }
 
-func newTarget(addr string, d *dialers, maxConns int) *target {
+func newTarget(addr string, d *dialers, maxConns int, gen generation) *target {
 	tr := &http.Transport{
 		DialContext:         d.DialContext,
 		MaxIdleConns:        maxConns,
@@ -88,14 +91,21 @@ func newTarget(addr string, d *dialers, maxConns int) *target {
 			WriteBufferSize:  1024,
 			WriteBufferPool:  &sync.Pool{},
 		},
-		wsURL: "ws://" + addr + "/socket.io/1/websocket/",
+		wsURL:  "ws://" + addr + "/socket.io/1/websocket/",
+		wsURL4: "ws://" + addr + eio4Path + "websocket",
+		gen:    gen,
+		wire:   wireFor(gen),
 	}
 }
 
 func (t *target) close() { t.tr.CloseIdleConnections() }
 
-// handshake does GET /socket.io/1/ and returns the session id.
+// handshake does GET /socket.io/1/ and returns the session id (v4: see
+// handshakeV4).
 func (t *target) handshake(ctx context.Context) (string, error) {
+	if t.gen == genV4 {
+		return t.handshakeV4(ctx)
+	}
 	req, err := http.NewRequestWithContext(ctx, "GET", t.base+"/socket.io/1/?t="+strconv.FormatInt(time.Now().UnixMilli(), 10), nil)
 	if err != nil {
 		return "", err
@@ -121,7 +131,8 @@ func (t *target) handshake(ctx context.Context) (string, error) {
 
 // wsClient is one raw Socket.IO session over a websocket.
 type wsClient struct {
-	c *websocket.Conn
+	c  *websocket.Conn
+	v4 bool // Engine.IO v4 framing, else 0.9
 	// onFrame sees every frame except heartbeats (answered here) on the
 	// read goroutine; frames it does not consume (returns false) are
 	// copied to frames, or dropped when nobody reads them.
@@ -134,8 +145,12 @@ type wsClient struct {
 	wmu sync.Mutex
 }
 
-// dialWS handshakes, opens the websocket and waits for "1::".
+// dialWS handshakes, opens the websocket and waits for "1::" (v4: see
+// dialWSV4).
 func (t *target) dialWS(ctx context.Context, onFrame func([]byte) bool) (*wsClient, error) {
+	if t.gen == genV4 {
+		return t.dialWSV4(ctx, onFrame)
+	}
 	sid, err := t.handshake(ctx)
 	if err != nil {
 		return nil, err
@@ -186,8 +201,12 @@ func (c *wsClient) readLoop() {
 			}
 		}
 		f := buf[:n]
-		if string(f) == "2::" {
+		if !c.v4 && string(f) == "2::" {
 			_ = c.write(f)
+			continue
+		}
+		if c.v4 && string(f) == v4Ping {
+			_ = c.write([]byte(v4Pong))
 			continue
 		}
 		if c.onFrame != nil && c.onFrame(f) {
@@ -227,15 +246,16 @@ func (c *wsClient) await(ctx context.Context, timeout time.Duration, match func(
 	}
 }
 
-// close ends the connection; graceful first sends "0::" so that the server
-// drops the session now rather than after the close timeout, and leaves
-// the TCP close to the server for up to 2 s (closing at once makes the
-// server's late writes meet a reset, which the reference logs as errors).
+// close ends the connection; graceful first sends "0::" (v4: "41" and a
+// websocket close) so that the server drops the session now rather than
+// after the close timeout, and leaves the TCP close to the server for up
+// to 2 s (closing at once makes the server's late writes meet a reset,
+// which the reference logs as errors).
 func (c *wsClient) close(graceful bool) {
 	if !c.closing.CompareAndSwap(false, true) {
 		return
 	}
-	if !graceful || c.write([]byte("0::")) != nil {
+	if !graceful || c.goodbye() != nil {
 		_ = c.c.Close()
 		return
 	}
@@ -248,6 +268,35 @@ func (c *wsClient) close(graceful bool) {
 		}
 		_ = c.c.Close()
 	}()
+}
+
+func (c *wsClient) goodbye() error {
+	if !c.v4 {
+		return c.write([]byte("0::"))
+	}
+	if err := c.write([]byte(v4Leave)); err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+		time.Now().Add(10*time.Second))
+}
+
+// post sends body to url (which has its query) and expects 200.
+func (t *target) post(ctx context.Context, url, body string) error {
+	req, _ := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	resp, err := t.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("POST: %s", resp.Status)
+	}
+	return nil
 }
 
 // droppedByServer reports whether the connection ended without us closing it.

@@ -84,6 +84,7 @@ type config struct {
 	PollingDuration  time.Duration
 	Root             string
 	Node             string
+	Protocols        []string
 }
 
 // metricDef describes one reported metric.
@@ -169,6 +170,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&cfg.PollingDuration, "polling-duration", 10*time.Second, "xhr-polling measuring time")
 	fs.StringVar(&cfg.Root, "root", "", "siogo repository root (default: found from the working directory)")
 	fs.StringVar(&cfg.Node, "node", "node", "Node.js executable")
+	protos := fs.String("proto", "0.9,v4", "comma-separated client `generations` to run: 0.9 (against socket.io@0.9.19), v4 (Engine.IO v4 / Socket.IO v5, against socket.io@4.8)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -179,6 +181,19 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	case "", "siogo", "reference":
 	default:
 		return nil, fmt.Errorf("-only must be siogo or reference, not %q", cfg.Only)
+	}
+	seen := map[string]bool{}
+	for _, p := range strings.Split(*protos, ",") {
+		p = strings.TrimSpace(p)
+		switch p {
+		case "0.9", "v4":
+		default:
+			return nil, fmt.Errorf("-proto: %q is neither 0.9 nor v4", p)
+		}
+		if !seen[p] {
+			seen[p] = true
+			cfg.Protocols = append(cfg.Protocols, p)
+		}
 	}
 	if cfg.BroadcastWindow == 0 && cfg.N > 0 {
 		cfg.BroadcastWindow = min(1024, max(4, (65536+cfg.N-1)/cfg.N))
@@ -210,14 +225,66 @@ type report struct {
 	Machine machineInfo            `json:"machine"`
 	Config  *config                `json:"config"`
 	Metrics []reportMetric         `json:"metrics"`
-	Runs    map[string][]runResult `json:"runs"`
+	Runs    map[string][]runResult `json:"runs"` // by server: siogo, reference (0.9), siogo-v4, reference-v4
 }
 
+// reportMetric is one row: the 0.9 generation (siogo against socket.io
+// 0.9.19) and the v4 one (siogo against socket.io 4.8).
 type reportMetric struct {
 	metricDef
-	Siogo     *float64 `json:"siogo,omitempty"`
-	Reference *float64 `json:"reference,omitempty"`
-	Ratio     *float64 `json:"ratio_siogo_reference,omitempty"`
+	Siogo       *float64 `json:"siogo,omitempty"`
+	Reference   *float64 `json:"reference,omitempty"`
+	Ratio       *float64 `json:"ratio_siogo_reference,omitempty"`
+	SiogoV4     *float64 `json:"siogo_v4,omitempty"`
+	ReferenceV4 *float64 `json:"reference_v4,omitempty"`
+	RatioV4     *float64 `json:"ratio_siogo_v4_reference_v4,omitempty"`
+	TargetV4    string   `json:"target_v4,omitempty"` // e.g. "<= 0.2", the issue's target for RatioV4
+	TargetV4Met *bool    `json:"target_v4_met,omitempty"`
+}
+
+// ratioTarget is a goal for a siogo/reference ratio.
+type ratioTarget struct {
+	atMost bool // ratio <= v, else ratio >= v
+	v      float64
+}
+
+// v4Targets are the targets against Node.js socket.io 4.8 (issue 15).
+var v4Targets = map[string]ratioTarget{
+	"mem_per_conn_kib":       {atMost: true, v: 0.2},
+	"broadcast_msgs_per_sec": {atMost: false, v: 10},
+	"sessions_cpu_us":        {atMost: true, v: 0.3},
+	"ack_p99_us":             {atMost: true, v: 0.5},
+}
+
+func (t ratioTarget) String() string {
+	if t.atMost {
+		return fmt.Sprintf("<= %g", t.v)
+	}
+	return fmt.Sprintf(">= %g", t.v)
+}
+
+func (t ratioTarget) met(ratio float64) bool {
+	if t.atMost {
+		return ratio <= t.v
+	}
+	return ratio >= t.v
+}
+
+// Server names, the keys of report.Runs.
+const (
+	nameSiogo       = "siogo"
+	nameReference   = "reference"
+	nameSiogoV4     = "siogo-v4"
+	nameReferenceV4 = "reference-v4"
+)
+
+func (c *config) runs(g generation) bool {
+	for _, p := range c.Protocols {
+		if p == g.String() {
+			return true
+		}
+	}
+	return false
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -245,6 +312,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 
+	// The 0.9 servers get the 0.9 timers; the testapp serves both
+	// generations from one process (its Engine.IO timers are the 25 s / 20 s
+	// defaults, the Node.js server's too).
+	hb := []string{"--heartbeat-interval", "25s", "--heartbeat-timeout", "60s",
+		"--close-timeout", "60s", "--polling-duration", "20s"}
 	var specs []serverSpec
 	node := ""
 	if cfg.Only != "reference" {
@@ -253,18 +325,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		specs = append(specs, serverSpec{name: "siogo", path: bin, dir: cfg.Root})
+		if cfg.runs(gen09) {
+			specs = append(specs, serverSpec{name: nameSiogo, path: bin, args: hb, dir: cfg.Root})
+		}
+		if cfg.runs(genV4) {
+			specs = append(specs, serverSpec{name: nameSiogoV4, path: bin, args: hb, dir: cfg.Root,
+				gen: genV4, probe: true})
+		}
 	}
 	if cfg.Only != "siogo" {
 		if node, err = exec.LookPath(cfg.Node); err != nil {
 			return fmt.Errorf("node: %w (or pass -only siogo)", err)
 		}
 		td := filepath.Join(cfg.Root, "testdata")
-		if _, err := os.Stat(filepath.Join(td, "node_modules", "socket.io")); err != nil {
-			return errors.New("testdata/node_modules/socket.io is missing; run `make deps-node`")
+		if cfg.runs(gen09) {
+			if _, err := os.Stat(filepath.Join(td, "node_modules", "socket.io")); err != nil {
+				return errors.New("testdata/node_modules/socket.io is missing; run `make deps-node`")
+			}
+			specs = append(specs, serverSpec{name: nameReference, path: node,
+				args: append([]string{filepath.Join(td, "reftestapp.js")}, hb...), dir: td})
 		}
-		specs = append(specs, serverSpec{name: "reference", path: node,
-			args: []string{filepath.Join(td, "reftestapp.js")}, dir: td})
+		if cfg.runs(genV4) {
+			if _, err := os.Stat(filepath.Join(td, "node_modules", "socket.io-4")); err != nil {
+				return errors.New("testdata/node_modules/socket.io-4 is missing; run `make deps-node`")
+			}
+			specs = append(specs, serverSpec{name: nameReferenceV4, path: node,
+				args: []string{filepath.Join(td, "refbench4.js"), "--ping-interval", "25s", "--ping-timeout", "20s"},
+				dir:  td, gen: genV4, readyV4: true})
+		}
 	}
 	d, err := newDialers(cfg.Addrs)
 	if err != nil {
@@ -291,13 +379,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("interrupted")
 	}
 
+	ratio := func(a, b *float64) *float64 {
+		if a == nil || b == nil || *b == 0 {
+			return nil
+		}
+		r := *a / *b
+		return &r
+	}
 	for _, def := range metricDefs(cfg) {
 		m := reportMetric{metricDef: def}
-		m.Siogo = medianOf(rep.Runs["siogo"], def.Key)
-		m.Reference = medianOf(rep.Runs["reference"], def.Key)
-		if m.Siogo != nil && m.Reference != nil && *m.Reference != 0 {
-			r := *m.Siogo / *m.Reference
-			m.Ratio = &r
+		m.Siogo = medianOf(rep.Runs[nameSiogo], def.Key)
+		m.Reference = medianOf(rep.Runs[nameReference], def.Key)
+		m.Ratio = ratio(m.Siogo, m.Reference)
+		m.SiogoV4 = medianOf(rep.Runs[nameSiogoV4], def.Key)
+		m.ReferenceV4 = medianOf(rep.Runs[nameReferenceV4], def.Key)
+		m.RatioV4 = ratio(m.SiogoV4, m.ReferenceV4)
+		if t, ok := v4Targets[def.Key]; ok && cfg.runs(genV4) {
+			m.TargetV4 = t.String()
+			if m.RatioV4 != nil {
+				met := t.met(*m.RatioV4)
+				m.TargetV4Met = &met
+			}
 		}
 		rep.Metrics = append(rep.Metrics, m)
 	}
@@ -326,8 +428,15 @@ func benchOne(ctx context.Context, cfg *config, spec serverSpec, d *dialers, log
 		return res
 	}
 	defer srv.stop()
-	t := newTarget(srv.addr, d, cfg.Polling+2*cfg.Concurrency+cfg.AckClients+16)
+	t := newTarget(srv.addr, d, cfg.Polling+2*cfg.Concurrency+cfg.AckClients+16, spec.gen)
 	defer t.close()
+	if spec.probe {
+		if err := probe(ctx, t); err != nil {
+			res.NotServed = err.Error()
+			logf("  %s: not served (%v)", spec.name, err)
+			return res
+		}
+	}
 	b := &bench{cfg: cfg, srv: srv, t: t, logf: logf, res: &res, tokens: make(chan struct{}, cfg.BroadcastWindow+16)}
 	defer func() {
 		for _, c := range b.idle {
@@ -366,6 +475,21 @@ func benchOne(ctx context.Context, cfg *config, spec serverSpec, d *dialers, log
 	return res
 }
 
+// probe opens and closes one session, to tell a server that does not
+// serve the generation (siogo before its v4 support) from one that does.
+func probe(ctx context.Context, t *target) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	o := newRawOpener(t)
+	defer o.close()
+	w, err := o.open(ctx)
+	if err != nil {
+		return err
+	}
+	w.close()
+	return nil
+}
+
 func medianOf(runs []runResult, key string) *float64 {
 	var v []float64
 	for _, r := range runs {
@@ -397,22 +521,82 @@ func fmtNum(p *float64) string {
 	}
 }
 
+// notServed returns why a server did not serve its generation in any
+// run, or "" if it did in at least one.
+func notServed(runs []runResult) string {
+	why := ""
+	for _, r := range runs {
+		if r.NotServed == "" {
+			return ""
+		}
+		why = r.NotServed
+	}
+	return why
+}
+
 func printReport(w io.Writer, rep *report) {
 	m := rep.Machine
-	fmt.Fprintf(w, "\nsiobench: N=%d idle ws, %d run(s) per server, medians\n", rep.Config.N, rep.Config.Runs)
+	cfg := rep.Config
+	fmt.Fprintf(w, "\nsiobench: N=%d idle ws, %d run(s) per server, medians\n", cfg.N, cfg.Runs)
 	fmt.Fprintf(w, "machine: %s, %d cores, kernel %s, load %s at start\n", m.CPU, m.Cores, m.Kernel, m.LoadAvg)
 	fmt.Fprintf(w, "go %s", m.Go)
 	if m.Node != "" {
-		fmt.Fprintf(w, ", node %s, socket.io %s", m.Node, m.SocketIO)
+		fmt.Fprintf(w, ", node %s", m.Node)
+		if m.SocketIO != "" && cfg.runs(gen09) {
+			fmt.Fprintf(w, ", socket.io %s", m.SocketIO)
+		}
+		if m.SocketIO4 != "" && cfg.runs(genV4) {
+			fmt.Fprintf(w, ", socket.io %s", m.SocketIO4)
+		}
 	}
 	fmt.Fprintf(w, "\n\n")
+	v4Missing := ""
+	if _, ran := rep.Runs[nameSiogoV4]; ran {
+		v4Missing = notServed(rep.Runs[nameSiogoV4])
+	}
+	ref4 := "node 4.8"
+	if m.SocketIO4 != "" {
+		ref4 = "node " + m.SocketIO4
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "metric\tunit\tsiogo\treference\tsiogo/ref\tbetter\t")
+	head := "metric\tunit\t"
+	if cfg.runs(gen09) {
+		head += "siogo 0.9\tnode 0.9\tratio 0.9\t"
+	}
+	if cfg.runs(genV4) {
+		head += "siogo v4\t" + ref4 + "\tratio v4\tv4 target\t"
+	}
+	fmt.Fprintln(tw, head+"better\t")
 	for _, x := range rep.Metrics {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", x.Label, x.Unit, fmtNum(x.Siogo), fmtNum(x.Reference), fmtNum(x.Ratio), x.Better)
+		row := x.Label + "\t" + x.Unit + "\t"
+		if cfg.runs(gen09) {
+			row += fmtNum(x.Siogo) + "\t" + fmtNum(x.Reference) + "\t" + fmtNum(x.Ratio) + "\t"
+		}
+		if cfg.runs(genV4) {
+			sv4 := fmtNum(x.SiogoV4)
+			if v4Missing != "" {
+				sv4 = "not served"
+			}
+			target := x.TargetV4
+			if x.TargetV4Met != nil {
+				if *x.TargetV4Met {
+					target += " met"
+				} else {
+					target += " NOT met"
+				}
+			}
+			if target == "" {
+				target = "-"
+			}
+			row += sv4 + "\t" + fmtNum(x.ReferenceV4) + "\t" + fmtNum(x.RatioV4) + "\t" + target + "\t"
+		}
+		fmt.Fprintln(tw, row+x.Better+"\t")
 	}
 	_ = tw.Flush()
-	for _, name := range []string{"siogo", "reference"} {
+	if v4Missing != "" {
+		fmt.Fprintf(w, "siogo v4: not served (%s)\n", v4Missing)
+	}
+	for _, name := range []string{nameSiogo, nameReference, nameSiogoV4, nameReferenceV4} {
 		for i, r := range rep.Runs[name] {
 			for _, p := range r.Problems {
 				fmt.Fprintf(w, "%s run %d: %s\n", name, i+1, p)

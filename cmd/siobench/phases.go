@@ -22,7 +22,10 @@ type runResult struct {
 	Metrics  map[string]float64 `json:"metrics"`
 	Problems []string           `json:"problems,omitempty"`
 	Log      []string           `json:"server_log,omitempty"`
-	Seconds  float64            `json:"seconds"`
+	// NotServed says why the server did not serve the run's generation
+	// (siogo v4 before the testapp serves it); no metrics then.
+	NotServed string  `json:"not_served,omitempty"`
+	Seconds   float64 `json:"seconds"`
 }
 
 // bench runs the phases against one server process.
@@ -172,7 +175,7 @@ func (b *bench) warmUp(ctx context.Context) int64 {
 
 // onIdleFrame counts broadcast deliveries on the idle connections.
 func (b *bench) onIdleFrame(f []byte) bool {
-	if !isEvent(f, roomEvent) {
+	if !isEvent(f, roomEvent) && !isEventV4(f, roomEvent) {
 		return false
 	}
 	n := b.delivered.Add(1)
@@ -192,8 +195,7 @@ func (b *bench) connectIdle(ctx context.Context, base int64) {
 	defer cancel()
 	n := b.cfg.N
 	conns := make([]*wsClient, n)
-	join := encode(&packet.Packet{Type: packet.Event, ID: 1, HasID: true, AckData: true,
-		Name: "join", Args: rawArgs(strconv.Quote(roomName))})
+	join := b.t.wire.join
 	var errs errCounter
 	start := time.Now()
 	forEach(ctx, n, b.cfg.Concurrency, func(i int) {
@@ -207,8 +209,8 @@ func (b *bench) connectIdle(ctx context.Context, base int64) {
 			errs.add(err)
 			return
 		}
-		f, err := c.await(ctx, 10*time.Second, func(f []byte) bool { return strings.HasPrefix(string(f), "6:::1") })
-		if err != nil || string(f) != "6:::1+[true]" {
+		f, err := c.await(ctx, 10*time.Second, isJoinAck)
+		if err != nil || string(f) != b.t.wire.joinAck {
 			c.close(false)
 			errs.add(fmt.Errorf("join: %q %v", clip(f), err))
 			return
@@ -271,8 +273,7 @@ func (b *bench) broadcast(ctx context.Context) {
 	room := int64(len(b.idle))
 	b.roomSize.Store(room)
 	b.delivered.Store(0)
-	msg := encode(&packet.Packet{Type: packet.Event, Name: "to-room",
-		Args: rawArgs(strconv.Quote(roomName), `"siobench broadcast payload 0123456789"`)})
+	msg := b.t.wire.toRoom
 
 	var sent, stalls atomic.Int64
 	stop := make(chan struct{})
@@ -512,12 +513,16 @@ func (b *bench) polling(ctx context.Context) {
 		if sid == "" {
 			continue
 		}
-		pc := &pollClient{sid: sid, total: &events, window: &measuring}
+		pc := &pollClient{sid: sid, total: &events, window: &measuring, last: -1}
 		clients = append(clients, pc)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b.pollLoop(loopCtx, pc, &pollErrs)
+			if b.t.gen == genV4 {
+				b.pollLoopV4(loopCtx, pc, &pollErrs)
+			} else {
+				b.pollLoop(loopCtx, pc, &pollErrs)
+			}
 		}()
 	}
 	defer func() {
@@ -552,6 +557,7 @@ func (b *bench) polling(ctx context.Context) {
 	go func() {
 		tick := time.NewTicker(time.Second / time.Duration(b.cfg.PollingRate))
 		defer tick.Stop()
+		var msg []byte
 		for i := 0; ; i++ {
 			select {
 			case <-tick.C:
@@ -559,7 +565,7 @@ func (b *bench) polling(ctx context.Context) {
 				driverDone <- nil
 				return
 			}
-			msg := encode(&packet.Packet{Type: packet.Event, Name: "everyone", Args: rawArgs(strconv.Itoa(i))})
+			msg = b.t.wire.everyone(msg[:0], i)
 			if err := driver.write(msg); err != nil {
 				driverDone <- err
 				return
@@ -639,6 +645,29 @@ type pollClient struct {
 	maxSilence atomic.Int64 // ns, within the measuring window
 	lost       atomic.Int64
 	disordered atomic.Int64
+	last       int64 // the highest sequence number seen, -1 before; pollLoop's goroutine only
+}
+
+// event counts an `everyone` event with sequence number seq, received at
+// now (unix ns): checks the sequence for gaps and records the silence
+// before it.
+func (pc *pollClient) event(now int64, seq string) {
+	pc.total.Add(1)
+	pc.events.Add(1)
+	if w := pc.window.Load(); w > 0 {
+		if gap := now - max(pc.lastEvent.Load(), w); gap > pc.maxSilence.Load() {
+			pc.maxSilence.Store(gap)
+		}
+	}
+	pc.lastEvent.Store(now)
+	if i, err := strconv.ParseInt(seq, 10, 64); err == nil {
+		if pc.last >= 0 && i > pc.last+1 {
+			pc.lost.Add(i - pc.last - 1)
+		} else if pc.last >= 0 && i <= pc.last {
+			pc.disordered.Add(1)
+		}
+		pc.last = max(pc.last, i)
+	}
 }
 
 // pollLoop is one xhr-polling client: GET in a loop, heartbeats answered
@@ -646,7 +675,6 @@ type pollClient struct {
 // gaps and records how long it went without an event.
 func (b *bench) pollLoop(ctx context.Context, pc *pollClient, errs *errCounter) {
 	url := b.t.base + "/socket.io/1/xhr-polling/" + pc.sid
-	last := int64(-1)
 	fail := func(err error) bool {
 		if ctx.Err() != nil {
 			return true
@@ -680,28 +708,13 @@ func (b *bench) pollLoop(ctx context.Context, pc *pollClient, errs *errCounter) 
 		for _, p := range parts {
 			switch {
 			case strings.HasPrefix(p, everyonePrefix):
-				pc.total.Add(1)
-				pc.events.Add(1)
-				if w := pc.window.Load(); w > 0 {
-					if gap := now - max(pc.lastEvent.Load(), w); gap > pc.maxSilence.Load() {
-						pc.maxSilence.Store(gap)
-					}
-				}
-				pc.lastEvent.Store(now)
 				digits, _, _ := strings.Cut(p[len(everyonePrefix):], "]")
-				if i, err := strconv.ParseInt(digits, 10, 64); err == nil {
-					if last >= 0 && i > last+1 {
-						pc.lost.Add(i - last - 1)
-					} else if last >= 0 && i <= last {
-						pc.disordered.Add(1)
-					}
-					last = max(last, i)
-				}
+				pc.event(now, digits)
 			case p == "8::":
 			case p == "1::":
 				pc.connected.Store(true)
 			case p == "2::":
-				if err := b.post(ctx, url, "2::"); err != nil && ctx.Err() == nil {
+				if err := b.t.post(ctx, url+"?t="+strconv.FormatInt(time.Now().UnixMilli(), 10), "2::"); err != nil && ctx.Err() == nil {
 					errs.add(err)
 				}
 			case strings.HasPrefix(p, "7:") || strings.HasPrefix(p, "0:"):
@@ -712,19 +725,4 @@ func (b *bench) pollLoop(ctx context.Context, pc *pollClient, errs *errCounter) 
 			}
 		}
 	}
-}
-
-func (b *bench) post(ctx context.Context, url, body string) error {
-	req, _ := http.NewRequestWithContext(ctx, "POST", url+"?t="+strconv.FormatInt(time.Now().UnixMilli(), 10), strings.NewReader(body))
-	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
-	resp, err := b.t.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("POST: %s", resp.Status)
-	}
-	return nil
 }

@@ -190,12 +190,21 @@ func appendClientFrame(dst []byte, op byte, payload []byte) []byte {
 type rawWS struct {
 	c   net.Conn
 	r   *bufio.Reader
+	v4  bool // Engine.IO v4 framing, else 0.9
 	out []byte
 	in  []byte
 }
 
-// open opens one session: handshake, websocket upgrade, "1::".
+func newRawWS(c net.Conn, out []byte, v4 bool) *rawWS {
+	return &rawWS{c: c, r: bufio.NewReaderSize(c, 512), out: out, v4: v4}
+}
+
+// open opens one session: for 0.9 handshake, websocket upgrade, "1::";
+// for v4 see openV4.
 func (o *rawOpener) open(ctx context.Context) (*rawWS, error) {
+	if o.t.gen == genV4 {
+		return o.openV4(ctx)
+	}
 	sid, err := o.handshake(ctx)
 	if err != nil {
 		return nil, err
@@ -215,7 +224,7 @@ func (o *rawOpener) open(ctx context.Context) (*rawWS, error) {
 		c.Close()
 		return nil, fmt.Errorf("websocket: %w", err)
 	}
-	w := &rawWS{c: c, r: bufio.NewReaderSize(c, 512), out: req[:0]}
+	w := newRawWS(c, req[:0], false)
 	status, _, _, err := readHead(w.r)
 	if err != nil || status != 101 {
 		c.Close()
@@ -261,8 +270,14 @@ func (w *rawWS) read() ([]byte, error) {
 		}
 		switch hdr[0] {
 		case 0x81:
-			if string(w.in) == "2::" {
+			switch {
+			case !w.v4 && string(w.in) == "2::":
 				if err := w.write([]byte("2::")); err != nil {
+					return nil, err
+				}
+				continue
+			case w.v4 && string(w.in) == v4Ping:
+				if err := w.write([]byte(v4Pong)); err != nil {
 					return nil, err
 				}
 				continue
@@ -281,10 +296,22 @@ func (w *rawWS) write(payload []byte) error {
 	return err
 }
 
-// close says "0::" and leaves the TCP close to the server (up to 2 s, in
-// the background), like wsClient.close(true).
+// closeFrame is a masked websocket close frame, status 1000.
+var closeFrame = appendClientFrame(nil, 0x8, []byte{0x03, 0xe8})
+
+// close says "0::" (0.9), or "41" and a websocket close frame (v4, as
+// socket.io-client's disconnect() does), and leaves the TCP close to the
+// server (up to 2 s, in the background), like wsClient.close(true).
 func (w *rawWS) close() {
-	if err := w.write([]byte("0::")); err != nil {
+	var err error
+	if w.v4 {
+		w.out = appendClientFrame(w.out[:0], 0x1, []byte(v4Leave))
+		w.out = append(w.out, closeFrame...)
+		_, err = w.c.Write(w.out)
+	} else {
+		err = w.write([]byte("0::"))
+	}
+	if err != nil {
 		_ = w.c.Close()
 		return
 	}
@@ -308,6 +335,9 @@ func (o *rawOpener) session(ctx context.Context) error {
 // echo sends echo("ping", id) asking for an ack and waits for it, without
 // allocating.
 func (w *rawWS) echo(id uint64, buf []byte) ([]byte, time.Duration, error) {
+	if w.v4 {
+		return w.echoV4(id, buf)
+	}
 	buf = append(buf[:0], "5:"...)
 	buf = strconv.AppendUint(buf, id, 10)
 	buf = append(buf, `+::{"name":"echo","args":["ping",`...)
@@ -332,6 +362,29 @@ func (w *rawWS) echo(id uint64, buf []byte) ([]byte, time.Duration, error) {
 		}
 		if bytes.HasPrefix(f, []byte("6:::")) {
 			return want, 0, fmt.Errorf("echo ack %d: unexpected %q", id, clip(f))
+		}
+	}
+}
+
+// echoV4 is echo in Socket.IO v5: "42N["echo","ping",N]", answered by
+// "43N["ping",N]".
+func (w *rawWS) echoV4(id uint64, buf []byte) ([]byte, time.Duration, error) {
+	buf, split := appendEchoV4(buf, id)
+	start := time.Now()
+	if err := w.write(buf[:split]); err != nil {
+		return buf, 0, err
+	}
+	want := buf[split:]
+	for {
+		f, err := w.read()
+		if err != nil {
+			return buf, 0, fmt.Errorf("echo ack %d: %w", id, err)
+		}
+		if bytes.Equal(f, want) {
+			return buf, time.Since(start), nil
+		}
+		if bytes.HasPrefix(f, []byte("43")) {
+			return buf, 0, fmt.Errorf("echo ack %d: unexpected %q", id, clip(f))
 		}
 	}
 }

@@ -23,10 +23,17 @@ import (
 
 // serverSpec says how to start one of the two servers under test.
 type serverSpec struct {
-	name string   // "siogo" or "reference"
+	name string   // siogo, reference, siogo-v4 or reference-v4 (the name* constants)
 	path string   // executable
-	args []string // before -addr
+	args []string // before --addr
 	dir  string
+	gen  generation
+	// readyV4: the server serves only Engine.IO v4 (wait for a v4 polling
+	// handshake to answer); else it serves 0.9 (wait for GET /socket.io/).
+	readyV4 bool
+	// probe: check that the server serves gen before the phases, and
+	// report "not served" instead of measuring if it does not.
+	probe bool
 }
 
 // serverProc is a running server process.
@@ -36,6 +43,8 @@ type serverProc struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, valid after done
+
+	readyV4 bool
 
 	mu       sync.Mutex
 	logLines []string // stderr and stdout lines, bounded
@@ -58,16 +67,14 @@ func (p *serverProc) mark(phase string) {
 
 const maxLogLines = 2000
 
-// startServer starts spec on a free loopback port with default heartbeats
-// and waits until it answers GET /socket.io/.
+// startServer starts spec on a free loopback port and waits until it
+// answers (GET /socket.io/ for 0.9, a v4 polling handshake with readyV4).
 func startServer(ctx context.Context, spec serverSpec) (*serverProc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	args := append(append([]string{}, spec.args...),
-		"--addr", addr, "--heartbeat-interval", "25s", "--heartbeat-timeout", "60s",
-		"--close-timeout", "60s", "--polling-duration", "20s")
+	args := append(append([]string{}, spec.args...), "--addr", addr)
 	cmd := exec.Command(spec.path, args...)
 	cmd.Dir = spec.dir
 	// Own process group (a terminal ^C reaches only siobench, which then
@@ -84,7 +91,7 @@ func startServer(ctx context.Context, spec serverSpec) (*serverProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &serverProc{name: spec.name, addr: addr, cmd: cmd, done: make(chan struct{})}
+	p := &serverProc{name: spec.name, addr: addr, cmd: cmd, done: make(chan struct{}), readyV4: spec.readyV4}
 	var wg sync.WaitGroup
 	for _, r := range []io.Reader{stdout, stderr} {
 		wg.Add(1)
@@ -130,11 +137,16 @@ func (p *serverProc) waitReady(ctx context.Context, timeout time.Duration) error
 			return ctx.Err()
 		default:
 		}
-		resp, err := hc.Get("http://" + p.addr + "/socket.io/")
+		url := "http://" + p.addr + "/socket.io/"
+		if p.readyV4 {
+			url += "?EIO=4&transport=polling"
+		}
+		resp, err := hc.Get(url)
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == 200 && strings.Contains(string(body), "Welcome to socket.io") {
+			if resp.StatusCode == 200 && (p.readyV4 && strings.HasPrefix(string(body), "0{") ||
+				!p.readyV4 && strings.Contains(string(body), "Welcome to socket.io")) {
 				return nil
 			}
 		}
@@ -173,7 +185,8 @@ func (p *serverProc) notableLogs() []string {
 		}
 		l = strings.TrimSpace(l)
 		if l == "" || l == "listening" || strings.Contains(l, "msg=listening") ||
-			strings.HasPrefix(l, "reftestapp: socket.io ") || strings.Contains(l, "shutting down") ||
+			strings.HasPrefix(l, "reftestapp: socket.io ") ||
+			strings.HasPrefix(l, "refbench4: socket.io ") || strings.Contains(l, "shutting down") ||
 			strings.Contains(l, "SIGTERM, exiting") {
 			continue
 		}
@@ -361,6 +374,7 @@ type machineInfo struct {
 	Go        string `json:"go"`
 	Node      string `json:"node,omitempty"`
 	SocketIO  string `json:"socket_io,omitempty"`
+	SocketIO4 string `json:"socket_io_4,omitempty"`
 	LoadAvg   string `json:"loadavg_at_start"`
 	NoFile    uint64 `json:"rlimit_nofile"`
 	ClkTck    int64  `json:"clk_tck"`
@@ -395,11 +409,16 @@ func getMachineInfo(root, node string) machineInfo {
 		if out, err := exec.Command(node, "--version").Output(); err == nil {
 			m.Node = strings.TrimSpace(string(out))
 		}
-		var pkg struct{ Version string }
-		if b, err := os.ReadFile(filepath.Join(root, "testdata", "node_modules", "socket.io", "package.json")); err == nil &&
-			json.Unmarshal(b, &pkg) == nil {
-			m.SocketIO = pkg.Version
+		version := func(pkgName string) string {
+			var pkg struct{ Version string }
+			if b, err := os.ReadFile(filepath.Join(root, "testdata", "node_modules", pkgName, "package.json")); err == nil &&
+				json.Unmarshal(b, &pkg) == nil {
+				return pkg.Version
+			}
+			return ""
 		}
+		m.SocketIO = version("socket.io")
+		m.SocketIO4 = version("socket.io-4")
 	}
 	return m
 }
