@@ -1,12 +1,27 @@
 // Command siobench compares the siogo testapp (examples/testapp) with the
-// Node.js reference server socket.io@0.9.19 running the same contract
-// (testdata/reftestapp.js) under load, over loopback only.
+// Node.js reference servers under load, over loopback only, for both
+// client generations side by side: Socket.IO 0.9 clients against
+// socket.io@0.9.19 running the same contract (testdata/reftestapp.js), and
+// Engine.IO v4 / Socket.IO v5 clients (those of socket.io-client 3.x/4.x)
+// against socket.io@4.8 (testdata/refbench4.js, the events the phases use).
 //
-//	go run ./cmd/siobench [-n 5000] [-runs 3] [-only siogo|reference] [-json out.json]
-//	    [-addrs 127.0.0.1,127.0.0.2,...]
+//	go run ./cmd/siobench [-n 5000] [-runs 3] [-only siogo|reference] [-proto 0.9,v4]
+//	    [-json out.json] [-addrs 127.0.0.1,127.0.0.2,...]
+//
+// The v4 phases are the same as the 0.9 ones with v4 clients: websockets
+// opened directly (GET /socket.io/?EIO=4&transport=websocket, "0{...}",
+// then "40" answered by "40{...}"), pings "2" answered "3", events
+// "42[...]", acks "43N[...]", closing with "41" and a websocket close;
+// polling with \x1e-separated payloads. The siogo side runs them against
+// the same testapp binary in a process of its own; if it does not answer
+// a v4 session (before siogo serves Engine.IO v4), its column says "not
+// served" instead of numbers. The v4 ratios are printed with the targets
+// of issue 15: memory per idle connection <= 0.2, broadcast delivered
+// msg/s >= 10, server CPU per new session <= 0.3, paced ack p99 <= 0.5.
 //
 // It builds the testapp, then for each run starts each server in turn on a
-// free loopback port (default heartbeats 25 s / 60 s) and measures, with
+// free loopback port (default heartbeats 25 s / 60 s; v4: ping interval
+// 25 s, ping timeout 20 s) and measures, with
 // raw-protocol Go clients (gorilla/websocket and net/http for the idle
 // connections and polling; hand-written minimal websocket clients for the
 // new-sessions and echo phases, so that the load generator, which shares
@@ -36,8 +51,8 @@
 // clients starved of events) and the servers' own log lines, by phase, are
 // listed under the table.
 //
-// Each metric is the median over -runs runs. A table (metric | siogo |
-// reference | ratio) goes to stdout, progress to stderr, everything to
+// Each metric is the median over -runs runs. A table (metric | siogo 0.9 |
+// node 0.9 | ratio | siogo v4 | node 4.8 | ratio | v4 target) goes to stdout, progress to stderr, everything to
 // -json. Every phase is bounded in time; the servers are stopped on exit
 // and on SIGINT/SIGTERM.
 package main

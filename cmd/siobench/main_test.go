@@ -22,7 +22,7 @@ func TestEndToEnd(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report.json")
 	var stdout, stderr bytes.Buffer
 	err := run(ctx, []string{
-		"-n", "200", "-runs", "1", "-only", "siogo", "-json", out,
+		"-proto", "0.9", "-n", "200", "-runs", "1", "-only", "siogo", "-json", out,
 		"-c", "10", "-warmup", "10", "-settle", "200ms",
 		"-broadcast-warmup", "200ms", "-broadcast", "1s",
 		"-ack-clients", "2", "-ack-duration", "500ms",
@@ -83,7 +83,17 @@ func TestParseFlags(t *testing.T) {
 	if cfg.BroadcastWindow != 4 {
 		t.Errorf("auto window for N=50000: %d", cfg.BroadcastWindow)
 	}
-	for _, bad := range [][]string{{"-only", "x"}, {"-n", "0"}, {"extra"}} {
+	if len(cfg.Protocols) != 2 || cfg.Protocols[0] != "0.9" || cfg.Protocols[1] != "v4" {
+		t.Errorf("default generations: %q", cfg.Protocols)
+	}
+	v4, err := parseFlags([]string{"-proto", "v4, v4"}, &sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v4.Protocols) != 1 || !v4.runs(genV4) || v4.runs(gen09) {
+		t.Errorf("-proto v4: %q", v4.Protocols)
+	}
+	for _, bad := range [][]string{{"-only", "x"}, {"-n", "0"}, {"extra"}, {"-proto", "v3"}, {"-proto", ""}} {
 		if _, err := parseFlags(bad, &sink); err == nil {
 			t.Errorf("parseFlags(%q) accepted", bad)
 		}
@@ -104,6 +114,20 @@ func TestIsEvent(t *testing.T) {
 	} {
 		if got := isEvent([]byte(f), "bench"); got != want {
 			t.Errorf("isEvent(%q) = %v", f, got)
+		}
+	}
+	for f, want := range map[string]bool{
+		`42["bench","x"]`:      true,
+		`42["bench"]`:          true,
+		`42["benchx","x"]`:     false,
+		`42/chat,["bench"]`:    false,
+		`421["bench"]`:         false,
+		`43["bench"]`:          false,
+		`42["bench`:            false,
+		`5:::{"name":"bench"}`: false,
+	} {
+		if got := isEventV4([]byte(f), "bench"); got != want {
+			t.Errorf("isEventV4(%q) = %v", f, got)
 		}
 	}
 }

@@ -438,8 +438,9 @@ func (b *bench) closeIdle(ctx context.Context) {
 	_ = sleep(ctx, b.cfg.Settle)
 }
 
-// sessions measures new sessions per second: handshake, websocket, "1::",
-// with a lean client (rawOpener) on concurrency goroutines.
+// sessions measures new sessions per second: handshake, websocket, "1::"
+// (v4: websocket, "0{...}", "40", "40{...}"), then the close, with a lean
+// client (rawOpener) on concurrency goroutines.
 func (b *bench) sessions(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.SessionsDuration+30*time.Second)
 	defer cancel()

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/siogo/siogo/internal/nodetest"
+)
+
+// startNode48 starts testdata/refbench4.js (socket.io 4.8) and returns a
+// v4 target for it.
+func startNode48(t *testing.T, ctx context.Context) (*serverProc, *target) {
+	t.Helper()
+	node := nodetest.Require(t)
+	td := nodetest.Dir(t)
+	srv, err := startServer(ctx, serverSpec{name: nameReferenceV4, path: node, dir: td, gen: genV4, readyV4: true,
+		args: []string{filepath.Join(td, "refbench4.js"), "--ping-interval", "25s", "--ping-timeout", "20s"}})
+	require.NoError(t, err)
+	t.Cleanup(srv.stop)
+	d, err := newDialers([]string{"127.0.0.1"})
+	require.NoError(t, err)
+	tg := newTarget(srv.addr, d, 64, genV4)
+	t.Cleanup(tg.close)
+	return srv, tg
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRawClientV4Node48 drives each piece of the v4 load generator against
+// the Node.js socket.io 4.8 server, with a few connections: the raw
+// websocket session (open, echo with ack, close), the gorilla-based idle
+// connections (join with ack, to-room fan-out, graceful close) and the
+// polling clients (handshake, connect, pings, `everyone` events in order).
+func TestRawClientV4Node48(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, tg := startNode48(t, ctx)
+
+	t.Run("raw websocket", func(t *testing.T) {
+		require.NoError(t, probe(ctx, tg))
+		o := newRawOpener(tg)
+		defer o.close()
+		w, err := o.open(ctx)
+		require.NoError(t, err)
+		var buf []byte
+		for id := uint64(1); id <= 5; id++ {
+			var rtt time.Duration
+			buf, rtt, err = w.echo(id, buf)
+			require.NoError(t, err)
+			assert.Positive(t, rtt)
+		}
+		w.close()
+		for range 3 {
+			require.NoError(t, o.session(ctx))
+		}
+	})
+
+	t.Run("idle connections and to-room", func(t *testing.T) {
+		const n = 5
+		var delivered atomic.Int64
+		onFrame := func(f []byte) bool {
+			if isEventV4(f, roomEvent) {
+				assert.Equal(t, `42["room",`+broadcastPayload+`]`, string(f))
+				delivered.Add(1)
+				return true
+			}
+			return false
+		}
+		var conns []*wsClient
+		for range n {
+			c, err := tg.dialWS(ctx, onFrame)
+			require.NoError(t, err)
+			conns = append(conns, c)
+			require.NoError(t, c.write(tg.wire.join))
+			f, err := c.await(ctx, 10*time.Second, isJoinAck)
+			require.NoError(t, err)
+			assert.Equal(t, tg.wire.joinAck, string(f))
+		}
+		sender, err := tg.dialWS(ctx, nil)
+		require.NoError(t, err)
+		for range 3 {
+			require.NoError(t, sender.write(tg.wire.toRoom))
+		}
+		waitFor(t, "3 broadcasts to each room member", 10*time.Second, func() bool { return delivered.Load() == 3*n })
+		sender.close(true)
+		for _, c := range conns {
+			assert.False(t, c.droppedByServer())
+			c.close(true)
+		}
+		// "41" and a websocket close: the server ends each connection.
+		for _, c := range append(conns, sender) {
+			select {
+			case <-c.done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the server did not close a connection after 41 and a close frame")
+			}
+		}
+	})
+
+	t.Run("polling", func(t *testing.T) {
+		b := &bench{t: tg, srv: srv, cfg: &config{}, logf: t.Logf, res: &runResult{Metrics: map[string]float64{}}}
+		var events, window atomic.Int64
+		var errs errCounter
+		pcs := make([]*pollClient, 3)
+		loopCtx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		for i := range pcs {
+			sid, err := tg.handshake(ctx)
+			require.NoError(t, err)
+			pcs[i] = &pollClient{sid: sid, total: &events, window: &window, last: -1}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b.pollLoopV4(loopCtx, pcs[i], &errs)
+			}()
+		}
+		defer func() {
+			stop()
+			wg.Wait()
+		}()
+		waitFor(t, "polling clients connected", 10*time.Second, func() bool {
+			for _, pc := range pcs {
+				if !pc.connected.Load() {
+					return false
+				}
+			}
+			return true
+		})
+		driver, err := tg.dialWS(ctx, nil)
+		require.NoError(t, err)
+		defer driver.close(true)
+		var msg []byte
+		for i := range 10 {
+			msg = tg.wire.everyone(msg[:0], i)
+			require.NoError(t, driver.write(msg))
+			time.Sleep(5 * time.Millisecond)
+		}
+		waitFor(t, "10 events on each polling client", 10*time.Second, func() bool { return events.Load() == 30 })
+		stop()
+		wg.Wait()
+		for _, pc := range pcs {
+			assert.EqualValues(t, 10, pc.events.Load())
+			assert.Zero(t, pc.lost.Load())
+			assert.Zero(t, pc.disordered.Load())
+			assert.EqualValues(t, 9, pc.last)
+		}
+		assert.Zero(t, errs.count(), "%s", &errs)
+	})
+}
+
+// TestProbeNotServed: a server that does not speak Engine.IO v4 is told
+// apart (probe fails) rather than measured.
+func TestProbeNotServed(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "unknown protocol", http.StatusBadRequest)
+	}))
+	defer hs.Close()
+	d, err := newDialers([]string{"127.0.0.1"})
+	require.NoError(t, err)
+	tg := newTarget(strings.TrimPrefix(hs.URL, "http://"), d, 4, genV4)
+	defer tg.close()
+	err = probe(context.Background(), tg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "400")
+}
+
+// TestPrintReportNotServed: the v4 columns say "not served" for siogo,
+// with the reason under the table, and the 0.9 columns are unaffected.
+func TestPrintReportNotServed(t *testing.T) {
+	cfg, err := parseFlags(nil, &bytes.Buffer{})
+	require.NoError(t, err)
+	v := func(x float64) *float64 { return &x }
+	met := true
+	rep := &report{Config: cfg, Runs: map[string][]runResult{
+		nameSiogoV4: {{NotServed: "websocket: upgrade: status 400"}},
+	}, Metrics: []reportMetric{{
+		metricDef: metricDef{Key: "mem_per_conn_kib", Label: "memory per idle ws connection", Unit: "KiB", Better: "lower"},
+		Siogo:     v(4), Reference: v(17), Ratio: v(4.0 / 17), ReferenceV4: v(37), TargetV4: "<= 0.2",
+	}, {
+		metricDef: metricDef{Key: "broadcast_msgs_per_sec", Label: "broadcast", Unit: "msg/s", Better: "higher"},
+		SiogoV4:   v(3e6), ReferenceV4: v(2e5), RatioV4: v(15), TargetV4: ">= 10", TargetV4Met: &met,
+	}}}
+	var out bytes.Buffer
+	printReport(&out, rep)
+	s := out.String()
+	assert.Contains(t, s, "siogo v4: not served (websocket: upgrade: status 400)")
+	assert.Contains(t, s, "0.235")
+	lines := strings.Split(s, "\n")
+	var memLine string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "memory per idle ws connection") {
+			memLine = l
+		}
+	}
+	assert.Contains(t, memLine, "not served")
+	assert.Contains(t, memLine, "<= 0.2")
+	assert.Contains(t, s, ">= 10 met")
+
+	// All served: no "not served" anywhere.
+	rep.Runs[nameSiogoV4] = []runResult{{}}
+	out.Reset()
+	printReport(&out, rep)
+	assert.NotContains(t, out.String(), "not served")
+}
+
+// TestEndToEndV4 runs a tiny configuration of the v4 phases against
+// siogo's testapp and the Node.js socket.io 4.8 server: every reference
+// metric positive and no problems; siogo either measured the same way or,
+// until the testapp serves Engine.IO v4, reported as not served.
+func TestEndToEndV4(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two servers and loads them for several seconds")
+	}
+	nodetest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "report.json")
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{
+		"-proto", "v4", "-n", "200", "-runs", "1", "-json", out,
+		"-c", "10", "-warmup", "10", "-settle", "200ms",
+		"-broadcast-warmup", "200ms", "-broadcast", "1s",
+		"-ack-clients", "2", "-ack-duration", "500ms",
+		"-sessions", "300", "-sessions-duration", "1s",
+		"-polling", "50", "-polling-warmup", "300ms", "-polling-duration", "2s",
+	}, &stdout, &stderr)
+	t.Logf("stderr:\n%s", stderr.String())
+	t.Logf("stdout:\n%s", stdout.String())
+	require.NoError(t, err)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var rep report
+	require.NoError(t, json.Unmarshal(b, &rep))
+	require.Len(t, rep.Runs[nameReferenceV4], 1)
+	require.Len(t, rep.Runs[nameSiogoV4], 1)
+	assert.Empty(t, rep.Runs[nameSiogo])
+	assert.Empty(t, rep.Runs[nameReference])
+	assert.Empty(t, rep.Runs[nameReferenceV4][0].Problems)
+	siogoServed := rep.Runs[nameSiogoV4][0].NotServed == ""
+	if siogoServed {
+		assert.Empty(t, rep.Runs[nameSiogoV4][0].Problems)
+	} else {
+		assert.Contains(t, stdout.String(), "siogo v4: not served")
+	}
+	targets := 0
+	for _, m := range rep.Metrics {
+		assert.Nil(t, m.Siogo, m.Key)
+		assert.Nil(t, m.Reference, m.Key)
+		if m.TargetV4 != "" {
+			targets++
+		}
+		if strings.HasSuffix(m.Key, "_other_cpu_pct") { // may well be 0
+			continue
+		}
+		if assert.NotNil(t, m.ReferenceV4, m.Key) {
+			assert.Positive(t, *m.ReferenceV4, m.Key)
+		}
+		if siogoServed {
+			if assert.NotNil(t, m.SiogoV4, m.Key) {
+				assert.Positive(t, *m.SiogoV4, m.Key)
+				assert.NotNil(t, m.RatioV4, m.Key)
+			}
+		} else {
+			assert.Nil(t, m.SiogoV4, m.Key)
+		}
+	}
+	assert.Equal(t, len(v4Targets), targets)
+	assert.Contains(t, stdout.String(), "node 4.8.4")
+}
