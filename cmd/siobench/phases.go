@@ -588,6 +588,8 @@ func (b *bench) polling(ctx context.Context) {
 	e1 := emitted.Load()
 	// Per client: events in the window and the longest silence in it.
 	starved, longest := 0, time.Duration(0)
+	pendingStarved, longestPending := 0, time.Duration(0) // starved clients waiting on a poll
+
 	limit := max(2*time.Second, 20*time.Second/time.Duration(b.cfg.PollingRate))
 	for i, pc := range clients {
 		if !pc.connected.Load() {
@@ -601,6 +603,10 @@ func (b *bench) polling(ctx context.Context) {
 		}
 		if pc.events.Load() == before[i] || silence > limit {
 			starved++
+			if since := pc.pollSince.Load(); since > 0 {
+				pendingStarved++
+				longestPending = max(longestPending, s1.at.Sub(time.Unix(0, since)))
+			}
 		}
 		longest = max(longest, silence)
 	}
@@ -623,8 +629,9 @@ func (b *bench) polling(ctx context.Context) {
 		b.problem("polling: %d events missing from the sequences clients saw, %d out of order or repeated", lost, disordered)
 	}
 	if starved > 0 {
-		b.problem("polling: %d of %d clients went more than %v without an event while measuring (longest %.1fs)",
-			starved, connected, limit, longest.Seconds())
+		b.problem("polling: %d of %d clients went more than %v without an event while measuring (longest %.1fs); "+
+			"%d of them had a poll pending at the end, for up to %.1fs",
+			starved, connected, limit, longest.Seconds(), pendingStarved, longestPending.Seconds())
 	}
 	wall := s1.at.Sub(s0.at)
 	delivered := s1.count - s0.count
@@ -646,7 +653,8 @@ type pollClient struct {
 	maxSilence atomic.Int64 // ns, within the measuring window
 	lost       atomic.Int64
 	disordered atomic.Int64
-	last       int64 // the highest sequence number seen, -1 before; pollLoop's goroutine only
+	pollSince  atomic.Int64 // unix ns when the pending GET was sent, 0 if none
+	last       int64        // the highest sequence number seen, -1 before; pollLoop's goroutine only
 }
 
 // event counts an `everyone` event with sequence number seq, received at
@@ -685,8 +693,10 @@ func (b *bench) pollLoop(ctx context.Context, pc *pollClient, errs *errCounter) 
 	}
 	for ctx.Err() == nil {
 		req, _ := http.NewRequestWithContext(ctx, "GET", url+"?t="+strconv.FormatInt(time.Now().UnixMilli(), 10), nil)
+		pc.pollSince.Store(time.Now().UnixNano())
 		resp, err := b.t.hc.Do(req)
 		if err != nil {
+			pc.pollSince.Store(0)
 			if fail(err) {
 				return
 			}
@@ -694,6 +704,7 @@ func (b *bench) pollLoop(ctx context.Context, pc *pollClient, errs *errCounter) 
 		}
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		pc.pollSince.Store(0)
 		if err != nil || resp.StatusCode != 200 {
 			if fail(fmt.Errorf("poll: %s %v %q", resp.Status, err, clip(body))) {
 				return

@@ -274,8 +274,10 @@ func (b *bench) pollLoopV4(ctx context.Context, pc *pollClient, errs *errCounter
 	everyone := []byte(`2["everyone",`)
 	for ctx.Err() == nil {
 		req, _ := http.NewRequestWithContext(ctx, "GET", b.t.pollURL4(pc.sid), nil)
+		pc.pollSince.Store(time.Now().UnixNano())
 		resp, err := b.t.hc.Do(req)
 		if err != nil {
+			pc.pollSince.Store(0)
 			if fail(err) {
 				return
 			}
@@ -283,6 +285,7 @@ func (b *bench) pollLoopV4(ctx context.Context, pc *pollClient, errs *errCounter
 		}
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		pc.pollSince.Store(0)
 		if err != nil || resp.StatusCode != 200 {
 			if fail(fmt.Errorf("poll: %s %v %q", resp.Status, err, clip(body))) {
 				return
