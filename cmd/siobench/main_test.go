@@ -45,7 +45,7 @@ func TestEndToEnd(t *testing.T) {
 	if len(rep.Runs["siogo"]) != 1 || len(rep.Runs["reference"]) != 0 {
 		t.Fatalf("runs: %d siogo, %d reference", len(rep.Runs["siogo"]), len(rep.Runs["reference"]))
 	}
-	if p := rep.Runs["siogo"][0].Problems; len(p) > 0 {
+	if p := seriousProblems(rep.Runs["siogo"][0].Problems); len(p) > 0 {
 		t.Errorf("problems: %q", p)
 	}
 	for _, m := range rep.Metrics {

@@ -226,6 +226,25 @@ func TestPrintReportNotServed(t *testing.T) {
 	assert.NotContains(t, out.String(), "not served")
 }
 
+// seriousProblems drops from a run's problems those that only say the
+// machine was slow (a test shares it with others): the broadcast sender
+// waiting, frames arriving late (not lost), polling clients waiting long
+// for an event. Failures, drops, losses and disorder stay.
+func seriousProblems(problems []string) []string {
+	var out []string
+	for _, p := range problems {
+		switch {
+		case strings.HasPrefix(p, "broadcast: sender waited"),
+			strings.Contains(p, "not delivered 5 s after the last broadcast"),
+			strings.Contains(p, "(late, not lost)"),
+			strings.HasPrefix(p, "polling: ") && strings.Contains(p, "without an event while measuring"):
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // TestEndToEndV4 runs a tiny configuration of the v4 phases against
 // siogo's testapp and the Node.js socket.io 4.8 server: every reference
 // metric positive and no problems; siogo either measured the same way or,
@@ -258,10 +277,10 @@ func TestEndToEndV4(t *testing.T) {
 	require.Len(t, rep.Runs[nameSiogoV4], 1)
 	assert.Empty(t, rep.Runs[nameSiogo])
 	assert.Empty(t, rep.Runs[nameReference])
-	assert.Empty(t, rep.Runs[nameReferenceV4][0].Problems)
+	assert.Empty(t, seriousProblems(rep.Runs[nameReferenceV4][0].Problems))
 	siogoServed := rep.Runs[nameSiogoV4][0].NotServed == ""
 	if siogoServed {
-		assert.Empty(t, rep.Runs[nameSiogoV4][0].Problems)
+		assert.Empty(t, seriousProblems(rep.Runs[nameSiogoV4][0].Problems))
 	} else {
 		assert.Contains(t, stdout.String(), "siogo v4: not served")
 	}
@@ -289,4 +308,16 @@ func TestEndToEndV4(t *testing.T) {
 	}
 	assert.Equal(t, len(v4Targets), targets)
 	assert.Contains(t, stdout.String(), "node 4.8.4")
+}
+
+func TestSeriousProblems(t *testing.T) {
+	assert.Equal(t, []string{"idle connect: 1 of 200 failed: x", "broadcast: 5 frames still missing after the ack phase (lost?)"},
+		seriousProblems([]string{
+			"broadcast: sender waited 500ms for deliveries 1 times",
+			"idle connect: 1 of 200 failed: x",
+			"broadcast: 5 of 100 frames not delivered 5 s after the last broadcast",
+			"broadcast: the missing frames arrived during the ack phase (late, not lost)",
+			"broadcast: 5 frames still missing after the ack phase (lost?)",
+			"polling: 3 of 50 clients went more than 2s without an event while measuring (longest 2.5s); 0 of them had a poll pending at the end, for up to 0.0s",
+		}))
 }
