@@ -3,7 +3,9 @@
 // client generations side by side: Socket.IO 0.9 clients against
 // socket.io@0.9.19 running the same contract (testdata/reftestapp.js), and
 // Engine.IO v4 / Socket.IO v5 clients (those of socket.io-client 3.x/4.x)
-// against socket.io@4.8 (testdata/refbench4.js, the events the phases use).
+// against socket.io@4.8 running the same contract (testdata/reftestapp4.js;
+// -ref4 refbench4.js: a server with only the events the phases use, to see
+// what the contract's other handlers cost the reference).
 //
 //	go run ./cmd/siobench [-n 5000] [-runs 3] [-only siogo|reference] [-proto 0.9,v4]
 //	    [-json out.json] [-addrs 127.0.0.1,127.0.0.2,...]
@@ -100,6 +102,7 @@ type config struct {
 	Root             string
 	Node             string
 	Protocols        []string
+	Ref4Script       string
 }
 
 // metricDef describes one reported metric.
@@ -185,6 +188,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&cfg.PollingDuration, "polling-duration", 10*time.Second, "xhr-polling measuring time")
 	fs.StringVar(&cfg.Root, "root", "", "siogo repository root (default: found from the working directory)")
 	fs.StringVar(&cfg.Node, "node", "node", "Node.js executable")
+	fs.StringVar(&cfg.Ref4Script, "ref4", "reftestapp4.js", "the socket.io 4.8 server `script` in testdata/ (reftestapp4.js: the testapp contract, as reftestapp.js is for 0.9; refbench4.js: only the events the phases use)")
 	protos := fs.String("proto", "0.9,v4", "comma-separated client `generations` to run: 0.9 (against socket.io@0.9.19), v4 (Engine.IO v4 / Socket.IO v5, against socket.io@4.8)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -364,8 +368,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			if _, err := os.Stat(filepath.Join(td, "node_modules", "socket.io-4")); err != nil {
 				return errors.New("testdata/node_modules/socket.io-4 is missing; run `make deps-node`")
 			}
+			if _, err := os.Stat(filepath.Join(td, cfg.Ref4Script)); err != nil {
+				return fmt.Errorf("-ref4: %w", err)
+			}
 			specs = append(specs, serverSpec{name: nameReferenceV4, path: node,
-				args: []string{filepath.Join(td, "refbench4.js"), "--ping-interval", "25s", "--ping-timeout", "20s"},
+				args: []string{filepath.Join(td, cfg.Ref4Script), "--ping-interval", "25s", "--ping-timeout", "20s"},
 				dir:  td, gen: genV4, readyV4: true})
 		}
 	}

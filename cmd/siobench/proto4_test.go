@@ -20,14 +20,14 @@ import (
 	"github.com/siogo/siogo/internal/nodetest"
 )
 
-// startNode48 starts testdata/refbench4.js (socket.io 4.8) and returns a
-// v4 target for it.
-func startNode48(t *testing.T, ctx context.Context) (*serverProc, *target) {
+// startNode48 starts testdata/<script> (socket.io 4.8) and returns a v4
+// target for it.
+func startNode48(t *testing.T, ctx context.Context, script string, timers ...string) (*serverProc, *target) {
 	t.Helper()
 	node := nodetest.Require(t)
 	td := nodetest.Dir(t)
 	srv, err := startServer(ctx, serverSpec{name: nameReferenceV4, path: node, dir: td, gen: genV4, readyV4: true,
-		args: []string{filepath.Join(td, "refbench4.js"), "--ping-interval", "25s", "--ping-timeout", "20s"}})
+		args: append([]string{filepath.Join(td, script), "--ping-interval", "25s", "--ping-timeout", "20s"}, timers...)})
 	require.NoError(t, err)
 	t.Cleanup(srv.stop)
 	d, err := newDialers([]string{"127.0.0.1"})
@@ -50,14 +50,21 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 }
 
 // TestRawClientV4Node48 drives each piece of the v4 load generator against
-// the Node.js socket.io 4.8 server, with a few connections: the raw
-// websocket session (open, echo with ack, close), the gorilla-based idle
-// connections (join with ack, to-room fan-out, graceful close) and the
-// polling clients (handshake, connect, pings, `everyone` events in order).
+// the Node.js socket.io 4.8 servers siobench can use (reftestapp4.js,
+// refbench4.js), with a few connections: the raw websocket session (open,
+// echo with ack, close), the gorilla-based idle connections (join with
+// ack, to-room fan-out, graceful close) and the polling clients
+// (handshake, connect, `everyone` events in order).
 func TestRawClientV4Node48(t *testing.T) {
+	for _, script := range []string{"reftestapp4.js", "refbench4.js"} {
+		t.Run(script, func(t *testing.T) { testRawClientV4(t, script) })
+	}
+}
+
+func testRawClientV4(t *testing.T, script string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	srv, tg := startNode48(t, ctx)
+	srv, tg := startNode48(t, ctx, script)
 
 	t.Run("raw websocket", func(t *testing.T) {
 		require.NoError(t, probe(ctx, tg))
@@ -320,4 +327,63 @@ func TestSeriousProblems(t *testing.T) {
 			"broadcast: 5 frames still missing after the ack phase (lost?)",
 			"polling: 3 of 50 clients went more than 2s without an event while measuring (longest 2.5s); 0 of them had a poll pending at the end, for up to 0.0s",
 		}))
+}
+
+// TestPingsV4Node48: with socket.io 4.8 pinging every 200 ms (timeout
+// 300 ms), every kind of v4 client of siobench answers the pings and keeps
+// its session for two seconds: the raw websocket session, an idle
+// connection and a polling client.
+func TestPingsV4Node48(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, tg := startNode48(t, ctx, "reftestapp4.js", "--ping-interval", "200ms", "--ping-timeout", "300ms")
+
+	o := newRawOpener(tg)
+	defer o.close()
+	w, err := o.open(ctx)
+	require.NoError(t, err)
+	idle, err := tg.dialWS(ctx, nil)
+	require.NoError(t, err)
+	b := &bench{t: tg, srv: srv, cfg: &config{}, logf: t.Logf, res: &runResult{Metrics: map[string]float64{}}}
+	var events, window atomic.Int64
+	var errs errCounter
+	sid, err := tg.handshake(ctx)
+	require.NoError(t, err)
+	pc := &pollClient{sid: sid, total: &events, window: &window, last: -1}
+	loopCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.pollLoopV4(loopCtx, pc, &errs)
+	}()
+	defer func() {
+		stop()
+		<-done
+	}()
+
+	end := time.Now().Add(2 * time.Second)
+	var buf []byte
+	for id := uint64(1); time.Now().Before(end); id++ {
+		// The raw session reads (and answers pings) only inside echo.
+		buf, _, err = w.echo(id, buf)
+		require.NoError(t, err)
+		time.Sleep(50 * time.Millisecond)
+	}
+	assert.False(t, idle.droppedByServer(), "idle connection dropped: %v", idle.readErr)
+	require.NoError(t, idle.write(tg.wire.join))
+	f, err := idle.await(ctx, 10*time.Second, isJoinAck)
+	require.NoError(t, err)
+	assert.Equal(t, tg.wire.joinAck, string(f))
+	assert.True(t, pc.connected.Load())
+	select {
+	case <-done:
+		t.Fatalf("the polling client stopped: %s", &errs)
+	default:
+	}
+	// The session is still there: an event reaches the polling client.
+	require.NoError(t, idle.write(tg.wire.everyone(nil, 0)))
+	waitFor(t, "an event on the polling client", 10*time.Second, func() bool { return pc.events.Load() == 1 })
+	assert.Zero(t, errs.count(), "%s", &errs)
+	w.close()
+	idle.close(true)
 }

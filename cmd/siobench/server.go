@@ -186,7 +186,7 @@ func (p *serverProc) notableLogs() []string {
 		l = strings.TrimSpace(l)
 		if l == "" || l == "listening" || strings.Contains(l, "msg=listening") ||
 			strings.HasPrefix(l, "reftestapp: socket.io ") ||
-			strings.HasPrefix(l, "refbench4: socket.io ") || strings.Contains(l, "shutting down") ||
+			strings.HasPrefix(l, "refbench4: socket.io ") || strings.HasPrefix(l, "reftestapp4: socket.io ") || strings.Contains(l, "shutting down") ||
 			strings.Contains(l, "SIGTERM, exiting") {
 			continue
 		}
