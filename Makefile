@@ -73,8 +73,9 @@ gotest:
 e2e: deps
 	$(GO) test -race -count=1 -p 1 -run '^TestBrowser' ./examples/...
 
-## bench: siogo against the Node.js reference under load, loopback only
-## (~5 min; e.g. BENCH_FLAGS="-n 2000 -runs 1")
+## bench: siogo against the Node.js references under load, loopback only:
+## 0.9 clients vs socket.io 0.9.19 and v4 clients vs socket.io 4.8
+## (~8 min; e.g. BENCH_FLAGS="-n 2000 -runs 1", or -proto 0.9 / -proto v4)
 BENCH_FLAGS ?=
 bench: deps-node
 	mkdir -p artifacts
