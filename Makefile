@@ -16,7 +16,7 @@ demo: deps-node
 	$(GO) run ./examples/chat -addr :8080
 
 ## test: vet, lint, every test (unit, Node and browser clients) with -race, and a short fuzz run
-test: deps vet gocheck lint gotest fuzz-short
+test: deps vet gocheck lint gotest fuzz-short suites
 
 deps: deps-system deps-node
 
