@@ -738,3 +738,33 @@ func TestWebSocketOpenRefused(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	assert.JSONEq(t, `{"code":4,"message":"who are you"}`, string(b))
 }
+
+// A client that gets a POST's "ok" may send its next POST at once, on
+// another connection: the server must not still count the first as
+// active (it would close the session for overlapping POSTs). The POSTs
+// alternate between two connections, so that each is read by another
+// goroutine than the one answering the previous.
+func TestBackToBackPostsOnTwoConnections(t *testing.T) {
+	h := newRecorder(false)
+	ts := start(t, Config{}, h)
+	sid := ts.open(t)
+	clients := [2]*http.Client{
+		{Timeout: wait, Transport: &http.Transport{}},
+		{Timeout: wait, Transport: &http.Transport{}},
+	}
+	defer clients[0].CloseIdleConnections()
+	defer clients[1].CloseIdleConnections()
+	const n = 300
+	for i := range n {
+		res, err := clients[i%2].Post(ts.url+"?EIO=4&transport=polling&sid="+sid, "text/plain;charset=UTF-8", strings.NewReader(fmt.Sprintf("4m%d", i)))
+		require.NoError(t, err)
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.Equal(t, 200, res.StatusCode, "POST %d: %s", i, b)
+		require.Equal(t, "ok", string(b))
+	}
+	for i := range n {
+		ev := h.next(t, sid)
+		require.Equal(t, event{"text", fmt.Sprintf("m%d", i)}, ev, "message %d", i)
+	}
+}

@@ -185,14 +185,23 @@ func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
 	}
 	c.postActive = true
 	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.postActive = false
-		c.mu.Unlock()
-	}()
+	// The POST stops being active before its answer goes out: a client
+	// that gets "ok" sends its next POST at once, which may be read
+	// before this handler would get to run a deferred reset.
+	done := false
+	endPost := func() {
+		if !done {
+			done = true
+			c.mu.Lock()
+			c.postActive = false
+			c.mu.Unlock()
+		}
+	}
+	defer endPost()
 
 	max := c.srv.cfg.MaxPayload
 	if r.ContentLength > max {
+		endPost()
 		tooLarge(w)
 		return
 	}
@@ -200,6 +209,7 @@ func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
+			endPost()
 			tooLarge(w)
 			return
 		}
@@ -210,6 +220,7 @@ func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
 	pkts, err := eioparser.DecodePayload(body, eioparser.Limits{MaxBytes: int(max), MaxPackets: maxPostPackets})
 	if err != nil {
 		if errors.Is(err, eioparser.ErrTooLarge) {
+			endPost()
 			tooLarge(w)
 			return
 		}
@@ -226,6 +237,7 @@ func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
+	endPost()
 	h := w.Header()
 	h.Set("Content-Type", "text/html")
 	h.Set("Content-Length", "2")
