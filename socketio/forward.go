@@ -77,10 +77,11 @@ func newForwarder(cfg Config) *forwarder {
 			MaxIdleConns:        256,
 			MaxIdleConnsPerHost: 64,
 			IdleConnTimeout:     90 * time.Second,
-			// A long-poll is answered within PollingDuration (nodes share
-			// a configuration); other requests at once. A node that hangs
+			// A long-poll is answered within PollingDuration (0.9) or
+			// PingInterval (v4: the ping answers it; nodes share a
+			// configuration); other requests at once. A node that hangs
 			// does not hold a forwarded request for ever.
-			ResponseHeaderTimeout: 2*cfg.PollingDuration + cfg.WriteTimeout,
+			ResponseHeaderTimeout: max(2*cfg.PollingDuration, cfg.PingInterval+cfg.PingTimeout) + cfg.WriteTimeout,
 		},
 		errorLog: cfg.Logger,
 	}
@@ -126,6 +127,40 @@ func (s *Server) directoryWarn(msg string, args ...any) {
 // the owner cannot be reached, fallback answers instead (as for an unknown
 // session).
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, sid string, fallback func(http.ResponseWriter)) bool {
+	return s.forwardTo(w, r, sid, fallback, false)
+}
+
+// forward5 is forward for an Engine.IO v4 request (polling GET or POST,
+// or a websocket upgrade) naming a session this node does not hold. It
+// reports false, having written nothing, for a request the local engine
+// answers: without a directory, a preflight, a handshake, a session held
+// here, or an origin this node refuses. The owner's CORS headers go back
+// to the client (it checks the origin with the same configuration).
+func (s *Server) forward5(w http.ResponseWriter, r *http.Request) bool {
+	if s.fwd == nil || r.Method == http.MethodOptions {
+		return false
+	}
+	sid := r.URL.Query().Get("sid")
+	if sid == "" || s.holds5(sid) || !s.origins.allows(r) {
+		return false
+	}
+	return s.forwardTo(w, r, sid, func(w http.ResponseWriter) {
+		// As the engine answers an unknown sid.
+		h := w.Header()
+		if o := r.Header.Get("Origin"); o != "" {
+			h.Set("Access-Control-Allow-Origin", o)
+			h.Set("Access-Control-Allow-Credentials", "true")
+			h.Add("Vary", "Origin")
+		}
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"code":1,"message":"Session ID unknown"}`)
+	}, true)
+}
+
+// forwardTo is forward; ownerCORS keeps the CORS headers of the owner's
+// answer (this node has set none).
+func (s *Server) forwardTo(w http.ResponseWriter, r *http.Request, sid string, fallback func(http.ResponseWriter), ownerCORS bool) bool {
 	f := s.fwd
 	if f == nil || r.Header.Get(ForwardedHeader) != "" || !IsSocketID(sid) {
 		return false
@@ -163,6 +198,9 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, sid string, fal
 		Transport:     f.tr,
 		FlushInterval: -1, // htmlfile chunks and poll answers go out at once
 		ModifyResponse: func(resp *http.Response) error {
+			if ownerCORS {
+				return nil
+			}
 			// This node already checked the origin and set the CORS
 			// headers and Vary (same configuration).
 			resp.Header.Del("Access-Control-Allow-Origin")

@@ -55,19 +55,8 @@ func (s *Server) serveEIO(w http.ResponseWriter, r *http.Request, v string) {
 		_, _ = w.Write([]byte(`{"code":5,"message":"Unsupported protocol version"}`))
 		return
 	}
-	if s.fwd != nil && r.Header.Get(ForwardedHeader) == "" {
-		// With Config.Sessions, a request for a session another node
-		// holds goes there (non-sticky balancing), as for 0.9.
-		if sid := r.URL.Query().Get("sid"); sid != "" && !s.holds5(sid) && s.origins.allows(r) {
-			s.checkOrigin(w, r) // the owner's CORS headers are dropped (see forward)
-			if s.forward(w, r, sid, func(w http.ResponseWriter) { s.eio.ServeHTTP(w, r) }) {
-				return
-			}
-			h := w.Header()
-			h.Del("Access-Control-Allow-Origin")
-			h.Del("Access-Control-Allow-Credentials")
-			h.Del("Vary")
-		}
+	if s.forward5(w, r) {
+		return
 	}
 	s.eio.ServeHTTP(w, r)
 }
@@ -129,17 +118,25 @@ func (s *Server) open5(c eioConn, r *http.Request) (*session5, error) {
 		hs.User = user
 	}
 	sess := newSession5(s, c, hs, header)
+	// A polling session is registered before the client learns its id
+	// (Open runs before the handshake is answered), so that its next
+	// request finds it from any node. A websocket session makes no other
+	// request.
+	sess.registered = s.fwd != nil && c.Transport() == engineio.Polling
+	if sess.registered {
+		s.register(r.Context(), c.ID())
+	}
 	s.mu.Lock()
 	if s.shutdown.Load() {
 		s.mu.Unlock()
+		if sess.registered {
+			s.unregister(c.ID())
+		}
 		s.stats.handshakesRefused.Add(1)
 		return nil, errEIOUnavailable
 	}
 	s.sessions5[c.ID()] = sess
 	s.mu.Unlock()
-	// Registered before the client learns the id, so that its next
-	// request finds the session from any node.
-	s.register(r.Context(), c.ID())
 	s.stats.handshakesAccepted.Add(1)
 	sess.startConnectTimeout()
 	return sess, nil
@@ -154,7 +151,7 @@ func (s *Server) forget5(sess *session5) {
 	}
 	s.checkDrainedLocked()
 	s.mu.Unlock()
-	if forgotten {
+	if forgotten && sess.registered {
 		s.unregister(sess.conn.ID())
 	}
 }

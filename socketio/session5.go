@@ -87,6 +87,9 @@ type session5 struct {
 	eng *engineio.Conn
 	hs  *Handshake
 	dec sioparser.Decoder
+	// registered: the session is in Config.Sessions (set before the
+	// session is published).
+	registered bool
 
 	mu sync.Mutex
 	// hsHeader is non-nil until hs's Headers and Query are filled in:
