@@ -233,6 +233,15 @@
 //     on a single node ("7:::1+0" on a GET, 400 on a POST): socket.io.js
 //     reconnects with a new handshake.
 //   - The session is removed from the directory when it closes.
+//   - The same holds for Engine.IO v4 (socket.io-client 3.x/4.x): a
+//     polling handshake registers its sid, and a poll, POST or websocket
+//     upgrade (EIO=4&sid=...) for a session held elsewhere is proxied to
+//     its node, CORS headers as the owner sets them. Preflights are
+//     answered locally, and a request from an origin this node refuses is
+//     refused here. A session that handshakes over websocket makes no
+//     other request and is not registered. A sid no live node holds is
+//     answered 400 {"code":1,"message":"Session ID unknown"}, as on one
+//     node: the client reconnects.
 //
 // Guarantees and limits:
 //

@@ -6,12 +6,17 @@
 // the same testapp, join the same room and each receives the other's
 // `to-room` emits; the same for broadcast, everyone, count and watch/gone.
 // Only a server that serves both generations at /socket.io/ can pass: siogo's
-// examples/testapp (the Node references serve one generation each).
+// examples/testapp (the Node references serve one generation each). With
+// --url-new the 4.x clients connect to another node of the same cluster
+// (and a 4.x client that sends from the 0.9 client's node is there too),
+// so that every row crosses nodes; --binary adds the scenarios with binary
+// arguments (a 4.x client gets them as binary, a 0.9 client as base64
+// strings).
 //
-//   node mixed.js --url http://127.0.0.1:PORT
-//       [--pairs websocket+websocket,xhr-polling+polling,...]
+//   node mixed.js --url http://127.0.0.1:PORT [--url-new http://127.0.0.1:PORT2]
+//       [--binary] [--pairs websocket+websocket,xhr-polling+polling,...]
 //       [--only name1,name2] [--timeout-ms 10000] [--budget-ms 90000]
-//   node mixed.js --list
+//   node mixed.js --list [--binary]
 //
 // A pair is OLD+NEW: the 0.9 transport (websocket, xhr-polling) and the
 // 4.x transport (websocket, polling, upgrade). Default: every pair.
@@ -43,12 +48,14 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  var o = { url: '', pairs: allPairs(), only: null, timeoutMs: 10000, budgetMs: 90000, list: false };
+  var o = { url: '', urlNew: '', binary: false, pairs: allPairs(), only: null, timeoutMs: 10000, budgetMs: 90000,
+    list: false };
   for (var i = 0; i < argv.length; i++) {
     var m = /^--?([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!m) usage('unexpected argument ' + argv[i]);
     var key = m[1];
     if (key === 'list') { o.list = true; continue; }
+    if (key === 'binary') { o.binary = true; continue; }
     var v = m[2];
     if (v === undefined) {
       if (i + 1 >= argv.length) usage('missing value for ' + argv[i]);
@@ -57,6 +64,7 @@ function parseArgs(argv) {
     var list = v.split(',').map(function (s) { return s.trim(); }).filter(Boolean);
     switch (key) {
       case 'url': o.url = v; break;
+      case 'url-new': o.urlNew = v; break;
       case 'pairs': o.pairs = list; break;
       case 'only': o.only = list; break;
       case 'timeout-ms': o.timeoutMs = Number(v); break;
@@ -66,6 +74,8 @@ function parseArgs(argv) {
   }
   if (o.list) return o;
   if (!/^https?:\/\/[^\/]+\/?$/.test(o.url)) usage('--url must be http://HOST:PORT');
+  if (o.urlNew === '') o.urlNew = o.url;
+  if (!/^https?:\/\/[^\/]+\/?$/.test(o.urlNew)) usage('--url-new must be http://HOST:PORT');
   var known = allPairs();
   o.pairs.forEach(function (p) { if (known.indexOf(p) < 0) usage('unknown pair ' + p + ' (known: ' + known.join(', ') + ')'); });
   if (!(o.timeoutMs > 0) || !(o.budgetMs > 0)) usage('--timeout-ms and --budget-ms must be positive');
@@ -76,10 +86,12 @@ function parseArgs(argv) {
 // Mixed context: a 0.9 Context and a 4.x Context on the same server, one
 // observation.
 
-function Mixed(url, pair) {
+function Mixed(url, urlNew, pair) {
   var t = pair.split('+');
   this.old = new old.Context({ url: url, transport: t[0] });
-  this.modern = new modern.Context({ url: url, transport: t[1] });
+  this.modern = new modern.Context({ url: urlNew, transport: t[1] });
+  // 4.x clients on the 0.9 client's node (connectNewBeside).
+  this.beside = new modern.Context({ url: url, transport: t[1] });
   this.obs = {};
   this.errors = [];
   this.where = 'starting';
@@ -87,7 +99,7 @@ function Mixed(url, pair) {
 }
 
 Mixed.prototype.where_ = function () {
-  return 'old: ' + this.old.where + ' / new: ' + this.modern.where;
+  return 'old: ' + this.old.where + ' / new: ' + this.modern.where + ' / new beside old: ' + this.beside.where;
 };
 
 Mixed.prototype.check = function (cond, msg) {
@@ -101,21 +113,25 @@ Mixed.prototype.expectSame = function (what, got, want) {
   return this.check(g === w, what + ': got ' + g + ', want ' + w);
 };
 
-Mixed.prototype.room = function (l) { return l + '-mixed-' + this.run; };
+// (The '.' keeps a room name from ever looking like a socket id — 20
+// characters of [A-Za-z0-9_-] — which Socket.Join refuses.)
+Mixed.prototype.room = function (l) { return l + '.mixed-' + this.run; };
 Mixed.prototype.token = function (l) { return 'tok-' + (l || '') + '-mixed-' + this.run; };
 
 // connectOld / connectNew: ns is the namespace in the generation-neutral
 // form ('' or '/chat').
 Mixed.prototype.connectOld = function (ns, opts) { return this.old.connect(ns, opts); };
 Mixed.prototype.connectNew = function (ns, opts) { return this.modern.connect(ns === '' ? '/' : ns, opts); };
+Mixed.prototype.connectNewBeside = function (ns, opts) { return this.beside.connect(ns === '' ? '/' : ns, opts); };
 
 Mixed.prototype.errorsAll = function () {
-  return this.errors.concat(this.old.errors, this.modern.errors);
+  return this.errors.concat(this.old.errors, this.modern.errors, this.beside.errors);
 };
 
 Mixed.prototype.cleanup = function () {
   this.old.cleanup();
   this.modern.cleanup();
+  this.beside.cleanup();
 };
 
 // untilSentinel waits until client c (either generation) got the
@@ -240,7 +256,52 @@ function roomScenarios(label, ns) {
   ];
 }
 
+// binaryScenarios (--binary): binary arguments sent to a room by a 4.x
+// client reach the other 4.x client (on the other node with --url-new) as
+// binary and the 0.9 client as base64 strings.
+function binaryScenarios(label, ns) {
+  function s(name, run) { return { name: label + '.' + name, run: run }; }
+  return [
+    s('binary-room', async function (m) {
+      var a = await m.connectOld(ns, { label: 'old' });
+      var b = await m.connectNew(ns, { label: 'new' });
+      var c = await m.connectNewBeside(ns, { label: 'new-beside-old' });
+      var r = m.room('r');
+      var tok = m.token();
+      await a.call('join', r);
+      await b.call('join', r);
+      await c.call('join', r);
+      // to-room from the 4.x client beside the 0.9 one: everyone in the room.
+      var s1 = m.token('s1');
+      c.emit('to-room', r, tok, 'bin', Buffer.from([0xde, 0xad]), { b: Buffer.from('x'), n: 1 });
+      c.emit('everyone', s1);
+      m.obs.toRoom = {
+        old: await beforeSentinel(a, 'room', s1, tok),
+        new: await beforeSentinel(b, 'room', s1, tok),
+        beside: await beforeSentinel(c, 'room', s1, tok)
+      };
+      // A broadcast from the other node's 4.x client: all but the sender.
+      var s2 = m.token('s2');
+      b.emit('broadcast-room', r, tok, Buffer.from([7]), [Buffer.alloc(0), 'txt']);
+      b.emit('everyone', s2);
+      m.obs.broadcast = {
+        old: (await beforeSentinel(a, 'room', s2, tok)).slice(1),
+        new: (await beforeSentinel(b, 'room', s2, tok)).length,
+        beside: (await beforeSentinel(c, 'room', s2, tok)).slice(1)
+      };
+      var bin = ['TOKEN', 'bin', Buffer.from([0xde, 0xad]), { b: Buffer.from('x'), n: 1 }];
+      m.expectSame('binary to-room', m.obs.toRoom, {
+        old: [['TOKEN', 'bin', '3q0=', { b: 'eA==', n: 1 }]], new: [bin], beside: [bin] });
+      m.expectSame('binary broadcast-room', m.obs.broadcast, {
+        old: [['TOKEN', 'Bw==', ['', 'txt']]],
+        new: 1,
+        beside: [['TOKEN', Buffer.from([7]), [Buffer.alloc(0), 'txt']]] });
+    })
+  ];
+}
+
 var scenarios = roomScenarios('default', '').concat(roomScenarios('chat', '/chat'));
+var withBinary = scenarios.concat(binaryScenarios('default', ''), binaryScenarios('chat', '/chat'));
 
 // ---------------------------------------------------------------------------
 // Runner.
@@ -250,8 +311,8 @@ function line(obj) {
   process.stdout.write(s + '\n');
 }
 
-function runOne(sc, url, pair, timeoutMs) {
-  var m = new Mixed(url, pair);
+function runOne(sc, url, urlNew, pair, timeoutMs) {
+  var m = new Mixed(url, urlNew, pair);
   var timer;
   var started = Date.now();
   var timeout = new Promise(function (resolve, reject) {
@@ -278,6 +339,7 @@ function runOne(sc, url, pair, timeoutMs) {
 
 function main() {
   var opts = parseArgs(process.argv.slice(2));
+  if (opts.binary) scenarios = withBinary;
   if (opts.list) {
     line({ scenarios: scenarios.map(function (s) { return s.name; }), pairs: allPairs() });
     return Promise.resolve();
@@ -299,7 +361,7 @@ function main() {
             error: 'not run: the run budget of ' + opts.budgetMs + 'ms was used up' });
           return null;
         }
-        return runOne(sc, opts.url, pair, Math.min(opts.timeoutMs, left));
+        return runOne(sc, opts.url, opts.urlNew, pair, Math.min(opts.timeoutMs, left));
       });
     });
   });

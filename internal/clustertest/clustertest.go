@@ -3,7 +3,10 @@
 // and holds those tests (cluster_test.go): several examples/testapp
 // processes joined through Redis (-redis), driven by the real
 // socket.io-client@0.9.16 (testdata/cluster.js, testdata/run-scenarios.js),
-// by the Go client and by raw HTTP, with nodes killed and Redis restarted.
+// by the Go client and by raw HTTP, with nodes killed and Redis restarted;
+// and with modern clients (modern_test.go): socket.io-client@4.8 through a
+// balancer that is not sticky, raw Engine.IO v4 polling alternating
+// between nodes, and 0.9 and 4.x clients on different nodes in one room.
 //
 // redis-server and nginx are Debian packages (`make deps` installs them); a
 // missing one skips the test that needs it, or fails it under CI or make
