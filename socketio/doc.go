@@ -288,7 +288,7 @@
 // generations) and HandshakesPerSecond apply to the v4 handshakes too; a
 // refusal by Authorize is 403 {"code":4,"message":"handshake
 // unauthorized"}, a limit 503. With
-// Config.Sessions, v4 sessions are registered and their requests
+// Config.Sessions, v4 polling sessions are registered and their requests
 // forwarded to the node holding them, as 0.9's (non-sticky balancing).
 //
 // A v5 client connects each namespace with a CONNECT that may carry an

@@ -275,14 +275,14 @@ func TestRealV4ClientRoundRobin(t *testing.T) {
 	assert.Greater(t, multi, all/2, "most sessions were served by both nodes")
 }
 
-// TestMixedGenerationsAcrossNodes runs testdata/mixed.js with the
+// TestMixedScenariosAcrossNodes runs testdata/mixed.js with the
 // socket.io-client@0.9.16 clients on node A and the socket.io-client@4.8
 // clients on node B (Redis between them), for every pair of transports:
 // room emits, broadcasts, counts and watch/gone cross the nodes both
 // ways, and binary arguments (--binary) sent to the room by a 4.x client
 // on A reach the 4.x client on B as binary (and the 0.9 client as base64),
 // as do those of B's 4.x client's broadcast.
-func TestMixedGenerationsAcrossNodes(t *testing.T) {
+func TestMixedScenariosAcrossNodes(t *testing.T) {
 	nodetest.Require(t)
 	nodes := startNodes(t, StartRedis(t), 2)
 	out, err := exec.Command(nodetest.Require(t), filepath.Join(nodetest.Dir(t), "mixed.js"), "--list", "--binary").Output()
