@@ -1,7 +1,9 @@
 // Package soak holds long-running whole-stack tests (issue "Hardening"):
-// a siogo server in process, hundreds of Go clients over websocket,
-// xhr-polling and jsonp-polling connecting, emitting with acks, joining
-// rooms and dropping out at random (TestSoak); and graceful shutdown with
+// a siogo server in process, hundreds of Go clients — half of them 0.9
+// over websocket, xhr-polling and jsonp-polling, half Engine.IO v4 /
+// Socket.IO v5 over websocket, polling and polling upgraded to websocket
+// — connecting, emitting with acks, joining rooms and dropping out at
+// random (TestSoak); and graceful shutdown with
 // handlers still running (TestShutdownCompletesInFlightAcks) or a
 // handshake half done (TestShutdownRefusesHandshakeInProgress).
 //

@@ -38,7 +38,9 @@ const (
 	// session. A client gives its goodbye ("0::") a second; on a loaded
 	// machine a polling client's goodbye may not make it, and the server
 	// then forgets the session at its CloseTimeout (60 s by default, the
-	// configuration this test runs), as it must.
+	// configuration this test runs), as it must. A v5 session a client
+	// gave up (a reconnect attempt cut short by a drop or a Close) ends at
+	// its ping timeout (25 s + 20 s by default).
 	sessionSettleTimeout = 60*time.Second + settleTimeout
 	// goroutineMargin: goroutines allowed above the baseline at the end.
 	goroutineMargin = 5
@@ -46,7 +48,25 @@ const (
 	heapMargin = 16 << 20
 )
 
-var transports = []string{client.WebSocket, client.XHRPolling, client.JSONPPolling}
+// kind is how a client speaks: a protocol and the transports it is given.
+type kind struct {
+	name       string
+	protocol   client.Protocol
+	transports []string
+}
+
+// kinds are the clients the workers pick from, at random: half of them
+// speak 0.9 (socket.io.js 0.9's transports), half Engine.IO v4 and
+// Socket.IO v5 (socket.io-client 3.x/4.x: websocket, polling, polling
+// upgraded to websocket).
+var kinds = []kind{
+	{client.WebSocket, client.Protocol09, []string{client.WebSocket}},
+	{client.XHRPolling, client.Protocol09, []string{client.XHRPolling}},
+	{client.JSONPPolling, client.Protocol09, []string{client.JSONPPolling}},
+	{"v5 websocket", client.ProtocolV5, []string{client.WebSocket}},
+	{"v5 polling", client.ProtocolV5, []string{client.Polling}},
+	{"v5 upgrade", client.ProtocolV5, []string{client.Polling, client.WebSocket}},
+}
 
 func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
 	v := os.Getenv(name)
@@ -76,6 +96,7 @@ func envInt(t *testing.T, name string, def int) int {
 type soak struct {
 	t    *testing.T
 	url  string
+	addr string // the server's host:port
 	app  *app
 	seed uint64
 	// dropHTTP sends the ?disconnect requests that drop sessions.
@@ -83,7 +104,7 @@ type soak struct {
 
 	// Counters (figures logged at the end).
 	dials, dialErrors     atomic.Int64
-	dialsBy               [3]atomic.Int64 // by transport, as in transports
+	dialsBy               [6]atomic.Int64 // by kind, as in kinds
 	closes                atomic.Int64
 	drops, reconnects     atomic.Int64
 	sent, acked           atomic.Int64 // EmitWithAck calls, and those acked correctly
@@ -111,7 +132,8 @@ type conn struct {
 	s         *soak
 	c         *client.Client
 	chat      *client.Namespace // nil unless this incarnation joined /chat
-	transport string
+	transport string  // its kind's name
+	cut       *cutter // v5: the connection cutter it dials through (drop)
 	name      string
 	observer  bool
 
@@ -125,11 +147,26 @@ type conn struct {
 	seen    map[string]int           // observers: room emit id → times received
 }
 
-func (s *soak) dial(name, tr string, observer bool, withChat bool) *conn {
+func (s *soak) dial(name string, k int, observer bool, withChat bool) *conn {
+	kd := kinds[k]
+	tr := kd.name
 	cn := &conn{s: s, transport: tr, name: name, observer: observer,
 		genCh: make(chan struct{}, 1), waiting: map[string]chan struct{}{}, seen: map[string]int{}}
+	url := s.url
+	if kd.protocol == client.ProtocolV5 {
+		// A v5 session is dropped by cutting its connections (there is
+		// no ?disconnect in Engine.IO v4).
+		cut, err := newCutter(s.addr)
+		if err != nil {
+			s.fail("%s: cutter: %v", name, err)
+			return nil
+		}
+		cn.cut = cut
+		url = "http://" + cut.addr()
+	}
 	opts := &client.Options{
-		Transports:        []string{tr},
+		Protocol:          kd.protocol,
+		Transports:        kd.transports,
 		ConnectTimeout:    opTimeout,
 		ReconnectMinDelay: 20 * time.Millisecond,
 		ReconnectMaxDelay: 200 * time.Millisecond,
@@ -159,15 +196,14 @@ func (s *soak) dial(name, tr string, observer bool, withChat bool) *conn {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	s.dials.Add(1)
-	for i, name := range transports {
-		if name == tr {
-			s.dialsBy[i].Add(1)
-		}
-	}
-	c, err := client.Dial(ctx, s.url, opts)
+	s.dialsBy[k].Add(1)
+	c, err := client.Dial(ctx, url, opts)
 	if err != nil {
 		s.dialErrors.Add(1)
 		s.fail("%s: dial over %s: %v", cn.name, tr, err)
+		if cn.cut != nil {
+			cn.cut.close()
+		}
 		return nil
 	}
 	cn.c = c
@@ -218,6 +254,9 @@ func (cn *conn) onEvent(event string, args []json.RawMessage) {
 func (cn *conn) close() {
 	cn.closing.Store(true)
 	cn.c.Close()
+	if cn.cut != nil {
+		cn.cut.close()
+	}
 	cn.s.closes.Add(1)
 }
 
@@ -272,8 +311,7 @@ func (w *worker) run(ctx context.Context, start time.Duration) {
 	}
 	for ctx.Err() == nil {
 		if w.cn == nil {
-			tr := transports[w.rng.IntN(len(transports))]
-			w.cn = w.s.dial(fmt.Sprintf("worker %d", w.id), tr, false, w.rng.IntN(3) == 0)
+			w.cn = w.s.dial(fmt.Sprintf("worker %d", w.id), w.rng.IntN(len(kinds)), false, w.rng.IntN(3) == 0)
 			w.joined = map[string]bool{}
 			if w.cn == nil {
 				sleepCtx(ctx, time.Second)
@@ -425,7 +463,8 @@ func (w *worker) toRoom() {
 }
 
 // drop makes the server forget the session (GET ?disconnect=1, as
-// socket.io.js sends on page unload): to the client that is a lost
+// socket.io.js sends on page unload; v5: a close packet POSTed for it and
+// its connections cut, a lost network): to the client that is a lost
 // session, and it must reconnect by itself with a new one.
 func (w *worker) drop() {
 	cn := w.cn
@@ -436,15 +475,35 @@ func (w *worker) drop() {
 	g0 := cn.gen.Load()
 	cn.dropping.Store(true)
 	defer cn.dropping.Store(false)
-	resp, err := w.s.dropHTTP.Get(w.s.url + "/socket.io/1/" + sid + "/?disconnect=1")
-	if err != nil {
-		w.s.fail("%s: drop request: %v", cn.name, err)
-		return
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		w.s.fail("%s: drop request answered %d", cn.name, resp.StatusCode)
-		return
+	switch {
+	case cn.cut != nil:
+		// The cut ends a session on websocket; one on polling survives
+		// it (net/http retries the poll), and the client's close packet,
+		// POSTed by someone else, ends it (a session on websocket, or
+		// already gone, refuses it: 400). Both, whatever the client
+		// believes its transport is: an upgrade may be under way. In
+		// this order: a cut after the close could catch the client's new
+		// session being opened, which it would then give up for
+		// another, and the server would keep it until its ping timeout.
+		cn.cut.cut()
+		resp, err := w.s.dropHTTP.Post(w.s.url+"/socket.io/?EIO=4&transport=polling&sid="+sid,
+			"text/plain;charset=UTF-8", strings.NewReader("1"))
+		if err != nil {
+			w.s.fail("%s: drop request: %v", cn.name, err)
+			return
+		}
+		resp.Body.Close()
+	default:
+		resp, err := w.s.dropHTTP.Get(w.s.url + "/socket.io/1/" + sid + "/?disconnect=1")
+		if err != nil {
+			w.s.fail("%s: drop request: %v", cn.name, err)
+			return
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			w.s.fail("%s: drop request answered %d", cn.name, resp.StatusCode)
+			return
+		}
 	}
 	w.s.drops.Add(1)
 	deadline := time.NewTimer(opTimeout)
@@ -556,7 +615,7 @@ func TestSoak(t *testing.T) {
 	a := newApp(socketio.Config{}, 0)
 	ts := httptest.NewServer(a.srv)
 	dropTransport := &http.Transport{}
-	s := &soak{t: t, url: ts.URL, app: a, seed: seed,
+	s := &soak{t: t, url: ts.URL, addr: ts.Listener.Addr().String(), app: a, seed: seed,
 		dropHTTP: &http.Client{Transport: dropTransport, Timeout: opTimeout}, confirmed: map[string]string{}}
 	tsClosed := false
 	defer func() {
@@ -590,11 +649,11 @@ func TestSoak(t *testing.T) {
 	stopMonitor := sync.OnceFunc(func() { close(monitorStop); <-monitorDone })
 	defer stopMonitor()
 
-	// Observers: one per transport, in every room from start to end,
-	// never dropped. Each must see every confirmed room emit exactly once.
+	// Observers: one per kind, in every room from start to end, never
+	// dropped. Each must see every confirmed room emit exactly once.
 	var observers []*conn
-	for _, tr := range transports {
-		ob := s.dial("observer "+tr, tr, true, false)
+	for k, kd := range kinds {
+		ob := s.dial("observer "+kd.name, k, true, false)
 		if ob == nil {
 			t.FailNow()
 		}
@@ -625,10 +684,19 @@ func TestSoak(t *testing.T) {
 	s.checkObservers(observers)
 
 	// The server forgets every session.
-	deadline := time.Now().Add(sessionSettleTimeout)
+	settleStart := time.Now()
+	deadline := settleStart.Add(sessionSettleTimeout)
+	lingering := false
 	for a.srv.SessionCount() > 0 && time.Now().Before(deadline) {
+		if !lingering && time.Since(settleStart) > 3*time.Second {
+			lingering = true
+			st := a.srv.Stats()
+			t.Logf("sessions still open 3s after the workers ended: %v %v", st.Sessions, st.Protocols)
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	t.Logf("observers checked %v after the workers ended; sessions settled %v later",
+		settleStart.Sub(workersDone).Round(time.Millisecond), time.Since(settleStart).Round(time.Millisecond))
 	st := a.srv.Stats()
 	if n := a.srv.SessionCount(); n != 0 {
 		s.fail("%d sessions still open %v after every client closed: %v", n, sessionSettleTimeout, st.Sessions)
@@ -680,8 +748,12 @@ func TestSoak(t *testing.T) {
 	}
 
 	t.Logf("figures after %v of traffic (%v in all):", workersDone.Sub(began).Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
-	t.Logf("  clients: %d concurrent workers + %d observers; %d dials (websocket %d, xhr-polling %d, jsonp-polling %d), %d dial errors",
-		nWorkers, len(observers), s.dials.Load(), s.dialsBy[0].Load(), s.dialsBy[1].Load(), s.dialsBy[2].Load(), s.dialErrors.Load())
+	var by []string
+	for k, kd := range kinds {
+		by = append(by, fmt.Sprintf("%s %d", kd.name, s.dialsBy[k].Load()))
+	}
+	t.Logf("  clients: %d concurrent workers + %d observers; %d dials (%s), %d dial errors",
+		nWorkers, len(observers), s.dials.Load(), strings.Join(by, ", "), s.dialErrors.Load())
 	t.Logf("  sessions: %d created (server handshakes), peak %d open, %d at the end; %d closed by clients, %d dropped by the server and reconnected (%d)",
 		st.HandshakesAccepted, peakSessions.Load(), a.srv.SessionCount(), s.closes.Load(), s.drops.Load(), s.reconnects.Load())
 	t.Logf("  acked messages: %d sent, %d acked, %d lost, %d wrong", s.sent.Load(), s.acked.Load(), s.lost.Load(), s.wrong.Load())
