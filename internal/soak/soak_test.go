@@ -132,8 +132,8 @@ type conn struct {
 	s         *soak
 	c         *client.Client
 	chat      *client.Namespace // nil unless this incarnation joined /chat
-	transport string  // its kind's name
-	cut       *cutter // v5: the connection cutter it dials through (drop)
+	transport string            // its kind's name
+	cut       *cutter           // v5: the connection cutter it dials through (drop)
 	name      string
 	observer  bool
 
