@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -75,6 +76,7 @@ func (rr *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Rewrite:       func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
 		Transport:     rr.tr,
 		FlushInterval: -1,
+		ErrorLog:      log.New(io.Discard, "", 0), // clients going away mid-poll
 	}).ServeHTTP(w, r)
 }
 
