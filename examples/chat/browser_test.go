@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -35,48 +34,71 @@ var browserChecks = []string{
 // ?transport=), each transport against a server of its own. Screenshots of
 // every step go to artifacts/chat, which git ignores.
 func TestBrowser(t *testing.T) {
-	nodetest.RequireChromium(t)
-	root := filepath.Dir(nodetest.Dir(t))
-	clientDir := filepath.Join(root, defaultClientDir)
-	shots := filepath.Join(root, "artifacts", "chat")
-
+	t.Parallel()
 	for _, transport := range []string{"websocket", "xhr-polling"} {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
-			logs := &apptest.LockedBuffer{}
-			logger := slog.New(slog.NewTextHandler(logs, nil))
-			srv, _, handler := newApp(os.DirFS(clientDir), logger)
-			hs := httptest.NewServer(handler)
-			t.Cleanup(func() {
-				srv.Close()
-				hs.CloseClientConnections()
-				hs.Close()
-			})
-			t.Cleanup(func() {
-				if t.Failed() {
-					t.Logf("server log:\n%s", logs.String())
-				}
-			})
-
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			start := time.Now()
-			// nodetest runs scripts from the repository's testdata directory.
-			script := filepath.Join("..", "examples", "chat", "testdata", "e2e.js")
-			res := nodetest.Run(ctx, t, script, "--url", hs.URL, "--transport", transport, "--screenshot-dir", shots)
-			t.Logf("%s: browser run took %v", transport, time.Since(start).Round(time.Millisecond))
-
-			seen := map[string]bool{}
-			for _, r := range res {
-				seen[r.Check] = true
-				assert.Equal(t, transport, r.Transport, "check %s", r.Check)
-				if assert.Truef(t, r.Pass, "%s over %s: %s", r.Check, r.Transport, r.Error) {
-					t.Logf("%-18s ok %5dms %s", r.Check, r.MS, r.Observed)
-				}
-			}
-			for _, c := range browserChecks {
-				assert.Truef(t, seen[c], "check %q was not reported", c)
-			}
+			runBrowser(t, transport, "0.9")
 		})
+	}
+}
+
+// TestBrowserMixedClients is TestBrowser with both generations in the same
+// rooms: ann and cy load socket.io.js 0.9.16, bob and dan 4.x (?client=4),
+// so every check has lines going from one generation to the other (ann
+// and bob chat both ways, dan is refused ann's nickname, private messages
+// cross, bob reloads his 4.x page).
+func TestBrowserMixedClients(t *testing.T) {
+	t.Parallel()
+	for _, transport := range []string{"websocket", "xhr-polling"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			runBrowser(t, transport, "0.9,4")
+		})
+	}
+}
+
+// runBrowser runs testdata/e2e.js over transport with the people's
+// clients (its --clients) against a server of its own.
+func runBrowser(t *testing.T, transport, clientList string) {
+	nodetest.RequireChromium(t)
+	root := filepath.Dir(nodetest.Dir(t))
+	shots := filepath.Join(root, "artifacts", "chat")
+	dirs := clientDirs{V09: filepath.Join(root, defaultClientDir), V4: filepath.Join(root, defaultClient4Dir)}
+
+	logs := &apptest.LockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	srv, _, handler := newApp(dirs.open(), logger)
+	hs := httptest.NewServer(handler)
+	t.Cleanup(func() {
+		srv.Close()
+		hs.CloseClientConnections()
+		hs.Close()
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	// nodetest runs scripts from the repository's testdata directory.
+	script := filepath.Join("..", "examples", "chat", "testdata", "e2e.js")
+	res := nodetest.Run(ctx, t, script, "--url", hs.URL, "--transport", transport, "--clients", clientList,
+		"--screenshot-dir", shots)
+	t.Logf("%s, clients %s: browser run took %v", transport, clientList, time.Since(start).Round(time.Millisecond))
+
+	seen := map[string]bool{}
+	for _, r := range res {
+		seen[r.Check] = true
+		assert.Equal(t, transport, r.Transport, "check %s", r.Check)
+		if assert.Truef(t, r.Pass, "%s over %s: %s", r.Check, r.Transport, r.Error) {
+			t.Logf("%-18s ok %5dms %s", r.Check, r.MS, r.Observed)
+		}
+	}
+	for _, c := range browserChecks {
+		assert.Truef(t, seen[c], "check %q was not reported", c)
 	}
 }

@@ -31,8 +31,11 @@ const waitFor = 5 * time.Second
 // startChat serves the chat in-process and returns its base URL.
 func startChat(t *testing.T) (string, *socketio.Server) {
 	t.Helper()
-	client := fstest.MapFS{clientFile: {Data: []byte("/* socket.io.js stand-in */")}}
-	srv, _, handler := newApp(client, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c := clients{
+		V09: fstest.MapFS{clientFile: {Data: []byte("/* socket.io.js stand-in */")}},
+		V4:  fstest.MapFS{client4File: {Data: []byte("/* socket.io.min.js stand-in */")}},
+	}
+	srv, _, handler := newApp(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	hs := httptest.NewServer(handler)
 	t.Cleanup(func() {
 		srv.Close()
@@ -632,6 +635,17 @@ func TestPagesAndClient(t *testing.T) {
 		assert.Contains(t, body, `id="`+id+`"`)
 	}
 	assert.Contains(t, body, `src="/socket.io/socket.io.js"`)
+
+	res, body = get("/?client=4")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, res.Header.Get("Content-Security-Policy"), "default-src 'self'")
+	assert.Contains(t, body, `src="/socket.io-client-4/socket.io.min.js"`)
+	assert.NotContains(t, body, `src="/socket.io/socket.io.js"`)
+	assert.Contains(t, body, `id="nick-input"`)
+
+	res, body = get("/socket.io-client-4/socket.io.min.js")
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "/* socket.io.min.js stand-in */", body)
 
 	res, body = get("/app.js")
 	assert.Equal(t, http.StatusOK, res.StatusCode)

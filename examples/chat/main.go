@@ -1,8 +1,9 @@
 // Command chat is siogo's demo: a chat with nicknames, rooms, history and
 // private messages, served to browsers running the real socket.io.js 0.9.16
-// client.
+// client, or the modern socket.io.js 4.x with http://localhost:8080/?client=4:
+// both generations chat in the same rooms.
 //
-//	make demo                          # installs the client, then runs:
+//	make demo                          # installs the clients, then runs:
 //	go run ./examples/chat -addr :8080
 //
 // With -redis ADDR it joins the nodes sharing that Redis (rooms,
@@ -49,7 +50,7 @@ func run(args []string) error {
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	logger, dir, err := ef.setup()
+	logger, dirs, err := ef.setup()
 	if err != nil {
 		return err
 	}
@@ -71,21 +72,25 @@ func run(args []string) error {
 		}
 		logger.Info("joined the cluster", "redis", *redisAddr, "node", cluster.NodeID(), "node_addr", cfg.NodeAddr)
 	}
-	srv, _, handler := newAppWith(cfg, os.DirFS(dir), logger)
-	logger.Info("chat is running", "url", pageURL(ln.Addr()), "client", filepath.Join(dir, clientFile))
+	srv, _, handler := newAppWith(cfg, dirs.open(), logger)
+	logger.Info("chat is running", "url", pageURL(ln.Addr()), "client", filepath.Join(dirs.V09, clientFile))
+	if dirs.V4 != "" {
+		logger.Info("with socket.io.js 4.x", "url", pageURL(ln.Addr())+"?client=4", "client", filepath.Join(dirs.V4, client4File))
+	}
 	return serve(ln, handler, srv, logger)
 }
 
 // newApp builds the chat: the Socket.IO server, the chat on its default
-// namespace and the HTTP handler serving both the pages and the server.
-func newApp(clientFS fs.FS, logger *slog.Logger) (*socketio.Server, *Chat, http.Handler) {
-	return newAppWith(socketio.Config{}, clientFS, logger)
+// namespace and the HTTP handler serving the pages, the clients and the
+// server.
+func newApp(c clients, logger *slog.Logger) (*socketio.Server, *Chat, http.Handler) {
+	return newAppWith(socketio.Config{}, c, logger)
 }
 
 // newAppWith is newApp with the cluster settings of cfg (Adapter,
 // Sessions, NodeAddr).
-func newAppWith(cfg socketio.Config, clientFS fs.FS, logger *slog.Logger) (*socketio.Server, *Chat, http.Handler) {
-	cfg.ClientFS = clientFS
+func newAppWith(cfg socketio.Config, c clients, logger *slog.Logger) (*socketio.Server, *Chat, http.Handler) {
+	cfg.ClientFS = c.V09
 	cfg.Logger = logger
 	// Chat packets are small: refuse big bodies early.
 	cfg.MaxBodyBytes = 64 << 10
@@ -99,8 +104,6 @@ func newAppWith(cfg socketio.Config, clientFS fs.FS, logger *slog.Logger) (*sock
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
-	mux.Handle("GET /{$}", page(web, "index.html"))
-	mux.Handle("GET /app.js", page(web, "app.js"))
-	mux.Handle("GET /style.css", page(web, "style.css"))
+	handleWeb(mux, web, c)
 	return srv, chat, mux
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,15 +19,32 @@ import (
 // websocket and over xhr-polling (forced with ?transport=). Screenshots go
 // to artifacts/tictactoe, which git ignores.
 func TestBrowser(t *testing.T) {
-	nodetest.RequireChromium(t)
+	t.Parallel()
+	runBrowser(t, "0.9")
+}
 
-	// One server per transport, so both play at the same time (the lobby
-	// pairs whoever comes first).
-	clientDir := filepath.Join(nodetest.Dir(t), "node_modules", "socket.io-client", "dist")
-	args := []string{"--transports", "websocket,xhr-polling"}
+// TestBrowserMixedClients is TestBrowser with a 0.9 player against a 4.x
+// one: ann plays with socket.io.js 0.9.16, bob with 4.x (?client=4), and
+// cy watches with 4.x, for the whole scenario (the ACL's refusals reach
+// both generations, a win, a rematch, a draw, bob leaving).
+func TestBrowserMixedClients(t *testing.T) {
+	t.Parallel()
+	runBrowser(t, "0.9,4,4")
+}
+
+// runBrowser runs testdata/e2e.js with the people's clients (its
+// --clients), over each transport against a server of its own, so both
+// play at the same time (the lobby pairs whoever comes first).
+func runBrowser(t *testing.T, clientList string) {
+	nodetest.RequireChromium(t)
+	dirs := clientDirs{
+		V09: filepath.Join(nodetest.Dir(t), "node_modules", "socket.io-client", "dist"),
+		V4:  filepath.Join(nodetest.Dir(t), "node_modules", "socket.io-client-4", "dist"),
+	}
+	args := []string{"--transports", "websocket,xhr-polling", "--clients", clientList}
 	for range 2 {
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-		srv, _, handler := newApp(os.DirFS(clientDir), logger)
+		srv, _, handler := newApp(dirs.open(), logger)
 		hs := httptest.NewServer(handler)
 		t.Cleanup(func() {
 			srv.Close()
@@ -47,7 +63,9 @@ func TestBrowser(t *testing.T) {
 	seen := map[string]bool{}
 	for _, r := range res {
 		seen[r.Transport] = true
-		assert.Truef(t, r.Pass, "%s", r.Describe())
+		if assert.Truef(t, r.Pass, "%s", r.Describe()) {
+			t.Logf("%s, clients %s: ok %s", r.Transport, clientList, r.Observed)
+		}
 	}
 	assert.True(t, seen["websocket"] && seen["xhr-polling"], "both transports ran: %v", seen)
 }

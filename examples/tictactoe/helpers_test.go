@@ -23,15 +23,18 @@ import (
 // waitFor bounds every wait of the protocol tests.
 const waitFor = 5 * time.Second
 
-// fakeClient stands in for socket.io.js in the protocol tests.
-var fakeClient = fstest.MapFS{clientFile: {Data: []byte("/* socket.io.js */")}}
+// fakeClients stand in for socket.io.js 0.9 and 4.x in the protocol tests.
+var fakeClients = clients{
+	V09: fstest.MapFS{clientFile: {Data: []byte("/* socket.io.js */")}},
+	V4:  fstest.MapFS{client4File: {Data: []byte("/* socket.io.min.js */")}},
+}
 
 // startApp serves the game in-process (so -race sees the server) and
 // returns its base URL.
 func startApp(t *testing.T) (*socketio.Server, string) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, _, handler := newApp(fakeClient, logger)
+	srv, _, handler := newApp(fakeClients, logger)
 	hs := httptest.NewServer(handler)
 	t.Cleanup(func() {
 		srv.Close()

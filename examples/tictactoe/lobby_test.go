@@ -352,10 +352,12 @@ func TestRematchSwapsTheMarks(t *testing.T) {
 func TestPagesAreServed(t *testing.T) {
 	_, base := startApp(t)
 	for path, want := range map[string]string{
-		"/":                       `id="board"`,
-		"/app.js":                 "io.connect",
-		"/style.css":              ".board",
-		"/socket.io/socket.io.js": "socket.io.js",
+		"/":                                    `id="board"`,
+		"/app.js":                              "io.connect",
+		"/style.css":                           ".board",
+		"/socket.io/socket.io.js":              "socket.io.js",
+		"/?client=4":                           `<script src="/socket.io-client-4/socket.io.min.js">`,
+		"/socket.io-client-4/socket.io.min.js": "socket.io.min.js",
 	} {
 		resp, err := http.Get(base + path)
 		require.NoError(t, err)

@@ -1,9 +1,11 @@
 // Command tictactoe is a multiplayer tic-tac-toe served to browsers running
-// the real socket.io.js 0.9.16 client: a lobby pairs waiting players, the
-// server holds the board, and a per-method ACL lets only the player whose
-// turn it is call "move". Spectators watch running games live.
+// the real socket.io.js 0.9.16 client, or the modern socket.io.js 4.x with
+// http://localhost:8081/?client=4 (players of both play each other): a
+// lobby pairs waiting players, the server holds the board, and a
+// per-method ACL lets only the player whose turn it is call "move".
+// Spectators watch running games live.
 //
-//	make deps-node                          # installs the client, once
+//	make deps-node                          # installs the clients, once
 //	go run ./examples/tictactoe -addr :8081
 //
 // See README.md for the event protocol between the page and the server.
@@ -43,25 +45,29 @@ func run(args []string) error {
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	logger, dir, err := ef.setup()
+	logger, dirs, err := ef.setup()
 	if err != nil {
 		return err
 	}
-	srv, _, handler := newApp(os.DirFS(dir), logger)
+	srv, _, handler := newApp(dirs.open(), logger)
 
 	ln, err := net.Listen("tcp", *ef.Addr)
 	if err != nil {
 		return err
 	}
-	logger.Info("tictactoe is running", "url", pageURL(ln.Addr()), "client", filepath.Join(dir, clientFile))
+	logger.Info("tictactoe is running", "url", pageURL(ln.Addr()), "client", filepath.Join(dirs.V09, clientFile))
+	if dirs.V4 != "" {
+		logger.Info("with socket.io.js 4.x", "url", pageURL(ln.Addr())+"?client=4", "client", filepath.Join(dirs.V4, client4File))
+	}
 	return serve(ln, handler, srv, logger)
 }
 
 // newApp builds the game: the Socket.IO server, the lobby on its default
-// namespace and the HTTP handler serving both the page and the server.
-func newApp(clientFS fs.FS, logger *slog.Logger) (*socketio.Server, *Lobby, http.Handler) {
+// namespace and the HTTP handler serving the page, the clients and the
+// server.
+func newApp(c clients, logger *slog.Logger) (*socketio.Server, *Lobby, http.Handler) {
 	srv := socketio.NewServer(socketio.Config{
-		ClientFS: clientFS,
+		ClientFS: c.V09,
 		Logger:   logger,
 		// Game packets are tiny: refuse big bodies early.
 		MaxBodyBytes:    16 << 10,
@@ -75,8 +81,6 @@ func newApp(clientFS fs.FS, logger *slog.Logger) (*socketio.Server, *Lobby, http
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
-	mux.Handle("GET /{$}", page(web, "index.html"))
-	mux.Handle("GET /app.js", page(web, "app.js"))
-	mux.Handle("GET /style.css", page(web, "style.css"))
+	handleWeb(mux, web, c)
 	return srv, lobby, mux
 }

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // Browser end-to-end test of the chat page: headless Chromium
 // (playwright-core from the repository's testdata/node_modules) runs the
-// page with the real socket.io.js 0.9.16 against a running chat server.
+// page with the real socket.io.js 0.9.16, or 4.x (?client=4), against a
+// running chat server.
 //
 //   node examples/chat/testdata/e2e.js --url http://127.0.0.1:8080
-//       [--transport websocket] [--screenshot-dir DIR] [--chromium PATH]
-//       [--timeout-ms 10000]
+//       [--transport websocket] [--clients 0.9,4] [--screenshot-dir DIR]
+//       [--chromium PATH] [--timeout-ms 10000]
 //
-// The transport is forced with ?transport=. Four people, each in a browser
+// --clients lists the client each person's page loads, in the order ann,
+// bob, cy, dan, repeated as needed (default 0.9 for all): "0.9,4" mixes the
+// generations in the same rooms. The transport is forced with ?transport=
+// (the 0.9 name; a 4.x page is given "polling" for xhr-polling). Four people, each in a browser
 // context of their own (their own window and sessionStorage): ann and bob
 // chat in the lobby, cy is in room "dev", dan tries ann's nickname and then
 // watches. The checks run in order, as one story; after the first failure
@@ -40,7 +44,7 @@ let prefix = '[chat e2e]';
 function log(...a) { process.stderr.write(prefix + ' ' + a.join(' ') + '\n'); }
 
 function parseArgs(argv) {
-  const o = { url: null, transport: 'websocket', screenshotDir: null, chromium: null, timeoutMs: 10000 };
+  const o = { url: null, transport: 'websocket', clients: ['0.9'], screenshotDir: null, chromium: null, timeoutMs: 10000 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -50,14 +54,15 @@ function parseArgs(argv) {
     switch (k) {
       case '--url': o.url = val().replace(/\/+$/, ''); break;
       case '--transport': o.transport = val(); break;
+      case '--clients': o.clients = val().split(',').filter(Boolean); break;
       case '--screenshot-dir': o.screenshotDir = val(); break;
       case '--chromium': o.chromium = val(); break;
       case '--timeout-ms': o.timeoutMs = Number(val()); break;
       default: log('unknown argument', k); process.exit(2);
     }
   }
-  if (!o.url || !(o.timeoutMs > 0)) {
-    log('usage: e2e.js --url http://HOST:PORT [--transport websocket|xhr-polling|jsonp-polling] [--screenshot-dir DIR]');
+  if (!o.url || !(o.timeoutMs > 0) || !o.clients.length || o.clients.some((c) => c !== '0.9' && c !== '4')) {
+    log('usage: e2e.js --url http://HOST:PORT [--transport websocket|xhr-polling|jsonp-polling] [--clients 0.9,4] [--screenshot-dir DIR]');
     process.exit(2);
   }
   return o;
@@ -78,19 +83,40 @@ function check(cond, msg) { if (!cond) throw new Failure(msg); }
 
 function firstLine(e) { return String(e && e.message || e).split('\n')[0]; }
 
+// The people, in the order --clients assigns clients to them.
+const PEOPLE = ['ann', 'bob', 'cy', 'dan'];
+
+// label names a run: its transport, and its clients unless all are 0.9.
+function label(opts) {
+  return opts.transport + (opts.clients.every((c) => c === '0.9') ? '' : '-clients-' + opts.clients.join('+'));
+}
+
 // Chat is the story over one transport: the people, their pages and helpers.
 class Chat {
   constructor(browser, opts) {
     this.browser = browser;
     this.opts = opts;
     this.transport = opts.transport;
+    this.label = label(opts);
     this.contexts = [];
     this.pages = {};      // by person
     this.pageErrors = []; // uncaught exceptions and console errors
   }
 
-  url(query) {
-    const q = new URLSearchParams(Object.assign({ transport: this.transport }, query || {}));
+  // client is the client whose page loads: "0.9" or "4".
+  client(who) {
+    const cs = this.opts.clients;
+    return cs[PEOPLE.indexOf(who) % cs.length];
+  }
+
+  // transportOf is the name of the forced transport in who's client.
+  transportOf(who) {
+    return this.client(who) === '4' && this.transport === 'xhr-polling' ? 'polling' : this.transport;
+  }
+
+  url(who, query) {
+    const q = new URLSearchParams(Object.assign({ transport: this.transportOf(who) },
+      this.client(who) === '4' ? { client: '4' } : {}, query || {}));
     return this.opts.url + '/?' + q.toString();
   }
 
@@ -103,7 +129,7 @@ class Chat {
     const p = await ctx.newPage();
     p.on('pageerror', (e) => this.pageErrors.push(who + ': ' + firstLine(e)));
     p.on('console', (m) => { if (m.type() === 'error') this.pageErrors.push(who + ' console: ' + m.text()); });
-    await p.goto(this.url(query));
+    await p.goto(this.url(who, query));
     await this.connected(p, who);
     this.pages[who] = p;
     return p;
@@ -116,7 +142,9 @@ class Chat {
       throw new Failure(who + ' did not connect: status ' + JSON.stringify(await p.textContent('#status').catch(() => '?')));
     }
     const tr = await p.getAttribute('#app', 'data-transport');
-    check(tr === this.transport, who + ' connected over ' + tr + ', not ' + this.transport);
+    check(tr === this.transportOf(who), who + ' connected over ' + tr + ', not ' + this.transportOf(who));
+    const client = await p.getAttribute('#app', 'data-client');
+    check(client === this.client(who), who + "'s page runs socket.io.js " + client + ', not ' + this.client(who));
   }
 
   // login picks a nickname in the dialog and waits until the room is joined.
@@ -197,7 +225,7 @@ class Chat {
   async shot(step, who) {
     if (!this.opts.screenshotDir) return;
     await Promise.all(who.map((w) => this.pages[w].screenshot({
-      path: path.join(this.opts.screenshotDir, this.transport + '-' + step + '-' + w + '.png')
+      path: path.join(this.opts.screenshotDir, this.label + '-' + step + '-' + w + '.png')
     })));
   }
 
@@ -214,7 +242,9 @@ const steps = {
     const bob = await c.open('bob');
     await c.login(bob, 'bob', 'lobby');
     await c.waitUsers(ann, 'ann', ['ann', 'bob']);
-    return { transport: await ann.getAttribute('#app', 'data-transport'), status: await ann.textContent('#status') };
+    const seen = async (p) => (await p.getAttribute('#app', 'data-client')) + ' over ' + (await p.getAttribute('#app', 'data-transport'));
+    return { transport: await ann.getAttribute('#app', 'data-transport'), status: await ann.textContent('#status'),
+      clients: { ann: await seen(ann), bob: await seen(bob) } };
   },
 
   async 'two-users-chat'(c) {
@@ -411,7 +441,7 @@ const steps = {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  prefix = '[chat e2e ' + opts.transport + ']';
+  prefix = '[chat e2e ' + label(opts) + ']';
   const exe = findChromium(opts.chromium);
   if (!exe) { log('chromium not found'); return 1; }
   const { chromium } = loadPlaywright();
@@ -441,7 +471,7 @@ async function main() {
           if (!(e instanceof Failure)) log(name + ':', e && e.stack || e);
           if (opts.screenshotDir) {
             await Promise.all(Object.keys(c.pages).map((w) => c.pages[w].screenshot({
-              path: path.join(opts.screenshotDir, opts.transport + '-FAILED-' + name + '-' + w + '.png')
+              path: path.join(opts.screenshotDir, label(opts) + '-FAILED-' + name + '-' + w + '.png')
             }).catch(() => {})));
           }
         }

@@ -1,11 +1,17 @@
-// siogo chat page. Talks to the server with the socket.io 0.9 client (the
-// global `io`); the event protocol is described in README.md.
+// siogo chat page. Talks to the server with the socket.io.js client the
+// page loaded (the global `io`): 0.9.16 by default, 4.x when the page was
+// opened with ?client=4 (the server then serves it a <script> loading that
+// one). The two clients' differences are kept to the few branches on
+// `modern`; the event protocol is described in README.md.
 //
 // Everything users type is put in the page with textContent, never as HTML.
 (function () {
   'use strict';
 
-  var TRANSPORTS = ['websocket', 'htmlfile', 'xhr-polling', 'jsonp-polling'];
+  // socket.io.js 4.x is a function, io(url, options); 0.9.16 an object
+  // with io.connect(url, options).
+  var modern = typeof io === 'function';
+  var TRANSPORTS = modern ? ['websocket', 'polling'] : ['websocket', 'htmlfile', 'xhr-polling', 'jsonp-polling'];
   var MAX_SHOWN = 500; // messages kept in the page
   var STORAGE_KEY = 'siogo-chat'; // sessionStorage key of {nick, token}
   var errorTimer = null;          // hides the error toast
@@ -57,49 +63,82 @@
 
   // ---- connection ---------------------------------------------------------
 
+  var wanted = params.get('client');
   if (typeof io === 'undefined') {
     setStatus('offline', 'no client');
-    showError('socket.io.js did not load: is the server running with the client installed?');
+    showError(wanted === '4' ?
+      'socket.io.js 4.x did not load: is socket.io-client 4 installed (make deps-node)?' :
+      'socket.io.js did not load: is the server running with the client installed?');
     return;
   }
+  ui.app.dataset.client = modern ? '4' : '0.9';
+  if (wanted && wanted !== '4' && wanted !== '0.9') {
+    showError('Unknown client "' + wanted + '": using socket.io.js 0.9.16 (?client=4 loads 4.x).');
+  }
 
-  var options = {
-    'reconnect': true,
-    'reconnection delay': 500,
-    'reconnection limit': 5000,          // back off to one try every 5 s
-    'max reconnection attempts': Infinity
-  };
   var forced = params.get('transport');
-  if (forced) {
-    if (TRANSPORTS.indexOf(forced) >= 0) {
+  if (forced && TRANSPORTS.indexOf(forced) < 0) {
+    showError('Unknown transport "' + forced + '"; using the default ones (' + TRANSPORTS.join(', ') + ').');
+    forced = null;
+  }
+  var socket;
+  if (modern) {
+    var options4 = { reconnectionDelay: 500, reconnectionDelayMax: 5000 }; // back off to one try every 5 s
+    if (forced) options4.transports = [forced];
+    socket = io(location.protocol + '//' + location.host, options4);
+  } else {
+    var options = {
+      'reconnect': true,
+      'reconnection delay': 500,
+      'reconnection limit': 5000,          // back off to one try every 5 s
+      'max reconnection attempts': Infinity
+    };
+    if (forced) {
       // socket.io.js 0.9.16 merges the options into its defaults element by
       // element, and its default transport list is the shared io.transports:
       // {transports: ['jsonp-polling']} alone would only overwrite the first
       // entry and connect with another transport. Set the defaults too.
       io.transports = [forced];
       options.transports = [forced];
-    } else {
-      showError('Unknown transport "' + forced + '"; using the default ones.');
-      forced = null;
     }
+    socket = io.connect(location.protocol + '//' + location.host, options);
   }
-  var socket = io.connect(location.protocol + '//' + location.host, options);
+
+  // transportName is the name of the transport the client uses now.
+  function transportName() {
+    var t = modern ? socket.io.engine && socket.io.engine.transport : socket.socket.transport;
+    return t ? t.name : '';
+  }
+
+  function showTransport() {
+    var name = transportName();
+    setStatus('connected', 'connected · ' + name + (modern ? ' · socket.io 4' : ''));
+    ui.app.dataset.transport = name;
+  }
 
   // A polling session would only end at the server's timeout when the tab
   // closes (a websocket ends with its connection): tell the server now.
-  // (The client's own 'sync disconnect on unload' uses a synchronous XHR,
-  // which browsers refuse during unload.)
+  // (The 0.9 client's own 'sync disconnect on unload' uses a synchronous
+  // XHR, which browsers refuse during unload; for 4.x the beacon POSTs the
+  // Engine.IO close packet, "1".)
   window.addEventListener('pagehide', function () {
+    var name = transportName();
+    if (!navigator.sendBeacon || !name || name === 'websocket') return;
+    if (modern) {
+      if (socket.connected) navigator.sendBeacon('/socket.io/?EIO=4&transport=polling&sid=' + encodeURIComponent(socket.io.engine.id), '1');
+      return;
+    }
     var s = socket.socket;
-    if (!s.connected || !s.transport || s.transport.name === 'websocket' || !navigator.sendBeacon) return;
-    navigator.sendBeacon('/socket.io/1/' + s.transport.name + '/' + encodeURIComponent(s.sessionid) + '/?disconnect=1');
+    if (s.connected) navigator.sendBeacon('/socket.io/1/' + s.transport.name + '/' + encodeURIComponent(s.sessionid) + '/?disconnect=1');
   });
+
+  // 4.x starts on polling and upgrades to websocket unless forced.
+  if (modern) socket.io.on('open', function () { socket.io.engine.on('upgrade', showTransport); });
 
   socket.on('connect', function () {
     state.connected = true;
     state.joined = false;
-    setStatus('connected', 'connected · ' + socket.socket.transport.name);
-    ui.app.dataset.transport = socket.socket.transport.name;
+    showTransport();
     ui.reconnecting.hidden = true;
     if (state.nick) {
       // A reconnect: the server has forgotten us; tell it who and where we are.
@@ -122,13 +161,17 @@
     ui.reconnecting.hidden = false;
     updateComposer();
     // The client reconnects by itself after a lost transport, and after
-    // the server's "7:::1+0" (session gone, reconnect: what siogo sends on
-    // a graceful shutdown). After a plain goodbye ("0::", "booted") it
+    // the server's "7:::1+0" (0.9: session gone, reconnect: what siogo
+    // sends on a graceful shutdown) or the end of the session (4.x). After
+    // a plain goodbye (0.9 "0::", "booted"; 4.x "io server disconnect") it
     // does not: then we retry ourselves. Checked after the client's own
     // handling has run, so that we never start a second reconnect loop.
-    if (reason === 'booted' && !state.replaced) {
+    if (reason === (modern ? 'io server disconnect' : 'booted') && !state.replaced) {
       setTimeout(function () {
-        if (!socket.socket.reconnecting && !socket.socket.connected && !state.replaced) {
+        if (state.replaced) return;
+        if (modern) {
+          if (!socket.connected && !socket.active) socket.connect();
+        } else if (!socket.socket.reconnecting && !socket.socket.connected) {
           socket.socket.reconnect();
         }
       }, 0);
@@ -147,29 +190,44 @@
     showError('You opened the chat as ' + state.nick + ' somewhere else; this tab is now disconnected. Reload it to chat here again.', true);
   });
 
-  socket.on('reconnecting', function (delay, attempt) {
+  function reconnecting(attempt) {
     setStatus('reconnecting', 'reconnecting… (try ' + attempt + ')');
-  });
-
-  socket.on('reconnect_failed', function () {
+  }
+  function reconnectFailed() {
     setStatus('offline', 'offline');
     showError('Could not reconnect. Reload the page to try again.');
-  });
+  }
 
-  socket.on('connect_failed', function () {
-    if (state.connected) return;
-    setStatus('offline', 'cannot connect');
-    if (forced) showError('This browser cannot use the ' + forced + ' transport; try another one.', true);
-  });
+  if (modern) {
+    // 4.x: the reconnection events are the Manager's (socket.io), and it
+    // retries a failed first connection by itself.
+    socket.io.on('reconnect_attempt', reconnecting);
+    socket.io.on('reconnect_failed', reconnectFailed);
+    socket.on('connect_error', function (err) {
+      if (state.connected) return;
+      setStatus('offline', socket.active ? 'cannot connect, retrying…' : 'cannot connect');
+      // Not active: the server refused the namespace; retrying won't help.
+      if (!socket.active) showError('The server refused the connection: ' + err.message, true);
+    });
+  } else {
+    socket.on('reconnecting', function (delay, attempt) { reconnecting(attempt); });
+    socket.on('reconnect_failed', reconnectFailed);
 
-  socket.on('error', function (reason) {
-    if (state.connected || socket.socket.reconnecting) return;
-    // The first connection failed (no reconnect logic runs yet): retry.
-    setStatus('offline', 'cannot connect, retrying…');
-    setTimeout(function () {
-      if (!state.connected && !socket.socket.connecting) socket.socket.connect();
-    }, 3000);
-  });
+    socket.on('connect_failed', function () {
+      if (state.connected) return;
+      setStatus('offline', 'cannot connect');
+      if (forced) showError('This browser cannot use the ' + forced + ' transport; try another one.', true);
+    });
+
+    socket.on('error', function (reason) {
+      if (state.connected || socket.socket.reconnecting) return;
+      // The first connection failed (no reconnect logic runs yet): retry.
+      setStatus('offline', 'cannot connect, retrying…');
+      setTimeout(function () {
+        if (!state.connected && !socket.socket.connecting) socket.socket.connect();
+      }, 3000);
+    });
+  }
 
   // ---- server events ------------------------------------------------------
 

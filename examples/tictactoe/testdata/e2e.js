@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // Browser end-to-end test of the tic-tac-toe page: headless Chromium
 // (playwright-core from the repository's testdata/node_modules) runs the
-// page with the real socket.io.js 0.9.16 against a running server.
+// page with the real socket.io.js 0.9.16, or 4.x (?client=4), against a
+// running server.
 //
 //   node examples/tictactoe/testdata/e2e.js --url http://127.0.0.1:8081
-//       [--url URL2] [--transports websocket,xhr-polling]
+//       [--url URL2] [--transports websocket,xhr-polling] [--clients 0.9,4,4]
 //       [--screenshot-dir DIR] [--chromium PATH] [--timeout-ms 8000]
+//
+// --clients lists the client the pages of ann, bob and cy load (default
+// 0.9 for all; repeated as needed): "0.9,4,4" has a 0.9 player play a 4.x
+// player, watched from a 4.x page. A 4.x page is given the transport
+// "polling" for xhr-polling.
 //
 // For each transport (forced with ?transport=) two pages play while a third watches: pairing, an
 // out-of-turn click refused with method_access_denied, a taken cell
@@ -27,7 +33,7 @@ const { CHROMIUM_ARGS, findChromium } = require(path.join(__dirname, '..', '..',
 function log(...a) { process.stderr.write('[tictactoe e2e] ' + a.join(' ') + '\n'); }
 
 function parseArgs(argv) {
-  const o = { urls: [], transports: ['websocket', 'xhr-polling'], screenshotDir: null, chromium: null, timeoutMs: 8000 };
+  const o = { urls: [], transports: ['websocket', 'xhr-polling'], clients: ['0.9'], screenshotDir: null, chromium: null, timeoutMs: 8000 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const val = () => {
@@ -37,14 +43,16 @@ function parseArgs(argv) {
     switch (k) {
       case '--url': o.urls.push(val().replace(/\/+$/, '')); break;
       case '--transports': o.transports = val().split(',').filter(Boolean); break;
+      case '--clients': o.clients = val().split(',').filter(Boolean); break;
       case '--screenshot-dir': o.screenshotDir = val(); break;
       case '--chromium': o.chromium = val(); break;
       case '--timeout-ms': o.timeoutMs = Number(val()); break;
       default: log('unknown argument', k); process.exit(2);
     }
   }
-  if (!o.urls.length || (o.urls.length > 1 && o.urls.length !== o.transports.length)) {
-    log('usage: e2e.js --url http://HOST:PORT [--url URL2 (one per transport)] [--transports a,b] [--screenshot-dir DIR]');
+  if (!o.urls.length || (o.urls.length > 1 && o.urls.length !== o.transports.length) ||
+      !o.clients.length || o.clients.some((c) => c !== '0.9' && c !== '4')) {
+    log('usage: e2e.js --url http://HOST:PORT [--url URL2 (one per transport)] [--transports a,b] [--clients 0.9,4,4] [--screenshot-dir DIR]');
     process.exit(2);
   }
   return o;
@@ -63,11 +71,23 @@ class Failure extends Error {}
 
 function check(cond, msg) { if (!cond) throw new Failure(msg); }
 
+// The people, in the order --clients assigns clients to them.
+const PEOPLE = ['ann', 'bob', 'cy'];
+
+// label names a run: its transport, and its clients unless all are 0.9.
+function label(opts, transport) {
+  return transport + (opts.clients.every((c) => c === '0.9') ? '' : '-clients-' + opts.clients.join('+'));
+}
+
 // The game scenario over one transport.
 async function scenario(browser, opts, base, transport, observed) {
   const contexts = [];
   const pageErrors = [];
-  const url = base + '/?transport=' + encodeURIComponent(transport);
+  const clientOf = (who) => opts.clients[PEOPLE.indexOf(who) % opts.clients.length];
+  // transportOf is the forced transport's name in the client of who.
+  const transportOf = (who) => clientOf(who) === '4' && transport === 'xhr-polling' ? 'polling' : transport;
+  const url = (who) => base + '/?transport=' + encodeURIComponent(transportOf(who)) + (clientOf(who) === '4' ? '&client=4' : '');
+  const name = label(opts, transport);
   // Each person gets a browser context of their own (a window of their
   // own: pages in background tabs render, and so click, slowly).
   const open = async (who) => {
@@ -76,24 +96,26 @@ async function scenario(browser, opts, base, transport, observed) {
     contexts.push(ctx);
     const p = await ctx.newPage();
     p.on('pageerror', (e) => pageErrors.push(who + ': ' + e.message));
-    await p.goto(url);
+    await p.goto(url(who));
     await p.waitForSelector('#conn[data-state="connected"]');
+    const seen = await p.evaluate(() => [document.body.dataset.client, document.body.dataset.transport]);
+    check(seen[0] === clientOf(who) && seen[1] === transportOf(who),
+      who + "'s page runs socket.io.js " + seen[0] + ' over ' + seen[1] + ', not ' + clientOf(who) + ' over ' + transportOf(who));
+    (observed.pages = observed.pages || {})[who] = seen.join(' over ');
     return p;
   };
   const text = (p, sel) => p.locator(sel).innerText();
   const waitStatus = (p, state) => p.waitForSelector('#status[data-state="' + state + '"]');
   const waitMark = (p, cell, mark) => p.waitForSelector('#board [data-cell="' + cell + '"][data-mark="' + mark + '"]');
   const click = (p, cell) => p.click('#board [data-cell="' + cell + '"]');
-  const shot = async (p, name) => {
-    if (opts.screenshotDir) await p.screenshot({ path: path.join(opts.screenshotDir, transport + '-' + name + '.png') });
+  const shot = async (p, step) => {
+    if (opts.screenshotDir) await p.screenshot({ path: path.join(opts.screenshotDir, name + '-' + step + '.png') });
   };
 
   try {
     const ann = await open('ann');
     const bob = await open('bob');
     const cy = await open('cy');
-    observed.transport = await ann.evaluate(() => document.body.dataset.transport);
-    check(observed.transport === transport, 'the page connected over ' + observed.transport);
 
     // Pairing: ann waits, bob comes and is paired with her; ann plays X.
     await ann.fill('#name-input', 'ann');

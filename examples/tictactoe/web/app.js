@@ -1,5 +1,8 @@
-// siogo tic-tac-toe page. Talks to the server with the socket.io 0.9 client
-// (the global `io`); the event protocol is described in README.md.
+// siogo tic-tac-toe page. Talks to the server with the socket.io.js client
+// the page loaded (the global `io`): 0.9.16 by default, 4.x when the page
+// was opened with ?client=4 (the server then serves it a <script> loading
+// that one). The two clients' differences are kept to the few branches on
+// `modern`; the event protocol is described in README.md.
 //
 // The server holds the game: the page only shows the "game" states it is
 // sent and forwards clicks. Names are put in the page with textContent,
@@ -7,7 +10,10 @@
 (function () {
   'use strict';
 
-  var TRANSPORTS = ['websocket', 'htmlfile', 'xhr-polling', 'jsonp-polling'];
+  // socket.io.js 4.x is a function, io(url, options); 0.9.16 an object
+  // with io.connect(url, options).
+  var modern = typeof io === 'function';
+  var TRANSPORTS = modern ? ['websocket', 'polling'] : ['websocket', 'htmlfile', 'xhr-polling', 'jsonp-polling'];
   var NAME_KEY = 'siogo-tictactoe-name'; // localStorage: the last name used
 
   function $(id) { return document.getElementById(id); }
@@ -57,38 +63,66 @@
 
   // ---- connection ---------------------------------------------------------
 
+  var params = new URLSearchParams(location.search);
+  var wanted = params.get('client');
   if (typeof io === 'undefined') {
     setConn('offline', 'no client');
-    showMessage('socket.io.js did not load: is the server running with the client installed?', 'error');
+    showMessage(wanted === '4' ?
+      'socket.io.js 4.x did not load: is socket.io-client 4 installed (make deps-node)?' :
+      'socket.io.js did not load: is the server running with the client installed?', 'error');
     setStatus('offline', 'The game cannot start.');
     return;
   }
-  var options = {
-    'reconnect': true,
-    'reconnection delay': 500,
-    'reconnection limit': 5000,
-    'max reconnection attempts': Infinity
-  };
-  var forced = new URLSearchParams(location.search).get('transport');
-  if (forced) {
-    if (TRANSPORTS.indexOf(forced) >= 0) {
+  ui.body.dataset.client = modern ? '4' : '0.9';
+  if (wanted && wanted !== '4' && wanted !== '0.9') {
+    showMessage('Unknown client "' + wanted + '": using socket.io.js 0.9.16 (?client=4 loads 4.x).', 'error');
+  }
+  var forced = params.get('transport');
+  if (forced && TRANSPORTS.indexOf(forced) < 0) {
+    showMessage('Unknown transport "' + forced + '": using the default ones (' + TRANSPORTS.join(', ') + ').', 'error');
+    forced = null;
+  }
+  var socket;
+  if (modern) {
+    var options4 = { reconnectionDelay: 500, reconnectionDelayMax: 5000 };
+    if (forced) options4.transports = [forced];
+    socket = io(location.protocol + '//' + location.host, options4);
+  } else {
+    var options = {
+      'reconnect': true,
+      'reconnection delay': 500,
+      'reconnection limit': 5000,
+      'max reconnection attempts': Infinity
+    };
+    if (forced) {
       // socket.io.js 0.9.16 merges the options into its defaults index by
       // index, and the default transport list is the shared io.transports:
       // {transports: ['xhr-polling']} alone would only replace the first
       // entry and still connect over websocket. Set the defaults too.
       io.transports = [forced];
       options.transports = [forced];
-    } else {
-      showMessage('Unknown transport "' + forced + '": using the default ones.', 'error');
     }
+    socket = io.connect(location.protocol + '//' + location.host, options);
   }
-  var socket = io.connect(location.protocol + '//' + location.host, options);
+
+  // transportName is the name of the transport the client uses now.
+  function transportName() {
+    var t = modern ? socket.io.engine && socket.io.engine.transport : socket.socket.transport;
+    return t ? t.name : '';
+  }
+
+  function showTransport() {
+    var name = transportName();
+    ui.body.dataset.transport = name;
+    setConn('connected', 'connected · ' + name + (modern ? ' · socket.io 4' : ''));
+  }
+
+  // 4.x starts on polling and upgrades to websocket unless forced.
+  if (modern) socket.io.on('open', function () { socket.io.engine.on('upgrade', showTransport); });
 
   socket.on('connect', function () {
-    var name = socket.socket.transport ? socket.socket.transport.name : '';
     state.connected = true;
-    ui.body.dataset.transport = name;
-    setConn('connected', 'connected · ' + name);
+    showTransport();
     ui.nameInput.disabled = false;
     ui.play.disabled = false;
     // A reconnect: the server has forgotten this page.
@@ -107,29 +141,45 @@
     ui.play.disabled = true;
     render();
     // The client reconnects by itself unless the server said goodbye
-    // ("booted", as when it shuts down gracefully): then retry ourselves.
-    if (reason === 'booted' && !socket.socket.reconnecting) {
+    // (0.9 "booted", 4.x "io server disconnect"): then retry ourselves.
+    if (modern) {
+      if (reason === 'io server disconnect') socket.connect();
+    } else if (reason === 'booted' && !socket.socket.reconnecting) {
       socket.socket.reconnect();
     }
   });
 
   // Leaving the page ends the game for the others at once. Over a
   // WebSocket the server sees the connection close; a polling session
-  // would linger until its close timeout, so tell the server. (The
+  // would linger until its close timeout, so tell the server. (The 0.9
   // client's own 'sync disconnect on unload' option does not help: it
   // sends a synchronous XHR, which browsers refuse during unload, to
-  // /socket.io/1//SID/?disconnect=1, a URL with an empty transport.)
+  // /socket.io/1//SID/?disconnect=1, a URL with an empty transport. For
+  // 4.x the beacon POSTs the Engine.IO close packet, "1".)
   window.addEventListener('pagehide', function () {
+    var name = transportName();
+    if (!navigator.sendBeacon || !name || name === 'websocket') return;
+    if (modern) {
+      if (socket.connected) navigator.sendBeacon('/socket.io/?EIO=4&transport=polling&sid=' + encodeURIComponent(socket.io.engine.id), '1');
+      return;
+    }
     var s = socket.socket;
-    if (!s.connected || !s.transport || s.transport.name === 'websocket' || !navigator.sendBeacon) return;
-    navigator.sendBeacon('/socket.io/1/' + s.transport.name + '/' + encodeURIComponent(s.sessionid) + '/?disconnect=1');
+    if (s.connected) navigator.sendBeacon('/socket.io/1/' + name + '/' + encodeURIComponent(s.sessionid) + '/?disconnect=1');
   });
 
-  socket.on('reconnect_failed', function () { setConn('offline', 'offline'); });
-  socket.on('connect_failed', function () { setConn('offline', 'cannot connect'); });
+  if (modern) {
+    // 4.x: the reconnection events are the Manager's (socket.io), and
+    // connect_error is a failed attempt (the Manager tries again).
+    socket.io.on('reconnect_failed', function () { setConn('offline', 'offline'); });
+    socket.on('connect_error', function () { setConn('offline', 'cannot connect'); });
+  } else {
+    socket.on('reconnect_failed', function () { setConn('offline', 'offline'); });
+    socket.on('connect_failed', function () { setConn('offline', 'cannot connect'); });
+  }
 
-  // "error" is both the client's own (a failed handshake: one string) and
-  // the server's event for a refused call: ["method_access_denied", text].
+  // "error" is the server's event for a refused call:
+  // ["method_access_denied", text]; with 0.9 also the client's own (a
+  // failed handshake: one string).
   socket.on('error', function (reason, text) {
     if (reason === 'method_access_denied') {
       showMessage(deniedText(text), 'denied');
