@@ -47,10 +47,12 @@ func TestBrowser(t *testing.T) {
 // rooms: ann and cy load socket.io.js 0.9.16, bob and dan 4.x (?client=4),
 // so every check has lines going from one generation to the other (ann
 // and bob chat both ways, dan is refused ann's nickname, private messages
-// cross, bob reloads his 4.x page).
+// cross, bob reloads his 4.x page), over websocket, xhr-polling (4.x:
+// polling) and "auto" (no transport forced: the 4.x pages upgrade from
+// polling to a WebSocket).
 func TestBrowserMixedClients(t *testing.T) {
 	t.Parallel()
-	for _, transport := range []string{"websocket", "xhr-polling"} {
+	for _, transport := range []string{"websocket", "xhr-polling", "auto"} {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
 			runBrowser(t, transport, "0.9,4")

@@ -11,7 +11,9 @@
 // --clients lists the client each person's page loads, in the order ann,
 // bob, cy, dan, repeated as needed (default 0.9 for all): "0.9,4" mixes the
 // generations in the same rooms. The transport is forced with ?transport=
-// (the 0.9 name; a 4.x page is given "polling" for xhr-polling). Four people, each in a browser
+// (the 0.9 name; a 4.x page is given "polling" for xhr-polling), except
+// with --transport auto: then the clients choose, and each page must end
+// up on a WebSocket (0.9 starts there, 4.x upgrades from polling). Four people, each in a browser
 // context of their own (their own window and sessionStorage): ann and bob
 // chat in the lobby, cy is in room "dev", dan tries ann's nickname and then
 // watches. The checks run in order, as one story; after the first failure
@@ -111,11 +113,12 @@ class Chat {
 
   // transportOf is the name of the forced transport in who's client.
   transportOf(who) {
+    if (this.transport === 'auto') return 'websocket';
     return this.client(who) === '4' && this.transport === 'xhr-polling' ? 'polling' : this.transport;
   }
 
   url(who, query) {
-    const q = new URLSearchParams(Object.assign({ transport: this.transportOf(who) },
+    const q = new URLSearchParams(Object.assign(this.transport === 'auto' ? {} : { transport: this.transportOf(who) },
       this.client(who) === '4' ? { client: '4' } : {}, query || {}));
     return this.opts.url + '/?' + q.toString();
   }
@@ -140,6 +143,9 @@ class Chat {
       await p.waitForSelector('#status[data-status="connected"]');
     } catch (e) {
       throw new Failure(who + ' did not connect: status ' + JSON.stringify(await p.textContent('#status').catch(() => '?')));
+    }
+    if (this.transport === 'auto') {
+      await p.waitForSelector('#app[data-transport="websocket"]').catch(() => {});
     }
     const tr = await p.getAttribute('#app', 'data-transport');
     check(tr === this.transportOf(who), who + ' connected over ' + tr + ', not ' + this.transportOf(who));

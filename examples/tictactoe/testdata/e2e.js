@@ -11,7 +11,8 @@
 // --clients lists the client the pages of ann, bob and cy load (default
 // 0.9 for all; repeated as needed): "0.9,4,4" has a 0.9 player play a 4.x
 // player, watched from a 4.x page. A 4.x page is given the transport
-// "polling" for xhr-polling.
+// "polling" for xhr-polling. The transport "auto" forces none: each page
+// must end up on a WebSocket (0.9 starts there, 4.x upgrades from polling).
 //
 // For each transport (forced with ?transport=) two pages play while a third watches: pairing, an
 // out-of-turn click refused with method_access_denied, a taken cell
@@ -85,8 +86,10 @@ async function scenario(browser, opts, base, transport, observed) {
   const pageErrors = [];
   const clientOf = (who) => opts.clients[PEOPLE.indexOf(who) % opts.clients.length];
   // transportOf is the forced transport's name in the client of who.
-  const transportOf = (who) => clientOf(who) === '4' && transport === 'xhr-polling' ? 'polling' : transport;
-  const url = (who) => base + '/?transport=' + encodeURIComponent(transportOf(who)) + (clientOf(who) === '4' ? '&client=4' : '');
+  const transportOf = (who) => transport === 'auto' ? 'websocket' :
+    clientOf(who) === '4' && transport === 'xhr-polling' ? 'polling' : transport;
+  const url = (who) => base + '/?' + (transport === 'auto' ? '' : 'transport=' + encodeURIComponent(transportOf(who)) + '&') +
+    (clientOf(who) === '4' ? 'client=4' : '');
   const name = label(opts, transport);
   // Each person gets a browser context of their own (a window of their
   // own: pages in background tabs render, and so click, slowly).
@@ -98,6 +101,7 @@ async function scenario(browser, opts, base, transport, observed) {
     p.on('pageerror', (e) => pageErrors.push(who + ': ' + e.message));
     await p.goto(url(who));
     await p.waitForSelector('#conn[data-state="connected"]');
+    if (transport === 'auto') await p.waitForSelector('body[data-transport="websocket"]').catch(() => {});
     const seen = await p.evaluate(() => [document.body.dataset.client, document.body.dataset.transport]);
     check(seen[0] === clientOf(who) && seen[1] === transportOf(who),
       who + "'s page runs socket.io.js " + seen[0] + ' over ' + seen[1] + ', not ' + clientOf(who) + ' over ' + transportOf(who));
