@@ -135,8 +135,10 @@
   // 4.x starts on polling and upgrades to websocket unless forced.
   if (modern) socket.io.on('open', function () { socket.io.engine.on('upgrade', showTransport); });
 
+  var connectedOnce = false; // this page has been connected
   socket.on('connect', function () {
     state.connected = true;
+    connectedOnce = true;
     state.joined = false;
     showTransport();
     ui.reconnecting.hidden = true;
@@ -204,7 +206,9 @@
     socket.io.on('reconnect_attempt', reconnecting);
     socket.io.on('reconnect_failed', reconnectFailed);
     socket.on('connect_error', function (err) {
-      if (state.connected) return;
+      // After a first connection, a failed attempt of the reconnection
+      // (which goes on): "reconnecting… (try n)" says enough.
+      if (state.connected || (connectedOnce && socket.active)) return;
       setStatus('offline', socket.active ? 'cannot connect, retrying…' : 'cannot connect');
       // Not active: the server refused the namespace; retrying won't help.
       if (!socket.active) showError('The server refused the connection: ' + err.message, true);

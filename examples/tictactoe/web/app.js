@@ -120,8 +120,10 @@
   // 4.x starts on polling and upgrades to websocket unless forced.
   if (modern) socket.io.on('open', function () { socket.io.engine.on('upgrade', showTransport); });
 
+  var connectedOnce = false; // this page has been connected
   socket.on('connect', function () {
     state.connected = true;
+    connectedOnce = true;
     showTransport();
     ui.nameInput.disabled = false;
     ui.play.disabled = false;
@@ -167,15 +169,13 @@
     if (s.connected) navigator.sendBeacon('/socket.io/1/' + name + '/' + encodeURIComponent(s.sessionid) + '/?disconnect=1');
   });
 
-  if (modern) {
-    // 4.x: the reconnection events are the Manager's (socket.io), and
-    // connect_error is a failed attempt (the Manager tries again).
-    socket.io.on('reconnect_failed', function () { setConn('offline', 'offline'); });
-    socket.on('connect_error', function () { setConn('offline', 'cannot connect'); });
-  } else {
-    socket.on('reconnect_failed', function () { setConn('offline', 'offline'); });
-    socket.on('connect_failed', function () { setConn('offline', 'cannot connect'); });
-  }
+  // 4.x's reconnection events are its Manager's (socket.io). Its
+  // connect_error is any failed attempt, which the Manager retries: shown
+  // for the first connection only ("reconnecting…" stays up otherwise).
+  (modern ? socket.io : socket).on('reconnect_failed', function () { setConn('offline', 'offline'); });
+  socket.on(modern ? 'connect_error' : 'connect_failed', function () {
+    if (!modern || !connectedOnce) setConn('offline', 'cannot connect');
+  });
 
   // "error" is the server's event for a refused call:
   // ["method_access_denied", text]; with 0.9 also the client's own (a
