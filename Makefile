@@ -145,7 +145,7 @@ suites-reference: deps
 ## temporary folder) in headless Chromium against examples/testapp -suite on
 ## :3000; fails unless every test passes (needs port 3000 free and network
 ## for the suites' npm ci)
-SIOGO_SUITES_LIST ?= engine.io-v4 socket.io-v5
+SIOGO_SUITES_LIST ?= engine.io-v4 engine.io-v3 socket.io-v5
 suites: deps
 	@set -e; tmp=$$(mktemp -d); srv=; failed=0; \
 	trap 'if [ -n "$$srv" ]; then kill $$srv 2>/dev/null || true; fi; rm -rf "$$tmp"' EXIT INT TERM; \

@@ -23,9 +23,8 @@ func newSuiteServer(logger *slog.Logger) *suiteServer {
 	ecfg := engineio.SuiteConfig()
 	ecfg.Logger = logger
 	s.eio = engineio.NewServer(ecfg, engineio.Echo{})
-	// EIO=4 goes to the engine; every other EIO too for now, which
-	// answers 400 {"code":5}. TODO: EIO=3 (the engine.io-v3 suite) once an
-	// Engine.IO v3 engine exists.
+	// The engine serves both suites' echo servers: EIO=4 (engine.io-v4)
+	// and EIO=3 (engine.io-v3), any other EIO answered 400 {"code":5}.
 	s.mux.Handle("/engine.io/", s.eio)
 
 	// The socket.io-v5 suite's server (suite5.go): pingInterval 300 ms,

@@ -65,8 +65,12 @@ func TestSuiteServerEngineIO(t *testing.T) {
 	assert.Equal(t, 200, status)
 	assert.Equal(t, "4hello", body)
 
-	status, _ = get(t, web.URL+"/engine.io/?EIO=3&transport=polling")
-	assert.Equal(t, 400, status, "no Engine.IO v3 engine yet")
+	// The engine.io-v3 suite's echo server: EIO=3.
+	status, body = get(t, web.URL+"/engine.io/?EIO=3&transport=polling&b64=1")
+	assert.Equal(t, 200, status)
+	assert.Regexp(t, `^\d+:0\{"sid":"[^"]+","upgrades":\["websocket"\],"pingInterval":300,"pingTimeout":200`, body)
+	status, _ = get(t, web.URL+"/engine.io/?EIO=2&transport=polling")
+	assert.Equal(t, 400, status)
 }
 
 // TestSuiteServerPassesEngineIOSuite runs the official engine.io-v4 suite

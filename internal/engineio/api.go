@@ -124,18 +124,40 @@ func AppendText(dst []byte, text []byte) []byte {
 }
 
 // AppendBinary appends a binary message packet to dst (transport.BinaryMark
-// and the bytes): the form Conn.Send takes for a binary message.
+// and the bytes): the form Conn.Send takes for a binary message on an
+// Engine.IO v4 session (Conn.Protocol() == 4).
 func AppendBinary(dst []byte, data []byte) []byte {
 	return append(append(dst, transport.BinaryMark), data...)
+}
+
+// AppendBinaryV3 appends an Engine.IO v3 binary message packet to dst
+// (transport.BinaryMark, the message type byte 0x04 and the bytes): the
+// form Conn.Send takes for a binary message on an Engine.IO v3 session
+// (Conn.Protocol() == 3). A websocket sends it as it is (the frame
+// carries the type byte); polling answers encode it as "b4<base64>" or in
+// the XHR2 binary payload.
+func AppendBinaryV3(dst []byte, data []byte) []byte {
+	return append(append(dst, transport.BinaryMark, 0x04), data...)
+}
+
+// AppendBinaryFor appends the binary message packet of data in the form a
+// session of protocol proto (3 or 4) takes: AppendBinaryV3 for 3,
+// AppendBinary otherwise.
+func AppendBinaryFor(proto int, dst []byte, data []byte) []byte {
+	if proto == 3 {
+		return AppendBinaryV3(dst, data)
+	}
+	return AppendBinary(dst, data)
 }
 
 // Conn methods (implemented in conn.go):
 //
 //	ID() string          the session id (sid)
+//	Protocol() int       the Engine.IO protocol of the session: 3 or 4
 //	Transport() string   Polling or WebSocket, the transport carrying the session now
 //	Send(pkts [][]byte, volatile bool) bool
 //	                     queues whole message packets (AppendText /
-//	                     AppendBinary forms; the bytes may be shared with
+//	                     AppendBinary forms, AppendBinaryV3 on a v3 session; the bytes may be shared with
 //	                     other sessions and are never modified), all or
 //	                     none, in order. A volatile send is dropped (false)
 //	                     unless a transport can take it now and the queue
@@ -152,7 +174,8 @@ func AppendBinary(dst []byte, data []byte) []byte {
 //
 //	NewServer(cfg Config, h Handler) *Server
 //	(*Server).ServeHTTP(w, r)   serves every Engine.IO request; the caller
-//	                            mounts it at its path and routes by EIO=4
+//	                            mounts it at its path and routes EIO=3 and
+//	                            EIO=4 to it
 //	(*Server).SessionCount() int
 //	(*Server).Close()           closes every session (ReasonServerShutdown)
 
@@ -160,8 +183,16 @@ func AppendBinary(dst []byte, data []byte) []byte {
 // are listed above; conn.go implements them.
 type Conn struct {
 	id        string
-	connState // the engine's side of the session (conn.go)
+	proto     int  // the Engine.IO protocol: 3 or 4
+	b64       bool // v3: the client asked for text-only polling payloads (b64=1 in the handshake)
+	connState      // the engine's side of the session (conn.go)
 }
 
 // ID is the session id (sid).
 func (c *Conn) ID() string { return c.id }
+
+// Protocol is the Engine.IO protocol version of the session, from the
+// handshake's EIO query parameter: 3 (socket.io-client 1.x and 2.x) or 4.
+// It tells the layer above which binary form Send takes (AppendBinaryV3
+// or AppendBinary).
+func (c *Conn) Protocol() int { return c.proto }

@@ -64,8 +64,8 @@ type connState struct {
 	dClose   string     // the reason of a close during Handler.Open
 }
 
-func newConn(srv *Server, id, tr string) *Conn {
-	c := &Conn{id: id}
+func newConn(srv *Server, id, tr string, proto int, b64 bool) *Conn {
+	c := &Conn{id: id, proto: proto, b64: b64}
 	c.srv = srv
 	c.transport = tr
 	c.pollWake = make(chan struct{}, 1)
@@ -327,6 +327,24 @@ func (c *Conn) onPong() {
 	}
 }
 
+// onClientPing answers an Engine.IO v3 client's ping with a pong of the
+// same data and restarts the session's deadline: it ends
+// PingInterval+PingTimeout after the last ping (pongBy holds that
+// deadline for a v3 session, which never pings).
+func (c *Conn) onClientPing(data []byte) {
+	c.mu.Lock()
+	if c.closed || c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.pongBy = c.srv.timers.now() + c.srv.cfg.PingInterval + c.srv.cfg.PingTimeout
+	c.scheduleLocked()
+	c.pushLocked(append([]byte{'0' + byte(eioparser.Pong)}, data...))
+	wake := c.wakeLocked()
+	c.mu.Unlock()
+	wake()
+}
+
 // onPacket acts on a packet the client sent on the transport carrying
 // the session (a POST's, or the session's websocket's). It reports
 // whether the session is still open.
@@ -349,11 +367,21 @@ func (c *Conn) onPacket(p eioparser.Packet) bool {
 			c.dispatch(delivery{kind: deliverText, text: string(p.Data)})
 		}
 	case eioparser.Pong:
+		if c.proto == 3 {
+			// Engine.IO v3 pings go from the client to the server only.
+			c.logAt(slog.LevelDebug, "closing: client pong (invalid heartbeat direction)")
+			c.closeNow(ReasonTransportError, pktClose)
+			return false
+		}
 		c.onPong()
 	case eioparser.Close:
 		c.closeNow(ReasonTransportClose, pktNoop)
 		return false
 	case eioparser.Ping:
+		if c.proto == 3 {
+			c.onClientPing(p.Data)
+			break
+		}
 		// Engine.IO v4 pings go from the server to the client only.
 		c.logAt(slog.LevelDebug, "closing: client ping (invalid heartbeat direction)")
 		c.closeNow(ReasonTransportError, pktClose)

@@ -19,7 +19,7 @@ func (s echoSession) OnMessage(text string) {
 }
 
 func (s echoSession) OnBinary(data []byte) {
-	s.c.Send([][]byte{AppendBinary(nil, data)}, false)
+	s.c.Send([][]byte{AppendBinaryFor(s.c.Protocol(), nil, data)}, false)
 }
 
 func (echoSession) OnClose(string) {}

@@ -118,7 +118,7 @@ func (s *recSession) OnBinary(data []byte) {
 	}
 	s.ch <- event{"binary", string(data)}
 	if s.h.echo {
-		s.c.Send([][]byte{AppendBinary(nil, data)}, false)
+		s.c.Send([][]byte{AppendBinaryFor(s.c.Protocol(), nil, data)}, false)
 	}
 }
 
@@ -222,9 +222,14 @@ func (ts *testServer) post(t *testing.T, sid, body string) response {
 
 // pollAsync GETs session sid in the background.
 func (ts *testServer) pollAsync(t *testing.T, sid string) <-chan response {
+	return ts.getAsync("EIO=4&transport=polling&sid=" + sid)
+}
+
+// getAsync GETs the engine with query q in the background.
+func (ts *testServer) getAsync(q string) <-chan response {
 	ch := make(chan response, 1)
 	go func() {
-		req, _ := http.NewRequest("GET", ts.url+"?EIO=4&transport=polling&sid="+sid, nil)
+		req, _ := http.NewRequest("GET", ts.url+"?"+q, nil)
 		res, err := (&http.Client{Timeout: wait}).Do(req)
 		if err != nil {
 			ch <- response{status: -1, body: err.Error()}

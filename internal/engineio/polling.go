@@ -115,9 +115,15 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 	c.pollActive = false
 	c.mu.Unlock()
 
-	body := appendPayload(nil, pkts)
+	var body []byte
+	contentType := "text/plain; charset=UTF-8"
+	if c.proto == 3 {
+		body, contentType = pollAnswerV3(pkts, c.b64, jsonpIndex(r))
+	} else {
+		body = appendPayload(nil, pkts)
+	}
 	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	err := writeBody(w, c.srv.cfg.WriteTimeout, body)
 	if held != 0 {
@@ -168,7 +174,9 @@ func writeBody(w http.ResponseWriter, timeout time.Duration, body []byte) error 
 // (parse error, 400); a POST while another is read ends it too (400).
 // Else the answer is 200 "ok".
 func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Content-Type") == "application/octet-stream" {
+	contentType := r.Header.Get("Content-Type")
+	jsonp := c.proto == 3 && r.URL.Query().Has("j")
+	if c.proto == 4 && contentType == "application/octet-stream" {
 		// Engine.IO v4 payloads are text.
 		c.logAt(slog.LevelDebug, "closing: binary polling payload")
 		c.closeNow(ReasonTransportError, pktClose)
@@ -217,7 +225,17 @@ func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
 		c.closeNow(ReasonTransportError, pktClose)
 		return
 	}
-	pkts, err := eioparser.DecodePayload(body, eioparser.Limits{MaxBytes: int(max), MaxPackets: maxPostPackets})
+	lim := eioparser.Limits{MaxBytes: int(max), MaxPackets: maxPostPackets}
+	var pkts []eioparser.Packet
+	if c.proto == 3 {
+		pkts, err = decodePostV3(body, contentType, jsonp, lim)
+		if errors.Is(err, errNoJSONPData) {
+			// Node.js engine.io ignores such a body and answers "ok".
+			pkts, err = nil, nil
+		}
+	} else {
+		pkts, err = eioparser.DecodePayload(body, lim)
+	}
 	if err != nil {
 		if errors.Is(err, eioparser.ErrTooLarge) {
 			endPost()

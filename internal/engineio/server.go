@@ -34,7 +34,8 @@ var errorMessages = [...]string{
 	codeUnsupported:      "Unsupported protocol version",
 }
 
-// Server is an Engine.IO v4 server: it serves the requests of every
+// Server is an Engine.IO server (protocols v3 and v4, chosen per session
+// by the handshake's EIO): it serves the requests of every
 // session (ServeHTTP) and drives their heartbeats.
 type Server struct {
 	cfg     Config
@@ -143,7 +144,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.abort(w, r, codeUnknownTransport)
 		return
 	}
-	if q.Get("EIO") != "4" {
+	var proto int
+	switch q.Get("EIO") {
+	case "4":
+		proto = 4
+	case "3":
+		proto = 3
+	default:
 		s.abort(w, r, codeUnsupported)
 		return
 	}
@@ -170,7 +177,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.abort(w, r, codeBadRequest)
 			return
 		}
-		s.handshake(w, r, tr)
+		s.handshake(w, r, tr, proto)
 		return
 	}
 	c := s.lookup(sid)
@@ -244,8 +251,13 @@ func newSID() string {
 
 // handshake opens a session over tr: the open packet, what Handler.Open
 // queues, then the transport's serving.
-func (s *Server) handshake(w http.ResponseWriter, r *http.Request, tr string) {
-	c := newConn(s, newSID(), tr)
+func (s *Server) handshake(w http.ResponseWriter, r *http.Request, tr string, proto int) {
+	// A v3 client without binary support says so with b64 (any value, as
+	// Node.js engine.io reads it) in its handshake; JSONP polling is
+	// text-only too.
+	q := r.URL.Query()
+	b64 := proto == 3 && (q.Get("b64") != "" || q.Has("j"))
+	c := newConn(s, newSID(), tr, proto, b64)
 	s.mu.Lock()
 	switch {
 	case s.closed:
@@ -279,16 +291,22 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, tr string) {
 	c.setSession(sess, false)
 	c.mu.Lock()
 	if !c.closed && !c.closing {
-		c.nextPing = s.timers.now() + s.cfg.PingInterval
+		if proto == 3 {
+			// The v3 client pings; the session ends without one for
+			// PingInterval+PingTimeout.
+			c.pongBy = s.timers.now() + s.cfg.PingInterval + s.cfg.PingTimeout
+		} else {
+			c.nextPing = s.timers.now() + s.cfg.PingInterval
+		}
 		c.scheduleLocked()
 	}
 	c.mu.Unlock()
-	c.logAt(slog.LevelDebug, "session opened", "transport", tr)
+	c.logAt(slog.LevelDebug, "session opened", "transport", tr, "protocol", proto)
 	if tr == Polling {
 		c.servePoll(w, r)
 		return
 	}
-	l := &wsLink{c: c}
+	l := newLink(c, r)
 	c.mu.Lock()
 	c.ws = l
 	c.mu.Unlock()

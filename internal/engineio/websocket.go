@@ -20,6 +20,7 @@ import (
 // The Conn's mu guards probed and own; wmu guards waker.
 type wsLink struct {
 	c      *Conn
+	b64    bool     // v3: the client wants binary messages as "b4<base64>" text frames (b64 in its query)
 	probed bool     // the probe ping was answered
 	own    [][]byte // packets of the link's own (the probe's pong)
 
@@ -28,6 +29,37 @@ type wsLink struct {
 }
 
 var _ transport.BinaryReceiver = (*wsLink)(nil)
+
+// newLink makes the link of a websocket request r of session c.
+func newLink(c *Conn, r *http.Request) *wsLink {
+	return &wsLink{c: c, b64: c.proto == 3 && r.URL.Query().Get("b64") != ""}
+}
+
+// textOnly rewrites, for a v3 link whose client has no binary support,
+// the binary packets of pkts (BinaryMark, type byte, data) as their
+// base64 text form "b<type digit><base64>"; pkts itself is not modified.
+func (l *wsLink) textOnly(pkts [][]byte) [][]byte {
+	if !l.b64 {
+		return pkts
+	}
+	var out [][]byte
+	for i, p := range pkts {
+		if len(p) == 0 || p[0] != transport.BinaryMark {
+			if out != nil {
+				out = append(out, p)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([][]byte, 0, len(pkts)), pkts[:i]...)
+		}
+		out = append(out, eioparser.AppendPacketV3(nil, packetV3(p)))
+	}
+	if out == nil {
+		return pkts
+	}
+	return out
+}
 
 // SetWaker implements transport.WakeableSession.
 func (l *wsLink) SetWaker(fn func()) {
@@ -62,13 +94,16 @@ func (l *wsLink) TakeNow() ([][]byte, bool) {
 	case l == c.ws:
 		pkts := c.queue
 		c.queue = nil
-		c.held += c.queuedBytes
-		c.queuedBytes = 0
 		if l.own != nil { // the probe's answer, not yet taken when the upgrade came
-			c.held += transport.PacketBytes(l.own)
 			pkts = append(l.own, pkts...)
 			l.own = nil
 		}
+		if l.b64 {
+			pkts = l.textOnly(pkts)
+		}
+		// What the transport took, as it releases it (Hold).
+		c.held += transport.PacketBytes(pkts)
+		c.queuedBytes = 0
 		return pkts, c.closing
 	case l == c.probe:
 		pkts := l.own
@@ -111,12 +146,24 @@ func (l *wsLink) Receive(payload string) {
 			return
 		}
 	}
-	p, err := eioparser.DecodePacket([]byte(payload))
+	var p eioparser.Packet
+	var err error
+	if l.c.proto == 3 {
+		p, err = eioparser.DecodePacketV3([]byte(payload)) // "b4<base64>" too
+	} else {
+		p, err = eioparser.DecodePacket([]byte(payload))
+	}
 	l.receive(p, err)
 }
 
-// ReceiveBinary implements transport.BinaryReceiver: a binary message.
+// ReceiveBinary implements transport.BinaryReceiver: a binary message
+// (v3: the frame's first byte is the packet type).
 func (l *wsLink) ReceiveBinary(payload []byte) {
+	if l.c.proto == 3 {
+		p, err := eioparser.DecodeFrameV3(append([]byte{}, payload...), true)
+		l.receive(p, err)
+		return
+	}
 	l.receive(eioparser.Packet{Type: eioparser.Message, Data: append([]byte{}, payload...), Binary: true}, nil)
 }
 
@@ -199,7 +246,7 @@ func (c *Conn) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		c.srv.abort(w, r, codeBadRequest)
 		return
 	}
-	l := &wsLink{c: c}
+	l := newLink(c, r)
 	c.probe = l
 	c.probeBy = c.srv.timers.now() + c.srv.cfg.UpgradeTimeout
 	c.scheduleLocked()
