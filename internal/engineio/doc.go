@@ -1,6 +1,8 @@
-// Package engineio is the Engine.IO protocol v4 server engine (the
-// transport layer of Socket.IO v3/v4 clients), behaving as the Node.js
-// engine.io 6.x server does on the wire. The layer above it implements
+// Package engineio is the Engine.IO server engine for protocols v4 (the
+// transport layer of Socket.IO v3/v4 clients) and v3 (socket.io-client
+// 1.x/2.x), behaving as the Node.js engine.io 6.x server (with allowEIO3)
+// does on the wire. The handshake's EIO (3 or 4) chooses a session's
+// protocol (Conn.Protocol); the section "Engine.IO v3" lists what differs. The layer above it implements
 // Handler and Session (api.go holds the contract); the engine moves their
 // messages over HTTP long-polling and WebSocket, keeps the heartbeat and
 // upgrades sessions from polling to WebSocket.
@@ -10,7 +12,7 @@
 // Server.ServeHTTP serves every request of every session. It checks, in
 // this order, the origin (Config.CheckOrigin; refused: 403 code 4; allowed
 // requests with an Origin get CORS headers, preflights a 204), the
-// transport (code 0), the protocol version EIO=4 (code 5), then either a
+// transport (code 0), the protocol version EIO=3 or 4 (code 5), then either a
 // handshake (no sid: GET only, code 2; a websocket handshake must be an
 // upgrade, code 3) or a request of the session named by sid (unknown:
 // code 1; a polling request of a session upgraded to WebSocket: code 3).
@@ -48,7 +50,8 @@
 //
 // A session has at most four deadlines: the next ping (PingInterval after
 // the handshake or the last pong), the pong to the last ping
-// (PingTimeout; missed: "ping timeout"), the upgrade in flight
+// (PingTimeout; missed: "ping timeout"; for a v3 session, whose client
+// pings, the next client ping instead), the upgrade in flight
 // (UpgradeTimeout; missed: the probe websocket is closed) and the end of a
 // closing polling session whose client does not poll again. The server
 // keeps one min-heap of sessions by earliest deadline and one runtime
@@ -107,7 +110,44 @@
 // timeout, parse error, slow consumer, transport error) end the session
 // at once, dropping its queue. Server.Close ends every session.
 //
+// # Engine.IO v3
+//
+// A session opened with EIO=3 differs from v4 in:
+//
+//   - Heartbeat: the client pings. "2<data>" is answered "3<data>"
+//     (during an upgrade "2probe" on the probe is answered "3probe", as
+//     in v4); the session ends (ReasonPingTimeout) PingInterval+
+//     PingTimeout after the handshake or the last ping. A pong from the
+//     client ends it (ReasonTransportError: wrong heartbeat direction).
+//     The open packet is the same JSON as v4's (Node.js sends maxPayload
+//     to v3 clients too).
+//   - Binary messages are queued as AppendBinaryV3 makes them
+//     (transport.BinaryMark, the type byte 0x04, the data): a websocket
+//     sends them as they are (a binary frame whose first byte is the
+//     type) and receives binary frames the same way; a websocket whose
+//     request has b64 (the client's forceBase64) gets them as
+//     "b4<base64>" text frames. Text frames may carry "b4<base64>" too.
+//   - Polling payloads are "<length>:<packet>" records, the length in
+//     UTF-16 code units, binary packets as "b4<base64>" (text/plain;
+//     charset=UTF-8). A client whose handshake had no b64 supports XHR2:
+//     a poll taking a binary packet is answered the binary payload
+//     (application/octet-stream, eioparser.AppendBinaryPayloadV3). A POST
+//     is decoded as the binary payload when its Content-Type is
+//     application/octet-stream, else as the text payload.
+//   - JSONP polling (a handshake, poll or POST with j=N): a poll is
+//     answered ___eio[N]("payload"); (text/javascript; N keeps only the
+//     digits of j), the payload (always text, binary as base64) written
+//     as a JavaScript string whose <, >, &, U+2028 and U+2029 are escaped
+//     (transport.AppendScriptString), so that it cannot end the script
+//     it is in; a POST body is the form d=<payload>
+//     (application/x-www-form-urlencoded), in which the client wrote a
+//     newline as the two characters \n and a \n as \\n (undone here); a
+//     body without d is ignored, as by Node.js; the answer is "ok".
+//
+// Error answers are the same as v4's ({"code":N,"message":...}), as
+// Node.js answers v3 requests.
+//
 // Not implemented: HTTP compression of poll answers and WebSocket
-// per-message deflate, JSONP polling, Engine.IO v3 (see package
-// socketio's 0.9 transports for the oldest protocol).
+// per-message deflate, JSONP polling for v4 clients (they have none)
+// (see package socketio's 0.9 transports for the oldest protocol).
 package engineio
