@@ -2,6 +2,7 @@ package engineio
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -199,11 +200,11 @@ func TestV3SendForms(t *testing.T) {
 
 func TestV3HeartbeatPolling(t *testing.T) {
 	h := newRecorder(false)
-	ts := start(t, Config{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond}, h)
+	ts := start(t, Config{PingInterval: 300 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, h)
 	sid := ts.open3(t, "&b64=1")
 	// The client pings for longer than interval+timeout: the session
 	// stays; each ping is answered with a pong of its data.
-	for deadline := time.Now().Add(500 * time.Millisecond); time.Now().Before(deadline); {
+	for deadline := time.Now().Add(1500 * time.Millisecond); time.Now().Before(deadline); {
 		require.Equal(t, 200, ts.post3(t, sid, "1:2").status)
 		assert.Equal(t, "1:3", ts.poll3(t, sid).body)
 		require.Equal(t, 200, ts.post3(t, sid, "3:2hi").status)
@@ -227,7 +228,7 @@ func TestV3HeartbeatPolling(t *testing.T) {
 
 func TestV3WebSocket(t *testing.T) {
 	h := newRecorder(true)
-	ts := start(t, Config{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond}, h)
+	ts := start(t, Config{PingInterval: 300 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, h)
 	ws := ts.dial(t, "EIO=3&transport=websocket")
 	sid := parseOpen(t, ws.next(t).data).SID
 	ws.text(t, "4hello")
@@ -239,11 +240,13 @@ func TestV3WebSocket(t *testing.T) {
 	ws.text(t, "b4AQID") // base64 binary in a text frame
 	assert.Equal(t, event{"binary", "\x01\x02\x03"}, h.next(t, sid))
 	assert.Equal(t, wsFrame{true, "\x04\x01\x02\x03"}, ws.next(t))
-	for i := 0; i < 5; i++ {
+	// Pings for longer than interval+timeout keep the session.
+	for i := 0; i < 8; i++ {
 		ws.text(t, "2")
 		assert.Equal(t, wsFrame{false, "3"}, ws.next(t))
-		time.Sleep(60 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
+	assert.Equal(t, 1, ts.srv.SessionCount())
 	ws.text(t, "2probe")
 	assert.Equal(t, wsFrame{false, "3probe"}, ws.next(t))
 	// Silence: ping timeout.
@@ -404,4 +407,33 @@ func TestUnescapeJSONP(t *testing.T) {
 // pollAsync3 GETs v3 session sid in the background.
 func (ts *testServer) pollAsync3(t *testing.T, sid string) <-chan response {
 	return ts.getAsync("EIO=3&transport=polling&sid=" + sid)
+}
+
+func TestV3OpenKnowsProtocol(t *testing.T) {
+	h := newRecorder(false)
+	seen := make(chan int, 4)
+	h.onOpen = func(c *Conn, _ *http.Request) error {
+		seen <- c.Protocol()
+		return nil
+	}
+	ts := start(t, Config{}, h)
+	ts.open3(t, "")
+	assert.Equal(t, 3, <-seen)
+	ts.open(t)
+	assert.Equal(t, 4, <-seen)
+	ws := ts.dial(t, "EIO=3&transport=websocket")
+	ws.next(t)
+	assert.Equal(t, 3, <-seen)
+}
+
+func TestV3PostTooLarge(t *testing.T) {
+	h := newRecorder(true)
+	ts := start(t, Config{MaxPayload: 100}, h)
+	sid := ts.open3(t, "&b64=1")
+	big := "101:4" + strings.Repeat("x", 100)
+	assert.Equal(t, 413, ts.post3(t, sid, big).status)
+	assert.Equal(t, 413, ts.post3(t, sid, big, "Content-Type", "application/octet-stream").status)
+	// The session stays.
+	assert.Equal(t, 200, ts.post3(t, sid, "2:4a").status)
+	assert.Equal(t, "2:4a", ts.poll3(t, sid).body)
 }
