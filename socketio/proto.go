@@ -14,6 +14,9 @@ const (
 	// proto5 is Socket.IO v5 over Engine.IO v4 (socket.io-client 3.x and
 	// 4.x; package internal/sioparser).
 	proto5
+	// proto4 is Socket.IO v4 over Engine.IO v3 (socket.io-client 1.x
+	// and 2.x; package internal/sioparser with Protocol V4).
+	proto4
 	// numProtocols counts the protocols.
 	numProtocols
 )
@@ -51,6 +54,7 @@ type protocol interface {
 var (
 	_ protocol = proto09Codec{}
 	_ protocol = proto5Codec{}
+	_ protocol = proto4Codec{}
 )
 
 // encodeMessage encodes m for protocol p (see protocol.message). It
@@ -63,6 +67,8 @@ func encodeMessage(p protocolID, m *Message, id uint64, ackData bool) []byte {
 		return proto09Codec{}.message(m, id, ackData)
 	case proto5:
 		return proto5Codec{}.message(m, id, ackData)
+	case proto4:
+		return proto4Codec{}.message(m, id, ackData)
 	}
 	panic("socketio: unknown protocol")
 }
@@ -74,6 +80,8 @@ func encodeAck(p protocolID, ns string, id uint64, args []json.RawMessage, att [
 		return proto09Codec{}.ack(ns, id, args, att)
 	case proto5:
 		return proto5Codec{}.ack(ns, id, args, att)
+	case proto4:
+		return proto4Codec{}.ack(ns, id, args, att)
 	}
 	panic("socketio: unknown protocol")
 }
@@ -86,6 +94,8 @@ func codecOf(p protocolID) protocol {
 		return proto09Codec{}
 	case proto5:
 		return proto5Codec{}
+	case proto4:
+		return proto4Codec{}
 	}
 	panic("socketio: unknown protocol")
 }

@@ -82,11 +82,17 @@ func nsOf5(ns string) string {
 	return ns
 }
 
-// encode5 encodes p, whose attachments are in att, as Engine.IO packets:
-// one text packet, or a multi-frame buffer when att is not empty. p's
-// header is the codec's own (valid namespace, id, type); an error can
-// only be a bug, and yields nil.
-func encode5(p *sioparser.Packet, att [][]byte) []byte {
+// encode5 encodes p, whose attachments are in att, as Engine.IO v4
+// packets: one text packet, or a multi-frame buffer when att is not
+// empty. p's header is the codec's own (valid namespace, id, type); an
+// error can only be a bug, and yields nil.
+func encode5(p *sioparser.Packet, att [][]byte) []byte { return encodeFrames(p, att, false) }
+
+// encodeFrames is encode5, and with v3 set the Engine.IO v3 form of the
+// attachments: binary message packets with the v3 message type byte
+// (transport.BinaryMark, 4, the bytes), as engineio.AppendBinaryV3 makes
+// them.
+func encodeFrames(p *sioparser.Packet, att [][]byte, v3 bool) []byte {
 	if len(att) == 0 {
 		out, err := sioparser.AppendPacket(append(make([]byte, 0, 16+len(p.Namespace)+len(p.Data)), '4'), p)
 		if err != nil {
@@ -104,14 +110,19 @@ func encode5(p *sioparser.Packet, att [][]byte) []byte {
 	if err != nil {
 		return nil
 	}
+	markBuf := [2]byte{transport.BinaryMark, 4}
+	mark := markBuf[:1]
+	if v3 {
+		mark = markBuf[:]
+	}
 	n := 1 + binary.MaxVarintLen64 + len(text)
 	for _, a := range att {
-		n += binary.MaxVarintLen64 + 1 + len(a)
+		n += binary.MaxVarintLen64 + len(mark) + len(a)
 	}
 	out := appendFrame(append(make([]byte, 0, n), frameMulti), text)
 	for _, a := range att {
-		out = binary.AppendUvarint(out, uint64(len(a)+1))
-		out = append(append(out, transport.BinaryMark), a...)
+		out = binary.AppendUvarint(out, uint64(len(a)+len(mark)))
+		out = append(append(out, mark...), a...)
 	}
 	return out
 }
@@ -138,7 +149,11 @@ func header5(dst []byte, typ sioparser.Type, ns string, id uint64, hasID bool) (
 	return dst, true
 }
 
-func (proto5Codec) message(m *Message, id uint64, _ bool) []byte {
+func (proto5Codec) message(m *Message, id uint64, _ bool) []byte { return message5(m, id, false) }
+
+// message5 encodes m as a v5 (or, v3 set, v4) EVENT packet with ack id
+// id; the two protocols differ only in how the attachments travel.
+func message5(m *Message, id uint64, v3 bool) []byte {
 	if m.Kind == MessageEvent && len(m.Attachments) == 0 && id <= sioparser.MaxID && validUTF8(m.Namespace) {
 		// The common case in one buffer: "42/ns,id[...]".
 		n := 32 + len(m.Namespace) + len(m.Event)
@@ -165,10 +180,15 @@ func (proto5Codec) message(m *Message, id uint64, _ bool) []byte {
 	case MessageJSON:
 		p.Data = append(append(append(make([]byte, 0, 16+len(m.Data)), `["message",`...), m.Data...), ']')
 	}
-	return encode5(&p, att)
+	return encodeFrames(&p, att, v3)
 }
 
 func (proto5Codec) ack(ns string, id uint64, args []json.RawMessage, att [][]byte) []byte {
+	return ack5(ns, id, args, att, false)
+}
+
+// ack5 encodes a v5 (or, v3 set, v4) ACK packet.
+func ack5(ns string, id uint64, args []json.RawMessage, att [][]byte, v3 bool) []byte {
 	n := 2
 	for _, a := range args {
 		n += len(a) + 1
@@ -180,7 +200,7 @@ func (proto5Codec) ack(ns string, id uint64, args []json.RawMessage, att [][]byt
 	}
 	p := sioparser.Packet{Type: sioparser.Ack, Namespace: ns5(ns), ID: id, HasID: true,
 		Data: sioparser.AppendArray(make([]byte, 0, n), args)}
-	return encode5(&p, att)
+	return encodeFrames(&p, att, v3)
 }
 
 func (proto5Codec) connect(ns, sid string) []byte {

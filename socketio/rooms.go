@@ -11,12 +11,18 @@ const socketIDLen = 20
 
 // IsSocketID reports whether name has the format of a socket id:
 // 20 characters of the URL-safe base64 alphabet (A-Z, a-z, 0-9,
-// '-', '_'). Room names of that format are reserved for the sockets' own
-// rooms: Socket.Join refuses them (other than the socket's own id) with
-// ErrReservedRoom whether or not a socket with that id exists — now, later,
-// on this node or another — so a socket can never be made a member of
-// another's private room, and To(id) reaches only the socket id.
+// '-', '_'), or such 20 characters after a namespace name and '#'
+// ("/chat#" then the 20), the id of a socket.io-client 1.x/2.x socket in
+// a namespace other than the default one. Room names of that format are
+// reserved for the sockets' own rooms: Socket.Join refuses them (other
+// than the socket's own id) with ErrReservedRoom whether or not a socket
+// with that id exists — now, later, on this node or another — so a
+// socket can never be made a member of another's private room, and
+// To(id) reaches only the socket id.
 func IsSocketID(name string) bool {
+	if len(name) > socketIDLen+1 && name[0] == '/' && name[len(name)-socketIDLen-1] == '#' {
+		name = name[len(name)-socketIDLen:]
+	}
 	if len(name) != socketIDLen {
 		return false
 	}

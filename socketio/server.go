@@ -553,7 +553,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for i, sess := range sessions5 {
 		if s.cfg.ShutdownKick {
 			for _, sock := range stopped[len(sessions)+i] {
-				sess.Send(proto5Codec{}.disconnect(sock.ns.name), false)
+				sess.Send(codecOf(sess.proto).disconnect(sock.ns.name), false)
 			}
 		}
 		sess.conn.Close()

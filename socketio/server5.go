@@ -41,12 +41,13 @@ func eioRequest(r *http.Request) (version string, ok bool) {
 }
 
 // serveEIO serves an Engine.IO request with the EIO query parameter v:
-// EIO=4 goes to the Engine.IO v4 engine, any other version (or none) is
-// answered 400
+// EIO=4 and EIO=3 go to the Engine.IO engine (which serves both; v3
+// sessions carry Socket.IO v4, the protocol of socket.io-client 1.x and
+// 2.x), any other version (or none) is answered 400
 // {"code":5,"message":"Unsupported protocol version"} as the Node.js
 // server answers it.
 func (s *Server) serveEIO(w http.ResponseWriter, r *http.Request, v string) {
-	if v != "4" || s.eio == nil {
+	if v != "4" && v != "3" || s.eio == nil {
 		// With CORS headers, as the engine's answers, so that a page on
 		// another origin can read the refusal.
 		s.checkOrigin(w, r)
@@ -138,6 +139,12 @@ func (s *Server) open5(c eioConn, r *http.Request) (*session5, error) {
 	s.sessions5[c.ID()] = sess
 	s.mu.Unlock()
 	s.stats.handshakesAccepted.Add(1)
+	if sess.proto == proto4 {
+		// A 2.x client is in the default namespace from the start: the
+		// server connects it and says so ("40"), as the Node.js server
+		// does for Engine.IO v3 clients.
+		sess.connectNamespace("/", nil, "")
+	}
 	sess.startConnectTimeout()
 	return sess, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -71,16 +72,45 @@ type eioConn interface {
 	QueuedBytes() int
 }
 
+// protocolOf is the Socket.IO protocol of the sessions of conn: v4 over
+// an Engine.IO v3 session (Protocol() 3), v5 over Engine.IO v4.
+func protocolOf(conn eioConn) protocolID {
+	if c, ok := conn.(interface{ Protocol() int }); ok && c.Protocol() == 3 {
+		return proto4
+	}
+	return proto5
+}
+
+// protocolName names a session's protocol in the logs and in
+// Stats.Protocols: "v5" for the 3.x/4.x clients, "eio3" for the 1.x/2.x
+// ones (whose Socket.IO protocol is v4, a name the 4.x clients would be
+// mistaken for).
+func protocolName(p protocolID) string {
+	switch p {
+	case proto4:
+		return "eio3"
+	case proto5:
+		return "v5"
+	}
+	return "0.9"
+}
+
 // session5 is one Socket.IO v5 client: an Engine.IO v4 session
 // (engineio.Session: the engine calls OnMessage, OnBinary and OnClose
 // from one goroutine at a time) and the sessionConn of its sockets, one
 // per namespace, each with an id of its own.
 //
-// conn, srv and hs never change; dec is the engine goroutine's; mu
-// guards the rest.
+// With proto set to proto4 it is a Socket.IO v4 client (socket.io-client
+// 1.x and 2.x) over an Engine.IO v3 session instead: the same but for
+// the namespace handshake (connectNamespace), the errors (proto4Codec)
+// and the socket ids (sockID4).
+//
+// conn, srv, proto and hs never change; dec is the engine goroutine's;
+// mu guards the rest.
 type session5 struct {
-	srv  *Server
-	conn eioConn
+	srv   *Server
+	conn  eioConn
+	proto protocolID
 	// eng is conn when it is an *engineio.Conn (always, but in tests):
 	// Send calls it directly, so that the packets' slice stays on the
 	// stack.
@@ -110,10 +140,13 @@ type session5 struct {
 }
 
 func newSession5(srv *Server, conn eioConn, hs *Handshake, header []string) *session5 {
-	s := &session5{srv: srv, conn: conn, hs: hs, hsHeader: header, sockets: make(map[string]*Socket)}
+	s := &session5{srv: srv, conn: conn, proto: protocolOf(conn), hs: hs, hsHeader: header, sockets: make(map[string]*Socket)}
 	s.eng, _ = conn.(*engineio.Conn)
 	s.dec.Options = sioparser.Options{Protocol: sioparser.V5, MaxAttachments: srv.cfg.MaxAttachments,
 		MaxAttachmentBytes: srv.cfg.MaxAttachmentBytes}
+	if s.proto == proto4 {
+		s.dec.Options.Protocol = sioparser.V4
+	}
 	return s
 }
 
@@ -140,7 +173,7 @@ func (s *session5) startConnectTimeout() {
 
 func (s *session5) logAt(level slog.Level, msg string, args ...any) {
 	if lazylog.Enabled(s.srv.log, level) {
-		lazylog.Write(s.srv.log, level, msg, []slog.Attr{slog.String("sid", s.conn.ID()), slog.String("protocol", "v5")}, args)
+		lazylog.Write(s.srv.log, level, msg, []slog.Attr{slog.String("sid", s.conn.ID()), slog.String("protocol", protocolName(s.proto))}, args)
 	}
 }
 
@@ -163,7 +196,7 @@ func (s *session5) Handshake() *Handshake {
 // Transport implements sessionConn: "polling" or "websocket".
 func (s *session5) Transport() string { return s.conn.Transport() }
 
-func (s *session5) protocol() protocolID { return proto5 }
+func (s *session5) protocol() protocolID { return s.proto }
 
 // authContext is the context of a namespace's authorization: cancelled
 // when the session ends (already, if it has).
@@ -266,7 +299,11 @@ func (s *session5) handle(p *sioparser.Packet) {
 	ns := nsOf5(p.Namespace)
 	switch p.Type {
 	case sioparser.Connect:
-		s.connectNamespace(p.Namespace, p.Data)
+		if s.proto == proto4 {
+			s.connectNamespace(p.Namespace, nil, p.Query)
+		} else {
+			s.connectNamespace(p.Namespace, p.Data, "")
+		}
 		return
 	case sioparser.Disconnect:
 		s.mu.Lock()
@@ -308,8 +345,9 @@ func (s *session5) handle(p *sioparser.Packet) {
 }
 
 // connectNamespace handles a CONNECT to wire namespace name with auth
-// payload auth (nil: none).
-func (s *session5) connectNamespace(name string, auth json.RawMessage) {
+// payload auth (nil: none; v5) or query string query (v4: what
+// Namespace.Authorize gets, as a 0.9 client's namespace query).
+func (s *session5) connectNamespace(name string, auth json.RawMessage, query string) {
 	if s.srv.shutdown.Load() {
 		return // Shutdown is stopping the sockets
 	}
@@ -317,6 +355,7 @@ func (s *session5) connectNamespace(name string, auth json.RawMessage) {
 	ns := s.srv.namespace(nsName)
 	if ns == nil {
 		s.logAt(slog.LevelDebug, "connect to unknown namespace", "namespace", lazylog.Client(name))
+		// v4 too: the Node.js server sends a 2.x client the object.
 		s.Send(proto5Codec{}.connectError(name, "Invalid namespace"), false)
 		return
 	}
@@ -326,7 +365,15 @@ func (s *session5) connectNamespace(name string, auth json.RawMessage) {
 	if len(auth) == 0 {
 		auth = nil
 	}
-	sock, err := ns.connectAs(s, nil, newSessionID(), auth)
+	var q url.Values
+	id := ""
+	if s.proto == proto4 {
+		q, _ = url.ParseQuery(query) // what parses, as for 0.9
+		id = sockID4(nsName, s.conn.ID())
+	} else {
+		id = newSessionID()
+	}
+	sock, err := ns.connectAs(s, q, id, auth)
 	if err != nil {
 		s.mu.Lock()
 		level := slog.LevelDebug
@@ -335,7 +382,11 @@ func (s *session5) connectNamespace(name string, auth json.RawMessage) {
 		}
 		s.mu.Unlock()
 		s.logAt(level, "namespace refused client", "namespace", lazylog.Client(name))
-		s.Send(proto5Codec{}.connectError(name, connectErrorMessage(err)), false)
+		if s.proto == proto4 {
+			s.Send(proto4Codec{}.refusal(name, connectErrorMessage(err)), false)
+		} else {
+			s.Send(proto5Codec{}.connectError(name, connectErrorMessage(err)), false)
+		}
 		return
 	}
 	s.mu.Lock()

@@ -26,13 +26,22 @@ import (
 type fakeEIO struct {
 	id   string
 	sess *session5
+	// eio is the Engine.IO revision the session reports (Protocol): 3
+	// for a 2.x client's session, else 4.
+	eio int
 
 	mu     sync.Mutex
 	sends  []string
 	closed bool
 }
 
-func (c *fakeEIO) ID() string        { return c.id }
+func (c *fakeEIO) ID() string { return c.id }
+func (c *fakeEIO) Protocol() int {
+	if c.eio == 0 {
+		return 4
+	}
+	return c.eio
+}
 func (c *fakeEIO) Transport() string { return "websocket" }
 func (c *fakeEIO) QueuedBytes() int  { return 0 }
 func (c *fakeEIO) Send(pkts [][]byte, _ bool) bool {

@@ -621,7 +621,7 @@ func (s *Socket) handlePacketAtt(p *packet.Packet, att [][]byte) {
 // very next event: a refused call gets the error event and nothing else;
 // an allowed one is auto-acked (id without '+') and handled.
 func (s *Socket) dispatchEvent(ev *job) {
-	if ev.name == "message" && s.proto == proto5 && s.dispatchMessage5(ev) {
+	if ev.name == "message" && s.proto != proto09 && s.dispatchMessage5(ev) {
 		return
 	}
 	if !s.ACL().Allows(ev.name) {

@@ -8,9 +8,12 @@ type Stats struct {
 	// Sessions counts open sessions by the transport they use now; ""
 	// counts sessions handshaken but not yet connected.
 	Sessions map[string]int
-	// Protocols counts open sessions by protocol: "0.9" and "v5"
-	// (Socket.IO v5 over Engine.IO v4; its transports, counted in
-	// Sessions too, are "polling" and "websocket").
+	// Protocols counts open sessions by protocol: "0.9", "v5"
+	// (Socket.IO v5 over Engine.IO v4: socket.io-client 3.x and 4.x; its
+	// transports, counted in Sessions too, are "polling" and "websocket")
+	// and "eio3" (Socket.IO v4 over Engine.IO v3: socket.io-client 1.x
+	// and 2.x; named after its Engine.IO revision, as "v4" would read as
+	// the 4.x clients).
 	Protocols map[string]int
 	// Sockets counts connected sockets by namespace on this node.
 	Sockets map[string]int
@@ -52,7 +55,7 @@ type counters struct {
 func (s *Server) Stats() Stats {
 	st := Stats{
 		Sessions:           map[string]int{},
-		Protocols:          map[string]int{"0.9": 0, "v5": 0},
+		Protocols:          map[string]int{"0.9": 0, "v5": 0, "eio3": 0},
 		Sockets:            map[string]int{},
 		HandshakesAccepted: s.stats.handshakesAccepted.Load(),
 		HandshakesRefused:  s.stats.handshakesRefused.Load(),
@@ -87,7 +90,10 @@ func (s *Server) Stats() Stats {
 		st.Sessions[sess.Transport()]++
 		st.QueuedBytes += sess.conn.QueuedBytes()
 	}
-	st.Protocols["0.9"], st.Protocols["v5"] = len(sessions), len(sessions5)
+	st.Protocols["0.9"] = len(sessions)
+	for _, sess := range sessions5 {
+		st.Protocols[protocolName(sess.proto)]++
+	}
 	for _, ns := range namespaces {
 		socks := ns.Sockets()
 		st.Sockets[ns.Name()] = len(socks)
