@@ -139,6 +139,8 @@ var io = new sio.Server(server, {
   pingTimeout: opts.pingTimeout,
   // TESTAPP: any page origin is allowed.
   cors: { origin: true, credentials: true },
+  // TESTAPP "Modern clients": socket.io-client 2.x (Engine.IO v3) too.
+  allowEIO3: true,
   parser: { Encoder: parser.Encoder, Decoder: NoAuthDecoder, protocol: parser.protocol },
   // TESTAPP: query deny=1 -> 403 "handshake unauthorized". Engine.IO answers
   // {"code":4,"message":"handshake unauthorized"} with status 403.
@@ -242,6 +244,9 @@ function attachHandlers(nsp) {
     });
     on('auth', function (args, ack) {
       var a = socket.handshake.auth;
+      // A 2.x client sends no auth payload (socket.io makes its
+      // namespace query the auth): null.
+      if (socket.conn.protocol === 3) a = null;
       if (ack) ack(a === undefined || a === null || a[NO_AUTH] ? null : a);
     });
     on('rooms', function (args, ack) {
@@ -301,8 +306,10 @@ attachHandlers(io.of('/'));
 attachHandlers(io.of('/chat'));
 
 // TESTAPP: /private accepts the handshake query token=secret or (v4) the
-// CONNECT auth payload {"token":"secret"}; otherwise a connect error with
-// the message "unauthorized" (CONNECT_ERROR {"message":"unauthorized"}).
+// CONNECT auth payload {"token":"secret"} or (v2) the namespace query
+// token=secret (which socket.io 4 makes a v2 socket's auth); otherwise a
+// connect error with the message "unauthorized" (CONNECT_ERROR
+// {"message":"unauthorized"}; v2: the error packet "unauthorized").
 var priv = io.of('/private');
 priv.use(function (socket, next) {
   var q = socket.handshake.query || {};

@@ -16,12 +16,15 @@ func setup(srv *socketio.Server) {
 		register(srv.Of(name))
 	}
 	srv.Of("/private").Authorize(func(ctx context.Context, hs *socketio.Handshake, q url.Values) error {
-		// 0.9: the handshake query; v5 clients: it or the CONNECT auth.
+		// 0.9: the handshake query; v5 clients: it or the CONNECT auth;
+		// 2.x clients (EIO=3): it or the namespace's query
+		// ("/private?token=secret"), which q holds merged with it.
 		var auth struct {
 			Token string `json:"token"`
 		}
 		_ = json.Unmarshal(socketio.ConnectAuth(ctx), &auth)
-		if hs.Query.Get("token") != "secret" && auth.Token != "secret" {
+		v2 := hs.Query.Get("EIO") == "3" && q.Get("token") == "secret"
+		if hs.Query.Get("token") != "secret" && auth.Token != "secret" && !v2 {
 			return socketio.ErrUnauthorized
 		}
 		return nil

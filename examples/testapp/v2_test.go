@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/siogo/siogo/client"
+	"github.com/siogo/siogo/internal/nodetest"
+	"github.com/siogo/siogo/socketio"
+)
+
+// v2Checks are the checks testdata/v2client.js runs, each of which must
+// be reported.
+var v2Checks = []string{"connect", "echoAck", "echoEvent", "binaryEcho", "authPayload", "privateRefused",
+	"privateAccepted", "invalidNamespace", "kick", "rooms", "ask", "acl", "handshake", "burst", "transportUsed"}
+
+// TestV2ClientScenarios runs the real socket.io-client@2.5.0 (Socket.IO
+// v4 over Engine.IO v3) in Node against the testapp (the "Modern clients"
+// rows of TESTAPP.md) over polling only, polling with forceBase64,
+// websocket only, and polling upgraded to websocket.
+func TestV2ClientScenarios(t *testing.T) {
+	nodetest.Require(t)
+	srv, url := startTestapp(t, socketio.Config{})
+	for _, tr := range []string{"polling", "polling-b64", "websocket", "upgrade"} {
+		t.Run(tr, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			res := nodetest.Run(ctx, t, "v2client.js", "--url", url, "--transport", tr)
+			seen := map[string]bool{}
+			for _, r := range res {
+				seen[r.Check] = true
+				assert.Truef(t, r.Pass, "%s over %s: %s (observed %s)", r.Check, tr, r.Error, string(r.Observed))
+			}
+			for _, c := range v2Checks {
+				assert.Truef(t, seen[c], "check %s not reported", c)
+			}
+		})
+	}
+	assert.Equal(t, 0, srv.Stats().Protocols["v5"])
+}
+
+// A room holding a 0.9 client (the Go client), a 2.x client and a 4.x
+// client (Node): each gets the others' to-room emits, binary included
+// (the 0.9 client gets base64).
+func TestMixedThreeGenerationRoom(t *testing.T) {
+	nodetest.Require(t)
+	srv, url := startTestapp(t, socketio.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	old, err := client.Dial(ctx, url, &client.Options{NoReconnect: true})
+	require.NoError(t, err)
+	defer old.Close()
+	res, err := old.EmitWithAck(ctx, "join", "mix3")
+	require.NoError(t, err)
+	require.Equal(t, []json.RawMessage{json.RawMessage("true")}, res)
+	var mu sync.Mutex
+	got := map[string]string{}
+	require.NoError(t, old.On("room", func(args ...json.RawMessage) {
+		var first string
+		_ = json.Unmarshal(args[0], &first)
+		b, _ := json.Marshal(args)
+		mu.Lock()
+		defer mu.Unlock()
+		if (first == "from2" || first == "from4") && got["from2"] == "" && got["from4"] == "" {
+			_ = old.Emit("to-room", "mix3", "from09", 3)
+		}
+		got[first] = string(b)
+	}))
+	for _, tr := range []string{"polling", "websocket"} {
+		mu.Lock()
+		clear(got)
+		mu.Unlock()
+		out := nodetest.Run(ctx, t, "mixed3.js", "--url", url, "--transport", tr, "--room", "mix3")
+		require.Len(t, out, 1)
+		require.Truef(t, out[0].Pass, "%s: %s", tr, out[0].Error)
+		assert.JSONEq(t, `{"v2":[["from4",{"bin":[4]}],["from09",3]],"v4":[["from2",{"bin":[2]}],["from09",3]]}`, string(out[0].Observed))
+		require.Eventually(t, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return got["from2"] != "" && got["from4"] != ""
+		}, 10*time.Second, 5*time.Millisecond)
+		mu.Lock()
+		assert.JSONEq(t, `["from2","Ag=="]`, got["from2"], "the 0.9 client gets the binary as base64")
+		assert.JSONEq(t, `["from4","BA=="]`, got["from4"])
+		mu.Unlock()
+	}
+	assert.GreaterOrEqual(t, srv.Stats().Protocols["0.9"], 1)
+}
