@@ -15,12 +15,22 @@ import (
 
 // decode5 decodes what the v5 codec made (one Engine.IO packet or a
 // multi-frame buffer) with sioparser's decoder, as a client would.
-func decode5(t *testing.T, buf []byte) sioparser.Packet {
+func decode5(t *testing.T, buf []byte) sioparser.Packet { return decodeFrames(t, buf, false) }
+
+// decodeFrames is decode5, or with v4 set decodes what the v4 codec made
+// with sioparser's V4 decoder, as a 2.x client would: its attachments
+// are Engine.IO v3 binary messages (the mark, type 4, the bytes).
+func decodeFrames(t *testing.T, buf []byte, v4 bool) sioparser.Packet {
 	t.Helper()
 	var one [1][]byte
 	frames := splitFrames(buf, &one)
 	require.NotEmpty(t, frames)
 	var d sioparser.Decoder
+	mark := []byte{transport.BinaryMark}
+	if v4 {
+		d.Options.Protocol = sioparser.V4
+		mark = append(mark, 4)
+	}
 	for i, f := range frames {
 		var p sioparser.Packet
 		var done bool
@@ -29,8 +39,8 @@ func decode5(t *testing.T, buf []byte) sioparser.Packet {
 			require.Equal(t, byte('4'), f[0], "an Engine.IO message packet")
 			p, done, err = d.AddText(string(f[1:]))
 		} else {
-			require.Equal(t, transport.BinaryMark, f[0], "a binary Engine.IO packet")
-			p, done, err = d.AddBinary(f[1:])
+			require.Equal(t, mark, f[:len(mark)], "a binary Engine.IO packet")
+			p, done, err = d.AddBinary(f[len(mark):])
 		}
 		require.NoError(t, err)
 		if done {

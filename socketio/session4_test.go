@@ -13,38 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/siogo/siogo/internal/sioparser"
-	"github.com/siogo/siogo/internal/transport"
 )
 
-// decode4 decodes what the v4 codec made with sioparser's V4 decoder, as
-// a 2.x client would: the attachments are Engine.IO v3 binary messages
-// (the mark, type 4, the bytes).
-func decode4(t *testing.T, buf []byte) sioparser.Packet {
-	t.Helper()
-	var one [1][]byte
-	frames := splitFrames(buf, &one)
-	require.NotEmpty(t, frames)
-	d := sioparser.Decoder{Options: sioparser.Options{Protocol: sioparser.V4}}
-	for i, f := range frames {
-		var p sioparser.Packet
-		var done bool
-		var err error
-		if i == 0 {
-			require.Equal(t, byte('4'), f[0], "an Engine.IO message packet")
-			p, done, err = d.AddText(string(f[1:]))
-		} else {
-			require.Equal(t, []byte{transport.BinaryMark, 4}, f[:2], "a binary Engine.IO v3 message")
-			p, done, err = d.AddBinary(f[2:])
-		}
-		require.NoError(t, err)
-		if done {
-			require.Equal(t, len(frames)-1, i, "packet complete before its last frame")
-			return p
-		}
-	}
-	t.Fatalf("packet incomplete after %d frames", len(frames))
-	return sioparser.Packet{}
-}
+// decode4 decodes what the v4 codec made, as a 2.x client would.
+func decode4(t *testing.T, buf []byte) sioparser.Packet { return decodeFrames(t, buf, true) }
 
 func TestProto4Encodings(t *testing.T) {
 	c := proto4Codec{}
@@ -218,14 +190,7 @@ func TestSession4EventsAcksBinaryKick(t *testing.T) {
 	// The server asks, the client acks.
 	sock := srv.Sockets().Socket(c.id)
 	require.NotNil(t, sock)
-	done := make(chan []json.RawMessage, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		res, err := sock.EmitWithAck(ctx, "q", 1)
-		assert.NoError(t, err)
-		done <- res
-	}()
+	done := emitWithAckAsync(t, sock, "q", 1)
 	c.waitExact(t, `421["q",1]`)
 	sess.OnMessage(`31["ans"]`)
 	assert.Equal(t, []json.RawMessage{json.RawMessage(`"ans"`)}, <-done)

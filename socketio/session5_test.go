@@ -226,14 +226,7 @@ func TestSession5EventsAndAcks(t *testing.T) {
 	// The server asks, the client acks (with binary, for the callback).
 	sock := ns.Socket(id)
 	require.NotNil(t, sock)
-	done := make(chan []json.RawMessage, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		res, err := sock.EmitWithAck(ctx, "q", 1)
-		assert.NoError(t, err)
-		done <- res
-	}()
+	done := emitWithAckAsync(t, sock, "q", 1)
 	c.waitExact(t, `421["q",1]`)
 	sess.OnMessage(`31["ans",2]`)
 	assert.Equal(t, []json.RawMessage{json.RawMessage(`"ans"`), json.RawMessage(`2`)}, <-done)
@@ -248,6 +241,20 @@ func TestSession5EventsAndAcks(t *testing.T) {
 	sess.OnMessage(`61-2[{"_placeholder":true,"num":0}]`)
 	sess.OnBinary([]byte{7})
 	assert.Equal(t, []byte{7}, <-got)
+}
+
+// emitWithAckAsync emits event to sock asking for an ack, and delivers
+// the ack's arguments on the channel it returns.
+func emitWithAckAsync(t *testing.T, sock *Socket, event string, args ...any) <-chan []json.RawMessage {
+	done := make(chan []json.RawMessage, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		res, err := sock.EmitWithAck(ctx, event, args...)
+		assert.NoError(t, err)
+		done <- res
+	}()
+	return done
 }
 
 func TestSession5Disconnects(t *testing.T) {
@@ -385,7 +392,7 @@ func TestShutdownClosesV5Sessions(t *testing.T) {
 
 func TestServeHTTPUnsupportedEIO(t *testing.T) {
 	srv := newServer5(t, Config{})
-	for _, q := range []string{"EIO=3&transport=polling", "EIO=5&transport=polling", "EIO=abc", "transport=polling", "EIO="} {
+	for _, q := range []string{"EIO=2&transport=polling", "EIO=5&transport=polling", "EIO=abc", "transport=polling", "EIO="} {
 		w := httptest.NewRecorder()
 		srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/socket.io/?"+q, nil))
 		assert.Equal(t, http.StatusBadRequest, w.Code, q)

@@ -10,6 +10,7 @@
 'use strict';
 const io2 = require('socket.io-client-2');
 const { io: io4 } = require('socket.io-client-4');
+const { call, plain, withTimeout } = require('./checklib');
 
 const args = process.argv.slice(2);
 const opts = { timeout: 15000 };
@@ -19,22 +20,11 @@ for (let i = 0; i < args.length; i += 2) {
   else if (args[i] === '--room') opts.room = args[i + 1];
 }
 
-function plain(v) {
-  if (Buffer.isBuffer(v)) return { bin: Array.from(v) };
-  if (v instanceof ArrayBuffer) return { bin: Array.from(new Uint8Array(v)) };
-  if (Array.isArray(v)) return v.map(plain);
-  return v;
-}
-
 function connected(s) {
   return new Promise((resolve, reject) => {
     s.once('connect', () => resolve(s));
     s.once('connect_error', (e) => reject(new Error('connect_error: ' + (e && e.message || e))));
   });
-}
-
-function call(s, ev, ...a) {
-  return new Promise((resolve) => s.emit(ev, ...a, (...res) => resolve(res)));
 }
 
 // collect resolves with the room emits s got, by first argument, once it
@@ -67,11 +57,10 @@ async function run() {
   }
 }
 
-let t;
-Promise.race([run(), new Promise((_, reject) => { t = setTimeout(() => reject(new Error('timeout')), opts.timeout); })])
+withTimeout(run(), opts.timeout)
   .then((observed) => {
     process.stdout.write(JSON.stringify({ check: 'mixed3', transport: opts.transport, pass: true, observed, error: '' }) + '\n');
   }, (e) => {
     process.stdout.write(JSON.stringify({ check: 'mixed3', transport: opts.transport, pass: false, observed: null, error: String(e && e.message || e) }) + '\n');
   })
-  .finally(() => { clearTimeout(t); process.exit(0); });
+  .finally(() => process.exit(0));

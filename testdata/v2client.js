@@ -6,16 +6,15 @@
 // ran.
 //
 //   node v2client.js --url http://127.0.0.1:PORT --transport polling|websocket|upgrade|polling-b64
-//   node v2client.js --url URL --transport T --mixed ROOM   (mixed-room check only)
 'use strict';
 const io = require('socket.io-client-2');
+const { once, call, plain, same, expect, runChecks } = require('./checklib');
 
 const args = process.argv.slice(2);
 const opts = { timeout: 10000 };
 for (let i = 0; i < args.length; i += 2) {
   if (args[i] === '--url') opts.url = args[i + 1];
   else if (args[i] === '--transport') opts.transport = args[i + 1];
-  else if (args[i] === '--mixed') opts.mixed = args[i + 1];
   else if (args[i] === '--timeout-ms') opts.timeout = +args[i + 1];
 }
 if (!opts.url || !opts.transport) {
@@ -56,37 +55,6 @@ function refusal(s) {
     s.once('error', (e) => resolve(e));
     s.once('connect', () => resolve('connected'));
   });
-}
-
-function once(s, ev) {
-  return new Promise((resolve) => s.once(ev, (...a) => resolve(a)));
-}
-
-function call(s, ev, ...a) {
-  return new Promise((resolve) => s.emit(ev, ...a, (...res) => resolve(res)));
-}
-
-// plain turns Buffers and ArrayBuffers into {bin: [bytes]} for comparison.
-function plain(v) {
-  if (Buffer.isBuffer(v)) return { bin: Array.from(v) };
-  if (v instanceof ArrayBuffer) return { bin: Array.from(new Uint8Array(v)) };
-  if (Array.isArray(v)) return v.map(plain);
-  if (v && typeof v === 'object') {
-    const o = {};
-    for (const k of Object.keys(v).sort()) o[k] = plain(v[k]);
-    return o;
-  }
-  return v;
-}
-
-function same(a, b) { return JSON.stringify(plain(a)) === JSON.stringify(plain(b)); }
-
-function expect(cond, what, observed) {
-  if (!cond) {
-    const e = new Error(what);
-    e.observed = observed;
-    throw e;
-  }
 }
 
 const checks = {
@@ -251,38 +219,4 @@ const checks = {
   },
 };
 
-// mixed: join the room, announce it, and wait for the others' emits
-// (--expect: the comma-separated first args to wait for).
-async function mixed(room) {
-  const s = await connected(connect());
-  expect(same(await call(s, 'join', room), [true]), 'join acks true');
-  const got = new Promise((resolve) => s.on('room', (...a) => { if (a[0] === 'from09') resolve(a); }));
-  s.emit('to-room', room, 'from2', Buffer.from([1, 2]));
-  const res = await got;
-  return plain(res);
-}
-
-function result(name, pass, observed, error) {
-  process.stdout.write(JSON.stringify({ check: name, transport: opts.transport, pass,
-    observed: observed === undefined ? null : observed, error: error || '' }) + '\n');
-}
-
-function withTimeout(p, ms) {
-  let t;
-  return Promise.race([p, new Promise((_, reject) => { t = setTimeout(() => reject(new Error('timeout')), ms); })])
-    .finally(() => clearTimeout(t));
-}
-
-(async () => {
-  const list = opts.mixed ? { mixed: () => mixed(opts.mixed) } : checks;
-  for (const [name, fn] of Object.entries(list)) {
-    try {
-      const observed = await withTimeout(fn(), opts.timeout);
-      result(name, true, observed);
-    } catch (e) {
-      result(name, false, e.observed === undefined ? null : plain(e.observed), String(e && e.message || e));
-    }
-    while (open.length) open.pop().close();
-  }
-  process.exit(0);
-})();
+runChecks(checks, opts.transport, opts.timeout, open);

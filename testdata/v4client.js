@@ -8,6 +8,7 @@
 //   node v4client.js --url URL --transport T --mixed ROOM   (mixed-room check only)
 'use strict';
 const { io } = require('socket.io-client-4');
+const { once, call, plain, same, expect, runChecks } = require('./checklib');
 
 const args = process.argv.slice(2);
 const opts = { timeout: 10000 };
@@ -42,37 +43,6 @@ function connected(s) {
     s.once('connect', () => resolve(s));
     s.once('connect_error', (e) => reject(new Error('connect_error: ' + e.message)));
   });
-}
-
-function once(s, ev) {
-  return new Promise((resolve) => s.once(ev, (...a) => resolve(a)));
-}
-
-function call(s, ev, ...a) {
-  return new Promise((resolve) => s.emit(ev, ...a, (...res) => resolve(res)));
-}
-
-// plain turns Buffers and ArrayBuffers into {bin: [bytes]} for comparison.
-function plain(v) {
-  if (Buffer.isBuffer(v)) return { bin: Array.from(v) };
-  if (v instanceof ArrayBuffer) return { bin: Array.from(new Uint8Array(v)) };
-  if (Array.isArray(v)) return v.map(plain);
-  if (v && typeof v === 'object') {
-    const o = {};
-    for (const k of Object.keys(v).sort()) o[k] = plain(v[k]);
-    return o;
-  }
-  return v;
-}
-
-function same(a, b) { return JSON.stringify(plain(a)) === JSON.stringify(plain(b)); }
-
-function expect(cond, what, observed) {
-  if (!cond) {
-    const e = new Error(what);
-    e.observed = observed;
-    throw e;
-  }
 }
 
 const checks = {
@@ -230,27 +200,4 @@ async function mixed(room) {
   return plain(res);
 }
 
-function result(name, pass, observed, error) {
-  process.stdout.write(JSON.stringify({ check: name, transport: opts.transport, pass,
-    observed: observed === undefined ? null : observed, error: error || '' }) + '\n');
-}
-
-function withTimeout(p, ms) {
-  let t;
-  return Promise.race([p, new Promise((_, reject) => { t = setTimeout(() => reject(new Error('timeout')), ms); })])
-    .finally(() => clearTimeout(t));
-}
-
-(async () => {
-  const list = opts.mixed ? { mixed: () => mixed(opts.mixed) } : checks;
-  for (const [name, fn] of Object.entries(list)) {
-    try {
-      const observed = await withTimeout(fn(), opts.timeout);
-      result(name, true, observed);
-    } catch (e) {
-      result(name, false, e.observed === undefined ? null : plain(e.observed), String(e && e.message || e));
-    }
-    while (open.length) open.pop().close();
-  }
-  process.exit(0);
-})();
+runChecks(opts.mixed ? { mixed: () => mixed(opts.mixed) } : checks, opts.transport, opts.timeout, open);

@@ -27,21 +27,7 @@ var v2Checks = []string{"connect", "echoAck", "echoEvent", "binaryEcho", "authPa
 func TestV2ClientScenarios(t *testing.T) {
 	nodetest.Require(t)
 	srv, url := startTestapp(t, socketio.Config{})
-	for _, tr := range []string{"polling", "polling-b64", "websocket", "upgrade"} {
-		t.Run(tr, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			res := nodetest.Run(ctx, t, "v2client.js", "--url", url, "--transport", tr)
-			seen := map[string]bool{}
-			for _, r := range res {
-				seen[r.Check] = true
-				assert.Truef(t, r.Pass, "%s over %s: %s (observed %s)", r.Check, tr, r.Error, string(r.Observed))
-			}
-			for _, c := range v2Checks {
-				assert.Truef(t, seen[c], "check %s not reported", c)
-			}
-		})
-	}
+	runClientChecks(t, "v2client.js", url, []string{"polling", "polling-b64", "websocket", "upgrade"}, v2Checks)
 	assert.Equal(t, 0, srv.Stats().Protocols["v5"])
 }
 

@@ -25,17 +25,25 @@ var v4Checks = []string{"connect", "echoAck", "echoEvent", "binaryEcho", "authPa
 func TestV4ClientScenarios(t *testing.T) {
 	nodetest.Require(t)
 	_, url := startTestapp(t, socketio.Config{})
-	for _, tr := range []string{"polling", "websocket", "upgrade"} {
+	runClientChecks(t, "v4client.js", url, []string{"polling", "websocket", "upgrade"}, v4Checks)
+}
+
+// runClientChecks runs a client script (v4client.js, v2client.js) against
+// url once per transport, in subtests: every check it reports must pass,
+// and every one of want must be reported.
+func runClientChecks(t *testing.T, script, url string, transports, want []string) {
+	t.Helper()
+	for _, tr := range transports {
 		t.Run(tr, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			res := nodetest.Run(ctx, t, "v4client.js", "--url", url, "--transport", tr)
+			res := nodetest.Run(ctx, t, script, "--url", url, "--transport", tr)
 			seen := map[string]bool{}
 			for _, r := range res {
 				seen[r.Check] = true
 				assert.Truef(t, r.Pass, "%s over %s: %s (observed %s)", r.Check, tr, r.Error, string(r.Observed))
 			}
-			for _, c := range v4Checks {
+			for _, c := range want {
 				assert.Truef(t, seen[c], "check %s not reported", c)
 			}
 		})
