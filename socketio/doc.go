@@ -277,8 +277,8 @@
 // The same Server, at the same Path, serves socket.io-client 3.x and 4.x
 // (Engine.IO v4, Socket.IO protocol v5) beside the 0.9 clients, with the
 // same namespaces, rooms, handlers, ACLs, Stats and Shutdown. Requests to
-// the root with EIO=4 go to an Engine.IO v4 engine the Server owns,
-// tuned by Config.PingInterval, PingTimeout and MaxPayload (defaults 25
+// the root with EIO=4 go to an Engine.IO v4 engine the Server owns (and
+// EIO=3, see below), tuned by Config.PingInterval, PingTimeout and MaxPayload (defaults 25
 // s, 20 s and 1,000,000 bytes, as the Node.js server) and by the
 // WriteTimeout, MaxQueuedBytes, SendQueueSize and origin policy the 0.9
 // sessions use; another EIO value, or a root request with transport= and
@@ -304,6 +304,35 @@
 // DISCONNECT for the namespace, the default one included (the client sees
 // "io server disconnect"; the session stays, as in Node.js). A packet that
 // does not decode closes the session.
+//
+// # socket.io-client 1.x and 2.x (Socket.IO v4 over Engine.IO v3)
+//
+// Requests with EIO=3 go to the same engine, which speaks Engine.IO v3
+// to them; their sessions speak Socket.IO protocol v4 and get everything
+// above (handlers, rooms shared with the other generations, ACLs,
+// binary, acks both ways, Stats, Shutdown, cluster adapters), with the
+// differences of that protocol, as the Node.js socket.io 4 server with
+// allowEIO3 has them:
+//
+//   - The default namespace is connected at the Engine.IO handshake: the
+//     server sends "40" itself. Another namespace is asked for with
+//     "40/admin?token=x,": Namespace.Authorize gets that query (merged
+//     over the handshake query, as for 0.9) and ConnectAuth is nil (a
+//     2.x client has no auth payload; Socket.Auth is nil); the answer is
+//     "40/admin,".
+//   - A refusal is the ERROR packet with the authorization's error text
+//     as a JSON string, 44/admin,"unauthorized" (the client socket's
+//     "error" event gets "unauthorized"); an unknown namespace gets
+//     44/nope,{"message":"Invalid namespace"}.
+//   - Socket ids are the ones the client computes (socket.id): the
+//     Engine.IO session id in the default namespace, "/chat#" and the
+//     session id in /chat. IsSocketID matches both forms, so those rooms
+//     stay private. (So, as for 0.9, a 2.x socket id tells the session
+//     id: broadcast it only where 0.9 ids would be.)
+//   - Binary attachments travel as Engine.IO v3 binary messages; the
+//     rest of the packets are those of v5.
+//
+// Stats.Protocols counts these sessions as "eio3".
 //
 // Disconnect reasons are the same constants for both generations where
 // the meaning is the same: the Node.js server's "server namespace

@@ -3,9 +3,11 @@ package socketio
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,4 +205,22 @@ func TestSession4EventsAcksBinaryKick(t *testing.T) {
 	// The client leaves the default namespace.
 	sess.OnMessage("1")
 	assert.Equal(t, ":"+ReasonPacket, <-reasons)
+}
+
+// An EIO=3 request reaches the engine through ServeHTTP: the Engine.IO
+// v3 handshake, then the server's own "40" for the default namespace.
+func TestServeHTTPEIO3(t *testing.T) {
+	srv := newServer5(t, Config{})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	resp, err := http.Get(hs.URL + "/socket.io/?EIO=3&transport=polling")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(body), `:0{"sid":"`)
+	assert.True(t, strings.HasSuffix(string(body), "2:40"), "%q", body)
+	assert.Equal(t, 1, srv.Stats().Protocols["eio3"])
+	assert.Len(t, srv.Sockets().Sockets(), 1)
 }
