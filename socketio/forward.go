@@ -162,7 +162,7 @@ func (s *Server) forward5(w http.ResponseWriter, r *http.Request) bool {
 // answer (this node has set none).
 func (s *Server) forwardTo(w http.ResponseWriter, r *http.Request, sid string, fallback func(http.ResponseWriter), ownerCORS bool) bool {
 	f := s.fwd
-	if f == nil || r.Header.Get(ForwardedHeader) != "" || !IsSocketID(sid) {
+	if f == nil || r.Header.Get(ForwardedHeader) != "" || !isSessionID(sid) {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), directoryTimeout)

@@ -23,6 +23,12 @@ func IsSocketID(name string) bool {
 	if len(name) > socketIDLen+1 && name[0] == '/' && name[len(name)-socketIDLen-1] == '#' {
 		name = name[len(name)-socketIDLen:]
 	}
+	return isSessionID(name)
+}
+
+// isSessionID reports whether name has the format of a session id (an
+// Engine.IO or 0.9 one): the 20 characters alone.
+func isSessionID(name string) bool {
 	if len(name) != socketIDLen {
 		return false
 	}

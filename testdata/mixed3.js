@@ -6,7 +6,10 @@
 // passes when each has the other's emit and the 0.9 client's. Prints one
 // result line ({"check":"mixed3",...}).
 //
-//   node mixed3.js --url http://127.0.0.1:PORT --transport polling|websocket --room ROOM
+//   node mixed3.js --url http://127.0.0.1:PORT --transport polling|websocket --room ROOM [--url4 URL]
+//
+// --url4 connects the 4.x client to another server (another node of a
+// cluster); by default both use --url.
 'use strict';
 const io2 = require('socket.io-client-2');
 const { io: io4 } = require('socket.io-client-4');
@@ -18,6 +21,7 @@ for (let i = 0; i < args.length; i += 2) {
   if (args[i] === '--url') opts.url = args[i + 1];
   else if (args[i] === '--transport') opts.transport = args[i + 1];
   else if (args[i] === '--room') opts.room = args[i + 1];
+  else if (args[i] === '--url4') opts.url4 = args[i + 1];
 }
 
 function connected(s) {
@@ -40,7 +44,7 @@ function collect(s, want) {
 async function run() {
   const o = { forceNew: true, reconnection: false, transports: [opts.transport] };
   const c2 = io2(opts.url, o);
-  const c4 = io4(opts.url, o);
+  const c4 = io4(opts.url4 || opts.url, o);
   try {
     await Promise.all([connected(c2), connected(c4)]);
     const j = await Promise.all([call(c2, 'join', opts.room), call(c4, 'join', opts.room)]);

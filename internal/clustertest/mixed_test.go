@@ -50,6 +50,53 @@ func TestMixedGenerationsAcrossNodes(t *testing.T) {
 	}
 }
 
+// TestThreeGenerationsAcrossNodes: a 0.9 client (the Go client), a
+// socket.io-client@2.5.0 and a socket.io-client@4.8, each on a node of
+// its own, share a room through Redis: each gets the others' to-room
+// emits (testdata/mixed3.js), binary as base64 for the 0.9 client.
+func TestThreeGenerationsAcrossNodes(t *testing.T) {
+	nodetest.Require(t)
+	nodes := startNodes(t, StartRedis(t), 3)
+	old, _ := dial(t, nodes[0].URL)
+	require.Equal(t, "[true]", call(t, old, "join", "mix3"))
+	got := make(chan string, 16)
+	require.NoError(t, old.On("room", func(args ...json.RawMessage) {
+		var first string
+		_ = json.Unmarshal(args[0], &first)
+		if first == "from2" || first == "from4" {
+			_ = old.Emit("to-room", "mix3", "from09", 3)
+		}
+		b, _ := json.Marshal(args)
+		got <- string(b)
+	}))
+	for _, tr := range []string{"websocket", "polling"} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		out := nodetest.Run(ctx, t, "mixed3.js", "--url", nodes[1].URL, "--url4", nodes[2].URL, "--transport", tr, "--room", "mix3")
+		cancel()
+		require.Len(t, out, 1)
+		require.Truef(t, out[0].Pass, "%s: %s", tr, out[0].Error)
+		assert.JSONEq(t, `{"v2":[["from4",{"bin":[4]}],["from09",3]],"v4":[["from2",{"bin":[2]}],["from09",3]]}`, string(out[0].Observed))
+		seen := map[string]bool{}
+		deadline := time.After(waitFor)
+		for !seen[`["from2","Ag=="]`] || !seen[`["from4","BA=="]`] {
+			select {
+			case s := <-got:
+				seen[s] = true
+			case <-deadline:
+				t.Fatalf("the 0.9 client did not get both emits over %s: %v", tr, seen)
+			}
+		}
+	drain:
+		for {
+			select {
+			case <-got:
+			case <-time.After(200 * time.Millisecond):
+				break drain
+			}
+		}
+	}
+}
+
 // TestV4BehindNginx runs testdata/v4client.js (the real
 // socket.io-client@4.8) through nginx balancing round-robin, not sticky,
 // over two nodes: the v4 sessions' requests that reach the node not
