@@ -70,12 +70,13 @@ type eioConn interface {
 	Send(pkts [][]byte, volatile bool) bool
 	Close()
 	QueuedBytes() int
+	Protocol() int
 }
 
 // protocolOf is the Socket.IO protocol of the sessions of conn: v4 over
 // an Engine.IO v3 session (Protocol() 3), v5 over Engine.IO v4.
 func protocolOf(conn eioConn) protocolID {
-	if c, ok := conn.(interface{ Protocol() int }); ok && c.Protocol() == 3 {
+	if conn.Protocol() == 3 {
 		return proto4
 	}
 	return proto5
