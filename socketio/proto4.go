@@ -17,7 +17,7 @@ import (
 //	connect       40 for the default namespace, 40/ns, for another one
 //	disconnect    41[/ns,]
 //	refusal       44/ns,"message"                  (the client's "error" event gets the string)
-//	unknown ns    44/ns,{"message":"Invalid namespace"}
+//	unknown ns    44/ns,{"message":"Invalid namespace"} (proto5Codec.connectError)
 //
 // These are the packets the Node.js socket.io 4.x server (allowEIO3)
 // sends to a 2.x client.
@@ -45,13 +45,6 @@ func (proto4Codec) refusal(ns, message string) []byte {
 	p := sioparser.Packet{Type: sioparser.ConnectError, Namespace: ns,
 		Data: sioparser.AppendString(make([]byte, 0, 2+len(message)), message)}
 	return encode5(&p, nil)
-}
-
-// connectError encodes the answer to a connection to an unknown
-// namespace, {"message":...} as for v5 (the Node.js server sends a 2.x
-// client that object).
-func (proto4Codec) connectError(ns, message string) []byte {
-	return proto5Codec{}.connectError(ns, message)
 }
 
 // sockID4 is the id of the socket of a v4 session with Engine.IO id eid

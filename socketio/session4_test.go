@@ -32,7 +32,7 @@ func TestProto4Encodings(t *testing.T) {
 	assert.Equal(t, `41`, string(c.disconnect("")))
 	assert.Equal(t, `41/chat,`, string(c.disconnect("/chat")))
 	assert.Equal(t, `44/admin,"unauthorized"`, string(c.refusal("/admin", "unauthorized")))
-	assert.Equal(t, `44/x,{"message":"Invalid namespace"}`, string(c.connectError("/x", "Invalid namespace")))
+	assert.Equal(t, `44/x,{"message":"Invalid namespace"}`, string(proto5Codec{}.connectError("/x", "Invalid namespace")))
 
 	// Every packet decodes as a 2.x client reads it.
 	for _, b := range [][]byte{c.connect("", ""), c.connect("/chat", ""), c.disconnect("/chat"), c.refusal("/admin", "unauthorized")} {
