@@ -53,6 +53,37 @@ func TestV2ClientDifferential(t *testing.T) {
 	}
 }
 
+// v2BrowserChecks are the checks testdata/browser2.js runs per transport.
+var v2BrowserChecks = []string{"connect", "echoAck", "binaryEcho", "privateQuery", "invalidNamespace", "kick", "rooms", "acl", "transportUsed"}
+
+// TestV2Browser runs the socket.io-client@2.5.0 browser build in headless
+// Chromium (testdata/browser2.js, page on another origin) against the
+// testapp and against the Node.js reference with allowEIO3, over
+// websocket, polling, the upgrade and JSONP polling (forceJSONP): every
+// check passes on both and observes the same.
+func TestV2Browser(t *testing.T) {
+	nodetest.RequireChromium(t)
+	_, url := startTestapp(t, socketio.Config{})
+	ref := startReference4(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	want := len(v2BrowserChecks) * 4
+	refRes := map[string]nodetest.Result{}
+	for _, r := range nodetest.Run(ctx, t, "browser2.js", "--url", ref) {
+		assert.Truef(t, r.Pass, "reference: %s over %s: %s (observed %s)", r.Check, r.Transport, r.Error, string(r.Observed))
+		refRes[r.Check+"@"+r.Transport] = r
+	}
+	require.Len(t, refRes, want, "the reference run reports every check")
+	ours := nodetest.Run(ctx, t, "browser2.js", "--url", url)
+	require.Len(t, ours, want, "the testapp run reports every check")
+	for _, r := range ours {
+		assert.Truef(t, r.Pass, "%s over %s: %s (observed %s)", r.Check, r.Transport, r.Error, string(r.Observed))
+		if rr, ok := refRes[r.Check+"@"+r.Transport]; assert.True(t, ok) {
+			assert.JSONEqf(t, string(rr.Observed), string(r.Observed), "%s over %s: siogo and the reference differ", r.Check, r.Transport)
+		}
+	}
+}
+
 // A room holding a 0.9 client (the Go client), a 2.x client and a 4.x
 // client (Node): each gets the others' to-room emits, binary included
 // (the 0.9 client gets base64).
