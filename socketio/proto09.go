@@ -21,7 +21,7 @@ func (proto09Codec) message(m *Message, id uint64, ackData bool) []byte {
 	p := packet.Packet{Endpoint: m.Namespace, ID: id, HasID: id > 0, AckData: ackData}
 	switch m.Kind {
 	case MessageEvent:
-		p.Type, p.Name, p.Args = packet.Event, m.Event, inlineAttachments(m.Args, m.Attachments)
+		p.Type, p.Name, p.Args = packet.Event, m.Event, inlineAttachments(m.Args, cloneAttachments(m.Attachments))
 	case MessageText:
 		p.Type, p.Data = packet.Message, m.Text
 	case MessageJSON:

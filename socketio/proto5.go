@@ -173,7 +173,7 @@ func message5(m *Message, id uint64, v3 bool) []byte {
 			n += len(a) + 1
 		}
 		p.Data = sioparser.AppendEventData(make([]byte, 0, n), m.Event, m.Args)
-		att = m.Attachments
+		att = cloneAttachments(m.Attachments)
 	case MessageText:
 		p.Data = sioparser.AppendString(append(make([]byte, 0, 16+len(m.Text)), `["message",`...), m.Text)
 		p.Data = append(p.Data, ']')

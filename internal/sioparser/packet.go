@@ -245,10 +245,13 @@ func checkHeader(p *Packet) error {
 	return nil
 }
 
-// clip shortens untrusted text quoted in error messages.
+// clip shortens untrusted text quoted in error messages. It returns a
+// copy, so that the packets whose fields an error quotes do not escape
+// to the heap on the paths without an error (an encoded packet's
+// namespace and data stay on the caller's stack).
 func clip(s string) string {
 	if len(s) > 32 {
 		return s[:32] + "..."
 	}
-	return s
+	return strings.Clone(s)
 }
