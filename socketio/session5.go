@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -108,6 +109,10 @@ func protocolName(p protocolID) string {
 //
 // conn, srv, proto and hs never change; dec is the engine goroutine's;
 // mu guards the rest.
+//
+// An idle session is kept small: the sockets are a slice (a session
+// has one namespace or a few), and the decoder exists only while a
+// binary packet awaits its attachments.
 type session5 struct {
 	srv   *Server
 	conn  eioConn
@@ -117,7 +122,10 @@ type session5 struct {
 	// stack.
 	eng *engineio.Conn
 	hs  *Handshake
-	dec sioparser.Decoder
+	// dec is the decoder of a binary packet awaiting its attachments;
+	// nil when none is pending (text packets are decoded by a decoder
+	// on the stack).
+	dec *sioparser.Decoder
 	// registered: the session is in Config.Sessions (set before the
 	// session is published).
 	registered bool
@@ -127,7 +135,7 @@ type session5 struct {
 	// the header pairs of newHandshake (see session.Handshake).
 	hsHeader []string
 	closed   bool
-	sockets  map[string]*Socket // by namespace name ("" is "/")
+	sockets  []nsSocket // one per connected namespace
 	// reason is the disconnect reason Close gave, for OnClose (which
 	// gets the engine's "forced close").
 	reason string
@@ -140,15 +148,73 @@ type session5 struct {
 	refusedLogged bool
 }
 
+// nsSocket is a session's socket in a namespace.
+type nsSocket struct {
+	ns   string // the namespace's name ("" is "/")
+	sock *Socket
+}
+
 func newSession5(srv *Server, conn eioConn, hs *Handshake, header []string) *session5 {
-	s := &session5{srv: srv, conn: conn, proto: protocolOf(conn), hs: hs, hsHeader: header, sockets: make(map[string]*Socket)}
+	s := &session5{srv: srv, conn: conn, proto: protocolOf(conn), hs: hs, hsHeader: header}
 	s.eng, _ = conn.(*engineio.Conn)
-	s.dec.Options = sioparser.Options{Protocol: sioparser.V5, MaxAttachments: srv.cfg.MaxAttachments,
-		MaxAttachmentBytes: srv.cfg.MaxAttachmentBytes}
-	if s.proto == proto4 {
-		s.dec.Options.Protocol = sioparser.V4
-	}
 	return s
+}
+
+// decoderOptions are the options of the session's decoders.
+func (s *session5) decoderOptions() sioparser.Options {
+	o := sioparser.Options{Protocol: sioparser.V5, MaxAttachments: s.srv.cfg.MaxAttachments,
+		MaxAttachmentBytes: s.srv.cfg.MaxAttachmentBytes}
+	if s.proto == proto4 {
+		o.Protocol = sioparser.V4
+	}
+	return o
+}
+
+// socketLocked returns the socket of namespace ns, or nil; mu is held.
+func (s *session5) socketLocked(ns string) *Socket {
+	for i := range s.sockets {
+		if s.sockets[i].ns == ns {
+			return s.sockets[i].sock
+		}
+	}
+	return nil
+}
+
+// setSocketLocked makes sock the socket of namespace ns; mu is held.
+func (s *session5) setSocketLocked(ns string, sock *Socket) {
+	for i := range s.sockets {
+		if s.sockets[i].ns == ns {
+			s.sockets[i].sock = sock
+			return
+		}
+	}
+	s.sockets = append(s.sockets, nsSocket{ns, sock})
+}
+
+// removeSocketLocked forgets the socket of namespace ns and returns it
+// (nil: none); mu is held.
+func (s *session5) removeSocketLocked(ns string) *Socket {
+	for i := range s.sockets {
+		if s.sockets[i].ns == ns {
+			sock := s.sockets[i].sock
+			s.sockets = slices.Delete(s.sockets, i, i+1)
+			if len(s.sockets) == 0 {
+				s.sockets = nil
+			}
+			return sock
+		}
+	}
+	return nil
+}
+
+// takeSocketsLocked forgets every socket and returns them; mu is held.
+func (s *session5) takeSocketsLocked() []*Socket {
+	socks := make([]*Socket, len(s.sockets))
+	for i := range s.sockets {
+		socks[i] = s.sockets[i].sock
+	}
+	s.sockets = nil
+	return socks
 }
 
 // startConnectTimeout closes the session if it has not connected a
@@ -254,7 +320,23 @@ func (s *session5) OnMessage(text string) {
 		s.bad(errors.New("packet nested deeper than Config.MaxJSONDepth"))
 		return
 	}
-	p, done, err := s.dec.AddText(text)
+	var p sioparser.Packet
+	var done bool
+	var err error
+	if s.dec != nil {
+		p, done, err = s.dec.AddText(text)
+		if s.dec.Awaiting() == 0 {
+			s.dec = nil
+		}
+	} else {
+		var dec sioparser.Decoder
+		dec.Options = s.decoderOptions()
+		p, done, err = dec.AddText(text)
+		if dec.Awaiting() > 0 {
+			pending := dec // dec itself stays on the stack
+			s.dec = &pending
+		}
+	}
 	if err != nil {
 		s.bad(err)
 		return
@@ -269,7 +351,13 @@ func (s *session5) OnMessage(text string) {
 func (s *session5) OnBinary(data []byte) {
 	s.srv.stats.packetsIn.Add(1)
 	s.srv.stats.bytesIn.Add(uint64(len(data)))
+	if s.dec == nil {
+		s.dec = &sioparser.Decoder{Options: s.decoderOptions()}
+	}
 	p, done, err := s.dec.AddBinary(data)
+	if s.dec.Awaiting() == 0 {
+		s.dec = nil
+	}
 	if err != nil {
 		s.bad(err)
 		return
@@ -293,7 +381,7 @@ func (s *session5) bad(err error) {
 func (s *session5) socket(ns string) *Socket {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sockets[ns]
+	return s.socketLocked(ns)
 }
 
 func (s *session5) handle(p *sioparser.Packet) {
@@ -308,8 +396,7 @@ func (s *session5) handle(p *sioparser.Packet) {
 		return
 	case sioparser.Disconnect:
 		s.mu.Lock()
-		sock := s.sockets[ns]
-		delete(s.sockets, ns)
+		sock := s.removeSocketLocked(ns)
 		s.mu.Unlock()
 		if sock != nil {
 			sock.close(ReasonPacket)
@@ -392,7 +479,7 @@ func (s *session5) connectNamespace(name string, auth json.RawMessage, query str
 	}
 	s.mu.Lock()
 	if !s.closed {
-		s.sockets[nsName] = sock
+		s.setSocketLocked(nsName, sock)
 		if s.timer != nil {
 			s.timer.Stop()
 			s.timer = nil
@@ -433,11 +520,7 @@ func (s *session5) OnClose(reason string) {
 	}
 	s.reason = reason
 	cancel := s.cancel
-	socks := make([]*Socket, 0, len(s.sockets))
-	for _, sock := range s.sockets {
-		socks = append(socks, sock)
-	}
-	clear(s.sockets)
+	socks := s.takeSocketsLocked()
 	if s.timer != nil {
 		s.timer.Stop()
 		s.timer = nil
@@ -462,11 +545,7 @@ func (s *session5) stopSockets(reason string) []*Socket {
 		s.mu.Unlock()
 		return nil
 	}
-	socks := make([]*Socket, 0, len(s.sockets))
-	for _, sock := range s.sockets {
-		socks = append(socks, sock)
-	}
-	clear(s.sockets)
+	socks := s.takeSocketsLocked()
 	if s.reason == "" {
 		s.reason = reason
 	}

@@ -41,7 +41,7 @@ type connState struct {
 	// Polling.
 	pollActive bool          // a GET is being served
 	postActive bool          // a POST is being read
-	pollWake   chan struct{} // one token: something changed for a waiting GET
+	pollWake   chan struct{} // one token: something changed for a waiting GET; made by the first GET
 	pollFinal  []byte        // what a GET pending when the session ended gets ("1", "6"), nil: nothing
 
 	// WebSocket.
@@ -68,7 +68,6 @@ func newConn(srv *Server, id, tr string, proto int, b64 bool) *Conn {
 	c := &Conn{id: id, proto: proto, b64: b64}
 	c.srv = srv
 	c.transport = tr
-	c.pollWake = make(chan struct{}, 1)
 	c.timerIndex = -1
 	return c
 }
@@ -120,7 +119,9 @@ func (c *Conn) Send(pkts [][]byte, volatile bool) bool {
 	c.queuedBytes += n
 	wake := c.wakeLocked()
 	c.mu.Unlock()
-	wake()
+	if wake != nil {
+		wake()
+	}
 	return true
 }
 
@@ -147,17 +148,15 @@ func (c *Conn) pushLocked(p []byte) {
 }
 
 // wakeLocked tells a waiting GET that something changed and returns the
-// waker of the websocket carrying the session (or a no-op), to be run
+// waker of the websocket carrying the session (nil: none), to be run
 // after mu is released.
 func (c *Conn) wakeLocked() func() {
 	c.signalPollLocked()
 	if c.ws != nil {
-		return c.ws.wakeFunc()
+		return c.ws.waker
 	}
-	return noop
+	return nil
 }
-
-func noop() {}
 
 // signalPollLocked wakes a waiting GET.
 func (c *Conn) signalPollLocked() {
@@ -183,7 +182,7 @@ func (c *Conn) Close() {
 	var probe func()
 	if p := c.probe; p != nil {
 		c.probe, c.probeBy = nil, 0
-		probe = p.wakeFunc()
+		probe = p.waker
 	}
 	if c.ws == nil {
 		c.pushLocked(pktClose)
@@ -196,7 +195,9 @@ func (c *Conn) Close() {
 	if probe != nil {
 		probe()
 	}
-	wake()
+	if wake != nil {
+		wake()
+	}
 }
 
 // closeNow ends the session at once (what is queued is dropped): a GET
@@ -220,10 +221,10 @@ func (c *Conn) closeNow(reason string, final []byte) {
 	c.signalPollLocked()
 	var wakes []func()
 	if c.ws != nil {
-		wakes = append(wakes, c.ws.wakeFunc())
+		wakes = append(wakes, c.ws.waker)
 	}
 	if c.probe != nil {
-		wakes = append(wakes, c.probe.wakeFunc())
+		wakes = append(wakes, c.probe.waker)
 		c.probe = nil
 	}
 	c.mu.Unlock()
@@ -231,7 +232,9 @@ func (c *Conn) closeNow(reason string, final []byte) {
 	c.srv.remove(c)
 	c.logAt(slog.LevelDebug, "session closed", "reason", reason)
 	for _, w := range wakes {
-		w()
+		if w != nil {
+			w()
+		}
 	}
 	c.dispatchClose(reason)
 }
@@ -260,7 +263,7 @@ func (c *Conn) onTimer() {
 		c.probeBy = 0
 		if p := c.probe; p != nil {
 			c.probe = nil
-			wakes = append(wakes, p.wakeFunc()) // it finds itself ended and closes
+			wakes = append(wakes, p.waker) // it finds itself ended and closes
 			c.signalPollLocked()
 		}
 	}
@@ -278,7 +281,9 @@ func (c *Conn) onTimer() {
 	c.scheduleLocked()
 	c.mu.Unlock()
 	for _, w := range wakes {
-		w()
+		if w != nil {
+			w()
+		}
 	}
 }
 
@@ -342,7 +347,9 @@ func (c *Conn) onClientPing(data []byte) {
 	c.pushLocked(append([]byte{'0' + byte(eioparser.Pong)}, data...))
 	wake := c.wakeLocked()
 	c.mu.Unlock()
-	wake()
+	if wake != nil {
+		wake()
+	}
 }
 
 // onPacket acts on a packet the client sent on the transport carrying

@@ -45,8 +45,12 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.pollActive = true
+	if c.pollWake == nil {
+		c.pollWake = make(chan struct{}, 1)
+	}
+	pollWake := c.pollWake
 	select { // a token left from before this poll
-	case <-c.pollWake:
+	case <-pollWake:
 	default:
 	}
 	var (
@@ -101,7 +105,7 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 		case <-grace:
 			c.mu.Lock()
 			late = false // an ordinary poll now
-		case <-c.pollWake:
+		case <-pollWake:
 			c.mu.Lock()
 		case <-r.Context().Done():
 			c.mu.Lock()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
 
 	"github.com/siogo/siogo/internal/eioparser"
 	"github.com/siogo/siogo/internal/transport"
@@ -17,15 +16,13 @@ import (
 // sends the upgrade packet. A link that is neither has ended: it gives
 // the connection its close.
 //
-// The Conn's mu guards probed and own; wmu guards waker.
+// The Conn's mu guards every field but c.
 type wsLink struct {
 	c      *Conn
 	b64    bool     // v3: the client wants binary messages as "b4<base64>" text frames (b64 in its query)
 	probed bool     // the probe ping was answered
 	own    [][]byte // packets of the link's own (the probe's pong)
-
-	wmu   sync.Mutex
-	waker func()
+	waker  func()   // the transport's (SetWaker); nil until set
 }
 
 var _ transport.BinaryReceiver = (*wsLink)(nil)
@@ -63,20 +60,18 @@ func (l *wsLink) textOnly(pkts [][]byte) [][]byte {
 
 // SetWaker implements transport.WakeableSession.
 func (l *wsLink) SetWaker(fn func()) {
-	l.wmu.Lock()
+	l.c.mu.Lock()
 	l.waker = fn
-	l.wmu.Unlock()
+	l.c.mu.Unlock()
 }
 
-// wakeFunc returns a function running the link's waker (its value then).
-func (l *wsLink) wakeFunc() func() {
-	return func() {
-		l.wmu.Lock()
-		fn := l.waker
-		l.wmu.Unlock()
-		if fn != nil {
-			fn()
-		}
+// wakeLocked returns the link's waker, to be run (unless nil) once the
+// Conn's mu is released.
+func (l *wsLink) wakeLocked() func() { return l.waker }
+
+func runWake(fn func()) {
+	if fn != nil {
+		fn()
 	}
 }
 
@@ -201,21 +196,24 @@ func (l *wsLink) probePacket(p eioparser.Packet, err error) {
 		l.probed = true
 		l.own = append(l.own, pktProbePong)
 		c.signalPollLocked()
+		w := l.wakeLocked()
 		c.mu.Unlock()
-		l.wakeFunc()()
+		runWake(w)
 	case err == nil && p.Type == eioparser.Upgrade && !c.closing:
 		c.probe, c.probeBy = nil, 0
 		c.ws = l
 		c.transport = WebSocket
 		c.signalPollLocked()
+		w := l.wakeLocked()
 		c.mu.Unlock()
 		c.logAt(slog.LevelDebug, "upgraded to websocket")
-		l.wakeFunc()()
+		runWake(w)
 	default:
 		c.probe, c.probeBy = nil, 0
+		w := l.wakeLocked()
 		c.mu.Unlock()
 		c.logAt(slog.LevelDebug, "upgrade probe ended: unexpected packet", "packet", p.Type.String())
-		l.wakeFunc()()
+		runWake(w)
 	}
 }
 
