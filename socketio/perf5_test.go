@@ -15,6 +15,7 @@ package socketio
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -24,6 +25,8 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -257,4 +260,64 @@ func BenchmarkNewSessionV5(b *testing.B) {
 	for srv.eio.(interface{ SessionCount() int }).SessionCount() > 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// BenchmarkBroadcastV5 emits to a room of 1,000 v4 websocket clients
+// over loopback, 100 broadcasts at a time, then waits for every client
+// to have read them: the server's broadcast path (encoding, queuing,
+// the writers' batched writes) with the clients' reading on top.
+//
+//	go test -run '^$' -bench 'BroadcastV5' -benchtime=2000x -cpuprofile cpu.out ./socketio
+func BenchmarkBroadcastV5(b *testing.B) {
+	const n, window = 1000, 100
+	srv := benchServer(true)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Close()
+	addr := ts.Listener.Addr().String()
+	var got atomic.Int64
+	want := []byte(`42["tick",1,"two"]`)
+	clients := make([]*rawWS, n)
+	var wg sync.WaitGroup
+	for i := range clients {
+		c := openIdleV5(b, addr)
+		clients[i] = c
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 64<<10)
+			for {
+				k, err := c.conn.Read(buf)
+				got.Add(int64(bytes.Count(buf[:k], want)))
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	defer wg.Wait()
+	defer func() {
+		for _, c := range clients {
+			_ = c.conn.Close()
+		}
+	}()
+	room := srv.Sockets().To("bench")
+	b.ReportAllocs()
+	sent := 0
+	for b.Loop() {
+		if err := room.Emit("tick", 1, "two"); err != nil {
+			b.Fatal(err)
+		}
+		sent++
+		if sent%window == 0 {
+			deadline := time.Now().Add(30 * time.Second)
+			for got.Load() < int64(sent*n) {
+				if time.Now().After(deadline) {
+					b.Fatalf("delivered %d of %d", got.Load(), sent*n)
+				}
+				time.Sleep(100 * time.Microsecond)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/delivery")
 }
