@@ -168,7 +168,7 @@ func FuzzHandshakeHeaders(f *testing.F) {
 			}
 			return
 		}
-		if header != nil {
+		if header != "" {
 			t.Fatalf("an eager handshake returned pairs")
 		}
 		if size := retainedSize(eager.Headers); size > maxBytes {
@@ -194,7 +194,7 @@ func FuzzHandshakeHeaders(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if header != nil {
+		if header != "" {
 			fillHandshake(lazy, header)
 		}
 		lazy.Time = eager.Time

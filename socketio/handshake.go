@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"encoding/binary"
 	"errors"
 	"maps"
 	"net/http"
@@ -20,13 +21,14 @@ var errHandshakeURLTooLong = errors.New("handshake URL too long")
 //
 // With lazy set (nobody needs the Handshake yet), its Headers and Query
 // are left out when that can be done losslessly, and the headers are
-// returned as name, value pairs (non-nil) for the session to fill both in
-// when the Handshake is first asked for (fillHandshake): two maps cost
-// about 1 KB per session, and most sessions are never asked.
-func newHandshake(r *http.Request, origin string, lazy bool, maxBytes int) (hs *Handshake, header, dropped []string, err error) {
+// returned packed in one string (non-empty; see headerPairs) for the
+// session to fill both in when the Handshake is first asked for
+// (fillHandshake): two maps cost about 1 KB per session, and most
+// sessions are never asked.
+func newHandshake(r *http.Request, origin string, lazy bool, maxBytes int) (hs *Handshake, header packedHeader, dropped []string, err error) {
 	uri := r.URL.RequestURI()
 	if len(uri) > maxBytes {
-		return nil, nil, nil, errHandshakeURLTooLong
+		return nil, "", nil, errHandshakeURLTooLong
 	}
 	hs = &Handshake{
 		Address: r.RemoteAddr,
@@ -50,7 +52,7 @@ func newHandshake(r *http.Request, origin string, lazy bool, maxBytes int) (hs *
 	}
 	hs.Headers = kept.Clone()
 	hs.Query, _ = url.ParseQuery(query) // as URL.Query does
-	return hs, nil, dropped, nil
+	return hs, "", dropped, nil
 }
 
 // keptFirst lists the headers a Handshake keeps first when the request's
@@ -120,8 +122,8 @@ func packHeader(h http.Header, maxBytes int) (kept http.Header, dropped []string
 }
 
 // sameHandshake reports whether full is still what filling in the compact
-// hs (with its header pairs) gives.
-func sameHandshake(full, hs *Handshake, header []string) bool {
+// hs (with its packed header) gives.
+func sameHandshake(full, hs *Handshake, header packedHeader) bool {
 	if full.Address != hs.Address || !full.Time.Equal(hs.Time) || full.XDomain != hs.XDomain ||
 		full.Secure != hs.Secure || full.URL != hs.URL {
 		return false
@@ -138,8 +140,8 @@ func sameValues(a, b map[string][]string) bool {
 }
 
 // fillHandshake fills in the Headers and Query newHandshake left out of
-// hs, from the header pairs it returned.
-func fillHandshake(hs *Handshake, header []string) {
+// hs, from the packed header it returned.
+func fillHandshake(hs *Handshake, header packedHeader) {
 	hs.Headers = headerFromPairs(header)
 	hs.Query, _ = url.ParseQuery(rawQuery(hs.URL)) // as URL.Query does
 }
@@ -151,47 +153,122 @@ func rawQuery(uri string) string {
 	return q
 }
 
-// headerPairs flattens h into name, value pairs, the values of one name
-// together and in order; the pairs are non-nil even when empty. It
-// reports false for a nil h or a name without values, which the pairs
-// cannot represent.
-func headerPairs(h http.Header) ([]string, bool) {
+// packedHeader is a Header's names and values in one string (one
+// allocation, a few bytes over the text itself, instead of a map, a
+// slice per name and, from the request, a string per name and value):
+// packedMark, then per name its length (uvarint) and bytes, its number
+// of values (uvarint), and each value's length (uvarint) and bytes. ""
+// is no header at all (the Handshake has its Headers).
+type packedHeader string
+
+// packedMark starts every packedHeader, so that an empty Header packs
+// into a non-empty string.
+const packedMark = '\x01'
+
+// headerPairs packs h (see packedHeader), the values of one name together
+// and in order; an empty h packs too. It reports false for a nil h or a
+// name without values, which the packed form cannot represent.
+func headerPairs(h http.Header) (packedHeader, bool) {
 	if h == nil {
-		return nil, false
+		return "", false
 	}
-	n := 0
-	for _, vv := range h {
-		if len(vv) == 0 {
-			return nil, false
-		}
-		n += 2 * len(vv)
-	}
-	pairs := make([]string, 0, n)
+	n := 1
 	for k, vv := range h {
+		if len(vv) == 0 {
+			return "", false
+		}
+		n += uvarintLen(len(k)) + len(k) + uvarintLen(len(vv))
 		for _, v := range vv {
-			pairs = append(pairs, k, v)
+			n += uvarintLen(len(v)) + len(v)
 		}
 	}
-	return pairs, true
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteByte(packedMark)
+	var tmp [binary.MaxVarintLen64]byte
+	put := func(x int) { b.Write(binary.AppendUvarint(tmp[:0], uint64(x))) }
+	for k, vv := range h {
+		put(len(k))
+		b.WriteString(k)
+		put(len(vv))
+		for _, v := range vv {
+			put(len(v))
+			b.WriteString(v)
+		}
+	}
+	return packedHeader(b.String()), true
+}
+
+// uvarintLen is the length of x as a uvarint.
+func uvarintLen(x int) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
+
+// packedReader reads a packedHeader.
+type packedReader struct {
+	s   string
+	i   int
+	bad bool // p is malformed (only a bug could make one)
+}
+
+// uvarint reads a length, at most what is left.
+func (r *packedReader) uvarint() int {
+	var x uint64
+	for shift := 0; r.i < len(r.s) && shift < 64; shift += 7 {
+		b := r.s[r.i]
+		r.i++
+		x |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			if x > uint64(len(r.s)-r.i) {
+				break
+			}
+			return int(x)
+		}
+	}
+	r.bad, r.i = true, len(r.s)
+	return 0
+}
+
+// str reads a length and that many bytes.
+func (r *packedReader) str() string {
+	n := r.uvarint()
+	v := r.s[r.i : r.i+n]
+	r.i += n
+	return v
 }
 
 // headerFromPairs is the inverse of headerPairs, shaped as Header.Clone
-// shapes its copy: the values share one array, each name's capped.
-func headerFromPairs(pairs []string) http.Header {
-	keys := 0
-	for i := 0; i < len(pairs); i += 2 {
-		if i == 0 || pairs[i] != pairs[i-2] {
-			keys++
+// shapes its copy: the values share one array, each name's capped. The
+// names and values are substrings of p.
+func headerFromPairs(p packedHeader) http.Header {
+	if len(p) == 0 || p[0] != packedMark {
+		return nil
+	}
+	// First the counts, then the copy.
+	keys, n := 0, 0
+	for r := (packedReader{s: string(p), i: 1}); r.i < len(r.s) && !r.bad; {
+		r.str()
+		c := r.uvarint()
+		for range c {
+			r.str()
 		}
+		keys++
+		n += c
 	}
 	h := make(http.Header, keys)
-	values := make([]string, len(pairs)/2)
-	for i := 0; i < len(pairs); {
-		k, start := pairs[i], i/2
-		for ; i < len(pairs) && pairs[i] == k; i += 2 {
-			values[i/2] = pairs[i+1]
+	all := make([]string, 0, n)
+	for r := (packedReader{s: string(p), i: 1}); r.i < len(r.s) && !r.bad; {
+		name := r.str()
+		c := r.uvarint()
+		start := len(all)
+		for range c {
+			all = append(all, r.str())
 		}
-		h[k] = values[start : i/2 : i/2]
+		h[name] = all[start:len(all):len(all)]
 	}
 	return h
 }

@@ -263,12 +263,17 @@ func BenchmarkNewSessionV5(b *testing.B) {
 }
 
 // BenchmarkBroadcastV5 emits to a room of 1,000 v4 websocket clients
-// over loopback, 100 broadcasts at a time, then waits for every client
+// (and, to compare, 1,000 0.9 clients) over loopback, 100 broadcasts at a time, then waits for every client
 // to have read them: the server's broadcast path (encoding, queuing,
 // the writers' batched writes) with the clients' reading on top.
 //
 //	go test -run '^$' -bench 'BroadcastV5' -benchtime=2000x -cpuprofile cpu.out ./socketio
 func BenchmarkBroadcastV5(b *testing.B) {
+	b.Run("v5", func(b *testing.B) { benchmarkBroadcast(b, openIdleV5, `42["tick",1,"two"]`) })
+	b.Run("0.9", func(b *testing.B) { benchmarkBroadcast(b, openIdle09, `5:::{"name":"tick","args":[1,"two"]}`) })
+}
+
+func benchmarkBroadcast(b *testing.B, open func(testing.TB, string) *rawWS, frame string) {
 	const n, window = 1000, 100
 	srv := benchServer(true)
 	ts := httptest.NewServer(srv)
@@ -276,11 +281,11 @@ func BenchmarkBroadcastV5(b *testing.B) {
 	defer srv.Close()
 	addr := ts.Listener.Addr().String()
 	var got atomic.Int64
-	want := []byte(`42["tick",1,"two"]`)
+	want := []byte(frame)
 	clients := make([]*rawWS, n)
 	var wg sync.WaitGroup
 	for i := range clients {
-		c := openIdleV5(b, addr)
+		c := open(b, addr)
 		clients[i] = c
 		wg.Add(1)
 		go func() {

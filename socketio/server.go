@@ -303,14 +303,14 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, originOK bool
 		// it). When it changes nothing, the session keeps the compact
 		// form (see newHandshake); otherwise what Authorize made of it.
 		seen := hs
-		if header != nil {
+		if header != "" {
 			full := *hs
 			fillHandshake(&full, header)
 			seen = &full
 		}
 		user, err := s.authorize(r.Context(), seen)
 		if seen != hs && !sameHandshake(seen, hs, header) {
-			hs, header = seen, nil
+			hs, header = seen, ""
 		}
 		if errors.Is(err, ErrUnauthorized) {
 			s.stats.handshakesRefused.Add(1)

@@ -97,14 +97,14 @@ func (s *Server) open5(c eioConn, r *http.Request) (*session5, error) {
 		// handshake; the session keeps the compact form unless Authorize
 		// changed it.
 		seen := hs
-		if header != nil {
+		if header != "" {
 			full := *hs
 			fillHandshake(&full, header)
 			seen = &full
 		}
 		user, err := s.authorize(r.Context(), seen)
 		if seen != hs && !sameHandshake(seen, hs, header) {
-			hs, header = seen, nil
+			hs, header = seen, ""
 		}
 		if errors.Is(err, ErrUnauthorized) {
 			s.stats.handshakesRefused.Add(1)

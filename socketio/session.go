@@ -51,7 +51,7 @@ type session struct {
 	refusedLogged atomic.Bool            // a namespace refusal was logged at info level
 
 	mu          sync.Mutex
-	hsHeader    []string // non-nil until hs's Headers and Query are filled in: the header pairs of newHandshake
+	hsHeader    packedHeader // non-empty until hs's Headers and Query are filled in: the packed header of newHandshake
 	state       sessionState
 	connected   bool // "1::" sent, default namespace joined
 	streaming   bool // a websocket or htmlfile connection is attached
@@ -76,7 +76,7 @@ type session struct {
 	timerIndex  int
 }
 
-func newSession(srv *Server, id string, hs *Handshake, header []string) *session {
+func newSession(srv *Server, id string, hs *Handshake, header packedHeader) *session {
 	return &session{id: id, srv: srv, hs: hs, hsHeader: header, timerIndex: -1}
 }
 
@@ -214,9 +214,9 @@ func (s *session) ID() string { return s.id }
 func (s *session) Handshake() *Handshake {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.hsHeader != nil {
+	if s.hsHeader != "" {
 		fillHandshake(s.hs, s.hsHeader)
-		s.hsHeader = nil
+		s.hsHeader = ""
 	}
 	return s.hs
 }

@@ -131,9 +131,9 @@ type session5 struct {
 	registered bool
 
 	mu sync.Mutex
-	// hsHeader is non-nil until hs's Headers and Query are filled in:
-	// the header pairs of newHandshake (see session.Handshake).
-	hsHeader []string
+	// hsHeader is non-empty until hs's Headers and Query are filled in:
+	// the packed header of newHandshake (see session.Handshake).
+	hsHeader packedHeader
 	closed   bool
 	sockets  []nsSocket // one per connected namespace
 	// reason is the disconnect reason Close gave, for OnClose (which
@@ -154,7 +154,7 @@ type nsSocket struct {
 	sock *Socket
 }
 
-func newSession5(srv *Server, conn eioConn, hs *Handshake, header []string) *session5 {
+func newSession5(srv *Server, conn eioConn, hs *Handshake, header packedHeader) *session5 {
 	s := &session5{srv: srv, conn: conn, proto: protocolOf(conn), hs: hs, hsHeader: header}
 	s.eng, _ = conn.(*engineio.Conn)
 	return s
@@ -253,9 +253,9 @@ func (s *session5) ID() string { return s.conn.ID() }
 func (s *session5) Handshake() *Handshake {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.hsHeader != nil {
+	if s.hsHeader != "" {
 		fillHandshake(s.hs, s.hsHeader)
-		s.hsHeader = nil
+		s.hsHeader = ""
 	}
 	return s.hs
 }

@@ -30,38 +30,42 @@ type connState struct {
 	h   Session
 
 	mu          sync.Mutex
-	transport   string   // Polling or WebSocket: what carries the session now
+	transport   string   // Polling or WebSocket (the constants): what carries the session now
 	queue       [][]byte // packets for the client, in transport form (text, or BinaryMark+bytes)
 	queuedBytes int      // the sum of the queue's lengths
 	held        int      // bytes a transport took and has not written (transport.Session.Hold)
-	closing     bool     // Close was called: the queue drains, then the session ends
-	closed      bool     // the session has ended (OnClose is dispatched)
 	reason      string   // why it ended or is closing
 
 	// Polling.
-	pollActive bool          // a GET is being served
-	postActive bool          // a POST is being read
-	pollWake   chan struct{} // one token: something changed for a waiting GET; made by the first GET
-	pollFinal  []byte        // what a GET pending when the session ended gets ("1", "6"), nil: nothing
+	pollWake chan struct{} // one token: something changed for a waiting GET; made by the first GET
 
 	// WebSocket.
 	ws    *wsLink // the websocket carrying the session, nil while polling
 	probe *wsLink // the websocket of the upgrade in flight, nil: none
 
 	// Deadlines (clock time of srv.timers; zero: not running).
-	nextPing   time.Duration // when the next ping is sent
-	pongBy     time.Duration // the pong to the last ping is due by then
-	probeBy    time.Duration // the upgrade in flight must finish by then
-	closeBy    time.Duration // a closing polling session ends then at the latest
-	timerAt    time.Duration // guarded by srv.timers.mu
-	timerIndex int           // in srv.timers' heap, -1: not in it; guarded by srv.timers.mu
+	nextPing time.Duration // when the next ping is sent
+	pongBy   time.Duration // the pong to the last ping is due by then
+	probeBy  time.Duration // the upgrade in flight must finish by then
+	closeBy  time.Duration // a closing polling session ends then at the latest
+	timerAt  time.Duration // guarded by srv.timers.mu
 
 	// Delivery to h, one callback at a time, in order.
-	dmu      sync.Mutex
-	dRunning bool       // a goroutine is running the callbacks
-	dEnded   bool       // OnClose is queued: nothing else is
-	dQueue   []delivery // callbacks waiting
-	dClose   string     // the reason of a close during Handler.Open
+	dmu    sync.Mutex
+	dQueue []delivery // callbacks waiting
+	dClose string     // the reason of a close during Handler.Open
+
+	// The small fields together, so that a Conn stays in a 256-byte
+	// size class: guarded by mu (closing to postActive), by dmu
+	// (dRunning, dEnded), by srv.timers.mu (timerIndex).
+	timerIndex int32 // in srv.timers' heap, -1: not in it
+	closing    bool  // Close was called: the queue drains, then the session ends
+	closed     bool  // the session has ended (OnClose is dispatched)
+	pollActive bool  // a GET is being served
+	postActive bool  // a POST is being read
+	dRunning   bool  // a goroutine is running the callbacks
+	dEnded     bool  // OnClose is queued: nothing else is
+	pollFinal  byte  // the one-byte packet a GET pending when the session ended gets ('1', '6'), 0: nothing
 }
 
 func newConn(srv *Server, id, tr string, proto int, b64 bool) *Conn {
@@ -201,9 +205,9 @@ func (c *Conn) Close() {
 }
 
 // closeNow ends the session at once (what is queued is dropped): a GET
-// waiting then gets final (nil: an empty answer), the websockets are
-// closed, the session leaves the server and OnClose(reason) is
-// dispatched. Only the first call counts.
+// waiting then gets final (pktClose or pktNoop; nil: an empty answer),
+// the websockets are closed, the session leaves the server and
+// OnClose(reason) is dispatched. Only the first call counts.
 func (c *Conn) closeNow(reason string, final []byte) {
 	c.mu.Lock()
 	if c.closed {
@@ -216,7 +220,10 @@ func (c *Conn) closeNow(reason string, final []byte) {
 	}
 	reason = c.reason
 	c.queue, c.queuedBytes = nil, 0
-	c.pollFinal = final
+	c.pollFinal = 0
+	if len(final) == 1 { // pktClose or pktNoop, the only finals
+		c.pollFinal = final[0]
+	}
 	c.nextPing, c.pongBy, c.probeBy, c.closeBy = 0, 0, 0, 0
 	c.signalPollLocked()
 	var wakes []func()

@@ -64,8 +64,8 @@ func (c *Conn) servePoll(w http.ResponseWriter, r *http.Request) {
 	)
 	for {
 		if c.closed {
-			if c.pollFinal != nil {
-				pkts = [][]byte{c.pollFinal}
+			if c.pollFinal != 0 {
+				pkts = [][]byte{{c.pollFinal}}
 			}
 			break
 		}

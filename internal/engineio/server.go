@@ -139,7 +139,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	setCORS(w, r)
 	q := r.URL.Query()
-	tr := q.Get("transport")
+	var tr string // a constant: the query's value would keep the request line alive
+	switch q.Get("transport") {
+	case Polling:
+		tr = Polling
+	case WebSocket:
+		tr = WebSocket
+	}
 	if !(tr == Polling && s.polling || tr == WebSocket && s.websock) {
 		s.abort(w, r, codeUnknownTransport)
 		return

@@ -41,7 +41,7 @@ func (t *timers) schedule(c *Conn, at time.Duration) {
 		heap.Push(&t.queue, c)
 	case at < c.timerAt:
 		c.timerAt = at
-		heap.Fix(&t.queue, c.timerIndex)
+		heap.Fix(&t.queue, int(c.timerIndex))
 	default:
 		return
 	}
@@ -56,7 +56,7 @@ func (t *timers) remove(c *Conn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if c.timerIndex >= 0 {
-		heap.Remove(&t.queue, c.timerIndex)
+		heap.Remove(&t.queue, int(c.timerIndex))
 	}
 	if len(t.queue) == 0 && t.timer != nil {
 		t.timer.Stop()
@@ -101,13 +101,13 @@ func (h connHeap) Len() int           { return len(h) }
 func (h connHeap) Less(i, j int) bool { return h[i].timerAt < h[j].timerAt }
 func (h connHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].timerIndex = i
-	h[j].timerIndex = j
+	h[i].timerIndex = int32(i)
+	h[j].timerIndex = int32(j)
 }
 
 func (h *connHeap) Push(x any) {
 	c := x.(*Conn)
-	c.timerIndex = len(*h)
+	c.timerIndex = int32(len(*h))
 	*h = append(*h, c)
 }
 
