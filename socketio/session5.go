@@ -282,23 +282,32 @@ func (s *session5) authContext() context.Context {
 // Send implements sessionConn: frame is one Engine.IO packet or a
 // multi-frame buffer (proto5Codec), queued all or nothing.
 func (s *session5) Send(frame []byte, volatile bool) bool {
-	var one [1][]byte
-	pkts := splitFrames(frame, &one)
-	if pkts == nil {
-		return false
-	}
-	var ok bool
+	var n int
 	if s.eng != nil {
-		ok = s.eng.Send(pkts, volatile)
+		n = send5(s.eng, frame, volatile)
 	} else {
-		ok = s.conn.Send(append([][]byte(nil), pkts...), volatile)
+		var one [1][]byte
+		if pkts := splitFrames(frame, &one); pkts != nil && s.conn.Send(append([][]byte(nil), pkts...), volatile) {
+			n = len(pkts)
+		}
 	}
-	if !ok {
+	if n == 0 {
 		return false
 	}
-	s.srv.stats.packetsOut.Add(uint64(len(pkts)))
+	s.srv.stats.packetsOut.Add(uint64(n))
 	s.srv.stats.bytesOut.Add(uint64(len(frame)))
 	return true
+}
+
+// send5 queues frame (one Engine.IO packet or a multi-frame buffer) on c,
+// all or nothing, and returns the number of packets queued (0: none).
+func send5(c *engineio.Conn, frame []byte, volatile bool) int {
+	var one [1][]byte
+	pkts := splitFrames(frame, &one)
+	if pkts == nil || !c.Send(pkts, volatile) {
+		return 0
+	}
+	return len(pkts)
 }
 
 // Close implements sessionConn: the whole Engine.IO session ends (what

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/siogo/siogo/acl"
+	"github.com/siogo/siogo/internal/engineio"
 	"github.com/siogo/siogo/internal/lazylog"
 	"github.com/siogo/siogo/packet"
 )
@@ -29,11 +30,17 @@ type Socket struct {
 	id   string
 	ns   *Namespace
 	conn sessionConn
-	exec executor
-
-	joinMu sync.Mutex  // serializes Join's checks with its adapter call, and Close's leave after both
+	// eio is the Engine.IO session of a v5 socket's session (nil for 0.9,
+	// and for a v5 session over a test's stand-in): deliver queues a
+	// broadcast on it directly (see session5.Send), sparing a visit to
+	// the session per receiver. Set by newSocket, never changed. (conn,
+	// eio and proto, which deliver reads, share the first cache line.)
+	eio    *engineio.Conn
 	denied atomic.Bool // a refused event was logged at info level already
 	proto  protocolID  // conn.protocol(), set by newSocket and never changed (here, it fills padding)
+	exec   executor
+
+	joinMu sync.Mutex // serializes Join's checks with its adapter call, and Close's leave after both
 	// auth is the auth payload of a v5 client's CONNECT (nil: none, and
 	// for 0.9); set by newSocket, never changed.
 	auth json.RawMessage
@@ -72,6 +79,9 @@ type ackWaiter struct {
 
 func newSocket(ns *Namespace, conn sessionConn, initial acl.Set, id string, auth json.RawMessage) *Socket {
 	s := &Socket{id: id, ns: ns, conn: conn, proto: conn.protocol(), acl: initial, auth: auth}
+	if s5, ok := conn.(*session5); ok {
+		s.eio = s5.eng
+	}
 	s.exec.sock = s
 	s.exec.limit = ns.opts.MaxQueuedEvents
 	return s

@@ -182,10 +182,8 @@ func AppendBinaryFor(proto int, dst []byte, data []byte) []byte {
 // Conn is one Engine.IO session, as the layer above sees it. Its methods
 // are listed above; conn.go implements them.
 type Conn struct {
+	connState // the engine's side of the session (conn.go), with the protocol (proto, b64)
 	id        string
-	proto     int  // the Engine.IO protocol: 3 or 4
-	b64       bool // v3: the client asked for text-only polling payloads (b64=1 in the handshake)
-	connState      // the engine's side of the session (conn.go)
 }
 
 // ID is the session id (sid).
@@ -195,4 +193,4 @@ func (c *Conn) ID() string { return c.id }
 // handshake's EIO query parameter: 3 (socket.io-client 1.x and 2.x) or 4.
 // It tells the layer above which binary form Send takes (AppendBinaryV3
 // or AppendBinary).
-func (c *Conn) Protocol() int { return c.proto }
+func (c *Conn) Protocol() int { return int(c.proto) }

@@ -25,51 +25,52 @@ var (
 // delivery fields (dmu and below) have a lock of their own, taken
 // without mu. Lock order: mu, then the server's timers.mu, then the
 // server's mu.
+//
+// The fields are laid out by use, in 64-byte lines (a Conn is 256 bytes,
+// in a size class of its own, so aligned): what Send and the transport's
+// takes touch first (a broadcast touches it in every receiver), then
+// the transports, the deadlines, and the deliveries to h.
 type connState struct {
-	srv *Server
-	h   Session
-
 	mu          sync.Mutex
-	transport   string   // Polling or WebSocket (the constants): what carries the session now
+	closing     bool     // Close was called: the queue drains, then the session ends
+	closed      bool     // the session has ended (OnClose is dispatched)
+	pollActive  bool     // a GET is being served
+	postActive  bool     // a POST is being read
+	timerIndex  int32    // in srv.timers' heap, -1: not in it; guarded by srv.timers.mu
 	queue       [][]byte // packets for the client, in transport form (text, or BinaryMark+bytes)
 	queuedBytes int      // the sum of the queue's lengths
 	held        int      // bytes a transport took and has not written (transport.Session.Hold)
-	reason      string   // why it ended or is closing
+	wsWaker     func()   // ws's waker (nil: none yet, or no ws)
 
-	// Polling.
-	pollWake chan struct{} // one token: something changed for a waiting GET; made by the first GET
+	ws        *wsLink       // the websocket carrying the session, nil while polling
+	probe     *wsLink       // the websocket of the upgrade in flight, nil: none
+	pollWake  chan struct{} // one token: something changed for a waiting GET; made by the first GET
+	srv       *Server
+	h         Session
+	transport string // Polling or WebSocket (the constants): what carries the session now
 
-	// WebSocket.
-	ws    *wsLink // the websocket carrying the session, nil while polling
-	probe *wsLink // the websocket of the upgrade in flight, nil: none
-
+	reason string // why it ended or is closing
 	// Deadlines (clock time of srv.timers; zero: not running).
-	nextPing time.Duration // when the next ping is sent
-	pongBy   time.Duration // the pong to the last ping is due by then
-	probeBy  time.Duration // the upgrade in flight must finish by then
-	closeBy  time.Duration // a closing polling session ends then at the latest
-	timerAt  time.Duration // guarded by srv.timers.mu
+	nextPing  time.Duration // when the next ping is sent
+	pongBy    time.Duration // the pong to the last ping is due by then
+	probeBy   time.Duration // the upgrade in flight must finish by then
+	closeBy   time.Duration // a closing polling session ends then at the latest
+	timerAt   time.Duration // guarded by srv.timers.mu
+	pollFinal byte          // the one-byte packet a GET pending when the session ended gets ('1', '6'), 0: nothing
+	proto     uint8         // the Engine.IO protocol: 3 or 4; never changes
+	b64       bool          // v3: the client asked for text-only polling payloads (b64=1 in the handshake); never changes
 
 	// Delivery to h, one callback at a time, in order.
-	dmu    sync.Mutex
-	dQueue []delivery // callbacks waiting
-	dClose string     // the reason of a close during Handler.Open
-
-	// The small fields together, so that a Conn stays in a 256-byte
-	// size class: guarded by mu (closing to postActive), by dmu
-	// (dRunning, dEnded), by srv.timers.mu (timerIndex).
-	timerIndex int32 // in srv.timers' heap, -1: not in it
-	closing    bool  // Close was called: the queue drains, then the session ends
-	closed     bool  // the session has ended (OnClose is dispatched)
-	pollActive bool  // a GET is being served
-	postActive bool  // a POST is being read
-	dRunning   bool  // a goroutine is running the callbacks
-	dEnded     bool  // OnClose is queued: nothing else is
-	pollFinal  byte  // the one-byte packet a GET pending when the session ended gets ('1', '6'), 0: nothing
+	dmu      sync.Mutex
+	dRunning bool       // a goroutine is running the callbacks
+	dEnded   bool       // OnClose is queued: nothing else is
+	dQueue   []delivery // callbacks waiting
+	dClose   string     // the reason of a close during Handler.Open
 }
 
 func newConn(srv *Server, id, tr string, proto int, b64 bool) *Conn {
-	c := &Conn{id: id, proto: proto, b64: b64}
+	c := &Conn{id: id}
+	c.proto, c.b64 = uint8(proto), b64
 	c.srv = srv
 	c.transport = tr
 	c.timerIndex = -1
@@ -157,7 +158,7 @@ func (c *Conn) pushLocked(p []byte) {
 func (c *Conn) wakeLocked() func() {
 	c.signalPollLocked()
 	if c.ws != nil {
-		return c.ws.waker
+		return c.wsWaker
 	}
 	return nil
 }

@@ -60,9 +60,13 @@ func (l *wsLink) textOnly(pkts [][]byte) [][]byte {
 
 // SetWaker implements transport.WakeableSession.
 func (l *wsLink) SetWaker(fn func()) {
-	l.c.mu.Lock()
+	c := l.c
+	c.mu.Lock()
 	l.waker = fn
-	l.c.mu.Unlock()
+	if l == c.ws {
+		c.wsWaker = fn
+	}
+	c.mu.Unlock()
 }
 
 // wakeLocked returns the link's waker, to be run (unless nil) once the
@@ -201,7 +205,7 @@ func (l *wsLink) probePacket(p eioparser.Packet, err error) {
 		runWake(w)
 	case err == nil && p.Type == eioparser.Upgrade && !c.closing:
 		c.probe, c.probeBy = nil, 0
-		c.ws = l
+		c.ws, c.wsWaker = l, l.waker
 		c.transport = WebSocket
 		c.signalPollLocked()
 		w := l.wakeLocked()
