@@ -38,6 +38,17 @@
 //     NoAuthDecoder).
 //   - ACL refusal: socket.emit("error", "method_access_denied", msg) — in v4
 //     "error" is an ordinary event name.
+//
+// socket.io-client 2.x (Engine.IO v3, Socket.IO protocol v4) is served too
+// (allowEIO3), the reference of scenarios2.js and browser2-scenarios.js. For
+// those clients:
+//   - /private: the namespace query (/private?token=secret, sent in the
+//     CONNECT packet, which socket.io 4 hands to the namespace as
+//     socket.handshake.auth) or the Engine.IO handshake query; a refused
+//     client gets the error packet 4/private,"unauthorized" (the client's
+//     "error" event); an unknown namespace 4/nope,{"message":"Invalid
+//     namespace"} (socket.io's own).
+//   - auth: null — a 2.x client sends no CONNECT auth payload.
 'use strict';
 
 var http = require('http');
