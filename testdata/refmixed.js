@@ -7,7 +7,9 @@
 // /socket.io/1/... go to 0.9, the rest to 4.x), and the testapp rows that
 // cross generations (join, leave, to-room, broadcast-room, broadcast,
 // everyone, count, watch / gone; namespaces "" and /chat) are bridged by
-// emitting on both servers. Nothing else of the contract is here.
+// emitting on both servers. Nothing else of the contract is here. The 4.x
+// server also serves socket.io-client 2.x (allowEIO3), so that mixed3-scenarios.js's
+// three generations can be validated too.
 //
 //   node refmixed.js --addr 127.0.0.1:PORT
 //
@@ -51,7 +53,9 @@ front.on('connection', function (conn) { conn.on('error', function () {}); });
 var io09 = sio09.listen(s09, { log: false });
 io09.set('transports', ['websocket', 'htmlfile', 'xhr-polling', 'jsonp-polling']);
 io09.set('origins', '*:*');
-var io4 = new sio4.Server(s4, { cors: { origin: true, credentials: true } });
+// allowEIO3: socket.io-client 2.x clients (Engine.IO v3) are served by the
+// same socket.io@4.8 server, natively in its rooms (mixed3-scenarios.js).
+var io4 = new sio4.Server(s4, { cors: { origin: true, credentials: true }, allowEIO3: true });
 
 function slice(a, from) { return Array.prototype.slice.call(a, from || 0); }
 
