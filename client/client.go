@@ -123,7 +123,7 @@ func (o *Options) withDefaults() (Options, error) {
 	known := DefaultTransports
 	switch opts.Protocol {
 	case Protocol09:
-	case ProtocolV5:
+	case ProtocolV5, ProtocolEIO3:
 		known = DefaultTransportsV5
 	default:
 		return opts, fmt.Errorf("client: unknown %v", opts.Protocol)
@@ -137,6 +137,9 @@ func (o *Options) withDefaults() (Options, error) {
 		}
 	}
 	if opts.Auth != nil && opts.Protocol != ProtocolV5 {
+		if opts.Protocol == ProtocolEIO3 {
+			return opts, errors.New("client: Options.Auth needs ProtocolV5 (Socket.IO v4 has no CONNECT payload: use the URL's query)")
+		}
 		return opts, errors.New("client: Options.Auth needs ProtocolV5 (0.9 has no CONNECT payload: use the URL's query)")
 	}
 	opts.Transports = slices.Clone(opts.Transports)

@@ -33,15 +33,22 @@ const (
 	// ProtocolV5 is Engine.IO v4 carrying Socket.IO v5, the protocol of
 	// socket.io and socket.io-client 3.x and 4.x.
 	ProtocolV5
+	// ProtocolEIO3 is Engine.IO v3 carrying Socket.IO protocol v4, the
+	// protocol of socket.io-client 2.x (socket.io 2.x servers, and 3.x/4.x
+	// ones with allowEIO3). It shares ProtocolV5's code and API; the
+	// differences are on the wire (see the package documentation).
+	ProtocolEIO3
 )
 
-// String returns "0.9" or "v5".
+// String returns "0.9", "v5" or "eio3".
 func (p Protocol) String() string {
 	switch p {
 	case Protocol09:
 		return "0.9"
 	case ProtocolV5:
 		return "v5"
+	case ProtocolEIO3:
+		return "eio3"
 	}
 	return "Protocol(" + strconv.Itoa(int(p)) + ")"
 }
@@ -79,7 +86,14 @@ var (
 	frameClose = []byte("1")
 )
 
-func (c *Client) v5() bool { return c.opts.Protocol == ProtocolV5 }
+// v5 reports whether the client speaks Engine.IO (ProtocolV5 or
+// ProtocolEIO3): the v5 code paths.
+func (c *Client) v5() bool { return c.opts.Protocol == ProtocolV5 || c.opts.Protocol == ProtocolEIO3 }
+
+// eio3 reports whether the client speaks ProtocolEIO3.
+func (c *Client) eio3() bool { return c.opts.Protocol == ProtocolEIO3 }
+
+var framePing = []byte("2")
 
 // OfAuth is Of for ProtocolV5 with the namespace's own auth payload: auth
 // (encoded as JSON, an object) is sent with its CONNECT packets instead
@@ -89,6 +103,9 @@ func (c *Client) v5() bool { return c.opts.Protocol == ProtocolV5 }
 func (c *Client) OfAuth(name string, auth any) (*Namespace, error) {
 	if !c.v5() {
 		return nil, errors.New("client: OfAuth needs ProtocolV5")
+	}
+	if c.eio3() {
+		return nil, errors.New("client: OfAuth needs ProtocolV5 (Socket.IO v4 has no CONNECT payload: use Of with a query)")
 	}
 	raw, err := marshalAuth(auth)
 	if err != nil {
@@ -252,6 +269,23 @@ func (ns *Namespace) eventEncoder5(event string, args []any) (func(uint64) (*out
 
 // connectFrame5 is the namespace's CONNECT, with its auth payload.
 func (ns *Namespace) connectFrame5() []byte {
+	if ns.c.eio3() {
+		// Socket.IO v4: "40/ns?query," (the query of the Of name, or for
+		// the URL's namespace the URL's).
+		query := ns.query
+		if query == "" && ns == ns.c.main {
+			query = ns.c.base.RawQuery
+		}
+		name := ns.name
+		if query != "" {
+			name += "?" + query
+		}
+		frame, err := sioparser.AppendPacket([]byte{'4'}, &sioparser.Packet{Type: sioparser.Connect, Namespace: name})
+		if err != nil {
+			return []byte("4")
+		}
+		return frame
+	}
 	auth := ns.auth
 	if auth == nil {
 		auth = ns.c.auth
@@ -428,11 +462,18 @@ func (c *Client) openSession5(ctx context.Context, name string) (*session, error
 }
 
 // engineURL is /RESOURCE/?EIO=4&transport=NAME[&sid=SID][&<the URL's
-// query>].
+// query>] (ProtocolEIO3: EIO=3, and b64=1 for polling: binary data goes
+// in text payloads, base64).
 func (c *Client) engineURL(name, sid string, extra string) *url.URL {
 	u := c.base
 	u.Path = "/" + c.opts.Resource + "/"
 	q := "EIO=4&transport=" + name
+	if c.eio3() {
+		q = "EIO=3&transport=" + name
+		if name == Polling {
+			q += "&b64=1"
+		}
+	}
 	if extra != "" {
 		q += "&" + extra
 	}
@@ -454,7 +495,10 @@ type conn5 interface {
 }
 
 // ws5Conn is the v5 websocket transport: one Engine.IO packet per frame.
-type ws5Conn struct{ *wsConn }
+type ws5Conn struct {
+	*wsConn
+	eio3 bool // the v3 frame forms
+}
 
 func dialWebSocket5(ctx context.Context, c *Client, sid string) (*ws5Conn, error) {
 	u := c.engineURL(WebSocket, sid, "")
@@ -470,7 +514,7 @@ func dialWebSocket5(ctx context.Context, c *Client, sid string) (*ws5Conn, error
 		return nil, err
 	}
 	ws.SetReadLimit(maxPayloadBytes)
-	return &ws5Conn{&wsConn{ws: ws}}, nil
+	return &ws5Conn{wsConn: &wsConn{ws: ws}, eio3: c.eio3()}, nil
 }
 
 func (w *ws5Conn) read5() ([]eioparser.Packet, error) {
@@ -482,7 +526,11 @@ func (w *ws5Conn) read5() ([]eioparser.Packet, error) {
 		}
 		return nil, err
 	}
-	p, err := eioparser.DecodeFrame(msg, typ == websocket.BinaryMessage)
+	decode := eioparser.DecodeFrame
+	if w.eio3 {
+		decode = eioparser.DecodeFrameV3
+	}
+	p, err := decode(msg, typ == websocket.BinaryMessage)
 	if err != nil {
 		return nil, err
 	}
@@ -491,8 +539,12 @@ func (w *ws5Conn) read5() ([]eioparser.Packet, error) {
 
 func (w *ws5Conn) write(frames [][]byte) error {
 	_ = w.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	encode := eioparser.AppendFrame
+	if w.eio3 {
+		encode = eioparser.AppendFrameV3
+	}
 	for _, f := range frames {
-		data, bin := eioparser.AppendFrame(nil, wirePacket(f))
+		data, bin := encode(nil, wirePacket(f))
 		typ := websocket.TextMessage
 		if bin {
 			typ = websocket.BinaryMessage
@@ -565,6 +617,9 @@ func (p *poll5Conn) read5() ([]eioparser.Packet, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.c.eio3() {
+		return eioparser.DecodePayloadV3(body, eioparser.Limits{MaxBytes: maxPayloadBytes})
+	}
 	return eioparser.DecodePayload(body, eioparser.Limits{MaxBytes: maxPayloadBytes})
 }
 
@@ -594,9 +649,14 @@ func (p *poll5Conn) write(frames [][]byte) error {
 func base64Len(n int) int { return (n + 2) / 3 * 4 }
 
 func (p *poll5Conn) post(pkts []eioparser.Packet) error {
-	body, err := eioparser.AppendPayload(nil, pkts)
-	if err != nil {
-		return err
+	var body []byte
+	if p.c.eio3() {
+		body = eioparser.AppendPayloadV3(nil, pkts)
+	} else {
+		var err error
+		if body, err = eioparser.AppendPayload(nil, pkts); err != nil {
+			return err
+		}
 	}
 	req, err := http.NewRequestWithContext(p.ctx, http.MethodPost, p.url(), bytes.NewReader(body))
 	if err != nil {
@@ -676,7 +736,16 @@ func (s *session) handleEIO(cn conn5, p eioparser.Packet) {
 			}
 			s.mu.Unlock()
 		}
+		if c.eio3() && o.PingInterval > 0 {
+			// v3: the client pings, the server answers.
+			every := time.Duration(o.PingInterval) * time.Millisecond
+			s.wg.Go(func() { s.pingLoop3(every) })
+		}
 		s.onOpen5()
+	case eioparser.Pong:
+		if c.eio3() && s.opened {
+			s.heard()
+		}
 	case eioparser.Close:
 		s.fail(&TransportError{Transport: s.transport, Err: ErrServerClosed})
 	case eioparser.Ping:
@@ -716,6 +785,24 @@ func (s *session) handleEIO(cn conn5, p eioparser.Packet) {
 	}
 }
 
+// pingLoop3 sends a ProtocolEIO3 session's pings, every pingInterval
+// until the session ends; the watchdog (pingInterval+pingTimeout,
+// restarted by each pong) ends a session whose server stopped answering.
+func (s *session) pingLoop3(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+			if s.c.queueBound(s, framePing) != nil {
+				return
+			}
+		}
+	}
+}
+
 // onOpen5: the open packet arrived, the session is open. Every namespace
 // waiting to be joined sends its CONNECT, then what was queued meanwhile
 // goes (each namespace's packets once it is connected).
@@ -731,6 +818,10 @@ func (s *session) onOpen5() {
 	for _, ns := range c.nsOrder {
 		if ns.state == nsIdle || ns.state == nsJoining {
 			ns.setStateLocked(nsJoining, nil)
+			if c.eio3() && ns.name == "" {
+				// v4: the server connects "/" itself ("40").
+				continue
+			}
 			q = append(q, &outItem{frame: ns.connectFrame(), bound: s})
 		}
 	}
@@ -817,6 +908,11 @@ func (s *session) handleSIO(p sioparser.Packet) {
 			}
 			_ = json.Unmarshal(p.Data, &v)
 			cerr.Message, cerr.Data = v.Message, v.Data
+			if c.eio3() && len(p.Data) > 0 {
+				// v4: the error's data itself (socket.io 2.x next(err)
+				// sends err.data, or err.message without it).
+				cerr.Data = p.Data
+			}
 		}
 		s.packetSeen(packet.Packet{Type: packet.Error, Endpoint: endpoint, Data: string(p.Data), Reason: 2, Advice: -1})
 		s.onConnectError5(endpoint, cerr)
@@ -830,6 +926,13 @@ func (s *session) onNamespaceConnect5(endpoint, sid string) {
 	ns := c.namespaces[endpoint]
 	if c.sess != s || ns == nil || ns.state != nsJoining {
 		return
+	}
+	if sid == "" && c.eio3() {
+		// v4's socket id: the session's, "/ns#" + it off "/".
+		sid = s.sid
+		if endpoint != "" {
+			sid = endpoint + "#" + s.sid
+		}
 	}
 	ns.sid = sid
 	ns.setStateLocked(nsConnected, nil)

@@ -5,7 +5,7 @@
 //
 //   node refserver4.js --addr 127.0.0.1:PORT [--ping-interval MS]
 //       [--ping-timeout MS] [--transports websocket,polling]
-//       [--max-payload BYTES]
+//       [--max-payload BYTES] [--allow-eio3]
 //
 // A request whose query has deny=1 is refused (allowRequest: 403).
 //
@@ -47,6 +47,7 @@ function parseArgs(argv) {
       case '--ping-timeout': opts.pingTimeout = Number(v); i++; break;
       case '--transports': opts.transports = v.split(','); i++; break;
       case '--max-payload': opts.maxPayload = Number(v); i++; break;
+      case '--allow-eio3': opts.allowEIO3 = true; break;
       default:
         process.stderr.write('refserver4.js: unknown argument ' + a + '\n');
         process.exit(2);
@@ -62,6 +63,7 @@ var io = new Server(httpServer, {
   pingTimeout: opts.pingTimeout,
   transports: opts.transports,
   maxHttpBufferSize: opts.maxPayload,
+  allowEIO3: !!opts.allowEIO3,
   allowRequest: function (req, cb) { cb(null, !/[?&]deny=1(&|$)/.test(req.url)); },
 });
 

@@ -1,8 +1,10 @@
 // Command siocat talks to a Socket.IO server from the command line, built
 // on the siogo client package: a 0.9 server by default, a Socket.IO
-// 3.x/4.x one (Engine.IO v4, Socket.IO v5) with -protocol v5.
+// 3.x/4.x one (Engine.IO v4, Socket.IO v5) with -protocol v5, and with
+// -protocol eio3 what socket.io-client 2.x speaks (Engine.IO v3,
+// Socket.IO protocol v4).
 //
-//	siocat [-protocol 0.9|v5] [-transport NAME] [-auth JSON]
+//	siocat [-protocol 0.9|v5|eio3] [-transport NAME] [-auth JSON]
 //	       [-emit NAME [-ack]] [-listen N] [-timeout D] URL [JSON-ARG...]
 //
 // -protocol picks the protocol: 0.9 (the default; transports websocket,
@@ -56,7 +58,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `usage: siocat [-protocol 0.9|v5] [-transport NAME] [-auth JSON]
+const usage = `usage: siocat [-protocol 0.9|v5|eio3] [-transport NAME] [-auth JSON]
               [-emit NAME [-ack]] [-listen N] [-timeout D] URL [JSON-ARG...]
 
   -protocol 0.9            Socket.IO 0.9 (default): transports websocket,
@@ -65,6 +67,8 @@ const usage = `usage: siocat [-protocol 0.9|v5] [-transport NAME] [-auth JSON]
                            transports websocket, polling (-transport
                            polling,websocket upgrades); -auth JSON is the
                            CONNECT payload (an object)
+  -protocol eio3           Socket.IO 2.x (Engine.IO v3, Socket.IO v4):
+                           transports as v5; no -auth (use the URL's query)
 
   -emit NAME URL ARGS...   emit NAME with the JSON arguments; with -ack wait
                            for the ack and print its arguments as a JSON array
@@ -104,7 +108,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("siocat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
-	protocol := fs.String("protocol", "0.9", "the protocol: 0.9 or v5 (Socket.IO 3.x/4.x)")
+	protocol := fs.String("protocol", "0.9", "the protocol: 0.9, v5 (Socket.IO 3.x/4.x) or eio3 (Socket.IO 2.x)")
 	transport := fs.String("transport", "", "the transport to use, or a comma-separated list tried in order: websocket, xhr-polling, jsonp-polling; with -protocol v5 websocket, polling (polling,websocket: the upgrade) (default: each in turn)")
 	auth := fs.String("auth", "", "with -protocol v5: the CONNECT payload, a JSON object")
 	emit := fs.String("emit", "", "emit this event with the JSON arguments after the URL")
@@ -138,13 +142,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		proto = client.Protocol09
 	case "v5", "5":
 		proto = client.ProtocolV5
+	case "eio3", "v4", "4":
+		proto = client.ProtocolEIO3
 	default:
-		return bad("-protocol must be 0.9 or v5, not %q", *protocol)
+		return bad("-protocol must be 0.9, v5 or eio3, not %q", *protocol)
 	}
 	var authArg any
 	if *auth != "" {
 		if proto != client.ProtocolV5 {
-			return bad("-auth needs -protocol v5")
+			return bad("-auth needs -protocol v5 (eio3: put the credentials in the URL's query)")
 		}
 		if a := strings.TrimSpace(*auth); !json.Valid([]byte(a)) || a[0] != '{' {
 			return bad("-auth must be a JSON object: %q", *auth)
@@ -175,7 +181,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		OnDisconnect: func(ns *client.Namespace, err error) {
 			// The end of the session (0.9: the default namespace's), or
 			// in v5 of the URL's namespace.
-			if (proto == client.Protocol09 && ns.Name() == "") || (proto == client.ProtocolV5 && ns == ns.Client().Namespace()) {
+			if (proto == client.Protocol09 && ns.Name() == "") || (proto != client.Protocol09 && ns == ns.Client().Namespace()) {
 				select {
 				case lost <- err:
 				default:
