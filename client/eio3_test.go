@@ -1,12 +1,17 @@
 package client
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/siogo/siogo/socketio"
 )
 
 // The ProtocolEIO3 client (Engine.IO v3, Socket.IO v4: socket.io-client
@@ -111,6 +116,114 @@ func TestEIO3Node(t *testing.T) {
 			assert.Equal(t, 0, lc.count("disconnect"), lc.history())
 
 			// Kicks.
+			require.NoError(t, chat.Emit("kick"))
+			assert.ErrorIs(t, lc.wait(t, "disconnect", "/chat").err, ErrKicked)
+			require.NoError(t, c.Emit("kick"))
+			select {
+			case <-c.Done():
+			case <-time.After(waitFor):
+				t.Fatal("not stopped by the kick")
+			}
+			assert.ErrorIs(t, c.Err(), ErrKicked)
+		})
+	}
+}
+
+// TestEIO3Siogo: the ProtocolEIO3 client against siogo's own server,
+// which serves EIO=3 sessions (Socket.IO v4).
+func TestEIO3Siogo(t *testing.T) {
+	// pingInterval 200 ms, pingTimeout 300 ms: a client that does not
+	// ping loses its session within 500 ms.
+	srv, base := startServer(t, socketio.Config{PingInterval: 200 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, nil)
+	for _, name := range []string{"", "/chat", "/private"} {
+		ns := srv.Of(name)
+		require.NoError(t, ns.OnRaw("echo", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
+			if ack != nil {
+				_ = ack(rawArgs(args)...)
+			}
+		}))
+		require.NoError(t, ns.On("echobin", func(s *socketio.Socket, a string, b []byte) (string, []byte) { return a, b }))
+		require.NoError(t, ns.On("id", func(s *socketio.Socket) string { return s.ID() }))
+		require.NoError(t, ns.On("kick", func(s *socketio.Socket) { s.Disconnect() }))
+		require.NoError(t, ns.On("binary", func(s *socketio.Socket) []byte {
+			_ = s.Emit("bin", []byte{1, 2, 3}, map[string]any{"nested": []byte{4, 5}, "n": 1})
+			return []byte{6}
+		}))
+		require.NoError(t, ns.On("ask", func(s *socketio.Socket, in []byte) {
+			go func() {
+				args, err := s.EmitWithAck(context.Background(), "q", in)
+				if err == nil {
+					_ = s.Emit("answer", rawArgs(args)...)
+				}
+			}()
+		}))
+	}
+	srv.Of("/private").Authorize(func(_ context.Context, _ *socketio.Handshake, q url.Values) error {
+		if q.Get("token") != "secret" {
+			return errors.New("unauthorized")
+		}
+		return nil
+	})
+	for _, tr := range transportsEIO3 {
+		t.Run(tr, func(t *testing.T) {
+			t.Parallel()
+			lc := newLifecycle()
+			c := mustDialEIO3(t, base+"/?x=1", tr, lc.options(&Options{NoReconnect: true}))
+			lc.wait(t, "connect", "")
+			main := c.Namespace()
+			args, err := main.EmitWithAck(ctxFor(t), "id")
+			require.NoError(t, err)
+			assert.Equal(t, `"`+c.SessionID()+`"`, string(args[0]))
+			assert.Equal(t, c.SessionID(), main.ID())
+
+			chat := c.Of("/chat")
+			require.NoError(t, chat.WaitConnected(ctxFor(t)))
+			args, err = chat.EmitWithAck(ctxFor(t), "id")
+			require.NoError(t, err)
+			assert.Equal(t, `"/chat#`+c.SessionID()+`"`, string(args[0]))
+			assert.Equal(t, "/chat#"+c.SessionID(), chat.ID())
+
+			priv := c.Of("/private?token=bad")
+			err = priv.WaitConnected(ctxFor(t))
+			var ce *ConnectError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, "unauthorized", ce.Message)
+			assert.ErrorIs(t, err, ErrUnauthorized)
+			priv = c.Of("/private?token=secret")
+			require.NoError(t, priv.WaitConnected(ctxFor(t)))
+
+			args, err = priv.EmitWithAck(ctxFor(t), "echobin", "a", []byte{1, 2, 3})
+			require.NoError(t, err)
+			require.Len(t, args, 2)
+			var b []byte
+			require.NoError(t, json.Unmarshal(args[1], &b))
+			assert.Equal(t, []byte{1, 2, 3}, b)
+
+			type nested struct {
+				Nested []byte `json:"nested"`
+				N      int    `json:"n"`
+			}
+			got := make(chan nested, 1)
+			require.NoError(t, c.On("bin", func(a []byte, b nested) { got <- b }))
+			args, err = c.EmitWithAck(ctxFor(t), "binary")
+			require.NoError(t, err)
+			require.NoError(t, json.Unmarshal(args[0], &b))
+			assert.Equal(t, []byte{6}, b)
+			assert.Equal(t, nested{Nested: []byte{4, 5}, N: 1}, <-got)
+			ib := newInbox(main)
+			require.NoError(t, c.On("q", func(in []byte) []byte { return append(in, 9) }))
+			require.NoError(t, c.Emit("ask", []byte{7, 8}))
+			ev := ib.next(t, "answer")
+			require.Len(t, ev.args, 1)
+			require.NoError(t, json.Unmarshal(ev.args[0], &b))
+			assert.Equal(t, []byte{7, 8, 9}, b)
+
+			sid := c.SessionID()
+			time.Sleep(1500 * time.Millisecond)
+			assert.True(t, c.Connected())
+			assert.Equal(t, sid, c.SessionID())
+			assert.Equal(t, 0, lc.count("disconnect"), lc.history())
+
 			require.NoError(t, chat.Emit("kick"))
 			assert.ErrorIs(t, lc.wait(t, "disconnect", "/chat").err, ErrKicked)
 			require.NoError(t, c.Emit("kick"))

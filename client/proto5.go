@@ -65,7 +65,9 @@ var DefaultTransportsV5 = []string{WebSocket, Polling}
 // CONNECT_ERROR packet: the message of the error the server's middleware
 // passed to next (e.g. "not authorized", or "Invalid namespace") and its
 // data, if any. It comes wrapped in a *NamespaceError and matches
-// ErrUnauthorized.
+// ErrUnauthorized. With ProtocolEIO3 it is the ERROR packet: a JSON
+// string is the Message ("unauthorized"); an object is the Data, and the
+// Message its "message" field or, without one, the object's JSON text.
 type ConnectError struct {
 	Message string
 	Data    json.RawMessage // the error's data field as JSON; nil without one
@@ -912,6 +914,9 @@ func (s *session) handleSIO(p sioparser.Packet) {
 				// v4: the error's data itself (socket.io 2.x next(err)
 				// sends err.data, or err.message without it).
 				cerr.Data = p.Data
+				if cerr.Message == "" {
+					cerr.Message = string(p.Data)
+				}
 			}
 		}
 		s.packetSeen(packet.Packet{Type: packet.Error, Endpoint: endpoint, Data: string(p.Data), Reason: 2, Advice: -1})

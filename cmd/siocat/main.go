@@ -142,7 +142,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		proto = client.Protocol09
 	case "v5", "5":
 		proto = client.ProtocolV5
-	case "eio3", "v4", "4":
+	case "eio3":
 		proto = client.ProtocolEIO3
 	default:
 		return bad("-protocol must be 0.9, v5 or eio3, not %q", *protocol)

@@ -75,7 +75,7 @@ func TestProtocolV5(t *testing.T) {
 			args []string
 			msg  string
 		}{
-			{[]string{"-protocol", "v4", "http://x/"}, `siocat: -protocol must be 0.9 or v5, not "v4"`},
+			{[]string{"-protocol", "v4", "http://x/"}, `siocat: -protocol must be 0.9, v5 or eio3, not "v4"`},
 			{[]string{"-auth", `{}`, "http://x/"}, "siocat: -auth needs -protocol v5"},
 			{[]string{"-protocol", "v5", "-auth", `[1]`, "http://x/"}, "siocat: -auth must be a JSON object"},
 		} {
