@@ -29,8 +29,9 @@ import (
 type Options struct {
 	// Protocol is the protocol spoken: Protocol09 (the zero value, the
 	// default: Socket.IO 0.9) or ProtocolV5 (Engine.IO v4 and Socket.IO
-	// v5, the protocol of socket.io 3.x and 4.x). There is no
-	// auto-detection.
+	// v5, the protocol of socket.io 3.x and 4.x) or ProtocolEIO3
+	// (Engine.IO v3 and Socket.IO v4, socket.io-client 2.x's). There is
+	// no auto-detection.
 	Protocol Protocol
 	// Transports to try, in order (default DefaultTransports, or
 	// DefaultTransportsV5 with ProtocolV5). In 0.9 only those the server

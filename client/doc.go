@@ -156,6 +156,32 @@
 //   - Encoding and decoding go through the project's fuzzed codecs
 //     (internal/eioparser, internal/sioparser).
 //
+// # Protocol EIO3 (socket.io-client 2.x)
+//
+// Options.Protocol = ProtocolEIO3 speaks Engine.IO v3 and Socket.IO
+// protocol v4, what socket.io-client 2.x speaks: to socket.io 2.x
+// servers, and to 3.x/4.x ones with allowEIO3 (siogo's server serves it
+// too). It is ProtocolV5 (same API, transports and upgrade) with the
+// differences of that protocol:
+//
+//   - Requests carry EIO=3 (polling also b64=1: binary data travels as
+//     base64 in the text payloads, which are "<length>:<packet>" with
+//     UTF-16 lengths); over websocket an attachment is a binary frame
+//     whose first byte is the packet type (4).
+//   - Heartbeats are the client's: it pings every pingInterval and the
+//     server answers; a session whose pongs stop for pingInterval +
+//     pingTimeout is lost (ErrHeartbeatTimeout).
+//   - The server connects "/" itself at the handshake. Another namespace
+//     is joined with "40/ns?query,": the query of Of's name ("/admin?token=x"),
+//     for the URL's namespace the URL's query. There is no CONNECT
+//     payload: Options.Auth and OfAuth are refused.
+//   - A refusal is the ERROR packet: a *NamespaceError wrapping a
+//     *ConnectError (ErrUnauthorized) whose Message is the server's
+//     string ("unauthorized"), or for an object its "message" field and
+//     Data the object (socket.io 4's next(err) sends err.data alone).
+//   - Namespace.ID is the id the protocol implies: the session id in "/",
+//     "/ns#" and the session id elsewhere.
+//
 // # Fuzzing
 //
 // What the client decodes from a server is fuzzed: the handshake answer

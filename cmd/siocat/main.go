@@ -10,7 +10,8 @@
 // -protocol picks the protocol: 0.9 (the default; transports websocket,
 // xhr-polling, jsonp-polling) or v5 (transports websocket, polling; -auth
 // is the CONNECT payload, a JSON object, the server's
-// socket.handshake.auth). -transport restricts siocat to one transport,
+// socket.handshake.auth) or eio3 (transports as v5, no -auth: the URL's
+// query goes with the namespace's CONNECT). -transport restricts siocat to one transport,
 // or a comma-separated list tried in order (default: each in turn); with
 // v5, "polling,websocket" opens with polling and upgrades to websocket.
 //
