@@ -69,6 +69,9 @@ type target struct {
 	wsURL4 string // ws://127.0.0.1:PORT/socket.io/?EIO=4&transport=websocket
 	gen    generation
 	wire   *wire
+	// connectedAtOpen holds the v2 polling sids whose "40" came with the
+	// handshake (see handshakeV3).
+	connectedAtOpen sync.Map
 }
 
 func newTarget(addr string, d *dialers, maxConns int, gen generation) *target {
@@ -92,7 +95,7 @@ func newTarget(addr string, d *dialers, maxConns int, gen generation) *target {
 			WriteBufferPool:  &sync.Pool{},
 		},
 		wsURL:  "ws://" + addr + "/socket.io/1/websocket/",
-		wsURL4: "ws://" + addr + eio4Path + "websocket",
+		wsURL4: "ws://" + addr + gen.eioPath() + "websocket",
 		gen:    gen,
 		wire:   wireFor(gen),
 	}
@@ -103,7 +106,7 @@ func (t *target) close() { t.tr.CloseIdleConnections() }
 // handshake does GET /socket.io/1/ and returns the session id (v4: see
 // handshakeV4).
 func (t *target) handshake(ctx context.Context) (string, error) {
-	if t.gen == genV4 {
+	if t.gen.eio() {
 		return t.handshakeV4(ctx)
 	}
 	req, err := http.NewRequestWithContext(ctx, "GET", t.base+"/socket.io/1/?t="+strconv.FormatInt(time.Now().UnixMilli(), 10), nil)
@@ -133,6 +136,7 @@ func (t *target) handshake(ctx context.Context) (string, error) {
 type wsClient struct {
 	c  *websocket.Conn
 	v4 bool // Engine.IO v4 framing, else 0.9
+	v3 bool // and Engine.IO v3 (v2 clients): we ping, see startPings
 	// onFrame sees every frame except heartbeats (answered here) on the
 	// read goroutine; frames it does not consume (returns false) are
 	// copied to frames, or dropped when nobody reads them.
@@ -142,13 +146,44 @@ type wsClient struct {
 	readErr error         // valid after done
 	closing atomic.Bool   // closed by us
 
-	wmu sync.Mutex
+	wmu   sync.Mutex
+	pings *time.Timer // v3: the next ping
+}
+
+// startPings sends the Engine.IO v3 client ping "2" every v3PingEvery
+// until the connection ends (a timer, not a goroutine per connection).
+func (c *wsClient) startPings() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	var ping func()
+	ping = func() {
+		select {
+		case <-c.done:
+			return
+		default:
+		}
+		if c.closing.Load() || c.write([]byte(v4Ping)) != nil {
+			return
+		}
+		c.wmu.Lock()
+		c.pings = time.AfterFunc(v3PingEvery, ping)
+		c.wmu.Unlock()
+	}
+	c.pings = time.AfterFunc(v3PingEvery, ping)
+}
+
+func (c *wsClient) stopPings() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.pings != nil {
+		c.pings.Stop()
+	}
 }
 
 // dialWS handshakes, opens the websocket and waits for "1::" (v4: see
 // dialWSV4).
 func (t *target) dialWS(ctx context.Context, onFrame func([]byte) bool) (*wsClient, error) {
-	if t.gen == genV4 {
+	if t.gen.eio() {
 		return t.dialWSV4(ctx, onFrame)
 	}
 	sid, err := t.handshake(ctx)
@@ -205,8 +240,11 @@ func (c *wsClient) readLoop() {
 			_ = c.write(f)
 			continue
 		}
-		if c.v4 && string(f) == v4Ping {
+		if c.v4 && !c.v3 && string(f) == v4Ping {
 			_ = c.write([]byte(v4Pong))
+			continue
+		}
+		if c.v3 && string(f) == v4Pong {
 			continue
 		}
 		if c.onFrame != nil && c.onFrame(f) {
@@ -255,6 +293,7 @@ func (c *wsClient) close(graceful bool) {
 	if !c.closing.CompareAndSwap(false, true) {
 		return
 	}
+	c.stopPings()
 	if !graceful || c.goodbye() != nil {
 		_ = c.c.Close()
 		return

@@ -7,7 +7,7 @@
 // -ref4 refbench4.js: a server with only the events the phases use, to see
 // what the contract's other handlers cost the reference).
 //
-//	go run ./cmd/siobench [-n 5000] [-runs 3] [-only siogo|reference] [-proto 0.9,v4]
+//	go run ./cmd/siobench [-n 5000] [-runs 3] [-only siogo|reference] [-proto 0.9,v4,v2]
 //	    [-json out.json] [-addrs 127.0.0.1,127.0.0.2,...]
 //
 // The v4 phases are the same as the 0.9 ones with v4 clients: websockets
@@ -189,7 +189,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.Root, "root", "", "siogo repository root (default: found from the working directory)")
 	fs.StringVar(&cfg.Node, "node", "node", "Node.js executable")
 	fs.StringVar(&cfg.Ref4Script, "ref4", "reftestapp4.js", "the socket.io 4.8 server `script` in testdata/ (reftestapp4.js: the testapp contract, as reftestapp.js is for 0.9; refbench4.js: only the events the phases use)")
-	protos := fs.String("proto", "0.9,v4", "comma-separated client `generations` to run: 0.9 (against socket.io@0.9.19), v4 (Engine.IO v4 / Socket.IO v5, against socket.io@4.8)")
+	protos := fs.String("proto", "0.9,v4", "comma-separated client `generations` to run: 0.9 (against socket.io@0.9.19), v4 (Engine.IO v4 / Socket.IO v5, against socket.io@4.8), v2 (Engine.IO v3 / Socket.IO protocol v4 as socket.io-client 2.x, against socket.io@4.8 with allowEIO3)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -205,9 +205,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	for _, p := range strings.Split(*protos, ",") {
 		p = strings.TrimSpace(p)
 		switch p {
-		case "0.9", "v4":
+		case "0.9", "v4", "v2":
 		default:
-			return nil, fmt.Errorf("-proto: %q is neither 0.9 nor v4", p)
+			return nil, fmt.Errorf("-proto: %q is none of 0.9, v4, v2", p)
 		}
 		if !seen[p] {
 			seen[p] = true
@@ -244,7 +244,7 @@ type report struct {
 	Machine machineInfo            `json:"machine"`
 	Config  *config                `json:"config"`
 	Metrics []reportMetric         `json:"metrics"`
-	Runs    map[string][]runResult `json:"runs"` // by server: siogo, reference (0.9), siogo-v4, reference-v4
+	Runs    map[string][]runResult `json:"runs"` // by server: siogo, reference (0.9), siogo-v4, reference-v4, siogo-v2, reference-v2
 }
 
 // reportMetric is one row: the 0.9 generation (siogo against socket.io
@@ -259,6 +259,9 @@ type reportMetric struct {
 	RatioV4     *float64 `json:"ratio_siogo_v4_reference_v4,omitempty"`
 	TargetV4    string   `json:"target_v4,omitempty"` // e.g. "<= 0.2", the issue's target for RatioV4
 	TargetV4Met *bool    `json:"target_v4_met,omitempty"`
+	SiogoV2     *float64 `json:"siogo_v2,omitempty"`
+	ReferenceV2 *float64 `json:"reference_v2,omitempty"` // socket.io 4.8 serving v2 clients (allowEIO3)
+	RatioV2     *float64 `json:"ratio_siogo_v2_reference_v2,omitempty"`
 }
 
 // ratioTarget is a goal for a siogo/reference ratio.
@@ -295,6 +298,8 @@ const (
 	nameReference   = "reference"
 	nameSiogoV4     = "siogo-v4"
 	nameReferenceV4 = "reference-v4"
+	nameSiogoV2     = "siogo-v2"
+	nameReferenceV2 = "reference-v2"
 )
 
 func (c *config) runs(g generation) bool {
@@ -351,6 +356,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			specs = append(specs, serverSpec{name: nameSiogoV4, path: bin, args: hb, dir: cfg.Root,
 				gen: genV4, probe: true})
 		}
+		if cfg.runs(genV2) {
+			specs = append(specs, serverSpec{name: nameSiogoV2, path: bin, args: hb, dir: cfg.Root,
+				gen: genV2, probe: true})
+		}
 	}
 	if cfg.Only != "siogo" {
 		if node, err = exec.LookPath(cfg.Node); err != nil {
@@ -364,16 +373,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			specs = append(specs, serverSpec{name: nameReference, path: node,
 				args: append([]string{filepath.Join(td, "reftestapp.js")}, hb...), dir: td})
 		}
-		if cfg.runs(genV4) {
+		if cfg.runs(genV4) || cfg.runs(genV2) {
 			if _, err := os.Stat(filepath.Join(td, "node_modules", "socket.io-4")); err != nil {
 				return errors.New("testdata/node_modules/socket.io-4 is missing; run `make deps-node`")
 			}
 			if _, err := os.Stat(filepath.Join(td, cfg.Ref4Script)); err != nil {
 				return fmt.Errorf("-ref4: %w", err)
 			}
-			specs = append(specs, serverSpec{name: nameReferenceV4, path: node,
-				args: []string{filepath.Join(td, cfg.Ref4Script), "--ping-interval", "25s", "--ping-timeout", "20s"},
-				dir:  td, gen: genV4, readyV4: true})
+			ref4 := []string{filepath.Join(td, cfg.Ref4Script), "--ping-interval", "25s", "--ping-timeout", "20s"}
+			if cfg.runs(genV4) {
+				specs = append(specs, serverSpec{name: nameReferenceV4, path: node, args: ref4,
+					dir: td, gen: genV4, readyV4: true})
+			}
+			if cfg.runs(genV2) {
+				specs = append(specs, serverSpec{name: nameReferenceV2, path: node, args: ref4,
+					dir: td, gen: genV2, readyV4: true})
+			}
 		}
 	}
 	d, err := newDialers(cfg.Addrs)
@@ -416,6 +431,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		m.SiogoV4 = medianOf(rep.Runs[nameSiogoV4], def.Key)
 		m.ReferenceV4 = medianOf(rep.Runs[nameReferenceV4], def.Key)
 		m.RatioV4 = ratio(m.SiogoV4, m.ReferenceV4)
+		m.SiogoV2 = medianOf(rep.Runs[nameSiogoV2], def.Key)
+		m.ReferenceV2 = medianOf(rep.Runs[nameReferenceV2], def.Key)
+		m.RatioV2 = ratio(m.SiogoV2, m.ReferenceV2)
 		if t, ok := v4Targets[def.Key]; ok && cfg.runs(genV4) {
 			m.TargetV4 = t.String()
 			if m.RatioV4 != nil {
@@ -567,7 +585,7 @@ func printReport(w io.Writer, rep *report) {
 		if m.SocketIO != "" && cfg.runs(gen09) {
 			fmt.Fprintf(w, ", socket.io %s", m.SocketIO)
 		}
-		if m.SocketIO4 != "" && cfg.runs(genV4) {
+		if m.SocketIO4 != "" && (cfg.runs(genV4) || cfg.runs(genV2)) {
 			fmt.Fprintf(w, ", socket.io %s", m.SocketIO4)
 		}
 	}
@@ -575,6 +593,10 @@ func printReport(w io.Writer, rep *report) {
 	v4Missing := ""
 	if _, ran := rep.Runs[nameSiogoV4]; ran {
 		v4Missing = notServed(rep.Runs[nameSiogoV4])
+	}
+	v2Missing := ""
+	if _, ran := rep.Runs[nameSiogoV2]; ran {
+		v2Missing = notServed(rep.Runs[nameSiogoV2])
 	}
 	ref4 := "node 4.8"
 	if m.SocketIO4 != "" {
@@ -587,6 +609,9 @@ func printReport(w io.Writer, rep *report) {
 	}
 	if cfg.runs(genV4) {
 		head += "siogo v4\t" + ref4 + "\tratio v4\tv4 target\t"
+	}
+	if cfg.runs(genV2) {
+		head += "siogo v2\t" + ref4 + " v2\tratio v2\t"
 	}
 	fmt.Fprintln(tw, head+"better\t")
 	for _, x := range rep.Metrics {
@@ -612,13 +637,23 @@ func printReport(w io.Writer, rep *report) {
 			}
 			row += sv4 + "\t" + fmtNum(x.ReferenceV4) + "\t" + fmtNum(x.RatioV4) + "\t" + target + "\t"
 		}
+		if cfg.runs(genV2) {
+			sv2 := fmtNum(x.SiogoV2)
+			if v2Missing != "" {
+				sv2 = "not served"
+			}
+			row += sv2 + "\t" + fmtNum(x.ReferenceV2) + "\t" + fmtNum(x.RatioV2) + "\t"
+		}
 		fmt.Fprintln(tw, row+x.Better+"\t")
 	}
 	_ = tw.Flush()
 	if v4Missing != "" {
 		fmt.Fprintf(w, "siogo v4: not served (%s)\n", v4Missing)
 	}
-	for _, name := range []string{nameSiogo, nameReference, nameSiogoV4, nameReferenceV4} {
+	if v2Missing != "" {
+		fmt.Fprintf(w, "siogo v2: not served (%s)\n", v2Missing)
+	}
+	for _, name := range []string{nameSiogo, nameReference, nameSiogoV4, nameReferenceV4, nameSiogoV2, nameReferenceV2} {
 		for i, r := range rep.Runs[name] {
 			for _, p := range r.Problems {
 				fmt.Fprintf(w, "%s run %d: %s\n", name, i+1, p)

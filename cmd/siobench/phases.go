@@ -519,7 +519,7 @@ func (b *bench) polling(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if b.t.gen == genV4 {
+			if b.t.gen.eio() {
 				b.pollLoopV4(loopCtx, pc, &pollErrs)
 			} else {
 				b.pollLoop(loopCtx, pc, &pollErrs)

@@ -23,13 +23,46 @@ type generation int
 const (
 	gen09 generation = iota // Socket.IO 0.9 (/socket.io/1/)
 	genV4                   // Engine.IO v4 + Socket.IO v5 (/socket.io/?EIO=4), clients 3.x/4.x
+	// genV2 is Engine.IO v3 + Socket.IO protocol v4 (/socket.io/?EIO=3),
+	// clients 2.x: the client pings ("2", answered "3"), the server
+	// connects "/" by itself ("40" after the open packet), polling payloads
+	// are "<len>:<packet>"; events and acks are framed as in v4.
+	genV2
 )
 
 func (g generation) String() string {
-	if g == genV4 {
+	switch g {
+	case genV4:
 		return "v4"
+	case genV2:
+		return "v2"
 	}
 	return "0.9"
+}
+
+// eio reports whether g runs over Engine.IO (v3 or v4 framing: "4" +
+// Socket.IO packet), not the 0.9 transports.
+func (g generation) eio() bool { return g != gen09 }
+
+// eioPath is the Engine.IO request path up to the transport name.
+func (g generation) eioPath() string {
+	if g == genV2 {
+		return eio3Path
+	}
+	return eio4Path
+}
+
+// v3PingEvery is how often a v2 (Engine.IO v3) client pings; the servers'
+// ping interval is 25 s and they wait interval + timeout (45 s).
+const v3PingEvery = 20 * time.Second
+
+// v3Connected checks the server's own namespace connect in Engine.IO v3:
+// "40" (socket.io 2.x/4.x with allowEIO3 send it bare).
+func v3Connected(f []byte) error {
+	if string(f) != "40" {
+		return fmt.Errorf("namespace connect is %q, not 40", clip(f))
+	}
+	return nil
 }
 
 // The Engine.IO v4 / Socket.IO v5 frames the load generator uses, in the
@@ -38,6 +71,7 @@ func (g generation) String() string {
 // "42[...]", "42N[...]" asking for ack N, acks "43N[...]".
 const (
 	eio4Path   = "/socket.io/?EIO=4&transport="
+	eio3Path   = "/socket.io/?EIO=3&transport="
 	v4Connect  = "40"
 	v4Leave    = "41"
 	v4Ping     = "2"
@@ -57,7 +91,7 @@ type wire struct {
 const broadcastPayload = `"siobench broadcast payload 0123456789"`
 
 func wireFor(g generation) *wire {
-	if g == genV4 {
+	if g.eio() {
 		return &wire{
 			join:    v4Frame(sioparser.Event, 1, true, "join", strconv.Quote(roomName)),
 			joinAck: "431[true]",
@@ -128,7 +162,8 @@ func v4Connected(f []byte) error {
 }
 
 // dialWSV4 opens an Engine.IO v4 websocket directly (no polling handshake)
-// and connects the "/" namespace.
+// and connects the "/" namespace; for v2 (Engine.IO v3) it waits for the
+// server's own "40" and pings every v3PingEvery.
 func (t *target) dialWSV4(ctx context.Context, onFrame func([]byte) bool) (*wsClient, error) {
 	conn, resp, err := t.wsd.DialContext(ctx, t.wsURL4, nil)
 	if err != nil {
@@ -137,7 +172,7 @@ func (t *target) dialWSV4(ctx context.Context, onFrame func([]byte) bool) (*wsCl
 		}
 		return nil, fmt.Errorf("websocket: %w", err)
 	}
-	c := &wsClient{c: conn, v4: true, onFrame: onFrame, frames: make(chan []byte, 16), done: make(chan struct{})}
+	c := &wsClient{c: conn, v4: true, v3: t.gen == genV2, onFrame: onFrame, frames: make(chan []byte, 16), done: make(chan struct{})}
 	go c.readLoop()
 	f, err := c.await(ctx, 10*time.Second, func(f []byte) bool { return true })
 	if err != nil {
@@ -148,7 +183,9 @@ func (t *target) dialWSV4(ctx context.Context, onFrame func([]byte) bool) (*wsCl
 		c.close(false)
 		return nil, err
 	}
-	if err := c.write([]byte(v4Connect)); err != nil {
+	if c.v3 {
+		c.startPings()
+	} else if err := c.write([]byte(v4Connect)); err != nil {
 		c.close(false)
 		return nil, err
 	}
@@ -156,7 +193,11 @@ func (t *target) dialWSV4(ctx context.Context, onFrame func([]byte) bool) (*wsCl
 		return bytes.HasPrefix(f, []byte("40")) || bytes.HasPrefix(f, []byte("44"))
 	})
 	if err == nil {
-		err = v4Connected(f)
+		if c.v3 {
+			err = v3Connected(f)
+		} else {
+			err = v4Connected(f)
+		}
 	}
 	if err != nil {
 		c.close(false)
@@ -166,7 +207,8 @@ func (t *target) dialWSV4(ctx context.Context, onFrame func([]byte) bool) (*wsCl
 }
 
 // openV4 opens an Engine.IO v4 websocket session with the raw client and
-// connects "/": upgrade, "0{...}", "40", "40{...}".
+// connects "/": upgrade, "0{...}", "40", "40{...}" (v2: upgrade, "0{...}",
+// the server's "40"; these sessions live seconds, so they do not ping).
 func (o *rawOpener) openV4(ctx context.Context) (*rawWS, error) {
 	c, err := o.t.dialer.DialContext(ctx, "tcp", o.addr)
 	if err != nil {
@@ -174,7 +216,7 @@ func (o *rawOpener) openV4(ctx context.Context) (*rawWS, error) {
 	}
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	req := make([]byte, 0, 256)
-	req = append(req, "GET "+eio4Path+"websocket HTTP/1.1\r\nHost: "...)
+	req = append(req, "GET "+o.t.gen.eioPath()+"websocket HTTP/1.1\r\nHost: "...)
 	req = append(req, o.addr...)
 	req = append(req, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"...)
 	if _, err := c.Write(req); err != nil {
@@ -196,13 +238,20 @@ func (o *rawOpener) openV4(ctx context.Context) (*rawWS, error) {
 		c.Close()
 		return nil, err
 	}
-	if err := w.write([]byte(v4Connect)); err != nil {
-		c.Close()
-		return nil, err
+	v3 := o.t.gen == genV2
+	if !v3 {
+		if err := w.write([]byte(v4Connect)); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	f, err := w.read()
 	if err == nil {
-		err = v4Connected(f)
+		if v3 {
+			err = v3Connected(f)
+		} else {
+			err = v4Connected(f)
+		}
 	}
 	if err != nil {
 		c.Close()
@@ -231,7 +280,7 @@ func appendEchoV4(buf []byte, id uint64) (msg []byte, wantFrom int) {
 // handshakeV4 opens an Engine.IO v4 polling session and asks to connect
 // "/" ("40" posted; the server's "40{...}" comes with a later poll).
 func (t *target) handshakeV4(ctx context.Context) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", t.base+eio4Path+"polling&t="+strconv.FormatInt(time.Now().UnixMilli(), 10), nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", t.base+t.gen.eioPath()+"polling&t="+strconv.FormatInt(time.Now().UnixMilli(), 10), nil)
 	if err != nil {
 		return "", err
 	}
@@ -247,6 +296,9 @@ func (t *target) handshakeV4(ctx context.Context) (string, error) {
 	if resp.StatusCode != 200 {
 		return "", fmt.Errorf("handshake: %s %q", resp.Status, body)
 	}
+	if t.gen == genV2 {
+		return t.handshakeV3(body)
+	}
 	sid, err := v4Open(body)
 	if err != nil {
 		return "", err
@@ -257,12 +309,33 @@ func (t *target) handshakeV4(ctx context.Context) (string, error) {
 	return sid, nil
 }
 
+// handshakeV3 reads an Engine.IO v3 handshake payload: the open packet,
+// maybe followed by the server's "40" (else it comes with a later poll).
+func (t *target) handshakeV3(body []byte) (string, error) {
+	parts, err := eioparser.DecodePayloadV3(body, eioparser.Limits{})
+	if err != nil || len(parts) == 0 {
+		return "", fmt.Errorf("handshake payload %q: %v", clip(body), err)
+	}
+	sid, err := v4Open(eioparser.AppendPacket(nil, parts[0]))
+	if err != nil {
+		return "", err
+	}
+	for _, p := range parts[1:] {
+		if p.Type == eioparser.Message && string(p.Data) == "0" {
+			t.connectedAtOpen.Store(sid, true)
+		}
+	}
+	return sid, nil
+}
+
 func (t *target) pollURL4(sid string) string {
-	return t.base + eio4Path + "polling&sid=" + sid + "&t=" + strconv.FormatInt(time.Now().UnixMilli(), 10)
+	return t.base + t.gen.eioPath() + "polling&sid=" + sid + "&t=" + strconv.FormatInt(time.Now().UnixMilli(), 10)
 }
 
 // pollLoopV4 is one Engine.IO v4 polling client: GET in a loop, pings
-// answered by POST "3", `everyone` events counted as in pollLoop.
+// answered by POST "3", `everyone` events counted as in pollLoop. For v2
+// (Engine.IO v3 payloads) the client would ping; the polling phase is
+// shorter than the servers' 45 s, so it does not.
 func (b *bench) pollLoopV4(ctx context.Context, pc *pollClient, errs *errCounter) {
 	fail := func(err error) bool {
 		if ctx.Err() != nil {
@@ -272,6 +345,14 @@ func (b *bench) pollLoopV4(ctx context.Context, pc *pollClient, errs *errCounter
 		return sleep(ctx, 100*time.Millisecond) != nil
 	}
 	everyone := []byte(`2["everyone",`)
+	v3 := b.t.gen == genV2
+	decode := eioparser.DecodePayload
+	if v3 {
+		decode = eioparser.DecodePayloadV3
+		if _, ok := b.t.connectedAtOpen.LoadAndDelete(pc.sid); ok {
+			pc.connected.Store(true)
+		}
+	}
 	for ctx.Err() == nil {
 		req, _ := http.NewRequestWithContext(ctx, "GET", b.t.pollURL4(pc.sid), nil)
 		pc.pollSince.Store(time.Now().UnixNano())
@@ -292,7 +373,7 @@ func (b *bench) pollLoopV4(ctx context.Context, pc *pollClient, errs *errCounter
 			}
 			continue
 		}
-		parts, err := eioparser.DecodePayload(body, eioparser.Limits{})
+		parts, err := decode(body, eioparser.Limits{})
 		if err != nil {
 			if fail(fmt.Errorf("poll payload %q: %v", clip(body), err)) {
 				return
@@ -307,7 +388,7 @@ func (b *bench) pollLoopV4(ctx context.Context, pc *pollClient, errs *errCounter
 				case bytes.HasPrefix(p.Data, everyone):
 					digits, _, _ := strings.Cut(string(p.Data[len(everyone):]), "]")
 					pc.event(now, digits)
-				case bytes.HasPrefix(p.Data, []byte("0{")):
+				case bytes.HasPrefix(p.Data, []byte("0{")), v3 && string(p.Data) == "0":
 					pc.connected.Store(true)
 				case len(p.Data) > 0 && (p.Data[0] == '1' || p.Data[0] == '4'):
 					if ctx.Err() == nil {

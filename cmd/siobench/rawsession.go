@@ -202,7 +202,7 @@ func newRawWS(c net.Conn, out []byte, v4 bool) *rawWS {
 // open opens one session: for 0.9 handshake, websocket upgrade, "1::";
 // for v4 see openV4.
 func (o *rawOpener) open(ctx context.Context) (*rawWS, error) {
-	if o.t.gen == genV4 {
+	if o.t.gen.eio() {
 		return o.openV4(ctx)
 	}
 	sid, err := o.handshake(ctx)
@@ -276,7 +276,10 @@ func (w *rawWS) read() ([]byte, error) {
 					return nil, err
 				}
 				continue
-			case w.v4 && string(w.in) == v4Ping:
+			case w.v4 && (string(w.in) == v4Ping || string(w.in) == v4Pong):
+				if string(w.in) == v4Pong { // v2: the answer to a client ping
+					continue
+				}
 				if err := w.write([]byte(v4Pong)); err != nil {
 					return nil, err
 				}
