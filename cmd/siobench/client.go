@@ -72,6 +72,7 @@ type target struct {
 	// connectedAtOpen holds the v2 polling sids whose "40" came with the
 	// handshake (see handshakeV3).
 	connectedAtOpen sync.Map
+	pingEvery       time.Duration // v2 idle connections' ping period
 }
 
 func newTarget(addr string, d *dialers, maxConns int, gen generation) *target {
@@ -94,10 +95,11 @@ func newTarget(addr string, d *dialers, maxConns int, gen generation) *target {
 			WriteBufferSize:  1024,
 			WriteBufferPool:  &sync.Pool{},
 		},
-		wsURL:  "ws://" + addr + "/socket.io/1/websocket/",
-		wsURL4: "ws://" + addr + gen.eioPath() + "websocket",
-		gen:    gen,
-		wire:   wireFor(gen),
+		wsURL:     "ws://" + addr + "/socket.io/1/websocket/",
+		wsURL4:    "ws://" + addr + gen.eioPath() + "websocket",
+		gen:       gen,
+		wire:      wireFor(gen),
+		pingEvery: v3PingEvery,
 	}
 }
 
@@ -150,9 +152,9 @@ type wsClient struct {
 	pings *time.Timer // v3: the next ping
 }
 
-// startPings sends the Engine.IO v3 client ping "2" every v3PingEvery
-// until the connection ends (a timer, not a goroutine per connection).
-func (c *wsClient) startPings() {
+// startPings sends the Engine.IO v3 client ping "2" every period until
+// the connection ends (a timer, not a goroutine per connection).
+func (c *wsClient) startPings(period time.Duration) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	var ping func()
@@ -166,10 +168,10 @@ func (c *wsClient) startPings() {
 			return
 		}
 		c.wmu.Lock()
-		c.pings = time.AfterFunc(v3PingEvery, ping)
+		c.pings = time.AfterFunc(period, ping)
 		c.wmu.Unlock()
 	}
-	c.pings = time.AfterFunc(v3PingEvery, ping)
+	c.pings = time.AfterFunc(period, ping)
 }
 
 func (c *wsClient) stopPings() {

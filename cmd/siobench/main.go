@@ -21,6 +21,14 @@
 // of issue 15: memory per idle connection <= 0.2, broadcast delivered
 // msg/s >= 10, server CPU per new session <= 0.3, paced ack p99 <= 0.5.
 //
+// -proto v2 adds the clients of socket.io-client 2.x (Engine.IO v3 /
+// Socket.IO protocol v4), with the same phases, against the same
+// socket.io@4.8 server (it serves them with allowEIO3) and the testapp:
+// GET /socket.io/?EIO=3&transport=websocket, "0{...}", then the server's
+// own "40"; the client pings "2" every 20 s (answered "3"); events and
+// acks as in v4; polling payloads "<len>:<packet>". Not in the default
+// -proto (it adds two server runs per -runs).
+//
 // It builds the testapp, then for each run starts each server in turn on a
 // free loopback port (default heartbeats 25 s / 60 s; v4: ping interval
 // 25 s, ping timeout 20 s) and measures, with
@@ -54,7 +62,8 @@
 // listed under the table.
 //
 // Each metric is the median over -runs runs. A table (metric | siogo 0.9 |
-// node 0.9 | ratio | siogo v4 | node 4.8 | ratio | v4 target) goes to stdout, progress to stderr, everything to
+// node 0.9 | ratio | siogo v4 | node 4.8 | ratio | v4 target [| siogo v2 |
+// node 4.8 v2 | ratio v2]) goes to stdout, progress to stderr, everything to
 // -json. Every phase is bounded in time; the servers are stopped on exit
 // and on SIGINT/SIGTERM.
 package main

@@ -52,8 +52,9 @@ func (g generation) eioPath() string {
 	return eio4Path
 }
 
-// v3PingEvery is how often a v2 (Engine.IO v3) client pings; the servers'
-// ping interval is 25 s and they wait interval + timeout (45 s).
+// v3PingEvery is how often a v2 (Engine.IO v3) client pings (target.pingEvery
+// by default); the servers' ping interval is 25 s and they wait interval +
+// timeout (45 s).
 const v3PingEvery = 20 * time.Second
 
 // v3Connected checks the server's own namespace connect in Engine.IO v3:
@@ -184,7 +185,7 @@ func (t *target) dialWSV4(ctx context.Context, onFrame func([]byte) bool) (*wsCl
 		return nil, err
 	}
 	if c.v3 {
-		c.startPings()
+		c.startPings(t.pingEvery)
 	} else if err := c.write([]byte(v4Connect)); err != nil {
 		c.close(false)
 		return nil, err

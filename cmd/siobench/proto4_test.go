@@ -24,6 +24,13 @@ import (
 // target for it.
 func startNode48(t *testing.T, ctx context.Context, script string, timers ...string) (*serverProc, *target) {
 	t.Helper()
+	return startNode48Gen(t, ctx, genV4, script, timers...)
+}
+
+// startNode48Gen is startNode48 with a target for generation gen (v4 or v2,
+// which socket.io 4.8 serves with allowEIO3).
+func startNode48Gen(t *testing.T, ctx context.Context, gen generation, script string, timers ...string) (*serverProc, *target) {
+	t.Helper()
 	node := nodetest.Require(t)
 	td := nodetest.Dir(t)
 	srv, err := startServer(ctx, serverSpec{name: nameReferenceV4, path: node, dir: td, gen: genV4, readyV4: true,
@@ -32,7 +39,7 @@ func startNode48(t *testing.T, ctx context.Context, script string, timers ...str
 	t.Cleanup(srv.stop)
 	d, err := newDialers([]string{"127.0.0.1"})
 	require.NoError(t, err)
-	tg := newTarget(srv.addr, d, 64, genV4)
+	tg := newTarget(srv.addr, d, 64, gen)
 	t.Cleanup(tg.close)
 	return srv, tg
 }
@@ -57,14 +64,21 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 // (handshake, connect, `everyone` events in order).
 func TestRawClientV4Node48(t *testing.T) {
 	for _, script := range []string{"reftestapp4.js", "refbench4.js"} {
-		t.Run(script, func(t *testing.T) { testRawClientV4(t, script) })
+		t.Run(script, func(t *testing.T) { testRawClientV4(t, genV4, script) })
 	}
 }
 
-func testRawClientV4(t *testing.T, script string) {
+// TestRawClientV2Node48 is TestRawClientV4Node48 with the v2 clients
+// (Engine.IO v3, as socket.io-client 2.x) against socket.io 4.8 with
+// allowEIO3: the server's own "40", v3 polling payloads.
+func TestRawClientV2Node48(t *testing.T) {
+	testRawClientV4(t, genV2, "reftestapp4.js")
+}
+
+func testRawClientV4(t *testing.T, gen generation, script string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	srv, tg := startNode48(t, ctx, script)
+	srv, tg := startNode48Gen(t, ctx, gen, script)
 
 	t.Run("raw websocket", func(t *testing.T) {
 		require.NoError(t, probe(ctx, tg))
@@ -315,6 +329,81 @@ func TestEndToEndV4(t *testing.T) {
 	}
 	assert.Equal(t, len(v4Targets), targets)
 	assert.Contains(t, stdout.String(), "node 4.8.4")
+}
+
+// TestEndToEndV2 runs siobench -proto v2 small: the testapp and socket.io
+// 4.8 (allowEIO3) both serve the socket.io-client 2.x protocol, and every
+// metric has both numbers.
+func TestEndToEndV2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two servers and loads them for several seconds")
+	}
+	nodetest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "report.json")
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{
+		"-proto", "v2", "-n", "200", "-runs", "1", "-json", out,
+		"-c", "10", "-warmup", "10", "-settle", "200ms",
+		"-broadcast-warmup", "200ms", "-broadcast", "1s",
+		"-ack-clients", "2", "-ack-duration", "500ms",
+		"-sessions", "300", "-sessions-duration", "1s",
+		"-polling", "50", "-polling-warmup", "300ms", "-polling-duration", "2s",
+	}, &stdout, &stderr)
+	t.Logf("stderr:\n%s", stderr.String())
+	t.Logf("stdout:\n%s", stdout.String())
+	require.NoError(t, err)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var rep report
+	require.NoError(t, json.Unmarshal(b, &rep))
+	require.Len(t, rep.Runs[nameReferenceV2], 1)
+	require.Len(t, rep.Runs[nameSiogoV2], 1)
+	for _, name := range []string{nameSiogo, nameReference, nameSiogoV4, nameReferenceV4} {
+		assert.Empty(t, rep.Runs[name], name)
+	}
+	assert.Empty(t, seriousProblems(rep.Runs[nameReferenceV2][0].Problems))
+	assert.Empty(t, rep.Runs[nameSiogoV2][0].NotServed)
+	assert.Empty(t, seriousProblems(rep.Runs[nameSiogoV2][0].Problems))
+	for _, m := range rep.Metrics {
+		assert.Nil(t, m.SiogoV4, m.Key)
+		assert.Empty(t, m.TargetV4, m.Key)
+		if strings.HasSuffix(m.Key, "_other_cpu_pct") { // may well be 0
+			continue
+		}
+		for _, v := range []*float64{m.SiogoV2, m.ReferenceV2, m.RatioV2} {
+			if assert.NotNil(t, v, m.Key) {
+				assert.Positive(t, *v, m.Key)
+			}
+		}
+	}
+	assert.Contains(t, stdout.String(), "siogo v2")
+	assert.Contains(t, stdout.String(), "node 4.8.4 v2")
+}
+
+// TestPingsV2Node48: socket.io 4.8 expecting a v3 client ping every
+// 200 ms (timeout 300 ms) keeps a v2 idle connection that pings every
+// 100 ms for two seconds, and drops one that does not ping.
+func TestPingsV2Node48(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, tg := startNode48Gen(t, ctx, genV2, "reftestapp4.js", "--ping-interval", "200ms", "--ping-timeout", "300ms")
+	tg.pingEvery = 100 * time.Millisecond
+	idle, err := tg.dialWS(ctx, nil)
+	require.NoError(t, err)
+	tg.pingEvery = time.Hour
+	silent, err := tg.dialWS(ctx, nil)
+	require.NoError(t, err)
+	waitFor(t, "the silent connection dropped", 10*time.Second, silent.droppedByServer)
+	time.Sleep(2 * time.Second)
+	assert.False(t, idle.droppedByServer(), "idle connection dropped: %v", idle.readErr)
+	require.NoError(t, idle.write(tg.wire.join))
+	f, err := idle.await(ctx, 10*time.Second, isJoinAck)
+	require.NoError(t, err)
+	assert.Equal(t, tg.wire.joinAck, string(f))
+	idle.close(true)
+	silent.close(false)
 }
 
 func TestSeriousProblems(t *testing.T) {
