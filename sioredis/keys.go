@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	redigo "github.com/gomodule/redigo/redis"
+
+	"github.com/siogo/siogo/socketio"
 )
 
 // Redis layout, with P the configured prefix and NS a namespace name
@@ -178,3 +180,12 @@ for i = 2, #ARGV do
 end
 return n
 `)
+
+// broadcastChannel names the channel on which a broadcast of namespace
+// ns to the sockets opts selects is published, by a node or by an
+// emitter. CONTRACT (session 6, #17): today the one channel
+// <Prefix>:broadcast; the sharded design changes this body, and both the
+// nodes and the emitter follow it.
+func broadcastChannel(prefix, ns string, opts socketio.BroadcastOptions) string {
+	return prefix + ":broadcast"
+}

@@ -3,6 +3,7 @@ package sioredis
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -561,4 +562,22 @@ func (c *Cluster) apply(m opMsg) opMsg {
 		}
 	}
 	return reply
+}
+
+// FetchSockets implements socketio.Adapter. CONTRACT: to be implemented
+// (session 6, #17).
+func (a *Adapter) FetchSockets(ctx context.Context, opts socketio.BroadcastOptions) ([]socketio.SocketInfo, error) {
+	return nil, socketio.ErrNotImplemented
+}
+
+// BroadcastWithAck implements socketio.Adapter. CONTRACT: to be
+// implemented (session 6, #17).
+func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opts socketio.BroadcastOptions) (socketio.AckResult, error) {
+	return socketio.AckResult{}, socketio.ErrNotImplemented
+}
+
+// ServerEmit implements socketio.Adapter. CONTRACT: to be implemented
+// (session 6, #17).
+func (a *Adapter) ServerEmit(ctx context.Context, event string, args []json.RawMessage) error {
+	return socketio.ErrNotImplemented
 }

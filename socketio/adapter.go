@@ -2,6 +2,7 @@ package socketio
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -75,6 +76,18 @@ type Adapter interface {
 	// DisconnectSockets disconnects the sockets opts selects; with close,
 	// their whole sessions (Selection.Disconnect).
 	DisconnectSockets(ctx context.Context, opts BroadcastOptions, close bool) error
+	// FetchSockets describes the sockets opts selects, on every node,
+	// sorted by id (Selection.Fetch).
+	FetchSockets(ctx context.Context, opts BroadcastOptions) ([]SocketInfo, error)
+	// BroadcastWithAck delivers m to the sockets opts selects, each asked
+	// for an ack (the same ack id for all), and collects the answers until
+	// every receiver answered or ctx ends; ctx has a deadline
+	// (Selection.EmitWithAck). m is valid and immutable, as for Broadcast.
+	BroadcastWithAck(ctx context.Context, m *Message, opts BroadcastOptions) (AckResult, error)
+	// ServerEmit delivers a server event to the namespace's handler on
+	// every other node (Namespace.ServerEmit), which calls
+	// Namespace.ReceiveServerEvent there; args are JSON values.
+	ServerEmit(ctx context.Context, event string, args []json.RawMessage) error
 	// Close releases the adapter's resources.
 	Close() error
 }
