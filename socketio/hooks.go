@@ -37,7 +37,7 @@ var (
 // full length.
 type HandlerError struct {
 	Namespace string // the socket's namespace; "" also for a packet that did not decode
-	SocketID  string // the socket's (and session's) id
+	SocketID  string // the socket's (and session's) id; "" for a server event's handler (Namespace.OnServerEvent)
 	Event     string // the event called; "" for a hook, an ack callback, a message, or a packet or argument that did not decode
 	Err       error  // wraps ErrHandlerPanic, ErrEventDenied or ErrBadPacket
 	Panic     any    // the value the handler panicked with, for ErrHandlerPanic
@@ -48,6 +48,9 @@ type HandlerError struct {
 // `socketio: handler panicked: boom (socket ID, namespace "/chat", event "move")`.
 func (e *HandlerError) Error() string {
 	s := e.Err.Error() + " (socket " + e.SocketID
+	if e.SocketID == "" {
+		s = e.Err.Error() + " (server event"
+	}
 	if e.Namespace != "" {
 		s += ", namespace " + strconv.Quote(e.Namespace)
 	}

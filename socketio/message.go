@@ -152,6 +152,11 @@ type Message struct {
 	// strings). Nil for an event without binary arguments.
 	Attachments [][]byte
 
+	// ackID, when not 0, is the ack id (with data) under which the
+	// message asks every receiver for an ack: the copy a broadcast with
+	// acks makes (ackCopy), encoded once per protocol like any other.
+	ackID uint64
+
 	// enc caches the encoding of the message for each protocol, made by
 	// encoded on first use.
 	enc [numProtocols]encoding
@@ -242,7 +247,7 @@ func (m *Message) encodeOnce(e *encoding, p protocolID) []byte {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.done.Load() {
-		e.frame = encodeMessage(p, m, 0, false)
+		e.frame = encodeMessage(p, m, m.ackID, m.ackID > 0)
 		e.done.Store(true)
 		if h := encodeHook.Load(); h != nil {
 			(*h)(m, p)

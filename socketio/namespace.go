@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 
 	"github.com/siogo/siogo/acl"
 	"github.com/siogo/siogo/internal/sioparser"
@@ -93,6 +94,12 @@ type Namespace struct {
 	authorize    func(ctx context.Context, hs *Handshake, query url.Values) error
 	initialACL   acl.Set
 	sockets      map[string]*Socket
+
+	// acks numbers the broadcasts with acks (see ackCollector).
+	acks atomic.Uint64
+	// srvEvents holds the server events' handlers and queue
+	// (OnServerEvent, ReceiveServerEvent).
+	srvEvents serverEvents
 }
 
 // newNamespace makes a namespace. Servers make theirs with Server.Of; newNamespace is for

@@ -72,9 +72,13 @@ type socketLife struct {
 	closed *DisconnectError // set by Close: the socket is disconnected
 }
 
+// ackWaiter is what waits for one ack of a socket: a callback (fn), a
+// channel (ch), or the collector of a broadcast with acks (bc), which
+// registers itself on every receiver under the broadcast's shared id.
 type ackWaiter struct {
 	fn func(args []json.RawMessage)
 	ch chan []json.RawMessage
+	bc *ackCollector
 }
 
 func newSocket(ns *Namespace, conn sessionConn, initial acl.Set, id string, auth json.RawMessage) *Socket {
@@ -358,8 +362,20 @@ func (s *Socket) sendAckID(m *Message, ackData bool, w ackWaiter) (uint64, error
 		s.mu.Unlock()
 		return 0, ErrTooManyAcks
 	}
-	s.nextAck++
+	// A socket's own ids stay below broadcastAckBase, whose range the
+	// broadcasts with acks share (see ackCollector); after wrapping, an
+	// id still waited for is skipped (there are at most MaxPendingAcks).
 	id := s.nextAck
+	for {
+		id++
+		if id >= broadcastAckBase {
+			id = 1
+		}
+		if _, busy := s.acks[id]; !busy {
+			break
+		}
+	}
+	s.nextAck = id
 	if s.acks == nil {
 		s.acks = make(map[uint64]ackWaiter)
 	}
@@ -523,8 +539,11 @@ func (s *Socket) close(reason string) {
 	s.acks = nil
 	s.mu.Unlock()
 	for _, w := range acks {
-		if w.ch != nil {
+		switch {
+		case w.ch != nil:
 			close(w.ch)
+		case w.bc != nil:
+			w.bc.fail(s.id, ackGone)
 		}
 	}
 	// Let a Join that is under way finish before the rooms are left; the
@@ -571,6 +590,10 @@ func (s *Socket) handlePacketAtt(p *packet.Packet, att [][]byte) {
 		}
 		if w.ch != nil {
 			w.ch <- inlineAttachments(p.Args, att)
+			return
+		}
+		if w.bc != nil {
+			w.bc.answer(s.id, inlineAttachments(p.Args, att))
 			return
 		}
 		args := p.Args
