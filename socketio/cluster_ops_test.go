@@ -317,3 +317,402 @@ func TestServerEventQueueFull(t *testing.T) {
 		return handled == 1+maxQueuedServerEvents
 	}, "a dropped event ran")
 }
+
+// ackReceiver is one client of a broadcast with acks in the tests: it
+// waits for the event frame and answers it by hand.
+type ackReceiver struct {
+	name  string
+	sock  *Socket
+	frame func(t *testing.T) string // the next frame matching the event
+	reply func(id, args string)     // acks id with args (a JSON array's elements)
+}
+
+// mixedReceivers connects, on ts's server, n clients of each protocol
+// (0.9 over a real websocket, v5 and v4 over the Engine.IO stand-in) and
+// makes them join room.
+func mixedReceivers(t *testing.T, ts *testServer, n int, room string) []*ackReceiver {
+	var out []*ackReceiver
+	for i := range n {
+		s09, ws := connectWS09(t, ts, "")
+		out = append(out, &ackReceiver{name: "v09-" + strconv.Itoa(i), sock: s09,
+			frame: func(t *testing.T) string { return ws.next() },
+			reply: func(id, args string) { ws.send("6:::" + id + "+[" + args + "]") }})
+
+		sess5, c5 := open5(t, ts.srv, "")
+		id5 := connect5(t, sess5, c5, "/", "")
+		out = append(out, &ackReceiver{name: "v5-" + strconv.Itoa(i), sock: ts.srv.Sockets().Socket(id5),
+			frame: eioFrames(c5),
+			reply: func(id, args string) { sess5.OnMessage("3" + id + "[" + args + "]") }})
+
+		sess4, c4 := open4(t, ts.srv, "")
+		c4.waitExact(t, "40")
+		out = append(out, &ackReceiver{name: "v4-" + strconv.Itoa(i), sock: ts.srv.Sockets().Socket(c4.id),
+			frame: eioFrames(c4),
+			reply: func(id, args string) { sess4.OnMessage("3" + id + "[" + args + "]") }})
+	}
+	for _, r := range out {
+		require.NotNil(t, r.sock, r.name)
+		require.NoError(t, r.sock.Join(room))
+	}
+	return out
+}
+
+// eioFrames returns a function giving the next event or binary event
+// frame the stand-in was sent.
+func eioFrames(c *fakeEIO) func(t *testing.T) string {
+	seen := 0
+	return func(t *testing.T) string {
+		t.Helper()
+		var f string
+		require.Eventually(t, func() bool {
+			for _, s := range c.sent()[seen:] {
+				seen++
+				if strings.HasPrefix(s, "42") || strings.HasPrefix(s, "45") {
+					f = s
+					return true
+				}
+			}
+			return false
+		}, waitFor, time.Millisecond)
+		return f
+	}
+}
+
+// ackIDOf returns the ack id in an event frame of a 0.9 ("5:ID+::..."),
+// v5 or v4 ("42ID[...", "451-ID[...") client.
+func ackIDOf(t *testing.T, frame string) string {
+	t.Helper()
+	if rest, ok := strings.CutPrefix(frame, "5:"); ok {
+		id, _, ok := strings.Cut(rest, "+")
+		require.True(t, ok, "no '+' in %q", frame)
+		return id
+	}
+	rest := strings.TrimPrefix(frame, "42")
+	if strings.HasPrefix(frame, "45") {
+		_, rest, _ = strings.Cut(frame, "-")
+	}
+	i := strings.IndexByte(rest, '[')
+	require.Positive(t, i, "no ack id in %q", frame)
+	return rest[:i]
+}
+
+// emitWithAckAsync runs sel.EmitWithAck with a deadline d away and
+// delivers its result.
+type ackOutcome struct {
+	res AckResult
+	err error
+}
+
+func broadcastAsync(sel *Selection, d time.Duration, event string, args ...any) <-chan ackOutcome {
+	out := make(chan ackOutcome, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		res, err := sel.EmitWithAck(ctx, event, args...)
+		out <- ackOutcome{res, err}
+	}()
+	return out
+}
+
+func waitOutcome(t *testing.T, ch <-chan ackOutcome, d time.Duration) ackOutcome {
+	t.Helper()
+	select {
+	case o := <-ch:
+		return o
+	case <-time.After(d):
+		require.FailNow(t, "EmitWithAck did not return")
+	}
+	return ackOutcome{}
+}
+
+// noPendingAcks requires that no receiver waits for an ack any more.
+func noPendingAcks(t *testing.T, rs []*ackReceiver) {
+	t.Helper()
+	for _, r := range rs {
+		assert.Zero(t, r.sock.PendingAcks(), "%s keeps an ack entry", r.name)
+	}
+}
+
+// TestEmitWithAckMixedRoom: a broadcast with acks to a room of 0.9, v5
+// and v4 (Engine.IO v3) sessions is encoded once per protocol, every
+// receiver gets the same ack id (in the broadcasts' range, apart from the
+// sockets' own), each answer is collected, and nothing stays registered.
+func TestEmitWithAckMixedRoom(t *testing.T) {
+	ts := newTestServer(t, Config{}, nil)
+	rs := mixedReceivers(t, ts, 2, "game")
+	outsider, wsOut := connectWS09(t, ts, "")
+	var encodes [numProtocols]int
+	var mu sync.Mutex
+	hook := func(m *Message, p protocolID) {
+		if m.Event == "q" {
+			mu.Lock()
+			encodes[p]++
+			mu.Unlock()
+		}
+	}
+	require.Nil(t, encodeHook.Swap(&hook), "another test counts encodings")
+	t.Cleanup(func() { encodeHook.Store(nil) })
+
+	// A socket's own pending ack (id 1) next to the broadcast's.
+	own := make(chan []json.RawMessage, 1)
+	require.NoError(t, rs[0].sock.EmitWithAckFunc("own", func(args []json.RawMessage) { own <- args }))
+	require.Equal(t, `5:1+::{"name":"own"}`, rs[0].frame(t))
+
+	done := broadcastAsync(ts.srv.Sockets().To("game"), waitFor, "q", 1, "two")
+	var id string
+	want := map[string][]json.RawMessage{}
+	for i, r := range rs {
+		f := r.frame(t)
+		got := ackIDOf(t, f)
+		if i == 0 {
+			id = got
+		}
+		require.Equal(t, id, got, "%s: the same ack id for every receiver", r.name)
+		if strings.HasPrefix(r.name, "v09") {
+			assert.Equal(t, "5:"+id+`+::{"name":"q","args":[1,"two"]}`, f, r.name)
+		} else {
+			assert.Equal(t, "42"+id+`["q",1,"two"]`, f, r.name)
+		}
+		r.reply(id, `"`+r.name+`",`+strconv.Itoa(i))
+		want[r.sock.ID()] = []json.RawMessage{json.RawMessage(`"` + r.name + `"`), json.RawMessage(strconv.Itoa(i))}
+	}
+	n, err := strconv.ParseUint(id, 10, 64)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, n, uint64(1<<30))
+	assert.Less(t, n, uint64(1<<31), "exact in a JS number and an int32")
+
+	o := waitOutcome(t, done, waitFor)
+	require.NoError(t, o.err)
+	assert.Empty(t, o.res.Missing)
+	require.Len(t, o.res.Acks, len(rs))
+	var ids []string
+	for _, a := range o.res.Acks {
+		ids = append(ids, a.ID)
+		assert.Equal(t, want[a.ID], a.Args, a.ID)
+	}
+	assert.IsIncreasing(t, ids, "sorted by socket id")
+	mu.Lock()
+	assert.Equal(t, [numProtocols]int{1, 1, 1}, encodes, "once per protocol")
+	mu.Unlock()
+	wsOut.silent(quiet)
+	assert.Zero(t, outsider.PendingAcks())
+
+	// The socket's own ack is still waited for, and answered apart.
+	assert.Equal(t, 1, rs[0].sock.PendingAcks())
+	rs[0].reply("1", `"mine"`)
+	assert.Equal(t, []json.RawMessage{json.RawMessage(`"mine"`)}, <-own)
+	noPendingAcks(t, rs)
+
+	// The next broadcast takes the next id.
+	done = broadcastAsync(ts.srv.Sockets().To("game"), waitFor, "q")
+	for _, r := range rs {
+		f := r.frame(t)
+		assert.Equal(t, strconv.FormatUint(n+1, 10), ackIDOf(t, f), r.name)
+		r.reply(ackIDOf(t, f), "")
+	}
+	o = waitOutcome(t, done, waitFor)
+	require.NoError(t, o.err)
+	assert.Len(t, o.res.Acks, len(rs))
+	for _, a := range o.res.Acks {
+		assert.Empty(t, a.Args)
+	}
+	noPendingAcks(t, rs)
+}
+
+// TestEmitWithAckMissing: a receiver that never answers is Missing once
+// the deadline passes, and the error wraps context.DeadlineExceeded; its
+// late answer is ignored; nothing stays registered.
+func TestEmitWithAckMissing(t *testing.T) {
+	ts := newTestServer(t, Config{}, nil)
+	rs := mixedReceivers(t, ts, 1, "game")
+	const d = 300 * time.Millisecond
+	start := time.Now()
+	done := broadcastAsync(ts.srv.Sockets().To("game"), d, "q")
+	var id string
+	for _, r := range rs {
+		id = ackIDOf(t, r.frame(t))
+		if r.name != "v5-0" {
+			r.reply(id, `true`)
+		}
+	}
+	o := waitOutcome(t, done, waitFor+d)
+	assert.GreaterOrEqual(t, time.Since(start), d, "returned before the deadline")
+	require.Error(t, o.err)
+	assert.ErrorIs(t, o.err, context.DeadlineExceeded)
+	assert.NotErrorIs(t, o.err, ErrDisconnected)
+	assert.Equal(t, []string{rs[1].sock.ID()}, o.res.Missing)
+	assert.Len(t, o.res.Acks, 2)
+	noPendingAcks(t, rs)
+	rs[1].reply(id, `"late"`) // ignored
+	require.Eventually(t, func() bool { return !rs[1].sock.Disconnected() && rs[1].sock.PendingAcks() == 0 }, waitFor, tick)
+
+	// RemoteSocket.EmitWithAck: an answer, or the deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	remote, err := ts.srv.Sockets().To(rs[2].sock.ID()).Fetch(ctx)
+	require.NoError(t, err)
+	require.Len(t, remote, 1)
+	got := make(chan ackOutcome, 1)
+	go func() {
+		args, err := remote[0].EmitWithAck(ctx, "one")
+		got <- ackOutcome{AckResult{Acks: []SocketAck{{Args: args}}}, err}
+	}()
+	f := rs[2].frame(t)
+	rs[2].reply(ackIDOf(t, f), `"yes"`)
+	one := waitOutcome(t, got, waitFor)
+	require.NoError(t, one.err)
+	assert.Equal(t, []json.RawMessage{json.RawMessage(`"yes"`)}, one.res.Acks[0].Args)
+	short, cancelShort := context.WithTimeout(context.Background(), d)
+	defer cancelShort()
+	_, err = remote[0].EmitWithAck(short, "one")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	noPendingAcks(t, rs)
+}
+
+// TestEmitWithAckDisconnect: a receiver that disconnects while the
+// broadcast waits is missing at once: the broadcast returns when the
+// others answered, long before its deadline, with ErrDisconnected.
+func TestEmitWithAckDisconnect(t *testing.T) {
+	ts := newTestServer(t, Config{}, nil)
+	rs := mixedReceivers(t, ts, 1, "game")
+	gone := make(chan struct{}, 1)
+	ts.srv.Sockets().OnDisconnect(func(*Socket, string) { gone <- struct{}{} })
+	done := broadcastAsync(ts.srv.Sockets().To("game"), time.Minute, "q")
+	for _, r := range rs {
+		id := ackIDOf(t, r.frame(t))
+		if r.name == "v09-0" {
+			r.sock.conn.Close(ReasonBooted) // the session ends
+			<-gone
+			continue
+		}
+		r.reply(id, `1`)
+	}
+	o := waitOutcome(t, done, waitFor)
+	assert.ErrorIs(t, o.err, ErrDisconnected)
+	assert.NotErrorIs(t, o.err, context.DeadlineExceeded)
+	assert.Equal(t, []string{rs[0].sock.ID()}, o.res.Missing)
+	assert.Len(t, o.res.Acks, 2)
+	noPendingAcks(t, rs)
+
+	// Every receiver gone: it returns at once too.
+	rs[1].sock.conn.Close(ReasonBooted)
+	<-gone
+	done = broadcastAsync(ts.srv.Sockets().To("game"), time.Minute, "q")
+	rs[2].frame(t)
+	rs[2].sock.conn.Close(ReasonBooted)
+	<-gone
+	o = waitOutcome(t, done, waitFor)
+	assert.ErrorIs(t, o.err, ErrDisconnected)
+	assert.Equal(t, []string{rs[2].sock.ID()}, o.res.Missing)
+}
+
+// TestEmitWithAckRefusals: a context without a deadline, a bad event
+// name, an empty selection, a receiver at Config.MaxPendingAcks and a
+// volatile broadcast to a receiver that cannot take it.
+func TestEmitWithAckRefusals(t *testing.T) {
+	ts := newTestServer(t, Config{MaxPendingAcks: 2}, nil)
+	rs := mixedReceivers(t, ts, 1, "game")
+	ns := ts.srv.Sockets()
+	_, err := ns.To("game").EmitWithAck(context.Background(), "q")
+	assert.ErrorIs(t, err, ErrNoDeadline)
+	_, err = ns.Adapter().BroadcastWithAck(context.Background(), &Message{Kind: MessageEvent, Event: "q"}, BroadcastOptions{})
+	assert.ErrorIs(t, err, ErrNoDeadline, "the adapter checks too")
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	_, err = ns.To("game").EmitWithAck(ctx, "connect")
+	assert.ErrorIs(t, err, ErrReservedEvent)
+	res, err := ns.To("nobody").EmitWithAck(ctx, "q")
+	require.NoError(t, err)
+	assert.Empty(t, res.Acks)
+	assert.Empty(t, res.Missing)
+
+	// rs[0] waits for two acks of its own already: it is missing at once.
+	require.NoError(t, rs[0].sock.EmitWithAckFunc("a", func([]json.RawMessage) {}))
+	require.NoError(t, rs[0].sock.EmitWithAckFunc("b", func([]json.RawMessage) {}))
+	rs[0].frame(t)
+	rs[0].frame(t)
+	done := broadcastAsync(ns.To("game"), time.Minute, "q")
+	for _, r := range rs[1:] {
+		r.reply(ackIDOf(t, r.frame(t)), "")
+	}
+	o := waitOutcome(t, done, waitFor)
+	assert.ErrorIs(t, o.err, ErrTooManyAcks)
+	assert.Equal(t, []string{rs[0].sock.ID()}, o.res.Missing)
+	assert.Len(t, o.res.Acks, 2)
+	assert.Equal(t, 2, rs[0].sock.PendingAcks(), "its own acks stay")
+
+	// Volatile: a receiver whose session does not take the event is
+	// missing at once (ErrNotDelivered), the others are asked.
+	vns := newNamespace("/v", quietOpts())
+	sa, ca := connect(t, vns, "a")
+	sb, cb := connect(t, vns, "b")
+	cb.mu.Lock()
+	cb.full = true
+	cb.mu.Unlock()
+	done = broadcastAsync(vns.Volatile(), time.Minute, "q")
+	f := ca.waitFrame(t, func(f string) bool { return strings.HasPrefix(f, "5:") })
+	sa.handlePacket(decode(t, "6:::"+ackIDOf(t, f)+"+[1]"))
+	o = waitOutcome(t, done, waitFor)
+	assert.ErrorIs(t, o.err, ErrNotDelivered)
+	assert.Equal(t, []string{"b"}, o.res.Missing)
+	assert.Equal(t, []SocketAck{{ID: "a", Args: []json.RawMessage{json.RawMessage("1")}}}, o.res.Acks)
+	assert.Zero(t, sa.PendingAcks())
+	assert.Zero(t, sb.PendingAcks())
+}
+
+// TestEmitWithAckBinary: binary arguments reach every protocol as in
+// Emit (v5 and v4 attachments, 0.9 base64), under the shared ack id, and
+// a v5 client's binary answer comes back as base64.
+func TestEmitWithAckBinary(t *testing.T) {
+	ts := newTestServer(t, Config{}, nil)
+	rs := mixedReceivers(t, ts, 1, "game")
+	done := broadcastAsync(ts.srv.Sockets().To("game"), waitFor, "bin", "x", []byte{1, 2})
+	for _, r := range rs {
+		f := r.frame(t)
+		id := ackIDOf(t, f)
+		switch r.name {
+		case "v09-0":
+			assert.Equal(t, "5:"+id+`+::{"name":"bin","args":["x","AQI="]}`, f)
+			r.reply(id, `"ok"`)
+		case "v5-0":
+			assert.Equal(t, "451-"+id+"[\"bin\",\"x\",{\"_placeholder\":true,\"num\":0}] | \xff\x01\x02", f)
+			sess := r.sock.conn.(*session5)
+			sess.OnMessage("61-" + id + `[{"_placeholder":true,"num":0}]`)
+			sess.OnBinary([]byte{9})
+		case "v4-0":
+			assert.Equal(t, "451-"+id+"[\"bin\",\"x\",{\"_placeholder\":true,\"num\":0}] | \xff\x04\x01\x02", f)
+			r.reply(id, `"ok"`)
+		}
+	}
+	o := waitOutcome(t, done, waitFor)
+	require.NoError(t, o.err)
+	require.Len(t, o.res.Acks, 3)
+	for _, a := range o.res.Acks {
+		if a.ID == rs[1].sock.ID() {
+			assert.Equal(t, []json.RawMessage{json.RawMessage(`"CQ=="`)}, a.Args)
+		} else {
+			assert.Equal(t, []json.RawMessage{json.RawMessage(`"ok"`)}, a.Args)
+		}
+	}
+	noPendingAcks(t, rs)
+}
+
+// TestOwnAckIDsStayBelowBroadcastRange: a socket's own ack ids wrap
+// before the broadcasts' range, skipping an id still waited for.
+func TestOwnAckIDsStayBelowBroadcastRange(t *testing.T) {
+	ns := newNamespace("/ids", quietOpts())
+	s, c := connect(t, ns, "a")
+	require.NoError(t, s.EmitWithAckFunc("first", func([]json.RawMessage) {}))
+	s.mu.Lock()
+	s.nextAck = broadcastAckBase - 2
+	s.mu.Unlock()
+	for range 2 {
+		require.NoError(t, s.EmitWithAckFunc("e", func([]json.RawMessage) {}))
+	}
+	sent := c.sent()
+	assert.Equal(t, []string{
+		`5:1+:/ids:{"name":"first"}`,
+		`5:` + strconv.Itoa(broadcastAckBase-1) + `+:/ids:{"name":"e"}`,
+		`5:2+:/ids:{"name":"e"}`, // 1 is still waited for
+	}, sent[len(sent)-3:])
+}
