@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/siogo/siogo/internal/nodetest"
 )
 
 // lockedBuffer is a log destination safe for concurrent writes.
@@ -715,4 +717,58 @@ func TestOwnAckIDsStayBelowBroadcastRange(t *testing.T) {
 		`5:` + strconv.Itoa(broadcastAckBase-1) + `+:/ids:{"name":"e"}`,
 		`5:2+:/ids:{"name":"e"}`, // 1 is still waited for
 	}, sent[len(sent)-3:])
+}
+
+// TestEmitWithAckRealClients: the real socket.io-client 0.9.16, 2.5.0 and
+// 4.8 in one broadcast with acks, over websocket and polling: each takes
+// the shared ack id (in 2^30..2^31-1) and answers under it.
+func TestEmitWithAckRealClients(t *testing.T) {
+	nodetest.Require(t)
+	for _, tr := range []string{"websocket", "polling"} {
+		t.Run(tr, func(t *testing.T) {
+			connected := make(chan *Socket, 3)
+			ts := newTestServer(t, Config{}, func(srv *Server) {
+				srv.Sockets().OnConnect(func(s *Socket) { connected <- s })
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			results := make(chan []nodetest.Result, 1)
+			go func() { results <- nodetest.Run(ctx, t, "broadcast-ack.js", "--url", ts.hs.URL, "--transport", tr) }()
+			gens := map[string]string{} // socket id -> the generation that must answer
+			for range 3 {
+				select {
+				case s := <-connected:
+					gens[s.ID()] = map[protocolID]string{proto09: "09", proto4: "2", proto5: "4"}[s.proto]
+				case r := <-results:
+					require.FailNow(t, "the clients ended first", "%+v", r)
+				case <-ctx.Done():
+					require.FailNow(t, "the clients did not connect")
+				}
+			}
+			bctx, bcancel := context.WithTimeout(ctx, 10*time.Second)
+			defer bcancel()
+			res, err := ts.srv.Sockets().Except().EmitWithAck(bctx, "vote", 7)
+			require.NoError(t, err)
+			assert.Empty(t, res.Missing)
+			require.Len(t, res.Acks, 3)
+			for _, a := range res.Acks {
+				assert.Equal(t, []json.RawMessage{json.RawMessage(`"` + gens[a.ID] + `"`), json.RawMessage(`7`)}, a.Args, a.ID)
+			}
+			for _, s := range ts.srv.Sockets().Sockets() {
+				assert.Zero(t, s.PendingAcks())
+			}
+			require.NoError(t, ts.srv.Sockets().Emit("done", len(res.Acks)))
+			var rs []nodetest.Result
+			select {
+			case rs = <-results:
+			case <-ctx.Done():
+				require.FailNow(t, "the clients did not finish")
+			}
+			require.Len(t, rs, 3)
+			for _, r := range rs {
+				assert.True(t, r.Pass, r.Describe())
+				assert.JSONEq(t, `[3]`, string(r.Observed), r.Check)
+			}
+		})
+	}
 }
