@@ -145,6 +145,34 @@
 // socket (ErrTooManyRooms) and Config.MaxRoomNameBytes bytes per name
 // (ErrRoomNameTooLong).
 //
+// # Cluster-wide operations
+//
+// Besides the room operations, a selection can be described, polled and
+// acted on socket by socket, on every node with a cluster adapter (the
+// Node.js server's fetchSockets and timeout().emitWithAck):
+//
+//	socks, err := ns.To("game").Fetch(ctx) // []*RemoteSocket: ID, Rooms, User (JSON), Node
+//	args, err := socks[0].EmitWithAck(ctx, "ping")
+//	res, err := ns.To("game").EmitWithAck(ctx, "vote", "q?") // res.Acks, res.Missing
+//
+// A broadcast with acks needs a context with a deadline (ErrNoDeadline);
+// it returns when every receiver answered or the deadline passed, with
+// the answers sorted by socket id and the ids of those that did not
+// answer (a receiver that disconnects, or waits for Config.MaxPendingAcks
+// acks already, is missing at once); the error wraps ctx's. The event is
+// encoded once per protocol: every receiver gets the same ack id, from
+// 2^30 to 2^31-1, a range a socket's own acks never use. Nothing stays
+// registered on the sockets once it returned.
+//
+// Server events are application messages between nodes, which never
+// reach clients: Namespace.ServerEmit sends one to every other node (none
+// with the in-memory adapter), whose handler set with OnServerEvent runs
+// it; a cluster adapter hands what it receives to ReceiveServerEvent. A
+// namespace runs its server events one at a time, in arrival order, on a
+// goroutine that exists only while some wait (1024 at most; more are
+// dropped and logged); a panic is recovered, logged and reported to
+// Config.OnError.
+//
 // # Authorization
 //
 // Config.Authorize decides on each handshake, with the request's context,
