@@ -298,10 +298,12 @@ func (a *memoryAdapter) BroadcastWithAck(ctx context.Context, m *Message, opts B
 			c.fail(s.id, reason)
 			continue
 		}
-		registered = append(registered, s)
 		if !s.conn.Send(msg.encoded(s.proto), opts.Volatile) {
+			s.unregisterBroadcastAck(id, c)
 			c.fail(s.id, ackUnsent)
+			continue
 		}
+		registered = append(registered, s)
 	}
 	var waited error
 	select {
@@ -311,11 +313,7 @@ func (a *memoryAdapter) BroadcastWithAck(ctx context.Context, m *Message, opts B
 	}
 	// Nothing of the broadcast stays on its receivers.
 	for _, s := range registered {
-		s.mu.Lock()
-		if w, ok := s.acks[id]; ok && w.bc == c {
-			delete(s.acks, id)
-		}
-		s.mu.Unlock()
+		s.unregisterBroadcastAck(id, c)
 	}
 	c.mu.Lock()
 	c.finished = true
@@ -388,6 +386,16 @@ func (s *Socket) registerBroadcastAck(id uint64, c *ackCollector) int {
 // ServerEmit implements Adapter: one node has no other nodes.
 func (a *memoryAdapter) ServerEmit(ctx context.Context, event string, args []json.RawMessage) error {
 	return nil
+}
+
+// unregisterBroadcastAck forgets c as the socket's waiter for ack id,
+// if it still is.
+func (s *Socket) unregisterBroadcastAck(id uint64, c *ackCollector) {
+	s.mu.Lock()
+	if w, ok := s.acks[id]; ok && w.bc == c {
+		delete(s.acks, id)
+	}
+	s.mu.Unlock()
 }
 
 // Server events.

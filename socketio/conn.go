@@ -24,7 +24,9 @@ type Handshake struct {
 	// process, as it is: a session lives on the node that took its
 	// handshake (with Config.Sessions, the other nodes forward its
 	// requests there), so its sockets see User on every node the client
-	// reaches, and User need not be serialisable.
+	// reaches, and User need not be serialisable. Only Selection.Fetch
+	// encodes it, as JSON (SocketInfo.User; nil if it does not encode),
+	// which a cluster adapter sends to the node that fetched.
 	User any
 }
 

@@ -282,7 +282,9 @@
 //   - Config.Authorize runs on the node that takes the handshake, and the
 //     user it returns (Handshake.User) stays there, with the session and
 //     its sockets: the directory records only the node's address, so the
-//     user need not be serialisable and is never sent anywhere.
+//     user need not be serialisable. It is sent nowhere, but for
+//     Selection.Fetch, which gives it as JSON (SocketInfo.User) to the
+//     node that asked.
 //   - The owner sees the forwarding node as the remote address
 //     (X-Forwarded-For carries the client's). Only handshakes, which are
 //     never forwarded, use it (Handshake.Address, HandshakesPerSecond).
