@@ -77,12 +77,19 @@ type Adapter interface {
 	// their whole sessions (Selection.Disconnect).
 	DisconnectSockets(ctx context.Context, opts BroadcastOptions, close bool) error
 	// FetchSockets describes the sockets opts selects, on every node,
-	// sorted by id (Selection.Fetch).
+	// sorted by id (Selection.Fetch). The in-memory adapter describes
+	// this node's, with an empty Node; a cluster adapter asks it for its
+	// node's part and sets Node.
 	FetchSockets(ctx context.Context, opts BroadcastOptions) ([]SocketInfo, error)
 	// BroadcastWithAck delivers m to the sockets opts selects, each asked
 	// for an ack (the same ack id for all), and collects the answers until
 	// every receiver answered or ctx ends; ctx has a deadline
 	// (Selection.EmitWithAck). m is valid and immutable, as for Broadcast.
+	// The in-memory adapter does it for this node's sockets (it refuses a
+	// ctx without a deadline with ErrNoDeadline, and registers nothing
+	// that outlives the call); a cluster adapter runs it on every node
+	// with the selection and merges the results, keeping both lists
+	// sorted.
 	BroadcastWithAck(ctx context.Context, m *Message, opts BroadcastOptions) (AckResult, error)
 	// ServerEmit delivers a server event to the namespace's handler on
 	// every other node (Namespace.ServerEmit), which calls

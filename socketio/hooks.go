@@ -14,8 +14,9 @@ import (
 // them with errors.Is.
 var (
 	// ErrHandlerPanic: a handler (an event handler, a connect or
-	// disconnect hook, an ack callback, a message handler, OnUnhandled)
-	// panicked. The panic was recovered; the socket goes on.
+	// disconnect hook, an ack callback, a message handler, OnUnhandled,
+	// a server event's handler) panicked. The panic was recovered; the
+	// socket (or the namespace's server events) goes on.
 	ErrHandlerPanic = errors.New("socketio: handler panicked")
 	// ErrEventDenied: the client called an event that its socket's ACL
 	// does not allow; it got the "method_access_denied" error event.
