@@ -97,16 +97,19 @@ type AckResult struct {
 
 // EmitWithAck sends an event asking for an ack and waits for it until
 // ctx ends (ctx must have a deadline: ErrNoDeadline). It returns the
-// ack's arguments; ErrNoSocket if the socket is not connected anywhere;
-// otherwise the error of Selection.EmitWithAck, which wraps ctx's when
-// the socket did not answer in time (ErrDisconnected when it disconnected
-// first).
+// ack's arguments; ErrNoSocket if the socket is not connected anywhere
+// (also, wrapping ErrDisconnected too, when it disconnects before it
+// answered); otherwise the error of Selection.EmitWithAck, which wraps
+// ctx's when the socket did not answer in time.
 func (r *RemoteSocket) EmitWithAck(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
 	res, err := r.ns.To(r.ID).EmitWithAck(ctx, event, args...)
 	for _, a := range res.Acks {
 		if a.ID == r.ID {
 			return a.Args, nil
 		}
+	}
+	if errors.Is(err, ErrDisconnected) {
+		return nil, fmt.Errorf("%w: %w", ErrNoSocket, err)
 	}
 	if err != nil {
 		return nil, err

@@ -581,7 +581,7 @@ func TestEmitWithAckMissing(t *testing.T) {
 func TestEmitWithAckDisconnect(t *testing.T) {
 	ts := newTestServer(t, Config{}, nil)
 	rs := mixedReceivers(t, ts, 1, "game")
-	gone := make(chan struct{}, 1)
+	gone := make(chan struct{}, 16)
 	ts.srv.Sockets().OnDisconnect(func(*Socket, string) { gone <- struct{}{} })
 	done := broadcastAsync(ts.srv.Sockets().To("game"), time.Minute, "q")
 	for _, r := range rs {
@@ -610,6 +610,28 @@ func TestEmitWithAckDisconnect(t *testing.T) {
 	o = waitOutcome(t, done, waitFor)
 	assert.ErrorIs(t, o.err, ErrDisconnected)
 	assert.Equal(t, []string{rs[2].sock.ID()}, o.res.Missing)
+
+	// RemoteSocket.EmitWithAck to a socket that disconnects first.
+	s, ws := connectWS09(t, ts, "")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	remote, err := ts.srv.Sockets().To(s.ID()).Fetch(ctx)
+	require.NoError(t, err)
+	require.Len(t, remote, 1)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := remote[0].EmitWithAck(ctx, "q")
+		errc <- err
+	}()
+	assert.True(t, strings.HasPrefix(ws.next(), "5:"), "the event")
+	s.conn.Close(ReasonBooted)
+	select {
+	case err := <-errc:
+		assert.ErrorIs(t, err, ErrNoSocket)
+		assert.ErrorIs(t, err, ErrDisconnected)
+	case <-time.After(waitFor):
+		require.FailNow(t, "RemoteSocket.EmitWithAck did not return")
+	}
 }
 
 // TestEmitWithAckRefusals: a context without a deadline, a bad event
