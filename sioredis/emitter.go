@@ -1,0 +1,169 @@
+package sioredis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sync/atomic"
+
+	redigo "github.com/gomodule/redigo/redis"
+
+	"github.com/siogo/siogo/socketio"
+)
+
+// Emitter publishes broadcasts to the sockets of a cluster's nodes from a
+// process that runs no server: a cron job, a queue worker, an app server.
+// It holds no sessions and subscribes to nothing; each broadcast is one
+// PUBLISH of the message the nodes decode (see "Emitting from other
+// processes" in the package documentation). Make it with NewEmitter; it
+// is safe for concurrent use.
+type Emitter struct {
+	node   string // the sender id its messages carry: no node's
+	prefix string
+	pool   *redigo.Pool
+	closed atomic.Bool
+}
+
+var _ socketio.Publisher = (*Emitter)(nil)
+
+// NewEmitter connects an emitter to the Redis of the cluster whose nodes
+// use cfg.Prefix. Only the connection fields of cfg (Addr, Username,
+// Password, DB, ClientName, TLSConfig, Dial, the timeouts, PoolSize) and
+// Prefix are used; the node fields are ignored. It fails if the
+// configuration is invalid or Redis does not answer a PING now.
+func NewEmitter(cfg Config) (*Emitter, error) {
+	if err := cfg.connDefaults(); err != nil {
+		return nil, err
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("sioredis: emitter id: %w", err)
+	}
+	e := &Emitter{
+		node:   "emitter-" + hex.EncodeToString(b[:]),
+		prefix: cfg.Prefix,
+		pool:   cfg.pool(cfg.dialer()),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.DialTimeout+cfg.ReadTimeout)
+	defer cancel()
+	if err := e.do(ctx, "PING"); err != nil {
+		_ = e.pool.Close()
+		return nil, fmt.Errorf("sioredis: emitter: %w", authError(err))
+	}
+	return e, nil
+}
+
+// Publish implements socketio.Publisher: it publishes r to the nodes,
+// which deliver it to their sockets of r.Namespace in r.Rooms (all of them
+// if none) but r.Except, as Server.Publish would on a node. r is checked
+// first with socketio.NewPublishMessage (errors wrap
+// socketio.ErrInvalidMessage); room names are not bounded here, as the
+// nodes' Config.MaxRoomNameBytes is not known (a longer name has no
+// members). The namespace is not checked either: nodes without it drop
+// the broadcast.
+//
+// Publish returns once Redis has taken the message (one round trip), with
+// Redis's error otherwise (wrapping ErrUnavailable; ErrClosed after
+// Close). Pushes made one after another by one goroutine reach each
+// socket in that order. Delivery is at most once, as for any broadcast:
+// nodes whose subscription is down at the time miss it.
+func (e *Emitter) Publish(ctx context.Context, r socketio.PublishRequest) error {
+	m, opts, err := socketio.NewPublishMessage(r, 0)
+	if err != nil {
+		return err
+	}
+	return e.publish(ctx, m, opts)
+}
+
+// Of returns the broadcasts to namespace ns ("" or "/" for the default).
+func (e *Emitter) Of(ns string) *EmitterSelection {
+	return &EmitterSelection{e: e, ns: ns}
+}
+
+// EmitterSelection selects sockets of one namespace for an Emitter's
+// Emit: e.Of("/chat").To("room").Except(id).Emit(ctx, "event", args...).
+// To and Except return a new selection, so one can be kept and shared.
+type EmitterSelection struct {
+	e      *Emitter
+	ns     string
+	rooms  []string
+	except []string
+}
+
+// To returns the selection with room (a room name or a socket id) added:
+// the members of any of its rooms are selected.
+func (s *EmitterSelection) To(room string) *EmitterSelection {
+	c := *s
+	c.rooms = append(slices.Clip(s.rooms), room)
+	return &c
+}
+
+// Except returns the selection without the sockets ids.
+func (s *EmitterSelection) Except(ids ...string) *EmitterSelection {
+	c := *s
+	c.except = append(slices.Clip(s.except), ids...)
+	return &c
+}
+
+// Emit publishes event with args to the selection, as Publish does. The
+// arguments are encoded as socketio's Emit encodes them
+// (socketio.MarshalArgs): a []byte, at the top or inside a []any or
+// map[string]any, is a binary attachment, which v5 clients receive as
+// binary and 0.9 clients as a base64 string.
+func (s *EmitterSelection) Emit(ctx context.Context, event string, args ...any) error {
+	raw, att, err := socketio.MarshalArgs(args...)
+	if err != nil {
+		return err
+	}
+	m, opts, err := socketio.NewPublishMessage(socketio.PublishRequest{
+		Namespace: s.ns, Rooms: s.rooms, Except: s.except, Event: event, Args: raw,
+	}, 0)
+	if err != nil {
+		return err
+	}
+	m.Attachments = att
+	return s.e.publish(ctx, m, opts)
+}
+
+// publish encodes a valid broadcast and publishes it.
+func (e *Emitter) publish(ctx context.Context, m *socketio.Message, opts socketio.BroadcastOptions) error {
+	b := encodeMessage(e.node, opts, m)
+	if len(b) > maxMessageBytes {
+		return fmt.Errorf("%w: %w: %d bytes, at most %d", socketio.ErrInvalidMessage, errTooLarge, len(b), maxMessageBytes)
+	}
+	return e.do(ctx, "PUBLISH", broadcastChannel(e.prefix, m.Namespace, opts), b)
+}
+
+// do runs one command on a pooled connection, bounded by ctx and the
+// connection's timeouts.
+func (e *Emitter) do(ctx context.Context, cmd string, args ...any) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	conn, err := e.pool.GetContext(ctx)
+	if err == nil {
+		_, err = doContext(ctx, conn, cmd, args...)
+		conn.Close()
+	}
+	if err != nil {
+		if e.closed.Load() {
+			return ErrClosed
+		}
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Close closes the emitter's connections; later calls fail with
+// ErrClosed. It is idempotent.
+func (e *Emitter) Close() error {
+	if e.closed.Swap(true) {
+		return nil
+	}
+	return e.pool.Close()
+}
