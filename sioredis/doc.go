@@ -238,6 +238,68 @@
 // Close takes at most about 3 s then (the tests measure 2 s with the
 // default timeouts).
 //
+// # Emitting from other processes
+//
+// A process that runs no server — a cron job, a queue worker — reaches
+// the sockets of every node through the same Redis with an Emitter; an
+// app server in another language can use the HTTP publish API
+// (socketio.NewPublishHandler) over an Emitter or over a node's Server
+// (Server.Publish goes through the adapter, so it is cluster-wide too),
+// or publish the message below itself:
+//
+//	e, err := sioredis.NewEmitter(sioredis.Config{Addr: "localhost:6379"}) // the nodes' Prefix
+//	if err != nil { ... }
+//	defer e.Close()
+//	err = e.Of("/chat").To("room").Except(sid).Emit(ctx, "news", item, []byte{1, 2})
+//
+// NewEmitter uses the connection fields of Config and Prefix only. The
+// emitter holds no sessions, writes no keys and subscribes to nothing:
+// each Emit or Publish is one PUBLISH, which returns once Redis has taken
+// the message, or Redis's error (wrapping ErrUnavailable). Delivery is
+// that of any broadcast: at most once (a node whose subscription is down
+// then misses it), in order for the pushes of one goroutine. A []byte
+// argument travels as an attachment: v5 clients receive it as binary,
+// 0.9 clients as a base64 string.
+//
+// The message, for emitters in other languages, is published on the
+// channel <Prefix>:broadcast ("siogo:broadcast" by default), the one the
+// nodes subscribe to. It is binary, where a uvarint is an unsigned
+// LEB128 varint (Go's binary.AppendUvarint, protobuf's varint), a string
+// is a uvarint byte length and the bytes, and a list is a uvarint count
+// and that many strings:
+//
+//	byte     version: 2
+//	byte     flags: 1 for volatile (receivers may drop it when their
+//	         transport is busy), else 0
+//	string   sender id: any id no node has (nodes skip their own
+//	         broadcasts); the Go emitter uses "emitter-<16 hex digits>"
+//	string   namespace: "" for the default one, else "/name"
+//	list     rooms: the receivers are the members of any of them (room
+//	         names or socket ids); an empty list is the whole namespace
+//	list     except: socket ids that do not receive it
+//	byte     kind: 1 for an event (2 text, 3 JSON: Send and SendJSON)
+//	string   event name ("" for text and JSON)
+//	uvarint  number of arguments, then each a string of one JSON value
+//	         (0 for text and JSON)
+//	rest     an event: nothing, or its binary attachments (a uvarint
+//	         count, then each a string of bytes), the arguments holding
+//	         {"_placeholder":true,"num":N} where attachment N goes; text:
+//	         the text; JSON: the value
+//
+// The event "hi" with the argument 1, to room "r" of "/chat", from
+// sender "e1", is these 22 bytes (hex, quoted ASCII):
+//
+//	02 00 02 "e1" 05 "/chat" 01 01 "r" 00 01 02 "hi" 01 01 "1"
+//
+// A node drops a message it cannot decode, over 16 MiB, or one that
+// socketio.Message.Validate refuses (an empty or reserved event name such
+// as "connect", arguments that are not JSON), counting it in
+// Stats().Malformed; it ignores one for a namespace it does not have.
+// Versions of the format are not compatible: a change of the layout
+// changes the version byte, and emitters must follow. Room operations
+// (join, leave, disconnect on a selection) and acks are not part of this
+// format; emitters do not make them.
+//
 // # Trust
 //
 // Redis is trusted: anything that can write to it can change rooms and

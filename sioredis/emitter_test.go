@@ -331,3 +331,13 @@ func TestDocumentedWireFormat(t *testing.T) {
 	g.expect(t, `bin ["AP8="]`)
 	require.Zero(t, n1.cluster.Stats().Malformed)
 }
+
+// TestDocumentedExampleBytes: the example of "Emitting from other
+// processes" is what encodeMessage writes.
+func TestDocumentedExampleBytes(t *testing.T) {
+	want := "\x02\x00\x02e1\x05/chat\x01\x01r\x00\x01\x02hi\x01\x011"
+	require.Len(t, want, 22)
+	got := encodeMessage("e1", socketio.BroadcastOptions{Rooms: []string{"r"}},
+		&socketio.Message{Namespace: "/chat", Kind: socketio.MessageEvent, Event: "hi", Args: []json.RawMessage{json.RawMessage("1")}})
+	require.Equal(t, []byte(want), got)
+}

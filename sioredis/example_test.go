@@ -54,3 +54,25 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 }
+
+// A process that runs no server — a cron job, a queue worker — pushes to
+// the sockets of every node through the nodes' Redis. Emit returns once
+// Redis has taken the message. (Not run: it needs a Redis server.)
+func ExampleEmitter() {
+	e, err := sioredis.NewEmitter(sioredis.Config{Addr: "127.0.0.1:6379"}) // the nodes' Prefix, if not the default
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer e.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// To the room "lobby" of /chat, but one socket; the []byte reaches v5
+	// clients as binary, 0.9 clients as base64.
+	err = e.Of("/chat").To("lobby").Except("Jk2ZmTn5v9XGm2vTAAAB").Emit(ctx, "news", map[string]string{"title": "hi"}, []byte{0xca, 0xfe})
+	if err != nil {
+		log.Print(err) // errors.Is(err, sioredis.ErrUnavailable): Redis did not take it
+	}
+	// The same through the socketio.Publisher interface, or behind the
+	// HTTP publish API: socketio.NewPublishHandler(e, ...).
+	_ = e.Publish(ctx, socketio.PublishRequest{Namespace: "/chat", Rooms: []string{"lobby"}, Event: "news"})
+}

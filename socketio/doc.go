@@ -302,6 +302,26 @@
 //     A client may set the ForwardedHeader itself; its requests are then
 //     only served locally (a balancer in front can strip it).
 //
+// # Pushes from outside
+//
+// Server.Publish emits an event described by a PublishRequest — namespace,
+// rooms, excepted ids, event name, JSON arguments — as
+// ns.To(room).Except(ids...).Emit does, through the namespace's adapter
+// (so to every node with a cluster adapter); it refuses a namespace the
+// server has not made (ErrUnknownNamespace) and a bad event name, room or
+// argument (ErrInvalidMessage). NewPublishHandler serves the same over
+// HTTP for processes in any language, behind a bearer token:
+//
+//	h, err := socketio.NewPublishHandler(srv, socketio.PublishConfig{Token: token})
+//	mux.Handle("/publish", h)
+//	// curl -H "Authorization: Bearer $TOKEN" -d '{"namespace":"/chat",
+//	//   "rooms":["r"],"event":"news","args":[{"n":1}]}' http://host/publish
+//
+// It answers 202 once the push is accepted, 401 without the token, 400 for
+// a malformed body or a refused push, 413 past MaxBodyBytes (1 MiB), 405
+// for a method other than POST. Any Publisher serves: package sioredis's
+// Emitter publishes through Redis from a process that runs no server.
+//
 // # Modern clients (Socket.IO v5)
 //
 // The same Server, at the same Path, serves socket.io-client 3.x and 4.x
