@@ -48,6 +48,7 @@ func run(args []string) error {
 	redisTTL := fs.Duration("redis-ttl", sioredis.DefaultTTL, "with -redis: node liveness TTL (a dead node's sockets leave the cluster within about TTL + TTL/3)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pprofAddr := fs.String("pprof", os.Getenv("TESTAPP_PPROF"), "serve net/http/pprof on this address (default $TESTAPP_PPROF; empty: off)")
+	publishToken := fs.String("publish-token", "", "serve the HTTP publish API at /publish with this bearer token (empty: off)")
 	suite := fs.Bool("suite", false, "serve what the official suites expect instead: the Engine.IO echo server at /engine.io/ and the Socket.IO v5 suite's server at /socket.io/ (listen on :3000 for them)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -106,7 +107,11 @@ func run(args []string) error {
 	} else {
 		srv = newServer(cfg)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	handler, err := withPublish(srv, *publishToken)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
