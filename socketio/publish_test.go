@@ -19,21 +19,19 @@ import (
 	"github.com/siogo/siogo/client"
 )
 
-// pushApp makes every socket of "", "/chat" join the room its "room"
-// query parameter names (if any) when it connects, and creates nothing
-// else: "/none" stays unknown.
+// pushApp serves "join"(room), acked true once joined, on "" and
+// "/chat", and creates no other namespace: "/none" stays unknown.
 func pushApp(srv *Server) {
 	for _, name := range []string{"", "/chat"} {
-		srv.Of(name).OnConnect(func(s *Socket) {
-			if r := s.Handshake().Query.Get("room"); r != "" {
-				_ = s.Join(r)
-			}
-		})
+		if err := srv.Of(name).On("join", func(s *Socket, room string) bool { return s.Join(room) == nil }); err != nil {
+			panic(err)
+		}
 	}
 }
 
-// pushClient is a Go client of one protocol connected to a namespace,
-// recording every event it receives.
+// pushClient is a Go client of one protocol connected to a namespace
+// (and joined to the room a "?room=" suffix of its URL names), recording
+// every event it receives.
 type pushClient struct {
 	ns     *client.Namespace
 	events chan string // "name args-as-JSON"
@@ -44,7 +42,7 @@ func dialPush(t *testing.T, url string, proto client.Protocol) *pushClient {
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	pc := &pushClient{events: make(chan string, 64)}
-	c, err := client.Dial(ctx, url, &client.Options{Protocol: proto})
+	c, err := client.Dial(ctx, strings.Split(url, "?")[0], &client.Options{Protocol: proto})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	pc.ns = c.Namespace()
@@ -56,6 +54,11 @@ func dialPush(t *testing.T, url string, proto client.Protocol) *pushClient {
 		pc.events <- event + " " + string(b)
 	})
 	require.NoError(t, pc.ns.WaitConnected(ctx))
+	if i := strings.Index(url, "?room="); i >= 0 {
+		ack, err := pc.ns.EmitWithAck(ctx, "join", url[i+len("?room="):])
+		require.NoError(t, err)
+		require.Equal(t, "true", string(ack[0]))
+	}
 	return pc
 }
 
