@@ -255,9 +255,9 @@
 // NewEmitter uses the connection fields of Config and Prefix only. The
 // emitter holds no sessions, writes no keys and subscribes to nothing:
 // each Emit or Publish is one PUBLISH, which returns once Redis has taken
-// the message, or Redis's error (wrapping ErrUnavailable). Delivery is
-// that of any broadcast: at most once (a node whose subscription is down
-// then misses it), in order for the pushes of one goroutine. A []byte
+// the message, or Redis's error (wrapping ErrUnavailable). Delivery and
+// order are those of one node's broadcasts (see Broadcasts), for the
+// pushes of one goroutine. A []byte
 // argument travels as an attachment: v5 clients receive it as binary,
 // 0.9 clients as a base64 string.
 //

@@ -69,9 +69,11 @@ func NewEmitter(cfg Config) (*Emitter, error) {
 //
 // Publish returns once Redis has taken the message (one round trip), with
 // Redis's error otherwise (wrapping ErrUnavailable; ErrClosed after
-// Close). Pushes made one after another by one goroutine reach each
-// socket in that order. Delivery is at most once, as for any broadcast:
-// nodes whose subscription is down at the time miss it.
+// Close). Delivery and order are those of the broadcasts of one node
+// (see "Broadcasts" in the package documentation): at most once, nodes
+// whose subscription is down at the time miss it; the pushes one
+// goroutine makes one after another, each returned before the next,
+// keep their order as a node's broadcasts do.
 func (e *Emitter) Publish(ctx context.Context, r socketio.PublishRequest) error {
 	m, opts, err := socketio.NewPublishMessage(r, 0)
 	if err != nil {
