@@ -52,13 +52,14 @@ var _ Publisher = (*Server)(nil)
 // wrapping ErrInvalidMessage.
 //
 // The namespace is named as for Of ("chat" is "/chat"), and "/" is the
-// default namespace, "". Each room and excepted id must be non-empty and
-// at most Config.MaxRoomNameBytes long (a socket id of a longer
-// namespace excepted), else the error wraps ErrInvalidMessage (and
-// ErrRoomNameTooLong for a long one). With a cluster adapter the push
-// reaches every node, as any broadcast does; like Emit, Publish does not
-// wait for Redis (see package sioredis). r's slices are copied: the
-// caller may reuse them.
+// default namespace, "". Each room and excepted id must be non-empty and,
+// unless it has the socket-id format (IsSocketID), at most
+// Config.MaxRoomNameBytes long, else the error wraps ErrInvalidMessage
+// (and ErrRoomNameTooLong for a long one). With a cluster adapter the
+// push reaches every node, as any broadcast does; like Emit, Publish does
+// not wait for Redis, so while Redis is down it succeeds and the push
+// reaches this node's sockets only (package sioredis counts it in
+// Stats().Dropped). r's slices are copied: the caller may reuse them.
 func (s *Server) Publish(ctx context.Context, r PublishRequest) error {
 	if err := ctx.Err(); err != nil {
 		return err
