@@ -160,6 +160,7 @@ func register(ns *socketio.Namespace) {
 	ns.OnDisconnect(func(s *socketio.Socket, reason string) {
 		_ = ns.To("watchers").Emit("gone", s.ID())
 	})
+	registerCluster(ns)
 }
 
 // roomArg splits args into a leading string and the rest.
