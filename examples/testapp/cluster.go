@@ -140,9 +140,10 @@ func pollResult(res socketio.AckResult) map[string]any {
 // lessJSON orders two JSON values: strings by their text, before any
 // other value; other values by their JSON encoding.
 func lessJSON(a, b json.RawMessage) bool {
+	// (Not json.Unmarshal's error alone: null decodes into a string.)
 	var sa, sb string
-	aStr := json.Unmarshal(a, &sa) == nil
-	bStr := json.Unmarshal(b, &sb) == nil
+	aStr := len(a) > 0 && a[0] == '"' && json.Unmarshal(a, &sa) == nil
+	bStr := len(b) > 0 && b[0] == '"' && json.Unmarshal(b, &sb) == nil
 	switch {
 	case aStr && bStr:
 		return sa < sb
