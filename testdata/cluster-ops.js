@@ -14,7 +14,8 @@
 // 0.9 client of a scenario on node 0, the 2.x client on node 1, the 4.x
 // client on node 2, and the extra clients so that with three nodes every
 // operation crosses nodes (a sender and its target are never on the same
-// node); with one URL everything runs on one node.
+// node, but for a client's to-id to itself); with one URL everything runs
+// on one node.
 //
 // A triple is OLD+V2+V4, the transports of the 0.9 (websocket,
 // xhr-polling), 2.x (run-scenarios2.js's) and 4.x (run-scenarios4.js's)
@@ -320,7 +321,8 @@ function opsScenarios(label, ns) {
       m.obs.kicks = {};
       for (var i = 0; i < GENS.length; i++) {
         var g = GENS[i];
-        var kicker = kickers[GENS[(i + 1) % GENS.length]];
+        // (victim i is on node i + 1, kicker i + 2 on node i + 2)
+        var kicker = kickers[GENS[(i + 2) % GENS.length]];
         var victim = victims[g];
         var id = victim.sid();
         var ack = await kicker.call('kick-id', id);
