@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // reftestapp4.js — the testapp contract (TESTAPP.md, "Events", "ACL
-// namespace" and "Modern clients") implemented on the Node.js reference
+// namespace", "Modern clients" and, on one node, "Cluster-wide
+// operations") implemented on the Node.js reference
 // server socket.io@4.8 (npm alias socket.io-4), so that the modern-client
 // scenarios (run-scenarios4.js, browser4.js) can be validated against the
 // reference now and run against siogo's examples/testapp once it serves
@@ -181,6 +182,17 @@ function stringQuery(q) {
   return out;
 }
 
+// lessJSON orders poll-room's answers as the testapp does: strings first,
+// by their text; any other value after them, by its JSON.
+function lessJSON(a, b) {
+  var as = typeof a === 'string';
+  var bs = typeof b === 'string';
+  if (as !== bs) return as ? -1 : 1;
+  var x = as ? a : JSON.stringify(a);
+  var y = bs ? b : JSON.stringify(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 function attachHandlers(nsp) {
   nsp.on('connection', function (socket) {
     var store = new Map();
@@ -285,6 +297,56 @@ function attachHandlers(nsp) {
 
     socket.on('disconnect', function () {
       nsp.to('watchers').emit('gone', socket.id);
+    });
+
+    // TESTAPP "Cluster-wide operations" (one node here): fetchSockets,
+    // disconnectSockets and, for poll-room, one timeout(ms).emitWithAck
+    // per member, so that the members that did not answer are known by
+    // id (a broadcast's timeout().emit gives only the answers).
+    function findSocket(id) {
+      return nsp.in(id).fetchSockets().then(function (list) {
+        return list.some(function (x) { return x.id === id; });
+      });
+    }
+    on('to-id', function (args, ack) {
+      if (typeof args[0] !== 'string') { if (ack) ack(false); return; }
+      var id = args[0];
+      findSocket(id).then(function (found) {
+        if (found) {
+          var to = nsp.to(id);
+          to.emit.apply(to, ['direct'].concat(args.slice(1)));
+        }
+        if (ack) ack(found);
+      });
+    });
+    on('kick-id', function (args, ack) {
+      if (typeof args[0] !== 'string') { if (ack) ack(false); return; }
+      var id = args[0];
+      findSocket(id).then(function (found) {
+        if (found) nsp.in(id).disconnectSockets(false);
+        if (ack) ack(found);
+      });
+    });
+    on('fetch', function (args, ack) {
+      nsp.in(String(args[0])).fetchSockets().then(function (list) {
+        if (ack) ack(list.map(function (x) { return x.id; }).sort());
+      });
+    });
+    on('poll-room', function (args, ack) {
+      if (typeof args[0] !== 'string') { if (ack) ack({ answers: [], missing: [] }); return; }
+      // The testapp clamps ms to [0, 10000].
+      var ms = Math.min(Math.max(typeof args[1] === 'number' ? args[1] : 0, 0), 10000);
+      nsp.in(args[0]).fetchSockets().then(function (list) {
+        var answers = [];
+        var missing = [];
+        return Promise.all(list.map(function (x) {
+          return x.timeout(ms).emitWithAck('q').then(function (first) {
+            answers.push(first === undefined ? null : first);
+          }, function () { missing.push(x.id); });
+        })).then(function () {
+          if (ack) ack({ answers: answers.sort(lessJSON), missing: missing.sort() });
+        });
+      });
     });
 
     if (nsp.name === '/acl') {

@@ -51,6 +51,42 @@ func TestClusterOpsOneNode(t *testing.T) {
 	}
 }
 
+// TestClusterOpsDifferentialReference runs cluster-ops.js with the
+// modern clients only (--gens v2,v4: socket.io-client 2.5.0 and 4.8)
+// against the Node.js reference (testdata/reftestapp4.js, socket.io@4.8:
+// fetchSockets, disconnectSockets, timeout().emitWithAck) and against the
+// testapp: every scenario passes on both, and their observations are the
+// same.
+func TestClusterOpsDifferentialReference(t *testing.T) {
+	nodetest.Require(t)
+	ref := nodetest.StartServerScript(t, "reftestapp4.js")
+	_, url := startTestapp(t, socketio.Config{})
+	requireModern(t, url)
+	requireV2(t, url)
+	run := func(url string) map[string]nodetest.Result {
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		defer cancel()
+		res := nodetest.Run(ctx, t, "cluster-ops.js", "--urls", url, "--gens", "v2,v4", "--budget-ms", "200000")
+		out := map[string]nodetest.Result{}
+		for _, r := range res {
+			out[r.Scenario+"@"+r.Transport] = r
+		}
+		return out
+	}
+	want, got := run(ref), run(url)
+	require.NotEmpty(t, want)
+	assert.Len(t, got, len(want))
+	for key, w := range want {
+		assert.Truef(t, w.Pass, "reference: %s", w.Describe())
+		g, ok := got[key]
+		if !assert.Truef(t, ok, "%s: no result from the testapp", key) {
+			continue
+		}
+		assert.Truef(t, g.Pass, "testapp: %s", g.Describe())
+		assert.JSONEqf(t, string(w.Observed), string(g.Observed), "%s: the testapp's observation against the reference's", key)
+	}
+}
+
 // poll-room's ms is clamped to [0, 10 s]; what is not a number waits 0.
 func TestPollWaitClamp(t *testing.T) {
 	for in, want := range map[string]time.Duration{
