@@ -1,8 +1,9 @@
 // Command testapp is the server the conformance tests drive: every
 // client-visible feature of siogo behind the fixed contract described in
 // the project's TESTAPP notes (events echo, join, to-room, broadcast, ask,
-// kick, burst, volatile, handshake, rooms, count, set/get, watch; the
-// namespaces "", /chat, /private and /acl).
+// kick, burst, volatile, handshake, rooms, count, set/get, watch, and the
+// cluster-wide to-id, kick-id, fetch, poll-room; the namespaces "", /chat,
+// /private and /acl).
 //
 // With -redis ADDR the node joins the nodes sharing that Redis: rooms and
 // broadcasts are shared, and requests for sessions held by another node are

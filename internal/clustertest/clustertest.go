@@ -6,7 +6,10 @@
 // by the Go client and by raw HTTP, with nodes killed and Redis restarted;
 // and with modern clients (modern_test.go): socket.io-client@4.8 through a
 // balancer that is not sticky, raw Engine.IO v4 polling alternating
-// between nodes, and 0.9 and 4.x clients on different nodes in one room.
+// between nodes, and 0.9 and 4.x clients on different nodes in one room;
+// and the cluster-wide rows to-id, kick-id, fetch and poll-room with 0.9,
+// 2.x and 4.x clients on three nodes (clusterops_test.go,
+// testdata/cluster-ops.js).
 //
 // redis-server and nginx are Debian packages (`make deps` installs them); a
 // missing one skips the test that needs it, or fails it under CI or make
