@@ -31,13 +31,30 @@ import (
 // a byte no broadcast starts with (msgVersion):
 //
 //	version (1 byte, opVersion)
-//	type    (1 byte: opSocketIDs, opJoin, opLeave, opDisconnect, opReply)
-//	flags   (1 byte: opFlagClose for opDisconnect, opFlagTruncated for opReply)
+//	type    (1 byte: opSocketIDs... opAckReply below)
+//	flags   (1 byte: opFlagClose for opDisconnect, opFlagTruncated for
+//	        an answer)
 //	request id: uvarint (per requesting node)
 //	node id (the sender): uvarint length + bytes
-//	a request: namespace; selected rooms, excepted ids, rooms to join or
-//	           leave (string lists: uvarint count, then each string)
-//	an answer: requester's node id; error code (uvarint) and text; ids
+//	a request (opSocketIDs, opJoin, opLeave, opDisconnect, opFetch):
+//	        namespace; selected rooms, excepted ids, rooms to join or
+//	        leave (string lists: uvarint count, then each string)
+//	opAck:  the receivers' time in ms (uvarint), then the broadcast as
+//	        one string: a broadcast message of message.go (its node id
+//	        the sender's, its selection the request's)
+//	opServerEvent: namespace, event name, arguments (uvarint count,
+//	        then each JSON value as a string)
+//	an answer: requester's node id; error code (uvarint) and text; then
+//	        opReply:      ids (a string list)
+//	        opFetchReply: uvarint count, then per socket its id, rooms
+//	                      (a string list) and user JSON ("" for none)
+//	        opAckReply:   uvarint count, then per ack the socket's id and
+//	                      the ack's arguments (as opServerEvent's); then
+//	                      the ids that did not answer (a string list)
+//
+// Requests and server events travel on the broadcast channel, behind the
+// sender's broadcasts; answers on the requester's reply channel
+// (ackops.go). A node still takes answers from the broadcast channel.
 const opVersion = 0x81
 
 // Operation types.
@@ -47,12 +64,18 @@ const (
 	opLeave
 	opDisconnect
 	opReply
+	opFetch       // FetchSockets: answered with opFetchReply
+	opAck         // BroadcastWithAck: answered with opAckReply
+	opServerEvent // ServerEmit: not answered
+	opFetchReply
+	opAckReply
 )
 
 const (
 	// opFlagClose asks opDisconnect to close the sockets' sessions.
 	opFlagClose = 1
-	// opFlagTruncated says an answer left ids out (see maxOpBytes).
+	// opFlagTruncated says an answer left ids, sockets or acks out (see
+	// maxOpBytes).
 	opFlagTruncated = 1
 )
 
@@ -88,32 +111,79 @@ type opMsg struct {
 	opts  socketio.BroadcastOptions // request: the selection (Rooms, Except)
 	rooms []string                  // opJoin, opLeave: the rooms
 
-	target string   // answer: the requesting node
-	code   uint64   // answer: codeOK or the error's code
-	text   string   // answer: the error's text
-	ids    []string // answer to opSocketIDs
+	msg  *socketio.Message // opAck: the broadcast (its Namespace is ns)
+	wait uint64            // opAck: the receivers' time, in ms
+
+	event string            // opServerEvent: the event's name
+	args  []json.RawMessage // opServerEvent: its arguments
+
+	target  string                // answer: the requesting node
+	code    uint64                // answer: codeOK or the error's code
+	text    string                // answer: the error's text
+	ids     []string              // opReply: the socket ids
+	sockets []socketio.SocketInfo // opFetchReply: the sockets (Node left empty)
+	acks    []socketio.SocketAck  // opAckReply: the acks
+	missing []string              // opAckReply: the ids that did not answer
 }
+
+// isReply tells the answers from the requests.
+func isReply(typ byte) bool { return typ == opReply || typ == opFetchReply || typ == opAckReply }
 
 // isOp tells an operation message from a broadcast.
 func isOp(b []byte) bool { return len(b) > 0 && b[0] == opVersion }
 
 func encodeOp(m opMsg) []byte {
-	n := 3 + 4*binary.MaxVarintLen64 + len(m.node) + len(m.ns) + len(m.target) + len(m.text)
-	for _, l := range [][]string{m.opts.Rooms, m.opts.Except, m.rooms, m.ids} {
-		n += binary.MaxVarintLen64
-		for _, s := range l {
-			n += binary.MaxVarintLen64 + len(s)
-		}
+	n := 3 + 4*binary.MaxVarintLen64 + len(m.node) + len(m.ns) + len(m.target) + len(m.text) + len(m.event)
+	for _, l := range [][]string{m.opts.Rooms, m.opts.Except, m.rooms, m.ids, m.missing} {
+		n += sizeStrings(l)
+	}
+	n += sizeRaws(m.args)
+	for _, si := range m.sockets {
+		n += 2*binary.MaxVarintLen64 + len(si.ID) + len(si.User) + sizeStrings(si.Rooms)
+	}
+	for _, a := range m.acks {
+		n += binary.MaxVarintLen64 + len(a.ID) + sizeRaws(a.Args)
+	}
+	var inner []byte
+	if m.typ == opAck && m.msg != nil {
+		inner = encodeMessage(m.node, m.opts, m.msg)
+		n += len(inner)
 	}
 	b := make([]byte, 0, n)
 	b = append(b, opVersion, m.typ, m.flags)
 	b = binary.AppendUvarint(b, m.id)
 	b = appendString(b, m.node)
-	if m.typ == opReply {
+	switch {
+	case isReply(m.typ):
 		b = appendString(b, m.target)
 		b = binary.AppendUvarint(b, m.code)
 		b = appendString(b, m.text)
+		switch m.typ {
+		case opFetchReply:
+			b = binary.AppendUvarint(b, uint64(len(m.sockets)))
+			for _, si := range m.sockets {
+				b = appendString(b, si.ID)
+				b = appendStrings(b, si.Rooms)
+				b = appendString(b, string(si.User))
+			}
+			return b
+		case opAckReply:
+			b = binary.AppendUvarint(b, uint64(len(m.acks)))
+			for _, a := range m.acks {
+				b = appendString(b, a.ID)
+				b = appendRaws(b, a.Args)
+			}
+			return appendStrings(b, m.missing)
+		}
 		return appendStrings(b, m.ids)
+	case m.typ == opAck:
+		b = binary.AppendUvarint(b, m.wait)
+		b = binary.AppendUvarint(b, uint64(len(inner)))
+		return append(b, inner...)
+	case m.typ == opServerEvent:
+		b = appendString(b, m.ns)
+		b = appendString(b, m.event)
+		return appendRaws(b, m.args)
 	}
 	b = appendString(b, m.ns)
 	b = appendStrings(b, m.opts.Rooms)
@@ -121,11 +191,39 @@ func encodeOp(m opMsg) []byte {
 	return appendStrings(b, m.rooms)
 }
 
+// sizeStrings and sizeRaws bound the encoded size of a list.
+func sizeStrings(l []string) int {
+	n := binary.MaxVarintLen64
+	for _, s := range l {
+		n += binary.MaxVarintLen64 + len(s)
+	}
+	return n
+}
+
+func sizeRaws(l []json.RawMessage) int {
+	n := binary.MaxVarintLen64
+	for _, a := range l {
+		n += binary.MaxVarintLen64 + len(a)
+	}
+	return n
+}
+
+// appendRaws appends a count and as many byte strings (reader.raws).
+func appendRaws(b []byte, l []json.RawMessage) []byte {
+	b = binary.AppendUvarint(b, uint64(len(l)))
+	for _, a := range l {
+		b = binary.AppendUvarint(b, uint64(len(a)))
+		b = append(b, a...)
+	}
+	return b
+}
+
 // decodeOp decodes and checks an operation message. It never panics.
 // Larger than maxOpBytes is ErrOpTooLarge; a room to join or leave of
 // the socket-id format wraps socketio.ErrReservedRoom (no node makes
 // such a request: a socket may never be put into another's private room,
-// nor out of its own); anything else malformed is errBadOp.
+// nor out of its own); anything else malformed is errBadOp. The
+// arguments of an opAck, opServerEvent or opAckReply alias b.
 func decodeOp(b []byte) (opMsg, error) {
 	if len(b) > maxOpBytes {
 		return opMsg{}, fmt.Errorf("%w: %d bytes, at most %d", ErrOpTooLarge, len(b), maxOpBytes)
@@ -138,16 +236,42 @@ func decodeOp(b []byte) (opMsg, error) {
 	m.id = r.uvarint()
 	m.node = r.string()
 	switch m.typ {
-	case opReply:
+	case opReply, opFetchReply, opAckReply:
 		m.target = r.string()
 		m.code = r.uvarint()
 		m.text = r.string()
-		m.ids = r.strings()
-	case opSocketIDs, opJoin, opLeave, opDisconnect:
+		switch m.typ {
+		case opReply:
+			m.ids = r.strings()
+		case opFetchReply:
+			m.sockets = r.sockets()
+		default:
+			m.acks = r.acks()
+			m.missing = r.strings()
+		}
+	case opSocketIDs, opJoin, opLeave, opDisconnect, opFetch:
 		m.ns = r.string()
 		m.opts.Rooms = r.strings()
 		m.opts.Except = r.strings()
 		m.rooms = r.strings()
+	case opAck:
+		m.wait = r.uvarint()
+		inner := r.bytes()
+		if r.err != nil || len(r.b) != 0 {
+			return opMsg{}, errBadOp
+		}
+		bm, err := decodeMessage(inner)
+		if err != nil {
+			return opMsg{}, fmt.Errorf("%w: the broadcast: %w", errBadOp, err)
+		}
+		if bm.node != m.node {
+			return opMsg{}, fmt.Errorf("%w: the broadcast names another node", errBadOp)
+		}
+		m.ns, m.opts, m.msg = bm.msg.Namespace, bm.opts, bm.msg
+	case opServerEvent:
+		m.ns = r.string()
+		m.event = r.string()
+		m.args = r.raws()
 	default:
 		return opMsg{}, fmt.Errorf("%w: unknown type %d", errBadOp, m.typ)
 	}
@@ -160,13 +284,67 @@ func decodeOp(b []byte) (opMsg, error) {
 	return m, nil
 }
 
+// bytes reads a length and as many bytes, aliasing the input.
+func (r *reader) bytes() []byte {
+	n := r.uvarint()
+	if r.err == nil && n > uint64(len(r.b)) {
+		r.err = errBadMessage
+	}
+	if r.err != nil {
+		return nil
+	}
+	out := r.b[:n:n]
+	r.b = r.b[n:]
+	return out
+}
+
+// sockets reads the sockets of an opFetchReply.
+func (r *reader) sockets() []socketio.SocketInfo {
+	n := r.uvarint()
+	if r.err != nil || n == 0 {
+		return nil
+	}
+	// Every socket takes at least three bytes.
+	if n > uint64(len(r.b))/3 {
+		r.err = errBadMessage
+		return nil
+	}
+	out := make([]socketio.SocketInfo, 0, n)
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		si := socketio.SocketInfo{ID: r.string(), Rooms: r.strings()}
+		if u := r.bytes(); len(u) > 0 {
+			si.User = json.RawMessage(u)
+		}
+		out = append(out, si)
+	}
+	return out
+}
+
+// acks reads the acks of an opAckReply.
+func (r *reader) acks() []socketio.SocketAck {
+	n := r.uvarint()
+	if r.err != nil || n == 0 {
+		return nil
+	}
+	// Every ack takes at least two bytes.
+	if n > uint64(len(r.b))/2 {
+		r.err = errBadMessage
+		return nil
+	}
+	out := make([]socketio.SocketAck, 0, n)
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		out = append(out, socketio.SocketAck{ID: r.string(), Args: r.raws()})
+	}
+	return out
+}
+
 // check validates the fields of a decoded operation.
 func (m *opMsg) check() error {
 	bad := func(what string) error { return fmt.Errorf("%w: %s", errBadOp, what) }
 	if m.node == "" || len(m.node) > maxNodeIDBytes {
 		return bad("node id")
 	}
-	if m.typ == opReply {
+	if isReply(m.typ) {
 		switch {
 		case m.target == "" || len(m.target) > maxNodeIDBytes:
 			return bad("target node id")
@@ -175,12 +353,7 @@ func (m *opMsg) check() error {
 		case m.code > codeOther || len(m.text) > maxErrText || (m.code == codeOK) != (m.text == ""):
 			return bad("error")
 		}
-		for _, id := range m.ids {
-			if !socketio.IsSocketID(id) {
-				return bad("an answer id is no socket id")
-			}
-		}
-		return nil
+		return m.checkAnswer()
 	}
 	if m.ns != "" && m.ns[0] != '/' {
 		return bad("namespace")
@@ -199,9 +372,82 @@ func (m *opMsg) check() error {
 		if m.flags&^opFlagClose != 0 || len(m.rooms) != 0 {
 			return bad("flags or rooms")
 		}
-	default: // opSocketIDs
+	case opAck:
+		if m.flags != 0 {
+			return bad("flags")
+		}
+		if m.wait == 0 || m.wait > uint64(maxAckWait/time.Millisecond) {
+			return bad("the receivers' time")
+		}
+		if m.msg.Kind != socketio.MessageEvent {
+			return bad("a broadcast with acks that is no event")
+		}
+		if err := checkMessage(m.msg); err != nil {
+			return fmt.Errorf("%w: %w", errBadOp, err)
+		}
+	case opServerEvent:
+		if m.flags != 0 || m.id != 0 {
+			return bad("flags or request id")
+		}
+		ev := &socketio.Message{Kind: socketio.MessageEvent, Namespace: m.ns, Event: m.event, Args: m.args}
+		if err := ev.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", errBadOp, err)
+		}
+	default: // opSocketIDs, opFetch
 		if m.flags != 0 || len(m.rooms) != 0 {
 			return bad("flags or rooms")
+		}
+	}
+	return nil
+}
+
+// checkAnswer validates what an answer carries: socket ids where ids
+// belong, each socket at most once, rooms that are no socket's own-id
+// room, JSON where JSON belongs.
+func (m *opMsg) checkAnswer() error {
+	bad := func(what string) error { return fmt.Errorf("%w: %s", errBadOp, what) }
+	var seen map[string]struct{}
+	once := func(id string) bool {
+		if seen == nil {
+			seen = make(map[string]struct{})
+		}
+		if _, dup := seen[id]; dup {
+			return false
+		}
+		seen[id] = struct{}{}
+		return true
+	}
+	for _, id := range m.ids {
+		if !socketio.IsSocketID(id) {
+			return bad("an answer id is no socket id")
+		}
+	}
+	for _, si := range m.sockets {
+		if !socketio.IsSocketID(si.ID) || !once(si.ID) {
+			return bad("a socket's id is no socket id, or repeated")
+		}
+		for _, r := range si.Rooms {
+			if socketio.IsSocketID(r) {
+				return bad("a socket's room is a socket id")
+			}
+		}
+		if si.User != nil && !json.Valid(si.User) {
+			return bad("a socket's user is not JSON")
+		}
+	}
+	for _, a := range m.acks {
+		if !socketio.IsSocketID(a.ID) || !once(a.ID) {
+			return bad("an ack's id is no socket id, or repeated")
+		}
+		for _, v := range a.Args {
+			if !json.Valid(v) {
+				return bad("an ack's argument is not JSON")
+			}
+		}
+	}
+	for _, id := range m.missing {
+		if !socketio.IsSocketID(id) || !once(id) {
+			return bad("a missing id is no socket id, or repeated")
 		}
 	}
 	return nil
@@ -407,6 +653,47 @@ func errorCode(err error) (uint64, string) {
 // answers: until all have answered, ctx ends, opTimeout passes or the
 // cluster closes. It returns the answers that arrived.
 func (c *Cluster) request(ctx context.Context, m opMsg) ([]opMsg, error) {
+	call, err := c.send(ctx, m)
+	if err != nil || call == nil {
+		return nil, err
+	}
+	return call.wait(ctx, opTimeout)
+}
+
+// call is a request published to the other live nodes, waiting for their
+// answers.
+type call struct {
+	c     *Cluster
+	id    uint64
+	reply byte // the type of answer expected
+	nodes []string
+	ch    chan opMsg
+}
+
+// encodeRequest gives m this node's id and a new request id and encodes
+// it; a message larger than maxOpBytes is ErrOpTooLarge.
+func (c *Cluster) encodeRequest(m *opMsg) ([]byte, error) {
+	m.node = c.node
+	m.id = c.opSeq.Add(1)
+	msg := encodeOp(*m)
+	if len(msg) > maxOpBytes {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrOpTooLarge, len(msg), maxOpBytes)
+	}
+	return msg, nil
+}
+
+// send publishes m to the other live nodes; with none, it returns a nil
+// call.
+func (c *Cluster) send(ctx context.Context, m opMsg) (*call, error) {
+	msg, err := c.encodeRequest(&m)
+	if err != nil {
+		return nil, err
+	}
+	return c.sendEncoded(ctx, m, msg)
+}
+
+// sendEncoded publishes m, encoded by encodeRequest as msg.
+func (c *Cluster) sendEncoded(ctx context.Context, m opMsg, msg []byte) (*call, error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -414,25 +701,34 @@ func (c *Cluster) request(ctx context.Context, m opMsg) ([]opMsg, error) {
 	if err != nil || len(nodes) == 0 {
 		return nil, err
 	}
-	m.node = c.node
-	m.id = c.opSeq.Add(1)
-	msg := encodeOp(m)
-	if len(msg) > maxOpBytes {
-		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrOpTooLarge, len(msg), maxOpBytes)
+	reply := opReply
+	switch m.typ {
+	case opFetch:
+		reply = opFetchReply
+	case opAck:
+		reply = opAckReply
 	}
-	ch := make(chan opMsg, len(nodes))
+	cl := &call{c: c, id: m.id, reply: reply, nodes: nodes, ch: make(chan opMsg, len(nodes))}
 	c.omu.Lock()
-	c.pending[m.id] = ch
+	c.pending[m.id] = cl.ch
 	c.omu.Unlock()
-	defer func() {
-		c.omu.Lock()
-		delete(c.pending, m.id)
-		c.omu.Unlock()
-	}()
 	// Through the publisher: behind this node's earlier broadcasts.
 	c.publish(msg)
-	want := make(map[string]bool, len(nodes))
-	for _, n := range nodes {
+	return cl, nil
+}
+
+// wait collects the answers: until every node has answered, ctx ends,
+// timeout passes (none if zero) or the cluster closes. It returns the
+// answers that arrived; the call is over.
+func (cl *call) wait(ctx context.Context, timeout time.Duration) ([]opMsg, error) {
+	c := cl.c
+	defer func() {
+		c.omu.Lock()
+		delete(c.pending, cl.id)
+		c.omu.Unlock()
+	}()
+	want := make(map[string]bool, len(cl.nodes))
+	for _, n := range cl.nodes {
 		want[n] = true
 	}
 	missing := func() string {
@@ -443,20 +739,30 @@ func (c *Cluster) request(ctx context.Context, m opMsg) ([]opMsg, error) {
 		sort.Strings(ns)
 		return strings.Join(ns, ", ")
 	}
-	t := time.NewTimer(opTimeout)
-	defer t.Stop()
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expired = t.C
+	}
 	var replies []opMsg
 	for len(want) > 0 {
 		select {
-		case r := <-ch:
+		case r := <-cl.ch:
+			if r.typ != cl.reply {
+				c.stats.malformed.Add(1)
+				c.warn.warn("malformed-op", "sioredis: dropping an answer of the wrong type",
+					"from", clip(r.node), "type", r.typ, "want", cl.reply)
+				continue
+			}
 			if want[r.node] {
 				delete(want, r.node)
 				replies = append(replies, r)
 			}
 		case <-ctx.Done():
 			return replies, fmt.Errorf("%w: %w (no answer from %s)", ErrIncomplete, ctx.Err(), missing())
-		case <-t.C:
-			return replies, fmt.Errorf("%w: no answer within %v from %s", ErrIncomplete, opTimeout, missing())
+		case <-expired:
+			return replies, fmt.Errorf("%w: no answer within %v from %s", ErrIncomplete, timeout, missing())
 		case <-c.ctx.Done():
 			return replies, ErrClosed
 		}
@@ -495,10 +801,11 @@ func (c *Cluster) liveNodes(ctx context.Context) ([]string, error) {
 	return live, err
 }
 
-// handleOp handles an operation message from the channel: a request of
+// handleOp handles an operation message from a channel: a request of
 // another node is run on this node's sockets and answered; an answer for
-// this node goes to the request waiting for it. Malformed messages are
-// dropped and counted (Stats.Malformed).
+// this node goes to the request waiting for it; a server event goes to
+// the namespace's handler. Malformed messages are dropped and counted
+// (Stats.Malformed).
 func (c *Cluster) handleOp(data []byte) {
 	m, err := decodeOp(data)
 	if err != nil {
@@ -509,28 +816,43 @@ func (c *Cluster) handleOp(data []byte) {
 	if m.node == c.node {
 		return // run locally before it was published
 	}
-	if m.typ == opReply {
-		if m.target != c.node {
-			return
+	switch m.typ {
+	case opReply, opFetchReply, opAckReply:
+		c.answered(m)
+	case opServerEvent:
+		for _, a := range c.adaptersOf(m.ns) {
+			a.ns.ReceiveServerEvent(m.event, m.args)
 		}
-		c.omu.Lock()
-		ch := c.pending[m.id]
-		c.omu.Unlock()
-		if ch != nil {
-			select {
-			case ch <- m:
-			default: // a duplicate: the request has room for one answer per node
-			}
-		}
+	case opAck:
+		c.startAck(m) // ackops.go: it waits for the acks
+	default:
+		c.reply(c.apply(m))
+	}
+}
+
+// answered hands an answer for this node to the request waiting for it.
+func (c *Cluster) answered(m opMsg) {
+	if m.target != c.node {
 		return
 	}
-	c.publish(encodeOp(c.apply(m)))
+	c.omu.Lock()
+	ch := c.pending[m.id]
+	c.omu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- m:
+		default: // a duplicate: the request has room for one answer per node
+		}
+	}
 }
 
 // apply runs a request of another node on this node's sockets of the
 // namespace (none if it has no such namespace) and returns the answer.
 func (c *Cluster) apply(m opMsg) opMsg {
 	reply := opMsg{typ: opReply, id: m.id, node: c.node, target: m.node}
+	if m.typ == opFetch {
+		reply.typ = opFetchReply
+	}
 	var first error
 	for _, a := range c.adaptersOf(m.ns) {
 		var err error
@@ -539,6 +861,10 @@ func (c *Cluster) apply(m opMsg) opMsg {
 			var ids []string
 			ids, err = a.mem.SocketIDs(c.ctx, m.opts)
 			reply.ids = append(reply.ids, ids...)
+		case opFetch:
+			var sockets []socketio.SocketInfo
+			sockets, err = a.mem.FetchSockets(c.ctx, m.opts)
+			reply.sockets = append(reply.sockets, sockets...)
 		case opJoin:
 			err = a.mem.AddSockets(c.ctx, m.opts, m.rooms)
 		case opLeave:
@@ -551,9 +877,9 @@ func (c *Cluster) apply(m opMsg) opMsg {
 		}
 	}
 	reply.code, reply.text = errorCode(first)
-	// Keep the answer within maxOpBytes: the ids that do not fit are
-	// left out and the answer says so.
-	budget := maxOpBytes - 3 - 4*binary.MaxVarintLen64 - len(reply.node) - len(reply.target) - len(reply.text)
+	// Keep the answer within maxOpBytes: the ids or sockets that do not
+	// fit are left out and the answer says so.
+	budget := replyBudget(reply)
 	for i, id := range reply.ids {
 		if budget -= binary.MaxVarintLen64 + len(id); budget < 0 {
 			reply.ids = reply.ids[:i]
@@ -561,23 +887,20 @@ func (c *Cluster) apply(m opMsg) opMsg {
 			break
 		}
 	}
+	for i, si := range reply.sockets {
+		si.Node = "" // the answer's sender
+		reply.sockets[i] = si
+		if budget -= 2*binary.MaxVarintLen64 + len(si.ID) + len(si.User) + sizeStrings(si.Rooms); budget < 0 {
+			reply.sockets = reply.sockets[:i]
+			reply.flags |= opFlagTruncated
+			break
+		}
+	}
 	return reply
 }
 
-// FetchSockets implements socketio.Adapter. CONTRACT: to be implemented
-// (session 6, #17).
-func (a *Adapter) FetchSockets(ctx context.Context, opts socketio.BroadcastOptions) ([]socketio.SocketInfo, error) {
-	return nil, socketio.ErrNotImplemented
-}
-
-// BroadcastWithAck implements socketio.Adapter. CONTRACT: to be
-// implemented (session 6, #17).
-func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opts socketio.BroadcastOptions) (socketio.AckResult, error) {
-	return socketio.AckResult{}, socketio.ErrNotImplemented
-}
-
-// ServerEmit implements socketio.Adapter. CONTRACT: to be implemented
-// (session 6, #17).
-func (a *Adapter) ServerEmit(ctx context.Context, event string, args []json.RawMessage) error {
-	return socketio.ErrNotImplemented
+// replyBudget is what an answer may carry besides its header, within
+// maxOpBytes.
+func replyBudget(reply opMsg) int {
+	return maxOpBytes - 3 - 6*binary.MaxVarintLen64 - len(reply.node) - len(reply.target) - len(reply.text)
 }

@@ -1,0 +1,398 @@
+package sioredis
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/siogo/siogo/socketio"
+)
+
+// The cluster-wide operations beyond rooms: FetchSockets, broadcasts with
+// acks and server events, on the request mechanism of ops.go; and the
+// reply channels on which every answer travels.
+//
+// Answers go to the requester alone: each node subscribes, besides the
+// broadcast channel, to its reply channel <Prefix>:reply:<NodeID>, and a
+// node publishes its answers there through its replier (one goroutine,
+// one connection, a bounded queue), so that the other nodes neither
+// receive nor decode them.
+
+const (
+	// maxAckWait bounds the time the other nodes wait for the acks of one
+	// broadcast: a request asking for longer is malformed, and a
+	// requester with a later deadline asks for this long.
+	maxAckWait = 10 * time.Minute
+	// minAckMargin and maxAckMargin bound the part of a broadcast's
+	// remaining time that the other nodes leave for their answers to
+	// reach the requester (a tenth of it).
+	minAckMargin = 20 * time.Millisecond
+	maxAckMargin = 500 * time.Millisecond
+	// maxAcksRunning bounds the broadcasts with acks of other nodes that
+	// one node waits on at once (a goroutine each); beyond, it answers
+	// at once with an error.
+	maxAcksRunning = 256
+	// replyQueue bounds the answers waiting for the replier.
+	replyQueue = 1024
+)
+
+// errAckBusy is the answer of a node that already waits on
+// maxAcksRunning broadcasts with acks.
+var errAckBusy = errors.New("sioredis: too many broadcasts with acks in progress on this node")
+
+// replyChannel is the channel on which node receives its answers.
+func replyChannel(prefix, node string) string { return prefix + ":reply:" + node }
+
+func (c *Cluster) replyChannel() string { return replyChannel(c.prefix, c.node) }
+
+// handleAnswer handles a message of this node's reply channel: an
+// answer for this node goes to the request waiting for it; anything else
+// (an answer for another node, a request, a broadcast, bytes of no
+// format) is dropped and counted (Stats().Malformed).
+func (c *Cluster) handleAnswer(data []byte) {
+	m, err := decodeOp(data)
+	if err == nil && (!isReply(m.typ) || m.target != c.node) {
+		err = fmt.Errorf("%w: type %d for %q on the reply channel", errBadOp, m.typ, clip(m.target))
+	}
+	if err != nil {
+		c.stats.malformed.Add(1)
+		c.warn.warn("malformed-op", "sioredis: dropping a malformed answer", "bytes", len(data), "err", err)
+		return
+	}
+	c.answered(m)
+}
+
+// pendingReply is an answer queued for the replier.
+type pendingReply struct {
+	target string
+	msg    []byte
+}
+
+// reply queues an answer for the replier. It never blocks: when the queue
+// is full, or the cluster is closed, the answer is dropped and counted
+// (Stats().Dropped); the requester reports this node as silent.
+func (c *Cluster) reply(m opMsg) {
+	if c.closed.Load() {
+		c.stats.dropped.Add(1)
+		return
+	}
+	select {
+	case c.replies <- pendingReply{target: m.target, msg: encodeOp(m)}:
+	default:
+		c.stats.dropped.Add(1)
+		c.warn.warn("reply", "sioredis: reply queue full; dropping an answer to another node", "to", clip(m.target))
+	}
+}
+
+// replyLoop publishes the queued answers, each on its requester's reply
+// channel, pipelining what has accumulated, on a connection of its own.
+// While Redis is unreachable it drops them (counted).
+func (c *Cluster) replyLoop() {
+	defer c.wg.Done()
+	l := link{closeNow: true}
+	defer func() { c.linkFail(&l, nil) }()
+	batch := make([]pendingReply, 0, publishMax)
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case r := <-c.replies:
+			batch = append(batch[:0], r)
+		}
+	more:
+		for len(batch) < publishMax {
+			select {
+			case r := <-c.replies:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		c.publishReplies(&l, batch)
+		clear(batch)
+	}
+}
+
+func (c *Cluster) publishReplies(l *link, batch []pendingReply) {
+	conn, err := c.linkConn(l)
+	if err != nil {
+		c.stats.dropped.Add(uint64(len(batch)))
+		if err != errBackoff {
+			c.warn.warn("reply", "sioredis: cannot publish answers to other nodes", "err", err)
+		}
+		return
+	}
+	sent := 0
+	for _, r := range batch {
+		if err = conn.Send("PUBLISH", replyChannel(c.prefix, r.target), r.msg); err != nil {
+			break
+		}
+		sent++
+	}
+	if err == nil {
+		err = conn.Flush()
+	}
+	ok := 0
+	if err == nil {
+		for ; ok < sent; ok++ {
+			if _, err = conn.Receive(); err != nil {
+				break
+			}
+		}
+	}
+	c.stats.published.Add(uint64(ok))
+	if err != nil {
+		c.linkFail(l, err)
+		c.stats.dropped.Add(uint64(len(batch) - ok))
+		c.warn.warn("reply", "sioredis: cannot publish answers to other nodes", "err", err)
+		return
+	}
+	l.bo.reset()
+}
+
+// FetchSockets implements socketio.Adapter: this node's selected sockets
+// (their Node this node's id) and those the other live nodes answer with,
+// sorted by id. On failure the sockets gathered so far come with the
+// error, as for SocketIDs: ErrIncomplete, ErrUnavailable, ErrTruncated (a
+// node had more than its answer carries: 1 MiB) or ErrClosed.
+func (a *Adapter) FetchSockets(ctx context.Context, opts socketio.BroadcastOptions) ([]socketio.SocketInfo, error) {
+	local, err := a.mem.FetchSockets(ctx, opts)
+	if err != nil {
+		return local, err
+	}
+	out := make([]socketio.SocketInfo, 0, len(local))
+	for _, si := range local {
+		si.Node = a.c.node
+		out = append(out, si)
+	}
+	if a.localOnly(opts) {
+		return out, nil
+	}
+	replies, err := a.c.request(ctx, opMsg{typ: opFetch, ns: a.name, opts: opts})
+	truncated := false
+	for _, r := range replies {
+		for _, si := range r.sockets {
+			si.Node = r.node
+			out = append(out, si)
+		}
+		truncated = truncated || r.flags&opFlagTruncated != 0
+	}
+	slices.SortFunc(out, func(x, y socketio.SocketInfo) int {
+		return cmp.Or(cmp.Compare(x.ID, y.ID), cmp.Compare(x.Node, y.Node))
+	})
+	if err == nil && truncated {
+		err = fmt.Errorf("%w: a node had more sockets than its answer carries", ErrTruncated)
+	}
+	return out, err
+}
+
+// ackWait is how long the other nodes wait for the acks of a broadcast
+// whose requester waits d: d less a margin for the answers to travel
+// back (a tenth of d, within minAckMargin and maxAckMargin), at least a
+// millisecond and at most maxAckWait, in ms.
+func ackWait(d time.Duration) uint64 {
+	d -= min(max(d/10, minAckMargin), maxAckMargin)
+	d = min(max(d, time.Millisecond), maxAckWait)
+	return uint64(d / time.Millisecond)
+}
+
+// BroadcastWithAck implements socketio.Adapter: m is delivered to this
+// node's selected sockets at once (the in-memory adapter's
+// BroadcastWithAck) and travels as a request, behind this node's earlier
+// broadcasts, to every other live node, which delivers it to its own
+// selected sockets and waits for their acks until ctx's deadline less a
+// margin for its answer to travel back (a tenth of the remaining time,
+// between 20 and 500 ms; at most 10 minutes), then answers with the acks
+// and the ids that did not answer.
+//
+// The result merges every node's: Acks sorted by id, Missing sorted. The
+// error joins this node's (wrapping ctx's when one of its sockets did not
+// answer), an error wrapping ctx's (context.DeadlineExceeded once the
+// deadline is near) when a socket of another node did not answer, each
+// node's own failure, ErrIncomplete when a node did not answer before ctx
+// ended (its sockets are then in neither list), ErrTruncated when a
+// node's acks did not fit in its answer (1 MiB: those sockets are listed
+// in Missing), and ErrUnavailable or ErrClosed when the request could not
+// be sent. A broadcast whose request would exceed 1 MiB is refused with
+// ErrOpTooLarge, before any delivery.
+func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opts socketio.BroadcastOptions) (socketio.AckResult, error) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return socketio.AckResult{}, socketio.ErrNoDeadline
+	}
+	if a.localOnly(opts) {
+		return a.mem.BroadcastWithAck(ctx, m, opts)
+	}
+	if m.Kind != socketio.MessageEvent {
+		return socketio.AckResult{}, fmt.Errorf("%w: a broadcast with acks of a %v message", socketio.ErrInvalidMessage, m.Kind)
+	}
+	req := opMsg{typ: opAck, ns: a.name, opts: opts, msg: m, wait: ackWait(time.Until(deadline))}
+	msg, err := a.c.encodeRequest(&req)
+	if err != nil {
+		return socketio.AckResult{}, err
+	}
+	type result struct {
+		res socketio.AckResult
+		err error
+	}
+	local := make(chan result, 1)
+	go func() {
+		res, err := a.mem.BroadcastWithAck(ctx, m, opts)
+		local <- result{res, err}
+	}()
+	var replies []opMsg
+	call, reqErr := a.c.sendEncoded(ctx, req, msg)
+	if call != nil {
+		replies, reqErr = call.wait(ctx, 0)
+	}
+	mine := <-local
+	res := mine.res
+	errs := []error{mine.err}
+	remoteMissing, truncated := false, false
+	for _, r := range replies {
+		res.Acks = append(res.Acks, r.acks...)
+		res.Missing = append(res.Missing, r.missing...)
+		remoteMissing = remoteMissing || len(r.missing) > 0
+		truncated = truncated || r.flags&opFlagTruncated != 0
+		errs = append(errs, r.err())
+	}
+	if remoteMissing && !isContextErr(mine.err) {
+		cause := ctx.Err()
+		if cause == nil {
+			cause = context.DeadlineExceeded // the others stopped a margin before the deadline
+		}
+		errs = append(errs, fmt.Errorf("%w: sockets of other nodes did not answer", cause))
+	}
+	if truncated {
+		errs = append(errs, fmt.Errorf("%w: a node had more acks than its answer carries; their sockets are listed as missing", ErrTruncated))
+	}
+	errs = append(errs, reqErr)
+	slices.SortFunc(res.Acks, func(x, y socketio.SocketAck) int { return cmp.Compare(x.ID, y.ID) })
+	slices.Sort(res.Missing)
+	res.Missing = slices.Compact(res.Missing)
+	return res, errors.Join(errs...)
+}
+
+// isContextErr reports whether err wraps a context's error.
+func isContextErr(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// startAck runs a broadcast with acks of another node on this node's
+// sockets, in a goroutine of its own (at most maxAcksRunning at once),
+// and answers once every receiver has answered or the request's time is
+// up.
+func (c *Cluster) startAck(m opMsg) {
+	reply := opMsg{typ: opAckReply, id: m.id, node: c.node, target: m.node}
+	select {
+	case c.ackSlots <- struct{}{}:
+	default:
+		c.warn.warn("acks", "sioredis: too many broadcasts with acks in progress; refusing one", "from", clip(m.node), "max", maxAcksRunning)
+		reply.code, reply.text = errorCode(errAckBusy)
+		c.reply(reply)
+		return
+	}
+	// Called by the subscriber, which holds its own count: Close cannot
+	// be waiting on a zero count.
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer func() { <-c.ackSlots }()
+		ctx, cancel := context.WithTimeout(c.ctx, time.Duration(m.wait)*time.Millisecond)
+		defer cancel()
+		var first error
+		for _, a := range c.adaptersOf(m.ns) {
+			res, err := a.mem.BroadcastWithAck(ctx, m.msg, m.opts)
+			reply.acks = append(reply.acks, res.Acks...)
+			reply.missing = append(reply.missing, res.Missing...)
+			if first == nil && err != nil && !isContextErr(err) {
+				first = err // missing acks are told by the ids, not by an error
+			}
+		}
+		if c.ctx.Err() != nil {
+			return // closing: no one to answer through
+		}
+		reply.code, reply.text = errorCode(first)
+		c.reply(fitAcks(reply))
+	}()
+}
+
+// fitAcks keeps an answer with acks within maxOpBytes: every id is
+// carried, each acked socket's in Acks while its arguments fit, in
+// Missing beyond (the answer is then flagged truncated). Should the ids
+// alone not fit, the last ones are left out (truncated too).
+func fitAcks(reply opMsg) opMsg {
+	slices.SortFunc(reply.acks, func(x, y socketio.SocketAck) int { return cmp.Compare(x.ID, y.ID) })
+	slices.Sort(reply.missing)
+	reply.missing = slices.Compact(reply.missing)
+	budget := replyBudget(reply)
+	for _, a := range reply.acks {
+		budget -= binary.MaxVarintLen64 + len(a.ID)
+	}
+	for _, id := range reply.missing {
+		budget -= binary.MaxVarintLen64 + len(id)
+	}
+	if budget < 0 {
+		// Ids only, as many as fit.
+		for _, a := range reply.acks {
+			reply.missing = append(reply.missing, a.ID)
+		}
+		reply.acks = nil
+		slices.Sort(reply.missing)
+		budget = replyBudget(reply)
+		for i, id := range reply.missing {
+			if budget -= binary.MaxVarintLen64 + len(id); budget < 0 {
+				reply.missing = reply.missing[:i]
+				break
+			}
+		}
+		reply.flags |= opFlagTruncated
+		return reply
+	}
+	kept := reply.acks[:0]
+	for _, a := range reply.acks {
+		if cost := sizeRaws(a.Args); cost <= budget {
+			budget -= cost
+			kept = append(kept, a)
+			continue
+		}
+		reply.missing = append(reply.missing, a.ID)
+		reply.flags |= opFlagTruncated
+	}
+	reply.acks = kept
+	slices.Sort(reply.missing)
+	return reply
+}
+
+// ServerEmit implements socketio.Adapter: the event is published on the
+// broadcast channel, behind this node's broadcasts, and every other node
+// hands it to its namespace's handler (Namespace.ReceiveServerEvent).
+// Nothing is answered: like a broadcast, a server event reaches the nodes
+// whose subscription is up, and is dropped (Stats().Dropped) when it
+// cannot be published. The event must be one a server may emit
+// (socketio.Message.Validate: the error wraps socketio.ErrInvalidMessage
+// or socketio.ErrReservedEvent) and its message at most 1 MiB
+// (ErrOpTooLarge); after Close it is ErrClosed.
+func (a *Adapter) ServerEmit(ctx context.Context, event string, args []json.RawMessage) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ev := &socketio.Message{Kind: socketio.MessageEvent, Namespace: a.name, Event: event, Args: args}
+	if err := ev.Validate(); err != nil {
+		return err
+	}
+	if a.c.closed.Load() {
+		return ErrClosed
+	}
+	b := encodeOp(opMsg{typ: opServerEvent, node: a.c.node, ns: a.name, event: event, args: args})
+	if len(b) > maxOpBytes {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrOpTooLarge, len(b), maxOpBytes)
+	}
+	a.c.publish(b)
+	return nil
+}
