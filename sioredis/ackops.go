@@ -253,22 +253,19 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opt
 	mine := <-local
 	res := mine.res
 	errs := []error{mine.err}
-	remoteMissing, truncated := false, false
+	var reasons byte
+	missing := 0
 	for _, r := range replies {
 		res.Acks = append(res.Acks, r.acks...)
 		res.Missing = append(res.Missing, r.missing...)
-		remoteMissing = remoteMissing || len(r.missing) > 0
-		truncated = truncated || r.flags&opFlagTruncated != 0
+		missing += len(r.missing)
+		reasons |= r.flags
 		errs = append(errs, r.err())
 	}
-	if remoteMissing && !isContextErr(mine.err) {
-		cause := ctx.Err()
-		if cause == nil {
-			cause = context.DeadlineExceeded // the others stopped a margin before the deadline
-		}
-		errs = append(errs, fmt.Errorf("%w: sockets of other nodes did not answer", cause))
+	if missing > 0 {
+		errs = append(errs, missingError(ctx, missing, reasons))
 	}
-	if truncated {
+	if reasons&opFlagTruncated != 0 {
 		errs = append(errs, fmt.Errorf("%w: a node had more acks than its answer carries; their sockets are listed as missing", ErrTruncated))
 	}
 	errs = append(errs, reqErr)
@@ -278,9 +275,51 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opt
 	return res, errors.Join(errs...)
 }
 
-// isContextErr reports whether err wraps a context's error.
-func isContextErr(err error) bool {
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+// missingError says that sockets of other nodes did not answer, wrapping
+// the reasons their nodes gave: ctx's error (context.DeadlineExceeded
+// while ctx has not ended: the other nodes stop a margin before the
+// deadline), socketio.ErrDisconnected, ErrNotDelivered, ErrTooManyAcks.
+func missingError(ctx context.Context, n int, reasons byte) error {
+	var errs []error
+	if reasons&opFlagDeadline != 0 {
+		cause := ctx.Err()
+		if cause == nil {
+			cause = context.DeadlineExceeded
+		}
+		errs = append(errs, cause)
+	}
+	if reasons&opFlagGone != 0 {
+		errs = append(errs, socketio.ErrDisconnected)
+	}
+	if reasons&opFlagUnsent != 0 {
+		errs = append(errs, socketio.ErrNotDelivered)
+	}
+	if reasons&opFlagTooMany != 0 {
+		errs = append(errs, socketio.ErrTooManyAcks)
+	}
+	if len(errs) == 0 { // truncated: acks left out
+		errs = append(errs, ErrTruncated)
+	}
+	return fmt.Errorf("sioredis: %d sockets of other nodes did not answer: %w", n, errors.Join(errs...))
+}
+
+// ackReasons are the answer's flags for the error of the in-memory
+// adapter's BroadcastWithAck.
+func ackReasons(err error) byte {
+	var f byte
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		f |= opFlagDeadline
+	}
+	if errors.Is(err, socketio.ErrDisconnected) {
+		f |= opFlagGone
+	}
+	if errors.Is(err, socketio.ErrNotDelivered) {
+		f |= opFlagUnsent
+	}
+	if errors.Is(err, socketio.ErrTooManyAcks) {
+		f |= opFlagTooMany
+	}
+	return f
 }
 
 // startAck runs a broadcast with acks of another node on this node's
@@ -310,8 +349,16 @@ func (c *Cluster) startAck(m opMsg) {
 			res, err := a.mem.BroadcastWithAck(ctx, m.msg, m.opts)
 			reply.acks = append(reply.acks, res.Acks...)
 			reply.missing = append(reply.missing, res.Missing...)
-			if first == nil && err != nil && !isContextErr(err) {
-				first = err // missing acks are told by the ids, not by an error
+			// The missing are told by their ids and the reasons, not by
+			// an error.
+			if len(res.Missing) > 0 {
+				f := ackReasons(err)
+				if f == 0 {
+					f = opFlagDeadline
+				}
+				reply.flags |= f
+			} else if first == nil && err != nil {
+				first = err
 			}
 		}
 		if c.ctx.Err() != nil {

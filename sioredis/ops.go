@@ -33,7 +33,7 @@ import (
 //	version (1 byte, opVersion)
 //	type    (1 byte: opSocketIDs... opAckReply below)
 //	flags   (1 byte: opFlagClose for opDisconnect, opFlagTruncated for
-//	        an answer)
+//	        an answer, the reasons of the missing for opAckReply)
 //	request id: uvarint (per requesting node)
 //	node id (the sender): uvarint length + bytes
 //	a request (opSocketIDs, opJoin, opLeave, opDisconnect, opFetch):
@@ -77,6 +77,15 @@ const (
 	// opFlagTruncated says an answer left ids, sockets or acks out (see
 	// maxOpBytes).
 	opFlagTruncated = 1
+	// Why the sockets an opAckReply lists as missing did not answer
+	// (socketio.Selection.EmitWithAck): they disconnected, their session
+	// did not take the event, they waited for too many acks, the time
+	// was up.
+	opFlagGone     = 2
+	opFlagUnsent   = 4
+	opFlagTooMany  = 8
+	opFlagDeadline = 16
+	opAckReasons   = opFlagGone | opFlagUnsent | opFlagTooMany | opFlagDeadline
 )
 
 // Answer error codes, so that the requester's error is errors.Is-able.
@@ -348,8 +357,10 @@ func (m *opMsg) check() error {
 		switch {
 		case m.target == "" || len(m.target) > maxNodeIDBytes:
 			return bad("target node id")
-		case m.flags&^opFlagTruncated != 0:
+		case m.flags&^opFlagTruncated != 0 && (m.typ != opAckReply || m.flags&^(opFlagTruncated|opAckReasons) != 0):
 			return bad("flags")
+		case m.typ == opAckReply && (m.flags&opAckReasons != 0) != (len(m.missing) > 0) && m.flags&opFlagTruncated == 0:
+			return bad("reasons without missing sockets, or missing sockets without a reason")
 		case m.code > codeOther || len(m.text) > maxErrText || (m.code == codeOK) != (m.text == ""):
 			return bad("error")
 		}

@@ -3,6 +3,7 @@ package sioredis
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"reflect"
 	"strconv"
 	"strings"
@@ -328,6 +329,14 @@ func FuzzDecodeOp(f *testing.F) {
 	f.Add(encodeOp(opMsg{typ: opDisconnect, flags: opFlagClose, node: "n1", opts: sel}))
 	f.Add(encodeOp(opMsg{typ: opReply, node: "n2", target: "n1", ids: []string{"AAAAAAAAAAAAAAAAAAAA"}}))
 	f.Add([]byte{opVersion, opReply, 0, 0x80})
+	f.Add(encodeOp(opMsg{typ: opFetch, id: 8, node: "n1", opts: sel}))
+	f.Add(encodeOp(opMsg{typ: opAck, id: 9, node: "n1", wait: 2000, opts: sel,
+		msg: &socketio.Message{Namespace: "/chat", Kind: socketio.MessageEvent, Event: "ask", Args: raws(`"q"`)}}))
+	f.Add(encodeOp(opMsg{typ: opServerEvent, node: "n1", ns: "/chat", event: "sync", args: raws(`1`, `{}`)}))
+	f.Add(encodeOp(opMsg{typ: opFetchReply, flags: opFlagTruncated, node: "n2", target: "n1", sockets: []socketio.SocketInfo{
+		{ID: "AAAAAAAAAAAAAAAAAAAA", Rooms: []string{"r"}, User: json.RawMessage(`{"u":1}`)}}}))
+	f.Add(encodeOp(opMsg{typ: opAckReply, flags: opFlagDeadline, node: "n2", target: "n1",
+		acks: []socketio.SocketAck{{ID: "AAAAAAAAAAAAAAAAAAAA", Args: raws(`true`)}}, missing: []string{"BBBBBBBBBBBBBBBBBBBB"}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeOp(b)
 		if err != nil {
