@@ -1,6 +1,7 @@
 package sioredis
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -108,7 +109,7 @@ func TestDecodeOpFetchAckServerEventRefused(t *testing.T) {
 		"fetch reply id room":    {encodeOp(reply(opFetchReply, opMsg{sockets: []socketio.SocketInfo{{ID: sid('A'), Rooms: []string{sid('B')}}}})), errBadOp},
 		"fetch reply user":       {encodeOp(reply(opFetchReply, opMsg{sockets: []socketio.SocketInfo{{ID: sid('A'), User: json.RawMessage(`{`)}}})), errBadOp},
 		"fetch reply flags":      {encodeOp(reply(opFetchReply, opMsg{flags: opFlagGone})), errBadOp},
-		"fetch reply count":      {[]byte{opVersion, opFetchReply, 0, 0, 1, 'n', 1, 'm', 0, 0, 0xff, 0xff, 0x03}, errBadOp},
+		"fetch reply count":      {binary.AppendUvarint([]byte{opVersion, opFetchReply, 0, 0, 1, 'n', 1, 'm', 0, 0}, 1<<40), errBadOp},
 		"ack reply bad id":       {encodeOp(reply(opAckReply, opMsg{acks: []socketio.SocketAck{{ID: "lobby"}}})), errBadOp},
 		"ack reply repeated":     {encodeOp(reply(opAckReply, opMsg{flags: opFlagDeadline, acks: []socketio.SocketAck{{ID: sid('A')}}, missing: []string{sid('A')}})), errBadOp},
 		"ack reply args":         {encodeOp(reply(opAckReply, opMsg{acks: []socketio.SocketAck{{ID: sid('A'), Args: raws(`x`)}}})), errBadOp},
@@ -116,7 +117,7 @@ func TestDecodeOpFetchAckServerEventRefused(t *testing.T) {
 		"ack reply no reason":    {encodeOp(reply(opAckReply, opMsg{missing: []string{sid('B')}})), errBadOp},
 		"ack reply reason alone": {encodeOp(reply(opAckReply, opMsg{flags: opFlagGone})), errBadOp},
 		"ack reply flags":        {encodeOp(reply(opAckReply, opMsg{flags: 0x40})), errBadOp},
-		"ack reply count":        {[]byte{opVersion, opAckReply, 0, 0, 1, 'n', 1, 'm', 0, 0, 0xff, 0xff, 0x03}, errBadOp},
+		"ack reply count":        {binary.AppendUvarint([]byte{opVersion, opAckReply, 0, 0, 1, 'n', 1, 'm', 0, 0}, 1<<40), errBadOp},
 		"ack reply no target":    {encodeOp(opMsg{typ: opAckReply, node: "n"}), errBadOp},
 		"ack reply error":        {encodeOp(reply(opAckReply, opMsg{code: codeOther})), errBadOp},
 	} {
