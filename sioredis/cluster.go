@@ -151,18 +151,22 @@ var (
 	// wrong Username or Password, or none where Redis requires one).
 	ErrAuth = errors.New("sioredis: authentication failed")
 	// ErrTruncated says a listing was cut short: Namespace.Rooms beyond
-	// Config.MaxListedRooms, or Selection.SocketIDs beyond what one node's
-	// answer carries (1 MiB: about 50,000 ids). The part returned is
-	// sorted.
+	// Config.MaxListedRooms, or Selection.SocketIDs or Fetch beyond what
+	// one node's answer carries (1 MiB: about 50,000 ids). The part
+	// returned is sorted. From Selection.EmitWithAck it says a node's
+	// acks did not fit in its answer: their sockets are listed as
+	// missing.
 	ErrTruncated = errors.New("sioredis: listing truncated")
-	// ErrIncomplete says a room operation on a selection (SocketIDs,
-	// Join, Leave, Disconnect) did not hear from every live node before
-	// its context ended or 2 s passed; the nodes that answered (this one
-	// included) have done it. The error names the silent nodes.
+	// ErrIncomplete says an operation on a selection (SocketIDs, Fetch,
+	// Join, Leave, Disconnect; EmitWithAck) did not hear from every live
+	// node before its context ended or 2 s passed (EmitWithAck: its
+	// deadline); the nodes that answered (this one included) have done
+	// it. The error names the silent nodes.
 	ErrIncomplete = errors.New("sioredis: not every node answered")
-	// ErrOpTooLarge refuses a room operation whose cluster message would
-	// exceed 1 MiB (a huge selection or room list); an incoming one that
-	// large is dropped.
+	// ErrOpTooLarge refuses an operation whose cluster message would
+	// exceed 1 MiB (a huge selection or room list, a broadcast with acks
+	// or a server event with large arguments); an incoming one that large
+	// is dropped.
 	ErrOpTooLarge = errors.New("sioredis: cluster operation too large")
 )
 

@@ -44,9 +44,11 @@
 // sockets leave the cluster, and PublishQueue, MembershipQueue and
 // ResyncInterval bound the node's work while Redis is slow or away.
 //
-// Each node holds four long-lived connections (publisher, subscriber,
-// membership writer, liveness) and a pool for queries, and runs a fixed
-// set of goroutines whatever happens; Close ends them all.
+// Each node holds five long-lived connections (publisher, subscriber,
+// membership writer, liveness, replier) and a pool for queries, and runs
+// a fixed set of goroutines whatever happens, plus one per broadcast with
+// acks of another node that it is waiting on (at most 256); Close ends
+// them all.
 //
 // Cluster.Stats counts what the node did (broadcasts published, received
 // and dropped, resyncs, sweeps, refused or malformed input); package
@@ -121,22 +123,65 @@
 // one SCARD.
 //
 // Membership is recorded by the node where the socket is connected. To
-// act on sockets wherever they are, use the room operations of a
-// selection — Selection.SocketIDs, Join, Leave and Disconnect (the
-// Node.js server's fetchSockets, socketsJoin, socketsLeave,
-// disconnectSockets): the node runs them on its own sockets, then
-// publishes a request on the channel, behind its earlier broadcasts; each
-// other live node runs it on its sockets, with the checks of Socket.Join
-// and its own room limits, and answers (ids, or an error that the
-// caller's error wraps: socketio.ErrTooManyRooms...). The caller waits for
-// every live node's answer, at most 2 s or until its context ends; silent
-// nodes (crashed but not swept yet, or with their subscription down) make
-// it return ErrIncomplete naming them, after the others have done it. One
-// node's answer carries at most 1 MiB (about 50,000 ids; beyond,
-// ErrTruncated). Requests and answers reach every node, like broadcasts.
+// act on sockets wherever they are, use the operations of a selection —
+// Selection.SocketIDs, Fetch, Join, Leave and Disconnect (the Node.js
+// server's fetchSockets, socketsJoin, socketsLeave, disconnectSockets),
+// and the RemoteSocket methods of what Fetch returns: the node runs them
+// on its own sockets, then publishes a request on the channel, behind its
+// earlier broadcasts; each other live node runs it on its sockets, with
+// the checks of Socket.Join and its own room limits, and answers (ids;
+// for Fetch each socket's id, rooms and Handshake.User as JSON, its Node
+// the answering node's id; or an error that the caller's error wraps:
+// socketio.ErrTooManyRooms...). The caller waits for every live node's
+// answer, at most 2 s or until its context ends; silent nodes (crashed
+// but not swept yet, or with their subscription down) make it return
+// ErrIncomplete naming them, after the others have done it. One node's
+// answer carries at most 1 MiB (about 50,000 ids; fewer sockets for
+// Fetch, as their rooms and users count; beyond, ErrTruncated).
+//
+// Selection.EmitWithAck (Node's timeout(ms).emitWithAck), and with it
+// RemoteSocket.EmitWithAck to a socket of another node, works the same
+// way: the node delivers the event to its own receivers and publishes
+// the Message with the selection and the time left until the context's
+// deadline; each other live node delivers it to its receivers and waits
+// for their acks until that deadline less a margin for its answer to
+// travel back (a tenth of the time left, between 20 and 500 ms, so a
+// receiver of another node that answers within that margin of the
+// deadline counts as missing; at most 10 minutes), then answers with
+// the acks and the ids that did not answer. The caller merges them (Acks
+// sorted by id, Missing sorted); its error wraps the context's when a
+// receiver did not answer — context.DeadlineExceeded once the other
+// nodes have stopped waiting, even a margin before the deadline — and
+// ErrIncomplete when a node did not answer by the deadline (its
+// receivers are then in neither list). One node's answer carries at
+// most 1 MiB of acks: the receivers whose acks do not fit are listed in
+// Missing and the error wraps ErrTruncated. The request itself is
+// bounded by 1 MiB too (ErrOpTooLarge, before any delivery): a broadcast
+// with acks carries less than a broadcast. A node waits on at most 256
+// broadcasts with acks of other nodes at once; beyond, it answers at once
+// with an error. A requester that gives up early (its context canceled)
+// does not stop the other nodes' waits.
+//
+// Namespace.ServerEmit publishes a server event (its name and JSON
+// arguments) on the channel, behind the node's broadcasts; every other
+// node hands it to its namespace's handler (Namespace.OnServerEvent,
+// through Namespace.ReceiveServerEvent); the sender's own handler and
+// the clients never get it. Nothing is answered: like a broadcast, it
+// reaches the nodes whose subscription is up, and is dropped (counted in
+// Stats().Dropped) when it cannot be published; its message is bounded
+// by 1 MiB (ErrOpTooLarge).
+//
+// Requests and server events reach every node, like broadcasts. Answers
+// reach the requester alone: each node also subscribes to its reply
+// channel <Prefix>:reply:<NodeID>, and publishes its answers on the
+// requester's, through one more connection (the replier, with a queue
+// of 1024 answers; an answer that finds it full is dropped and counted
+// in Stats().Dropped, and the requester reports the node silent).
 // Nodes of earlier versions neither keep the room index nor answer these
-// requests (they count them in Stats().Malformed): upgrade the nodes of a
-// cluster together.
+// requests (they count them in Stats().Malformed), and answer the
+// requests they know on the broadcast channel, which the reply channels
+// replaced (this version still takes answers there): upgrade the nodes
+// of a cluster together.
 //
 // # Session directory
 //
@@ -305,7 +350,7 @@
 // Redis is trusted: anything that can write to it can change rooms and
 // counts, publish broadcasts and edit the session directory. Protect it
 // as the nodes' shared state: Config.Username and Password (AUTH, or an
-// ACL user limited to the Prefix's keys and channel), Config.TLSConfig on
+// ACL user limited to the Prefix's keys and channels), Config.TLSConfig on
 // untrusted networks, and network rules. What the nodes check, so that a
 // corrupt entry or a stray writer cannot do worse:
 //
@@ -325,14 +370,29 @@
 //     another format or version, a reserved event, arguments that are not
 //     JSON) is dropped, logged (at most once per 5 s) and counted
 //     (Stats().Malformed). Broadcasts never carry ack requests: the format
-//     has no place for one.
-//   - Room operations on the channel: each is decoded and checked (at most
+//     has no place for one (broadcasts with acks are operations, below).
+//   - Operations on the channel: each is decoded and checked (at most
 //     1 MiB, ErrOpTooLarge; known type and flags; no room of the socket-id
 //     format to join or leave, so no request can put a socket into
 //     another's private room or out of its own) before anything is done;
-//     anything else is dropped and counted (Stats().Malformed). A writer
-//     to the channel can still disconnect sockets or move them between
-//     ordinary rooms: AUTH is the fence.
+//     anything else is dropped and counted (Stats().Malformed). The
+//     broadcast of a broadcast with acks must be an event that passes
+//     socketio.Message.Validate, as broadcasts do, sent by the node the
+//     request names, with a wait between 1 ms and 10 minutes; a server
+//     event must have an event name and arguments that Validate takes (not
+//     empty, not reserved, at most socketio.MaxEventNameBytes, valid UTF-8,
+//     valid JSON). An answer is taken only on the reply channel of the node
+//     it names as its target (or, from earlier versions, on the broadcast
+//     channel), only when it is of the type the request expects, from a
+//     node the request waits for, and only with socket ids where ids
+//     belong, each socket at most once, rooms that are no own-id room,
+//     users and ack arguments that are valid JSON, and reasons for the
+//     missing ones; anything else on a reply channel (a request, a
+//     broadcast, an answer for another node) is dropped and counted. A
+//     writer to the channels can still disconnect sockets, move them
+//     between ordinary rooms, ask them for acks, send server events to
+//     the handlers and forge answers (acks, fetched sockets): AUTH is the
+//     fence.
 //
 // # Limits
 //
@@ -352,9 +412,11 @@
 //   - Clients reads whole sets (SMEMBERS); Clients("") lists every socket
 //     of the namespace in the cluster (RoomSize counts without listing).
 //     Socket.Join makes no Redis round trip: its write is queued.
-//   - Acks from clients of other nodes are not supported; a broadcast
-//     never asks for acks. Sockets of other nodes are kicked with a
-//     selection's Disconnect (see "Rooms and queries").
+//   - Acks from clients of other nodes are collected by
+//     Selection.EmitWithAck and RemoteSocket.EmitWithAck (see "Rooms and
+//     queries"), within 1 MiB of acks per node and at most 10 minutes; a
+//     plain broadcast never asks for acks. Sockets of other nodes are
+//     kicked with a selection's Disconnect or RemoteSocket.Disconnect.
 //   - A session's requests forwarded to its node travel as plain HTTP
 //     between the nodes (socketio.Config.NodeAddr).
 //   - A broadcast whose message exceeds 16 MiB reaches the emitting node's
@@ -375,7 +437,7 @@
 // P:node:<id> lists what node id wrote; P:alive:<id> is its liveness key,
 // whose value is the node's address (its first Register's); P:nodes lists
 // the nodes; P:sweeper is the sweeper lock; P:broadcast is the
-// pub/sub channel; P:session:<sid> is a session directory entry. Use a
+// pub/sub channel; P:reply:<id> is the node's reply channel; P:session:<sid> is a session directory entry. Use a
 // distinct prefix per cluster sharing a Redis. Nodes of versions before
 // the liveness key held the address do not interoperate with later ones
 // in the session directory (their entries are refused): upgrade all the
