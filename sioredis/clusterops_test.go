@@ -347,8 +347,23 @@ func TestEmitWithAckAcrossThreeNodes(t *testing.T) {
 	_, err = byID[cat.id].EmitWithAck(short, "ask", "silent")
 	cancelShort()
 	require.ErrorIs(t, err, context.DeadlineExceeded)
+	expect(t, cat.asks, "silent", "cat was asked")
+	// A receiver of another node that disconnects while asked: at once,
+	// ErrNoSocket with the reason its node gave.
+	asked := make(chan error, 1)
+	go func() {
+		_, err := byID[cat.id].EmitWithAck(ctx, "ask", "bye")
+		asked <- err
+	}()
+	expect(t, cat.asks, "bye", "cat was asked")
+	start = time.Now()
+	require.NoError(t, cat.c.Close())
+	err = <-asked
+	require.ErrorIs(t, err, socketio.ErrNoSocket)
+	require.ErrorIs(t, err, socketio.ErrDisconnected)
+	assert.Less(t, time.Since(start), 5*time.Second, "not at the deadline")
 	require.NoError(t, eve.c.Close())
-	eventuallyEqual(t, peerIDs(ann, bob, cat, dan), func() ([]string, error) { return ns.To("game").SocketIDs(ctx) })
+	eventuallyEqual(t, peerIDs(ann, bob, dan), func() ([]string, error) { return ns.To("game").SocketIDs(ctx) })
 	_, err = byID[eve.id].EmitWithAck(ctx, "ask", "gone")
 	require.ErrorIs(t, err, socketio.ErrNoSocket)
 
