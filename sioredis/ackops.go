@@ -14,14 +14,7 @@ import (
 )
 
 // The cluster-wide operations beyond rooms: FetchSockets, broadcasts with
-// acks and server events, on the request mechanism of ops.go; and the
-// reply channels on which every answer travels.
-//
-// Answers go to the requester alone: each node subscribes, besides the
-// broadcast channel, to its reply channel <Prefix>:reply:<NodeID>, and a
-// node publishes its answers there through its replier (one goroutine,
-// one connection, a bounded queue), so that the other nodes neither
-// receive nor decode them.
+// acks and server events, on the request mechanism of ops.go.
 
 const (
 	// maxAckWait bounds the time the other nodes wait for the acks of one
@@ -37,123 +30,16 @@ const (
 	// one node waits on at once (a goroutine each); beyond, it answers
 	// at once with an error.
 	maxAcksRunning = 256
-	// replyQueue bounds the answers waiting for the replier.
-	replyQueue = 1024
 )
 
 // errAckBusy is the answer of a node that already waits on
 // maxAcksRunning broadcasts with acks.
 var errAckBusy = errors.New("sioredis: too many broadcasts with acks in progress on this node")
 
-// replyChannel is the channel on which node receives its answers.
-func replyChannel(prefix, node string) string { return prefix + ":reply:" + node }
-
-func (c *Cluster) replyChannel() string { return replyChannel(c.prefix, c.node) }
-
-// handleAnswer handles a message of this node's reply channel: an
-// answer for this node goes to the request waiting for it; anything else
-// (an answer for another node, a request, a broadcast, bytes of no
-// format) is dropped and counted (Stats().Malformed).
-func (c *Cluster) handleAnswer(data []byte) {
-	m, err := decodeOp(data)
-	if err == nil && (!isReply(m.typ) || m.target != c.node) {
-		err = fmt.Errorf("%w: type %d for %q on the reply channel", errBadOp, m.typ, clip(m.target))
-	}
-	if err != nil {
-		c.stats.malformed.Add(1)
-		c.warn.warn("malformed-op", "sioredis: dropping a malformed answer", "bytes", len(data), "err", err)
-		return
-	}
-	c.answered(m)
-}
-
-// pendingReply is an answer queued for the replier.
-type pendingReply struct {
-	target string
-	msg    []byte
-}
-
-// reply queues an answer for the replier. It never blocks: when the queue
-// is full, or the cluster is closed, the answer is dropped and counted
-// (Stats().Dropped); the requester reports this node as silent.
-func (c *Cluster) reply(m opMsg) {
-	if c.closed.Load() {
-		c.stats.dropped.Add(1)
-		return
-	}
-	select {
-	case c.replies <- pendingReply{target: m.target, msg: encodeOp(m)}:
-	default:
-		c.stats.dropped.Add(1)
-		c.warn.warn("reply", "sioredis: reply queue full; dropping an answer to another node", "to", clip(m.target))
-	}
-}
-
-// replyLoop publishes the queued answers, each on its requester's reply
-// channel, pipelining what has accumulated, on a connection of its own.
-// While Redis is unreachable it drops them (counted).
-func (c *Cluster) replyLoop() {
-	defer c.wg.Done()
-	l := link{closeNow: true}
-	defer func() { c.linkFail(&l, nil) }()
-	batch := make([]pendingReply, 0, publishMax)
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case r := <-c.replies:
-			batch = append(batch[:0], r)
-		}
-	more:
-		for len(batch) < publishMax {
-			select {
-			case r := <-c.replies:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		c.publishReplies(&l, batch)
-		clear(batch)
-	}
-}
-
-func (c *Cluster) publishReplies(l *link, batch []pendingReply) {
-	conn, err := c.linkConn(l)
-	if err != nil {
-		c.stats.dropped.Add(uint64(len(batch)))
-		if err != errBackoff {
-			c.warn.warn("reply", "sioredis: cannot publish answers to other nodes", "err", err)
-		}
-		return
-	}
-	sent := 0
-	for _, r := range batch {
-		if err = conn.Send("PUBLISH", replyChannel(c.prefix, r.target), r.msg); err != nil {
-			break
-		}
-		sent++
-	}
-	if err == nil {
-		err = conn.Flush()
-	}
-	ok := 0
-	if err == nil {
-		for ; ok < sent; ok++ {
-			if _, err = conn.Receive(); err != nil {
-				break
-			}
-		}
-	}
-	c.stats.published.Add(uint64(ok))
-	if err != nil {
-		c.linkFail(l, err)
-		c.stats.dropped.Add(uint64(len(batch) - ok))
-		c.warn.warn("reply", "sioredis: cannot publish answers to other nodes", "err", err)
-		return
-	}
-	l.bo.reset()
-}
+// reply publishes an answer to a request of another node. It never
+// blocks (see publish): an answer that cannot be published is dropped and
+// counted, and the requester reports this node as silent.
+func (c *Cluster) reply(m opMsg) { c.publish(encodeOp(m)) }
 
 // FetchSockets implements socketio.Adapter: this node's selected sockets
 // (their Node this node's id) and those the other live nodes answer with,

@@ -262,9 +262,8 @@ type Cluster struct {
 	omu     sync.Mutex
 	pending map[uint64]chan opMsg
 	opSeq   atomic.Uint64
-	// replies are the answers waiting for the replier; ackSlots counts
-	// the broadcasts with acks of other nodes running here (ackops.go).
-	replies  chan pendingReply
+	// ackSlots counts the broadcasts with acks of other nodes that this
+	// node waits on (ackops.go).
 	ackSlots chan struct{}
 }
 
@@ -327,7 +326,6 @@ func New(cfg Config) (*Cluster, error) {
 		poke:       make(chan struct{}, 1),
 		maxRooms:   cfg.MaxListedRooms,
 		pending:    make(map[uint64]chan opMsg),
-		replies:    make(chan pendingReply, replyQueue),
 		ackSlots:   make(chan struct{}, maxAcksRunning),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -338,12 +336,11 @@ func New(cfg Config) (*Cluster, error) {
 		_ = c.pool.Close()
 		return nil, fmt.Errorf("sioredis: connecting node %s: %w", c.node, authError(err))
 	}
-	c.wg.Add(5)
+	c.wg.Add(4)
 	go c.publishLoop()
 	go c.subscribeLoop()
 	go c.writeLoop()
 	go c.keepLoop()
-	go c.replyLoop()
 	// A broadcast published before the subscription would be missed: New
 	// returns once the node receives the cluster's broadcasts.
 	t := time.NewTimer(opTimeout)

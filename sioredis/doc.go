@@ -44,8 +44,8 @@
 // sockets leave the cluster, and PublishQueue, MembershipQueue and
 // ResyncInterval bound the node's work while Redis is slow or away.
 //
-// Each node holds five long-lived connections (publisher, subscriber,
-// membership writer, liveness, replier) and a pool for queries, and runs
+// Each node holds four long-lived connections (publisher, subscriber,
+// membership writer, liveness) and a pool for queries, and runs
 // a fixed set of goroutines whatever happens, plus one per broadcast with
 // acks of another node that it is waiting on (at most 256); Close ends
 // them all.
@@ -171,17 +171,11 @@
 // Stats().Dropped) when it cannot be published; its message is bounded
 // by 1 MiB (ErrOpTooLarge).
 //
-// Requests and server events reach every node, like broadcasts. Answers
-// reach the requester alone: each node also subscribes to its reply
-// channel <Prefix>:reply:<NodeID>, and publishes its answers on the
-// requester's, through one more connection (the replier, with a queue
-// of 1024 answers; an answer that finds it full is dropped and counted
-// in Stats().Dropped, and the requester reports the node silent).
+// Requests, server events and answers reach every node, like
+// broadcasts (a node ignores the answers to other nodes' requests).
 // Nodes of earlier versions neither keep the room index nor answer these
-// requests (they count them in Stats().Malformed), and answer the
-// requests they know on the broadcast channel, which the reply channels
-// replaced (this version still takes answers there): upgrade the nodes
-// of a cluster together.
+// requests (they count them in Stats().Malformed): upgrade the nodes of
+// a cluster together.
 //
 // # Session directory
 //
@@ -350,7 +344,7 @@
 // Redis is trusted: anything that can write to it can change rooms and
 // counts, publish broadcasts and edit the session directory. Protect it
 // as the nodes' shared state: Config.Username and Password (AUTH, or an
-// ACL user limited to the Prefix's keys and channels), Config.TLSConfig on
+// ACL user limited to the Prefix's keys and channel), Config.TLSConfig on
 // untrusted networks, and network rules. What the nodes check, so that a
 // corrupt entry or a stray writer cannot do worse:
 //
@@ -381,15 +375,13 @@
 //     request names, with a wait between 1 ms and 10 minutes; a server
 //     event must have an event name and arguments that Validate takes (not
 //     empty, not reserved, at most socketio.MaxEventNameBytes, valid UTF-8,
-//     valid JSON). An answer is taken only on the reply channel of the node
-//     it names as its target (or, from earlier versions, on the broadcast
-//     channel), only when it is of the type the request expects, from a
+//     valid JSON). An answer is taken only by the node it names as its
+//     target, only when it is of the type the request expects, from a
 //     node the request waits for, and only with socket ids where ids
 //     belong, each socket at most once, rooms that are no own-id room,
 //     users and ack arguments that are valid JSON, and reasons for the
-//     missing ones; anything else on a reply channel (a request, a
-//     broadcast, an answer for another node) is dropped and counted. A
-//     writer to the channels can still disconnect sockets, move them
+//     missing ones; anything else is dropped and counted. A writer to
+//     the channel can still disconnect sockets, move them
 //     between ordinary rooms, ask them for acks, send server events to
 //     the handlers and forge answers (acks, fetched sockets): AUTH is the
 //     fence.
@@ -437,7 +429,7 @@
 // P:node:<id> lists what node id wrote; P:alive:<id> is its liveness key,
 // whose value is the node's address (its first Register's); P:nodes lists
 // the nodes; P:sweeper is the sweeper lock; P:broadcast is the
-// pub/sub channel; P:reply:<id> is the node's reply channel; P:session:<sid> is a session directory entry. Use a
+// pub/sub channel; P:session:<sid> is a session directory entry. Use a
 // distinct prefix per cluster sharing a Redis. Nodes of versions before
 // the liveness key held the address do not interoperate with later ones
 // in the session directory (their entries are refused): upgrade all the

@@ -53,8 +53,7 @@ import (
 //	                      the ids that did not answer (a string list)
 //
 // Requests and server events travel on the broadcast channel, behind the
-// sender's broadcasts; answers on the requester's reply channel
-// (ackops.go). A node still takes answers from the broadcast channel.
+// sender's broadcasts, and so do the answers.
 const opVersion = 0x81
 
 // Operation types.

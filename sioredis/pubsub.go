@@ -148,9 +148,7 @@ func (c *Cluster) subscribeOnce(bo *backoff) error {
 	}
 	defer c.hangUp(conn)
 	psc := redigo.PubSubConn{Conn: conn}
-	// The reply channel too (ackops.go), in the same command: both are
-	// subscribed before either is confirmed.
-	if err := psc.Subscribe(c.channel(), c.replyChannel()); err != nil {
+	if err := psc.Subscribe(c.channel()); err != nil {
 		return err
 	}
 	stop := make(chan struct{})
@@ -178,13 +176,9 @@ func (c *Cluster) subscribeOnce(bo *backoff) error {
 	for {
 		switch v := psc.ReceiveWithTimeout(readTimeout).(type) {
 		case redigo.Message:
-			if v.Channel == c.replyChannel() {
-				c.handleAnswer(v.Data) // ackops.go
-				continue
-			}
 			c.deliver(v.Data)
 		case redigo.Subscription:
-			if v.Kind == "subscribe" && v.Channel == c.channel() {
+			if v.Kind == "subscribe" {
 				c.stats.subscriptions.Add(1)
 				c.subOnce.Do(func() { close(c.subscribed) })
 				if bo.failing() {
