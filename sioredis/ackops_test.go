@@ -164,12 +164,42 @@ func TestFitAcks(t *testing.T) {
 	// More ids than an answer carries: as many as fit, truncated.
 	many := opMsg{typ: opAckReply, node: "n2", target: "n1", flags: opFlagDeadline}
 	for i := range maxOpBytes / 20 {
-		many.missing = append(many.missing, strings.Repeat("A", 12)+strings.ToUpper(strings.Repeat("0", 8-len(itoa36(i)))+itoa36(i)))
+		many.missing = append(many.missing, idOf(i))
 	}
 	r = fitAcks(many)
 	assert.NotZero(t, r.flags&opFlagTruncated)
 	assert.Less(t, len(r.missing), len(many.missing))
 	assert.LessOrEqual(t, len(encodeOp(r)), maxOpBytes)
+}
+
+// A Fetch answer stays within maxOpBytes: the sockets that do not fit
+// are left out and the answer says it was truncated.
+func TestFitSockets(t *testing.T) {
+	user := json.RawMessage(`"` + strings.Repeat("u", 1000) + `"`)
+	reply := opMsg{typ: opFetchReply, node: "n2", target: "n1"}
+	for i := range 2000 {
+		reply.sockets = append(reply.sockets, socketio.SocketInfo{ID: idOf(i), Rooms: []string{"lobby"}, User: user, Node: "n2"})
+	}
+	got := fitSockets(reply, replyBudget(reply))
+	assert.NotZero(t, got.flags&opFlagTruncated)
+	assert.Less(t, len(got.sockets), 2000)
+	assert.Greater(t, len(got.sockets), 900)
+	b := encodeOp(got)
+	assert.LessOrEqual(t, len(b), maxOpBytes)
+	m, err := decodeOp(b)
+	require.NoError(t, err)
+	assert.Equal(t, got.sockets, m.sockets, "Node is not carried: the answer's sender is")
+
+	few := opMsg{typ: opFetchReply, node: "n2", target: "n1", sockets: reply.sockets[:3]}
+	got = fitSockets(few, replyBudget(few))
+	assert.Zero(t, got.flags)
+	assert.Len(t, got.sockets, 3)
+}
+
+// idOf makes the i-th of distinct socket ids.
+func idOf(i int) string {
+	s := itoa36(i)
+	return strings.Repeat("_", 20-len(s)) + s
 }
 
 func itoa36(i int) string {

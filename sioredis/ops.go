@@ -897,6 +897,12 @@ func (c *Cluster) apply(m opMsg) opMsg {
 			break
 		}
 	}
+	return fitSockets(reply, budget)
+}
+
+// fitSockets keeps the sockets of an answer within budget bytes: those
+// that do not fit are left out and the answer says so.
+func fitSockets(reply opMsg, budget int) opMsg {
 	for i, si := range reply.sockets {
 		si.Node = "" // the answer's sender
 		reply.sockets[i] = si
