@@ -335,7 +335,6 @@ func TestEmitWithAckAcrossThreeNodes(t *testing.T) {
 	}
 	t.Logf("EmitWithAck answered by 4 sockets (0.9 and v5) on 3 nodes: %v per call", time.Since(start)/rounds)
 
-
 	// One socket, on another node.
 	all, err := ns.To("game").Fetch(ctx)
 	require.NoError(t, err)
