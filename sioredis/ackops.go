@@ -111,6 +111,9 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opt
 	if !ok {
 		return socketio.AckResult{}, socketio.ErrNoDeadline
 	}
+	if err := ctx.Err(); err != nil {
+		return socketio.AckResult{}, err
+	}
 	if a.localOnly(opts) {
 		return a.mem.BroadcastWithAck(ctx, m, opts)
 	}
@@ -214,6 +217,11 @@ func ackReasons(err error) byte {
 // up.
 func (c *Cluster) startAck(m opMsg) {
 	reply := opMsg{typ: opAckReply, id: m.id, node: c.node, target: m.node}
+	adapters := c.adaptersOf(m.ns)
+	if len(adapters) == 0 {
+		c.reply(reply) // no such namespace here: nobody to ask
+		return
+	}
 	select {
 	case c.ackSlots <- struct{}{}:
 	default:
@@ -231,7 +239,7 @@ func (c *Cluster) startAck(m opMsg) {
 		ctx, cancel := context.WithTimeout(c.ctx, time.Duration(m.wait)*time.Millisecond)
 		defer cancel()
 		var first error
-		for _, a := range c.adaptersOf(m.ns) {
+		for _, a := range adapters {
 			res, err := a.mem.BroadcastWithAck(ctx, m.msg, m.opts)
 			reply.acks = append(reply.acks, res.Acks...)
 			reply.missing = append(reply.missing, res.Missing...)

@@ -614,3 +614,39 @@ func TestForgedAckOpsDropped(t *testing.T) {
 	assert.Contains(t, res.got, ghostSock)
 	assert.Equal(t, before+1, n1.cluster.Stats().Malformed, "the answer of the wrong type")
 }
+
+// A node that already waits on as many broadcasts with acks as it takes
+// answers a new one at once with an error, without asking its sockets.
+func TestEmitWithAckBusyNode(t *testing.T) {
+	r := startRedis(t)
+	n1, n2 := newOpsNode(t, r, "n1"), newOpsNode(t, r, "n2")
+	ann := dialPeer(t, n1, sioclient.ProtocolV5, "ann", true)
+	bob := dialPeer(t, n2, sioclient.Protocol09, "bob", true)
+	ann.join("game")
+	bob.join("game")
+	for range maxAcksRunning {
+		n2.cluster.ackSlots <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := n1.srv.Of("").To("game").EmitWithAck(ctx, "ask", "q")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "node n2")
+	assert.Contains(t, err.Error(), errAckBusy.Error())
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 3*time.Second, "answered at once")
+	assert.Equal(t, peerIDs(ann), ackIDs(res.Acks))
+	assert.Empty(t, res.Missing)
+	select {
+	case q := <-bob.asks:
+		t.Fatalf("bob was asked %q", q)
+	default:
+	}
+	for range maxAcksRunning {
+		<-n2.cluster.ackSlots
+	}
+	res, err = n1.srv.Of("").To("game").EmitWithAck(ctx, "ask", "again")
+	require.NoError(t, err)
+	assert.Equal(t, peerIDs(ann, bob), ackIDs(res.Acks))
+}
