@@ -159,8 +159,11 @@
 // bounded by 1 MiB too (ErrOpTooLarge, before any delivery): a broadcast
 // with acks carries less than a broadcast. A node waits on at most 256
 // broadcasts with acks of other nodes at once; beyond, it answers at once
-// with an error. A requester that gives up early (its context canceled)
-// does not stop the other nodes' waits.
+// with an error (its receivers are then in neither list). A requester
+// that gives up early (its context canceled) does not stop the other
+// nodes' waits, and a broadcast it makes next may then reach a receiver
+// of another node before the one with acks; otherwise a broadcast with
+// acks keeps its place among the node's broadcasts as a broadcast does.
 //
 // Namespace.ServerEmit publishes a server event (its name and JSON
 // arguments) on the channel, behind the node's broadcasts; every other
