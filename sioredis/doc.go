@@ -238,7 +238,8 @@
 //   - Nothing panics, and no emit, join or leave waits for Redis: they
 //     queue their work (bounded queues) and return. Each node runs a fixed
 //     set of goroutines (publisher, subscriber and its pinger, membership
-//     writer, liveness) whatever happens.
+//     writer, liveness) whatever happens, and at most 256 more for the
+//     broadcasts with acks of other nodes, each ending by its deadline.
 //   - Broadcasts still reach the emitting node's own sockets. Those meant
 //     for other nodes are dropped and counted in Stats().Dropped; a warning
 //     is logged at most every 5 s for each kind of failure.
