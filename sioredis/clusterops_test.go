@@ -387,46 +387,56 @@ func ackIDs(acks []socketio.SocketAck) []string {
 	return out
 }
 
-// A node killed while a broadcast with acks waits on it makes the
-// broadcast return what the others answered, with ErrIncomplete naming
-// it, at the deadline.
-func TestEmitWithAckNodeKilledMidRequest(t *testing.T) {
-	r := startRedis(t)
-	n1, n2, n3 := newOpsNode(t, r, "n1"), newOpsNode(t, r, "n2"), newOpsNode(t, r, "n3")
-	ann := dialPeer(t, n1, sioclient.ProtocolV5, "ann", true)
-	bob := dialPeer(t, n2, sioclient.Protocol09, "bob", true)
-	cat := dialPeer(t, n3, sioclient.ProtocolV5, "cat", false)
-	for _, p := range []*peer{ann, bob, cat} {
-		p.join("game")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	type result struct {
-		res socketio.AckResult
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		res, err := n1.srv.Of("").To("game").EmitWithAck(ctx, "ask", "q")
-		done <- result{res, err}
-	}()
-	expect(t, cat.asks, "q", "n3 delivered it")
-	require.NoError(t, n3.cluster.shutdown(false)) // killed: its liveness key stays
-	got := <-done
-	require.ErrorIs(t, got.err, ErrIncomplete)
-	require.ErrorIs(t, got.err, context.DeadlineExceeded)
-	assert.Contains(t, got.err.Error(), "n3")
-	assert.Equal(t, peerIDs(ann, bob), ackIDs(got.res.Acks))
-	assert.Empty(t, got.res.Missing, "n3's sockets are unknown")
+// A node killed, or closed, while a broadcast with acks waits on it makes
+// the broadcast return what the others answered, with ErrIncomplete
+// naming it, at the deadline.
+func TestEmitWithAckNodeGoneMidRequest(t *testing.T) {
+	for name, stop := range map[string]func(*Cluster) error{
+		"killed": func(c *Cluster) error { return c.shutdown(false) }, // its liveness key stays
+		"closed": func(c *Cluster) error { return c.Close() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := startRedis(t)
+			n1, n2, n3 := newOpsNode(t, r, "n1"), newOpsNode(t, r, "n2"), newOpsNode(t, r, "n3")
+			ann := dialPeer(t, n1, sioclient.ProtocolV5, "ann", true)
+			bob := dialPeer(t, n2, sioclient.Protocol09, "bob", true)
+			cat := dialPeer(t, n3, sioclient.ProtocolV5, "cat", false)
+			for _, p := range []*peer{ann, bob, cat} {
+				p.join("game")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			type result struct {
+				res socketio.AckResult
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				res, err := n1.srv.Of("").To("game").EmitWithAck(ctx, "ask", "q")
+				done <- result{res, err}
+			}()
+			expect(t, cat.asks, "q", "n3 delivered it")
+			require.NoError(t, stop(n3.cluster))
+			got := <-done
+			require.ErrorIs(t, got.err, ErrIncomplete)
+			require.ErrorIs(t, got.err, context.DeadlineExceeded)
+			assert.Contains(t, got.err.Error(), "n3")
+			assert.Equal(t, peerIDs(ann, bob), ackIDs(got.res.Acks))
+			assert.Empty(t, got.res.Missing, "n3's sockets are unknown")
 
-	// A fetch too, until n3 is swept.
-	fctx, fcancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer fcancel()
-	fetched, err := n2.srv.Of("").Except().Fetch(fctx)
-	if err != nil { // n3 may be swept already
-		require.ErrorIs(t, err, ErrIncomplete)
+			// A fetch too, until n3 is swept (killed) or at once (closed).
+			fctx, fcancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer fcancel()
+			fetched, err := n2.srv.Of("").Except().Fetch(fctx)
+			switch {
+			case name == "closed":
+				require.NoError(t, err, "a closed node is not waited for")
+			case err != nil: // killed and not swept yet
+				require.ErrorIs(t, err, ErrIncomplete)
+			}
+			assert.Subset(t, fetchedIDs(fetched), peerIDs(ann, bob))
+		})
 	}
-	assert.Subset(t, fetchedIDs(fetched), peerIDs(ann, bob))
 }
 
 // A server event reaches the handlers of the other nodes in its
