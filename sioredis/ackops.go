@@ -22,10 +22,13 @@ const (
 	// requester with a later deadline asks for this long.
 	maxAckWait = 10 * time.Minute
 	// minAckMargin and maxAckMargin bound the part of a broadcast's
-	// remaining time that the other nodes leave for their answers to
-	// reach the requester (a tenth of it).
-	minAckMargin = 20 * time.Millisecond
-	maxAckMargin = 500 * time.Millisecond
+	// remaining time that the other nodes leave for the request to reach
+	// them and their answers to reach the requester (a fifth of it): on a
+	// loaded machine that round trip takes hundreds of ms (the npm
+	// clients' poll-room of internal/clustertest, 1.5 s with a tenth,
+	// missed answers under load).
+	minAckMargin = 50 * time.Millisecond
+	maxAckMargin = time.Second
 	// maxAcksRunning bounds the broadcasts with acks of other nodes that
 	// one node waits on at once (a goroutine each); beyond, it answers
 	// at once with an error.
@@ -79,10 +82,10 @@ func (a *Adapter) FetchSockets(ctx context.Context, opts socketio.BroadcastOptio
 
 // ackWait is how long the other nodes wait for the acks of a broadcast
 // whose requester waits d: d less a margin for the answers to travel
-// back (a tenth of d, within minAckMargin and maxAckMargin), at least a
+// back (a fifth of d, within minAckMargin and maxAckMargin), at least a
 // millisecond and at most maxAckWait, in ms.
 func ackWait(d time.Duration) uint64 {
-	d -= min(max(d/10, minAckMargin), maxAckMargin)
+	d -= min(max(d/5, minAckMargin), maxAckMargin)
 	d = min(max(d, time.Millisecond), maxAckWait)
 	return uint64(d / time.Millisecond)
 }
@@ -92,8 +95,8 @@ func ackWait(d time.Duration) uint64 {
 // BroadcastWithAck) and travels as a request, behind this node's earlier
 // broadcasts, to every other live node, which delivers it to its own
 // selected sockets and waits for their acks until ctx's deadline less a
-// margin for its answer to travel back (a tenth of the remaining time,
-// between 20 and 500 ms; at most 10 minutes), then answers with the acks
+// margin for its answer to travel back (a fifth of the remaining time,
+// between 50 ms and 1 s; at most 10 minutes), then answers with the acks
 // and the ids that did not answer.
 //
 // The result merges every node's: Acks sorted by id, Missing sorted. The

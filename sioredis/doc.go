@@ -144,11 +144,11 @@
 // way: the node delivers the event to its own receivers and publishes
 // the Message with the selection and the time left until the context's
 // deadline; each other live node delivers it to its receivers and waits
-// for their acks until that deadline less a margin for its answer to
-// travel back (a tenth of the time left, between 20 and 500 ms, so a
-// receiver of another node that answers within that margin of the
-// deadline counts as missing; at most 10 minutes), then answers with
-// the acks and the ids that did not answer. The caller merges them (Acks
+// for their acks until that deadline less a margin for the request to
+// arrive and its answer to travel back (a fifth of the time left,
+// between 50 ms and 1 s, so a receiver of another node that answers
+// within that margin of the deadline counts as missing; at most 10
+// minutes), then answers with the acks and the ids that did not answer. The caller merges them (Acks
 // sorted by id, Missing sorted); its error wraps the context's when a
 // receiver did not answer — context.DeadlineExceeded once the other
 // nodes have stopped waiting, even a margin before the deadline — and
