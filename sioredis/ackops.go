@@ -99,10 +99,13 @@ func ackWait(d time.Duration) uint64 {
 // between 50 ms and 1 s; at most 10 minutes), then answers with the acks
 // and the ids that did not answer.
 //
-// The result merges every node's: Acks sorted by id, Missing sorted. The
-// error joins this node's (wrapping ctx's when one of its sockets did not
-// answer), an error wrapping ctx's (context.DeadlineExceeded once the
-// deadline is near) when a socket of another node did not answer, each
+// The result merges every node's: Acks sorted by id, Missing sorted; when
+// a receiver did not answer in time it is returned once ctx ends, as on
+// one node, although the other nodes stopped waiting a margin earlier.
+// The error joins this node's (wrapping ctx's when one of its sockets did
+// not answer), an error wrapping ctx's when a socket of another node did
+// not answer in time (or the reason its node gave:
+// socketio.ErrDisconnected, ErrNotDelivered, ErrTooManyAcks), each
 // node's own failure, ErrIncomplete when a node did not answer before ctx
 // ended (its sockets are then in neither list), ErrTruncated when a
 // node's acks did not fit in its answer (1 MiB: those sockets are listed
@@ -154,6 +157,14 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opt
 		reasons |= r.flags
 		errs = append(errs, r.err())
 	}
+	if missing > 0 && reasons&opFlagDeadline != 0 {
+		// Other nodes stopped waiting a margin before the deadline; the
+		// broadcast waits until ctx ends, as for this node's receivers.
+		select {
+		case <-ctx.Done():
+		case <-a.c.ctx.Done():
+		}
+	}
 	if missing > 0 {
 		errs = append(errs, missingError(ctx, missing, reasons))
 	}
@@ -169,8 +180,8 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opt
 
 // missingError says that sockets of other nodes did not answer, wrapping
 // the reasons their nodes gave: ctx's error (context.DeadlineExceeded
-// while ctx has not ended: the other nodes stop a margin before the
-// deadline), socketio.ErrDisconnected, ErrNotDelivered, ErrTooManyAcks.
+// should ctx not have ended: the cluster closed), socketio.ErrDisconnected,
+// ErrNotDelivered, ErrTooManyAcks.
 func missingError(ctx context.Context, n int, reasons byte) error {
 	var errs []error
 	if reasons&opFlagDeadline != 0 {

@@ -149,11 +149,10 @@
 // between 50 ms and 1 s, so a receiver of another node that answers
 // within that margin of the deadline counts as missing; at most 10
 // minutes), then answers with the acks and the ids that did not answer. The caller merges them (Acks
-// sorted by id, Missing sorted); its error wraps the context's when a
-// receiver did not answer — context.DeadlineExceeded once the other
-// nodes have stopped waiting, even a margin before the deadline — and
-// ErrIncomplete when a node did not answer by the deadline (its
-// receivers are then in neither list). One node's answer carries at
+// sorted by id, Missing sorted) and, when a receiver did not answer in
+// time, returns once the context ends, as on one node; its error then
+// wraps the context's, and ErrIncomplete when a node did not answer by
+// the deadline (its receivers are then in neither list). One node's answer carries at
 // most 1 MiB of acks: the receivers whose acks do not fit are listed in
 // Missing and the error wraps ErrTruncated. The request itself is
 // bounded by 1 MiB too (ErrOpTooLarge, before any delivery): a broadcast
