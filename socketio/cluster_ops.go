@@ -14,7 +14,7 @@ import (
 	"github.com/siogo/siogo/internal/lazylog"
 )
 
-// The cluster-wide operations of cluster_api.go on one node: Fetch,
+// Cluster-wide operations beyond rooms, on one node: Fetch,
 // broadcasts with acks and server events, and the in-memory adapter's
 // side of them, which cluster adapters use for their local sockets.
 

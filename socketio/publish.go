@@ -20,6 +20,10 @@ import (
 // interface that package sioredis's Emitter implements too, and the HTTP
 // publish API over any Publisher (NewPublishHandler).
 
+// ErrUnknownNamespace is returned by Server.Publish for a namespace that
+// the server has not made (Server.Of).
+var ErrUnknownNamespace = errors.New("socketio: unknown namespace")
+
 // PublishRequest is one push from outside: the JSON body of the publish
 // API (NewPublishHandler), and what a Publisher publishes.
 type PublishRequest struct {

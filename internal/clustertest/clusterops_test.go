@@ -3,9 +3,6 @@ package clustertest
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"log/slog"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,27 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/siogo/siogo/internal/nodetest"
-	"github.com/siogo/siogo/sioredis"
-	"github.com/siogo/siogo/socketio"
 )
-
-// requireClusterOps skips the test while package sioredis does not
-// implement the cluster-wide operations yet (socketio.ErrNotImplemented
-// from a Fetch through its adapter, on a cluster of its own prefix).
-func requireClusterOps(t *testing.T, r *Redis) {
-	t.Helper()
-	cl, err := sioredis.New(sioredis.Config{Addr: r.Addr(), Prefix: "probe",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	require.NoError(t, err)
-	defer cl.Close()
-	srv := socketio.NewServer(socketio.Config{Adapter: cl.Adapter, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	if _, err := srv.Of("").To("room").Fetch(ctx); errors.Is(err, socketio.ErrNotImplemented) {
-		t.Skipf("sioredis does not implement the cluster-wide operations yet: %v", err)
-	}
-}
 
 // TestClusterOpsAcrossNodes runs testdata/cluster-ops.js against three
 // testapp nodes sharing a real Redis: the 0.9 clients of a scenario on
@@ -53,7 +30,6 @@ func requireClusterOps(t *testing.T, r *Redis) {
 func TestClusterOpsAcrossNodes(t *testing.T) {
 	nodetest.Require(t)
 	r := StartRedis(t)
-	requireClusterOps(t, r)
 	nodes := startNodes(t, r, 3)
 	for _, eio := range []int{3, 4} {
 		if ok, got := servesEIO(nodes[0].URL, eio); !ok {
