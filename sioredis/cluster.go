@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,8 +23,25 @@ import (
 // Config configures a Cluster. Addr is required; the zero value of every
 // other field means the default written beside it.
 type Config struct {
-	// Addr is the Redis server, "host:port". Required.
+	// Addr is the Redis server, "host:port". Required, unless
+	// ClusterAddrs is set.
 	Addr string
+	// ClusterAddrs, if set, makes the node use a Redis Cluster (Redis 7
+	// or later: sharded pub/sub) instead of the one server at Addr: they
+	// are seed nodes, "host:port" each, from which the node learns the
+	// cluster's masters and slots (CLUSTER SLOTS); one is enough, more
+	// survive a seed being down. Addr must then be empty. The connection
+	// fields (Username, Password, TLSConfig, Dial, timeouts, ClientName)
+	// apply to every Redis Cluster node; DB must be 0 (Redis Cluster has
+	// one database). See "Redis Cluster" in the package documentation.
+	ClusterAddrs []string
+	// Channels chooses the pub/sub layout of broadcasts: ChannelsSharded
+	// (the zero value: a channel per namespace and per room, each node
+	// subscribed to those it has members in) or ChannelsSingle (one
+	// channel that every node receives every broadcast on, as before
+	// sharding). Every node of a cluster must use the same mode; see
+	// "Broadcasts" in the package documentation.
+	Channels ChannelMode
 	// Username and Password authenticate every connection (Redis AUTH).
 	// An empty Password means no AUTH; an empty Username with a Password
 	// means the "default" user (requirepass). A refused password makes
@@ -99,6 +117,47 @@ type Config struct {
 	// with more it returns that many with an error wrapping ErrTruncated.
 	// Zero means DefaultMaxListedRooms; negative means no bound.
 	MaxListedRooms int
+}
+
+// ChannelMode is the pub/sub layout of a cluster's broadcasts
+// (Config.Channels).
+type ChannelMode int
+
+const (
+	// ChannelsSharded publishes a broadcast to exactly one ordinary room
+	// on that room's channel and every other broadcast on its namespace's
+	// channel; a node subscribes to the channels of the rooms it has
+	// members in and of the namespaces it has sockets in, so it receives
+	// only the broadcasts it has receivers for. The default.
+	ChannelsSharded ChannelMode = iota
+	// ChannelsSingle publishes every broadcast on one channel that every
+	// node subscribes to (the design before sharding): each node receives
+	// every broadcast of the cluster. For measurements, and for clusters
+	// that mix in nodes of versions before sharding (which publish and
+	// listen on that channel only).
+	ChannelsSingle
+)
+
+// String returns "sharded" or "single".
+func (m ChannelMode) String() string {
+	switch m {
+	case ChannelsSharded:
+		return "sharded"
+	case ChannelsSingle:
+		return "single"
+	}
+	return "ChannelMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// ParseChannelMode parses "sharded" or "single" (ChannelMode.String).
+func ParseChannelMode(s string) (ChannelMode, error) {
+	switch s {
+	case "sharded":
+		return ChannelsSharded, nil
+	case "single":
+		return ChannelsSingle, nil
+	}
+	return 0, fmt.Errorf("sioredis: unknown channel mode %q (want sharded or single)", s)
 }
 
 // Defaults and limits.
@@ -284,6 +343,12 @@ func New(cfg Config) (*Cluster, error) {
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
+	}
+	if strings.ContainsAny(cfg.Prefix, "{}") {
+		return nil, fmt.Errorf("sioredis: Config.Prefix %q contains a brace (the keys' hash tags use them)", cfg.Prefix)
+	}
+	if len(cfg.ClusterAddrs) > 0 {
+		return nil, errors.New("sioredis: Config.ClusterAddrs: Redis Cluster support is being built (session 6, #17)")
 	}
 	if cfg.NodeID == "" {
 		var b [8]byte

@@ -14,8 +14,14 @@ import (
 // defaults.
 func (cfg *Config) connDefaults() error {
 	switch {
-	case cfg.Addr == "":
-		return errors.New("sioredis: Config.Addr is required")
+	case cfg.Addr == "" && len(cfg.ClusterAddrs) == 0:
+		return errors.New("sioredis: Config.Addr (or ClusterAddrs) is required")
+	case cfg.Addr != "" && len(cfg.ClusterAddrs) > 0:
+		return errors.New("sioredis: Config.Addr and ClusterAddrs do not go together")
+	case len(cfg.ClusterAddrs) > 0 && cfg.DB != 0:
+		return errors.New("sioredis: Config.DB must be 0 with ClusterAddrs (Redis Cluster has one database)")
+	case cfg.Channels != ChannelsSharded && cfg.Channels != ChannelsSingle:
+		return fmt.Errorf("sioredis: unknown Config.Channels %d", int(cfg.Channels))
 	case cfg.Username != "" && cfg.Password == "":
 		return errors.New("sioredis: Config.Username needs a Config.Password")
 	case cfg.DB < 0:

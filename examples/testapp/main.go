@@ -8,7 +8,9 @@
 // With -redis ADDR the node joins the nodes sharing that Redis: rooms and
 // broadcasts are shared, and requests for sessions held by another node are
 // forwarded to it (-node-addr, default the listening address, is where the
-// others reach this node; -redis-ttl its liveness TTL).
+// others reach this node; -redis-ttl its liveness TTL). -redis-cluster
+// SEEDS joins through a Redis Cluster instead; -redis-channels single|sharded
+// picks the broadcast channels (the same on every node).
 package main
 
 import (
@@ -21,6 +23,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,6 +49,8 @@ func run(args []string) error {
 	pingTimeout := fs.Duration("ping-timeout", socketio.DefaultPingTimeout, "Engine.IO ping timeout (v4 clients)")
 	redisAddr := fs.String("redis", "", "Redis address (host:port) to join the nodes sharing it")
 	nodeAddr := fs.String("node-addr", "", "with -redis: the address (host:port) at which the other nodes reach this one, to forward requests for its sessions (default: the listening address)")
+	redisCluster := fs.String("redis-cluster", "", "Redis Cluster seed nodes (host:port,host:port...) to join the nodes sharing it, instead of -redis")
+	redisChannels := fs.String("redis-channels", "sharded", "with -redis or -redis-cluster: broadcast channels, sharded (per namespace and room) or single (one channel for all); the same on every node")
 	redisTTL := fs.Duration("redis-ttl", sioredis.DefaultTTL, "with -redis: node liveness TTL (a dead node's sockets leave the cluster within about TTL + TTL/3)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	pprofAddr := fs.String("pprof", os.Getenv("TESTAPP_PPROF"), "serve net/http/pprof on this address (default $TESTAPP_PPROF; empty: off)")
@@ -54,8 +59,16 @@ func run(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *suite && *redisAddr != "" {
+	if *suite && (*redisAddr != "" || *redisCluster != "") {
 		return fmt.Errorf("-suite and -redis do not go together")
+	}
+	channels, err := sioredis.ParseChannelMode(*redisChannels)
+	if err != nil {
+		return fmt.Errorf("-redis-channels: %w", err)
+	}
+	var seeds []string
+	if *redisCluster != "" {
+		seeds = strings.Split(*redisCluster, ",")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -85,8 +98,8 @@ func run(args []string) error {
 		return err
 	}
 	defer ln.Close()
-	if *redisAddr != "" {
-		cluster, err := sioredis.New(sioredis.Config{Addr: *redisAddr, TTL: *redisTTL, Logger: logger})
+	if *redisAddr != "" || len(seeds) > 0 {
+		cluster, err := sioredis.New(sioredis.Config{Addr: *redisAddr, ClusterAddrs: seeds, Channels: channels, TTL: *redisTTL, Logger: logger})
 		if err != nil {
 			return fmt.Errorf("-redis: %w", err)
 		}
@@ -97,7 +110,7 @@ func run(args []string) error {
 		if cfg.NodeAddr == "" {
 			cfg.NodeAddr = ln.Addr().String()
 		}
-		logger.Info("joined cluster", "redis", *redisAddr, "node", cluster.NodeID(), "node_addr", cfg.NodeAddr)
+		logger.Info("joined cluster", "redis", *redisAddr, "redis_cluster", *redisCluster, "channels", channels, "node", cluster.NodeID(), "node_addr", cfg.NodeAddr)
 	}
 	var srv interface {
 		http.Handler
