@@ -28,6 +28,9 @@ type Adapter struct {
 	// mu serializes membership changes so that the order in which they
 	// reach the local state is the order in which they are queued for Redis.
 	mu sync.Mutex
+	// nsOn (under mu) says the namespace's channel is wanted: the
+	// namespace has sockets on this node (ChannelsSharded).
+	nsOn bool
 }
 
 var (
@@ -80,14 +83,62 @@ func (a *Adapter) Join(sid string, rooms ...string) error {
 		return err
 	}
 	a.c.enqueue(a.joinCmds(sid, rooms))
+	a.subscribeRooms(sid, rooms)
 	return nil
+}
+
+// subscribeRooms asks the subscriber for the channels that the join of
+// sid to rooms makes this node need: the namespace's, and that of each
+// ordinary room it is now the first local member of. Under a.mu; it
+// never waits for Redis.
+func (a *Adapter) subscribeRooms(sid string, rooms []string) {
+	c := a.c
+	if !c.sharded {
+		return
+	}
+	if !a.nsOn {
+		a.nsOn = true
+		c.wantChannel(nsChannel(c.prefix, a.name), true)
+	}
+	for _, r := range rooms {
+		if r == sid || socketio.IsSocketID(r) {
+			continue
+		}
+		if n, _ := a.mem.RoomSize(context.Background(), r); n == 1 {
+			c.wantChannel(roomChannel(c.prefix, a.name, r), true)
+		}
+	}
+}
+
+// unsubscribeRooms drops the channels of the rooms (and of the namespace)
+// that have no local member left. Under a.mu.
+func (a *Adapter) unsubscribeRooms(sid string, rooms []string, all bool) {
+	c := a.c
+	if !c.sharded {
+		return
+	}
+	for _, r := range rooms {
+		if r == sid || socketio.IsSocketID(r) {
+			continue
+		}
+		if n, _ := a.mem.RoomSize(context.Background(), r); n == 0 {
+			c.wantChannel(roomChannel(c.prefix, a.name, r), false)
+		}
+	}
+	if all && a.nsOn {
+		if n, _ := a.mem.RoomSize(context.Background(), ""); n == 0 {
+			a.nsOn = false
+			c.wantChannel(nsChannel(c.prefix, a.name), false)
+		}
+	}
 }
 
 func (a *Adapter) joinCmds(sid string, rooms []string) []cmd {
 	c := a.c
-	cmds := make([]cmd, 0, 3+len(rooms))
+	cmds := make([]cmd, 0, 4+len(rooms))
 	cmds = append(cmds,
-		cmd{"SADD", []any{c.nodeKey(c.node), nodeMember(a.name, sid)}},
+		cmd{"SADD", []any{c.spacesKey(c.node), nsPart(a.name)}},
+		cmd{"SADD", []any{c.nodeNSKey(a.name, c.node), sid}},
 		cmd{"SADD", []any{c.allKey(a.name), sid}},
 	)
 	if len(rooms) > 0 {
@@ -131,6 +182,7 @@ func (a *Adapter) Leave(sid, room string) error {
 		cmds = append(cmds, a.forgetRoom(room))
 	}
 	a.c.enqueue(cmds)
+	a.unsubscribeRooms(sid, []string{room}, false)
 	return nil
 }
 
@@ -151,9 +203,10 @@ func (a *Adapter) LeaveAll(sid string) error {
 	cmds = append(cmds,
 		cmd{"DEL", []any{c.sidKey(a.name, sid)}},
 		cmd{"SREM", []any{c.allKey(a.name), sid}},
-		cmd{"SREM", []any{c.nodeKey(c.node), nodeMember(a.name, sid)}},
+		cmd{"SREM", []any{c.nodeNSKey(a.name, c.node), sid}},
 	)
 	c.enqueue(cmds)
+	a.unsubscribeRooms(sid, rooms, true)
 	return nil
 }
 
@@ -169,28 +222,28 @@ func (a *Adapter) localRooms(sid string) []string {
 
 // snapshot returns the commands that make Redis hold exactly the local
 // membership of each socket of the namespace (setSocketScript, by hash:
-// the caller loads it), and the sockets' P:node members.
+// the caller loads it), and the sockets' ids.
 func (a *Adapter) snapshot() ([]cmd, []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	c := a.c
 	sids, _ := a.mem.Clients("")
-	cmds := make([]cmd, 0, len(sids))
-	members := make([]string, 0, len(sids))
+	cmds := make([]cmd, 0, 1+len(sids))
+	if len(sids) > 0 {
+		cmds = append(cmds, cmd{"SADD", []any{c.spacesKey(c.node), nsPart(a.name)}})
+	}
 	roomPrefix := c.roomKey(a.name, "")
 	for _, sid := range sids {
 		rooms := a.localRooms(sid)
-		m := nodeMember(a.name, sid)
-		args := make([]any, 0, 9+len(rooms))
-		args = append(args, setSocketScript.Hash(), 4, c.nodeKey(c.node), c.allKey(a.name), c.sidKey(a.name, sid),
-			c.roomsKey(a.name), roomPrefix, sid, m)
+		args := make([]any, 0, 8+len(rooms))
+		args = append(args, setSocketScript.Hash(), 4, c.nodeNSKey(a.name, c.node), c.allKey(a.name), c.sidKey(a.name, sid),
+			c.roomsKey(a.name), roomPrefix, sid)
 		for _, r := range rooms {
 			args = append(args, r)
 		}
 		cmds = append(cmds, cmd{"EVALSHA", args})
-		members = append(members, m)
 	}
-	return cmds, members
+	return cmds, sids
 }
 
 // Broadcast implements socketio.Adapter: the message is queued for this
@@ -214,7 +267,7 @@ func (a *Adapter) Broadcast(m *socketio.Message, opts socketio.BroadcastOptions)
 			"namespace", clip(a.name), "bytes", len(b), "max", maxMessageBytes)
 		return nil
 	}
-	a.c.publish(b)
+	a.c.publishTo(channelFor(a.c.mode, a.c.prefix, a.name, opts), b)
 	return nil
 }
 

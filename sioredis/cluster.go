@@ -261,8 +261,25 @@ type Cluster struct {
 	log    *slog.Logger
 	warn   *rateLog
 
-	pool   *redigo.Pool // of queries; the long-lived connections use dialFn
+	pool   *redigo.Pool // of queries (standalone); the long-lived connections use dialFn
 	dialFn func(context.Context) (redigo.Conn, error)
+	// topo is the Redis Cluster's slot map and pools (Config.ClusterAddrs),
+	// nil on a standalone Redis (route.go).
+	topo *topology
+	// dialAddr opens a connection to one address (the subscriber's per
+	// master; Addr on a standalone Redis).
+	dialAddr func(context.Context, string) (redigo.Conn, error)
+	// sharded is Config.Channels == ChannelsSharded; mode is Config.Channels.
+	sharded bool
+	mode    ChannelMode
+	// pubCmd publishes (PUBLISH, or SPUBLISH on Redis Cluster).
+	pubCmd string
+
+	// chmu guards want: the channels this node needs (pubsub.go), which
+	// the subscriber follows; subWake wakes it (capacity 1).
+	chmu    sync.Mutex
+	want    map[string]struct{}
+	subWake chan struct{}
 
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
@@ -278,7 +295,7 @@ type Cluster struct {
 	connMu sync.Mutex
 	conns  map[redigo.Conn]bool
 
-	pubq chan []byte
+	pubq chan pubMsg
 
 	// Membership writer. wmu guards enq, done and doneCh; enqueueing is
 	// done under it so that sequence numbers follow queue order.
@@ -347,9 +364,6 @@ func New(cfg Config) (*Cluster, error) {
 	if strings.ContainsAny(cfg.Prefix, "{}") {
 		return nil, fmt.Errorf("sioredis: Config.Prefix %q contains a brace (the keys' hash tags use them)", cfg.Prefix)
 	}
-	if len(cfg.ClusterAddrs) > 0 {
-		return nil, errors.New("sioredis: Config.ClusterAddrs: Redis Cluster support is being built (session 6, #17)")
-	}
 	if cfg.NodeID == "" {
 		var b [8]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -381,7 +395,12 @@ func New(cfg Config) (*Cluster, error) {
 		log:        log,
 		warn:       newRateLog(log),
 		conns:      make(map[redigo.Conn]bool),
-		pubq:       make(chan []byte, cfg.PublishQueue),
+		pubq:       make(chan pubMsg, cfg.PublishQueue),
+		sharded:    cfg.Channels == ChannelsSharded,
+		mode:       cfg.Channels,
+		pubCmd:     publishCommand(len(cfg.ClusterAddrs) > 0),
+		want:       make(map[string]struct{}),
+		subWake:    make(chan struct{}, 1),
 		ops:        make(chan op, cfg.MembershipQueue),
 		resyncGap:  cfg.ResyncInterval,
 		doneCh:     make(chan struct{}),
@@ -394,11 +413,27 @@ func New(cfg Config) (*Cluster, error) {
 		ackSlots:   make(chan struct{}, maxAcksRunning),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	c.dialFn = cfg.dialer()
-	c.pool = cfg.pool(c.dialFn)
+	opts := cfg.dialOptions()
+	c.dialAddr = cfg.addrDialer(opts)
+	if len(cfg.ClusterAddrs) > 0 {
+		topo, err := newTopology(&cfg, opts, c.dialAddr)
+		if err != nil {
+			c.cancel()
+			return nil, fmt.Errorf("sioredis: connecting node %s to the Redis Cluster: %w", c.node, err)
+		}
+		c.topo = topo
+		c.dialFn = func(ctx context.Context) (redigo.Conn, error) { return topo.newConn(ctx, false), nil }
+	} else {
+		c.dialFn = cfg.dialer()
+		c.pool = cfg.pool(c.dialFn)
+	}
+	c.want[c.controlChannel()] = struct{}{}
+	if c.sharded {
+		c.want[c.nodeChannel(c.node)] = struct{}{}
+	}
 	if err := c.start(); err != nil {
 		c.cancel()
-		_ = c.pool.Close()
+		c.closePools()
 		return nil, fmt.Errorf("sioredis: connecting node %s: %w", c.node, authError(err))
 	}
 	c.wg.Add(4)
@@ -426,20 +461,36 @@ func (c *Cluster) start() error {
 		return err
 	}
 	defer conn.Close()
-	for {
-		left, err := c.purge(conn, c.node, true)
-		if err != nil {
-			return err
-		}
-		if left <= 0 {
-			break
-		}
+	if err := c.purgeOwn(context.Background(), conn); err != nil {
+		return err
 	}
-	if _, err := refreshScript.Do(conn, c.aliveKey(c.node), c.nodesKey(), c.node, c.ttl.Milliseconds(), "", "1"); err != nil {
+	if _, err := conn.Do("SADD", c.nodesKey(), c.node); err != nil {
+		return err
+	}
+	if _, err := refreshScript.Do(conn, c.aliveKey(c.node), c.sweptKey(c.node), c.ttl.Milliseconds(), "", "1"); err != nil {
 		return err
 	}
 	c.registered = true
 	return nil
+}
+
+// closePools closes the query pools.
+func (c *Cluster) closePools() {
+	if c.topo != nil {
+		c.topo.close()
+	}
+	if c.pool != nil {
+		_ = c.pool.Close()
+	}
+}
+
+// getConn returns a query connection: pooled (on Redis Cluster, a
+// cluster connection over the masters' pools), within ctx.
+func (c *Cluster) getConn(ctx context.Context) (redigo.Conn, error) {
+	if c.topo != nil {
+		return c.topo.newConn(ctx, true), nil
+	}
+	return c.pool.GetContext(ctx)
 }
 
 // NodeID returns the node's id.
@@ -496,7 +547,7 @@ func (c *Cluster) shutdown(cleanup bool) error {
 		if cleanup {
 			c.closeErr = c.cleanup()
 		}
-		_ = c.pool.Close()
+		c.closePools()
 	})
 	return c.closeErr
 }
@@ -510,15 +561,8 @@ func (c *Cluster) cleanup() error {
 		return err
 	}
 	defer conn.Close()
-	for {
-		res, err := redigo.Ints(scriptContext(ctx, purgeScript, conn,
-			c.nodesKey(), c.nodeKey(c.node), c.aliveKey(c.node), c.prefix, c.node, sweepBatch, "1"))
-		if err != nil {
-			return err
-		}
-		if len(res) != 2 || res[0] <= 0 {
-			break
-		}
+	if err := c.purgeOwn(ctx, conn); err != nil {
+		return err
 	}
 	if err := c.deleteSessions(ctx, conn); err != nil {
 		return err
@@ -550,7 +594,7 @@ func scriptContext(ctx context.Context, s *redigo.Script, conn redigo.Conn, keys
 func (c *Cluster) get() (redigo.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	return c.pool.GetContext(ctx)
+	return c.getConn(ctx)
 }
 
 // dial makes a long-lived connection and tracks it so that Close can
@@ -610,25 +654,97 @@ func (c *Cluster) sleep(d time.Duration) bool {
 	}
 }
 
-// purge removes up to sweepBatch sockets written by node (see
-// purgeScript) and returns how many are left, or -1 if the node is alive
-// and force is false.
-func (c *Cluster) purge(conn redigo.Conn, node string, force bool) (int, error) {
-	f := "0"
-	if force {
-		f = "1"
-	}
-	res, err := redigo.Ints(purgeScript.Do(conn, c.nodesKey(), c.nodeKey(node), c.aliveKey(node), c.prefix, node, sweepBatch, f))
+// purgeNS removes up to sweepBatch sockets written by node in the
+// namespace of tag (see purgeScript) and returns how many are left.
+func (c *Cluster) purgeNS(ctx context.Context, conn redigo.Conn, tag, node string, counted bool) (int, error) {
+	res, err := redigo.Ints(scriptContext(ctx, purgeScript, conn, nodeNSTagKey(tag, node), tag, sweepBatch))
 	if err != nil {
 		return 0, err
 	}
 	if len(res) != 2 {
 		return 0, fmt.Errorf("sioredis: unexpected purge reply %v", res)
 	}
-	if !force {
+	if counted {
 		c.stats.swept.Add(uint64(res[1]))
 	}
 	return res[0], nil
+}
+
+// purgeOwn removes everything this node's id wrote (New: a previous
+// run's leftovers; Close), and its namespace set.
+func (c *Cluster) purgeOwn(ctx context.Context, conn redigo.Conn) error {
+	parts, err := redigo.Strings(doContext(ctx, conn, "SMEMBERS", c.spacesKey(c.node)))
+	if err != nil {
+		return err
+	}
+	for _, part := range parts {
+		for {
+			left, err := c.purgeNS(ctx, conn, c.tagOfPart(part), c.node, false)
+			if err != nil {
+				return err
+			}
+			if left <= 0 {
+				break
+			}
+		}
+	}
+	_, err = doContext(ctx, conn, "DEL", c.spacesKey(c.node))
+	return err
+}
+
+// sweepNode removes the sockets of node if its liveness key is gone. The
+// liveness key is of another slot than the namespaces' keys, so the check
+// cannot be atomic with the removal (on standalone Redis too: the same
+// scripts run everywhere): the sweeper checks it before each batch and
+// stops as soon as the node is back; sweepEndScript then looks once more,
+// atomically with the swept mark, so that a node that came back while it
+// was swept rewrites its membership at its next refresh (the others may
+// see fewer of its members until then: at most about a tick, TTL/3).
+func (c *Cluster) sweepNode(conn redigo.Conn, node string) error {
+	dead, err := redigo.Int(sweepStartScript.Do(conn, c.aliveKey(node)))
+	if err != nil || dead == 0 {
+		return err
+	}
+	parts, err := redigo.Strings(conn.Do("SMEMBERS", c.spacesKey(node)))
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	back := false
+spaces:
+	for _, part := range parts {
+		for c.ctx.Err() == nil {
+			alive, err := redigo.Bool(conn.Do("EXISTS", c.aliveKey(node)))
+			if err != nil {
+				return err
+			}
+			if alive {
+				back = true
+				break spaces
+			}
+			left, err := c.purgeNS(ctx, conn, c.tagOfPart(part), node, true)
+			if err != nil {
+				return err
+			}
+			if left <= 0 {
+				break
+			}
+		}
+	}
+	if c.ctx.Err() != nil {
+		return nil
+	}
+	again, err := redigo.Int(sweepEndScript.Do(conn, c.aliveKey(node), c.sweptKey(node), c.spacesKey(node),
+		sessionTTLFactor*c.ttl.Milliseconds()))
+	if err != nil {
+		return err
+	}
+	if again == 1 || back {
+		c.log.Info("sioredis: a node came back while it was swept; it will rewrite its rooms", "node", clip(node))
+		return nil
+	}
+	_, err = conn.Do("SREM", c.nodesKey(), node)
+	return err
 }
 
 // keepLoop refreshes the node's liveness key and sweeps dead nodes every
@@ -696,7 +812,10 @@ func (c *Cluster) pokeKeeper() {
 // swept as dead (or Redis lost its data): the membership writer rewrites
 // this node's rooms.
 func (c *Cluster) refresh(conn redigo.Conn) error {
-	old, err := refreshScript.Do(conn, c.aliveKey(c.node), c.nodesKey(), c.node, c.ttl.Milliseconds(), c.nodeAddr(), "0")
+	if _, err := conn.Do("SADD", c.nodesKey(), c.node); err != nil {
+		return err
+	}
+	old, err := refreshScript.Do(conn, c.aliveKey(c.node), c.sweptKey(c.node), c.ttl.Milliseconds(), c.nodeAddr(), "0")
 	if err != nil {
 		return err
 	}
@@ -712,8 +831,8 @@ func (c *Cluster) refresh(conn redigo.Conn) error {
 }
 
 // sweep removes the sockets of nodes whose liveness key expired. A lock
-// lets one node sweep at a time; the script re-checks liveness atomically
-// with every removal.
+// lets one node sweep at a time; sweepNode re-checks liveness between
+// batches and after.
 func (c *Cluster) sweep(conn redigo.Conn) error {
 	_, err := redigo.String(conn.Do("SET", c.lockKey(), c.node, "NX", "PX", c.ttl.Milliseconds()))
 	if errors.Is(err, redigo.ErrNil) {
@@ -732,14 +851,8 @@ func (c *Cluster) sweep(conn redigo.Conn) error {
 			continue
 		}
 		before := c.stats.swept.Load()
-		for c.ctx.Err() == nil {
-			left, err := c.purge(conn, n, false)
-			if err != nil {
-				return err
-			}
-			if left <= 0 {
-				break
-			}
+		if err := c.sweepNode(conn, n); err != nil {
+			return err
 		}
 		if k := c.stats.swept.Load() - before; k > 0 {
 			c.log.Info("sioredis: removed the sockets of a dead node", "dead", n, "sockets", k)

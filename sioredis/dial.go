@@ -47,8 +47,24 @@ func (cfg *Config) connDefaults() error {
 }
 
 // dialer returns the function that opens every connection of the node,
-// pooled or long-lived, from cfg (after connDefaults).
+// pooled or long-lived, from cfg (after connDefaults), to Addr.
 func (cfg *Config) dialer() func(context.Context) (redigo.Conn, error) {
+	dial := cfg.addrDialer(cfg.dialOptions())
+	addr := cfg.Addr
+	return func(ctx context.Context) (redigo.Conn, error) { return dial(ctx, addr) }
+}
+
+// addrDialer returns the function that opens a connection to addr with
+// opts (a Redis Cluster master's, or Addr).
+func (cfg *Config) addrDialer(opts []redigo.DialOption) func(context.Context, string) (redigo.Conn, error) {
+	return func(ctx context.Context, addr string) (redigo.Conn, error) {
+		conn, err := redigo.DialContext(ctx, "tcp", addr, opts...)
+		return conn, authError(err)
+	}
+}
+
+// dialOptions returns the redigo options of every connection.
+func (cfg *Config) dialOptions() []redigo.DialOption {
 	opts := []redigo.DialOption{
 		redigo.DialConnectTimeout(cfg.DialTimeout),
 		redigo.DialReadTimeout(cfg.ReadTimeout),
@@ -76,11 +92,7 @@ func (cfg *Config) dialer() func(context.Context) (redigo.Conn, error) {
 			return dial(ctx, network, addr)
 		}))
 	}
-	addr := cfg.Addr
-	return func(ctx context.Context) (redigo.Conn, error) {
-		conn, err := redigo.DialContext(ctx, "tcp", addr, opts...)
-		return conn, authError(err)
-	}
+	return opts
 }
 
 // pool returns the pool of the node's queries, whose connections dial

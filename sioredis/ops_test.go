@@ -69,7 +69,7 @@ func TestRoomsAndRoomSizeAcrossNodes(t *testing.T) {
 	require.NoError(t, n2.cluster.shutdown(false))
 	eventuallyEqual(t, []string{"shared", "x"}, nsRooms(n1, ""), "the sweep forgot the room of n2 alone")
 
-	index, err := redigo.Strings(r.do("SMEMBERS", "test:rooms:0:"))
+	index, err := redigo.Strings(r.do("SMEMBERS", "{test:0:}:rooms"))
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"shared", "x"}, index, "the room index holds no own-id room")
 }
@@ -208,7 +208,7 @@ func TestSelectionOpWithASilentNode(t *testing.T) {
 	a, b := n1.dial(), n2.dial()
 	_, err := r.do("SADD", "test:nodes", "ghost")
 	require.NoError(t, err)
-	_, err = r.do("SET", "test:alive:ghost", "", "PX", 60000)
+	_, err = r.do("SET", "{test:node:ghost}:alive", "", "PX", 60000)
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -227,7 +227,7 @@ func TestSelectionOpWithASilentNode(t *testing.T) {
 	assert.Less(t, took, opTimeout+3*time.Second)
 	eventuallyEqual(t, ids(a, b), clients(n2, "", "anyway"), "the nodes that answered did it")
 
-	_, err = r.do("DEL", "test:alive:ghost")
+	_, err = r.do("DEL", "{test:node:ghost}:alive")
 	require.NoError(t, err)
 	got, err = n1.srv.Of("").Except().SocketIDs(context.Background())
 	require.NoError(t, err, "a node whose liveness key is gone is not waited for")

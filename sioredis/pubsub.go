@@ -1,21 +1,49 @@
 package sioredis
 
 import (
+	"errors"
+	"slices"
 	"time"
 
 	redigo "github.com/gomodule/redigo/redis"
 )
 
-// publish queues an encoded broadcast for the publisher. It never blocks:
-// when the queue is full, or the cluster is closed, the broadcast is
-// dropped and counted.
-func (c *Cluster) publish(msg []byte) {
+// pubMsg is a message for the publisher and its channel.
+type pubMsg struct {
+	ch string
+	b  []byte
+}
+
+// publish queues a room operation or its answer (ops.go) for the
+// publisher, on the control channel, or, for an answer in ChannelsSharded
+// mode, on the channel of the node that asked (opChannel). It never
+// blocks (see publishTo).
+func (c *Cluster) publish(msg []byte) { c.publishTo(c.opChannel(msg), msg) }
+
+// opChannel is the channel of an operation message: the requester's node
+// channel for an answer in ChannelsSharded mode, else the control channel.
+func (c *Cluster) opChannel(msg []byte) string {
+	if c.sharded && len(msg) > 3 && msg[0] == opVersion && msg[1] == opReply {
+		r := reader{b: msg[3:]}
+		r.uvarint()
+		r.string() // the answering node
+		if target := r.string(); r.err == nil && target != "" {
+			return c.nodeChannel(target)
+		}
+	}
+	return c.controlChannel()
+}
+
+// publishTo queues an encoded message for the publisher, to be published
+// on channel ch. It never blocks: when the queue is full, or the cluster
+// is closed, the message is dropped and counted.
+func (c *Cluster) publishTo(ch string, msg []byte) {
 	if c.closed.Load() {
 		c.stats.dropped.Add(1)
 		return
 	}
 	select {
-	case c.pubq <- msg:
+	case c.pubq <- pubMsg{ch, msg}:
 	default:
 		c.dropped(1, nil)
 	}
@@ -37,7 +65,7 @@ func (c *Cluster) publishLoop() {
 	defer c.wg.Done()
 	var l link
 	defer func() { c.linkFail(&l, nil) }()
-	batch := make([][]byte, 0, publishMax)
+	batch := make([]pubMsg, 0, publishMax)
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -52,7 +80,7 @@ func (c *Cluster) publishLoop() {
 	}
 }
 
-func (c *Cluster) drainPublish(batch [][]byte) [][]byte {
+func (c *Cluster) drainPublish(batch []pubMsg) []pubMsg {
 	for len(batch) < publishMax {
 		select {
 		case m := <-c.pubq:
@@ -66,7 +94,7 @@ func (c *Cluster) drainPublish(batch [][]byte) [][]byte {
 
 // publishRest publishes what is still queued at Close, on the connection
 // already open (no new one is dialed); without one it is dropped.
-func (c *Cluster) publishRest(l *link, batch [][]byte) {
+func (c *Cluster) publishRest(l *link, batch []pubMsg) {
 	for {
 		batch = c.drainPublish(batch[:0])
 		if len(batch) == 0 {
@@ -80,7 +108,7 @@ func (c *Cluster) publishRest(l *link, batch [][]byte) {
 	}
 }
 
-func (c *Cluster) publishBatch(l *link, batch [][]byte) {
+func (c *Cluster) publishBatch(l *link, batch []pubMsg) {
 	conn, err := c.linkConn(l)
 	if err != nil {
 		if err == errBackoff {
@@ -89,10 +117,9 @@ func (c *Cluster) publishBatch(l *link, batch [][]byte) {
 		c.dropped(len(batch), err)
 		return
 	}
-	ch := c.channel()
 	sent := 0
 	for _, m := range batch {
-		if err = conn.Send("PUBLISH", ch, m); err != nil {
+		if err = conn.Send(c.pubCmd, m.ch, m.b); err != nil {
 			break
 		}
 		sent++
@@ -121,11 +148,39 @@ func (c *Cluster) publishBatch(l *link, batch [][]byte) {
 	l.bo.reset()
 }
 
+// wantChannel records whether this node needs channel ch (a room's or a
+// namespace's, ChannelsSharded) and wakes the subscriber, which
+// subscribes or unsubscribes in its own time: it never waits for Redis.
+// Changes made before the subscriber wakes are handled as one batch.
+func (c *Cluster) wantChannel(ch string, on bool) {
+	c.chmu.Lock()
+	if on {
+		c.want[ch] = struct{}{}
+	} else {
+		delete(c.want, ch)
+	}
+	c.chmu.Unlock()
+	select {
+	case c.subWake <- struct{}{}:
+	default:
+	}
+}
+
+// wanted returns a copy of the channels this node needs.
+func (c *Cluster) wanted() map[string]struct{} {
+	c.chmu.Lock()
+	defer c.chmu.Unlock()
+	out := make(map[string]struct{}, len(c.want))
+	for ch := range c.want {
+		out[ch] = struct{}{}
+	}
+	return out
+}
+
 // subscribeLoop receives the other nodes' broadcasts and delivers them to
 // this node's sockets. It reconnects with backoff and subscribes again
-// whenever the connection fails; broadcasts published meanwhile are lost.
-// A pinger per connection keeps it honest: no reply within readTimeout
-// counts as a failure.
+// to every channel the node needs whenever a connection fails;
+// broadcasts published meanwhile are lost.
 func (c *Cluster) subscribeLoop() {
 	defer c.wg.Done()
 	var bo backoff
@@ -141,62 +196,268 @@ func (c *Cluster) subscribeLoop() {
 	}
 }
 
-func (c *Cluster) subscribeOnce(bo *backoff) error {
-	conn, err := c.dial(true)
-	if err != nil {
-		return err
-	}
-	defer c.hangUp(conn)
-	psc := redigo.PubSubConn{Conn: conn}
-	if err := psc.Subscribe(c.channel()); err != nil {
-		return err
-	}
-	stop := make(chan struct{})
-	pinged := make(chan struct{})
-	go func() {
-		defer close(pinged)
-		t := time.NewTicker(c.tick)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if psc.Ping("") != nil {
-					return
-				}
-			}
+// shard is one subscriber connection: to the Redis (standalone), or to
+// one master of a Redis Cluster. Its reader goroutine delivers messages
+// and reports (un)subscriptions and the connection's end to the
+// subscriber goroutine, which alone writes to the connection and owns
+// have, the channels subscribed on it.
+type shard struct {
+	addr string
+	conn redigo.Conn
+	have map[string]bool
+	stop chan struct{} // closed to end the reader
+	done chan struct{} // closed when the reader returns
+}
+
+// close ends the shard's connection and its reader.
+func (c *Cluster) closeShard(sh *shard) {
+	close(sh.stop)
+	c.hangUp(sh.conn)
+	<-sh.done
+}
+
+// subEvent is a shard's report: a subscription reply, or err.
+type subEvent struct {
+	sh      *shard
+	kind    string
+	channel string
+	err     error
+}
+
+// subscribeOnce runs the subscriber's connections until one fails: it
+// subscribes to every channel the node needs (on Redis Cluster, each on
+// the master of its slot, with SSUBSCRIBE; one connection per master that
+// holds a needed channel), then follows wantChannel's changes, and pings
+// every TTL/3: a connection that hears nothing for TTL + TTL/3 failed.
+func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
+	shards := make(map[string]*shard)
+	events := make(chan subEvent, 64)
+	defer func() {
+		for _, sh := range shards {
+			c.closeShard(sh)
 		}
 	}()
-	defer func() {
-		close(stop)
-		<-pinged
-	}()
 	readTimeout := c.ttl + c.tick
-	for {
-		switch v := psc.ReceiveWithTimeout(readTimeout).(type) {
-		case redigo.Message:
-			c.deliver(v.Data)
-		case redigo.Subscription:
-			if v.Kind == "subscribe" {
-				c.stats.subscriptions.Add(1)
-				c.subOnce.Do(func() { close(c.subscribed) })
-				if bo.failing() {
-					c.log.Info("sioredis: subscribed again")
-					c.warn.reset("subscribe")
-					c.pokeKeeper()
+	open := func(addr string) (*shard, error) {
+		var conn redigo.Conn
+		var err error
+		if c.topo != nil {
+			conn, err = c.dialAddr(c.ctx, addr)
+		} else {
+			conn, err = c.dialFn(c.ctx)
+		}
+		if err != nil {
+			return nil, err
+		}
+		c.connMu.Lock()
+		if c.ctx.Err() != nil {
+			c.connMu.Unlock()
+			_ = conn.Close()
+			return nil, ErrClosed
+		}
+		c.conns[conn] = true
+		c.connMu.Unlock()
+		sh := &shard{addr: addr, conn: conn, have: make(map[string]bool), stop: make(chan struct{}), done: make(chan struct{})}
+		go c.readShard(sh, readTimeout, events)
+		shards[addr] = sh
+		return sh, nil
+	}
+	sync := func() error {
+		want := c.wanted()
+		route := make(map[string][]string) // address -> channels
+		for ch := range want {
+			addr := ""
+			if c.topo != nil {
+				a, err := c.topo.addrOf(ch)
+				if err != nil {
+					return err
 				}
-				bo.reset()
+				addr = a
 			}
-		case redigo.Pong:
-		case error:
-			return v
+			route[addr] = append(route[addr], ch)
+		}
+		for addr, sh := range shards {
+			var drop []string
+			for ch := range sh.have {
+				if _, ok := want[ch]; !ok || !slices.Contains(route[addr], ch) {
+					drop = append(drop, ch)
+				}
+			}
+			for _, ch := range drop {
+				delete(sh.have, ch)
+			}
+			if err := c.sendSub(sh, false, drop); err != nil {
+				return err
+			}
+		}
+		for addr, chans := range route {
+			sh := shards[addr]
+			if sh == nil {
+				var err error
+				if sh, err = open(addr); err != nil {
+					return err
+				}
+			}
+			var add []string
+			for _, ch := range chans {
+				if !sh.have[ch] {
+					sh.have[ch] = true
+					add = append(add, ch)
+				}
+			}
+			if err := c.sendSub(sh, true, add); err != nil {
+				return err
+			}
+		}
+		for addr, sh := range shards {
+			if len(sh.have) == 0 && len(route[addr]) == 0 {
+				delete(shards, addr)
+				c.closeShard(sh)
+			}
+		}
+		return nil
+	}
+	if err := sync(); err != nil {
+		return err
+	}
+	t := time.NewTicker(c.tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return nil
+		case <-c.subWake:
+			if err := sync(); err != nil {
+				return err
+			}
+		case <-t.C:
+			for _, sh := range shards {
+				if err := sh.conn.Send("PING"); err != nil {
+					return err
+				}
+				if err := sh.conn.Flush(); err != nil {
+					return err
+				}
+			}
+		case ev := <-events:
+			if shards[ev.sh.addr] != ev.sh {
+				continue // of a connection closed since
+			}
+			if ev.err != nil {
+				if c.topo != nil && topologyError(ev.err) != nil {
+					_ = c.topo.refresh()
+				}
+				return ev.err
+			}
+			switch ev.kind {
+			case "subscribe", "ssubscribe":
+				if ev.channel == c.controlChannel() {
+					c.stats.subscriptions.Add(1)
+					c.subOnce.Do(func() { close(c.subscribed) })
+					if bo.failing() {
+						c.log.Info("sioredis: subscribed again")
+						c.warn.reset("subscribe")
+						c.pokeKeeper()
+					}
+					bo.reset()
+				}
+			case "sunsubscribe", "unsubscribe":
+				if ev.sh.have[ev.channel] {
+					// Not ours: Redis Cluster moved the channel's slot to
+					// another master. Follow it.
+					delete(ev.sh.have, ev.channel)
+					if c.topo != nil {
+						_ = c.topo.refresh()
+					}
+					if err := sync(); err != nil {
+						return err
+					}
+				}
+			}
 		}
 	}
 }
 
-// deliver hands a broadcast of another node to this node's sockets.
-func (c *Cluster) deliver(data []byte) {
+// subBatch bounds the channels of one SUBSCRIBE or UNSUBSCRIBE.
+const subBatch = 256
+
+// sendSub subscribes sh to chans (or unsubscribes it): on Redis Cluster
+// one SSUBSCRIBE (SUNSUBSCRIBE) per channel, since one command's channels
+// must share a slot; on a standalone Redis SUBSCRIBE with up to subBatch
+// channels each.
+func (c *Cluster) sendSub(sh *shard, on bool, chans []string) error {
+	if len(chans) == 0 {
+		return nil
+	}
+	name := map[bool]string{true: "SUBSCRIBE", false: "UNSUBSCRIBE"}[on]
+	if c.topo != nil {
+		name = "S" + name
+		for _, ch := range chans {
+			if err := sh.conn.Send(name, ch); err != nil {
+				return err
+			}
+		}
+	} else {
+		for len(chans) > 0 {
+			k := min(len(chans), subBatch)
+			args := make([]any, k)
+			for i, ch := range chans[:k] {
+				args[i] = ch
+			}
+			if err := sh.conn.Send(name, args...); err != nil {
+				return err
+			}
+			chans = chans[k:]
+		}
+	}
+	return sh.conn.Flush()
+}
+
+// readShard reads sh's connection: it delivers messages and reports the
+// rest to the subscriber goroutine until the connection fails.
+func (c *Cluster) readShard(sh *shard, timeout time.Duration, events chan<- subEvent) {
+	defer close(sh.done)
+	report := func(ev subEvent) bool {
+		select {
+		case events <- ev:
+			return true
+		case <-sh.stop:
+			return false
+		}
+	}
+	for {
+		v, err := redigo.Values(redigo.ReceiveWithTimeout(sh.conn, timeout))
+		if err != nil {
+			report(subEvent{sh: sh, err: err})
+			return
+		}
+		var kind string
+		if len(v) < 2 {
+			report(subEvent{sh: sh, err: errors.New("sioredis: unexpected pub/sub reply")})
+			return
+		}
+		kind, _ = redigo.String(v[0], nil)
+		switch kind {
+		case "message", "smessage":
+			ch, _ := redigo.String(v[1], nil)
+			var data []byte
+			if len(v) > 2 {
+				data, _ = v[2].([]byte)
+			}
+			c.deliver(ch, data)
+		case "pong":
+		case "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe":
+			ch, _ := redigo.String(v[1], nil)
+			if !report(subEvent{sh: sh, kind: kind, channel: ch}) {
+				return
+			}
+		}
+	}
+}
+
+// deliver hands a broadcast of another node, received on channel ch, to
+// this node's sockets.
+func (c *Cluster) deliver(ch string, data []byte) {
 	if isOp(data) {
 		c.handleOp(data) // a room operation or its answer (ops.go)
 		return
@@ -209,6 +470,13 @@ func (c *Cluster) deliver(data []byte) {
 	}
 	if m.node == c.node {
 		return // delivered locally before it was published
+	}
+	if c.sharded && ch == c.controlChannel() {
+		// From a node (or an emitter) of ChannelsSingle mode, or of a
+		// version before sharding: deliver it, and say that the modes
+		// differ (this node's broadcasts do not reach that node).
+		c.warn.warn("channels", "sioredis: a broadcast arrived on the single channel: every node of a cluster must use the same Config.Channels",
+			"from", clip(m.node))
 	}
 	adapters := c.adaptersOf(m.msg.Namespace)
 	if len(adapters) == 0 {

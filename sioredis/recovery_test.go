@@ -210,7 +210,7 @@ func TestResyncNeverShrinksMembership(t *testing.T) {
 				return
 			default:
 			}
-			n, err := redigo.Int(conn.Do("SCARD", "test:room:0::r"))
+			n, err := redigo.Int(conn.Do("SCARD", "{test:0:}:room:r"))
 			if err == nil {
 				least = min(least, n)
 			}

@@ -46,6 +46,12 @@ func (c *Cluster) sessionTTLms() int64 { return sessionTTLFactor * c.ttl.Millise
 // registered in its liveness key (see refreshScript): nothing a siogo
 // node wrote.
 //
+// It builds the liveness key's name, of another slot: on a standalone
+// Redis only. On Redis Cluster, Lookup reads the entry, then the liveness
+// key (lookupSplit): the same answers, two round trips, not atomic (a
+// node that dies between the two reads is answered as alive, as it would
+// have been a moment earlier).
+//
 // KEYS: P:session:<sid>. ARGV: P.
 var lookupScript = redigo.NewScript(1, `
 local v = redis.call('GET', KEYS[1])
@@ -53,11 +59,37 @@ if not v then return {0} end
 local sp = string.find(v, ' ', 1, true)
 if not sp then return {2} end
 local addr = string.sub(v, 1, sp - 1)
-local registered = redis.call('GET', ARGV[1] .. ':alive:' .. string.sub(v, sp + 1))
+local registered = redis.call('GET', '{' .. ARGV[1] .. ':node:' .. string.sub(v, sp + 1) .. '}:alive')
 if not registered then return {0} end
 if registered ~= addr or addr == '' then return {2} end
 return {1, addr}
 `)
+
+// lookupSplit is lookupScript in two reads, for Redis Cluster.
+func (c *Cluster) lookupSplit(ctx context.Context, conn redigo.Conn, sid string) ([]any, error) {
+	v, err := redigo.String(doContext(ctx, conn, "GET", c.sessionKey(sid)))
+	if errors.Is(err, redigo.ErrNil) {
+		return []any{int64(0)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	addr, node, ok := strings.Cut(v, " ")
+	if !ok {
+		return []any{int64(2)}, nil
+	}
+	registered, err := redigo.String(doContext(ctx, conn, "GET", c.aliveKey(node)))
+	if errors.Is(err, redigo.ErrNil) {
+		return []any{int64(0)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if registered != addr || addr == "" {
+		return []any{int64(2)}, nil
+	}
+	return []any{int64(1), []byte(addr)}, nil
+}
 
 // nodeAddr returns the address this node registered (the first Register's
 // addr), or "" before its first Register.
@@ -118,7 +150,13 @@ func (c *Cluster) Register(ctx context.Context, sid, addr string) error {
 func (c *Cluster) Lookup(ctx context.Context, sid string) (string, error) {
 	var addr string
 	err := c.exec(ctx, false, func(conn redigo.Conn) error {
-		res, err := redigo.Values(scriptContext(ctx, lookupScript, conn, c.sessionKey(sid), c.prefix))
+		var res []any
+		var err error
+		if c.topo != nil {
+			res, err = c.lookupSplit(ctx, conn, sid)
+		} else {
+			res, err = redigo.Values(scriptContext(ctx, lookupScript, conn, c.sessionKey(sid), c.prefix))
+		}
 		if err != nil {
 			return err
 		}
@@ -190,6 +228,21 @@ func (c *Cluster) deleteSessions(ctx context.Context, conn redigo.Conn) error {
 		keys = append(keys, c.sessionKey(sid))
 	}
 	c.smu.Unlock()
+	if c.topo != nil {
+		// One slot per key: one DEL each, pipelined.
+		cmds := make([]cmd, len(keys))
+		for i, k := range keys {
+			cmds[i] = cmd{"DEL", []any{k}}
+		}
+		for len(cmds) > 0 {
+			k := min(len(cmds), 4*writeBatch)
+			if err := c.pipeline(conn, cmds[:k]); err != nil {
+				return err
+			}
+			cmds = cmds[k:]
+		}
+		return nil
+	}
 	for len(keys) > 0 {
 		k := min(len(keys), writeBatch)
 		if _, err := doContext(ctx, conn, "DEL", keys[:k]...); err != nil {

@@ -285,12 +285,18 @@ func (c *Cluster) resync(l *link) {
 			return
 		}
 	}
-	local := make(map[string]bool)
+	local := make(map[string]map[string]bool) // nsPart -> sids
+	sockets := 0
 	for _, a := range c.allAdapters() {
-		cmds, members := a.snapshot()
-		for _, m := range members {
-			local[m] = true
+		cmds, sids := a.snapshot()
+		part := nsPart(a.name)
+		if local[part] == nil {
+			local[part] = make(map[string]bool, len(sids))
 		}
+		for _, sid := range sids {
+			local[part][sid] = true
+		}
+		sockets += len(sids)
 		for len(cmds) > 0 {
 			k := min(len(cmds), writeBatch)
 			if err := c.pipeline(conn, cmds[:k]); err != nil {
@@ -300,24 +306,32 @@ func (c *Cluster) resync(l *link) {
 			cmds = cmds[k:]
 		}
 	}
-	written, err := redigo.Strings(conn.Do("SMEMBERS", c.nodeKey(c.node)))
+	parts, err := redigo.Strings(conn.Do("SMEMBERS", c.spacesKey(c.node)))
 	if err != nil {
 		fail(err)
 		return
 	}
-	gone := slices.DeleteFunc(written, func(m string) bool { return local[m] })
-	for len(gone) > 0 {
-		k := min(len(gone), sweepBatch)
-		args := make([]any, 0, 2+k)
-		args = append(args, c.nodeKey(c.node), c.prefix)
-		for _, m := range gone[:k] {
-			args = append(args, m)
-		}
-		if _, err := dropSocketsScript.Do(conn, args...); err != nil {
+	for _, part := range parts {
+		tag := c.tagOfPart(part)
+		written, err := redigo.Strings(conn.Do("SMEMBERS", nodeNSTagKey(tag, c.node)))
+		if err != nil {
 			fail(err)
 			return
 		}
-		gone = gone[k:]
+		gone := slices.DeleteFunc(written, func(sid string) bool { return local[part][sid] })
+		for len(gone) > 0 {
+			k := min(len(gone), sweepBatch)
+			args := make([]any, 0, 2+k)
+			args = append(args, nodeNSTagKey(tag, c.node), tag)
+			for _, sid := range gone[:k] {
+				args = append(args, sid)
+			}
+			if _, err := dropSocketsScript.Do(conn, args...); err != nil {
+				fail(err)
+				return
+			}
+			gone = gone[k:]
+		}
 	}
 	// The interval runs from a completed rewrite: a failed one is retried
 	// after the link's backoff (a stale connection, at once on a new one).
@@ -325,7 +339,7 @@ func (c *Cluster) resync(l *link) {
 	l.bo.reset()
 	c.warn.reset("write")
 	c.stats.resyncs.Add(1)
-	c.log.Info("sioredis: rewrote this node's room membership", "sockets", len(local))
+	c.log.Info("sioredis: rewrote this node's room membership", "sockets", sockets)
 }
 
 // linkFailed handles an error of a command on the link: a refused command
