@@ -82,32 +82,35 @@ func (a *Adapter) Join(sid string, rooms ...string) error {
 	if err := a.mem.Join(sid, rooms...); err != nil {
 		return err
 	}
-	a.c.enqueue(a.joinCmds(sid, rooms))
-	a.subscribeRooms(sid, rooms)
+	// The channels first: the join is written once they are subscribed.
+	a.c.enqueueSub(a.joinCmds(sid, rooms), a.subscribeRooms(sid, rooms))
 	return nil
 }
 
 // subscribeRooms asks the subscriber for the channels that the join of
 // sid to rooms makes this node need: the namespace's, and that of each
-// ordinary room it is now the first local member of. Under a.mu; it
-// never waits for Redis.
-func (a *Adapter) subscribeRooms(sid string, rooms []string) {
+// ordinary room it is now the first local member of, and returns the
+// number of the last one asked for (0 if none: see waitSubscribed).
+// Under a.mu; it never waits for Redis.
+func (a *Adapter) subscribeRooms(sid string, rooms []string) uint64 {
 	c := a.c
 	if !c.sharded {
-		return
+		return 0
 	}
+	var seq uint64
 	if !a.nsOn {
 		a.nsOn = true
-		c.wantChannel(nsChannel(c.prefix, a.name), true)
+		seq = c.wantChannel(nsChannel(c.prefix, a.name), true)
 	}
 	for _, r := range rooms {
 		if r == sid || socketio.IsSocketID(r) {
 			continue
 		}
 		if n, _ := a.mem.RoomSize(context.Background(), r); n == 1 {
-			c.wantChannel(roomChannel(c.prefix, a.name, r), true)
+			seq = c.wantChannel(roomChannel(c.prefix, a.name, r), true)
 		}
 	}
+	return seq
 }
 
 // unsubscribeRooms drops the channels of the rooms (and of the namespace)
@@ -379,7 +382,7 @@ func (c *Cluster) exec(parent context.Context, wait bool, fn func(redigo.Conn) e
 	if wait {
 		c.barrier(ctx)
 	}
-	conn, err := c.pool.GetContext(ctx)
+	conn, err := c.getConn(ctx)
 	if err == nil {
 		err = fn(conn)
 		conn.Close()

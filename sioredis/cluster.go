@@ -280,6 +280,16 @@ type Cluster struct {
 	chmu    sync.Mutex
 	want    map[string]struct{}
 	subWake chan struct{}
+	// wantSeq (under chmu) numbers the additions to want; subMu guards
+	// subDone, the highest number whose channels are all subscribed
+	// (confirmed by Redis), and subDoneCh, closed when it advances. subUp
+	// says the subscriber's connections are up. The writer writes a join
+	// only once its channels are subscribed (waitSubscribed).
+	wantSeq   uint64
+	subMu     sync.Mutex
+	subDone   uint64
+	subDoneCh chan struct{}
+	subUp     atomic.Bool
 
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
@@ -401,6 +411,7 @@ func New(cfg Config) (*Cluster, error) {
 		pubCmd:     publishCommand(len(cfg.ClusterAddrs) > 0),
 		want:       make(map[string]struct{}),
 		subWake:    make(chan struct{}, 1),
+		subDoneCh:  make(chan struct{}),
 		ops:        make(chan op, cfg.MembershipQueue),
 		resyncGap:  cfg.ResyncInterval,
 		doneCh:     make(chan struct{}),
@@ -593,6 +604,13 @@ func scriptContext(ctx context.Context, s *redigo.Script, conn redigo.Conn, keys
 // get borrows a pooled connection, waiting at most opTimeout.
 func (c *Cluster) get() (redigo.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	if c.topo != nil {
+		// Its connections are opened as commands need them: the context
+		// lasts until Close.
+		m := c.topo.newConn(ctx, true)
+		m.onClose = cancel
+		return m, nil
+	}
 	defer cancel()
 	return c.getConn(ctx)
 }

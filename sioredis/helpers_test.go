@@ -249,8 +249,10 @@ func newNode(t *testing.T, r *redisServer, name string, o nodeOpts) *node {
 	if o.prefix == "" {
 		o.prefix = "test"
 	}
-	ccfg := Config{Addr: r.addr(), NodeID: name, Prefix: o.prefix, TTL: o.ttl, Password: r.password, TLSConfig: r.tls,
-		Logger: testLogger(t).With("test_node", name)}
+	ccfg := Config{NodeID: name, Prefix: o.prefix, TTL: o.ttl, Logger: testLogger(t).With("test_node", name)}
+	if r != nil { // nil: o.cfg names the Redis (a Redis Cluster's seeds)
+		ccfg.Addr, ccfg.Password, ccfg.TLSConfig = r.addr(), r.password, r.tls
+	}
 	if o.cfg != nil {
 		o.cfg(&ccfg)
 	}

@@ -152,10 +152,15 @@ func (c *Cluster) publishBatch(l *link, batch []pubMsg) {
 // namespace's, ChannelsSharded) and wakes the subscriber, which
 // subscribes or unsubscribes in its own time: it never waits for Redis.
 // Changes made before the subscriber wakes are handled as one batch.
-func (c *Cluster) wantChannel(ch string, on bool) {
+// It returns the number of the addition (see waitSubscribed), 0 for a
+// removal.
+func (c *Cluster) wantChannel(ch string, on bool) uint64 {
+	var seq uint64
 	c.chmu.Lock()
 	if on {
 		c.want[ch] = struct{}{}
+		c.wantSeq++
+		seq = c.wantSeq
 	} else {
 		delete(c.want, ch)
 	}
@@ -164,17 +169,63 @@ func (c *Cluster) wantChannel(ch string, on bool) {
 	case c.subWake <- struct{}{}:
 	default:
 	}
+	return seq
 }
 
-// wanted returns a copy of the channels this node needs.
-func (c *Cluster) wanted() map[string]struct{} {
+// wanted returns a copy of the channels this node needs and the number
+// of the last addition.
+func (c *Cluster) wanted() (map[string]struct{}, uint64) {
 	c.chmu.Lock()
 	defer c.chmu.Unlock()
 	out := make(map[string]struct{}, len(c.want))
 	for ch := range c.want {
 		out[ch] = struct{}{}
 	}
-	return out
+	return out, c.wantSeq
+}
+
+// subscribedUpTo records that the channels of the additions up to seq
+// are subscribed.
+func (c *Cluster) subscribedUpTo(seq uint64) {
+	c.subMu.Lock()
+	if seq > c.subDone {
+		c.subDone = seq
+		close(c.subDoneCh)
+		c.subDoneCh = make(chan struct{})
+	}
+	c.subMu.Unlock()
+}
+
+// subscribeWait bounds how long the writer holds a join back for its
+// channels' subscription (normally a round trip).
+const subscribeWait = time.Second
+
+// waitSubscribed waits until the channels of the additions up to seq are
+// subscribed (at most subscribeWait; not at all while the subscriber is
+// down or after Close). The writer calls it before writing a join, so
+// that the other nodes see a member of a room only once this node
+// receives the room's broadcasts.
+func (c *Cluster) waitSubscribed(seq uint64) {
+	if seq == 0 {
+		return
+	}
+	t := time.NewTimer(subscribeWait)
+	defer t.Stop()
+	for c.subUp.Load() {
+		c.subMu.Lock()
+		done, ch := c.subDone, c.subDoneCh
+		c.subMu.Unlock()
+		if done >= seq {
+			return
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return
+		case <-c.ctx.Done():
+			return
+		}
+	}
 }
 
 // subscribeLoop receives the other nodes' broadcasts and delivers them to
@@ -205,6 +256,9 @@ type shard struct {
 	addr string
 	conn redigo.Conn
 	have map[string]bool
+	// pending counts the subscriptions sent and not yet confirmed, per
+	// sync, oldest first (the subscriber's bookkeeping for subDone).
+	pending []pendingSub
 	stop chan struct{} // closed to end the reader
 	done chan struct{} // closed when the reader returns
 }
@@ -214,6 +268,12 @@ func (c *Cluster) closeShard(sh *shard) {
 	close(sh.stop)
 	c.hangUp(sh.conn)
 	<-sh.done
+}
+
+// pendingSub is one sync's unconfirmed subscriptions on a shard.
+type pendingSub struct {
+	seq  uint64
+	left int
 }
 
 // subEvent is a shard's report: a subscription reply, or err.
@@ -233,10 +293,23 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 	shards := make(map[string]*shard)
 	events := make(chan subEvent, 64)
 	defer func() {
+		c.subUp.Store(false)
 		for _, sh := range shards {
 			c.closeShard(sh)
 		}
 	}()
+	synced := uint64(0) // the wantSeq of the last sync
+	// progress advances subDone to the last sync all of whose
+	// subscriptions are confirmed.
+	progress := func() {
+		done := synced
+		for _, sh := range shards {
+			if len(sh.pending) > 0 {
+				done = min(done, sh.pending[0].seq-1)
+			}
+		}
+		c.subscribedUpTo(done)
+	}
 	readTimeout := c.ttl + c.tick
 	open := func(addr string) (*shard, error) {
 		var conn redigo.Conn
@@ -263,7 +336,7 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 		return sh, nil
 	}
 	sync := func() error {
-		want := c.wanted()
+		want, seq := c.wanted()
 		route := make(map[string][]string) // address -> channels
 		for ch := range want {
 			addr := ""
@@ -308,13 +381,18 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 			if err := c.sendSub(sh, true, add); err != nil {
 				return err
 			}
+			if len(add) > 0 {
+				sh.pending = append(sh.pending, pendingSub{seq: seq, left: len(add)})
+			}
 		}
+		synced = seq
 		for addr, sh := range shards {
 			if len(sh.have) == 0 && len(route[addr]) == 0 {
 				delete(shards, addr)
 				c.closeShard(sh)
 			}
 		}
+		progress()
 		return nil
 	}
 	if err := sync(); err != nil {
@@ -351,7 +429,14 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 			}
 			switch ev.kind {
 			case "subscribe", "ssubscribe":
+				if len(ev.sh.pending) > 0 {
+					if ev.sh.pending[0].left--; ev.sh.pending[0].left == 0 {
+						ev.sh.pending = ev.sh.pending[1:]
+					}
+					progress()
+				}
 				if ev.channel == c.controlChannel() {
+					c.subUp.Store(true)
 					c.stats.subscriptions.Add(1)
 					c.subOnce.Do(func() { close(c.subscribed) })
 					if bo.failing() {

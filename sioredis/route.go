@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -201,6 +202,8 @@ type multiConn struct {
 	err    error
 	order  []string // the master of each reply still to receive
 	closed bool
+	// onClose, if set, runs at Close (ends the context of the opens).
+	onClose func()
 }
 
 var _ redigo.Conn = (*multiConn)(nil)
@@ -211,7 +214,16 @@ func cmdKey(cmd string, args []any) (string, bool) {
 	switch strings.ToUpper(cmd) {
 	case "EVAL", "EVALSHA":
 		if len(args) >= 3 {
-			if n, err := redigo.Int(args[1], nil); err == nil && n > 0 {
+			n := 0
+			switch v := args[1].(type) {
+			case int:
+				n = v
+			case int64:
+				n = int(v)
+			case string:
+				n, _ = strconv.Atoi(v)
+			}
+			if n > 0 {
 				return fmt.Sprint(args[2]), true
 			}
 		}
@@ -428,6 +440,9 @@ func (m *multiConn) Close() error {
 	m.mu.Unlock()
 	for _, c := range subs {
 		_ = c.Close()
+	}
+	if m.onClose != nil {
+		m.onClose()
 	}
 	return nil
 }

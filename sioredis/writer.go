@@ -20,6 +20,9 @@ type cmd struct {
 type op struct {
 	seq  uint64
 	cmds []cmd
+	// sub, if not 0, is the wantSeq of the channels the change made this
+	// node need (a join): the writer writes it once they are subscribed.
+	sub uint64
 }
 
 var errBackoff = errors.New("sioredis: waiting before reconnecting")
@@ -29,13 +32,17 @@ var errBackoff = errors.New("sioredis: waiting before reconnecting")
 // so the writer rewrites the whole membership later. Adapters call it
 // while holding their mutex, so the queue follows the order of the local
 // changes.
-func (c *Cluster) enqueue(cmds []cmd) {
+func (c *Cluster) enqueue(cmds []cmd) { c.enqueueSub(cmds, 0) }
+
+// enqueueSub is enqueue for a change whose write waits for the
+// subscriptions numbered up to sub (see op.sub).
+func (c *Cluster) enqueueSub(cmds []cmd, sub uint64) {
 	if c.closed.Load() {
 		return
 	}
 	c.wmu.Lock()
 	select {
-	case c.ops <- op{seq: c.enq + 1, cmds: cmds}:
+	case c.ops <- op{seq: c.enq + 1, cmds: cmds, sub: sub}:
 		c.enq++
 	default:
 		c.dirty.Store(true)
@@ -200,14 +207,17 @@ func (c *Cluster) writeLoop() {
 // those of ops queued before the last resync, which the resync wrote.
 func (c *Cluster) write(l *link, ops []op) error {
 	var cmds []cmd
+	var sub uint64
 	for _, o := range ops {
 		if o.seq > c.floor {
 			cmds = append(cmds, o.cmds...)
+			sub = max(sub, o.sub)
 		}
 	}
 	if len(cmds) == 0 {
 		return nil
 	}
+	c.waitSubscribed(sub)
 	conn, err := c.linkConn(l)
 	if err != nil {
 		return err

@@ -1,0 +1,97 @@
+package sioredis
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	redigo "github.com/gomodule/redigo/redis"
+	"github.com/mna/redisc"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/siogo/siogo/internal/clustertest"
+)
+
+// Tests on a real Redis Cluster (three masters started by the test,
+// clustertest.StartRedisCluster): the nodes use Config.ClusterAddrs.
+
+// clusterNode starts a node on the Redis Cluster rc.
+func clusterNode(t *testing.T, rc *clustertest.RedisCluster, name string, o nodeOpts) *node {
+	t.Helper()
+	edit := o.cfg
+	o.cfg = func(c *Config) {
+		c.ClusterAddrs = rc.Addrs()
+		if edit != nil {
+			edit(c)
+		}
+	}
+	return newNode(t, nil, name, o)
+}
+
+// clusterDo runs one command on the master that holds key's slot.
+func clusterDo(t *testing.T, rc *clustertest.RedisCluster, key string, cmd string, args ...any) (any, error) {
+	t.Helper()
+	c := &redisc.Cluster{StartupNodes: rc.Addrs(), DialOptions: []redigo.DialOption{redigo.DialConnectTimeout(time.Second)}}
+	defer c.Close()
+	require.NoError(t, c.Refresh())
+	conn := c.Get()
+	defer conn.Close()
+	require.NoError(t, redisc.BindConn(conn, key))
+	return conn.Do(cmd, args...)
+}
+
+// shardSubscribers returns how many connections subscribe to the sharded
+// channel ch (PUBSUB SHARDNUMSUB on the channel's master).
+func shardSubscribers(t *testing.T, rc *clustertest.RedisCluster, ch string) func() (int, error) {
+	return func() (int, error) {
+		v, err := redigo.Values(clusterDo(t, rc, ch, "PUBSUB", "SHARDNUMSUB", ch))
+		if err != nil || len(v) != 2 {
+			return 0, err
+		}
+		return redigo.Int(v[1], nil)
+	}
+}
+
+func TestRedisClusterBasics(t *testing.T) {
+	rc := clustertest.StartRedisCluster(t)
+	n1 := clusterNode(t, rc, "n1", nodeOpts{sessions: true})
+	n2 := clusterNode(t, rc, "n2", nodeOpts{sessions: true})
+	n3 := clusterNode(t, rc, "n3", nodeOpts{sessions: true})
+	a, b, c := n1.dial(), n2.dial(), n3.dial()
+
+	b.join("", "r")
+	c.join("", "r")
+	eventuallyEqual(t, ids(b, c), clients(n1, "", "r"))
+	a.emit("", "to-room", "r", "hello")
+	b.expectMsg("", "hello")
+	c.expectMsg("", "hello")
+	a.expectNothing()
+
+	b.emit("", "all", "everyone")
+	for _, x := range []*client{a, b, c} {
+		x.expectMsg("", "everyone")
+	}
+	a.emit("", "to-room", c.sid, "direct")
+	c.expectMsg("", "direct")
+
+	eventuallyEqual(t, ids(a, b, c), clients(n2, "", ""))
+	n, err := n1.srv.Of("").RoomSize(context.Background(), "r")
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+
+	// The session directory: n1 finds b's session at n2.
+	addr, err := n1.cluster.Lookup(context.Background(), b.sid)
+	require.NoError(t, err)
+	assert.Equal(t, n2.hs.Listener.Addr().String(), addr)
+
+	// A killed node is swept.
+	require.NoError(t, n3.cluster.shutdown(false))
+	eventuallyEqual(t, ids(a, b), clients(n1, "", ""))
+	eventuallyEqual(t, ids(b), clients(n1, "", "r"))
+	addr, err = n1.cluster.Lookup(context.Background(), c.sid)
+	require.NoError(t, err)
+	assert.Empty(t, addr)
+	assert.Zero(t, n1.cluster.Stats().Dropped)
+	assert.Zero(t, n1.cluster.Stats().Malformed)
+}
