@@ -259,8 +259,8 @@ type shard struct {
 	// pending counts the subscriptions sent and not yet confirmed, per
 	// sync, oldest first (the subscriber's bookkeeping for subDone).
 	pending []pendingSub
-	stop chan struct{} // closed to end the reader
-	done chan struct{} // closed when the reader returns
+	stop    chan struct{} // closed to end the reader
+	done    chan struct{} // closed when the reader returns
 }
 
 // close ends the shard's connection and its reader.
