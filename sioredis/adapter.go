@@ -100,14 +100,18 @@ func (a *Adapter) subscribeRooms(sid string, rooms []string) uint64 {
 	var seq uint64
 	if !a.nsOn {
 		a.nsOn = true
-		seq = c.wantChannel(nsChannel(c.prefix, a.name), true)
+		ch := nsChannel(c.prefix, a.name)
+		seq = c.wantChannel(ch, true)
+		c.fastSubscribe(ch)
 	}
 	for _, r := range rooms {
 		if r == sid || socketio.IsSocketID(r) {
 			continue
 		}
 		if n, _ := a.mem.RoomSize(context.Background(), r); n == 1 {
-			seq = c.wantChannel(roomChannel(c.prefix, a.name, r), true)
+			ch := roomChannel(c.prefix, a.name, r)
+			seq = c.wantChannel(ch, true)
+			c.fastSubscribe(ch)
 		}
 	}
 	return seq

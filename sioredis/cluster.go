@@ -290,6 +290,11 @@ type Cluster struct {
 	subDone   uint64
 	subDoneCh chan struct{}
 	subUp     atomic.Bool
+	// shardView is the subscriber's connections for a join's fast path
+	// (fastSubscribe), nil while it is down; fastSent (under chmu) the
+	// channels that path subscribed since the subscriber's last sync.
+	shardView atomic.Pointer[map[string]*shard]
+	fastSent  map[string]*shard
 
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
@@ -412,6 +417,7 @@ func New(cfg Config) (*Cluster, error) {
 		want:       make(map[string]struct{}),
 		subWake:    make(chan struct{}, 1),
 		subDoneCh:  make(chan struct{}),
+		fastSent:   make(map[string]*shard),
 		ops:        make(chan op, cfg.MembershipQueue),
 		resyncGap:  cfg.ResyncInterval,
 		doneCh:     make(chan struct{}),

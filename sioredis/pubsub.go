@@ -3,6 +3,8 @@ package sioredis
 import (
 	"errors"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	redigo "github.com/gomodule/redigo/redis"
@@ -250,30 +252,28 @@ func (c *Cluster) subscribeLoop() {
 // shard is one subscriber connection: to the Redis (standalone), or to
 // one master of a Redis Cluster. Its reader goroutine delivers messages
 // and reports (un)subscriptions and the connection's end to the
-// subscriber goroutine, which alone writes to the connection and owns
-// have, the channels subscribed on it.
+// subscriber goroutine, which owns have (the channels it subscribed on
+// the connection) and waiting. Writes go under wmu: the subscriber's,
+// and the fast path of a join (fastSubscribe).
 type shard struct {
 	addr string
 	conn redigo.Conn
-	have map[string]bool
-	// pending counts the subscriptions sent and not yet confirmed, per
-	// sync, oldest first (the subscriber's bookkeeping for subDone).
-	pending []pendingSub
+	wmu  sync.Mutex
+	// heard is when the reader last read a reply (UnixNano).
+	heard atomic.Int64
+	have  map[string]bool
+	// waiting maps the channels subscribed and not yet confirmed to the
+	// wantSeq of the sync that sent them (the bookkeeping of subDone).
+	waiting map[string]uint64
 	stop    chan struct{} // closed to end the reader
 	done    chan struct{} // closed when the reader returns
 }
 
-// close ends the shard's connection and its reader.
+// closeShard ends the shard's connection and its reader.
 func (c *Cluster) closeShard(sh *shard) {
 	close(sh.stop)
 	c.hangUp(sh.conn)
 	<-sh.done
-}
-
-// pendingSub is one sync's unconfirmed subscriptions on a shard.
-type pendingSub struct {
-	seq  uint64
-	left int
 }
 
 // subEvent is a shard's report: a subscription reply, or err.
@@ -284,16 +284,78 @@ type subEvent struct {
 	err     error
 }
 
+// fastSubscribe sends the SUBSCRIBE of a channel a join just made this
+// node need on the subscriber's connection at once, from the joining
+// goroutine, instead of waiting for the subscriber goroutine to be
+// scheduled: the subscription then reaches Redis before the join's
+// acknowledgement reaches the client, so a broadcast the client causes on
+// another node after the ack finds the node subscribed. It writes a few
+// bytes into the connection's socket buffer and never waits for Redis:
+// it gives up if the subscriber is writing, and is skipped while the
+// connection has not heard from Redis for two ticks (a hung Redis, whose
+// socket buffer could fill). The subscriber goroutine subscribes the
+// channel again in its own time (Redis ignores the repeat) and
+// unsubscribes it if it is no longer wanted.
+func (c *Cluster) fastSubscribe(ch string) {
+	view := c.shardView.Load()
+	if view == nil {
+		return
+	}
+	addr := ""
+	if c.topo != nil {
+		a, err := c.topo.addrOf(ch)
+		if err != nil {
+			return
+		}
+		addr = a
+	}
+	sh := (*view)[addr]
+	if sh == nil || time.Since(time.Unix(0, sh.heard.Load())) > 2*c.tick || !sh.wmu.TryLock() {
+		return
+	}
+	err := sh.conn.Send(c.subCommand(true), ch)
+	if err == nil {
+		err = sh.conn.Flush()
+	}
+	sh.wmu.Unlock()
+	if err == nil {
+		c.chmu.Lock()
+		c.fastSent[ch] = sh
+		c.chmu.Unlock()
+	}
+}
+
+// subCommand is SUBSCRIBE or UNSUBSCRIBE, sharded (SSUBSCRIBE...) on
+// Redis Cluster.
+func (c *Cluster) subCommand(on bool) string {
+	name := "UNSUBSCRIBE"
+	if on {
+		name = "SUBSCRIBE"
+	}
+	if c.topo != nil {
+		name = "S" + name
+	}
+	return name
+}
+
 // subscribeOnce runs the subscriber's connections until one fails: it
 // subscribes to every channel the node needs (on Redis Cluster, each on
-// the master of its slot, with SSUBSCRIBE; one connection per master that
-// holds a needed channel), then follows wantChannel's changes, and pings
-// every TTL/3: a connection that hears nothing for TTL + TTL/3 failed.
+// the master of its slot, with SSUBSCRIBE, one connection per master),
+// then follows wantChannel's changes, and pings every TTL/3: a
+// connection that hears nothing for TTL + TTL/3 failed.
 func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 	shards := make(map[string]*shard)
 	events := make(chan subEvent, 64)
+	publishView := func() {
+		v := make(map[string]*shard, len(shards))
+		for a, sh := range shards {
+			v[a] = sh
+		}
+		c.shardView.Store(&v)
+	}
 	defer func() {
 		c.subUp.Store(false)
+		c.shardView.Store(nil)
 		for _, sh := range shards {
 			c.closeShard(sh)
 		}
@@ -304,8 +366,8 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 	progress := func() {
 		done := synced
 		for _, sh := range shards {
-			if len(sh.pending) > 0 {
-				done = min(done, sh.pending[0].seq-1)
+			for _, seq := range sh.waiting {
+				done = min(done, seq-1)
 			}
 		}
 		c.subscribedUpTo(done)
@@ -330,14 +392,27 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 		}
 		c.conns[conn] = true
 		c.connMu.Unlock()
-		sh := &shard{addr: addr, conn: conn, have: make(map[string]bool), stop: make(chan struct{}), done: make(chan struct{})}
+		sh := &shard{addr: addr, conn: conn, have: make(map[string]bool), waiting: make(map[string]uint64),
+			stop: make(chan struct{}), done: make(chan struct{})}
+		sh.heard.Store(time.Now().UnixNano())
 		go c.readShard(sh, readTimeout, events)
 		shards[addr] = sh
 		return sh, nil
 	}
 	sync := func() error {
 		want, seq := c.wanted()
+		c.chmu.Lock()
+		fast := c.fastSent
+		c.fastSent = make(map[string]*shard)
+		c.chmu.Unlock()
 		route := make(map[string][]string) // address -> channels
+		if c.topo != nil {
+			// A connection to every master, so that a join's fast path
+			// finds one wherever its channel lives.
+			for _, a := range c.topo.masters() {
+				route[a] = nil
+			}
+		}
 		for ch := range want {
 			addr := ""
 			if c.topo != nil {
@@ -358,6 +433,12 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 			}
 			for _, ch := range drop {
 				delete(sh.have, ch)
+				delete(sh.waiting, ch)
+			}
+			for ch, fsh := range fast {
+				if fsh == sh && !sh.have[ch] && !slices.Contains(route[addr], ch) {
+					drop = append(drop, ch) // subscribed by a join's fast path, left since
+				}
 			}
 			if err := c.sendSub(sh, false, drop); err != nil {
 				return err
@@ -375,23 +456,22 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 			for _, ch := range chans {
 				if !sh.have[ch] {
 					sh.have[ch] = true
+					sh.waiting[ch] = seq
 					add = append(add, ch)
 				}
 			}
 			if err := c.sendSub(sh, true, add); err != nil {
 				return err
 			}
-			if len(add) > 0 {
-				sh.pending = append(sh.pending, pendingSub{seq: seq, left: len(add)})
-			}
 		}
-		synced = seq
 		for addr, sh := range shards {
-			if len(sh.have) == 0 && len(route[addr]) == 0 {
+			if _, ok := route[addr]; !ok && len(sh.have) == 0 {
 				delete(shards, addr)
 				c.closeShard(sh)
 			}
 		}
+		synced = seq
+		publishView()
 		progress()
 		return nil
 	}
@@ -410,10 +490,13 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 			}
 		case <-t.C:
 			for _, sh := range shards {
-				if err := sh.conn.Send("PING"); err != nil {
-					return err
+				sh.wmu.Lock()
+				err := sh.conn.Send("PING")
+				if err == nil {
+					err = sh.conn.Flush()
 				}
-				if err := sh.conn.Flush(); err != nil {
+				sh.wmu.Unlock()
+				if err != nil {
 					return err
 				}
 			}
@@ -429,10 +512,8 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 			}
 			switch ev.kind {
 			case "subscribe", "ssubscribe":
-				if len(ev.sh.pending) > 0 {
-					if ev.sh.pending[0].left--; ev.sh.pending[0].left == 0 {
-						ev.sh.pending = ev.sh.pending[1:]
-					}
+				if _, ok := ev.sh.waiting[ev.channel]; ok {
+					delete(ev.sh.waiting, ev.channel)
 					progress()
 				}
 				if ev.channel == c.controlChannel() {
@@ -446,11 +527,12 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 					}
 					bo.reset()
 				}
-			case "sunsubscribe", "unsubscribe":
+			case "sunsubscribe":
 				if ev.sh.have[ev.channel] {
 					// Not ours: Redis Cluster moved the channel's slot to
 					// another master. Follow it.
 					delete(ev.sh.have, ev.channel)
+					delete(ev.sh.waiting, ev.channel)
 					if c.topo != nil {
 						_ = c.topo.refresh()
 					}
@@ -474,9 +556,10 @@ func (c *Cluster) sendSub(sh *shard, on bool, chans []string) error {
 	if len(chans) == 0 {
 		return nil
 	}
-	name := map[bool]string{true: "SUBSCRIBE", false: "UNSUBSCRIBE"}[on]
+	name := c.subCommand(on)
+	sh.wmu.Lock()
+	defer sh.wmu.Unlock()
 	if c.topo != nil {
-		name = "S" + name
 		for _, ch := range chans {
 			if err := sh.conn.Send(name, ch); err != nil {
 				return err
@@ -516,12 +599,12 @@ func (c *Cluster) readShard(sh *shard, timeout time.Duration, events chan<- subE
 			report(subEvent{sh: sh, err: err})
 			return
 		}
-		var kind string
+		sh.heard.Store(time.Now().UnixNano())
 		if len(v) < 2 {
 			report(subEvent{sh: sh, err: errors.New("sioredis: unexpected pub/sub reply")})
 			return
 		}
-		kind, _ = redigo.String(v[0], nil)
+		kind, _ := redigo.String(v[0], nil)
 		switch kind {
 		case "message", "smessage":
 			ch, _ := redigo.String(v[1], nil)
