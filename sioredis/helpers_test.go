@@ -331,6 +331,7 @@ type client struct {
 	t      *testing.T
 	sid    string
 	conn   *websocket.Conn
+	node   *node // where it is connected
 	frames chan string
 	done   chan struct{}
 	wmu    sync.Mutex
@@ -363,7 +364,7 @@ func (n *node) open(sid string) *client {
 	n.t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial(n.wsURL+"/socket.io/1/websocket/"+sid, nil)
 	require.NoError(n.t, err)
-	c := &client{t: n.t, sid: sid, conn: conn, frames: make(chan string, 4096), done: make(chan struct{})}
+	c := &client{t: n.t, sid: sid, conn: conn, node: n, frames: make(chan string, 4096), done: make(chan struct{})}
 	go c.read()
 	n.t.Cleanup(c.close)
 	require.Equal(n.t, "1::", c.next(), "connect packet")
@@ -427,10 +428,19 @@ func (c *client) call(ns, name string, args ...any) string {
 	return strings.TrimPrefix(f, want)
 }
 
-// join joins room in ns and waits for the ack.
+// join joins room in ns and waits for the ack, then until the node is
+// subscribed to the channels the join made it need (confirmed by Redis):
+// a broadcast that another node publishes within a fraction of a
+// millisecond of the join may reach Redis before the subscription (see
+// "Broadcasts" in the package documentation), and the tests emit at once.
 func (c *client) join(ns, room string) {
 	c.t.Helper()
 	require.Equal(c.t, "[true]", c.call(ns, "join", room))
+	cl := c.node.cluster
+	cl.chmu.Lock()
+	seq := cl.wantSeq
+	cl.chmu.Unlock()
+	cl.waitSubscribed(seq)
 }
 
 func (c *client) connectNS(ns string) {

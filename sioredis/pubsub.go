@@ -290,10 +290,10 @@ type subEvent struct {
 // scheduled: the subscription then reaches Redis before the join's
 // acknowledgement reaches the client, so a broadcast the client causes on
 // another node after the ack finds the node subscribed. It writes a few
-// bytes into the connection's socket buffer and never waits for Redis:
-// it gives up if the subscriber is writing, and is skipped while the
-// connection has not heard from Redis for two ticks (a hung Redis, whose
-// socket buffer could fill). The subscriber goroutine subscribes the
+// bytes into the connection's socket buffer and never waits for a reply:
+// at most for a write of the subscriber in progress (as small), and it is
+// skipped while the connection has not heard from Redis for two ticks (a
+// hung Redis, whose socket buffer could fill and block the write). The subscriber goroutine subscribes the
 // channel again in its own time (Redis ignores the repeat) and
 // unsubscribes it if it is no longer wanted.
 func (c *Cluster) fastSubscribe(ch string) {
@@ -310,9 +310,10 @@ func (c *Cluster) fastSubscribe(ch string) {
 		addr = a
 	}
 	sh := (*view)[addr]
-	if sh == nil || time.Since(time.Unix(0, sh.heard.Load())) > 2*c.tick || !sh.wmu.TryLock() {
+	if sh == nil || time.Since(time.Unix(0, sh.heard.Load())) > 2*c.tick {
 		return
 	}
+	sh.wmu.Lock()
 	err := sh.conn.Send(c.subCommand(true), ch)
 	if err == nil {
 		err = sh.conn.Flush()

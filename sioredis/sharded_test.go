@@ -2,6 +2,7 @@ package sioredis
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -246,4 +247,23 @@ func TestBroadcastChannel(t *testing.T) {
 	}
 	assert.Equal(t, redisc.Slot(c.aliveKey("n")), redisc.Slot(c.spacesKey("n")))
 	assert.Equal(t, redisc.Slot(c.aliveKey("n")), redisc.Slot(c.sweptKey("n")))
+}
+
+// TestJoinThenEmitAcrossNodes: a socket joins a new room on one node and,
+// once the join is visible to the other nodes, a socket of another node
+// emits to the room: the broadcast always arrives (the join is written
+// once the room's channel is subscribed). 50 new rooms in a row.
+func TestJoinThenEmitAcrossNodes(t *testing.T) {
+	onBoth(t, func(t *testing.T, be backend) {
+		n1, n2 := be.node("n1", nodeOpts{}), be.node("n2", nodeOpts{})
+		a, b := n1.dial(), n2.dial()
+		for i := range 50 {
+			room := "room" + strconv.Itoa(i)
+			require.Equal(t, "[true]", b.call("", "join", room)) // no wait for the subscription
+			eventuallyEqual(t, []string{b.sid}, clients(n1, "", room))
+			a.emit("", "to-room", room, i)
+			b.expectMsg("", i)
+		}
+		assert.Zero(t, n1.cluster.Stats().Dropped)
+	})
 }
