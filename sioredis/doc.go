@@ -31,7 +31,8 @@
 //
 // # Configuration
 //
-// Only Config.Addr is required. Every node of a cluster needs the same
+// Only Config.Addr is required (or Config.ClusterAddrs, the seed nodes of
+// a Redis Cluster: see "Redis Cluster"). Every node of a cluster needs the same
 // Prefix (default "siogo") and a distinct NodeID (default random);
 // clusters that share a Redis need distinct Prefixes. The connection
 // fields take plain values: Username and Password (Redis AUTH, ACL users
@@ -43,12 +44,16 @@
 // a proxy or a Unix socket. TTL (5 s) sets how fast a dead node's
 // sockets leave the cluster, and PublishQueue, MembershipQueue and
 // ResyncInterval bound the node's work while Redis is slow or away.
+// Config.Channels chooses how broadcasts travel (see "Broadcasts"):
+// ChannelsSharded, the default, or ChannelsSingle; every node of a
+// cluster must use the same.
 //
 // Each node holds four long-lived connections (publisher, subscriber,
-// membership writer, liveness) and a pool for queries, and runs
-// a fixed set of goroutines whatever happens, plus one per broadcast with
-// acks of another node that it is waiting on (at most 256); Close ends
-// them all.
+// membership writer, liveness; on Redis Cluster each of them is one
+// connection per master it talks to) and a pool for queries, and runs a
+// fixed set of goroutines whatever happens, plus one reader per
+// subscriber connection and one per broadcast with acks of another node
+// that it is waiting on (at most 256); Close ends them all.
 //
 // Cluster.Stats counts what the node did (broadcasts published, received
 // and dropped, resyncs, sweeps, refused or malformed input); package
@@ -61,29 +66,75 @@
 // emitting node first delivers it to its own receivers, exactly as the
 // in-memory adapter does, then publishes one message (the Message's
 // fields — namespace, kind, event name and JSON arguments, JSON value or
-// text — with the rooms, excepted ids, volatile flag and its node id) on
-// the channel <Prefix>:broadcast over its single publisher connection.
-// Every node's subscriber receives it, skips the messages it published
-// itself (they were delivered locally already), checks it (see Trust) and
-// delivers it to its local receivers, honoring the volatile flag. Each
-// node encodes the message once per protocol of its receivers: the
-// channel carries no protocol's bytes, so nodes serving different client
-// generations share broadcasts.
-// An emit to the own-id room of a socket of the emitting node (To(id) of a
-// local socket) is not published at all.
+// text — with the rooms, excepted ids, volatile flag and its node id)
+// over its single publisher connection. The receiving nodes skip the
+// messages they published themselves (delivered locally already), check
+// each (see Trust) and deliver it to their local receivers, honoring the
+// volatile flag. Each node encodes the message once per protocol of its
+// receivers: the channels carry no protocol's bytes, so nodes serving
+// different client generations share broadcasts. An emit to the own-id
+// room of a socket of the emitting node (To(id) of a local socket) is
+// not published at all.
+//
+// Channels (Config.Channels). With ChannelsSharded, the default, a
+// broadcast to exactly one ordinary room goes to that room's channel
+// {P:NS:<room>}:bc, and every other broadcast (the whole namespace,
+// several rooms, a socket's own-id room, Except alone) to its namespace's
+// channel {P:NS}:bc. A node subscribes to a room's channel while it has
+// members in the room and to a namespace's channel while it has sockets
+// in the namespace, so it receives only broadcasts it has receivers
+// for: adding nodes no longer adds to every node's load, and Redis sends
+// each broadcast to the nodes that need it only. The subscriber
+// goroutine owns the subscriptions and follows the local membership:
+// joins and leaves record which channels the node needs and wake it; it
+// subscribes and unsubscribes in batches, and after a reconnection
+// subscribes to all of them again. With ChannelsSingle every broadcast
+// goes to the one channel P:broadcast, which every node receives: the
+// design before sharding, for measurements and for clusters that still
+// have nodes of that design. Room operations (see "Rooms and queries")
+// travel on P:broadcast in both modes, and their answers, with
+// ChannelsSharded, on the asking node's channel {P:node:<id>}:ops.
+//
+// All the nodes of a cluster must use the same mode: a sharded node
+// listens on P:broadcast too, so it receives a single-channel node's
+// broadcasts (and logs that the modes differ), but a single-channel node
+// never receives a sharded node's room and namespace broadcasts. To
+// switch modes, restart all the nodes with the new one.
+//
+// A join and its subscription: the join changes the local state at once
+// and, when it makes the node need a new channel, writes the SUBSCRIBE
+// on the subscriber's connection before Join returns (a few bytes into
+// the socket buffer, never waiting for Redis's reply; skipped while the
+// connection has heard nothing from Redis for two TTL/3 ticks, and then
+// the subscriber goroutine sends it). Its write of the membership to
+// Redis waits (at most 1 s) until Redis has confirmed the subscription,
+// so a node whose join is visible to the others (Clients, RoomSize,
+// SocketIDs) always receives the room's broadcasts. The window that
+// remains, which the single channel does not have: a broadcast to the
+// room that another node publishes before Redis has read the SUBSCRIBE —
+// a fraction of a millisecond after the join — misses the new member. The
+// tests saw it with an emit caused by the join's acknowledgement, made by
+// an in-process client on another node, reaching Redis 0.2 ms after the
+// SUBSCRIBE, a few times in 200 tries on a loaded machine. Likewise the
+// broadcasts published while the node's subscription is down (below).
 //
 // Delivery is at most once per socket. On the emitting node it is as
 // reliable as the in-memory adapter, Redis or no Redis. A broadcast misses
 // the sockets of other nodes when it cannot be published (Redis
 // unreachable, or PublishQueue full; counted in Stats().Dropped), when the
 // receiving node's subscription is down at the time (Redis pub/sub keeps
-// nothing for absent subscribers), or when Redis disconnects a subscriber
-// that fell too far behind (client-output-buffer-limit pubsub).
+// nothing for absent subscribers), when Redis disconnects a subscriber
+// that fell too far behind (client-output-buffer-limit pubsub), or, with
+// ChannelsSharded, within the join window above.
 //
 // Ordering: broadcasts made one after another on one node by one goroutine
 // — notably by the handlers of one socket, which run one at a time — reach
-// every receiver, on every node, in the order they were made. Some may be
-// missing (see above); none is reordered. There is no order between the
+// every receiver, on every node, in the order they were made (on a
+// standalone Redis across channels too: one publisher and one subscriber
+// connection per node). Some may be missing (see above); none is
+// reordered. On Redis Cluster the order holds per channel (the
+// broadcasts to one room, or to one namespace), not between channels,
+// which may live on different masters. There is no order between the
 // broadcasts of different nodes, or of concurrent goroutines.
 //
 // # Rooms and queries
@@ -93,8 +144,9 @@
 // deliveries follow them immediately, and are queued, in order, for
 // the node's membership writer, which pipelines them into Redis over one
 // connection. Redis keeps per namespace a set per room, a set of rooms per
-// socket, the set of all sockets, and per node the set of sockets it
-// wrote, so that its entries can be removed when it dies.
+// socket, the set of all sockets and, per node, the set of sockets it
+// wrote there, so that its entries can be removed when it dies; and per
+// node the set of namespaces it wrote in.
 //
 // The queue is bounded (Config.MembershipQueue, 8192 changes). A change
 // that finds it full is not lost — the local state has it — but Redis
@@ -127,12 +179,15 @@
 // Selection.SocketIDs, Fetch, Join, Leave and Disconnect (the Node.js
 // server's fetchSockets, socketsJoin, socketsLeave, disconnectSockets),
 // and the RemoteSocket methods of what Fetch returns: the node runs them
-// on its own sockets, then publishes a request on the channel, behind its
+// on its own sockets, then publishes a request on P:broadcast, behind its
 // earlier broadcasts; each other live node runs it on its sockets, with
 // the checks of Socket.Join and its own room limits, and answers (ids;
 // for Fetch each socket's id, rooms and Handshake.User as JSON, its Node
 // the answering node's id; or an error that the caller's error wraps:
-// socketio.ErrTooManyRooms...). The caller waits for every live node's
+// socketio.ErrTooManyRooms...) on the caller's own channel
+// {P:node:<id>}:ops (ChannelsSharded; on P:broadcast with
+// ChannelsSingle). Requests reach every node, whatever rooms it has. The
+// caller waits for every live node's
 // answer, at most 2 s or until its context ends; silent nodes (crashed
 // but not swept yet, or with their subscription down) make it return
 // ErrIncomplete naming them, after the others have done it. One node's
@@ -165,7 +220,7 @@
 // acks keeps its place among the node's broadcasts as a broadcast does.
 //
 // Namespace.ServerEmit publishes a server event (its name and JSON
-// arguments) on the channel, behind the node's broadcasts; every other
+// arguments) on P:broadcast, behind the node's broadcasts; every other
 // node hands it to its namespace's handler (Namespace.OnServerEvent,
 // through Namespace.ReceiveServerEvent); the sender's own handler and
 // the clients never get it. Nothing is answered: like a broadcast, it
@@ -196,7 +251,10 @@
 // membership writer, without waiting; Close deletes the entries of the
 // node's open sessions.
 //
-// Lookup is one Lua script that returns the address only while the node
+// Lookup is one Lua script (on Redis Cluster, where the entry and the
+// liveness key live in different slots, two reads: a node that dies
+// between them is answered as alive a moment longer) that returns the
+// address only while the node
 // named in the entry is alive, and only if it is the address that node
 // registered (see "Trust" below), so a crashed node's sessions are unknown to
 // the others within its TTL (about TTL + TTL/3: the tests measure 1 s with
@@ -220,12 +278,19 @@
 //
 // # Node liveness
 //
-// Every node sets the key <Prefix>:alive:<NodeID> with a TTL (Config.TTL,
-// default 5 s) and refreshes it every TTL/3. At the same pace each node
-// tries to take a sweeper lock (SET NX with the TTL); the holder removes
-// the sockets of every node whose liveness key has expired, in batches,
-// each batch a Lua script that re-checks the liveness key atomically, so
-// a live node is never swept. The sockets of a crashed node therefore
+// Every node sets the key {<Prefix>:node:<NodeID>}:alive with a TTL
+// (Config.TTL, default 5 s) and refreshes it every TTL/3. At the same
+// pace each node tries to take a sweeper lock (SET NX with the TTL); the
+// holder removes the sockets of every node whose liveness key has
+// expired, namespace by namespace, in batches (one Lua script each, on
+// the namespace's slot). The liveness key lives in another slot, so the
+// check cannot be atomic with the removal (the same scripts run on
+// standalone Redis and on Redis Cluster): the sweeper checks it before
+// each batch and stops as soon as the node is back, and at the end looks
+// once more, atomically with a "swept" mark in the node's own slot. A
+// node that came back during its sweep finds the mark at its next refresh
+// and rewrites its membership: the others may see fewer of its members
+// for about a tick (TTL/3) meanwhile. A node found alive is never swept. The sockets of a crashed node therefore
 // leave the cluster-wide rooms and counts within about TTL + TTL/3 (the
 // tests measure about 1.3 s with a 1 s TTL). A node that was only cut off
 // for longer than its TTL finds its liveness key gone at its next refresh
@@ -243,8 +308,8 @@
 //     for other nodes are dropped and counted in Stats().Dropped; a warning
 //     is logged at most every 5 s for each kind of failure.
 //   - The subscriber reconnects with a jittered backoff from 50 ms to 1 s
-//     and subscribes again; the publisher and writer reconnect on demand
-//     with the same backoff. Cross-node delivery resumes within about a
+//     and subscribes again to every channel it needs; the publisher and
+//     writer reconnect on demand with the same backoff. Cross-node delivery resumes within about a
 //     second of Redis answering again (about 0.7 s in the tests), without
 //     restarting anything. What was published in between is lost.
 //   - Membership changes made during the outage apply locally at once;
@@ -347,8 +412,8 @@
 // Redis is trusted: anything that can write to it can change rooms and
 // counts, publish broadcasts and edit the session directory. Protect it
 // as the nodes' shared state: Config.Username and Password (AUTH, or an
-// ACL user limited to the Prefix's keys and channel), Config.TLSConfig on
-// untrusted networks, and network rules. What the nodes check, so that a
+// ACL user limited to the keys and channels P:* and {P:*),
+// Config.TLSConfig on untrusted networks, and network rules. What the nodes check, so that a
 // corrupt entry or a stray writer cannot do worse:
 //
 //   - Session directory (SSRF): a node proxies a client's request, cookies
@@ -358,7 +423,7 @@
 //     names. An entry naming any other address is answered as an unknown
 //     session and counted (Stats().RefusedLookups). A writer that can also
 //     forge a node's liveness key defeats this: AUTH is the real fence.
-//   - Broadcast channel: every message is bounded (16 MiB), decoded, and
+//   - Broadcast channels: every message is bounded (16 MiB), decoded, and
 //     its Message checked with socketio.Message.Validate — an event, text
 //     or JSON message with the fields of its kind only, an event name the
 //     server may send (not empty, not reserved such as "disconnect" or
@@ -368,7 +433,7 @@
 //     JSON) is dropped, logged (at most once per 5 s) and counted
 //     (Stats().Malformed). Broadcasts never carry ack requests: the format
 //     has no place for one (broadcasts with acks are operations, below).
-//   - Operations on the channel: each is decoded and checked (at most
+//   - Operations on P:broadcast (answers on the nodes' channels): each is decoded and checked (at most
 //     1 MiB, ErrOpTooLarge; known type and flags; no room of the socket-id
 //     format to join or leave, so no request can put a socket into
 //     another's private room or out of its own) before anything is done;
@@ -384,7 +449,7 @@
 //     belong, each socket at most once, rooms that are no own-id room,
 //     users and ack arguments that are valid JSON, and reasons for the
 //     missing ones; anything else is dropped and counted. A writer to
-//     the channel can still disconnect sockets, move them
+//     the channels can still disconnect sockets, move them
 //     between ordinary rooms, ask them for acks, send server events to
 //     the handlers and forge answers (acks, fetched sockets): AUTH is the
 //     fence.
@@ -399,11 +464,16 @@
 //     client address. With it, any node serves any request, through one
 //     extra hop when it is not the session's node.
 //   - Standalone Redis 5 or later (or the primary of a Sentinel setup,
-//     through Config.Dial). The Lua scripts build key names, so Redis
-//     Cluster is not supported.
-//   - Every node receives every broadcast of the cluster on one channel,
-//     its own included (and discarded): the Redis traffic is the number of
-//     broadcasts times the number of nodes. Fine for a handful of nodes.
+//     through Config.Dial), or Redis Cluster 7 or later (sharded pub/sub;
+//     see "Redis Cluster").
+//   - With ChannelsSingle every node receives every broadcast of the
+//     cluster, its own included (and discarded): the Redis traffic is
+//     the number of broadcasts times the number of nodes. With
+//     ChannelsSharded (the default) a broadcast to one room reaches the
+//     nodes that have members in the room; every other broadcast (to the
+//     whole namespace, to several rooms, to a socket id) reaches every
+//     node with sockets in the namespace. Each subscribed channel costs
+//     an entry in Redis per node that needs it.
 //   - Clients reads whole sets (SMEMBERS); Clients("") lists every socket
 //     of the namespace in the cluster (RoomSize counts without listing).
 //     Socket.Join makes no Redis round trip: its write is queued.
@@ -424,17 +494,50 @@
 //     node shuts down (before or after the server; it removes this node's
 //     entries either way).
 //
+// # Redis Cluster
+//
+// With Config.ClusterAddrs (seed nodes) the node uses a Redis Cluster:
+// github.com/mna/redisc, the cluster layer on redigo, learns the masters
+// and their slots (CLUSTER SLOTS) and hashes keys; the node keeps a
+// connection per master for each of its long-lived connections and a
+// query pool per master, and routes every command to the master of its
+// key's slot (pipelines keep their order per master). Every key of a
+// namespace carries the hash tag {P:NS} and a node's liveness keys
+// {P:node:<id>}, so every Lua script touches one slot; what used to cross
+// slots is split (the sweep's liveness check, see "Node liveness"; the
+// session directory's Lookup; Close's deletion of the session entries,
+// one DEL per entry). Broadcasts use sharded pub/sub (SPUBLISH and
+// SSUBSCRIBE): a channel lives on the master of its slot, and the
+// subscriber holds one connection per master. A MOVED, ASK, CLUSTERDOWN
+// or TRYAGAIN reply counts as a failure of the connection: the slot map
+// is refreshed and the connection made again (the writer then rewrites
+// the node's membership, the subscriber subscribes again); a subscription
+// that Redis ends because its slot moved is followed to the slot's new
+// master. Replicas are not read from; after a failover the new master is
+// found through the slot map. DB must be 0.
+//
 // # Redis keys
 //
 // With P the prefix and NS a namespace written as "<byte length>:<name>":
-// P:room:NS:<room>, P:sid:NS:<sid> and P:all:NS are sets of socket ids or
-// rooms; P:rooms:NS is the index of the rooms with members;
-// P:node:<id> lists what node id wrote; P:alive:<id> is its liveness key,
-// whose value is the node's address (its first Register's); P:nodes lists
-// the nodes; P:sweeper is the sweeper lock; P:broadcast is the
-// pub/sub channel; P:session:<sid> is a session directory entry. Use a
-// distinct prefix per cluster sharing a Redis. Nodes of versions before
-// the liveness key held the address do not interoperate with later ones
-// in the session directory (their entries are refused): upgrade all the
-// nodes of a cluster together, or expect those sessions to reconnect.
+// {P:NS}:room:<room>, {P:NS}:sid:<sid> and {P:NS}:all are sets of socket
+// ids or rooms; {P:NS}:rooms is the index of the rooms with members;
+// {P:NS}:node:<id> lists the sockets node id wrote in the namespace and
+// {P:node:<id>}:ns the namespaces it wrote in; {P:node:<id>}:alive is its
+// liveness key, whose value is the node's address (its first
+// Register's), and {P:node:<id>}:swept the sweep's mark; P:nodes lists
+// the nodes; P:sweeper is the sweeper lock; P:session:<sid> is a session
+// directory entry. The channels are P:broadcast (control, and the single
+// channel), {P:node:<id>}:ops, {P:NS}:bc and {P:NS:<room>}:bc (see
+// "Broadcasts"). The braces are Redis Cluster hash tags, harmless on a
+// standalone Redis, which uses the same names; a Prefix may not contain
+// braces. Use a distinct prefix per cluster sharing a Redis.
+//
+// The key format changed with sharding (the hash tags): nodes of earlier
+// versions see neither the rooms nor the liveness of later ones, nor the
+// other way round, and they publish and listen on P:broadcast only.
+// Upgrade all the nodes of a cluster together (stop them all, then start
+// the new version; what the old nodes left under the old names is not
+// read, and can be deleted). Nodes of versions before the liveness key
+// held the address do not interoperate with later ones in the session
+// directory either.
 package sioredis
