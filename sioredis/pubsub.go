@@ -595,7 +595,14 @@ func (c *Cluster) readShard(sh *shard, timeout time.Duration, events chan<- subE
 		}
 	}
 	for {
-		v, err := redigo.Values(redigo.ReceiveWithTimeout(sh.conn, timeout))
+		reply, err := redigo.ReceiveWithTimeout(sh.conn, timeout)
+		if s, ok := reply.(string); ok && s == "PONG" && err == nil {
+			// A connection with no subscription (a master that holds
+			// none of this node's channels) answers PING plainly.
+			sh.heard.Store(time.Now().UnixNano())
+			continue
+		}
+		v, err := redigo.Values(reply, err)
 		if err != nil {
 			report(subEvent{sh: sh, err: err})
 			return
