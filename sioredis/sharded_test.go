@@ -267,3 +267,53 @@ func TestJoinThenEmitAcrossNodes(t *testing.T) {
 		assert.Zero(t, n1.cluster.Stats().Dropped)
 	})
 }
+
+// TestShardedReceivesOnlyItsRooms: four nodes, 100 rooms, each node with
+// members of 25 of them; node 0 emits once to every room. With
+// ChannelsSharded each other node receives the 25 broadcasts of its
+// rooms; with ChannelsSingle it receives all 100.
+func TestShardedReceivesOnlyItsRooms(t *testing.T) {
+	for _, mode := range []ChannelMode{ChannelsSharded, ChannelsSingle} {
+		t.Run(mode.String(), func(t *testing.T) {
+			be := standaloneBackend(t)
+			o := nodeOpts{cfg: func(c *Config) { c.Channels = mode }}
+			var nodes []*node
+			var cls []*client
+			for k := range 4 {
+				n := be.node("n"+strconv.Itoa(k), o)
+				c := n.dial()
+				for r := k; r < 100; r += 4 {
+					c.join("", "room"+strconv.Itoa(r))
+				}
+				nodes, cls = append(nodes, n), append(cls, c)
+			}
+			before := make([]uint64, 4)
+			for k, n := range nodes {
+				before[k] = received(n)
+			}
+			ns := nodes[0].srv.Of("")
+			for r := range 100 {
+				require.NoError(t, ns.To("room"+strconv.Itoa(r)).Emit("msg", r))
+			}
+			for k, c := range cls {
+				for r := k; r < 100; r += 4 {
+					c.expectMsg("", r)
+				}
+			}
+			want := uint64(25)
+			if mode == ChannelsSingle {
+				want = 100
+			}
+			for k := 1; k < 4; k++ {
+				n := nodes[k]
+				assert.Eventually(t, func() bool { return received(n)-before[k] == want }, waitFor, tick,
+					"node %d received %d broadcasts, want %d", k, received(n)-before[k], want)
+			}
+			time.Sleep(quiet)
+			for k := 1; k < 4; k++ {
+				assert.Equal(t, want, received(nodes[k])-before[k], "node %d", k)
+				t.Logf("%s: node %d received %d of 100 room broadcasts", mode, k, received(nodes[k])-before[k])
+			}
+		})
+	}
+}
