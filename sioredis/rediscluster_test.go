@@ -100,3 +100,61 @@ func TestRedisClusterBasics(t *testing.T) {
 	assert.Zero(t, n1.cluster.Stats().Dropped)
 	assert.Zero(t, n1.cluster.Stats().Malformed)
 }
+
+// moveSlot assigns slot (holding no keys) to the master at to, on every
+// master: Redis then ends the sharded subscriptions of the slot's
+// channels on the old master (a resharding, as redis-cli --cluster
+// reshard does it for an empty slot).
+func moveSlot(t *testing.T, rc *clustertest.RedisCluster, slot int, to string) {
+	t.Helper()
+	do := func(addr, cmd string, args ...any) any {
+		c, err := redigo.Dial("tcp", addr, redigo.DialConnectTimeout(time.Second))
+		require.NoError(t, err)
+		defer c.Close()
+		v, err := c.Do(cmd, args...)
+		require.NoError(t, err, "%s %s %v", addr, cmd, args)
+		return v
+	}
+	id, err := redigo.String(do(to, "CLUSTER", "MYID"), nil)
+	require.NoError(t, err)
+	for _, a := range rc.Addrs() {
+		do(a, "CLUSTER", "SETSLOT", slot, "NODE", id)
+	}
+}
+
+// TestRedisClusterResharding: the slot of a room's channel moves to
+// another master while a node is subscribed to it; the node follows it
+// (Redis ends the subscription; the node refreshes its slot map and
+// subscribes on the new master) and the publisher follows the MOVED
+// reply: broadcasts to the room arrive again.
+func TestRedisClusterResharding(t *testing.T) {
+	rc := clustertest.StartRedisCluster(t)
+	n1, n2 := clusterNode(t, rc, "n1", nodeOpts{}), clusterNode(t, rc, "n2", nodeOpts{})
+	a, b := n1.dial(), n2.dial()
+	b.join("", "r")
+	ch := roomChannel("test", "", "r")
+	a.emit("", "to-room", "r", "before")
+	b.expectMsg("", "before")
+
+	slot := redisc.Slot(ch)
+	owner, err := n2.cluster.topo.addrOf(ch)
+	require.NoError(t, err)
+	var to string
+	for _, addr := range rc.Addrs() {
+		if addr != owner {
+			to = addr
+			break
+		}
+	}
+	moveSlot(t, rc, slot, to)
+	eventuallyEqual(t, 1, shardSubscribers(t, rc, ch), "n2 subscribed on the slot's new master")
+	deadline := time.Now().Add(2 * waitFor)
+	for {
+		a.emit("", "to-room", "r", "after")
+		if f, ok := b.nextWithin(200 * time.Millisecond); ok {
+			require.Equal(t, msgFrame("", "msg", "after"), f)
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no broadcast reached the room after the resharding")
+	}
+}
