@@ -90,7 +90,8 @@ func (a *Adapter) Join(sid string, rooms ...string) error {
 // subscribeRooms asks the subscriber for the channels that the join of
 // sid to rooms makes this node need: the namespace's, and that of each
 // ordinary room it is now the first local member of, and returns the
-// number of the last one asked for (0 if none: see waitSubscribed).
+// number of the last one whose SUBSCRIBE it could not write at once (0 if
+// none: see fastSubscribe and waitSubscribed).
 // Under a.mu; it never waits for Redis.
 func (a *Adapter) subscribeRooms(sid string, rooms []string) uint64 {
 	c := a.c
@@ -101,8 +102,9 @@ func (a *Adapter) subscribeRooms(sid string, rooms []string) uint64 {
 	if !a.nsOn {
 		a.nsOn = true
 		ch := nsChannel(c.prefix, a.name)
-		seq = c.wantChannel(ch, true)
-		c.fastSubscribe(ch)
+		if n := c.wantChannel(ch, true); !c.fastSubscribe(ch) {
+			seq = n
+		}
 	}
 	for _, r := range rooms {
 		if r == sid || socketio.IsSocketID(r) {
@@ -110,8 +112,9 @@ func (a *Adapter) subscribeRooms(sid string, rooms []string) uint64 {
 		}
 		if n, _ := a.mem.RoomSize(context.Background(), r); n == 1 {
 			ch := roomChannel(c.prefix, a.name, r)
-			seq = c.wantChannel(ch, true)
-			c.fastSubscribe(ch)
+			if n := c.wantChannel(ch, true); !c.fastSubscribe(ch) {
+				seq = n
+			}
 		}
 	}
 	return seq

@@ -107,9 +107,11 @@
 // the socket buffer, never waiting for Redis's reply; skipped while the
 // connection has heard nothing from Redis for two TTL/3 ticks, and then
 // the subscriber goroutine sends it). Its write of the membership to
-// Redis waits (at most 1 s) until Redis has confirmed the subscription,
-// so a node whose join is visible to the others (Clients, RoomSize,
-// SocketIDs) always receives the room's broadcasts. The window that
+// Redis follows the SUBSCRIBE on the wire, or, when the SUBSCRIBE could
+// not be written at once, waits (at most 1 s) until Redis has confirmed
+// the subscription; so a node whose join is visible to the others
+// (Clients, RoomSize, SocketIDs) receives the room's broadcasts that they
+// publish after seeing it. The window that
 // remains, which the single channel does not have: a broadcast to the
 // room that another node publishes before Redis has read the SUBSCRIBE —
 // a fraction of a millisecond after the join — misses the new member. The

@@ -296,22 +296,28 @@ type subEvent struct {
 // hung Redis, whose socket buffer could fill and block the write). The subscriber goroutine subscribes the
 // channel again in its own time (Redis ignores the repeat) and
 // unsubscribes it if it is no longer wanted.
-func (c *Cluster) fastSubscribe(ch string) {
+//
+// It reports whether it wrote the SUBSCRIBE: the join's membership write,
+// queued after it, then follows it on the wire, and the other nodes that
+// read the join afterwards publish after Redis has read the SUBSCRIBE.
+// When it did not, the writer waits for the subscriber's confirmation
+// (waitSubscribed) instead.
+func (c *Cluster) fastSubscribe(ch string) bool {
 	view := c.shardView.Load()
 	if view == nil {
-		return
+		return false
 	}
 	addr := ""
 	if c.topo != nil {
 		a, err := c.topo.addrOf(ch)
 		if err != nil {
-			return
+			return false
 		}
 		addr = a
 	}
 	sh := (*view)[addr]
 	if sh == nil || time.Since(time.Unix(0, sh.heard.Load())) > 2*c.tick {
-		return
+		return false
 	}
 	sh.wmu.Lock()
 	err := sh.conn.Send(c.subCommand(true), ch)
@@ -319,11 +325,13 @@ func (c *Cluster) fastSubscribe(ch string) {
 		err = sh.conn.Flush()
 	}
 	sh.wmu.Unlock()
-	if err == nil {
-		c.chmu.Lock()
-		c.fastSent[ch] = sh
-		c.chmu.Unlock()
+	if err != nil {
+		return false
 	}
+	c.chmu.Lock()
+	c.fastSent[ch] = sh
+	c.chmu.Unlock()
+	return true
 }
 
 // subCommand is SUBSCRIBE or UNSUBSCRIBE, sharded (SSUBSCRIBE...) on
