@@ -338,10 +338,24 @@ func (a *Adapter) Rooms(sid string) ([]string, error) {
 func (a *Adapter) RoomCount(sid, room string) (int, bool) { return a.memCount.RoomCount(sid, room) }
 
 // Close implements socketio.Adapter: the namespace's broadcasts from
-// other nodes are no longer delivered here. Membership is left to the
+// other nodes are no longer delivered here (with ChannelsSharded its
+// channels are unsubscribed). Membership is left to the
 // sockets' LeaveAll and to Cluster.Close.
 func (a *Adapter) Close() error {
 	c := a.c
+	if c.sharded {
+		// The namespace's and its rooms' channels are no longer needed.
+		a.mu.Lock()
+		rooms, _ := a.mem.AllRooms(context.Background())
+		for _, r := range rooms {
+			c.wantChannel(roomChannel(c.prefix, a.name, r), false)
+		}
+		if a.nsOn {
+			a.nsOn = false
+			c.wantChannel(nsChannel(c.prefix, a.name), false)
+		}
+		a.mu.Unlock()
+	}
 	c.amu.Lock()
 	c.adapters[a.name] = slices.DeleteFunc(slices.Clone(c.adapters[a.name]), func(x *Adapter) bool { return x == a })
 	if len(c.adapters[a.name]) == 0 {

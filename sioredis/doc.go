@@ -275,8 +275,9 @@
 // session until Redis is back. After a Redis restart the entries are
 // rewritten within a liveness tick of Redis answering again (TTL/3).
 //
-// Cost: one Redis round trip per handshake and per forwarded request, one
-// SET per open session every 10/3 × TTL, one DEL per closed session.
+// Cost: one Redis round trip per handshake and per forwarded request (two
+// per forwarded request on Redis Cluster), one SET per open session every
+// 10/3 × TTL, one DEL per closed session.
 //
 // # Node liveness
 //
