@@ -526,7 +526,7 @@ func TestForgedAckOpsDropped(t *testing.T) {
 		calls = append(calls, raw(args))
 		handled.Unlock()
 	})
-	onChannel := watchChannel(t, r, "test:broadcast")
+	onChannel := watchChannel(t, r, "{test:node:evil}:ops") // answers to evil (ChannelsSharded)
 	toEvil := func() []opMsg {
 		var out []opMsg
 		for _, b := range onChannel() {
@@ -590,7 +590,7 @@ func TestForgedAckOpsDropped(t *testing.T) {
 	// answer to a fetch; the right one does.
 	_, err = r.do("SADD", "test:nodes", "ghost")
 	require.NoError(t, err)
-	_, err = r.do("SET", "test:alive:ghost", "", "PX", 60000)
+	_, err = r.do("SET", "{test:node:ghost}:alive", "", "PX", 60000)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()

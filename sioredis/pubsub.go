@@ -25,7 +25,7 @@ func (c *Cluster) publish(msg []byte) { c.publishTo(c.opChannel(msg), msg) }
 // opChannel is the channel of an operation message: the requester's node
 // channel for an answer in ChannelsSharded mode, else the control channel.
 func (c *Cluster) opChannel(msg []byte) string {
-	if c.sharded && len(msg) > 3 && msg[0] == opVersion && msg[1] == opReply {
+	if c.sharded && len(msg) > 3 && msg[0] == opVersion && isReply(msg[1]) {
 		r := reader{b: msg[3:]}
 		r.uvarint()
 		r.string() // the answering node
