@@ -22,16 +22,21 @@ import (
 type Emitter struct {
 	node   string // the sender id its messages carry: no node's
 	prefix string
-	pool   *redigo.Pool
+	mode   ChannelMode  // Config.Channels: the nodes' channels
+	pool   *redigo.Pool // standalone Redis
+	topo   *topology    // Redis Cluster (Config.ClusterAddrs)
 	closed atomic.Bool
 }
 
 var _ socketio.Publisher = (*Emitter)(nil)
 
 // NewEmitter connects an emitter to the Redis of the cluster whose nodes
-// use cfg.Prefix. Only the connection fields of cfg (Addr, Username,
-// Password, DB, ClientName, TLSConfig, Dial, the timeouts, PoolSize) and
-// Prefix are used; the node fields are ignored. It fails if the
+// use cfg.Prefix. Only the connection fields of cfg (Addr or
+// ClusterAddrs, Username, Password, DB, ClientName, TLSConfig, Dial, the
+// timeouts, PoolSize), Prefix and Channels (the nodes' mode: it picks the
+// channel of each broadcast) are used; the node fields are ignored. On
+// Redis Cluster it publishes with SPUBLISH on the master of the
+// channel's slot. It fails if the
 // configuration is invalid or Redis does not answer a PING now.
 func NewEmitter(cfg Config) (*Emitter, error) {
 	if err := cfg.connDefaults(); err != nil {
@@ -47,12 +52,22 @@ func NewEmitter(cfg Config) (*Emitter, error) {
 	e := &Emitter{
 		node:   "emitter-" + hex.EncodeToString(b[:]),
 		prefix: cfg.Prefix,
-		pool:   cfg.pool(cfg.dialer()),
+		mode:   cfg.Channels,
+	}
+	if len(cfg.ClusterAddrs) > 0 {
+		opts := cfg.dialOptions()
+		topo, err := newTopology(&cfg, opts, cfg.addrDialer(opts))
+		if err != nil {
+			return nil, fmt.Errorf("sioredis: emitter: %w", err)
+		}
+		e.topo = topo
+	} else {
+		e.pool = cfg.pool(cfg.dialer())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.DialTimeout+cfg.ReadTimeout)
 	defer cancel()
 	if err := e.do(ctx, "PING"); err != nil {
-		_ = e.pool.Close()
+		_ = e.Close()
 		return nil, fmt.Errorf("sioredis: emitter: %w", authError(err))
 	}
 	return e, nil
@@ -138,7 +153,7 @@ func (e *Emitter) publish(ctx context.Context, m *socketio.Message, opts socketi
 	if len(b) > maxMessageBytes {
 		return fmt.Errorf("%w: %w: %d bytes, at most %d", socketio.ErrInvalidMessage, errTooLarge, len(b), maxMessageBytes)
 	}
-	return e.do(ctx, "PUBLISH", broadcastChannel(e.prefix, m.Namespace, opts), b)
+	return e.do(ctx, publishCommand(e.topo != nil), channelFor(e.mode, e.prefix, m.Namespace, opts), b)
 }
 
 // do runs one command on a pooled connection, bounded by ctx and the
@@ -147,7 +162,13 @@ func (e *Emitter) do(ctx context.Context, cmd string, args ...any) error {
 	if e.closed.Load() {
 		return ErrClosed
 	}
-	conn, err := e.pool.GetContext(ctx)
+	var conn redigo.Conn
+	var err error
+	if e.topo != nil {
+		conn = e.topo.newConn(ctx, true)
+	} else {
+		conn, err = e.pool.GetContext(ctx)
+	}
 	if err == nil {
 		_, err = doContext(ctx, conn, cmd, args...)
 		conn.Close()
@@ -165,6 +186,10 @@ func (e *Emitter) do(ctx context.Context, cmd string, args ...any) error {
 // ErrClosed. It is idempotent.
 func (e *Emitter) Close() error {
 	if e.closed.Swap(true) {
+		return nil
+	}
+	if e.topo != nil {
+		e.topo.close()
 		return nil
 	}
 	return e.pool.Close()

@@ -258,6 +258,7 @@ func newNode(t *testing.T, r *redisServer, name string, o nodeOpts) *node {
 	}
 	cl, err := New(ccfg)
 	require.NoError(t, err)
+	testConfigs.Store(cl, ccfg)
 	cfg := socketio.Config{Adapter: cl.Adapter, Logger: discardLogger}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

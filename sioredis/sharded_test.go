@@ -3,6 +3,7 @@ package sioredis
 import (
 	"context"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -316,4 +317,46 @@ func TestShardedReceivesOnlyItsRooms(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEmitterChannels: an Emitter publishes on the channels of the nodes'
+// mode (Config.Channels), with SPUBLISH on Redis Cluster: its broadcasts
+// to a room, to a socket id and to a whole namespace reach the sockets of
+// both nodes.
+func TestEmitterChannels(t *testing.T) {
+	for _, mode := range []ChannelMode{ChannelsSharded, ChannelsSingle} {
+		t.Run(mode.String(), func(t *testing.T) {
+			onBoth(t, func(t *testing.T, be backend) {
+				o := nodeOpts{cfg: func(c *Config) { c.Channels = mode }}
+				n1, n2 := be.node("n1", o), be.node("n2", o)
+				a, b := n1.dial(), n2.dial()
+				b.join("", "r")
+				cfg := n1.cluster.cfgForTest()
+				e, err := NewEmitter(cfg)
+				require.NoError(t, err)
+				defer e.Close()
+				ctx := context.Background()
+				require.NoError(t, e.Of("").To("r").Emit(ctx, "msg", "room"))
+				b.expectMsg("", "room")
+				require.NoError(t, e.Of("").To(a.sid).Emit(ctx, "msg", "id"))
+				a.expectMsg("", "id")
+				require.NoError(t, e.Of("").Emit(ctx, "msg", "all"))
+				a.expectMsg("", "all")
+				b.expectMsg("", "all")
+				a.expectNothing()
+			})
+		})
+	}
+}
+
+// testConfigs holds the Config each test node was made with.
+var testConfigs sync.Map
+
+// cfgForTest returns the Config the test harness made c with (for an
+// Emitter on the same Redis and mode).
+func (c *Cluster) cfgForTest() Config {
+	v, _ := testConfigs.Load(c)
+	cfg := v.(Config)
+	cfg.Logger = nil
+	return cfg
 }
