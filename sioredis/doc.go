@@ -362,18 +362,25 @@
 //	defer e.Close()
 //	err = e.Of("/chat").To("room").Except(sid).Emit(ctx, "news", item, []byte{1, 2})
 //
-// NewEmitter uses the connection fields of Config and Prefix only. The
+// NewEmitter uses the connection fields of Config (ClusterAddrs
+// included), Prefix and Channels only. The
 // emitter holds no sessions, writes no keys and subscribes to nothing:
-// each Emit or Publish is one PUBLISH, which returns once Redis has taken
+// each Emit or Publish is one PUBLISH (SPUBLISH), which returns once Redis has taken
 // the message, or Redis's error (wrapping ErrUnavailable). Delivery and
 // order are those of one node's broadcasts (see Broadcasts), for the
 // pushes of one goroutine. A []byte
 // argument travels as an attachment: v5 clients receive it as binary,
 // 0.9 clients as a base64 string.
 //
-// The message, for emitters in other languages, is published on the
-// channel <Prefix>:broadcast ("siogo:broadcast" by default), the one the
-// nodes subscribe to. It is binary, where a uvarint is an unsigned
+// The message, for emitters in other languages, is published with
+// PUBLISH (SPUBLISH on Redis Cluster) on the channel the nodes' mode
+// (Config.Channels, see Broadcasts) gives it: with ChannelsSharded, the
+// default, {<Prefix>:<NS>:<room>}:bc for a broadcast to exactly one room
+// that is not of the socket-id format (socketio.IsSocketID: 20 URL-safe
+// base64 characters, or those after "<namespace>#"), else
+// {<Prefix>:<NS>}:bc, where NS is the namespace as "<byte length>:<name>"
+// ("{siogo:5:/chat:lobby}:bc", "{siogo:0:}:bc"); with ChannelsSingle,
+// <Prefix>:broadcast ("siogo:broadcast" by default). It is binary, where a uvarint is an unsigned
 // LEB128 varint (Go's binary.AppendUvarint, protobuf's varint), a string
 // is a uvarint byte length and the bytes, and a list is a uvarint count
 // and that many strings:
@@ -436,8 +443,8 @@
 //     JSON) is dropped, logged (at most once per 5 s) and counted
 //     (Stats().Malformed). Broadcasts never carry ack requests: the format
 //     has no place for one (broadcasts with acks are operations, below).
-//   - Operations on P:broadcast (answers on the nodes' channels): each is decoded and checked (at most
-//     1 MiB, ErrOpTooLarge; known type and flags; no room of the socket-id
+//   - Operations on P:broadcast (answers on the nodes' channels): each
+//     is decoded and checked (at most 1 MiB, ErrOpTooLarge; known type and flags; no room of the socket-id
 //     format to join or leave, so no request can put a socket into
 //     another's private room or out of its own) before anything is done;
 //     anything else is dropped and counted (Stats().Malformed). The
