@@ -117,7 +117,7 @@
 // a fraction of a millisecond after the join — misses the new member. The
 // tests saw it with an emit caused by the join's acknowledgement, made by
 // an in-process client on another node, reaching Redis 0.2 ms after the
-// SUBSCRIBE, a few times in 200 tries on a loaded machine. Likewise the
+// SUBSCRIBE, about once in 150 tries on a loaded machine. Likewise the
 // broadcasts published while the node's subscription is down (below).
 //
 // Delivery is at most once per socket. On the emitting node it is as
