@@ -43,7 +43,7 @@ func mustDialEIO3(t *testing.T, rawURL, tr string, opts *Options) *Client {
 }
 
 func TestEIO3Node(t *testing.T) {
-	url := startRef4(t, "--allow-eio3", "--ping-interval", "200", "--ping-timeout", "300")
+	url := startRef4(t, "--allow-eio3", "--ping-interval", "300", "--ping-timeout", "1200")
 	for _, tr := range transportsEIO3 {
 		t.Run(tr, func(t *testing.T) {
 			t.Parallel()
@@ -110,7 +110,7 @@ func TestEIO3Node(t *testing.T) {
 			// The client's pings keep the session alive well past
 			// pingInterval + pingTimeout.
 			sid := c.SessionID()
-			time.Sleep(1500 * time.Millisecond)
+			time.Sleep(2000 * time.Millisecond) // past pingInterval + pingTimeout (1.5 s)
 			assert.True(t, c.Connected())
 			assert.Equal(t, sid, c.SessionID())
 			assert.Equal(t, 0, lc.count("disconnect"), lc.history())
@@ -132,9 +132,9 @@ func TestEIO3Node(t *testing.T) {
 // TestEIO3Siogo: the ProtocolEIO3 client against siogo's own server,
 // which serves EIO=3 sessions (Socket.IO v4).
 func TestEIO3Siogo(t *testing.T) {
-	// pingInterval 200 ms, pingTimeout 300 ms: a client that does not
-	// ping loses its session within 500 ms.
-	srv, base := startServer(t, socketio.Config{PingInterval: 200 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, nil)
+	// pingInterval 300 ms, pingTimeout 1200 ms: a client that does not
+	// ping loses its session within 1.5 s.
+	srv, base := startServer(t, socketio.Config{PingInterval: 300 * time.Millisecond, PingTimeout: 1200 * time.Millisecond}, nil)
 	for _, name := range []string{"", "/chat", "/private"} {
 		ns := srv.Of(name)
 		require.NoError(t, ns.OnRaw("echo", func(s *socketio.Socket, args []json.RawMessage, ack socketio.AckFunc) {
@@ -219,7 +219,7 @@ func TestEIO3Siogo(t *testing.T) {
 			assert.Equal(t, []byte{7, 8, 9}, b)
 
 			sid := c.SessionID()
-			time.Sleep(1500 * time.Millisecond)
+			time.Sleep(2000 * time.Millisecond) // past pingInterval + pingTimeout (1.5 s)
 			assert.True(t, c.Connected())
 			assert.Equal(t, sid, c.SessionID())
 			assert.Equal(t, 0, lc.count("disconnect"), lc.history())
