@@ -360,22 +360,27 @@ func (b *bench) ackPhase(ctx context.Context, phase string, rate int) {
 	var mu sync.Mutex
 	var rtts []time.Duration
 	var wg sync.WaitGroup
-	start := time.Now()
-	end := start.Add(b.cfg.AckDuration)
 	var acked atomic.Int64
-	s0 := b.sample(&acked)
+	// The clients connect first; the clock and the CPU sample start once
+	// all of them are open, so a slow connect is not measured as acks.
+	var opened sync.WaitGroup
+	startc := make(chan struct{})
+	var end time.Time // set before startc is closed
 	for range b.cfg.AckClients {
 		wg.Add(1)
+		opened.Add(1)
 		go func() {
 			defer wg.Done()
 			o := newRawOpener(b.t)
 			w, err := o.open(ctx)
 			o.close()
+			opened.Done()
 			if err != nil {
 				errs.add(err)
 				return
 			}
 			defer w.close()
+			<-startc
 			_ = w.c.SetDeadline(end.Add(10 * time.Second))
 			local := make([]time.Duration, 0, 1<<16)
 			buf := make([]byte, 0, 128)
@@ -403,6 +408,10 @@ func (b *bench) ackPhase(ctx context.Context, phase string, rate int) {
 			mu.Unlock()
 		}()
 	}
+	opened.Wait()
+	s0 := b.sample(&acked)
+	end = time.Now().Add(b.cfg.AckDuration)
+	close(startc)
 	wg.Wait()
 	s1 := b.sample(&acked)
 	b.cpuMetrics(phase, s0, s1)
