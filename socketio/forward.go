@@ -12,6 +12,8 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/siogo/siogo/internal/transport"
 )
 
 // SessionDirectory records which node of a cluster holds each session, so
@@ -140,7 +142,7 @@ func (s *Server) forward5(w http.ResponseWriter, r *http.Request) bool {
 	if s.fwd == nil || r.Method == http.MethodOptions {
 		return false
 	}
-	sid := r.URL.Query().Get("sid")
+	sid, _ := transport.QueryValue(r.URL.RawQuery, "sid")
 	if sid == "" || s.holds5(sid) || !s.origins.allows(r) {
 		return false
 	}

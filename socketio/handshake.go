@@ -128,9 +128,35 @@ func sameHandshake(full, hs *Handshake, header packedHeader) bool {
 		full.Secure != hs.Secure || full.URL != hs.URL {
 		return false
 	}
-	want := &Handshake{URL: hs.URL}
-	fillHandshake(want, header)
-	return sameValues(full.Headers, want.Headers) && sameValues(full.Query, want.Query)
+	if !samePacked(full.Headers, header) {
+		return false
+	}
+	q, _ := url.ParseQuery(rawQuery(hs.URL))
+	return sameValues(full.Query, q)
+}
+
+// samePacked reports whether h is what headerFromPairs(p) gives (as
+// sameValues compares them), without making it.
+func samePacked(h http.Header, p packedHeader) bool {
+	if len(p) == 0 || p[0] != packedMark || h == nil {
+		return false
+	}
+	keys := 0
+	r := packedReader{s: string(p), i: 1}
+	for r.i < len(r.s) {
+		vv, ok := h[r.str()]
+		c := r.uvarint()
+		if r.bad || !ok || len(vv) != c {
+			return false
+		}
+		for _, v := range vv {
+			if r.str() != v {
+				return false
+			}
+		}
+		keys++
+	}
+	return !r.bad && keys == len(h)
 }
 
 // sameValues compares two http.Header or url.Values maps (nil and empty

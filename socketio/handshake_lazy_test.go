@@ -145,3 +145,44 @@ func TestAuthorizeSeesWholeHandshakeAndChangesAreKept(t *testing.T) {
 		})
 	}
 }
+
+// sameHandshake tells a Handshake Authorize left alone from one it
+// changed, in any field the compact form keeps.
+func TestSameHandshakeSeesChanges(t *testing.T) {
+	r := httptest.NewRequest("GET", "/socket.io/1/?t=1&a=x&a=y&b=%20", nil)
+	r.Header.Set("X-Token", "tok")
+	r.Header.Add("X-Multi", "1")
+	r.Header.Add("X-Multi", "2")
+	hs, header, _, err := newHandshake(r, "", true, DefaultMaxHandshakeBytes)
+	require.NoError(t, err)
+	require.NotEmpty(t, header)
+	full := func() *Handshake {
+		f := *hs
+		fillHandshake(&f, header)
+		return &f
+	}
+	assert.True(t, sameHandshake(full(), hs, header))
+	changes := map[string]func(*Handshake){
+		"header value":   func(f *Handshake) { f.Headers.Set("X-Token", "other") },
+		"header added":   func(f *Handshake) { f.Headers.Set("X-New", "1") },
+		"header removed": func(f *Handshake) { f.Headers.Del("X-Token") },
+		"header values":  func(f *Handshake) { f.Headers["X-Multi"] = []string{"2", "1"} },
+		"header nil":     func(f *Handshake) { f.Headers = nil },
+		"query value":    func(f *Handshake) { f.Query.Set("t", "2") },
+		"query added":    func(f *Handshake) { f.Query.Add("a", "z") },
+		"query removed":  func(f *Handshake) { f.Query.Del("b") },
+		"query nil":      func(f *Handshake) { f.Query = nil },
+		"address":        func(f *Handshake) { f.Address = "10.0.0.1:1" },
+		"url":            func(f *Handshake) { f.URL = "/x" },
+	}
+	for name, change := range changes {
+		f := full()
+		change(f)
+		assert.False(t, sameHandshake(f, hs, header), name)
+	}
+	if raceEnabled {
+		return // allocation counts are the race detector's
+	}
+	f := full()
+	assert.Zero(t, testing.AllocsPerRun(20, func() { _ = samePacked(f.Headers, header) }), "samePacked allocates nothing")
+}

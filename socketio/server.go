@@ -191,7 +191,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !originOK:
 		// Every request of a session is held to the handshake's rule.
 		plain(w, http.StatusForbidden, "bad origin")
-	case (len(parts) == 2 || len(parts) == 3) && r.URL.Query().Has("disconnect"):
+	case (len(parts) == 2 || len(parts) == 3) && queryHas(r, "disconnect"):
 		// socket.io.js's disconnect-on-unload asks for /1//SID/?disconnect
 		// (no transport); a mux that cleans paths turns that into /1/SID/.
 		s.forceDisconnect(w, r, parts[len(parts)-1])
@@ -245,7 +245,7 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
 }
 
 func jsonpIndex(r *http.Request) (string, bool) {
-	j := r.URL.Query().Get("jsonp")
+	j, _ := transport.QueryValue(r.URL.RawQuery, "jsonp")
 	if j == "" || len(j) > 10 {
 		return "", false
 	}
@@ -616,4 +616,11 @@ func (s *Server) Close() {
 		s.eio.Close()
 	}
 	s.closeForwarder()
+}
+
+// queryHas reports whether r's query has name, with any value (as
+// Query().Has(name), without parsing the whole query).
+func queryHas(r *http.Request, name string) bool {
+	_, ok := transport.QueryValue(r.URL.RawQuery, name)
+	return ok
 }

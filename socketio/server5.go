@@ -8,6 +8,7 @@ import (
 
 	"github.com/siogo/siogo/internal/engineio"
 	"github.com/siogo/siogo/internal/lazylog"
+	"github.com/siogo/siogo/internal/transport"
 )
 
 // engine5 is the Engine.IO v4 server of a Server's v5 sessions: what
@@ -36,8 +37,11 @@ func eioRequest(r *http.Request) (version string, ok bool) {
 	if !strings.Contains(q, "EIO=") && !strings.Contains(q, "transport=") {
 		return "", false
 	}
-	v := r.URL.Query()
-	return v.Get("EIO"), v.Has("EIO") || v.Has("transport")
+	version, ok = transport.QueryValue(q, "EIO")
+	if !ok {
+		_, ok = transport.QueryValue(q, "transport")
+	}
+	return version, ok
 }
 
 // serveEIO serves an Engine.IO request with the EIO query parameter v:

@@ -179,7 +179,7 @@ func writeBody(w http.ResponseWriter, timeout time.Duration, body []byte) error 
 // Else the answer is 200 "ok".
 func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
 	contentType := r.Header.Get("Content-Type")
-	jsonp := c.proto == 3 && r.URL.Query().Has("j")
+	jsonp := c.proto == 3 && queryFlag(r, "j")
 	if c.proto == 4 && contentType == "application/octet-stream" {
 		// Engine.IO v4 payloads are text.
 		c.logAt(slog.LevelDebug, "closing: binary polling payload")

@@ -76,12 +76,12 @@ func appendJSONP(dst []byte, j int, payload []byte) []byte {
 // parameter's digits (Node.js engine.io drops the others), -1 for a
 // request without j (not JSONP).
 func jsonpIndex(r *http.Request) int {
-	q := r.URL.Query()
-	if !q.Has("j") {
+	j, ok := transport.QueryValue(r.URL.RawQuery, "j")
+	if !ok {
 		return -1
 	}
 	n := 0
-	for _, c := range []byte(q.Get("j")) {
+	for _, c := range []byte(j) {
 		if c >= '0' && c <= '9' && n < 1e8 {
 			n = n*10 + int(c-'0')
 		}

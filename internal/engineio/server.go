@@ -138,9 +138,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setCORS(w, r)
-	q := r.URL.Query()
+	// The parameters are read from the raw query one by one
+	// (transport.QueryValue): parsing it into a map cost a map and a
+	// slice per pair, for each of the few reads of every request.
+	raw := r.URL.RawQuery
 	var tr string // a constant: the query's value would keep the request line alive
-	switch q.Get("transport") {
+	switch v, _ := transport.QueryValue(raw, "transport"); v {
 	case Polling:
 		tr = Polling
 	case WebSocket:
@@ -151,7 +154,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var proto int
-	switch q.Get("EIO") {
+	switch v, _ := transport.QueryValue(raw, "EIO"); v {
 	case "4":
 		proto = 4
 	case "3":
@@ -173,7 +176,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	upgrade := transport.IsWebSocketUpgrade(r)
-	sid := q.Get("sid")
+	sid, _ := transport.QueryValue(raw, "sid")
 	if sid == "" {
 		if r.Method != http.MethodGet {
 			s.abort(w, r, codeBadHandshake)
@@ -261,8 +264,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, tr string, pr
 	// A v3 client without binary support says so with b64 (any value, as
 	// Node.js engine.io reads it) in its handshake; JSONP polling is
 	// text-only too.
-	q := r.URL.Query()
-	b64 := proto == 3 && (q.Get("b64") != "" || q.Has("j"))
+	b64 := proto == 3 && (queryHas(r, "b64") || queryFlag(r, "j"))
 	c := newConn(s, newSID(), tr, proto, b64)
 	s.mu.Lock()
 	switch {
@@ -351,4 +353,18 @@ func (s *Server) logAt(level slog.Level, msg string, args ...any) {
 	if lazylog.Enabled(s.log, level) {
 		lazylog.Write(s.log, level, msg, nil, args)
 	}
+}
+
+// queryHas reports whether r's query has a non-empty value of name (as
+// Query().Get(name) != "").
+func queryHas(r *http.Request, name string) bool {
+	v, _ := transport.QueryValue(r.URL.RawQuery, name)
+	return v != ""
+}
+
+// queryFlag reports whether r's query has name, with any value (as
+// Query().Has(name)).
+func queryFlag(r *http.Request, name string) bool {
+	_, ok := transport.QueryValue(r.URL.RawQuery, name)
+	return ok
 }

@@ -29,7 +29,7 @@ var _ transport.BinaryReceiver = (*wsLink)(nil)
 
 // newLink makes the link of a websocket request r of session c.
 func newLink(c *Conn, r *http.Request) *wsLink {
-	return &wsLink{c: c, b64: c.proto == 3 && r.URL.Query().Get("b64") != ""}
+	return &wsLink{c: c, b64: c.proto == 3 && queryHas(r, "b64")}
 }
 
 // textOnly rewrites, for a v3 link whose client has no binary support,

@@ -56,6 +56,13 @@ type poller struct {
 	conns   map[uint64]*wsConn
 	next    uint64
 	running bool // the loop goroutine runs
+
+	// The loop's buffers, made by the first loop and kept: the loop
+	// ends whenever the last connection leaves, and a server with a
+	// connection now and then would otherwise make them (5 KB) for each.
+	// Only the loop goroutine (one at a time) uses them.
+	events []unix.EpollEvent
+	ready  []*wsConn
 }
 
 var (
@@ -196,8 +203,11 @@ func (ps pollState) unregister() {
 }
 
 func (p *poller) loop() {
-	events := make([]unix.EpollEvent, 256)
-	ready := make([]*wsConn, 0, len(events))
+	if p.events == nil {
+		p.events = make([]unix.EpollEvent, 256)
+		p.ready = make([]*wsConn, 0, len(p.events))
+	}
+	events, ready := p.events, p.ready
 	for {
 		var n int
 		err := p.rc.Read(func(uintptr) bool {

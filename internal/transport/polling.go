@@ -60,7 +60,7 @@ func WritePostOK(w http.ResponseWriter) {
 // JSONPIndex returns the callback index of a jsonp request (?i=N), or
 // "0". Only digits are accepted, so the index cannot inject script.
 func JSONPIndex(r *http.Request) string {
-	i := r.URL.Query().Get("i")
+	i, _ := QueryValue(r.URL.RawQuery, "i")
 	if i == "" || len(i) > 10 {
 		return "0"
 	}
