@@ -34,8 +34,7 @@ type job struct {
 // sock and limit are set before first use and never change; mu guards
 // every other field.
 type executor struct {
-	sock  *Socket // runs each job (Socket.runJob: panic recovery)
-	limit int
+	sock *Socket // runs each job (Socket.runJob: panic recovery); its namespace's MaxQueuedEvents bounds the queue
 
 	mu      sync.Mutex
 	queue   []job
@@ -57,7 +56,8 @@ func (e *executor) submitFinal(j job) { e.enqueue(j, true) }
 
 func (e *executor) enqueue(j job, final bool) {
 	e.mu.Lock()
-	for !final && !e.closed && e.limit > 0 && len(e.queue) >= e.limit {
+	limit := e.sock.ns.opts.MaxQueuedEvents
+	for !final && !e.closed && limit > 0 && len(e.queue) >= limit {
 		if e.space == nil {
 			e.space = make(chan struct{})
 		}

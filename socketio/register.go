@@ -143,10 +143,11 @@ func Register[T any](ns *Namespace, newT func(*Socket) T) error {
 		errs = append(errs, &registerError{fmt.Sprintf("socketio: Register[%s]: method %s: ", t, method), err})
 	}
 	recv := func(s *Socket) (reflect.Value, bool) {
-		if idx >= len(s.values) || s.values[idx] == nil {
+		v := s.value(idx)
+		if v == nil {
 			return reflect.Value{}, false
 		}
-		return reflect.ValueOf(s.values[idx]), true
+		return reflect.ValueOf(v), true
 	}
 	for i := 0; i < t.NumMethod(); i++ {
 		m := t.Method(i)
@@ -290,7 +291,7 @@ func (s *Socket) makeValues(regs []registration) {
 	for i, r := range regs {
 		values[i] = r.newValue(s)
 	}
-	s.values = values
+	s.values = &values
 	for i, r := range regs {
 		if r.initialACL != nil {
 			s.SetACL(r.initialACL(values[i], s))
@@ -301,8 +302,8 @@ func (s *Socket) makeValues(regs []registration) {
 
 // value returns the socket's value of registration i, or nil.
 func (s *Socket) value(i int) any {
-	if i < len(s.values) {
-		return s.values[i]
+	if s.values != nil && i < len(*s.values) {
+		return (*s.values)[i]
 	}
 	return nil
 }

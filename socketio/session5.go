@@ -107,16 +107,17 @@ func protocolName(p protocolID) string {
 // the namespace handshake (connectNamespace), the errors (proto4Codec)
 // and the socket ids (sockID4).
 //
-// conn, srv, proto and hs never change; dec is the engine goroutine's;
-// mu guards the rest.
+// conn, srv, proto, registered and hs never change; dec is the engine
+// goroutine's; mu guards the rest (closed and refusedLogged too, which
+// share a word with proto, registered and mu).
 //
-// An idle session is kept small: the sockets are a slice (a session
-// has one namespace or a few), and the decoder exists only while a
-// binary packet awaits its attachments.
+// An idle session is kept small (144 bytes): the sockets are a slice (a
+// session has one namespace or a few), the decoder exists only while a
+// binary packet awaits its attachments, and the authorization context
+// only once a namespace's authorization asked for it.
 type session5 struct {
-	srv   *Server
-	conn  eioConn
-	proto protocolID
+	srv  *Server
+	conn eioConn
 	// eng is conn when it is an *engineio.Conn (always, but in tests):
 	// Send calls it directly, so that the packets' slice stays on the
 	// stack.
@@ -125,27 +126,33 @@ type session5 struct {
 	// dec is the decoder of a binary packet awaiting its attachments;
 	// nil when none is pending (text packets are decoded by a decoder
 	// on the stack).
-	dec *sioparser.Decoder
+	dec   *sioparser.Decoder
+	proto protocolID
 	// registered: the session is in Config.Sessions (set before the
 	// session is published).
 	registered bool
+	closed     bool
+	// refusedLogged: a namespace refusal was logged at info level.
+	refusedLogged bool
 
 	mu sync.Mutex
 	// hsHeader is non-empty until hs's Headers and Query are filled in:
 	// the packed header of newHandshake (see session.Handshake).
 	hsHeader packedHeader
-	closed   bool
 	sockets  []nsSocket // one per connected namespace
 	// reason is the disconnect reason Close gave, for OnClose (which
 	// gets the engine's "forced close").
 	reason string
 	timer  *time.Timer // the connect timeout; nil once stopped
-	// ctx is the context of the namespaces' authorization, made on first
-	// use and cancelled when the session ends.
+	// auth holds the context of the namespaces' authorization, made on
+	// first use and cancelled when the session ends; nil before.
+	auth *authContext
+}
+
+// authContext is a session's context for the namespaces' authorization.
+type authContext struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	// refusedLogged: a namespace refusal was logged at info level.
-	refusedLogged bool
 }
 
 // nsSocket is a session's socket in a namespace.
@@ -270,13 +277,15 @@ func (s *session5) protocol() protocolID { return s.proto }
 func (s *session5) authContext() context.Context {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ctx == nil {
-		s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	if s.auth == nil {
+		a := &authContext{}
+		a.ctx, a.cancel = context.WithCancelCause(context.Background())
 		if s.closed {
-			s.cancel(&DisconnectError{Reason: s.reason})
+			a.cancel(&DisconnectError{Reason: s.reason})
 		}
+		s.auth = a
 	}
-	return s.ctx
+	return s.auth.ctx
 }
 
 // Send implements sessionConn: frame is one Engine.IO packet or a
@@ -528,7 +537,10 @@ func (s *session5) OnClose(reason string) {
 		reason = reason5(reason)
 	}
 	s.reason = reason
-	cancel := s.cancel
+	var cancel context.CancelCauseFunc
+	if s.auth != nil {
+		cancel = s.auth.cancel
+	}
 	socks := s.takeSocketsLocked()
 	if s.timer != nil {
 		s.timer.Stop()

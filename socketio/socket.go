@@ -42,31 +42,35 @@ type Socket struct {
 
 	joinMu sync.Mutex // serializes Join's checks with its adapter call, and Close's leave after both
 	// auth is the auth payload of a v5 client's CONNECT (nil: none, and
-	// for 0.9); set by newSocket, never changed.
-	auth json.RawMessage
+	// for 0.9); set by newSocket, never changed. (auth, att and values
+	// are pointers, nil for most sockets, so that a Socket fits in 208
+	// bytes.)
+	auth *json.RawMessage
 
-	// att are the binary attachments of the event or ack the socket's
-	// handler goroutine is running (Attachments); only that goroutine
-	// touches it.
-	att [][]byte
+	// att points to the binary attachments of the event or ack the
+	// socket's handler goroutine is running (Attachments), nil
+	// otherwise; only that goroutine touches it.
+	att *[][]byte
 
 	// values are the socket's values of the namespace's Register types
 	// (index: registration), made by the first job the socket runs (see
 	// makeValues); only the socket's handler jobs use them, one at a time.
-	values []any
+	values *[]any
 
 	mu      sync.Mutex
 	acl     acl.Set
-	store   map[string]any
-	acks    map[uint64]ackWaiter
+	acks    map[uint64]ackWaiter // made by the first EmitWithAck
 	nextAck uint64
-	// life is nil until Context is first called or the socket closes,
-	// whichever comes first: most sockets never need a context.
+	// life is nil until Context or Set is first called or the socket
+	// closes, whichever comes first: most sockets never need a context
+	// or a store.
 	life *socketLife
 }
 
-// socketLife is a socket's context and, once it closed, why.
+// socketLife is a socket's context, once it closed why, and its key/value
+// store (Set): what most sockets never need.
 type socketLife struct {
+	store  map[string]any  // made by the first Set
 	ctx    context.Context // made by the first Context call; nil before
 	cancel context.CancelCauseFunc
 	closed *DisconnectError // set by Close: the socket is disconnected
@@ -82,12 +86,15 @@ type ackWaiter struct {
 }
 
 func newSocket(ns *Namespace, conn sessionConn, initial acl.Set, id string, auth json.RawMessage) *Socket {
-	s := &Socket{id: id, ns: ns, conn: conn, proto: conn.protocol(), acl: initial, auth: auth}
+	s := &Socket{id: id, ns: ns, conn: conn, proto: conn.protocol(), acl: initial}
+	if auth != nil {
+		a := auth // a copy: taking auth's address would move it to the heap for every socket
+		s.auth = &a
+	}
 	if s5, ok := conn.(*session5); ok {
 		s.eio = s5.eng
 	}
 	s.exec.sock = s
-	s.exec.limit = ns.opts.MaxQueuedEvents
 	return s
 }
 
@@ -134,7 +141,12 @@ func (s *Socket) ID() string { return s.id }
 // Auth returns the auth payload a Socket.IO v5 client sent with its
 // CONNECT to this namespace (socket.io-client's auth option), as it came,
 // or nil (0.9 clients, and v5 clients that sent none).
-func (s *Socket) Auth() json.RawMessage { return s.auth }
+func (s *Socket) Auth() json.RawMessage {
+	if s.auth == nil {
+		return nil
+	}
+	return *s.auth
+}
 
 // Attachments returns the binary attachments of the event or ack being
 // handled, to which the placeholders {"_placeholder":true,"num":N} in its
@@ -143,7 +155,12 @@ func (s *Socket) Auth() json.RawMessage { return s.auth }
 // OnUnhandled and EmitWithAckFunc callbacks, and valid only during the
 // call, on the socket's handler goroutine; nil outside or for an event
 // without binary arguments.
-func (s *Socket) Attachments() [][]byte { return s.att }
+func (s *Socket) Attachments() [][]byte {
+	if s.att == nil {
+		return nil
+	}
+	return *s.att
+}
 
 // Namespace returns the socket's namespace.
 func (s *Socket) Namespace() *Namespace { return s.ns }
@@ -457,10 +474,13 @@ func (s *Socket) Volatile() *Selection {
 // Set stores a value in the socket's key/value store.
 func (s *Socket) Set(key string, v any) {
 	s.mu.Lock()
-	if s.store == nil {
-		s.store = make(map[string]any)
+	if s.life == nil {
+		s.life = &socketLife{}
 	}
-	s.store[key] = v
+	if s.life.store == nil {
+		s.life.store = make(map[string]any)
+	}
+	s.life.store[key] = v
 	s.mu.Unlock()
 }
 
@@ -468,14 +488,19 @@ func (s *Socket) Set(key string, v any) {
 func (s *Socket) Get(key string) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.store[key]
+	if s.life == nil {
+		return nil, false
+	}
+	v, ok := s.life.store[key]
 	return v, ok
 }
 
 // Del removes a stored value.
 func (s *Socket) Del(key string) {
 	s.mu.Lock()
-	delete(s.store, key)
+	if s.life != nil {
+		delete(s.life.store, key)
+	}
 	s.mu.Unlock()
 }
 
@@ -598,7 +623,8 @@ func (s *Socket) handlePacketAtt(p *packet.Packet, att [][]byte) {
 		}
 		args := p.Args
 		s.run(func() {
-			s.att = att
+			a := att // a copy, made only here: &att would move att to the heap for every packet
+			s.att = &a
 			defer func() { s.att = nil }()
 			w.fn(args)
 		})
@@ -684,7 +710,8 @@ func (s *Socket) dispatchEvent(ev *job) {
 			// decodes a base64 string into a []byte.
 			ev.args = inlineAttachments(ev.args, ev.att)
 		} else {
-			s.att = ev.att
+			att := ev.att
+			s.att = &att
 			defer func() { s.att = nil }()
 		}
 	}

@@ -35,7 +35,7 @@ func (t *timers) schedule(s *session, at time.Duration) {
 		heap.Push(&t.queue, s)
 	case at < s.timerQueued:
 		s.timerQueued = at
-		heap.Fix(&t.queue, s.timerIndex)
+		heap.Fix(&t.queue, int(s.timerIndex))
 	default:
 		return
 	}
@@ -50,7 +50,7 @@ func (t *timers) remove(s *session) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if s.timerIndex >= 0 {
-		heap.Remove(&t.queue, s.timerIndex)
+		heap.Remove(&t.queue, int(s.timerIndex))
 	}
 	if len(t.queue) == 0 && t.timer != nil {
 		t.timer.Stop()
@@ -95,13 +95,13 @@ func (h sessionHeap) Len() int           { return len(h) }
 func (h sessionHeap) Less(i, j int) bool { return h[i].timerQueued < h[j].timerQueued }
 func (h sessionHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].timerIndex = i
-	h[j].timerIndex = j
+	h[i].timerIndex = int32(i)
+	h[j].timerIndex = int32(j)
 }
 
 func (h *sessionHeap) Push(x any) {
 	s := x.(*session)
-	s.timerIndex = len(*h)
+	s.timerIndex = int32(len(*h))
 	*h = append(*h, s)
 }
 

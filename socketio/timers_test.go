@@ -44,7 +44,7 @@ func TestTimersServeEverySession(t *testing.T) {
 	srv.timers.mu.Lock()
 	assert.LessOrEqual(t, len(srv.timers.queue), n/2)
 	for i, s := range srv.timers.queue {
-		assert.Equal(t, i, s.timerIndex)
+		assert.Equal(t, i, int(s.timerIndex))
 		assert.NotContains(t, sessions[:n/2], s, "closed sessions leave the queue")
 	}
 	srv.timers.mu.Unlock()

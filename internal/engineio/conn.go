@@ -21,15 +21,16 @@ var (
 // connState is the engine's side of a session (embedded in Conn).
 //
 // srv and h never change once the session is open (h is set before the
-// client gets the handshake). mu guards the fields below it; the
-// delivery fields (dmu and below) have a lock of their own, taken
-// without mu. Lock order: mu, then the server's timers.mu, then the
-// server's mu.
+// client gets the handshake). mu guards the fields below it up to the
+// delivery fields (dRunning, dEnded, dClose, dmu and dQueue), which have
+// a lock of their own, dmu, taken without mu. Lock order: mu, then the
+// server's timers.mu, then the server's mu.
 //
-// The fields are laid out by use, in 64-byte lines (a Conn is 256 bytes,
-// in a size class of its own, so aligned): what Send and the transport's
-// takes touch first (a broadcast touches it in every receiver), then
-// the transports, the deadlines, and the deliveries to h.
+// The fields are laid out by use: what Send and the transport's takes
+// touch first (a broadcast touches it in every receiver), then the
+// transports, the deadlines, and the deliveries to h. Small fields share
+// words (the reasons are codes, the transport a flag), so that a Conn
+// takes 208 bytes: an idle session costs what its fields do.
 type connState struct {
 	mu          sync.Mutex
 	closing     bool     // Close was called: the queue drains, then the session ends
@@ -42,14 +43,12 @@ type connState struct {
 	held        int      // bytes a transport took and has not written (transport.Session.Hold)
 	wsWaker     func()   // ws's waker (nil: none yet, or no ws)
 
-	ws        *wsLink       // the websocket carrying the session, nil while polling
-	probe     *wsLink       // the websocket of the upgrade in flight, nil: none
-	pollWake  chan struct{} // one token: something changed for a waiting GET; made by the first GET
-	srv       *Server
-	h         Session
-	transport string // Polling or WebSocket (the constants): what carries the session now
+	ws       *wsLink       // the websocket carrying the session, nil while polling
+	probe    *wsLink       // the websocket of the upgrade in flight, nil: none
+	pollWake chan struct{} // one token: something changed for a waiting GET; made by the first GET
+	srv      *Server
+	h        Session
 
-	reason string // why it ended or is closing
 	// Deadlines (clock time of srv.timers; zero: not running).
 	nextPing  time.Duration // when the next ping is sent
 	pongBy    time.Duration // the pong to the last ping is due by then
@@ -59,20 +58,43 @@ type connState struct {
 	pollFinal byte          // the one-byte packet a GET pending when the session ended gets ('1', '6'), 0: nothing
 	proto     uint8         // the Engine.IO protocol: 3 or 4; never changes
 	b64       bool          // v3: the client asked for text-only polling payloads (b64=1 in the handshake); never changes
+	onWS      bool          // a websocket carries the session now (Transport: WebSocket), else polling
+	reason    reasonCode    // why it ended or is closing
 
-	// Delivery to h, one callback at a time, in order.
-	dmu      sync.Mutex
+	// Delivery to h, one callback at a time, in order; guarded by dmu
+	// (the first three share a word with the fields above).
 	dRunning bool       // a goroutine is running the callbacks
 	dEnded   bool       // OnClose is queued: nothing else is
+	dClose   reasonCode // the reason of a close during Handler.Open (0: none)
+	dmu      sync.Mutex
 	dQueue   []delivery // callbacks waiting
-	dClose   string     // the reason of a close during Handler.Open
 }
+
+// reasonCode is a close reason (the Reason constants) in a byte; 0 is
+// none.
+type reasonCode uint8
+
+// reasons are the close reasons by code.
+var reasons = [...]string{"", ReasonTransportClose, ReasonTransportError, ReasonPingTimeout,
+	ReasonParseError, ReasonForcedClose, ReasonSlowConsumer, ReasonServerShutdown}
+
+// codeOf is the code of reason, one of the Reason constants.
+func codeOf(reason string) reasonCode {
+	for i := 1; i < len(reasons); i++ {
+		if reasons[i] == reason {
+			return reasonCode(i)
+		}
+	}
+	panic("engineio: unknown close reason " + reason)
+}
+
+func (r reasonCode) String() string { return reasons[r] }
 
 func newConn(srv *Server, id, tr string, proto int, b64 bool) *Conn {
 	c := &Conn{id: id}
 	c.proto, c.b64 = uint8(proto), b64
 	c.srv = srv
-	c.transport = tr
+	c.onWS = tr == WebSocket
 	c.timerIndex = -1
 	return c
 }
@@ -82,7 +104,10 @@ func newConn(srv *Server, id, tr string, proto int, b64 bool) *Conn {
 func (c *Conn) Transport() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.transport
+	if c.onWS {
+		return WebSocket
+	}
+	return Polling
 }
 
 // QueuedBytes is what is held for the client: the queued packets plus
@@ -182,7 +207,7 @@ func (c *Conn) Close() {
 		return
 	}
 	c.closing = true
-	c.reason = ReasonForcedClose
+	c.reason = codeOf(ReasonForcedClose)
 	c.nextPing, c.pongBy = 0, 0
 	var probe func()
 	if p := c.probe; p != nil {
@@ -217,9 +242,9 @@ func (c *Conn) closeNow(reason string, final []byte) {
 	}
 	c.closed = true
 	if !c.closing { // a closing session ends as a forced close
-		c.reason = reason
+		c.reason = codeOf(reason)
 	}
-	reason = c.reason
+	reason = c.reason.String()
 	c.queue, c.queuedBytes = nil, 0
 	c.pollFinal = 0
 	if len(final) == 1 { // pktClose or pktNoop, the only finals
@@ -469,7 +494,7 @@ func (c *Conn) dispatchClose(reason string) {
 	}
 	c.dEnded = true
 	if c.h == nil { // closed during Handler.Open: setSession dispatches it
-		c.dClose = reason
+		c.dClose = codeOf(reason)
 		c.dmu.Unlock()
 		return
 	}
@@ -488,8 +513,8 @@ func (c *Conn) setSession(h Session, failed bool) {
 		return
 	}
 	c.h = h
-	if c.dClose != "" {
-		c.enqueueDeliveryLocked(delivery{kind: deliverClose, text: c.dClose})
+	if c.dClose != 0 {
+		c.enqueueDeliveryLocked(delivery{kind: deliverClose, text: c.dClose.String()})
 		return
 	}
 	c.dmu.Unlock()

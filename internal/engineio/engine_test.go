@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
@@ -768,4 +769,15 @@ func TestBackToBackPostsOnTwoConnections(t *testing.T) {
 		ev := h.next(t, sid)
 		require.Equal(t, event{"text", fmt.Sprintf("m%d", i)}, ev, "message %d", i)
 	}
+}
+
+// Every close reason survives its code (a Conn keeps reasons as codes).
+func TestReasonCodes(t *testing.T) {
+	for _, r := range reasons[1:] {
+		assert.Equal(t, r, codeOf(r).String())
+	}
+	assert.Equal(t, "", reasonCode(0).String())
+	assert.Panics(t, func() { codeOf("no such reason") })
+	// The codes are what keeps a Conn in its size class (issue 18).
+	assert.LessOrEqual(t, unsafe.Sizeof(Conn{}), uintptr(208))
 }

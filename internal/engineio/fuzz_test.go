@@ -98,7 +98,7 @@ func FuzzWebSocketFrame(f *testing.F) {
 		require.NotNil(t, c)
 		l := &wsLink{c: c}
 		c.mu.Lock()
-		c.ws, c.wsWaker, c.transport = l, l.waker, WebSocket // as after an upgrade, without a connection
+		c.ws, c.wsWaker, c.onWS = l, l.waker, true // as after an upgrade, without a connection
 		c.mu.Unlock()
 		if binary {
 			l.ReceiveBinary([]byte(frame))

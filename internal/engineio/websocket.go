@@ -206,7 +206,7 @@ func (l *wsLink) probePacket(p eioparser.Packet, err error) {
 	case err == nil && p.Type == eioparser.Upgrade && !c.closing:
 		c.probe, c.probeBy = nil, 0
 		c.ws, c.wsWaker = l, l.waker
-		c.transport = WebSocket
+		c.onWS = true
 		c.signalPollLocked()
 		w := l.wakeLocked()
 		c.mu.Unlock()
