@@ -163,10 +163,31 @@ type wsConn struct {
 	poll    pollState // event-loop registration (Linux); zero otherwise
 	running bool      // a writing turn is under way
 	pending bool      // woken while running: look at the queue again
-	pong    []byte    // the whole pong frame answering the latest ping, to write first; nil: none
-	bye     []byte    // the whole close frame to write, then close; nil: none (kept: the connection is closing)
 	done    bool      // the connection is closed
 	reading bool      // an event-loop reader goroutine runs
+	// ctl holds the control frames to write first, made by the first
+	// ping or close (an idle connection has none: a Socket.IO client
+	// pings in data frames).
+	ctl *ctlFrames
+}
+
+// ctlFrames are a connection's control frames waiting to be written.
+type ctlFrames struct {
+	pong []byte // the whole pong frame answering the latest ping; nil: none
+	bye  []byte // the whole close frame to write, then close; nil: none (kept: the connection is closing)
+}
+
+// closingLocked reports whether a close frame is queued (or written); mu
+// is held.
+func (c *wsConn) closingLocked() bool { return c.ctl != nil && c.ctl.bye != nil }
+
+// ctlLocked returns the connection's control frames, made on first use;
+// mu is held.
+func (c *wsConn) ctlLocked() *ctlFrames {
+	if c.ctl == nil {
+		c.ctl = &ctlFrames{}
+	}
+	return c.ctl
 }
 
 // wake is the session's waker: unless a write is under way, it hands the
@@ -202,16 +223,17 @@ func (c *wsConn) turn() {
 // against the session's bound (Session.Hold).
 func (c *wsConn) sendPong(payload []byte) {
 	c.mu.Lock()
-	if c.done || c.bye != nil {
+	if c.done || c.closingLocked() {
 		c.mu.Unlock()
 		return
 	}
-	old := len(c.pong)
-	if c.pong == nil {
-		c.pong = make([]byte, 0, 2+125) // a control frame's payload is at most 125 bytes
+	ctl := c.ctlLocked()
+	old := len(ctl.pong)
+	if ctl.pong == nil {
+		ctl.pong = make([]byte, 0, 2+125) // a control frame's payload is at most 125 bytes
 	}
-	c.pong = append(appendFrameHeader(c.pong[:0], ws.OpPong, len(payload)), payload...)
-	grown := len(c.pong) - old
+	ctl.pong = append(appendFrameHeader(ctl.pong[:0], ws.OpPong, len(payload)), payload...)
+	grown := len(ctl.pong) - old
 	c.mu.Unlock()
 	if grown != 0 {
 		c.sess.Hold(grown)
@@ -223,12 +245,13 @@ func (c *wsConn) sendPong(payload []byte) {
 // the connection closes once it is written. Only the first counts.
 func (c *wsConn) sendClose(code ws.StatusCode) {
 	c.mu.Lock()
-	if c.done || c.bye != nil {
+	if c.done || c.closingLocked() {
 		c.mu.Unlock()
 		return
 	}
-	c.bye = controlFrame(ws.OpClose, ws.NewCloseFrameBody(code, ""))
-	n := len(c.bye)
+	ctl := c.ctlLocked()
+	ctl.bye = controlFrame(ws.OpClose, ws.NewCloseFrameBody(code, ""))
+	n := len(ctl.bye)
 	c.mu.Unlock()
 	c.sess.Hold(n)
 	c.wake()
@@ -300,8 +323,10 @@ func (b *batch) appendTo(out []byte) []byte {
 func (c *wsConn) next(pendingToo bool) batch {
 	var b batch
 	c.mu.Lock()
-	b.pong, b.bye = c.pong, c.bye
-	c.pong = nil
+	if ctl := c.ctl; ctl != nil {
+		b.pong, b.bye = ctl.pong, ctl.bye
+		ctl.pong = nil
+	}
 	if pendingToo {
 		c.pending = false
 	}

@@ -18,11 +18,35 @@ var ErrMessageTooLarge = errors.New("transport: websocket message too large")
 // It is not safe for concurrent use: one reading goroutine at a time owns
 // it.
 type frameReader struct {
-	max     int64  // longest message accepted
+	max int64 // longest message accepted
+	// kept is what feed keeps from one call to the next, nil when
+	// nothing is (an idle connection, whose frames came whole).
+	kept *frameState
+}
+
+// frameState is what a frameReader keeps between feeds: an incomplete
+// frame, a fragmented message.
+type frameState struct {
 	partial []byte // bytes of an incomplete frame, kept for the next feed
 	msg     []byte // the fragments of a message so far
 	msgOp   ws.OpCode
 	inMsg   bool // a fragmented message has begun
+}
+
+// partial returns the bytes of an incomplete frame kept, or nil.
+func (fr *frameReader) partial() []byte {
+	if fr.kept == nil {
+		return nil
+	}
+	return fr.kept.partial
+}
+
+// msg returns the fragments of a message kept, or nil.
+func (fr *frameReader) msg() []byte {
+	if fr.kept == nil {
+		return nil
+	}
+	return fr.kept.msg
 }
 
 // parseHeader parses the frame header at the start of b. ok is false when
@@ -74,6 +98,23 @@ func parseHeader(b []byte) (h ws.Header, n int, ok bool, err error) {
 // violation or an over-long message is returned as an error; the caller
 // closes the connection.
 func (fr *frameReader) feed(b []byte, on func(op ws.OpCode, payload []byte) bool) error {
+	st := fr.kept
+	if st == nil {
+		var none frameState // on the stack unless something is kept
+		st = &none
+	}
+	err := st.feed(fr.max, b, on)
+	switch {
+	case st.partial == nil && st.msg == nil && !st.inMsg:
+		fr.kept = nil
+	case fr.kept == nil:
+		kept := *st
+		fr.kept = &kept
+	}
+	return err
+}
+
+func (fr *frameState) feed(max int64, b []byte, on func(op ws.OpCode, payload []byte) bool) error {
 	if len(fr.partial) > 0 {
 		fr.partial = append(fr.partial, b...)
 		b = fr.partial
@@ -93,7 +134,7 @@ func (fr *frameReader) feed(b []byte, on func(op ws.OpCode, payload []byte) bool
 		if err := ws.CheckHeader(h, state); err != nil {
 			return err
 		}
-		if h.Length > fr.max || (!h.OpCode.IsControl() && int64(len(fr.msg))+h.Length > fr.max) {
+		if h.Length > max || (!h.OpCode.IsControl() && int64(len(fr.msg))+h.Length > max) {
 			return ErrMessageTooLarge
 		}
 		if int64(len(b)-n) < h.Length {

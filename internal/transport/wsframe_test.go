@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+	"unsafe"
 
 	"github.com/gobwas/ws"
 	"github.com/stretchr/testify/assert"
@@ -76,10 +77,31 @@ func TestFrameReaderPieces(t *testing.T) {
 			got, err := feedAll(fr, stream, n)
 			require.NoError(t, err)
 			assert.Equal(t, want, got)
-			assert.Nil(t, fr.partial, "nothing kept once every frame is complete")
-			assert.Nil(t, fr.msg)
+			assert.Nil(t, fr.partial(), "nothing kept once every frame is complete")
+			assert.Nil(t, fr.msg())
+			assert.Nil(t, fr.kept, "an idle reader keeps no state")
 		})
 	}
+}
+
+// A reader keeps state only while a frame or a fragmented message is
+// incomplete.
+func TestFrameReaderKeepsStateOnlyWhileIncomplete(t *testing.T) {
+	fr := &frameReader{max: 1 << 10}
+	frame := clientFrame(ws.OpText, true, "hello")
+	var got []string
+	on := func(_ ws.OpCode, p []byte) bool { got = append(got, string(p)); return true }
+	require.NoError(t, fr.feed(append([]byte(nil), frame...), on))
+	assert.Nil(t, fr.kept)
+	require.NoError(t, fr.feed(append([]byte(nil), frame[:3]...), on))
+	assert.NotNil(t, fr.kept, "an incomplete frame is kept")
+	require.NoError(t, fr.feed(append([]byte(nil), frame[3:]...), on))
+	assert.Nil(t, fr.kept)
+	require.NoError(t, fr.feed(clientFrame(ws.OpText, false, "a"), on))
+	assert.NotNil(t, fr.kept, "a fragmented message is kept")
+	require.NoError(t, fr.feed(clientFrame(ws.OpContinuation, true, "b"), on))
+	assert.Nil(t, fr.kept)
+	assert.Equal(t, []string{"hello", "hello", "ab"}, got)
 }
 
 func TestFrameReaderErrors(t *testing.T) {
@@ -154,8 +176,8 @@ func FuzzFrameReader(f *testing.F) {
 		if wantErr == nil && !equalFrames(want, got) {
 			t.Fatalf("whole gave %d frames, pieces of %d gave %d", len(want), chunk, len(got))
 		}
-		if len(pieces.partial) > max+14+int(chunk) || len(pieces.msg) > max {
-			t.Fatalf("kept %d+%d bytes", len(pieces.partial), len(pieces.msg))
+		if len(pieces.partial()) > max+14+int(chunk) || len(pieces.msg()) > max {
+			t.Fatalf("kept %d+%d bytes", len(pieces.partial()), len(pieces.msg()))
 		}
 	})
 }
@@ -170,4 +192,10 @@ func equalFrames(a, b []gotFrame) bool {
 		}
 	}
 	return true
+}
+
+// An idle connection costs its wsConn: what only some connections need
+// (control frames, incomplete frames) is made when needed (issue 18).
+func TestIdleWebSocketConnSize(t *testing.T) {
+	assert.LessOrEqual(t, unsafe.Sizeof(wsConn{}), uintptr(112))
 }
