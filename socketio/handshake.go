@@ -298,3 +298,64 @@ func headerFromPairs(p packedHeader) http.Header {
 	}
 	return h
 }
+
+// packedHandshakeMark starts a packedHeader that holds a whole Handshake
+// but for its User (see compactHandshake).
+const packedHandshakeMark = '\x02'
+
+// compactHandshake returns what a session keeps of the Handshake hs and
+// the packed header newHandshake made for it: hs and header themselves,
+// or, when hs is compact (header non-empty) and has no User, no
+// Handshake at all and hs's fields packed with the header in one string:
+// packedHandshakeMark, the time (UnixNano, 8 bytes), the flags (XDomain
+// 1, Secure 2), the address and the URL (each its length as a uvarint,
+// then its bytes), then header. That spares every session the
+// Handshake (96 bytes) and two strings until the Handshake is asked for
+// (expandHandshake).
+func compactHandshake(hs *Handshake, header packedHeader) (*Handshake, packedHeader) {
+	if header == "" || hs.User != nil || hs.Headers != nil || hs.Query != nil {
+		return hs, header
+	}
+	n := 1 + 8 + 1 + uvarintLen(len(hs.Address)) + len(hs.Address) + uvarintLen(len(hs.URL)) + len(hs.URL) + len(header)
+	b := make([]byte, 0, n)
+	b = append(b, packedHandshakeMark)
+	b = binary.LittleEndian.AppendUint64(b, uint64(hs.Time.UnixNano()))
+	var flags byte
+	if hs.XDomain {
+		flags |= 1
+	}
+	if hs.Secure {
+		flags |= 2
+	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, uint64(len(hs.Address)))
+	b = append(b, hs.Address...)
+	b = binary.AppendUvarint(b, uint64(len(hs.URL)))
+	b = append(b, hs.URL...)
+	b = append(b, header...)
+	return nil, packedHeader(b)
+}
+
+// expandHandshake returns the whole Handshake of what compactHandshake
+// kept: hs filled in from header (a packed header), or the Handshake
+// header packs (a packed handshake; hs is nil then).
+func expandHandshake(hs *Handshake, header packedHeader) *Handshake {
+	if len(header) == 0 || header[0] != packedHandshakeMark {
+		fillHandshake(hs, header)
+		return hs
+	}
+	s := string(header)
+	if len(s) < 10 {
+		return &Handshake{} // only a bug could make one
+	}
+	hs = &Handshake{
+		Time:    time.Unix(0, int64(binary.LittleEndian.Uint64([]byte(s[1:9])))),
+		XDomain: s[9]&1 != 0,
+		Secure:  s[9]&2 != 0,
+	}
+	r := packedReader{s: s, i: 10}
+	hs.Address = r.str()
+	hs.URL = r.str()
+	fillHandshake(hs, header[r.i:])
+	return hs
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -185,4 +186,45 @@ func TestSameHandshakeSeesChanges(t *testing.T) {
 	}
 	f := full()
 	assert.Zero(t, testing.AllocsPerRun(20, func() { _ = samePacked(f.Headers, header) }), "samePacked allocates nothing")
+}
+
+// A session without a User keeps its whole Handshake packed in one string
+// (no Handshake until asked for), which gives back the Handshake made at
+// once, whatever the request; one with a User keeps the Handshake.
+func TestCompactHandshakeRoundTrip(t *testing.T) {
+	raw := []string{
+		"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: a\r\nOrigin: http://o\r\n\r\n",
+		"GET /socket.io/1/?t=1&a=x%20y&a=2&b=%zz&c HTTP/1.1\r\nHost: a\r\nCookie: k=v\r\nCookie: k2=v2\r\nX-Empty:\r\n\r\n",
+		"GET /socket.io/1/ HTTP/1.0\r\n\r\n",
+		"GET /" + strings.Repeat("p", 300) + "?" + strings.Repeat("q", 200) + " HTTP/1.1\r\nHost: a\r\n\r\n",
+	}
+	for _, wire := range raw {
+		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(wire)))
+		require.NoError(t, err, wire)
+		r.RemoteAddr = "192.0.2.1:1234"
+		eager, _, _, err := newHandshake(r, r.Header.Get("Origin"), false, DefaultMaxHandshakeBytes)
+		require.NoError(t, err)
+		lazy, header, _, err := newHandshake(r, r.Header.Get("Origin"), true, DefaultMaxHandshakeBytes)
+		require.NoError(t, err)
+		require.NotEmpty(t, header)
+		hs, packed := compactHandshake(lazy, header)
+		assert.Nil(t, hs, "nothing but the string is kept")
+		got := expandHandshake(hs, packed)
+		assert.True(t, got.Time.Equal(eager.Time) || got.Time.Equal(lazy.Time))
+		got.Time = eager.Time
+		assert.Equal(t, eager, got, wire)
+
+		lazy.User = "ann"
+		hs, packed = compactHandshake(lazy, header)
+		assert.Same(t, lazy, hs, "a Handshake with a User is kept")
+		assert.Equal(t, header, packed)
+	}
+	// Secure and XDomain survive too.
+	hs, packed := compactHandshake(&Handshake{Address: "a", URL: "/u", Time: time.Unix(5, 6), Secure: true}, "\x01")
+	assert.Nil(t, hs)
+	got := expandHandshake(nil, packed)
+	assert.True(t, got.Secure)
+	assert.False(t, got.XDomain)
+	assert.True(t, got.Time.Equal(time.Unix(5, 6)))
+	assert.Equal(t, "/u", got.URL)
 }

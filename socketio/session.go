@@ -32,9 +32,9 @@ var (
 // session is one handshaken client: its outgoing queue, its transport
 // attachment, its timers and its sockets (one per namespace).
 //
-// id, srv and hs (the pointer) never change; transport is atomic; mu
-// guards every field below it, and hs's Headers and Query until they are
-// filled in (see newHandshake). Socket and namespace calls are made
+// id and srv never change; transport is atomic; mu guards every field
+// below it, and hs (nil, or without its Headers and Query, until the
+// Handshake is first asked for: see newHandshake and compactHandshake). Socket and namespace calls are made
 // without holding mu (they call back into Send).
 //
 // The session's three timeouts share one wake-up: each has a deadline
@@ -55,7 +55,7 @@ type session struct {
 	timerIndex int32
 
 	mu          sync.Mutex
-	hsHeader    packedHeader // non-empty until hs's Headers and Query are filled in: the packed header of newHandshake
+	hsHeader    packedHeader // non-empty until the Handshake is first asked for: what compactHandshake kept
 	state       sessionState
 	connected   bool // "1::" sent, default namespace joined
 	streaming   bool // a websocket or htmlfile connection is attached
@@ -80,6 +80,7 @@ type session struct {
 }
 
 func newSession(srv *Server, id string, hs *Handshake, header packedHeader) *session {
+	hs, header = compactHandshake(hs, header)
 	return &session{id: id, srv: srv, hs: hs, hsHeader: header, timerIndex: -1}
 }
 
@@ -218,7 +219,7 @@ func (s *session) Handshake() *Handshake {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.hsHeader != "" {
-		fillHandshake(s.hs, s.hsHeader)
+		s.hs = expandHandshake(s.hs, s.hsHeader)
 		s.hsHeader = ""
 	}
 	return s.hs

@@ -107,9 +107,11 @@ func protocolName(p protocolID) string {
 // the namespace handshake (connectNamespace), the errors (proto4Codec)
 // and the socket ids (sockID4).
 //
-// conn, srv, proto, registered and hs never change; dec is the engine
-// goroutine's; mu guards the rest (closed and refusedLogged too, which
-// share a word with proto, registered and mu).
+// conn, srv, proto and registered never change; dec is the engine
+// goroutine's; mu guards the rest, closed and refusedLogged (which share
+// a word with proto, registered and mu), and hs (nil, or without its
+// Headers and Query, until the Handshake is first asked for: see
+// compactHandshake).
 //
 // An idle session is kept small (144 bytes): the sockets are a slice (a
 // session has one namespace or a few), the decoder exists only while a
@@ -136,8 +138,8 @@ type session5 struct {
 	refusedLogged bool
 
 	mu sync.Mutex
-	// hsHeader is non-empty until hs's Headers and Query are filled in:
-	// the packed header of newHandshake (see session.Handshake).
+	// hsHeader is non-empty until the Handshake is first asked for:
+	// what compactHandshake kept (see session.Handshake).
 	hsHeader packedHeader
 	sockets  []nsSocket // one per connected namespace
 	// reason is the disconnect reason Close gave, for OnClose (which
@@ -162,6 +164,7 @@ type nsSocket struct {
 }
 
 func newSession5(srv *Server, conn eioConn, hs *Handshake, header packedHeader) *session5 {
+	hs, header = compactHandshake(hs, header)
 	s := &session5{srv: srv, conn: conn, proto: protocolOf(conn), hs: hs, hsHeader: header}
 	s.eng, _ = conn.(*engineio.Conn)
 	return s
@@ -261,7 +264,7 @@ func (s *session5) Handshake() *Handshake {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.hsHeader != "" {
-		fillHandshake(s.hs, s.hsHeader)
+		s.hs = expandHandshake(s.hs, s.hsHeader)
 		s.hsHeader = ""
 	}
 	return s.hs
