@@ -40,7 +40,11 @@
 //
 //   - server memory per idle websocket connection: VmRSS growth over a
 //     post-warm-up baseline, divided by N, once N sockets are connected and
-//     have joined a room;
+//     have joined a room; for the testapp, also its live heap growth per
+//     connection (runtime.MemStats HeapAlloc after a collection, read from
+//     the net/http/pprof it serves on a port of its own with --pprof): the
+//     gap between the two is the garbage collector's headroom and what the
+//     runtime and the kernel hold per connection outside the heap;
 //   - broadcast fan-out: one sender emits to-room to the room of N sockets
 //     (at most -broadcast-window broadcasts in flight); frames delivered per
 //     second and server CPU (utime+stime) per delivered frame;
@@ -125,6 +129,7 @@ type metricDef struct {
 func metricDefs(cfg *config) []metricDef {
 	return []metricDef{
 		{"mem_per_conn_kib", "memory per idle ws connection", "KiB", "lower"},
+		{"heap_per_conn_kib", "live heap per idle ws connection (after GC; siogo only)", "KiB", "lower"},
 		{"rss_idle_mib", fmt.Sprintf("server RSS with %d idle ws", cfg.N), "MiB", ""},
 		{"connect_per_sec", fmt.Sprintf("connect+join rate (c=%d)", cfg.Concurrency), "conn/s", "higher"},
 		{"broadcast_msgs_per_sec", fmt.Sprintf("broadcast to %d: delivered", cfg.N), "msg/s", "higher"},
@@ -359,15 +364,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if cfg.runs(gen09) {
-			specs = append(specs, serverSpec{name: nameSiogo, path: bin, args: hb, dir: cfg.Root})
+			specs = append(specs, serverSpec{name: nameSiogo, path: bin, args: hb, dir: cfg.Root, pprof: true})
 		}
 		if cfg.runs(genV4) {
 			specs = append(specs, serverSpec{name: nameSiogoV4, path: bin, args: hb, dir: cfg.Root,
-				gen: genV4, probe: true})
+				gen: genV4, probe: true, pprof: true})
 		}
 		if cfg.runs(genV2) {
 			specs = append(specs, serverSpec{name: nameSiogoV2, path: bin, args: hb, dir: cfg.Root,
-				gen: genV2, probe: true})
+				gen: genV2, probe: true, pprof: true})
 		}
 	}
 	if cfg.Only != "siogo" {

@@ -131,3 +131,14 @@ func TestIsEvent(t *testing.T) {
 		}
 	}
 }
+
+func TestParseHeapAlloc(t *testing.T) {
+	text := "heap profile: 1: 2 [3: 4] @ heap/1048576\n1: 2 [3: 4] @ 0x1\n\n# runtime.MemStats\n# Alloc = 123\n# TotalAlloc = 456\n# Sys = 789\n# HeapAlloc = 4242\n# HeapSys = 9\n"
+	n, err := parseHeapAlloc(strings.NewReader(text))
+	if err != nil || n != 4242 {
+		t.Fatalf("parseHeapAlloc = %d, %v; want 4242", n, err)
+	}
+	if _, err := parseHeapAlloc(strings.NewReader("# Alloc = 1\n")); err == nil {
+		t.Fatal("no HeapAlloc: want an error")
+	}
+}

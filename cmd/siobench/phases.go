@@ -37,6 +37,10 @@ type bench struct {
 	res  *runResult
 
 	idle []*wsClient // the N idle, room-joined connections
+	// heapBase is the server's live heap after the warm-up (heapOK: it
+	// could be read; the testapp only).
+	heapBase int64
+	heapOK   bool
 
 	// broadcast fan-out state, touched by the idle connections' readers
 	delivered atomic.Int64
@@ -170,6 +174,10 @@ func (b *bench) warmUp(ctx context.Context) int64 {
 	if err != nil {
 		b.problem("reading RSS: %v", err)
 	}
+	b.heapBase, b.heapOK, err = b.srv.heapAlloc(ctx)
+	if err != nil {
+		b.problem("reading the live heap: %v", err)
+	}
 	return base
 }
 
@@ -239,6 +247,15 @@ func (b *bench) connectIdle(ctx context.Context, base int64) {
 	}
 	b.metric("rss_idle_mib", float64(loaded)/(1<<20))
 	b.metric("mem_per_conn_kib", float64(loaded-base)/float64(len(b.idle))/1024)
+	if b.heapOK {
+		// Read after RSS: the collection it asks for could let the
+		// runtime give memory back.
+		if heap, ok, err := b.srv.heapAlloc(ctx); err != nil {
+			b.problem("reading the live heap: %v", err)
+		} else if ok {
+			b.metric("heap_per_conn_kib", float64(heap-b.heapBase)/float64(len(b.idle))/1024)
+		}
+	}
 	b.checkIdle("after connect")
 }
 

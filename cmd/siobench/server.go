@@ -34,6 +34,9 @@ type serverSpec struct {
 	// probe: check that the server serves gen before the phases, and
 	// report "not served" instead of measuring if it does not.
 	probe bool
+	// pprof: the server is the testapp, told to serve net/http/pprof on
+	// a port of its own (--pprof), where its live heap is read (heapAlloc).
+	pprof bool
 }
 
 // serverProc is a running server process.
@@ -44,7 +47,8 @@ type serverProc struct {
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, valid after done
 
-	readyV4 bool
+	readyV4   bool
+	pprofAddr string // where the testapp serves net/http/pprof; "": not asked
 
 	mu       sync.Mutex
 	logLines []string // stderr and stdout lines, bounded
@@ -75,6 +79,13 @@ func startServer(ctx context.Context, spec serverSpec) (*serverProc, error) {
 		return nil, err
 	}
 	args := append(append([]string{}, spec.args...), "--addr", addr)
+	var pprofAddr string
+	if spec.pprof {
+		if pprofAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		args = append(args, "--pprof", pprofAddr)
+	}
 	cmd := exec.Command(spec.path, args...)
 	cmd.Dir = spec.dir
 	// Own process group (a terminal ^C reaches only siobench, which then
@@ -91,7 +102,8 @@ func startServer(ctx context.Context, spec serverSpec) (*serverProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &serverProc{name: spec.name, addr: addr, cmd: cmd, done: make(chan struct{}), readyV4: spec.readyV4}
+	p := &serverProc{name: spec.name, addr: addr, cmd: cmd, done: make(chan struct{}), readyV4: spec.readyV4,
+		pprofAddr: pprofAddr}
 	var wg sync.WaitGroup
 	for _, r := range []io.Reader{stdout, stderr} {
 		wg.Add(1)
@@ -241,6 +253,43 @@ func (p *serverProc) stop() {
 }
 
 func (p *serverProc) pid() int { return p.cmd.Process.Pid }
+
+// heapAlloc returns the server's live heap in bytes (runtime.MemStats
+// HeapAlloc right after a collection: the heap profile's debug=1 text
+// with gc=1), or ok false for a server without pprofAddr.
+func (p *serverProc) heapAlloc(ctx context.Context) (n int64, ok bool, err error) {
+	if p.pprofAddr == "" {
+		return 0, false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.pprofAddr+"/debug/pprof/heap?debug=1&gc=1", nil)
+	if err != nil {
+		return 0, false, err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false, err
+	}
+	defer res.Body.Close()
+	n, err = parseHeapAlloc(res.Body)
+	return n, err == nil, err
+}
+
+// parseHeapAlloc finds "# HeapAlloc = N" in a heap profile's debug=1 text.
+func parseHeapAlloc(r io.Reader) (int64, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "# HeapAlloc = "); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, errors.New("no HeapAlloc in the heap profile")
+}
 
 // rss returns the resident set size of pid in bytes (VmRSS).
 func rss(pid int) (int64, error) {
