@@ -80,7 +80,7 @@ func openBenchSession(tb testing.TB, srv *Server, wake func()) *session {
 	if sess == nil || sess.attachAs(transport.WebSocket, attachStream) != attachOK {
 		tb.Fatal("attach failed")
 	}
-	sess.SetWaker(wake)
+	sess.SetWaker(transport.FuncWaker(wake))
 	pkts, _ := sess.TakeNow()
 	if len(pkts) != 1 || string(pkts[0]) != "1::" {
 		tb.Fatalf("connect: %q", pkts)

@@ -450,9 +450,8 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, ts trans
 		MaxMessageSize: s.cfg.MaxMessageBytes,
 		WriteTimeout:   s.cfg.WriteTimeout,
 	}
-	if ok {
-		opts.OnClose = live.endStream
-	}
+	// A live session ends with its websocket (session.TransportClosed).
+	//
 	// The connection runs in the background; the handler returns, so the
 	// idle connection keeps no net/http goroutine or buffers but the reader's.
 	if err := transport.ServeWebSocket(w, r, ts, opts); err != nil && ok {

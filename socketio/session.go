@@ -62,9 +62,9 @@ type session struct {
 	pollHeld    bool // a long-poll GET is waiting
 	connectOnce sync.Once
 	queue       [][]byte
-	held        int           // bytes held for the client: queued, taken and not yet written, a transport's own frames (see Hold)
-	waiter      chan struct{} // closed to wake Take callers
-	waker       func()        // wakes an attached websocket writer (no goroutine while idle)
+	held        int             // bytes held for the client: queued, taken and not yet written, a transport's own frames (see Hold)
+	waiter      chan struct{}   // closed to wake Take callers
+	waker       transport.Waker // wakes an attached websocket writer (no goroutine while idle); zero: none
 	pollGen     uint64
 	pollCancel  context.CancelFunc
 	main        *Socket            // the default namespace's socket
@@ -282,9 +282,7 @@ func (s *session) Send(frame []byte, volatile bool) bool {
 	s.held += len(frame)
 	waker := s.wakeLocked()
 	s.mu.Unlock()
-	if waker != nil {
-		waker()
-	}
+	waker.Wake()
 	return true
 }
 
@@ -315,7 +313,7 @@ func (s *session) writableLocked() bool {
 
 // wakeLocked wakes Take callers and returns the waker, which the caller
 // must run after unlocking.
-func (s *session) wakeLocked() func() {
+func (s *session) wakeLocked() transport.Waker {
 	if s.waiter != nil {
 		close(s.waiter)
 		s.waiter = nil
@@ -393,11 +391,11 @@ func (s *session) heldBytes() int {
 	return s.held
 }
 
-// SetWaker implements transport.WakeableSession: fn runs, without locks
-// held, after every Send and when the session ends.
-func (s *session) SetWaker(fn func()) {
+// SetWaker implements transport.WakeableSession: w is woken, without
+// locks held, after every Send and when the session ends.
+func (s *session) SetWaker(w transport.Waker) {
 	s.mu.Lock()
-	s.waker = fn
+	s.waker = w
 	s.mu.Unlock()
 }
 
@@ -689,7 +687,7 @@ func (s *session) close(reason string, goodbye []byte) {
 	}
 	socks := s.takeSocketsLocked()
 	lingering := tell && (s.streaming || s.connected)
-	var waker func()
+	var waker transport.Waker
 	if lingering {
 		s.queue = append(s.queue, goodbye)
 		s.held += len(goodbye)
@@ -701,9 +699,7 @@ func (s *session) close(reason string, goodbye []byte) {
 		}
 	}
 	s.mu.Unlock()
-	if waker != nil {
-		waker()
-	}
+	waker.Wake()
 	s.logAt(slog.LevelDebug, "session closing", "transport", transportAttr{s}, "reason", reason)
 	for _, sock := range socks {
 		sock.close(reason)
@@ -740,7 +736,7 @@ func (s *session) finish() {
 	s.state = stateClosed
 	s.queue, s.held = nil, 0
 	waker := s.wakeLocked()
-	s.waker = nil
+	s.waker = transport.Waker{}
 	s.srv.timers.remove(s)
 	s.timerAt, s.closeAt, s.hbAt, s.deadAt = 0, 0, 0, 0
 	if s.pollCancel != nil {
@@ -748,21 +744,23 @@ func (s *session) finish() {
 	}
 	socks := s.takeSocketsLocked()
 	s.mu.Unlock()
-	if waker != nil {
-		waker() // the writer sees the end and closes the connection
-	}
+	waker.Wake() // the writer sees the end and closes the connection
 	for _, sock := range socks {
 		sock.close(ReasonSocketEnd)
 	}
 	s.srv.forget(s)
 }
 
+// TransportClosed implements transport.ClosingSession: the attached
+// websocket has ended, and the session with it (endStream).
+func (s *session) TransportClosed() { s.endStream() }
+
 // endStream is called when the attached websocket or htmlfile connection
 // ends: the session ends with it.
 func (s *session) endStream() {
 	s.mu.Lock()
 	s.streaming = false
-	s.waker = nil
+	s.waker = transport.Waker{}
 	s.mu.Unlock()
 	s.close(ReasonSocketEnd, nil)
 }
@@ -779,7 +777,7 @@ func (deadSession) Take(context.Context) ([][]byte, bool) {
 	return [][]byte{frameNotHandshaken}, true
 }
 func (d deadSession) TakeNow() ([][]byte, bool) { return d.Take(context.Background()) }
-func (deadSession) SetWaker(func())             {}
+func (deadSession) SetWaker(transport.Waker)    {}
 
 var _ transport.WakeableSession = (*session)(nil)
 var _ sessionConn = (*session)(nil)

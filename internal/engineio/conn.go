@@ -33,15 +33,15 @@ var (
 // takes 208 bytes: an idle session costs what its fields do.
 type connState struct {
 	mu          sync.Mutex
-	closing     bool     // Close was called: the queue drains, then the session ends
-	closed      bool     // the session has ended (OnClose is dispatched)
-	pollActive  bool     // a GET is being served
-	postActive  bool     // a POST is being read
-	timerIndex  int32    // in srv.timers' heap, -1: not in it; guarded by srv.timers.mu
-	queue       [][]byte // packets for the client, in transport form (text, or BinaryMark+bytes)
-	queuedBytes int      // the sum of the queue's lengths
-	held        int      // bytes a transport took and has not written (transport.Session.Hold)
-	wsWaker     func()   // ws's waker (nil: none yet, or no ws)
+	closing     bool            // Close was called: the queue drains, then the session ends
+	closed      bool            // the session has ended (OnClose is dispatched)
+	pollActive  bool            // a GET is being served
+	postActive  bool            // a POST is being read
+	timerIndex  int32           // in srv.timers' heap, -1: not in it; guarded by srv.timers.mu
+	queue       [][]byte        // packets for the client, in transport form (text, or BinaryMark+bytes)
+	queuedBytes int             // the sum of the queue's lengths
+	held        int             // bytes a transport took and has not written (transport.Session.Hold)
+	wsWaker     transport.Waker // ws's waker (zero: none yet, or no ws)
 
 	ws       *wsLink       // the websocket carrying the session, nil while polling
 	probe    *wsLink       // the websocket of the upgrade in flight, nil: none
@@ -149,9 +149,7 @@ func (c *Conn) Send(pkts [][]byte, volatile bool) bool {
 	c.queuedBytes += n
 	wake := c.wakeLocked()
 	c.mu.Unlock()
-	if wake != nil {
-		wake()
-	}
+	wake.Wake()
 	return true
 }
 
@@ -178,14 +176,14 @@ func (c *Conn) pushLocked(p []byte) {
 }
 
 // wakeLocked tells a waiting GET that something changed and returns the
-// waker of the websocket carrying the session (nil: none), to be run
+// waker of the websocket carrying the session (zero: none), to be run
 // after mu is released.
-func (c *Conn) wakeLocked() func() {
+func (c *Conn) wakeLocked() transport.Waker {
 	c.signalPollLocked()
 	if c.ws != nil {
 		return c.wsWaker
 	}
-	return nil
+	return transport.Waker{}
 }
 
 // signalPollLocked wakes a waiting GET.
@@ -209,7 +207,7 @@ func (c *Conn) Close() {
 	c.closing = true
 	c.reason = codeOf(ReasonForcedClose)
 	c.nextPing, c.pongBy = 0, 0
-	var probe func()
+	var probe transport.Waker
 	if p := c.probe; p != nil {
 		c.probe, c.probeBy = nil, 0
 		probe = p.waker
@@ -222,12 +220,8 @@ func (c *Conn) Close() {
 	c.srv.timers.schedule(c, c.closeBy)
 	wake := c.wakeLocked()
 	c.mu.Unlock()
-	if probe != nil {
-		probe()
-	}
-	if wake != nil {
-		wake()
-	}
+	probe.Wake()
+	wake.Wake()
 }
 
 // closeNow ends the session at once (what is queued is dropped): a GET
@@ -252,7 +246,7 @@ func (c *Conn) closeNow(reason string, final []byte) {
 	}
 	c.nextPing, c.pongBy, c.probeBy, c.closeBy = 0, 0, 0, 0
 	c.signalPollLocked()
-	var wakes []func()
+	var wakes []transport.Waker
 	if c.ws != nil {
 		wakes = append(wakes, c.ws.waker)
 	}
@@ -265,9 +259,7 @@ func (c *Conn) closeNow(reason string, final []byte) {
 	c.srv.remove(c)
 	c.logAt(slog.LevelDebug, "session closed", "reason", reason)
 	for _, w := range wakes {
-		if w != nil {
-			w()
-		}
+		w.Wake()
 	}
 	c.dispatchClose(reason)
 }
@@ -291,7 +283,7 @@ func (c *Conn) onTimer() {
 		c.closeNow(ReasonForcedClose, nil)
 		return
 	}
-	var wakes []func()
+	var wakes []transport.Waker
 	if c.probeBy != 0 && now >= c.probeBy {
 		c.probeBy = 0
 		if p := c.probe; p != nil {
@@ -314,9 +306,7 @@ func (c *Conn) onTimer() {
 	c.scheduleLocked()
 	c.mu.Unlock()
 	for _, w := range wakes {
-		if w != nil {
-			w()
-		}
+		w.Wake()
 	}
 }
 
@@ -380,9 +370,7 @@ func (c *Conn) onClientPing(data []byte) {
 	c.pushLocked(append([]byte{'0' + byte(eioparser.Pong)}, data...))
 	wake := c.wakeLocked()
 	c.mu.Unlock()
-	if wake != nil {
-		wake()
-	}
+	wake.Wake()
 }
 
 // onPacket acts on a packet the client sent on the transport carrying

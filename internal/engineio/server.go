@@ -318,7 +318,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, tr string, pr
 	c.mu.Lock()
 	c.ws = l
 	c.mu.Unlock()
-	if err := transport.ServeWebSocket(w, r, l, s.wsOptions(l)); err != nil {
+	if err := transport.ServeWebSocket(w, r, l, s.wsOptions()); err != nil {
 		c.logAt(slog.LevelDebug, "websocket handshake failed", "err", err)
 		c.closeNow(ReasonTransportError, nil)
 	}
@@ -341,11 +341,10 @@ func (s *Server) openPacket(sid string, upgrades bool) []byte {
 	return append(b, '}')
 }
 
-func (s *Server) wsOptions(l *wsLink) transport.WebSocketOptions {
+func (s *Server) wsOptions() transport.WebSocketOptions {
 	return transport.WebSocketOptions{
 		MaxMessageSize: s.cfg.MaxPayload,
 		WriteTimeout:   s.cfg.WriteTimeout,
-		OnClose:        l.onClose,
 	}
 }
 

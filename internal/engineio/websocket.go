@@ -19,10 +19,10 @@ import (
 // The Conn's mu guards every field but c.
 type wsLink struct {
 	c      *Conn
-	b64    bool     // v3: the client wants binary messages as "b4<base64>" text frames (b64 in its query)
-	probed bool     // the probe ping was answered
-	own    [][]byte // packets of the link's own (the probe's pong)
-	waker  func()   // the transport's (SetWaker); nil until set
+	b64    bool            // v3: the client wants binary messages as "b4<base64>" text frames (b64 in its query)
+	probed bool            // the probe ping was answered
+	own    [][]byte        // packets of the link's own (the probe's pong)
+	waker  transport.Waker // the transport's (SetWaker); zero until set
 }
 
 var _ transport.BinaryReceiver = (*wsLink)(nil)
@@ -59,25 +59,19 @@ func (l *wsLink) textOnly(pkts [][]byte) [][]byte {
 }
 
 // SetWaker implements transport.WakeableSession.
-func (l *wsLink) SetWaker(fn func()) {
+func (l *wsLink) SetWaker(w transport.Waker) {
 	c := l.c
 	c.mu.Lock()
-	l.waker = fn
+	l.waker = w
 	if l == c.ws {
-		c.wsWaker = fn
+		c.wsWaker = w
 	}
 	c.mu.Unlock()
 }
 
-// wakeLocked returns the link's waker, to be run (unless nil) once the
-// Conn's mu is released.
-func (l *wsLink) wakeLocked() func() { return l.waker }
-
-func runWake(fn func()) {
-	if fn != nil {
-		fn()
-	}
-}
+// wakeLocked returns the link's waker, to be run once the Conn's mu is
+// released.
+func (l *wsLink) wakeLocked() transport.Waker { return l.waker }
 
 // TakeNow implements transport.WakeableSession: the session's queue for
 // the session's websocket, the probe's own packets for a probe; closed
@@ -202,7 +196,7 @@ func (l *wsLink) probePacket(p eioparser.Packet, err error) {
 		c.signalPollLocked()
 		w := l.wakeLocked()
 		c.mu.Unlock()
-		runWake(w)
+		w.Wake()
 	case err == nil && p.Type == eioparser.Upgrade && !c.closing:
 		c.probe, c.probeBy = nil, 0
 		c.ws, c.wsWaker = l, l.waker
@@ -211,19 +205,20 @@ func (l *wsLink) probePacket(p eioparser.Packet, err error) {
 		w := l.wakeLocked()
 		c.mu.Unlock()
 		c.logAt(slog.LevelDebug, "upgraded to websocket")
-		runWake(w)
+		w.Wake()
 	default:
 		c.probe, c.probeBy = nil, 0
 		w := l.wakeLocked()
 		c.mu.Unlock()
 		c.logAt(slog.LevelDebug, "upgrade probe ended: unexpected packet", "packet", p.Type.String())
-		runWake(w)
+		w.Wake()
 	}
 }
 
-// onClose runs when the link's connection has ended: the end of the
-// session's websocket ends the session; a probe's ends the upgrade.
-func (l *wsLink) onClose() {
+// TransportClosed implements transport.ClosingSession: the link's
+// connection has ended. The end of the session's websocket ends the
+// session; a probe's ends the upgrade.
+func (l *wsLink) TransportClosed() {
 	c := l.c
 	c.mu.Lock()
 	switch l {
@@ -253,7 +248,7 @@ func (c *Conn) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	c.probeBy = c.srv.timers.now() + c.srv.cfg.UpgradeTimeout
 	c.scheduleLocked()
 	c.mu.Unlock()
-	if err := transport.ServeWebSocket(w, r, l, c.srv.wsOptions(l)); err != nil {
+	if err := transport.ServeWebSocket(w, r, l, c.srv.wsOptions()); err != nil {
 		c.mu.Lock()
 		if c.probe == l {
 			c.probe, c.probeBy = nil, 0

@@ -95,9 +95,9 @@ type WakeableSession interface {
 	Session
 	// TakeNow is Take without waiting.
 	TakeNow() (packets [][]byte, closed bool)
-	// SetWaker registers fn (nil to stop), run without the session's locks
+	// SetWaker registers w, for the session to Wake, without its locks,
 	// after packets are queued and when the session ends.
-	SetWaker(fn func())
+	SetWaker(w Waker)
 }
 
 // Polling reports whether the named transport is a long-polling one.

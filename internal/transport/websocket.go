@@ -29,8 +29,16 @@ type WebSocketOptions struct {
 	//
 	// Deprecated: kept so that code setting it still compiles.
 	BufferSize int
-	// OnClose, if set, runs once when the connection has ended.
+	// OnClose, if set, runs once when the connection has ended (before
+	// the session's TransportClosed, if it has one: see ClosingSession).
 	OnClose func()
+}
+
+// ClosingSession is a WakeableSession that ServeWebSocket tells when the
+// connection has ended, as WebSocketOptions.OnClose would be, without a
+// func value per connection.
+type ClosingSession interface {
+	TransportClosed()
 }
 
 // ErrOriginNotAllowed is returned by ServeWebSocket when CheckOrigin
@@ -101,7 +109,7 @@ func ServeWebSocket(w http.ResponseWriter, r *http.Request, sess WakeableSession
 	// "1::") go out in one write, from this goroutine: a writing turn is
 	// under way until then.
 	c.running = true
-	sess.SetWaker(c.wake)
+	sess.SetWaker(Waker{c})
 	pkts, closed := sess.TakeNow()
 	out := appendFrames(u.out.b, nil, nil, pkts, closed)
 	err = c.writeBlocking(out)
@@ -189,6 +197,31 @@ func (c *wsConn) ctlLocked() *ctlFrames {
 	}
 	return c.ctl
 }
+
+// Waker wakes a websocket connection's writing (WakeableSession.SetWaker):
+// a session's handle on its connection, a pointer in size (a func value
+// would cost every connection a closure). The zero Waker wakes nothing.
+type Waker struct{ c *wsConn }
+
+// FuncWaker returns a Waker that runs fn (for sessions driven by
+// something other than ServeWebSocket, such as tests). It is a wsConn
+// without a connection whose onClose is fn.
+func FuncWaker(fn func()) Waker { return Waker{&wsConn{onClose: fn}} }
+
+// Wake tells the connection that the session has something for it (or
+// has ended); a no-op for the zero Waker.
+func (w Waker) Wake() {
+	switch {
+	case w.c == nil:
+	case w.c.conn == nil: // FuncWaker's
+		w.c.onClose()
+	default:
+		w.c.wake()
+	}
+}
+
+// IsZero reports whether w is the zero Waker.
+func (w Waker) IsZero() bool { return w.c == nil }
 
 // wake is the session's waker: unless a write is under way, it hands the
 // connection to the writers (or, for a connection that cannot be written
@@ -492,6 +525,9 @@ func (c *wsConn) stop() {
 	_ = c.conn.Close()
 	if c.onClose != nil {
 		c.onClose()
+	}
+	if cs, ok := c.sess.(ClosingSession); ok {
+		cs.TransportClosed()
 	}
 }
 

@@ -30,7 +30,7 @@ type fakeSession struct {
 	mu       sync.Mutex
 	queue    [][]byte
 	closed   bool
-	waker    func()
+	waker    Waker
 	received []string
 	got      chan string
 	bins     chan []byte // binary messages (BinaryReceiver)
@@ -83,9 +83,9 @@ func (s *fakeSession) TakeNow() ([][]byte, bool) {
 	return q, s.closed
 }
 
-func (s *fakeSession) SetWaker(fn func()) {
+func (s *fakeSession) SetWaker(w Waker) {
 	s.mu.Lock()
-	s.waker = fn
+	s.waker = w
 	s.mu.Unlock()
 }
 
@@ -98,9 +98,7 @@ func (s *fakeSession) push(p ...string) {
 	s.maxHeld = max(s.maxHeld, s.held)
 	w := s.waker
 	s.mu.Unlock()
-	if w != nil {
-		w()
-	}
+	w.Wake()
 }
 
 func (s *fakeSession) close() {
@@ -108,9 +106,7 @@ func (s *fakeSession) close() {
 	s.closed = true
 	w := s.waker
 	s.mu.Unlock()
-	if w != nil {
-		w()
-	}
+	w.Wake()
 }
 
 // wsServer serves one fakeSession per upgrade; closed reports OnClose.
