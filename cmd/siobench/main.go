@@ -118,6 +118,10 @@ type config struct {
 	Ref4Script       string
 }
 
+// heapPerConnKey is the metric only the testapp reports (its live heap,
+// read from its net/http/pprof): the reference columns have no value.
+const heapPerConnKey = "heap_per_conn_kib"
+
 // metricDef describes one reported metric.
 type metricDef struct {
 	Key    string `json:"key"`
@@ -129,7 +133,7 @@ type metricDef struct {
 func metricDefs(cfg *config) []metricDef {
 	return []metricDef{
 		{"mem_per_conn_kib", "memory per idle ws connection", "KiB", "lower"},
-		{"heap_per_conn_kib", "live heap per idle ws connection (after GC; siogo only)", "KiB", "lower"},
+		{heapPerConnKey, "live heap per idle ws connection (after GC; siogo only)", "KiB", "lower"},
 		{"rss_idle_mib", fmt.Sprintf("server RSS with %d idle ws", cfg.N), "MiB", ""},
 		{"connect_per_sec", fmt.Sprintf("connect+join rate (c=%d)", cfg.Concurrency), "conn/s", "higher"},
 		{"broadcast_msgs_per_sec", fmt.Sprintf("broadcast to %d: delivered", cfg.N), "msg/s", "higher"},

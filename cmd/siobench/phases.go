@@ -253,7 +253,7 @@ func (b *bench) connectIdle(ctx context.Context, base int64) {
 		if heap, ok, err := b.srv.heapAlloc(ctx); err != nil {
 			b.problem("reading the live heap: %v", err)
 		} else if ok {
-			b.metric("heap_per_conn_kib", float64(heap-b.heapBase)/float64(len(b.idle))/1024)
+			b.metric(heapPerConnKey, float64(heap-b.heapBase)/float64(len(b.idle))/1024)
 		}
 	}
 	b.checkIdle("after connect")
