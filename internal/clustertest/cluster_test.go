@@ -33,19 +33,6 @@ const (
 // nodeTransports are the transports socket.io-client@0.9.16 runs in Node.
 var nodeTransports = []string{"websocket", "xhr-polling"}
 
-// startNodes starts n testapp processes sharing r (each forwards the
-// requests of sessions it does not hold to their node).
-func startNodes(t *testing.T, r *Redis, n int, flags ...string) []*apptest.Testapp {
-	t.Helper()
-	nodes := make([]*apptest.Testapp, n)
-	for i := range nodes {
-		nodes[i] = apptest.StartTestapp(t, append([]string{
-			"-redis", r.Addr(), "-redis-ttl", nodeTTL.String(), "-log-level", "warn",
-		}, flags...)...)
-	}
-	return nodes
-}
-
 func urls(nodes []*apptest.Testapp) []string {
 	out := make([]string, len(nodes))
 	for i, n := range nodes {
@@ -59,9 +46,11 @@ func urls(nodes []*apptest.Testapp) []string {
 // broadcasts except the sender, emits to a socket id, cluster-wide counts
 // and the order of 1,000 events from one sender — over websocket and
 // xhr-polling.
-func TestRealClientAcrossNodes(t *testing.T) {
+func TestRealClientAcrossNodes(t *testing.T) { onBackends(t, testRealClientAcrossNodes) }
+
+func testRealClientAcrossNodes(t *testing.T, be backend) {
 	nodetest.Require(t)
-	nodes := startNodes(t, StartRedis(t), 3)
+	nodes := startNodes(t, be, 3)
 	for _, tr := range nodeTransports {
 		t.Run(tr, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -185,8 +174,10 @@ func count(t *testing.T, c *client.Client, room string) int {
 // and POSTs alternating between A and B (raw HTTP, as a round-robin
 // balancer would send them). Events, client acks, server-to-client acks
 // and room emits from a websocket client on a third node flow both ways.
-func TestNonStickyPolling(t *testing.T) {
-	nodes := startNodes(t, StartRedis(t), 3, "-polling-duration", "5s")
+func TestNonStickyPolling(t *testing.T) { onBackends(t, testNonStickyPolling) }
+
+func testNonStickyPolling(t *testing.T, be backend) {
+	nodes := startNodes(t, be, 3, "-polling-duration", "5s")
 	a, b := newHTTPNode(t, nodes[0].URL), newHTTPNode(t, nodes[1].URL)
 	ws, _ := dial(t, nodes[2].URL)
 	sid := a.handshake()
@@ -248,8 +239,10 @@ func TestNonStickyPolling(t *testing.T) {
 // cleanup) drops out of the cluster-wide counts of the others within its
 // TTL, its polling sessions are answered "reconnect" by the others, and the
 // survivors go on.
-func TestKilledNodeLeavesCounts(t *testing.T) {
-	nodes := startNodes(t, StartRedis(t), 3)
+func TestKilledNodeLeavesCounts(t *testing.T) { onBackends(t, testKilledNodeLeavesCounts) }
+
+func testKilledNodeLeavesCounts(t *testing.T, be backend) {
+	nodes := startNodes(t, be, 3)
 	a, _ := dial(t, nodes[0].URL)
 	b, _ := dial(t, nodes[1].URL)
 	c1, _ := dial(t, nodes[2].URL)
@@ -288,10 +281,14 @@ func TestKilledNodeLeavesCounts(t *testing.T) {
 // TestRedisRestartDuringTraffic: redis-server is killed and started again
 // (empty) while one node streams room emits to a socket of another node.
 // Delivery resumes by itself, no node restarts and no client is dropped;
-// cluster-wide counts and non-sticky polling work again.
-func TestRedisRestartDuringTraffic(t *testing.T) {
-	r := StartRedis(t)
-	nodes := startNodes(t, r, 2, "-polling-duration", "5s")
+// cluster-wide counts and non-sticky polling work again. On a Redis
+// Cluster, every master is restarted at once (the cluster comes back
+// empty, with its slots), then each master alone in turn (a third of the
+// keys and channels lost, the rest kept): the same holds after each.
+func TestRedisRestartDuringTraffic(t *testing.T) { onBackends(t, testRedisRestartDuringTraffic) }
+
+func testRedisRestartDuringTraffic(t *testing.T, be backend) {
+	nodes := startNodes(t, be, 2, "-polling-duration", "5s")
 	sender, senderLost := dial(t, nodes[0].URL)
 	receiver, receiverLost := dial(t, nodes[1].URL)
 	var mu sync.Mutex
@@ -341,37 +338,39 @@ func TestRedisRestartDuringTraffic(t *testing.T) {
 	}()
 	require.Eventually(t, func() bool { return last() >= 20 }, waitFor, tick, "traffic before the outage")
 
-	r.Kill()
-	time.Sleep(300 * time.Millisecond)
-	r.Start()
-	restarted := time.Now()
-	sent.Lock()
-	after := next
-	sent.Unlock()
-	require.Eventually(t, func() bool { return last() > after }, waitFor, tick, "delivery resumes")
-	t.Logf("cross-node delivery resumed %v after Redis came back", time.Since(restarted))
-	mu.Lock()
-	assert.True(t, slices.IsSorted(seen), "no reordering (some events of the outage are lost)")
-	lost := seen[len(seen)-1] + 1 - len(seen)
-	mu.Unlock()
-	t.Logf("%d events were lost during the outage", lost)
+	for _, o := range append([]outage{{"every redis-server", be.kill, be.start}}, be.partialOutages()...) {
+		o.kill()
+		time.Sleep(300 * time.Millisecond)
+		o.start()
+		restarted := time.Now()
+		sent.Lock()
+		after := next
+		sent.Unlock()
+		require.Eventually(t, func() bool { return last() > after }, waitFor, tick, "delivery resumes (%s restarted)", o.name)
+		t.Logf("%s restarted: cross-node delivery resumed %v after Redis came back", o.name, time.Since(restarted))
+		mu.Lock()
+		assert.True(t, slices.IsSorted(seen), "no reordering (some events of the outage are lost)")
+		lost := seen[len(seen)-1] + 1 - len(seen)
+		mu.Unlock()
+		t.Logf("%d events were lost during the outages so far", lost)
 
-	select {
-	case <-senderLost:
-		t.Fatal("the sender's session was dropped")
-	case <-receiverLost:
-		t.Fatal("the receiver's session was dropped")
-	default:
+		select {
+		case <-senderLost:
+			t.Fatal("the sender's session was dropped")
+		case <-receiverLost:
+			t.Fatal("the receiver's session was dropped")
+		default:
+		}
+		// Membership was rewritten: counts are cluster-wide again.
+		require.Eventually(t, func() bool { return count(t, sender, "p") == 1 }, waitFor, tick, "counts (%s restarted)", o.name)
+		// The session directory was rewritten: the old polling session is
+		// found through B again (until then B answers "reconnect", which does
+		// not close the session on A).
+		require.Eventually(t, func() bool {
+			a.post(sid, event("", "echo", "back"))
+			return strings.Contains(b.poll(sid), `{"name":"echo","args":["back"]}`)
+		}, waitFor, 100*time.Millisecond, "the directory knows the session again (%s restarted)", o.name)
 	}
-	// Membership was rewritten: counts are cluster-wide again.
-	require.Eventually(t, func() bool { return count(t, sender, "p") == 1 }, waitFor, tick)
-	// The session directory was rewritten: the old polling session is
-	// found through B again (until then B answers "reconnect", which does
-	// not close the session on A).
-	require.Eventually(t, func() bool {
-		a.post(sid, event("", "echo", "back"))
-		return strings.Contains(b.poll(sid), `{"name":"echo","args":["back"]}`)
-	}, waitFor, 100*time.Millisecond, "the directory knows the session again")
 	// And new sessions.
 	sid2 := b.handshake()
 	assert.Equal(t, "1::", a.poll(sid2))
@@ -386,9 +385,10 @@ func TestRedisRestartDuringTraffic(t *testing.T) {
 // node A join a room (and a new client connects and joins); the joins are
 // accepted and delivered locally. Once Redis is back, node B counts them
 // and delivers to them.
-func TestJoinsDuringRedisOutage(t *testing.T) {
-	r := StartRedis(t)
-	nodes := startNodes(t, r, 2)
+func TestJoinsDuringRedisOutage(t *testing.T) { onBackends(t, testJoinsDuringRedisOutage) }
+
+func testJoinsDuringRedisOutage(t *testing.T, be backend) {
+	nodes := startNodes(t, be, 2)
 	a1, _ := dial(t, nodes[0].URL)
 	b1, _ := dial(t, nodes[1].URL)
 	got := make(chan string, 16)
@@ -397,7 +397,7 @@ func TestJoinsDuringRedisOutage(t *testing.T) {
 	}
 	require.Equal(t, "[true]", call(t, b1, "join", "o"))
 
-	r.Kill()
+	be.kill()
 	require.Equal(t, "[true]", call(t, a1, "join", "o"), "a join during the outage")
 	a2, _ := dial(t, nodes[0].URL)
 	require.NoError(t, a2.On("room", func(s string) { got <- s }))
@@ -412,7 +412,7 @@ func TestJoinsDuringRedisOutage(t *testing.T) {
 		}
 	}
 
-	r.Start()
+	be.start()
 	for _, c := range []*client.Client{a1, b1} {
 		require.Eventually(t, func() bool { return count(t, c, "o") == 3 }, waitFor, tick, "counts after the outage")
 	}
@@ -449,10 +449,12 @@ func TestJoinsDuringRedisOutage(t *testing.T) {
 // nginx, the real socket.io.js in headless Chromium runs the browser
 // scenarios (testdata/browser.js) over websocket and xhr-polling, from a
 // page on another origin (CORS).
-func TestBehindNginx(t *testing.T) {
+func TestBehindNginx(t *testing.T) { onBackends(t, testBehindNginx) }
+
+func testBehindNginx(t *testing.T, be backend) {
 	nodetest.Require(t)
 	testtools.Require(t, "nginx") // before the nodes are started
-	nodes := startNodes(t, StartRedis(t), 2)
+	nodes := startNodes(t, be, 2)
 	lb := StartNginx(t, nodes[0].Addr, nodes[1].Addr)
 	for _, tr := range nodeTransports {
 		t.Run(tr, func(t *testing.T) {

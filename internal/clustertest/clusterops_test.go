@@ -27,10 +27,11 @@ import (
 // poll-room collects the answers of every node's members, the sender's
 // own included, and names the silent members of every generation after
 // the timeout.
-func TestClusterOpsAcrossNodes(t *testing.T) {
+func TestClusterOpsAcrossNodes(t *testing.T) { onBackends(t, testClusterOpsAcrossNodes) }
+
+func testClusterOpsAcrossNodes(t *testing.T, be backend) {
 	nodetest.Require(t)
-	r := StartRedis(t)
-	nodes := startNodes(t, r, 3)
+	nodes := startNodes(t, be, 3)
 	for _, eio := range []int{3, 4} {
 		if ok, got := servesEIO(nodes[0].URL, eio); !ok {
 			t.Skipf("the testapp does not serve EIO=%d yet: GET /socket.io/?EIO=%d&transport=polling answered %s", eio, eio, got)

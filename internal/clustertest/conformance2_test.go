@@ -47,8 +47,12 @@ func servesEIO(base string, eio int) (bool, string) {
 // modern client as binary and the 0.9 client as base64 (--binary).
 // Skipped while the testapp does not serve Engine.IO v3.
 func TestThreeGenerationScenariosAcrossNodes(t *testing.T) {
+	onBackends(t, testThreeGenerationScenariosAcrossNodes)
+}
+
+func testThreeGenerationScenariosAcrossNodes(t *testing.T, be backend) {
 	nodetest.Require(t)
-	nodes := startNodes(t, StartRedis(t), 3)
+	nodes := startNodes(t, be, 3)
 	for _, eio := range []int{3, 4} {
 		if ok, got := servesEIO(nodes[0].URL, eio); !ok {
 			t.Skipf("the testapp does not serve EIO=%d yet: GET /socket.io/?EIO=%d&transport=polling answered %s", eio, eio, got)

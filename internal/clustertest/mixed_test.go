@@ -19,9 +19,11 @@ import (
 // node and a socket.io-client@4.8 on another share a room through Redis:
 // each gets the other's to-room emits, the 4.x client's binary argument
 // as base64 for the 0.9 client (testdata/v4client.js --mixed).
-func TestMixedGenerationsAcrossNodes(t *testing.T) {
+func TestMixedGenerationsAcrossNodes(t *testing.T) { onBackends(t, testMixedGenerationsAcrossNodes) }
+
+func testMixedGenerationsAcrossNodes(t *testing.T, be backend) {
 	nodetest.Require(t)
-	nodes := startNodes(t, StartRedis(t), 2)
+	nodes := startNodes(t, be, 2)
 	old, _ := dial(t, nodes[0].URL)
 	require.Equal(t, "[true]", call(t, old, "join", "mix"))
 	got := make(chan []json.RawMessage, 8)
@@ -54,9 +56,11 @@ func TestMixedGenerationsAcrossNodes(t *testing.T) {
 // socket.io-client@2.5.0 and a socket.io-client@4.8, each on a node of
 // its own, share a room through Redis: each gets the others' to-room
 // emits (testdata/mixed3.js), binary as base64 for the 0.9 client.
-func TestThreeGenerationsAcrossNodes(t *testing.T) {
+func TestThreeGenerationsAcrossNodes(t *testing.T) { onBackends(t, testThreeGenerationsAcrossNodes) }
+
+func testThreeGenerationsAcrossNodes(t *testing.T, be backend) {
 	nodetest.Require(t)
-	nodes := startNodes(t, StartRedis(t), 3)
+	nodes := startNodes(t, be, 3)
 	old, _ := dial(t, nodes[0].URL)
 	require.Equal(t, "[true]", call(t, old, "join", "mix3"))
 	got := make(chan string, 16)
@@ -101,10 +105,12 @@ func TestThreeGenerationsAcrossNodes(t *testing.T) {
 // socket.io-client@4.8) through nginx balancing round-robin, not sticky,
 // over two nodes: the v4 sessions' requests that reach the node not
 // holding them are forwarded to it.
-func TestV4BehindNginx(t *testing.T) {
+func TestV4BehindNginx(t *testing.T) { onBackends(t, testV4BehindNginx) }
+
+func testV4BehindNginx(t *testing.T, be backend) {
 	nodetest.Require(t)
 	testtools.Require(t, "nginx")
-	nodes := startNodes(t, StartRedis(t), 2)
+	nodes := startNodes(t, be, 2)
 	lb := StartNginx(t, nodes[0].Addr, nodes[1].Addr)
 	for _, tr := range []string{"polling", "websocket", "upgrade"} {
 		t.Run(tr, func(t *testing.T) {

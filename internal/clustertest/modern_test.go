@@ -164,8 +164,10 @@ func (p *v4Poller) poll(base string) []string {
 // a round-robin balancer sends them): a burst of 500 server emits arrives
 // whole and in order over polls alternating between the nodes, acks flow
 // both ways, and room emits from a client on a third node reach it.
-func TestNonStickyPollingV4(t *testing.T) {
-	nodes := startNodes(t, StartRedis(t), 3)
+func TestNonStickyPollingV4(t *testing.T) { onBackends(t, testNonStickyPollingV4) }
+
+func testNonStickyPollingV4(t *testing.T, be backend) {
+	nodes := startNodes(t, be, 3)
 	via := []string{nodes[0].URL, nodes[1].URL}
 	ws, _ := dial(t, nodes[2].URL)
 	p := newV4Poller(t)
@@ -251,9 +253,11 @@ func TestNonStickyPollingV4(t *testing.T) {
 // polling upgraded to websocket through a balancer that is not sticky in
 // front of two nodes: every request of a session goes to the next node in
 // turn, and the directory and forwarding make it work.
-func TestRealV4ClientRoundRobin(t *testing.T) {
+func TestRealV4ClientRoundRobin(t *testing.T) { onBackends(t, testRealV4ClientRoundRobin) }
+
+func testRealV4ClientRoundRobin(t *testing.T, be backend) {
 	nodetest.Require(t)
-	nodes := startNodes(t, StartRedis(t), 2)
+	nodes := startNodes(t, be, 2)
 	rr := newRoundRobin(t, urls(nodes))
 	out, err := exec.Command(nodetest.Require(t), filepath.Join(nodetest.Dir(t), "run-scenarios4.js"), "--list").Output()
 	require.NoError(t, err)
@@ -284,9 +288,11 @@ func TestRealV4ClientRoundRobin(t *testing.T) {
 // ways, and binary arguments (--binary) sent to the room by a 4.x client
 // on A reach the 4.x client on B as binary (and the 0.9 client as base64),
 // as do those of B's 4.x client's broadcast.
-func TestMixedScenariosAcrossNodes(t *testing.T) {
+func TestMixedScenariosAcrossNodes(t *testing.T) { onBackends(t, testMixedScenariosAcrossNodes) }
+
+func testMixedScenariosAcrossNodes(t *testing.T, be backend) {
 	nodetest.Require(t)
-	nodes := startNodes(t, StartRedis(t), 2)
+	nodes := startNodes(t, be, 2)
 	out, err := exec.Command(nodetest.Require(t), filepath.Join(nodetest.Dir(t), "mixed.js"), "--list", "--binary").Output()
 	require.NoError(t, err)
 	var list struct {

@@ -38,8 +38,10 @@ func pushedOn(t *testing.T, url string, proto client.Protocol, room string) <-ch
 // TestPublishAPIAcrossNodes: the testapp's HTTP publish API
 // (-publish-token) on one node reaches the room's 0.9 and v5 clients on
 // every node, through Redis; a missing or wrong token reaches nobody.
-func TestPublishAPIAcrossNodes(t *testing.T) {
-	nodes := startNodes(t, StartRedis(t), 3, "-publish-token", "T")
+func TestPublishAPIAcrossNodes(t *testing.T) { onBackends(t, testPublishAPIAcrossNodes) }
+
+func testPublishAPIAcrossNodes(t *testing.T, be backend) {
+	nodes := startNodes(t, be, 3, "-publish-token", "T")
 	var rooms []<-chan string
 	for _, n := range nodes {
 		rooms = append(rooms, pushedOn(t, n.URL, client.Protocol09, "r"), pushedOn(t, n.URL, client.ProtocolV5, "r"))

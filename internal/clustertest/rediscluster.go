@@ -81,14 +81,21 @@ func (rc *RedisCluster) Addrs() []string {
 // Kill stops every node with SIGKILL, as a crash would; the data is lost
 // (no persistence), the cluster configuration files are kept.
 func (rc *RedisCluster) Kill() {
-	for _, n := range rc.nodes {
-		n.mu.Lock()
-		p := n.proc
-		n.proc = nil
-		n.mu.Unlock()
-		if p != nil {
-			p.stop(syscall.SIGKILL)
-		}
+	for i := range rc.nodes {
+		rc.KillNode(i)
+	}
+}
+
+// KillNode stops node i (of Addrs) alone with SIGKILL; Start starts it
+// again, empty, with its slots.
+func (rc *RedisCluster) KillNode(i int) {
+	n := rc.nodes[i]
+	n.mu.Lock()
+	p := n.proc
+	n.proc = nil
+	n.mu.Unlock()
+	if p != nil {
+		p.stop(syscall.SIGKILL)
 	}
 }
 

@@ -32,8 +32,10 @@ func startClusterNodes(t *testing.T, rc *RedisCluster, n int, flags ...string) [
 func TestRealClientAcrossRedisClusterNodes(t *testing.T) {
 	nodetest.Require(t)
 	for name, start := range map[string]func() []*apptest.Testapp{
-		"redis-cluster":  func() []*apptest.Testapp { return startClusterNodes(t, StartRedisCluster(t), 3) },
-		"single-channel": func() []*apptest.Testapp { return startNodes(t, StartRedis(t), 3, "-redis-channels", "single") },
+		"redis-cluster": func() []*apptest.Testapp { return startClusterNodes(t, StartRedisCluster(t), 3) },
+		"single-channel": func() []*apptest.Testapp {
+			return startNodes(t, standalone{StartRedis(t)}, 3, "-redis-channels", "single")
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			nodes := start()
