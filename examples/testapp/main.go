@@ -10,7 +10,9 @@
 // forwarded to it (-node-addr, default the listening address, is where the
 // others reach this node; -redis-ttl its liveness TTL). -redis-cluster
 // SEEDS joins through a Redis Cluster instead; -redis-channels single|sharded
-// picks the broadcast channels (the same on every node).
+// picks the broadcast channels (the same on every node). -metrics ADDR
+// serves Prometheus metrics (the server's and the cluster adapter's) at
+// /metrics.
 package main
 
 import (
@@ -27,6 +29,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/siogo/siogo/metrics"
 	"github.com/siogo/siogo/sioredis"
 	"github.com/siogo/siogo/socketio"
 )
@@ -53,6 +59,7 @@ func run(args []string) error {
 	redisChannels := fs.String("redis-channels", "sharded", "with -redis or -redis-cluster: broadcast channels, sharded (per namespace and room) or single (one channel for all); the same on every node")
 	redisTTL := fs.Duration("redis-ttl", sioredis.DefaultTTL, "with -redis: node liveness TTL (a dead node's sockets leave the cluster within about TTL + TTL/3)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	metricsAddr := fs.String("metrics", "", "serve the server's and, with -redis or -redis-cluster, the cluster adapter's Prometheus metrics (package metrics) at /metrics on this address (empty: off)")
 	pprofAddr := fs.String("pprof", os.Getenv("TESTAPP_PPROF"), "serve net/http/pprof on this address (default $TESTAPP_PPROF; empty: off)")
 	publishToken := fs.String("publish-token", "", "serve the HTTP publish API at /publish with this bearer token (empty: off)")
 	suite := fs.Bool("suite", false, "serve what the official suites expect instead: the Engine.IO echo server at /engine.io/ and the Socket.IO v5 suite's server at /socket.io/ (listen on :3000 for them)")
@@ -98,12 +105,14 @@ func run(args []string) error {
 		return err
 	}
 	defer ln.Close()
+	var clusterStats metrics.ClusterSource
 	if *redisAddr != "" || len(seeds) > 0 {
 		cluster, err := sioredis.New(sioredis.Config{Addr: *redisAddr, ClusterAddrs: seeds, Channels: channels, TTL: *redisTTL, Logger: logger})
 		if err != nil {
 			return fmt.Errorf("-redis: %w", err)
 		}
 		defer cluster.Close()
+		clusterStats = cluster
 		cfg.Adapter = cluster.Adapter
 		cfg.Sessions = cluster
 		cfg.NodeAddr = *nodeAddr
@@ -119,7 +128,17 @@ func run(args []string) error {
 	if *suite {
 		srv = newSuiteServer(logger)
 	} else {
-		srv = newServer(cfg)
+		sio := newServer(cfg)
+		srv = sio
+		if *metricsAddr != "" {
+			ml, err := net.Listen("tcp", *metricsAddr)
+			if err != nil {
+				return fmt.Errorf("-metrics: %w", err)
+			}
+			defer ml.Close()
+			go func() { _ = http.Serve(ml, metricsMux(sio, clusterStats)) }()
+			logger.Info("metrics", "addr", ml.Addr().String())
+		}
 	}
 	handler, err := withPublish(srv, *publishToken)
 	if err != nil {
@@ -141,6 +160,19 @@ func run(args []string) error {
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	return hs.Shutdown(sctx)
+}
+
+// metricsMux serves /metrics for -metrics: the server's collector and,
+// if cluster is not nil, the cluster adapter's.
+func metricsMux(srv *socketio.Server, cluster metrics.ClusterSource) *http.ServeMux {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics.NewCollector(srv))
+	if cluster != nil {
+		reg.MustRegister(metrics.NewClusterCollector(cluster))
+	}
+	m := http.NewServeMux()
+	m.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return m
 }
 
 // pprofMux serves the runtime profiles (net/http/pprof) for -pprof.
