@@ -116,6 +116,9 @@ type config struct {
 	Node             string
 	Protocols        []string
 	Ref4Script       string
+	// ClusterMode (-cluster) runs the several-nodes measurement instead.
+	ClusterMode bool
+	Cluster     clusterConfig
 }
 
 // heapPerConnKey is the metric only the testapp reports (its live heap,
@@ -207,12 +210,20 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.Root, "root", "", "siogo repository root (default: found from the working directory)")
 	fs.StringVar(&cfg.Node, "node", "node", "Node.js executable")
 	fs.StringVar(&cfg.Ref4Script, "ref4", "reftestapp4.js", "the socket.io 4.8 server `script` in testdata/ (reftestapp4.js: the testapp contract, as reftestapp.js is for 0.9; refbench4.js: only the events the phases use)")
+	fs.BoolVar(&cfg.ClusterMode, "cluster", false, "run the several-nodes measurement instead (see -cluster-*): testapp nodes sharing a Redis, per-node CPU and Redis traffic per broadcast, single channel vs sharded")
+	var clusterChannels, clusterRedis string
+	clusterFlags(fs, &cfg.Cluster, &clusterChannels, &clusterRedis)
 	protos := fs.String("proto", "0.9,v4", "comma-separated client `generations` to run: 0.9 (against socket.io@0.9.19), v4 (Engine.IO v4 / Socket.IO v5, against socket.io@4.8), v2 (Engine.IO v3 / Socket.IO protocol v4 as socket.io-client 2.x, against socket.io@4.8 with allowEIO3)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if cfg.ClusterMode {
+		if err := cfg.Cluster.check(clusterChannels, clusterRedis); err != nil {
+			return nil, err
+		}
 	}
 	switch cfg.Only {
 	case "", "siogo", "reference":
@@ -347,6 +358,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if cfg.Root, err = moduleRoot(); err != nil {
 			return err
 		}
+	}
+	if cfg.ClusterMode {
+		return runCluster(ctx, cfg, args, stdout, logf)
 	}
 	tmp, err := os.MkdirTemp("", "siobench-")
 	if err != nil {
