@@ -37,6 +37,7 @@ type clusterConfig struct {
 	Members  int           `json:"members_per_room"`
 	Rate     int           `json:"broadcasts_per_sec"`
 	Warmup   time.Duration `json:"warmup"`
+	Idle     time.Duration `json:"idle"`
 	Duration time.Duration `json:"duration"`
 	Payload  int           `json:"payload_bytes"`
 	Channels []string      `json:"channels"` // single, sharded
@@ -53,6 +54,7 @@ func clusterFlags(fs interface {
 	fs.IntVar(&cc.Members, "cluster-members", 10, "with -cluster: websocket members per room")
 	fs.IntVar(&cc.Rate, "cluster-rate", 200, "with -cluster: broadcasts per second, all nodes together (one sender per node, to random rooms)")
 	fs.DurationVar(&cc.Warmup, "cluster-warmup", 2*time.Second, "with -cluster: broadcasts before measuring")
+	fs.DurationVar(&cc.Idle, "cluster-idle", 3*time.Second, "with -cluster: time without broadcasts, before measuring, to measure the nodes' idle CPU (subtracted)")
 	fs.DurationVar(&cc.Duration, "cluster-duration", 10*time.Second, "with -cluster: measuring time")
 	fs.IntVar(&cc.Payload, "cluster-payload", 100, "with -cluster: bytes of the broadcast's string argument")
 	fs.StringVar(channels, "cluster-channels", "single,sharded", "with -cluster: comma-separated channel `modes` (the testapp's -redis-channels)")
@@ -60,7 +62,7 @@ func clusterFlags(fs interface {
 }
 
 func (cc *clusterConfig) check(channels, redis string) error {
-	if cc.Nodes < 2 || cc.Rooms < 1 || cc.Members < 1 || cc.Rate < 1 || cc.Payload < 0 || cc.Duration <= 0 {
+	if cc.Nodes < 2 || cc.Rooms < 1 || cc.Members < 1 || cc.Rate < 1 || cc.Payload < 0 || cc.Duration <= 0 || cc.Idle <= 0 {
 		return errors.New("-cluster: -cluster-nodes must be at least 2, the other counts positive")
 	}
 	for _, c := range strings.Split(channels, ",") {
@@ -84,11 +86,14 @@ func (cc *clusterConfig) check(channels, redis string) error {
 
 // clusterResult is one run of one (backend, channel mode) case.
 type clusterResult struct {
-	Redis      string    `json:"redis"`
-	Channels   string    `json:"channels"`
-	Broadcasts int64     `json:"broadcasts"`
-	Seconds    float64   `json:"seconds"`
-	NodeCPUus  []float64 `json:"node_cpu_us_per_broadcast"` // by node
+	Redis      string  `json:"redis"`
+	Channels   string  `json:"channels"`
+	Broadcasts int64   `json:"broadcasts"`
+	Seconds    float64 `json:"seconds"`
+	// NodeCPUus is each node's CPU per broadcast, less its idle CPU
+	// (NodeIdleUsPerSec, measured just before, without broadcasts).
+	NodeCPUus        []float64 `json:"node_cpu_us_per_broadcast"` // by node
+	NodeIdleUsPerSec []float64 `json:"node_idle_cpu_us_per_sec"`  // by node
 	// RedisCPUus is the redis-server processes' CPU (all masters).
 	RedisCPUus float64 `json:"redis_cpu_us_per_broadcast"`
 	// Publishes counts PUBLISH and SPUBLISH commands (all masters).
@@ -477,11 +482,21 @@ func clusterRun(ctx context.Context, cc *clusterConfig, bin, tmp, backend, mode 
 		rc, err = readRedis(procs)
 		return cpu, recv, rc, err
 	}
+	idle0, _, _, err := snapshot()
+	if err != nil {
+		problem("reading counters: %v", err)
+		return res
+	}
+	idleStart := time.Now()
+	if err := sleep(ctx, cc.Idle); err != nil {
+		return res
+	}
 	cpu0, recv0, rc0, err := snapshot()
 	if err != nil {
 		problem("reading counters: %v", err)
 		return res
 	}
+	idleSecs := time.Since(idleStart).Seconds()
 	sent0, del0 := sent.Load(), delivered.Load()
 	start := time.Now()
 	pump(ctx, cc.Duration)
@@ -503,7 +518,9 @@ func clusterRun(ctx context.Context, cc *clusterConfig, bin, tmp, backend, mode 
 	}
 	fb := float64(b)
 	for i := range nodes {
-		res.NodeCPUus = append(res.NodeCPUus, float64((cpu1[i]-cpu0[i]).Microseconds())/fb)
+		idle := float64((cpu0[i] - idle0[i]).Microseconds()) / idleSecs
+		res.NodeIdleUsPerSec = append(res.NodeIdleUsPerSec, idle)
+		res.NodeCPUus = append(res.NodeCPUus, (float64((cpu1[i]-cpu0[i]).Microseconds())-idle*res.Seconds)/fb)
 		res.Received = append(res.Received, (recv1[i]-recv0[i])/fb)
 	}
 	res.RedisCPUus = float64((rc1.cpu - rc0.cpu).Microseconds()) / fb
@@ -579,7 +596,7 @@ func printClusterReport(w io.Writer, rep *clusterReport, runs int) {
 		}
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "\nµs/bc: CPU (utime+stime, /proc) per broadcast made anywhere in the cluster; nodes: the %d nodes together.\n", cc.Nodes)
+	fmt.Fprintf(w, "\nµs/bc: CPU (utime+stime, /proc) per broadcast made anywhere in the cluster, less the node's idle CPU; nodes: the %d nodes together.\n", cc.Nodes)
 	fmt.Fprintln(w, "publish/bc: PUBLISH+SPUBLISH commands per broadcast; received/bc: broadcasts the nodes got from other nodes")
 	fmt.Fprintln(w, "(siogo_cluster_events_total{event=\"received\"}, all nodes); redis out/in: total_net_output/input_bytes, all masters;")
 	fmt.Fprintln(w, "delivered: room frames the members got / (broadcasts × members per room).")

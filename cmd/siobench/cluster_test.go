@@ -26,7 +26,7 @@ func TestClusterEndToEnd(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	err := run(ctx, []string{"-cluster", "-runs", "1", "-json", out,
 		"-cluster-nodes", "2", "-cluster-rooms", "6", "-cluster-members", "2", "-cluster-rate", "100",
-		"-cluster-warmup", "300ms", "-cluster-duration", "1s"}, &stdout, &stderr)
+		"-cluster-warmup", "300ms", "-cluster-idle", "300ms", "-cluster-duration", "1s"}, &stdout, &stderr)
 	t.Logf("stderr:\n%s", stderr.String())
 	t.Logf("stdout:\n%s", stdout.String())
 	if err != nil {

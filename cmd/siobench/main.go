@@ -65,6 +65,27 @@
 // clients starved of events) and the servers' own log lines, by phase, are
 // listed under the table.
 //
+// -cluster runs another measurement instead, of several nodes: a Redis
+// (-cluster-redis standalone, one redis-server; cluster, a three-master
+// Redis Cluster made with redis-cli --cluster create) and -cluster-nodes
+// testapp processes (4) sharing it, each started with -redis-channels set
+// to each of -cluster-channels in turn (single, sharded) and -metrics;
+// -cluster-rooms rooms (100), room i held by -cluster-members websocket
+// members (10) on node i mod nodes, so that with 4 nodes each holds the
+// members of 25 rooms; one sender per node emits to-room to random rooms,
+// -cluster-rate broadcasts per second in all (200). After a warm-up it
+// reads each node's idle CPU (-cluster-idle), then broadcasts for
+// -cluster-duration and prints, per backend and channel mode: each node's
+// CPU per broadcast of the cluster (from /proc/<pid>/stat, less its idle
+// CPU), the redis-server processes' CPU, PUBLISH and SPUBLISH commands
+// (INFO commandstats), the broadcasts the nodes received from other nodes
+// (siogo_cluster_events_total{event="received"} from -metrics), Redis's
+// network bytes out and in (INFO stats), per broadcast, and the fraction
+// of room deliveries the members got.
+//
+//	go run ./cmd/siobench -cluster [-runs 3] [-cluster-redis standalone,cluster]
+//	    [-cluster-channels single,sharded] [-cluster-rate 200] [-json out.json]
+//
 // Each metric is the median over -runs runs. A table (metric | siogo 0.9 |
 // node 0.9 | ratio | siogo v4 | node 4.8 | ratio | v4 target [| siogo v2 |
 // node 4.8 v2 | ratio v2]) goes to stdout, progress to stderr, everything to
