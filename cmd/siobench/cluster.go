@@ -52,7 +52,7 @@ func clusterFlags(fs interface {
 	fs.IntVar(&cc.Nodes, "cluster-nodes", 4, "with -cluster: testapp nodes")
 	fs.IntVar(&cc.Rooms, "cluster-rooms", 100, "with -cluster: rooms, each held by one node (room i by node i mod nodes)")
 	fs.IntVar(&cc.Members, "cluster-members", 10, "with -cluster: websocket members per room")
-	fs.IntVar(&cc.Rate, "cluster-rate", 200, "with -cluster: broadcasts per second, all nodes together (one sender per node, to random rooms)")
+	fs.IntVar(&cc.Rate, "cluster-rate", 1000, "with -cluster: broadcasts per second, all nodes together (one sender per node, to random rooms)")
 	fs.DurationVar(&cc.Warmup, "cluster-warmup", 2*time.Second, "with -cluster: broadcasts before measuring")
 	fs.DurationVar(&cc.Idle, "cluster-idle", 3*time.Second, "with -cluster: time without broadcasts, before measuring, to measure the nodes' idle CPU (subtracted)")
 	fs.DurationVar(&cc.Duration, "cluster-duration", 10*time.Second, "with -cluster: measuring time")

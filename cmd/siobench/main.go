@@ -73,7 +73,7 @@
 // -cluster-rooms rooms (100), room i held by -cluster-members websocket
 // members (10) on node i mod nodes, so that with 4 nodes each holds the
 // members of 25 rooms; one sender per node emits to-room to random rooms,
-// -cluster-rate broadcasts per second in all (200). After a warm-up it
+// -cluster-rate broadcasts per second in all (1000). After a warm-up it
 // reads each node's idle CPU (-cluster-idle), then broadcasts for
 // -cluster-duration and prints, per backend and channel mode: each node's
 // CPU per broadcast of the cluster (from /proc/<pid>/stat, less its idle
@@ -84,7 +84,7 @@
 // of room deliveries the members got.
 //
 //	go run ./cmd/siobench -cluster [-runs 3] [-cluster-redis standalone,cluster]
-//	    [-cluster-channels single,sharded] [-cluster-rate 200] [-json out.json]
+//	    [-cluster-channels single,sharded] [-cluster-rate 1000] [-json out.json]
 //
 // Each metric is the median over -runs runs. A table (metric | siogo 0.9 |
 // node 0.9 | ratio | siogo v4 | node 4.8 | ratio | v4 target [| siogo v2 |
