@@ -42,9 +42,10 @@ func rooms(n *node, ns, sid string) func() ([]string, error) {
 	return func() ([]string, error) { return n.srv.Of(ns).Adapter().Rooms(sid) }
 }
 
-func TestCrossNodeRoomEmit(t *testing.T) {
-	r := startRedis(t)
-	n1, n2, n3 := newNode(t, r, "n1", nodeOpts{}), newNode(t, r, "n2", nodeOpts{}), newNode(t, r, "n3", nodeOpts{})
+func TestCrossNodeRoomEmit(t *testing.T) { onBoth(t, testCrossNodeRoomEmit) }
+
+func testCrossNodeRoomEmit(t *testing.T, be backend) {
+	n1, n2, n3 := be.node("n1", nodeOpts{}), be.node("n2", nodeOpts{}), be.node("n3", nodeOpts{})
 	a, b, c := n1.dial(), n2.dial(), n3.dial()
 	b.join("", "r")
 	c.join("", "r")
@@ -81,9 +82,10 @@ func TestCrossNodeRoomEmit(t *testing.T) {
 	assert.Zero(t, n1.cluster.Stats().Malformed)
 }
 
-func TestBroadcastExceptSender(t *testing.T) {
-	r := startRedis(t)
-	n1, n2, n3 := newNode(t, r, "n1", nodeOpts{}), newNode(t, r, "n2", nodeOpts{}), newNode(t, r, "n3", nodeOpts{})
+func TestBroadcastExceptSender(t *testing.T) { onBoth(t, testBroadcastExceptSender) }
+
+func testBroadcastExceptSender(t *testing.T, be backend) {
+	n1, n2, n3 := be.node("n1", nodeOpts{}), be.node("n2", nodeOpts{}), be.node("n3", nodeOpts{})
 	a, a2, b, c := n1.dial(), n1.dial(), n2.dial(), n3.dial()
 
 	a.emit("", "bcast", "not-me")
@@ -102,9 +104,10 @@ func TestBroadcastExceptSender(t *testing.T) {
 	c.expectNothing()
 }
 
-func TestEmitToSocketIDOnAnotherNode(t *testing.T) {
-	r := startRedis(t)
-	n1, n2, n3 := newNode(t, r, "n1", nodeOpts{}), newNode(t, r, "n2", nodeOpts{}), newNode(t, r, "n3", nodeOpts{})
+func TestEmitToSocketIDOnAnotherNode(t *testing.T) { onBoth(t, testEmitToSocketIDOnAnotherNode) }
+
+func testEmitToSocketIDOnAnotherNode(t *testing.T, be backend) {
+	n1, n2, n3 := be.node("n1", nodeOpts{}), be.node("n2", nodeOpts{}), be.node("n3", nodeOpts{})
 	a, b, c := n1.dial(), n2.dial(), n3.dial()
 
 	a.emit("", "to-room", b.sid, "direct")
@@ -125,9 +128,10 @@ func TestEmitToSocketIDOnAnotherNode(t *testing.T) {
 	assert.Equal(t, uint64(2), n1.cluster.Stats().Published)
 }
 
-func TestClusterWideClientsAndRooms(t *testing.T) {
-	r := startRedis(t)
-	nodes := []*node{newNode(t, r, "n1", nodeOpts{}), newNode(t, r, "n2", nodeOpts{}), newNode(t, r, "n3", nodeOpts{})}
+func TestClusterWideClientsAndRooms(t *testing.T) { onBoth(t, testClusterWideClientsAndRooms) }
+
+func testClusterWideClientsAndRooms(t *testing.T, be backend) {
+	nodes := []*node{be.node("n1", nodeOpts{}), be.node("n2", nodeOpts{}), be.node("n3", nodeOpts{})}
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	a, b, c := n1.dial(), n2.dial(), n3.dial()
 	a.join("", "r")
@@ -163,9 +167,10 @@ func TestClusterWideClientsAndRooms(t *testing.T) {
 	}
 }
 
-func TestOrderingAcrossNodes(t *testing.T) {
-	r := startRedis(t)
-	n1, n2, n3 := newNode(t, r, "n1", nodeOpts{}), newNode(t, r, "n2", nodeOpts{}), newNode(t, r, "n3", nodeOpts{})
+func TestOrderingAcrossNodes(t *testing.T) { onBoth(t, testOrderingAcrossNodes) }
+
+func testOrderingAcrossNodes(t *testing.T, be backend) {
+	n1, n2, n3 := be.node("n1", nodeOpts{}), be.node("n2", nodeOpts{}), be.node("n3", nodeOpts{})
 	sender, local, b, c := n1.dial(), n1.dial(), n2.dial(), n3.dial()
 	for _, x := range []*client{local, b, c} {
 		x.join("", "r")

@@ -126,11 +126,12 @@ func TestRoomListingIsBoundedAndCheap(t *testing.T) {
 // The room operations of a selection made on one node reach the sockets
 // of the others: ids fetched, rooms joined and left (with the reserved
 // rooms and room limits enforced on every node), sockets disconnected.
-func TestSelectionOpsAcrossNodes(t *testing.T) {
-	r := startRedis(t)
+func TestSelectionOpsAcrossNodes(t *testing.T) { onBoth(t, testSelectionOpsAcrossNodes) }
+
+func testSelectionOpsAcrossNodes(t *testing.T, be backend) {
 	ctx := context.Background()
-	n1 := newNode(t, r, "n1", nodeOpts{})
-	n2 := newNode(t, r, "n2", nodeOpts{srv: func(c *socketio.Config) { c.MaxRoomsPerSocket = 3 }})
+	n1 := be.node("n1", nodeOpts{})
+	n2 := be.node("n2", nodeOpts{srv: func(c *socketio.Config) { c.MaxRoomsPerSocket = 3 }})
 	a, b, c := n1.dial(), n2.dial(), n2.dial()
 	for _, x := range []*client{a, b, c} {
 		x.join("", "lobby")

@@ -17,13 +17,16 @@ import (
 // node's membership due, but the node rewrites at most once per
 // ResyncInterval, and afterwards every node's counts are right.
 func TestMembershipFloodCoalescesResyncs(t *testing.T) {
-	r := startRedis(t)
+	onBoth(t, testMembershipFloodCoalescesResyncs)
+}
+
+func testMembershipFloodCoalescesResyncs(t *testing.T, be backend) {
 	const interval = 500 * time.Millisecond
-	n1 := newNode(t, r, "n1", nodeOpts{cfg: func(c *Config) {
+	n1 := be.node("n1", nodeOpts{cfg: func(c *Config) {
 		c.MembershipQueue = 2
 		c.ResyncInterval = interval
 	}})
-	n2 := newNode(t, r, "n2", nodeOpts{})
+	n2 := be.node("n2", nodeOpts{})
 	flooder, other, remote := n1.dial(), n1.dial(), n2.dial()
 	for _, c := range []*client{other, remote} {
 		c.connectNS("/chat")
@@ -234,9 +237,12 @@ func TestResyncNeverShrinksMembership(t *testing.T) {
 // the node's writes are being dropped (a resync is pending) is removed
 // from Redis by the resync, rooms and all.
 func TestResyncRemovesSocketsGoneMeanwhile(t *testing.T) {
-	r := startRedis(t)
-	n1 := newNode(t, r, "n1", nodeOpts{cfg: func(c *Config) { c.ResyncInterval = time.Second }})
-	n2 := newNode(t, r, "n2", nodeOpts{})
+	onBoth(t, testResyncRemovesSocketsGoneMeanwhile)
+}
+
+func testResyncRemovesSocketsGoneMeanwhile(t *testing.T, be backend) {
+	n1 := be.node("n1", nodeOpts{cfg: func(c *Config) { c.ResyncInterval = time.Second }})
+	n2 := be.node("n2", nodeOpts{})
 	a, b := n1.dial(), n1.dial()
 	a.join("", "r")
 	b.join("", "r")

@@ -114,10 +114,11 @@ func (p *pollingClient) post(n *node, pkt string) {
 
 // TestNonStickyPolling: a polling session handshaken on n1 is served by
 // requests to n1, n2 and n3 in turn; it only lives on n1.
-func TestNonStickyPolling(t *testing.T) {
-	r := startRedis(t)
+func TestNonStickyPolling(t *testing.T) { onBoth(t, testNonStickyPolling) }
+
+func testNonStickyPolling(t *testing.T, be backend) {
 	o := nodeOpts{sessions: true}
-	nodes := []*node{newNode(t, r, "n1", o), newNode(t, r, "n2", o), newNode(t, r, "n3", o)}
+	nodes := []*node{be.node("n1", o), be.node("n2", o), be.node("n3", o)}
 	st, body := httpDo(t, nodes[0], http.MethodGet, "/socket.io/1/", "")
 	require.Equal(t, http.StatusOK, st)
 	p := &pollingClient{t: t, sid: strings.Split(body, ":")[0]}
