@@ -1,7 +1,16 @@
 // Package clustertest starts what the multi-node tests need — a real
-// redis-server and an nginx load balancer, each on a free loopback port —
-// and holds those tests (cluster_test.go): several examples/testapp
-// processes joined through Redis (-redis), driven by the real
+// redis-server, a real Redis Cluster of three masters (StartRedisCluster)
+// and an nginx load balancer, each on free loopback ports — and holds
+// those tests. Every multi-node scenario runs once per backend
+// (backends_test.go): on a standalone redis-server, and on the Redis
+// Cluster with at least four testapp nodes; there "Redis restarts" means
+// every master killed and started again empty (with its slots), and, in
+// TestRedisRestartDuringTraffic, each master alone in turn, faster than
+// the cluster-node-timeout — after each, the same guarantees as after a
+// standalone restart must hold (delivery resumes, counts and the session
+// directory are rewritten). The tests (cluster_test.go): several
+// examples/testapp processes joined through Redis (-redis or
+// -redis-cluster), driven by the real
 // socket.io-client@0.9.16 (testdata/cluster.js, testdata/run-scenarios.js),
 // by the Go client and by raw HTTP, with nodes killed and Redis restarted;
 // and with modern clients (modern_test.go): socket.io-client@4.8 through a
@@ -11,7 +20,7 @@
 // 2.x and 4.x clients on three nodes (clusterops_test.go,
 // testdata/cluster-ops.js).
 //
-// redis-server and nginx are Debian packages (`make deps` installs them); a
+// redis-server (with redis-cli) and nginx are Debian packages (`make deps` installs them); a
 // missing one skips the test that needs it, or fails it under CI or make
 // test (see testtools).
 package clustertest
