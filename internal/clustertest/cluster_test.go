@@ -448,7 +448,9 @@ func testJoinsDuringRedisOutage(t *testing.T, be backend) {
 // requests of a session go to different nodes. Then, through the same
 // nginx, the real socket.io.js in headless Chromium runs the browser
 // scenarios (testdata/browser.js) over websocket and xhr-polling, from a
-// page on another origin (CORS).
+// page on another origin (CORS) — on standalone Redis only: what it adds
+// to the Node.js clients' run is the browser and its transports, not
+// anything of the backend, and it takes the longest.
 func TestBehindNginx(t *testing.T) { onBackends(t, testBehindNginx) }
 
 func testBehindNginx(t *testing.T, be backend) {
@@ -470,6 +472,9 @@ func testBehindNginx(t *testing.T, be backend) {
 		})
 	}
 	t.Run("browser", func(t *testing.T) {
+		if !be.standalone() {
+			t.Skip("the browser scenarios run on standalone Redis only")
+		}
 		testtools.Require(t, "chromium")
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
