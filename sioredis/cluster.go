@@ -35,12 +35,12 @@ type Config struct {
 	// apply to every Redis Cluster node; DB must be 0 (Redis Cluster has
 	// one database). See "Redis Cluster" in the package documentation.
 	ClusterAddrs []string
-	// Channels chooses the pub/sub layout of broadcasts: ChannelsSharded
-	// (the zero value: a channel per namespace and per room, each node
-	// subscribed to those it has members in) or ChannelsSingle (one
-	// channel that every node receives every broadcast on, as before
-	// sharding). Every node of a cluster must use the same mode; see
-	// "Broadcasts" in the package documentation.
+	// Channels chooses the pub/sub layout of broadcasts: ChannelsSingle
+	// (the zero value: one channel that every node receives every
+	// broadcast on) or ChannelsSharded (a channel per namespace and per
+	// room, each node subscribed to those it has members in; less work
+	// per node as nodes are added, with a join window, see "Broadcasts").
+	// Every node of a cluster must use the same mode.
 	Channels ChannelMode
 	// Username and Password authenticate every connection (Redis AUTH).
 	// An empty Password means no AUTH; an empty Username with a Password
@@ -124,18 +124,19 @@ type Config struct {
 type ChannelMode int
 
 const (
+	// ChannelsSingle publishes every broadcast on one channel that every
+	// node subscribes to: each node receives every broadcast of the
+	// cluster, and a join takes effect for the other nodes' broadcasts at
+	// once. The default.
+	ChannelsSingle ChannelMode = iota
 	// ChannelsSharded publishes a broadcast to exactly one ordinary room
 	// on that room's channel and every other broadcast on its namespace's
 	// channel; a node subscribes to the channels of the rooms it has
 	// members in and of the namespaces it has sockets in, so it receives
-	// only the broadcasts it has receivers for. The default.
-	ChannelsSharded ChannelMode = iota
-	// ChannelsSingle publishes every broadcast on one channel that every
-	// node subscribes to (the design before sharding): each node receives
-	// every broadcast of the cluster. For measurements, and for clusters
-	// that mix in nodes of versions before sharding (which publish and
-	// listen on that channel only).
-	ChannelsSingle
+	// only the broadcasts it has receivers for. A broadcast that another
+	// node publishes within a fraction of a millisecond of a join can
+	// miss the new member (the join window, see "Broadcasts").
+	ChannelsSharded
 )
 
 // String returns "sharded" or "single".

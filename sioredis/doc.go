@@ -45,7 +45,7 @@
 // sockets leave the cluster, and PublishQueue, MembershipQueue and
 // ResyncInterval bound the node's work while Redis is slow or away.
 // Config.Channels chooses how broadcasts travel (see "Broadcasts"):
-// ChannelsSharded, the default, or ChannelsSingle; every node of a
+// ChannelsSingle, the default, or ChannelsSharded; every node of a
 // cluster must use the same.
 //
 // Each node holds four long-lived connections (publisher, subscriber,
@@ -76,7 +76,8 @@
 // room of a socket of the emitting node (To(id) of a local socket) is
 // not published at all.
 //
-// Channels (Config.Channels). With ChannelsSharded, the default, a
+// Channels (Config.Channels). With ChannelsSharded (opt-in: the default
+// is ChannelsSingle, which has no join window, below) a
 // broadcast to exactly one ordinary room goes to that room's channel
 // {P:NS:<room>}:bc, and every other broadcast (the whole namespace,
 // several rooms, a socket's own-id room, Except alone) to its namespace's
@@ -90,8 +91,9 @@
 // subscribes and unsubscribes in batches, and after a reconnection
 // subscribes to all of them again. With ChannelsSingle every broadcast
 // goes to the one channel P:broadcast, which every node receives: the
-// design before sharding, for measurements and for clusters that still
-// have nodes of that design. Room operations (see "Rooms and queries")
+// Redis traffic is the number of broadcasts times the number of nodes,
+// fine for a handful of nodes (see the capacity model in the README), and
+// a join is in effect for every later broadcast at once. Room operations (see "Rooms and queries")
 // travel on P:broadcast in both modes, and their answers, with
 // ChannelsSharded, on the asking node's channel {P:node:<id>}:ops.
 //
@@ -479,7 +481,7 @@
 //   - With ChannelsSingle every node receives every broadcast of the
 //     cluster, its own included (and discarded): the Redis traffic is
 //     the number of broadcasts times the number of nodes. With
-//     ChannelsSharded (the default) a broadcast to one room reaches the
+//     ChannelsSharded (opt-in) a broadcast to one room reaches the
 //     nodes that have members in the room; every other broadcast (to the
 //     whole namespace, to several rooms, to a socket id) reaches every
 //     node with sockets in the namespace. Each subscribed channel costs

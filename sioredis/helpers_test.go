@@ -249,7 +249,8 @@ func newNode(t *testing.T, r *redisServer, name string, o nodeOpts) *node {
 	if o.prefix == "" {
 		o.prefix = "test"
 	}
-	ccfg := Config{NodeID: name, Prefix: o.prefix, TTL: o.ttl, Logger: testLogger(t).With("test_node", name)}
+	// The package's tests run sharded unless they say otherwise (o.cfg).
+	ccfg := Config{NodeID: name, Prefix: o.prefix, TTL: o.ttl, Channels: ChannelsSharded, Logger: testLogger(t).With("test_node", name)}
 	if r != nil { // nil: o.cfg names the Redis (a Redis Cluster's seeds)
 		ccfg.Addr, ccfg.Password, ccfg.TLSConfig = r.addr(), r.password, r.tls
 	}

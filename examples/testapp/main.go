@@ -56,7 +56,7 @@ func run(args []string) error {
 	redisAddr := fs.String("redis", "", "Redis address (host:port) to join the nodes sharing it")
 	nodeAddr := fs.String("node-addr", "", "with -redis: the address (host:port) at which the other nodes reach this one, to forward requests for its sessions (default: the listening address)")
 	redisCluster := fs.String("redis-cluster", "", "Redis Cluster seed nodes (host:port,host:port...) to join the nodes sharing it, instead of -redis")
-	redisChannels := fs.String("redis-channels", "sharded", "with -redis or -redis-cluster: broadcast channels, sharded (per namespace and room) or single (one channel for all); the same on every node")
+	redisChannels := fs.String("redis-channels", "single", "with -redis or -redis-cluster: broadcast channels, sharded (per namespace and room) or single (one channel for all); the same on every node")
 	redisTTL := fs.Duration("redis-ttl", sioredis.DefaultTTL, "with -redis: node liveness TTL (a dead node's sockets leave the cluster within about TTL + TTL/3)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	metricsAddr := fs.String("metrics", "", "serve the server's and, with -redis or -redis-cluster, the cluster adapter's Prometheus metrics (package metrics) at /metrics on this address (empty: off)")
