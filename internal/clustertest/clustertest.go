@@ -131,26 +131,36 @@ func (r *Redis) Start() {
 }
 
 func (r *Redis) tryStart() error {
-	cmd := exec.Command(r.bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+	p, err := startRedisProcess(r.bin, r.Addr(), "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", r.dir, "--loglevel", "warning")
-	p, err := startProcess(cmd)
 	if err != nil {
 		return err
+	}
+	r.mu.Lock()
+	r.proc = p
+	r.mu.Unlock()
+	return nil
+}
+
+// startRedisProcess runs redis-server (bin) with args and waits, at most
+// 5 s, until it answers PING on addr; a server that exits or stays silent
+// is an error (and is killed).
+func startRedisProcess(bin, addr string, args ...string) (*process, error) {
+	p, err := startProcess(exec.Command(bin, args...))
+	if err != nil {
+		return nil, err
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if !p.running() {
-			return errors.New("redis-server exited at once (port taken?)")
+			return nil, errors.New("redis-server exited at once (port taken?)")
 		}
-		if ping(r.Addr()) == nil {
-			r.mu.Lock()
-			r.proc = p
-			r.mu.Unlock()
-			return nil
+		if ping(addr) == nil {
+			return p, nil
 		}
 		if time.Now().After(deadline) {
 			p.stop(syscall.SIGKILL)
-			return errors.New("redis-server did not answer PING")
+			return nil, errors.New("redis-server did not answer PING")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -2,7 +2,6 @@ package clustertest
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"net"
 	"os/exec"
@@ -134,31 +133,17 @@ func (rc *RedisCluster) Restart() {
 }
 
 func (rc *RedisCluster) startNode(n *clusterNode) error {
-	cmd := exec.Command(rc.bin, "--port", strconv.Itoa(n.port), "--bind", "127.0.0.1",
+	p, err := startRedisProcess(rc.bin, n.addr(), "--port", strconv.Itoa(n.port), "--bind", "127.0.0.1",
 		"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(n.dir, "nodes.conf"),
 		"--cluster-node-timeout", "2000",
 		"--save", "", "--appendonly", "no", "--dir", n.dir, "--loglevel", "warning")
-	p, err := startProcess(cmd)
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if !p.running() {
-			return errors.New("redis-server exited at once (port taken?)")
-		}
-		if ping(n.addr()) == nil {
-			n.mu.Lock()
-			n.proc = p
-			n.mu.Unlock()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			p.stop(syscall.SIGKILL)
-			return errors.New("redis-server did not answer PING")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	n.mu.Lock()
+	n.proc = p
+	n.mu.Unlock()
+	return nil
 }
 
 // waitOK waits until every node says cluster_state:ok.
