@@ -200,11 +200,14 @@ func TestV3SendForms(t *testing.T) {
 
 func TestV3HeartbeatPolling(t *testing.T) {
 	h := newRecorder(false)
-	ts := start(t, Config{PingInterval: 300 * time.Millisecond, PingTimeout: 300 * time.Millisecond}, h)
+	// Interval+timeout is 2 s: a round trip stalled for longer than that
+	// under a loaded -race run would end the session (it did once in CI
+	// at 300+300 ms).
+	ts := start(t, Config{PingInterval: time.Second, PingTimeout: time.Second}, h)
 	sid := ts.open3(t, "&b64=1")
 	// The client pings for longer than interval+timeout: the session
 	// stays; each ping is answered with a pong of its data.
-	for deadline := time.Now().Add(1500 * time.Millisecond); time.Now().Before(deadline); {
+	for deadline := time.Now().Add(2500 * time.Millisecond); time.Now().Before(deadline); {
 		require.Equal(t, 200, ts.post3(t, sid, "1:2").status)
 		assert.Equal(t, "1:3", ts.poll3(t, sid).body)
 		require.Equal(t, 200, ts.post3(t, sid, "3:2hi").status)
