@@ -344,6 +344,9 @@ type Cluster struct {
 
 	poke       chan struct{} // pokeKeeper: refresh now (capacity 1)
 	registered bool          // keeper only: the liveness key was set once
+	// suspect (keeper only) holds the namespaces whose entries of this
+	// node the last refresh found missing in Redis (checkNamespaces).
+	suspect    map[string]bool
 	subscribed chan struct{} // closed at the first subscription
 	subOnce    sync.Once
 	stats      counters
@@ -852,6 +855,47 @@ func (c *Cluster) refresh(conn redigo.Conn) error {
 		c.sessionsDue.Store(true)
 	}
 	c.registered = true
+	if c.dirty.Load() {
+		return nil // a rewrite is due anyway
+	}
+	return c.checkNamespaces(conn)
+}
+
+// checkNamespaces finds the namespaces where this node has sockets but
+// Redis holds none of its entries (its {P:NS}:node:<node> set is gone):
+// on Redis Cluster, a master restarted empty while the node's liveness
+// key, on another master, survived, so the refresh above saw nothing
+// wrong. Found on two refreshes in a row (at one, the write of a
+// namespace's first socket may still be queued), it makes the node
+// rewrite its membership, as a lost liveness key does. One EXISTS per
+// namespace with local sockets per refresh.
+func (c *Cluster) checkNamespaces(conn redigo.Conn) error {
+	var lost map[string]bool
+	rewrite := false
+	for _, a := range c.allAdapters() {
+		if n, _ := a.mem.RoomSize(context.Background(), ""); n == 0 {
+			continue
+		}
+		n, err := redigo.Int(conn.Do("EXISTS", c.nodeNSKey(a.name, c.node)))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			if lost == nil {
+				lost = make(map[string]bool)
+			}
+			lost[a.name] = true
+			rewrite = rewrite || c.suspect[a.name]
+		}
+	}
+	c.suspect = lost
+	if rewrite {
+		c.log.Info("sioredis: Redis lost this node's entries of a namespace; rewriting this node's rooms")
+		c.suspect = nil
+		c.dirty.Store(true)
+		c.kickWriter()
+		c.sessionsDue.Store(true)
+	}
 	return nil
 }
 

@@ -323,7 +323,13 @@
 //     counts include them within about a second. A node checks its
 //     liveness key as soon as it subscribes again, so after a restart its
 //     membership and session entries are back within a round trip of the
-//     new subscription (about 0.1 s in the tests), not a tick later.
+//     new subscription (about 0.1 s in the tests), not a tick later. At
+//     each liveness tick a node also checks, for every namespace where
+//     it has sockets, that Redis still holds its entries
+//     ({P:NS}:node:<node>); missing at two ticks in a row, they are
+//     rewritten too — on Redis Cluster, a master restarted empty while
+//     the one holding the node's liveness key did not (one EXISTS per
+//     such namespace per tick).
 //     Until then Namespace.Clients, Socket.Rooms, Namespace.Rooms and
 //     Namespace.RoomSize return the local view
 //     with an error wrapping ErrUnavailable (after the first failure they

@@ -285,3 +285,33 @@ func TestMembershipBackSoonAfterRedisRestart(t *testing.T) {
 	t.Logf("membership back %v after Redis restarted empty (liveness tick %v)", took, 10*time.Second)
 	assert.Less(t, took, 2*time.Second)
 }
+
+// TestNamespaceEntriesLostAreRewritten: Redis loses every key of a
+// namespace while the node's liveness key survives (on Redis Cluster, the
+// master of the namespace's slot restarted empty, the one of the node's
+// liveness key did not). The node notices at its refreshes
+// (checkNamespaces) and rewrites its membership, so the other nodes see
+// its sockets again; nothing else would make it rewrite.
+func TestNamespaceEntriesLostAreRewritten(t *testing.T) {
+	r := startRedis(t)
+	n1, n2 := newNode(t, r, "n1", nodeOpts{}), newNode(t, r, "n2", nodeOpts{})
+	a := n1.dial()
+	a.join("", "r")
+	eventuallyEqual(t, []string{a.sid}, clients(n2, "", "r"))
+	before := n1.cluster.Stats().Resyncs
+
+	keys, err := redigo.Strings(r.do("KEYS", nsTag("test", "")+"*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, keys)
+	for _, k := range keys {
+		_, err := r.do("DEL", k)
+		require.NoError(t, err)
+	}
+	gone, err := clients(n2, "", "r")()
+	require.NoError(t, err)
+	require.Empty(t, gone, "the namespace's entries are gone")
+
+	eventuallyEqual(t, []string{a.sid}, clients(n2, "", "r"))
+	eventuallyEqual(t, []string{a.sid}, clients(n2, "", ""))
+	assert.Greater(t, n1.cluster.Stats().Resyncs, before)
+}

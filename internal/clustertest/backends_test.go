@@ -1,6 +1,7 @@
 package clustertest
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -58,14 +59,21 @@ func (c cluster) minNodes() int { return 4 }
 
 func (cluster) standalone() bool { return false }
 
-// partialOutages would restart each master alone (its slots' keys lost,
-// the other masters' kept). Not run: a master restarted empty while the
-// others stay up loses the namespace membership it held and no node
-// notices that it must rewrite it (its liveness key lives on another
-// master), so cluster-wide counts stay short — a known limitation of
-// sioredis on Redis Cluster (README, "Several nodes"). Deliveries
-// resume; clustertest.RedisCluster.KillNode makes such an outage.
-func (c cluster) partialOutages() []outage { return nil }
+// partialOutages restart each master alone: its slots' keys are lost,
+// the other masters' kept. The restart (300 ms) is quicker than the
+// cluster-node-timeout (2 s), so the other masters never mark it failed
+// and the cluster never refuses commands.
+func (c cluster) partialOutages() []outage {
+	var out []outage
+	for i := range c.c.Addrs() {
+		out = append(out, outage{
+			name:  fmt.Sprintf("cluster master %d", i),
+			kill:  func() { c.c.KillNode(i) },
+			start: c.c.Start,
+		})
+	}
+	return out
+}
 
 // backendKinds are the backends of onBackends, by subtest name.
 var backendKinds = []struct {
