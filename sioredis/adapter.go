@@ -386,7 +386,10 @@ func (c *Cluster) query(read func(redigo.Conn) error) error {
 // connection together take at most opTimeout (and end with parent); fn is
 // bounded by the connection's read timeout. After a failure to reach
 // Redis, calls fail at once until the backoff allows a new try, so that
-// callers do not each wait for a connect timeout during an outage.
+// callers do not each wait for a connect timeout during an outage. fn
+// runs a second time, on another connection, when the first fails on a
+// connection error (a stale pooled connection), so it must be safe to
+// repeat: reads, and writes of the same values.
 func (c *Cluster) exec(parent context.Context, wait bool, fn func(redigo.Conn) error) error {
 	if c.closed.Load() {
 		return ErrClosed
@@ -403,12 +406,25 @@ func (c *Cluster) exec(parent context.Context, wait bool, fn func(redigo.Conn) e
 	if wait {
 		c.barrier(ctx)
 	}
+	var refused redigo.Error
 	conn, err := c.getConn(ctx)
 	if err == nil {
 		err = fn(conn)
 		conn.Close()
+		if err != nil && !errors.As(err, &refused) && ctx.Err() == nil && !c.closed.Load() {
+			// A connection error on a pooled connection: Redis (or one
+			// master) restarted while traffic kept the pool's connections
+			// too busy for the idle check. The others of its time are
+			// likely dead too: they are PINGed before use from now on, and
+			// fn (a read, or writes of the same values: safe to repeat) runs
+			// once more on a live one.
+			c.stale.Store(time.Now().UnixNano())
+			if conn, err = c.getConn(ctx); err == nil {
+				err = fn(conn)
+				conn.Close()
+			}
+		}
 	}
-	var refused redigo.Error
 	c.qmu.Lock()
 	switch {
 	case err == nil || errors.As(err, &refused):

@@ -263,6 +263,9 @@ type Cluster struct {
 	warn   *rateLog
 
 	pool   *redigo.Pool // of queries (standalone); the long-lived connections use dialFn
+	// stale is when (Unix ns) a query last failed on a connection: pooled
+	// connections used before it are PINGed on borrow (Config.poolStale).
+	stale atomic.Int64
 	dialFn func(context.Context) (redigo.Conn, error)
 	// topo is the Redis Cluster's slot map and pools (Config.ClusterAddrs),
 	// nil on a standalone Redis (route.go).
@@ -442,11 +445,12 @@ func New(cfg Config) (*Cluster, error) {
 			c.cancel()
 			return nil, fmt.Errorf("sioredis: connecting node %s to the Redis Cluster: %w", c.node, err)
 		}
+		topo.newPool = func(dial func(context.Context) (redigo.Conn, error)) *redigo.Pool { return cfg.poolStale(dial, &c.stale) }
 		c.topo = topo
 		c.dialFn = func(ctx context.Context) (redigo.Conn, error) { return topo.newConn(ctx, false), nil }
 	} else {
 		c.dialFn = cfg.dialer()
-		c.pool = cfg.pool(c.dialFn)
+		c.pool = cfg.poolStale(c.dialFn, &c.stale)
 	}
 	c.want[c.controlChannel()] = struct{}{}
 	if c.sharded {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"time"
 
 	redigo "github.com/gomodule/redigo/redis"
@@ -100,6 +101,15 @@ func (cfg *Config) dialOptions() []redigo.DialOption {
 // checked with a PING before use, so that a query after a quiet Redis
 // restart does not fail on a stale connection.
 func (cfg *Config) pool(dial func(context.Context) (redigo.Conn, error)) *redigo.Pool {
+	return cfg.poolStale(dial, nil)
+}
+
+// poolStale is pool, where a connection last used before the time in
+// stale (Unix nanoseconds, set when a query failed on a connection of
+// the node: Redis, or one master of a Redis Cluster, restarted while
+// traffic kept the connections busy) is also checked with a PING before
+// use. A nil stale is pool.
+func (cfg *Config) poolStale(dial func(context.Context) (redigo.Conn, error), stale *atomic.Int64) *redigo.Pool {
 	return &redigo.Pool{
 		DialContext: dial,
 		MaxIdle:     min(poolIdle, cfg.PoolSize),
@@ -107,7 +117,7 @@ func (cfg *Config) pool(dial func(context.Context) (redigo.Conn, error)) *redigo
 		Wait:        true,
 		IdleTimeout: poolIdleTimeout,
 		TestOnBorrowContext: func(ctx context.Context, conn redigo.Conn, lastUsed time.Time) error {
-			if time.Since(lastUsed) < time.Second {
+			if time.Since(lastUsed) < time.Second && (stale == nil || lastUsed.UnixNano() > stale.Load()) {
 				return nil
 			}
 			_, err := doContext(ctx, conn, "PING")

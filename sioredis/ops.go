@@ -784,6 +784,7 @@ func (cl *call) wait(ctx context.Context, timeout time.Duration) ([]opMsg, error
 func (c *Cluster) liveNodes(ctx context.Context) ([]string, error) {
 	var live []string
 	err := c.exec(ctx, false, func(conn redigo.Conn) error {
+		live = live[:0] // exec may run this twice
 		nodes, err := redigo.Strings(conn.Do("SMEMBERS", c.nodesKey()))
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package sioredis
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -314,4 +315,38 @@ func TestNamespaceEntriesLostAreRewritten(t *testing.T) {
 	eventuallyEqual(t, []string{a.sid}, clients(n2, "", "r"))
 	eventuallyEqual(t, []string{a.sid}, clients(n2, "", ""))
 	assert.Greater(t, n1.cluster.Stats().Resyncs, before)
+}
+
+// TestQueryRightAfterRedisRestart: Redis restarts while the node's pooled
+// query connections were in use less than a second ago (too recently for
+// the idle PING on borrow). The first query after the restart does not
+// fail on one of those dead connections: exec runs it again on a live one
+// and has the other old ones checked before use.
+func TestQueryRightAfterRedisRestart(t *testing.T) {
+	r := startRedis(t)
+	n1 := newNode(t, r, "n1", nodeOpts{})
+	ctx := context.Background()
+	require.NoError(t, n1.cluster.Register(ctx, "sid-1", "10.0.0.1:80"))
+	for range 3 {
+		// Several connections in the pool, all used just now.
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				_, err := n1.cluster.Lookup(ctx, "sid-1")
+				assert.NoError(t, err)
+			})
+		}
+		wg.Wait()
+		used := time.Now()
+		r.kill()
+		r.start()
+		if time.Since(used) > 800*time.Millisecond {
+			t.Logf("the restart took %v: the idle check would have caught the dead connections", time.Since(used))
+		}
+		for i := range 4 {
+			addr, err := n1.cluster.Lookup(ctx, "sid-1")
+			require.NoError(t, err, "lookup %d after the restart", i)
+			assert.Contains(t, []string{"", "10.0.0.1:80"}, addr) // "" until the node rewrites its entries
+		}
+	}
 }
