@@ -262,10 +262,10 @@ type Cluster struct {
 	log    *slog.Logger
 	warn   *rateLog
 
-	pool   *redigo.Pool // of queries (standalone); the long-lived connections use dialFn
+	pool *redigo.Pool // of queries (standalone); the long-lived connections use dialFn
 	// stale is when (Unix ns) a query last failed on a connection: pooled
 	// connections used before it are PINGed on borrow (Config.poolStale).
-	stale atomic.Int64
+	stale  atomic.Int64
 	dialFn func(context.Context) (redigo.Conn, error)
 	// topo is the Redis Cluster's slot map and pools (Config.ClusterAddrs),
 	// nil on a standalone Redis (route.go).
@@ -445,7 +445,9 @@ func New(cfg Config) (*Cluster, error) {
 			c.cancel()
 			return nil, fmt.Errorf("sioredis: connecting node %s to the Redis Cluster: %w", c.node, err)
 		}
-		topo.newPool = func(dial func(context.Context) (redigo.Conn, error)) *redigo.Pool { return cfg.poolStale(dial, &c.stale) }
+		topo.newPool = func(dial func(context.Context) (redigo.Conn, error)) *redigo.Pool {
+			return cfg.poolStale(dial, &c.stale)
+		}
 		c.topo = topo
 		c.dialFn = func(ctx context.Context) (redigo.Conn, error) { return topo.newConn(ctx, false), nil }
 	} else {
