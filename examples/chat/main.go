@@ -13,6 +13,7 @@
 package main
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"flag"
@@ -54,7 +55,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *ef.Addr)
+	// KeepAlive -1: no per-connection keepalive setsockopt calls; the
+	// Socket.IO ping/pong already detects dead peers.
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(context.Background(), "tcp", *ef.Addr)
 	if err != nil {
 		return err
 	}

@@ -100,7 +100,9 @@ func run(args []string) error {
 		go func() { _ = http.Serve(pl, pprofMux()) }()
 		logger.Info("pprof", "addr", pl.Addr().String())
 	}
-	ln, err := net.Listen("tcp", *addr)
+	// KeepAlive -1: no per-connection keepalive setsockopt calls; the
+	// Socket.IO ping/pong already detects dead peers.
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(context.Background(), "tcp", *addr)
 	if err != nil {
 		return err
 	}
