@@ -76,22 +76,36 @@ func (c *Cluster) allAdapters() []*Adapter {
 // Join implements socketio.Adapter. A room of the socket-id format other
 // than sid (socketio.IsSocketID) is refused with socketio.ErrReservedRoom
 // by the local state, whatever Redis holds, and then nothing is written.
+//
+// With ChannelsSharded, a join that makes the node need a new channel
+// (the namespace's, or a room's it is now the first local member of)
+// returns once Redis has confirmed the subscription, at most
+// Config.SubscribeTimeout later: one Redis round trip, for first-member
+// joins only. It returns nil when the wait runs out too (the join has
+// taken effect; the timeout is logged).
 func (a *Adapter) Join(sid string, rooms ...string) error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if err := a.mem.Join(sid, rooms...); err != nil {
+		a.mu.Unlock()
 		return err
 	}
 	// The channels first: the join is written once they are subscribed.
-	a.c.enqueueSub(a.joinCmds(sid, rooms), a.subscribeRooms(sid, rooms))
+	seq := a.subscribeRooms(sid, rooms)
+	a.c.enqueueSub(a.joinCmds(sid, rooms), seq)
+	a.mu.Unlock()
+	if seq != 0 && a.c.joinWaits && !a.c.waitSubscribed(seq) {
+		a.c.warn.warn("subscribe-timeout", "sioredis: a join returned before Redis confirmed its subscription; broadcasts to its rooms from other nodes may miss it for a while",
+			"namespace", clip(a.name), "timeout", a.c.subTimeout)
+	}
 	return nil
 }
 
 // subscribeRooms asks the subscriber for the channels that the join of
 // sid to rooms makes this node need: the namespace's, and that of each
 // ordinary room it is now the first local member of, and returns the
-// number of the last one whose SUBSCRIBE it could not write at once (0 if
-// none: see fastSubscribe and waitSubscribed).
+// number of the last one (0 if none; see waitSubscribed). It also writes
+// their SUBSCRIBE on the subscriber's connection at once when it can
+// (fastSubscribe), which saves the subscriber goroutine's wake-up.
 // Under a.mu; it never waits for Redis.
 func (a *Adapter) subscribeRooms(sid string, rooms []string) uint64 {
 	c := a.c
@@ -102,9 +116,8 @@ func (a *Adapter) subscribeRooms(sid string, rooms []string) uint64 {
 	if !a.nsOn {
 		a.nsOn = true
 		ch := nsChannel(c.prefix, a.name)
-		if n := c.wantChannel(ch, true); !c.fastSubscribe(ch) {
-			seq = n
-		}
+		seq = c.wantChannel(ch, true)
+		c.fastSubscribe(ch)
 	}
 	for _, r := range rooms {
 		if r == sid || socketio.IsSocketID(r) {
@@ -112,9 +125,8 @@ func (a *Adapter) subscribeRooms(sid string, rooms []string) uint64 {
 		}
 		if n, _ := a.mem.RoomSize(context.Background(), r); n == 1 {
 			ch := roomChannel(c.prefix, a.name, r)
-			if n := c.wantChannel(ch, true); !c.fastSubscribe(ch) {
-				seq = n
-			}
+			seq = c.wantChannel(ch, true)
+			c.fastSubscribe(ch)
 		}
 	}
 	return seq

@@ -42,6 +42,17 @@ type Config struct {
 	// per node as nodes are added, with a join window, see "Broadcasts").
 	// Every node of a cluster must use the same mode.
 	Channels ChannelMode
+	// SubscribeTimeout bounds, with ChannelsSharded, how long a join that
+	// makes the node need a new channel (the first local member of a
+	// room, the first socket of a namespace) waits for Redis to confirm
+	// its subscription before Join returns (see "Broadcasts": a join
+	// then receives every broadcast published after it returned). It
+	// is normally one Redis round trip; when it runs out, the join has
+	// taken effect all the same (locally at once, in Redis shortly) and
+	// the timeout is logged. Zero means DefaultSubscribeTimeout; negative
+	// means joins do not wait (the join window of earlier versions
+	// reopens). ChannelsSingle subscribes nothing per join and never waits.
+	SubscribeTimeout time.Duration
 	// Username and Password authenticate every connection (Redis AUTH).
 	// An empty Password means no AUTH; an empty Username with a Password
 	// means the "default" user (requirepass). A refused password makes
@@ -170,6 +181,8 @@ const (
 	DefaultResyncInterval = time.Second
 	// DefaultMaxListedRooms is the default Config.MaxListedRooms.
 	DefaultMaxListedRooms = 10000
+	// DefaultSubscribeTimeout is the default Config.SubscribeTimeout.
+	DefaultSubscribeTimeout = time.Second
 )
 
 const (
@@ -191,6 +204,9 @@ const (
 	// writeBatch bounds the membership operations pipelined at once.
 	writeBatch = 512
 	publishMax = 256
+	// applyQueue bounds the other nodes' room operations waiting for
+	// applyLoop; the subscriber's reader waits when it is full.
+	applyQueue = 256
 	// defaultQueue is the default PublishQueue and MembershipQueue.
 	defaultQueue = 8192
 	// closeGrace is how long Close lets the publisher flush.
@@ -294,6 +310,18 @@ type Cluster struct {
 	subDone   uint64
 	subDoneCh chan struct{}
 	subUp     atomic.Bool
+	// subStall (under subMu), if not 0, is subDone+1 when a wait for it
+	// ran out: later waits skip while subDone has not moved (a hung Redis
+	// would otherwise hold every first-member join for subTimeout).
+	subStall uint64
+	// subTimeout is how long a join waits for its subscriptions (and the
+	// writer before writing it); joinWaits says that Join waits at all
+	// (Config.SubscribeTimeout not negative).
+	subTimeout time.Duration
+	joinWaits  bool
+	// applyq feeds applyLoop the other nodes' room operations: they run
+	// off the subscriber's reader, whose confirmations their joins wait for.
+	applyq chan opMsg
 	// shardView is the subscriber's connections for a join's fast path
 	// (fastSubscribe), nil while it is down; fastSent (under chmu) the
 	// channels that path subscribed since the subscriber's last sync.
@@ -408,6 +436,10 @@ func New(cfg Config) (*Cluster, error) {
 	if cfg.MaxListedRooms == 0 {
 		cfg.MaxListedRooms = DefaultMaxListedRooms
 	}
+	subTimeout := cfg.SubscribeTimeout
+	if subTimeout <= 0 {
+		subTimeout = DefaultSubscribeTimeout
+	}
 	log := cfg.Logger.With("component", "redis", "node", cfg.NodeID)
 	c := &Cluster{
 		node:       cfg.NodeID,
@@ -425,6 +457,9 @@ func New(cfg Config) (*Cluster, error) {
 		subWake:    make(chan struct{}, 1),
 		subDoneCh:  make(chan struct{}),
 		fastSent:   make(map[string]*shard),
+		subTimeout: subTimeout,
+		joinWaits:  cfg.SubscribeTimeout >= 0,
+		applyq:     make(chan opMsg, applyQueue),
 		ops:        make(chan op, cfg.MembershipQueue),
 		resyncGap:  cfg.ResyncInterval,
 		doneCh:     make(chan struct{}),
@@ -463,11 +498,12 @@ func New(cfg Config) (*Cluster, error) {
 		c.closePools()
 		return nil, fmt.Errorf("sioredis: connecting node %s: %w", c.node, authError(err))
 	}
-	c.wg.Add(4)
+	c.wg.Add(5)
 	go c.publishLoop()
 	go c.subscribeLoop()
 	go c.writeLoop()
 	go c.keepLoop()
+	go c.applyLoop()
 	// A broadcast published before the subscription would be missed: New
 	// returns once the node receives the cluster's broadcasts.
 	t := time.NewTimer(opTimeout)

@@ -430,19 +430,12 @@ func (c *client) call(ns, name string, args ...any) string {
 	return strings.TrimPrefix(f, want)
 }
 
-// join joins room in ns and waits for the ack, then until the node is
-// subscribed to the channels the join made it need (confirmed by Redis):
-// a broadcast that another node publishes within a fraction of a
-// millisecond of the join may reach Redis before the subscription (see
-// "Broadcasts" in the package documentation), and the tests emit at once.
+// join joins room in ns and waits for the ack. The ack follows the
+// subscription of the channels the join made the node need, confirmed by
+// Redis (Adapter.Join waits for it), so the tests may emit at once.
 func (c *client) join(ns, room string) {
 	c.t.Helper()
 	require.Equal(c.t, "[true]", c.call(ns, "join", room))
-	cl := c.node.cluster
-	cl.chmu.Lock()
-	seq := cl.wantSeq
-	cl.chmu.Unlock()
-	cl.waitSubscribed(seq)
 }
 
 func (c *client) connectNS(ns string) {

@@ -837,7 +837,29 @@ func (c *Cluster) handleOp(data []byte) {
 	case opAck:
 		c.startAck(m) // ackops.go: it waits for the acks
 	default:
-		c.reply(c.apply(m))
+		// Off the reader: a join of the operation may wait for the
+		// confirmation of its subscription, which this reader reads.
+		select {
+		case c.applyq <- m:
+		case <-c.ctx.Done():
+		}
+	}
+}
+
+// applyLoop runs the other nodes' room operations one at a time, in the
+// order they arrived, and answers each once it is done: the answer to a
+// join follows the confirmation of the subscriptions it added (see
+// Adapter.Join), so the node that asked receives it once the sockets
+// receive the rooms' broadcasts.
+func (c *Cluster) applyLoop() {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case m := <-c.applyq:
+			c.reply(c.apply(m))
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package sioredis
 
 import (
 	"errors"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -198,36 +197,49 @@ func (c *Cluster) subscribedUpTo(seq uint64) {
 	c.subMu.Unlock()
 }
 
-// subscribeWait bounds how long the writer holds a join back for its
-// channels' subscription (normally a round trip).
-const subscribeWait = time.Second
-
 // waitSubscribed waits until the channels of the additions up to seq are
-// subscribed (at most subscribeWait; not at all while the subscriber is
-// down or after Close). The writer calls it before writing a join, so
-// that the other nodes see a member of a room only once this node
-// receives the room's broadcasts.
-func (c *Cluster) waitSubscribed(seq uint64) {
+// subscribed, confirmed by Redis (at most c.subTimeout; not at all while
+// the subscriber is down or after Close, nor while an earlier wait ran
+// out and the subscriber has confirmed nothing since: a hung Redis). It
+// reports false when it gave up on a subscription that is still
+// unconfirmed. Join calls it once it has released its adapter's mutex,
+// and the writer before writing a join, so that the other nodes see a
+// member of a room only once this node receives the room's broadcasts.
+// It holds no lock while it waits.
+func (c *Cluster) waitSubscribed(seq uint64) bool {
 	if seq == 0 {
-		return
+		return true
 	}
-	t := time.NewTimer(subscribeWait)
-	defer t.Stop()
+	var t *time.Timer
 	for c.subUp.Load() {
 		c.subMu.Lock()
-		done, ch := c.subDone, c.subDoneCh
+		done, ch, stall := c.subDone, c.subDoneCh, c.subStall
 		c.subMu.Unlock()
 		if done >= seq {
-			return
+			return true
+		}
+		if stall == done+1 {
+			return false // an earlier wait ran out and nothing moved since
+		}
+		if t == nil {
+			t = time.NewTimer(c.subTimeout)
+			defer t.Stop()
 		}
 		select {
 		case <-ch:
 		case <-t.C:
-			return
+			c.subMu.Lock()
+			if c.subDone < seq {
+				c.subStall = c.subDone + 1
+			}
+			confirmed := c.subDone >= seq
+			c.subMu.Unlock()
+			return confirmed
 		case <-c.ctx.Done():
-			return
+			return true
 		}
 	}
+	return true
 }
 
 // subscribeLoop receives the other nodes' broadcasts and delivers them to
@@ -265,8 +277,12 @@ type shard struct {
 	// waiting maps the channels subscribed and not yet confirmed to the
 	// wantSeq of the sync that sent them (the bookkeeping of subDone).
 	waiting map[string]uint64
-	stop    chan struct{} // closed to end the reader
-	done    chan struct{} // closed when the reader returns
+	// unsub counts the UNSUBSCRIBEs of each channel sent and not yet
+	// answered: a subscribe reply read while one is pending answers a
+	// SUBSCRIBE sent before it, and confirms nothing.
+	unsub map[string]int
+	stop  chan struct{} // closed to end the reader
+	done  chan struct{} // closed when the reader returns
 }
 
 // closeShard ends the shard's connection and its reader.
@@ -402,7 +418,7 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 		c.conns[conn] = true
 		c.connMu.Unlock()
 		sh := &shard{addr: addr, conn: conn, have: make(map[string]bool), waiting: make(map[string]uint64),
-			stop: make(chan struct{}), done: make(chan struct{})}
+			unsub: make(map[string]int), stop: make(chan struct{}), done: make(chan struct{})}
 		sh.heard.Store(time.Now().UnixNano())
 		go c.readShard(sh, readTimeout, events)
 		shards[addr] = sh
@@ -414,7 +430,8 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 		fast := c.fastSent
 		c.fastSent = make(map[string]*shard)
 		c.chmu.Unlock()
-		route := make(map[string][]string) // address -> channels
+		route := make(map[string][]string)           // address -> channels
+		addrOf := make(map[string]string, len(want)) // channel -> address
 		if c.topo != nil {
 			// A connection to every master, so that a join's fast path
 			// finds one wherever its channel lives.
@@ -432,11 +449,12 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 				addr = a
 			}
 			route[addr] = append(route[addr], ch)
+			addrOf[ch] = addr
 		}
 		for addr, sh := range shards {
 			var drop []string
 			for ch := range sh.have {
-				if _, ok := want[ch]; !ok || !slices.Contains(route[addr], ch) {
+				if a, ok := addrOf[ch]; !ok || a != addr {
 					drop = append(drop, ch)
 				}
 			}
@@ -445,7 +463,7 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 				delete(sh.waiting, ch)
 			}
 			for ch, fsh := range fast {
-				if fsh == sh && !sh.have[ch] && !slices.Contains(route[addr], ch) {
+				if a, ok := addrOf[ch]; fsh == sh && !sh.have[ch] && (!ok || a != addr) {
 					drop = append(drop, ch) // subscribed by a join's fast path, left since
 				}
 			}
@@ -521,7 +539,7 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 			}
 			switch ev.kind {
 			case "subscribe", "ssubscribe":
-				if _, ok := ev.sh.waiting[ev.channel]; ok {
+				if _, ok := ev.sh.waiting[ev.channel]; ok && ev.sh.unsub[ev.channel] == 0 {
 					delete(ev.sh.waiting, ev.channel)
 					progress()
 				}
@@ -536,8 +554,17 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 					}
 					bo.reset()
 				}
-			case "sunsubscribe":
-				if ev.sh.have[ev.channel] {
+			case "unsubscribe", "sunsubscribe":
+				if n := ev.sh.unsub[ev.channel]; n > 0 {
+					// The answer to one of ours.
+					if n == 1 {
+						delete(ev.sh.unsub, ev.channel)
+					} else {
+						ev.sh.unsub[ev.channel] = n - 1
+					}
+					continue
+				}
+				if ev.kind == "sunsubscribe" && ev.sh.have[ev.channel] {
 					// Not ours: Redis Cluster moved the channel's slot to
 					// another master. Follow it.
 					delete(ev.sh.have, ev.channel)
@@ -566,6 +593,11 @@ func (c *Cluster) sendSub(sh *shard, on bool, chans []string) error {
 		return nil
 	}
 	name := c.subCommand(on)
+	if !on {
+		for _, ch := range chans {
+			sh.unsub[ch]++
+		}
+	}
 	sh.wmu.Lock()
 	defer sh.wmu.Unlock()
 	if c.topo != nil {

@@ -1,0 +1,71 @@
+package sioredis
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// joinWindowTries is how many fresh rooms TestJoinWindow joins.
+const joinWindowTries = 1000
+
+// TestJoinWindow: with ChannelsSharded, a socket of n1 joins a fresh room
+// (n1 becomes its first member: a new channel subscription) and, the
+// moment Join returns, n2 broadcasts to the room; the member receives
+// every one of the broadcasts. Join waits for Redis's confirmation of
+// the subscription (Config.SubscribeTimeout), so there is no window in
+// which n2's broadcast reaches Redis before the subscription.
+func TestJoinWindow(t *testing.T) {
+	onBoth(t, func(t *testing.T, be backend) {
+		n1, n2 := be.node("n1", nodeOpts{}), be.node("n2", nodeOpts{})
+		a := n1.dial()
+		s := n1.srv.Of("").Socket(a.sid)
+		require.NotNil(t, s)
+		ns2 := n2.srv.Of("")
+		start := time.Now()
+		for i := range joinWindowTries {
+			room := "w" + strconv.Itoa(i)
+			require.NoError(t, s.Join(room))
+			require.NoError(t, ns2.To(room).Emit("msg", i))
+		}
+		elapsed := time.Since(start)
+		require.NoError(t, ns2.To(a.sid).Emit("msg", "end"))
+		got := make(map[string]bool)
+		end := false
+		for {
+			// After "end" (another channel: on Redis Cluster it may
+			// overtake the rooms' broadcasts), wait a little for the rest.
+			d := waitFor
+			if end {
+				d = 500 * time.Millisecond
+			}
+			f, ok := a.nextWithin(d)
+			if !ok {
+				break
+			}
+			if f == msgFrame("", "msg", "end") {
+				end = true
+				continue
+			}
+			got[f] = true
+			if end && len(got) == joinWindowTries {
+				break
+			}
+		}
+		require.True(t, end, "the closing broadcast did not arrive")
+		var missed []string
+		for i := range joinWindowTries {
+			if !got[msgFrame("", "msg", i)] {
+				missed = append(missed, strconv.Itoa(i))
+			}
+		}
+		t.Logf("%d joins of a fresh room, each followed at once by another node's broadcast to it: %d missed; %v per join+emit",
+			joinWindowTries, len(missed), elapsed/joinWindowTries)
+		assert.Empty(t, missed, "broadcasts that missed the new member: %s", strings.Join(missed, " "))
+		assert.Zero(t, n2.cluster.Stats().Dropped)
+	})
+}
