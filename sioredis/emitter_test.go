@@ -83,7 +83,7 @@ func (g *goClient) expectNothing(t *testing.T) {
 // connected to /chat: it shows the frames as they are, so a test can see
 // that an attachment arrives as a binary frame.
 type rawV5 struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 	sid  string // the socket id in /chat
 }

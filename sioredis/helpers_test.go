@@ -46,14 +46,14 @@ const (
 var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // testLogger logs through t when -v is given, so failures can be read.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if !testing.Verbose() {
 		return discardLogger
 	}
 	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-type tWriter struct{ t *testing.T }
+type tWriter struct{ t testing.TB }
 
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -62,7 +62,7 @@ func (w tWriter) Write(p []byte) (int, error) {
 
 // redisServer is a redis-server process started by a test.
 type redisServer struct {
-	t    *testing.T
+	t    testing.TB
 	bin  string // redis-server's path
 	port int
 	dir  string
@@ -83,20 +83,20 @@ type redisServer struct {
 // startRedis starts a redis-server without persistence on a free port and
 // kills it when the test ends. A missing redis-server skips the test, or
 // fails it under CI or make test (see testtools).
-func startRedis(t *testing.T) *redisServer {
+func startRedis(t testing.TB) *redisServer {
 	t.Helper()
 	return startRedisWith(t, "")
 }
 
 // startRedisWith starts redis-server with extra command-line arguments;
 // password, if not empty, is what do authenticates with.
-func startRedisWith(t *testing.T, password string, args ...string) *redisServer {
+func startRedisWith(t testing.TB, password string, args ...string) *redisServer {
 	t.Helper()
 	return startRedisServer(t, &redisServer{password: password, args: args})
 }
 
 // startRedisServer starts r, configured but for its port and directory.
-func startRedisServer(t *testing.T, r *redisServer) *redisServer {
+func startRedisServer(t testing.TB, r *redisServer) *redisServer {
 	t.Helper()
 	r.bin = testtools.Require(t, "redis-server")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -219,7 +219,7 @@ func (r *redisServer) do(cmd string, args ...any) (any, error) {
 
 // node is one siogo server of a test cluster.
 type node struct {
-	t       *testing.T
+	t       testing.TB
 	name    string
 	srv     *socketio.Server
 	hs      *httptest.Server
@@ -241,7 +241,7 @@ type nodeOpts struct {
 }
 
 // newNode starts a server with its own Cluster on r, with the test app.
-func newNode(t *testing.T, r *redisServer, name string, o nodeOpts) *node {
+func newNode(t testing.TB, r *redisServer, name string, o nodeOpts) *node {
 	t.Helper()
 	if o.ttl == 0 {
 		o.ttl = testTTL
@@ -330,7 +330,7 @@ func must(err error) {
 
 // client is a Socket.IO 0.9 client on a raw websocket.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	sid    string
 	conn   *websocket.Conn
 	node   *node // where it is connected

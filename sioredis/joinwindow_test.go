@@ -69,3 +69,47 @@ func TestJoinWindow(t *testing.T) {
 		assert.Zero(t, n2.cluster.Stats().Dropped)
 	})
 }
+
+// BenchmarkJoin measures Socket.Join followed by Leave on a node of a
+// two-node cluster: "first" joins a fresh room (the node becomes its
+// first member: with ChannelsSharded a new subscription, which Join waits
+// for), "member" a room in which another socket of the node already is
+// (no new channel). The leave does not wait in either case.
+func BenchmarkJoin(b *testing.B) {
+	for _, mode := range []ChannelMode{ChannelsSharded, ChannelsSingle} {
+		for _, kind := range []string{"standalone", "cluster"} {
+			b.Run(mode.String()+"/"+kind, func(b *testing.B) {
+				var be backend
+				if kind == "standalone" {
+					be = standaloneBackend(b)
+				} else {
+					be = clusterBackend(b)
+				}
+				o := nodeOpts{cfg: func(c *Config) { c.Channels = mode }}
+				n1 := be.node("n1", o)
+				be.node("n2", o)
+				a, other := n1.dial(), n1.dial()
+				other.join("", "held")
+				s := n1.srv.Of("").Socket(a.sid)
+				require.NotNil(b, s)
+				b.Run("first", func(b *testing.B) {
+					for i := range b.N {
+						room := "fresh" + strconv.Itoa(i)
+						if err := s.Join(room); err != nil {
+							b.Fatal(err)
+						}
+						_ = s.Leave(room)
+					}
+				})
+				b.Run("member", func(b *testing.B) {
+					for range b.N {
+						if err := s.Join("held"); err != nil {
+							b.Fatal(err)
+						}
+						_ = s.Leave("held")
+					}
+				})
+			})
+		}
+	}
+}

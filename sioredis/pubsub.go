@@ -281,6 +281,11 @@ type shard struct {
 	// answered: a subscribe reply read while one is pending answers a
 	// SUBSCRIBE sent before it, and confirms nothing.
 	unsub map[string]int
+	// early holds the channels whose subscribe reply came when none was
+	// waiting for it (the answer to a join's fast path, read before the
+	// sync that takes the channel on): they are subscribed. Cleared by
+	// each sync, and for a channel by its UNSUBSCRIBE.
+	early map[string]bool
 	stop  chan struct{} // closed to end the reader
 	done  chan struct{} // closed when the reader returns
 }
@@ -418,7 +423,7 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 		c.conns[conn] = true
 		c.connMu.Unlock()
 		sh := &shard{addr: addr, conn: conn, have: make(map[string]bool), waiting: make(map[string]uint64),
-			unsub: make(map[string]int), stop: make(chan struct{}), done: make(chan struct{})}
+			unsub: make(map[string]int), early: make(map[string]bool), stop: make(chan struct{}), done: make(chan struct{})}
 		sh.heard.Store(time.Now().UnixNano())
 		go c.readShard(sh, readTimeout, events)
 		shards[addr] = sh
@@ -481,11 +486,20 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 			}
 			var add []string
 			for _, ch := range chans {
-				if !sh.have[ch] {
-					sh.have[ch] = true
-					sh.waiting[ch] = seq
-					add = append(add, ch)
+				if sh.have[ch] {
+					continue
 				}
+				sh.have[ch] = true
+				if fast[ch] == sh {
+					// A join's fast path sent its SUBSCRIBE on this
+					// connection: its reply confirms it (or did: early).
+					if !sh.early[ch] {
+						sh.waiting[ch] = seq
+					}
+					continue
+				}
+				sh.waiting[ch] = seq
+				add = append(add, ch)
 			}
 			if err := c.sendSub(sh, true, add); err != nil {
 				return err
@@ -496,6 +510,9 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 				delete(shards, addr)
 				c.closeShard(sh)
 			}
+		}
+		for _, sh := range shards {
+			clear(sh.early)
 		}
 		synced = seq
 		publishView()
@@ -539,9 +556,13 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 			}
 			switch ev.kind {
 			case "subscribe", "ssubscribe":
-				if _, ok := ev.sh.waiting[ev.channel]; ok && ev.sh.unsub[ev.channel] == 0 {
-					delete(ev.sh.waiting, ev.channel)
-					progress()
+				if ev.sh.unsub[ev.channel] == 0 {
+					if _, ok := ev.sh.waiting[ev.channel]; ok {
+						delete(ev.sh.waiting, ev.channel)
+						progress()
+					} else {
+						ev.sh.early[ev.channel] = true
+					}
 				}
 				if ev.channel == c.controlChannel() {
 					c.subUp.Store(true)
@@ -596,6 +617,7 @@ func (c *Cluster) sendSub(sh *shard, on bool, chans []string) error {
 	if !on {
 		for _, ch := range chans {
 			sh.unsub[ch]++
+			delete(sh.early, ch)
 		}
 	}
 	sh.wmu.Lock()

@@ -17,7 +17,7 @@ import (
 // clustertest.StartRedisCluster): the nodes use Config.ClusterAddrs.
 
 // clusterNode starts a node on the Redis Cluster rc.
-func clusterNode(t *testing.T, rc *clustertest.RedisCluster, name string, o nodeOpts) *node {
+func clusterNode(t testing.TB, rc *clustertest.RedisCluster, name string, o nodeOpts) *node {
 	t.Helper()
 	edit := o.cfg
 	o.cfg = func(c *Config) {
@@ -30,7 +30,7 @@ func clusterNode(t *testing.T, rc *clustertest.RedisCluster, name string, o node
 }
 
 // clusterDo runs one command on the master that holds key's slot.
-func clusterDo(t *testing.T, rc *clustertest.RedisCluster, key string, cmd string, args ...any) (any, error) {
+func clusterDo(t testing.TB, rc *clustertest.RedisCluster, key string, cmd string, args ...any) (any, error) {
 	t.Helper()
 	c := &redisc.Cluster{StartupNodes: rc.Addrs(), DialOptions: []redigo.DialOption{redigo.DialConnectTimeout(time.Second)}}
 	defer c.Close()
@@ -43,7 +43,7 @@ func clusterDo(t *testing.T, rc *clustertest.RedisCluster, key string, cmd strin
 
 // shardSubscribers returns how many connections subscribe to the sharded
 // channel ch (PUBSUB SHARDNUMSUB on the channel's master).
-func shardSubscribers(t *testing.T, rc *clustertest.RedisCluster, ch string) func() (int, error) {
+func shardSubscribers(t testing.TB, rc *clustertest.RedisCluster, ch string) func() (int, error) {
 	return func() (int, error) {
 		v, err := redigo.Values(clusterDo(t, rc, ch, "PUBSUB", "SHARDNUMSUB", ch))
 		if err != nil || len(v) != 2 {

@@ -43,7 +43,9 @@ var errTopology = errors.New("sioredis: Redis Cluster topology changed")
 type topology struct {
 	rc    *redisc.Cluster
 	slots atomic.Pointer[[redisc.HashSlots]string] // master address per slot
-	dial  func(ctx context.Context, addr string) (redigo.Conn, error)
+	// mastersOf caches masters() for one slot map.
+	mastersOf atomic.Pointer[masterList]
+	dial      func(ctx context.Context, addr string) (redigo.Conn, error)
 
 	refreshing atomic.Bool
 	wg         sync.WaitGroup // background refreshes
@@ -107,9 +109,13 @@ func (t *topology) addrOf(key string) (string, error) {
 	return a, nil
 }
 
-// masters returns every master's address.
+// masters returns every master's address (not to be modified: it is
+// computed once per slot map, which the subscriber's every sync asks).
 func (t *topology) masters() []string {
 	a := t.slots.Load()
+	if m := t.mastersOf.Load(); m != nil && m.slots == a {
+		return m.addrs
+	}
 	seen := make(map[string]bool)
 	var out []string
 	for _, addr := range a {
@@ -118,7 +124,14 @@ func (t *topology) masters() []string {
 			out = append(out, addr)
 		}
 	}
+	t.mastersOf.Store(&masterList{slots: a, addrs: out})
 	return out
+}
+
+// masterList is the masters of one slot map.
+type masterList struct {
+	slots *[redisc.HashSlots]string
+	addrs []string
 }
 
 // refresh reads the slot map again, now.

@@ -28,7 +28,7 @@ type backend struct {
 	restart func()
 }
 
-func standaloneBackend(t *testing.T) backend {
+func standaloneBackend(t testing.TB) backend {
 	r := startRedis(t)
 	return backend{
 		node: func(name string, o nodeOpts) *node { return newNode(t, r, name, o) },
@@ -45,7 +45,7 @@ func standaloneBackend(t *testing.T) backend {
 	}
 }
 
-func clusterBackend(t *testing.T) backend {
+func clusterBackend(t testing.TB) backend {
 	rc := clustertest.StartRedisCluster(t)
 	return backend{
 		node:        func(name string, o nodeOpts) *node { return clusterNode(t, rc, name, o) },
