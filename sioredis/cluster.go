@@ -39,7 +39,8 @@ type Config struct {
 	// (the zero value: one channel that every node receives every
 	// broadcast on) or ChannelsSharded (a channel per namespace and per
 	// room, each node subscribed to those it has members in; less work
-	// per node as nodes are added, with a join window, see "Broadcasts").
+	// per node as nodes are added; a first-member join waits one Redis
+	// round trip for its subscription, see "Broadcasts").
 	// Every node of a cluster must use the same mode.
 	Channels ChannelMode
 	// SubscribeTimeout bounds, with ChannelsSharded, how long a join that
@@ -144,9 +145,11 @@ const (
 	// on that room's channel and every other broadcast on its namespace's
 	// channel; a node subscribes to the channels of the rooms it has
 	// members in and of the namespaces it has sockets in, so it receives
-	// only the broadcasts it has receivers for. A broadcast that another
-	// node publishes within a fraction of a millisecond of a join can
-	// miss the new member (the join window, see "Broadcasts").
+	// only the broadcasts it has receivers for. A join that makes the
+	// node need a new channel returns once Redis has confirmed the
+	// subscription (one round trip, Config.SubscribeTimeout at most), so
+	// that it receives every broadcast published after it returned (see
+	// "Broadcasts").
 	ChannelsSharded
 )
 

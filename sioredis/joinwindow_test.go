@@ -1,13 +1,17 @@
 package sioredis
 
 import (
+	"context"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/siogo/siogo/socketio"
 )
 
 // joinWindowTries is how many fresh rooms TestJoinWindow joins.
@@ -112,4 +116,72 @@ func BenchmarkJoin(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestRemoteJoinWindow: a node makes a socket of another node join fresh
+// rooms (Selection.Join, a room operation) and broadcasts to each room
+// the moment Join returns: the operation's answer follows the other
+// node's subscription (it runs off the subscriber's reader, applyLoop),
+// so the member receives every broadcast.
+func TestRemoteJoinWindow(t *testing.T) {
+	onBoth(t, func(t *testing.T, be backend) {
+		n1, n2 := be.node("n1", nodeOpts{}), be.node("n2", nodeOpts{})
+		a := n1.dial()
+		ns2 := n2.srv.Of("")
+		const tries = 200
+		for i := range tries {
+			room := "rw" + strconv.Itoa(i)
+			require.NoError(t, ns2.To(a.sid).Join(context.Background(), room))
+			require.NoError(t, ns2.To(room).Emit("msg", i))
+		}
+		for i := range tries {
+			a.expectMsg("", i)
+		}
+	})
+}
+
+// TestJoinSubscribeTimeout: while Redis hangs, a first-member join
+// returns (nil) after Config.SubscribeTimeout, and the joins after it do
+// not wait again until a subscription is confirmed; once Redis is back,
+// joins wait for their subscriptions again and receive other nodes'
+// broadcasts.
+func TestJoinSubscribeTimeout(t *testing.T) {
+	r := startRedis(t)
+	const timeout = time.Second
+	// A TTL long enough that the subscriber does not give the hung
+	// connection up (TTL + TTL/3) while the test watches the joins.
+	o := nodeOpts{ttl: 6 * time.Second, cfg: func(c *Config) { c.SubscribeTimeout = timeout }}
+	n1, n2 := newNode(t, r, "n1", o), newNode(t, r, "n2", o)
+	a, b := n1.dial(), n2.dial()
+	s := n1.srv.Of("").Socket(a.sid)
+	require.NotNil(t, s)
+
+	r.signal(syscall.SIGSTOP)
+	t.Cleanup(func() { r.signal(syscall.SIGCONT) })
+	start := time.Now()
+	require.NoError(t, s.Join("hung1"))
+	first := time.Since(start)
+	start = time.Now()
+	require.NoError(t, s.Join("hung2"))
+	second := time.Since(start)
+	t.Logf("joins while Redis hangs: %v, then %v", first, second)
+	assert.GreaterOrEqual(t, first, timeout, "the first join waited for its subscription")
+	assert.Less(t, second, timeout/2, "the next join does not wait again for a hung Redis")
+	assert.ElementsMatch(t, []string{"hung1", "hung2"}, socketRooms(t, s), "the joins took effect locally")
+
+	r.signal(syscall.SIGCONT)
+	// Redis answers again: the subscriptions of hung1 and hung2 are
+	// confirmed, and a new join waits for its own.
+	b.emit("", "to-room", "hung1", "back")
+	a.expectMsg("", "back")
+	require.NoError(t, s.Join("after"))
+	require.NoError(t, n2.srv.Of("").To("after").Emit("msg", "after"))
+	a.expectMsg("", "after")
+}
+
+func socketRooms(t *testing.T, s *socketio.Socket) []string {
+	t.Helper()
+	r, err := s.Rooms()
+	require.NoError(t, err)
+	return r
 }
