@@ -308,21 +308,16 @@ type subEvent struct {
 // fastSubscribe sends the SUBSCRIBE of a channel a join just made this
 // node need on the subscriber's connection at once, from the joining
 // goroutine, instead of waiting for the subscriber goroutine to be
-// scheduled: the subscription then reaches Redis before the join's
-// acknowledgement reaches the client, so a broadcast the client causes on
-// another node after the ack finds the node subscribed. It writes a few
-// bytes into the connection's socket buffer and never waits for a reply:
-// at most for a write of the subscriber in progress (as small), and it is
-// skipped while the connection has not heard from Redis for two ticks (a
-// hung Redis, whose socket buffer could fill and block the write). The subscriber goroutine subscribes the
-// channel again in its own time (Redis ignores the repeat) and
-// unsubscribes it if it is no longer wanted.
-//
-// It reports whether it wrote the SUBSCRIBE: the join's membership write,
-// queued after it, then follows it on the wire, and the other nodes that
-// read the join afterwards publish after Redis has read the SUBSCRIBE.
-// When it did not, the writer waits for the subscriber's confirmation
-// (waitSubscribed) instead.
+// scheduled, so that the join's wait for the confirmation (Join,
+// waitSubscribed) is about one round trip. It writes a few bytes into the
+// connection's socket buffer and never waits for a reply: at most for a
+// write of the subscriber in progress (as small), and it is skipped while
+// the connection has not heard from Redis for two ticks (a hung Redis,
+// whose socket buffer could fill and block the write). The subscriber
+// goroutine takes the channel on at its next sync without sending the
+// SUBSCRIBE again (the reply to this one confirms it: shard.early), and
+// unsubscribes it if it is no longer wanted. It reports whether it wrote
+// the SUBSCRIBE; when it did not, the subscriber sends it.
 func (c *Cluster) fastSubscribe(ch string) bool {
 	view := c.shardView.Load()
 	if view == nil {
