@@ -139,6 +139,9 @@ type wsClient struct {
 	c  *websocket.Conn
 	v4 bool // Engine.IO v4 framing, else 0.9
 	v3 bool // and Engine.IO v3 (v2 clients): we ping, see startPings
+	// plain: a websocket to the raw floor, closed with a close frame alone
+	// (any data frame would be a broadcast).
+	plain bool
 	// onFrame sees every frame except heartbeats (answered here) on the
 	// read goroutine; frames it does not consume (returns false) are
 	// copied to frames, or dropped when nobody reads them.
@@ -312,11 +315,13 @@ func (c *wsClient) close(graceful bool) {
 }
 
 func (c *wsClient) goodbye() error {
-	if !c.v4 {
+	if !c.v4 && !c.plain {
 		return c.write([]byte("0::"))
 	}
-	if err := c.write([]byte(v4Leave)); err != nil {
-		return err
+	if !c.plain {
+		if err := c.write([]byte(v4Leave)); err != nil {
+			return err
+		}
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -397,4 +402,36 @@ func (e *errCounter) String() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return fmt.Sprintf("%d (e.g. %s)", e.n, strings.Join(e.first, "; "))
+}
+
+// dialFloor opens a websocket to the raw floor server (floor.go): no
+// Socket.IO handshake, nothing to wait for; frames go to onFrame as for
+// the idle connections of the other servers.
+func (t *target) dialFloor(ctx context.Context, onFrame func([]byte) bool) (*wsClient, error) {
+	conn, _, err := t.wsd.DialContext(ctx, "ws"+strings.TrimPrefix(t.base, "http")+"/floor", nil)
+	if err != nil {
+		return nil, fmt.Errorf("websocket: %w", err)
+	}
+	c := &wsClient{c: conn, plain: true, onFrame: onFrame, frames: make(chan []byte, 16), done: make(chan struct{})}
+	go c.readLoop()
+	return c, nil
+}
+
+// floorSession opens a websocket to the raw floor server and closes it:
+// a close frame, the server's answer, then the TCP close.
+func (t *target) floorSession(ctx context.Context) error {
+	conn, _, err := t.wsd.DialContext(ctx, "ws"+strings.TrimPrefix(t.base, "http")+"/floor", nil)
+	if err != nil {
+		return fmt.Errorf("websocket: %w", err)
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+		time.Now().Add(10*time.Second)); err != nil {
+		return err
+	}
+	if _, _, err := conn.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+		return fmt.Errorf("close: %v", err)
+	}
+	return nil
 }

@@ -137,6 +137,8 @@ type config struct {
 	Node             string
 	Protocols        []string
 	Ref4Script       string
+	// Floor (-floor) adds the raw floor server (floor.go) to each run.
+	Floor bool
 	// ClusterMode (-cluster) runs the several-nodes measurement instead.
 	ClusterMode bool
 	Cluster     clusterConfig
@@ -209,7 +211,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.IntVar(&cfg.N, "n", 5000, "idle websocket connections (memory, broadcast room, ack background)")
 	fs.IntVar(&cfg.Runs, "runs", 3, "runs per server; each metric is the median")
-	fs.StringVar(&cfg.Only, "only", "", "benchmark only `siogo` or `reference`")
+	fs.StringVar(&cfg.Only, "only", "", "benchmark only `siogo`, `reference` or `floor` (the raw floor alone)")
 	fs.StringVar(&cfg.JSONOut, "json", "", "write the full report as JSON to this `file`")
 	addrs := fs.String("addrs", "", "comma-separated loopback source `addresses` for client connections (default: 127.0.0.1..k, k = max(4, N/20000 rounded up))")
 	fs.IntVar(&cfg.Concurrency, "c", 50, "concurrency for connecting and for the new-sessions phase")
@@ -231,6 +233,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&cfg.Root, "root", "", "siogo repository root (default: found from the working directory)")
 	fs.StringVar(&cfg.Node, "node", "node", "Node.js executable")
 	fs.StringVar(&cfg.Ref4Script, "ref4", "reftestapp4.js", "the socket.io 4.8 server `script` in testdata/ (reftestapp4.js: the testapp contract, as reftestapp.js is for 0.9; refbench4.js: only the events the phases use)")
+	fs.BoolVar(&cfg.Floor, "floor", true, "also measure the raw floor: a gobwas/ws + epoll server with no Socket.IO layer (siobench itself in a process of its own) "+
+		"under the same idle-connect, broadcast and connect+close phases; its column is \"raw floor\", with siogo/floor ratios (not with -only reference)")
 	fs.BoolVar(&cfg.ClusterMode, "cluster", false, "run the several-nodes measurement instead (see -cluster-*): testapp nodes sharing a Redis, per-node CPU and Redis traffic per broadcast, single channel vs sharded")
 	var clusterChannels, clusterRedis string
 	clusterFlags(fs, &cfg.Cluster, &clusterChannels, &clusterRedis)
@@ -247,9 +251,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		}
 	}
 	switch cfg.Only {
-	case "", "siogo", "reference":
+	case "", "siogo":
+	case "reference":
+		cfg.Floor = false
+	case "floor":
+		cfg.Floor = true
 	default:
-		return nil, fmt.Errorf("-only must be siogo or reference, not %q", cfg.Only)
+		return nil, fmt.Errorf("-only must be siogo, reference or floor, not %q", cfg.Only)
 	}
 	seen := map[string]bool{}
 	for _, p := range strings.Split(*protos, ",") {
@@ -301,17 +309,24 @@ type report struct {
 // 0.9.19) and the v4 one (siogo against socket.io 4.8).
 type reportMetric struct {
 	metricDef
-	Siogo       *float64 `json:"siogo,omitempty"`
-	Reference   *float64 `json:"reference,omitempty"`
-	Ratio       *float64 `json:"ratio_siogo_reference,omitempty"`
-	SiogoV4     *float64 `json:"siogo_v4,omitempty"`
-	ReferenceV4 *float64 `json:"reference_v4,omitempty"`
-	RatioV4     *float64 `json:"ratio_siogo_v4_reference_v4,omitempty"`
-	TargetV4    string   `json:"target_v4,omitempty"` // e.g. "<= 0.2", the issue's target for RatioV4
-	TargetV4Met *bool    `json:"target_v4_met,omitempty"`
-	SiogoV2     *float64 `json:"siogo_v2,omitempty"`
-	ReferenceV2 *float64 `json:"reference_v2,omitempty"` // socket.io 4.8 serving v2 clients (allowEIO3)
-	RatioV2     *float64 `json:"ratio_siogo_v2_reference_v2,omitempty"`
+	Siogo     *float64 `json:"siogo,omitempty"`
+	Reference *float64 `json:"reference,omitempty"`
+	Ratio     *float64 `json:"ratio_siogo_reference,omitempty"`
+	// Floor is the raw gobwas/ws + epoll server's value (-floor), for the
+	// metrics its phases measure; RatioFloor is siogo 0.9 / floor,
+	// RatioV4Floor siogo v4 / floor.
+	Floor        *float64 `json:"floor,omitempty"`
+	RatioFloor   *float64 `json:"ratio_siogo_floor,omitempty"`
+	RatioV4Floor *float64 `json:"ratio_siogo_v4_floor,omitempty"`
+	TargetFloor  string   `json:"target_floor,omitempty"` // e.g. "<= 2", issue 18's target for the siogo/floor ratios
+	SiogoV4      *float64 `json:"siogo_v4,omitempty"`
+	ReferenceV4  *float64 `json:"reference_v4,omitempty"`
+	RatioV4      *float64 `json:"ratio_siogo_v4_reference_v4,omitempty"`
+	TargetV4     string   `json:"target_v4,omitempty"` // e.g. "<= 0.2", the issue's target for RatioV4
+	TargetV4Met  *bool    `json:"target_v4_met,omitempty"`
+	SiogoV2      *float64 `json:"siogo_v2,omitempty"`
+	ReferenceV2  *float64 `json:"reference_v2,omitempty"` // socket.io 4.8 serving v2 clients (allowEIO3)
+	RatioV2      *float64 `json:"ratio_siogo_v2_reference_v2,omitempty"`
 }
 
 // ratioTarget is a goal for a siogo/reference ratio.
@@ -326,6 +341,11 @@ var v4Targets = map[string]ratioTarget{
 	"broadcast_msgs_per_sec": {atMost: false, v: 10},
 	"sessions_cpu_us":        {atMost: true, v: 0.3},
 	"ack_p99_us":             {atMost: true, v: 0.5},
+}
+
+// floorTargets are the targets against the raw floor (issue 18).
+var floorTargets = map[string]ratioTarget{
+	"broadcast_cpu_us_per_msg": {atMost: true, v: 2},
 }
 
 func (t ratioTarget) String() string {
@@ -350,6 +370,7 @@ const (
 	nameReferenceV4 = "reference-v4"
 	nameSiogoV2     = "siogo-v2"
 	nameReferenceV2 = "reference-v2"
+	nameFloor       = "floor"
 )
 
 func (c *config) runs(g generation) bool {
@@ -362,6 +383,10 @@ func (c *config) runs(g generation) bool {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "-floor-server" || args[0] == "--floor-server") {
+		// Not a flag of parseFlags: how siobench starts the raw floor.
+		return runFloorServer(ctx, args[1:], stderr)
+	}
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -396,7 +421,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"--close-timeout", "60s", "--polling-duration", "20s"}
 	var specs []serverSpec
 	node := ""
-	if cfg.Only != "reference" {
+	if cfg.Only != "reference" && cfg.Only != "floor" {
 		logf("building ./examples/testapp ...")
 		bin, err := buildSiogo(ctx, cfg.Root, tmp)
 		if err != nil {
@@ -414,7 +439,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				gen: genV2, probe: true, pprof: true})
 		}
 	}
-	if cfg.Only != "siogo" {
+	if cfg.Floor {
+		logf("building ./cmd/siobench (the raw floor server) ...")
+		bin, err := buildGo(ctx, cfg.Root, tmp, "./cmd/siobench", "siobench")
+		if err != nil {
+			return err
+		}
+		specs = append(specs, serverSpec{name: nameFloor, path: bin, args: []string{"-floor-server"}, dir: cfg.Root, floor: true})
+	}
+	if cfg.Only == "" || cfg.Only == "reference" {
 		if node, err = exec.LookPath(cfg.Node); err != nil {
 			return fmt.Errorf("node: %w (or pass -only siogo)", err)
 		}
@@ -487,6 +520,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		m.SiogoV2 = medianOf(rep.Runs[nameSiogoV2], def.Key)
 		m.ReferenceV2 = medianOf(rep.Runs[nameReferenceV2], def.Key)
 		m.RatioV2 = ratio(m.SiogoV2, m.ReferenceV2)
+		m.Floor = medianOf(rep.Runs[nameFloor], def.Key)
+		m.RatioFloor = ratio(m.Siogo, m.Floor)
+		m.RatioV4Floor = ratio(m.SiogoV4, m.Floor)
+		if t, ok := floorTargets[def.Key]; ok && cfg.Floor {
+			m.TargetFloor = t.String()
+		}
 		if t, ok := v4Targets[def.Key]; ok && cfg.runs(genV4) {
 			m.TargetV4 = t.String()
 			if m.RatioV4 != nil {
@@ -530,7 +569,8 @@ func benchOne(ctx context.Context, cfg *config, spec serverSpec, d *dialers, log
 			return res
 		}
 	}
-	b := &bench{cfg: cfg, srv: srv, t: t, logf: logf, res: &res, tokens: make(chan struct{}, cfg.BroadcastWindow+16)}
+	b := &bench{cfg: cfg, srv: srv, t: t, logf: logf, res: &res, tokens: make(chan struct{}, cfg.BroadcastWindow+16),
+		floor: spec.floor}
 	defer func() {
 		for _, c := range b.idle {
 			c.close(false)
@@ -553,6 +593,9 @@ func benchOne(ctx context.Context, cfg *config, spec serverSpec, d *dialers, log
 	for _, phase := range phases {
 		if ctx.Err() != nil || !srv.alive() {
 			break
+		}
+		if spec.floor && (phase.name == "ack" || phase.name == "polling") {
+			continue // no Socket.IO to answer acks or polls
 		}
 		srv.mark(phase.name)
 		phase.run(ctx)
@@ -656,23 +699,46 @@ func printReport(w io.Writer, rep *report) {
 		ref4 = "node " + m.SocketIO4
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	gens := cfg.Only != "floor"
+	_, floor09 := rep.Runs[nameSiogo]
+	_, floorV4 := rep.Runs[nameSiogoV4]
 	head := "metric\tunit\t"
-	if cfg.runs(gen09) {
+	if gens && cfg.runs(gen09) {
 		head += "siogo 0.9\tnode 0.9\tratio 0.9\t"
 	}
-	if cfg.runs(genV4) {
+	if gens && cfg.runs(genV4) {
 		head += "siogo v4\t" + ref4 + "\tratio v4\tv4 target\t"
 	}
-	if cfg.runs(genV2) {
+	if gens && cfg.runs(genV2) {
 		head += "siogo v2\t" + ref4 + " v2\tratio v2\t"
 	}
+	if cfg.Floor {
+		head += "raw floor\t"
+		if floor09 {
+			head += "0.9/floor\t"
+		}
+		if floorV4 {
+			head += "v4/floor\t"
+		}
+	}
 	fmt.Fprintln(tw, head+"better\t")
+	floorRatio := func(r *float64, target string) string {
+		s := fmtNum(r)
+		if r != nil && target != "" {
+			if t := floorTargets[target]; t.met(*r) {
+				s += " (" + t.String() + " met)"
+			} else {
+				s += " (" + t.String() + " NOT met)"
+			}
+		}
+		return s
+	}
 	for _, x := range rep.Metrics {
 		row := x.Label + "\t" + x.Unit + "\t"
-		if cfg.runs(gen09) {
+		if gens && cfg.runs(gen09) {
 			row += fmtNum(x.Siogo) + "\t" + fmtNum(x.Reference) + "\t" + fmtNum(x.Ratio) + "\t"
 		}
-		if cfg.runs(genV4) {
+		if gens && cfg.runs(genV4) {
 			sv4 := fmtNum(x.SiogoV4)
 			if v4Missing != "" {
 				sv4 = "not served"
@@ -690,12 +756,25 @@ func printReport(w io.Writer, rep *report) {
 			}
 			row += sv4 + "\t" + fmtNum(x.ReferenceV4) + "\t" + fmtNum(x.RatioV4) + "\t" + target + "\t"
 		}
-		if cfg.runs(genV2) {
+		if gens && cfg.runs(genV2) {
 			sv2 := fmtNum(x.SiogoV2)
 			if v2Missing != "" {
 				sv2 = "not served"
 			}
 			row += sv2 + "\t" + fmtNum(x.ReferenceV2) + "\t" + fmtNum(x.RatioV2) + "\t"
+		}
+		if cfg.Floor {
+			target := ""
+			if x.TargetFloor != "" {
+				target = x.Key
+			}
+			row += fmtNum(x.Floor) + "\t"
+			if floor09 {
+				row += floorRatio(x.RatioFloor, target) + "\t"
+			}
+			if floorV4 {
+				row += floorRatio(x.RatioV4Floor, target) + "\t"
+			}
 		}
 		fmt.Fprintln(tw, row+x.Better+"\t")
 	}
@@ -706,7 +785,7 @@ func printReport(w io.Writer, rep *report) {
 	if v2Missing != "" {
 		fmt.Fprintf(w, "siogo v2: not served (%s)\n", v2Missing)
 	}
-	for _, name := range []string{nameSiogo, nameReference, nameSiogoV4, nameReferenceV4, nameSiogoV2, nameReferenceV2} {
+	for _, name := range []string{nameSiogo, nameReference, nameSiogoV4, nameReferenceV4, nameSiogoV2, nameReferenceV2, nameFloor} {
 		for i, r := range rep.Runs[name] {
 			for _, p := range r.Problems {
 				fmt.Fprintf(w, "%s run %d: %s\n", name, i+1, p)

@@ -22,7 +22,7 @@ func TestEndToEnd(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report.json")
 	var stdout, stderr bytes.Buffer
 	err := run(ctx, []string{
-		"-proto", "0.9", "-n", "200", "-runs", "1", "-only", "siogo", "-json", out,
+		"-proto", "0.9", "-n", "200", "-runs", "1", "-only", "siogo", "-floor=false", "-json", out,
 		"-c", "10", "-warmup", "10", "-settle", "200ms",
 		"-broadcast-warmup", "200ms", "-broadcast", "1s",
 		"-ack-clients", "2", "-ack-duration", "500ms",
@@ -93,6 +93,15 @@ func TestParseFlags(t *testing.T) {
 	if len(v4.Protocols) != 1 || !v4.runs(genV4) || v4.runs(gen09) {
 		t.Errorf("-proto v4: %q", v4.Protocols)
 	}
+	if !cfg.Floor {
+		t.Error("-floor is not on by default")
+	}
+	if fl, err := parseFlags([]string{"-only", "floor", "-floor=false"}, &sink); err != nil || !fl.Floor {
+		t.Errorf("-only floor: %v, floor %v", err, fl != nil && fl.Floor)
+	}
+	if ref, err := parseFlags([]string{"-only", "reference"}, &sink); err != nil || ref.Floor {
+		t.Errorf("-only reference runs the floor (%v)", err)
+	}
 	for _, bad := range [][]string{{"-only", "x"}, {"-n", "0"}, {"extra"}, {"-proto", "v3"}, {"-proto", ""}} {
 		if _, err := parseFlags(bad, &sink); err == nil {
 			t.Errorf("parseFlags(%q) accepted", bad)
@@ -140,5 +149,94 @@ func TestParseHeapAlloc(t *testing.T) {
 	}
 	if _, err := parseHeapAlloc(strings.NewReader("# Alloc = 1\n")); err == nil {
 		t.Fatal("no HeapAlloc: want an error")
+	}
+}
+
+// TestFloor runs the raw floor phases (-only floor) at a small N against
+// the real floor server process (siobench -floor-server, built by run) and
+// checks that every broadcast frame was delivered and that the server's
+// CPU per message, memory per connection and CPU per connect came out
+// positive.
+func TestFloor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and loads it for a few seconds")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out := filepath.Join(t.TempDir(), "report.json")
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{
+		"-only", "floor", "-n", "200", "-runs", "1", "-json", out,
+		"-c", "10", "-warmup", "10", "-settle", "200ms",
+		"-broadcast-warmup", "200ms", "-broadcast", "1s",
+		"-sessions", "2000", "-sessions-duration", "1s",
+	}, &stdout, &stderr)
+	t.Logf("stderr:\n%s", stderr.String())
+	t.Logf("stdout:\n%s", stdout.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Runs[nameFloor]) != 1 || len(rep.Runs[nameSiogo]) != 0 || len(rep.Runs[nameReference]) != 0 {
+		t.Fatalf("runs: %d floor, %d siogo, %d reference", len(rep.Runs[nameFloor]), len(rep.Runs[nameSiogo]), len(rep.Runs[nameReference]))
+	}
+	for _, p := range rep.Runs[nameFloor][0].Problems {
+		// A sender that waited for deliveries is slow, not lossy; any
+		// other problem (frames not delivered, connects failed) is one.
+		if !strings.HasPrefix(p, "broadcast: sender waited") {
+			t.Errorf("problem: %s", p)
+		}
+	}
+	got := map[string]*float64{}
+	for _, m := range rep.Metrics {
+		got[m.Key] = m.Floor
+		if m.Siogo != nil || m.RatioFloor != nil {
+			t.Errorf("metric %s has a siogo value with -only floor", m.Key)
+		}
+	}
+	for _, key := range []string{"broadcast_cpu_us_per_msg", "broadcast_msgs_per_sec", "mem_per_conn_kib",
+		"connect_per_sec", "sessions_cpu_us", "sessions_per_sec"} {
+		if v := got[key]; v == nil || !(*v > 0) {
+			t.Errorf("floor %s: %v, want > 0", key, v)
+		}
+	}
+	if got["ack_p50_us"] != nil || got["polling_cpu_pct"] != nil {
+		t.Error("the floor reports ack or polling metrics it cannot measure")
+	}
+	if !bytes.Contains(stdout.Bytes(), []byte("raw floor")) {
+		t.Errorf("no raw floor column on stdout")
+	}
+}
+
+func TestClientFrame(t *testing.T) {
+	mask := []byte{1, 2, 3, 4}
+	short := append([]byte{0x81, 0x80 | 3}, mask...)
+	short = append(short, 'a', 'b', 'c')
+	long := append([]byte{0x82, 0x80 | 126, 0x01, 0x00}, mask...)
+	long = append(long, make([]byte, 256)...)
+	for _, tc := range []struct {
+		b    []byte
+		op   byte
+		size int
+		ok   bool
+	}{
+		{short, 0x1, 9, true},
+		{short[:8], 0, 0, false},
+		{long, 0x2, 264, true},
+		{long[:3], 0, 0, false},
+		{append(short, 0x88, 0x80), 0x1, 9, true},
+		{[]byte{0x88}, 0, 0, false},
+	} {
+		op, size, ok := clientFrame(tc.b)
+		if byte(op) != tc.op || size != tc.size || ok != tc.ok {
+			t.Errorf("clientFrame(% x...) = %v %d %v, want %v %d %v", tc.b[:min(len(tc.b), 4)], op, size, ok, tc.op, tc.size, tc.ok)
+		}
 	}
 }

@@ -35,6 +35,9 @@ type bench struct {
 	t    *target
 	logf func(format string, args ...any)
 	res  *runResult
+	// floor: the server is the raw floor (floor.go): plain websockets,
+	// no handshake, no room to join, any frame sent is a broadcast.
+	floor bool
 
 	idle []*wsClient // the N idle, room-joined connections
 	// heapBase is the server's live heap after the warm-up (heapOK: it
@@ -146,6 +149,9 @@ func forEach(ctx context.Context, n, workers int, fn func(i int)) {
 // sessionOnce opens a session over websocket, echoes with an ack, and
 // disconnects it.
 func (b *bench) sessionOnce(ctx context.Context) error {
+	if b.floor {
+		return b.t.floorSession(ctx)
+	}
 	o := newRawOpener(b.t)
 	defer o.close()
 	w, err := o.open(ctx)
@@ -207,9 +213,13 @@ func (b *bench) connectIdle(ctx context.Context, base int64) {
 	var errs errCounter
 	start := time.Now()
 	forEach(ctx, n, b.cfg.Concurrency, func(i int) {
-		c, err := b.t.dialWS(ctx, b.onIdleFrame)
+		c, err := b.dial(ctx, b.onIdleFrame)
 		if err != nil {
 			errs.add(err)
+			return
+		}
+		if b.floor {
+			conns[i] = c
 			return
 		}
 		if err := c.write(join); err != nil {
@@ -259,6 +269,15 @@ func (b *bench) connectIdle(ctx context.Context, base int64) {
 	b.checkIdle("after connect")
 }
 
+// dial opens an idle connection (or a sender): a Socket.IO session over
+// websocket, or a plain websocket to the raw floor.
+func (b *bench) dial(ctx context.Context, onFrame func([]byte) bool) (*wsClient, error) {
+	if b.floor {
+		return b.t.dialFloor(ctx, onFrame)
+	}
+	return b.t.dialWS(ctx, onFrame)
+}
+
 // checkIdle reports idle connections the server closed.
 func (b *bench) checkIdle(when string) {
 	dropped := 0
@@ -281,7 +300,7 @@ func (b *bench) broadcast(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.Broadcast+b.cfg.BroadcastWarmup+30*time.Second)
 	defer cancel()
-	sender, err := b.t.dialWS(ctx, nil)
+	sender, err := b.dial(ctx, nil)
 	if err != nil {
 		b.problem("broadcast sender: %v", err)
 		return
@@ -481,10 +500,14 @@ func (b *bench) sessions(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			o := newRawOpener(b.t)
-			defer o.close()
+			session := b.t.floorSession
+			if !b.floor {
+				o := newRawOpener(b.t)
+				defer o.close()
+				session = o.session
+			}
 			for ctx.Err() == nil && time.Now().Before(end) && claimed.Add(1) <= int64(b.cfg.Sessions) {
-				if err := o.session(ctx); err != nil {
+				if err := session(ctx); err != nil {
 					errs.add(err)
 					continue
 				}

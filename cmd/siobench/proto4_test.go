@@ -280,7 +280,7 @@ func TestEndToEndV4(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report.json")
 	var stdout, stderr bytes.Buffer
 	err := run(ctx, []string{
-		"-proto", "v4", "-n", "200", "-runs", "1", "-json", out,
+		"-proto", "v4", "-floor=false", "-n", "200", "-runs", "1", "-json", out,
 		"-c", "10", "-warmup", "10", "-settle", "200ms",
 		"-broadcast-warmup", "200ms", "-broadcast", "1s",
 		"-ack-clients", "2", "-ack-duration", "500ms",
@@ -351,7 +351,7 @@ func TestEndToEndV2(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report.json")
 	var stdout, stderr bytes.Buffer
 	err := run(ctx, []string{
-		"-proto", "v2", "-n", "200", "-runs", "1", "-json", out,
+		"-proto", "v2", "-floor=false", "-n", "200", "-runs", "1", "-json", out,
 		"-c", "10", "-warmup", "10", "-settle", "200ms",
 		"-broadcast-warmup", "200ms", "-broadcast", "1s",
 		"-ack-clients", "2", "-ack-duration", "500ms",

@@ -37,6 +37,9 @@ type serverSpec struct {
 	// pprof: the server is the testapp, told to serve net/http/pprof on
 	// a port of its own (--pprof), where its live heap is read (heapAlloc).
 	pprof bool
+	// floor: the raw floor server (floor.go): ready when it accepts a
+	// TCP connection; only the websocket phases run against it.
+	floor bool
 }
 
 // serverProc is a running server process.
@@ -48,6 +51,7 @@ type serverProc struct {
 	err  error         // Wait's result, valid after done
 
 	readyV4   bool
+	floor     bool
 	pprofAddr string // where the testapp serves net/http/pprof; "": not asked
 
 	mu       sync.Mutex
@@ -103,7 +107,7 @@ func startServer(ctx context.Context, spec serverSpec) (*serverProc, error) {
 		return nil, err
 	}
 	p := &serverProc{name: spec.name, addr: addr, cmd: cmd, done: make(chan struct{}), readyV4: spec.readyV4,
-		pprofAddr: pprofAddr}
+		floor: spec.floor, pprofAddr: pprofAddr}
 	var wg sync.WaitGroup
 	for _, r := range []io.Reader{stdout, stderr} {
 		wg.Add(1)
@@ -148,6 +152,17 @@ func (p *serverProc) waitReady(ctx context.Context, timeout time.Duration) error
 		case <-ctx.Done():
 			return ctx.Err()
 		default:
+		}
+		if p.floor {
+			if c, err := net.DialTimeout("tcp", p.addr, time.Second); err == nil {
+				c.Close()
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s did not answer on %s within %v", p.name, p.addr, timeout)
+			}
+			time.Sleep(50 * time.Millisecond)
+			continue
 		}
 		url := "http://" + p.addr + "/socket.io/"
 		if p.readyV4 {
@@ -398,6 +413,12 @@ func moduleRoot() (string, error) {
 
 // buildSiogo builds examples/testapp into dir and returns the binary.
 func buildSiogo(ctx context.Context, root, dir string) (string, error) {
+	return buildGo(ctx, root, dir, "./examples/testapp", "testapp")
+}
+
+// buildGo builds the package pkg of the module at root into dir/name and
+// returns the binary.
+func buildGo(ctx context.Context, root, dir, pkg, name string) (string, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		if root := os.Getenv("GOROOT"); root != "" {
@@ -406,11 +427,11 @@ func buildSiogo(ctx context.Context, root, dir string) (string, error) {
 			return "", fmt.Errorf("go is not on PATH: %w", err)
 		}
 	}
-	out := filepath.Join(dir, "testapp")
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, "./examples/testapp")
+	out := filepath.Join(dir, name)
+	cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, pkg)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./examples/testapp: %v\n%s", err, b)
+		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}
 	return out, nil
 }
