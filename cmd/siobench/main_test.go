@@ -240,3 +240,21 @@ func TestClientFrame(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintReportFloor checks the raw floor column and its siogo/floor
+// ratio with issue 18's target in the text table.
+func TestPrintReportFloor(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	cfg := &config{N: 10, Runs: 1, Protocols: []string{"0.9"}, Floor: true}
+	rep := &report{Config: cfg, Runs: map[string][]runResult{nameSiogo: {{}}, nameFloor: {{}}},
+		Metrics: []reportMetric{{
+			metricDef: metricDef{Key: "broadcast_cpu_us_per_msg", Label: "cpu per msg", Unit: "µs", Better: "lower"},
+			Siogo:     f(0.5), Floor: f(0.4), RatioFloor: f(1.25), TargetFloor: "<= 2",
+		}}}
+	var out bytes.Buffer
+	printReport(&out, rep)
+	if s := out.String(); !strings.Contains(s, "raw floor") || !strings.Contains(s, "0.9/floor") ||
+		!strings.Contains(s, "1.250 (<= 2 met)") || strings.Contains(s, "v4/floor") {
+		t.Errorf("report:\n%s", s)
+	}
+}
