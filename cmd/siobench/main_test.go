@@ -168,7 +168,7 @@ func TestFloor(t *testing.T) {
 	err := run(ctx, []string{
 		"-only", "floor", "-n", "200", "-runs", "1", "-json", out,
 		"-c", "10", "-warmup", "10", "-settle", "200ms",
-		"-broadcast-warmup", "200ms", "-broadcast", "1s",
+		"-broadcast-warmup", "200ms", "-broadcast", "2s",
 		"-sessions", "2000", "-sessions-duration", "1s",
 	}, &stdout, &stderr)
 	t.Logf("stderr:\n%s", stderr.String())
@@ -187,6 +187,8 @@ func TestFloor(t *testing.T) {
 	if len(rep.Runs[nameFloor]) != 1 || len(rep.Runs[nameSiogo]) != 0 || len(rep.Runs[nameReference]) != 0 {
 		t.Fatalf("runs: %d floor, %d siogo, %d reference", len(rep.Runs[nameFloor]), len(rep.Runs[nameSiogo]), len(rep.Runs[nameReference]))
 	}
+	// 2 s of broadcast: the CPU is read in clock ticks (10 ms), and a
+	// loaded machine may leave the floor only a few of them.
 	for _, p := range rep.Runs[nameFloor][0].Problems {
 		// A sender that waited for deliveries is slow, not lossy; any
 		// other problem (frames not delivered, connects failed) is one.
