@@ -582,7 +582,9 @@ func (s *Socket) close(reason string) {
 			hook(s, reason)
 		}
 	}})
-	s.logAt(slog.LevelDebug, "socket disconnected", "reason", reason)
+	if lazylog.Enabled(s.ns.log, slog.LevelDebug) { // spares the arguments' allocation
+		s.logAt(slog.LevelDebug, "socket disconnected", "reason", reason)
+	}
 }
 
 // drain returns once the socket's handlers that are queued or running (and,
