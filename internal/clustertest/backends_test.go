@@ -89,7 +89,27 @@ var backendKinds = []struct {
 // for the subtest. SIOGO_REDIS_BACKENDS (comma-separated names) limits
 // which run, for a quicker focused run.
 func onBackends(t *testing.T, body func(t *testing.T, be backend)) {
+	runBackends(t, os.Getenv("SIOGO_REDIS_BACKENDS"), body)
+}
+
+// onClientBackends is onBackends for the scenarios whose subject is a
+// client generation or a balancer in front of the nodes, not the Redis
+// between them: what they need of Redis (room emits, counts, the session
+// directory and the forwarding of a session's requests to its node) runs
+// on both backends in other scenarios. They run on the standalone Redis
+// ("redis") only, unless SIOGO_REDIS_BACKENDS is set:
+// SIOGO_REDIS_BACKENDS=redis,cluster runs the full matrix.
+func onClientBackends(t *testing.T, body func(t *testing.T, be backend)) {
 	only := os.Getenv("SIOGO_REDIS_BACKENDS")
+	if only == "" {
+		only = "redis"
+	}
+	runBackends(t, only, body)
+}
+
+// runBackends runs body on each backend named in only (comma-separated;
+// empty: every backend).
+func runBackends(t *testing.T, only string, body func(t *testing.T, be backend)) {
 	for _, k := range backendKinds {
 		if only != "" && !strings.Contains(","+only+",", ","+k.name+",") {
 			continue

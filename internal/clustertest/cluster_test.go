@@ -460,7 +460,7 @@ func testJoinsDuringRedisOutage(t *testing.T, be backend) {
 // page on another origin (CORS) — on standalone Redis only: what it adds
 // to the Node.js clients' run is the browser and its transports, not
 // anything of the backend, and it takes the longest.
-func TestBehindNginx(t *testing.T) { onBackends(t, testBehindNginx) }
+func TestBehindNginx(t *testing.T) { onClientBackends(t, testBehindNginx) }
 
 func testBehindNginx(t *testing.T, be backend) {
 	nodetest.Require(t)

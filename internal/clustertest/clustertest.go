@@ -1,9 +1,15 @@
 // Package clustertest starts what the multi-node tests need — a real
 // redis-server, a real Redis Cluster of three masters (StartRedisCluster)
 // and an nginx load balancer, each on free loopback ports — and holds
-// those tests. Every multi-node scenario runs once per backend
+// those tests. The multi-node scenarios run once per backend
 // (backends_test.go): on a standalone redis-server, and on the Redis
-// Cluster with at least four testapp nodes; there "Redis restarts" means
+// Cluster with at least four testapp nodes. Those whose subject is a
+// client generation or the balancer in front, not the Redis between the
+// nodes (TestBehindNginx, TestV4BehindNginx, TestRealV4ClientRoundRobin,
+// TestMixedGenerationsAcrossNodes, TestThreeGenerationsAcrossNodes), run
+// on the standalone Redis only unless SIOGO_REDIS_BACKENDS is set
+// (SIOGO_REDIS_BACKENDS=redis,cluster: every scenario on both). On the
+// cluster "Redis restarts" means
 // every master killed and started again empty (with its slots), and, in
 // TestRedisRestartDuringTraffic, each master alone in turn, faster than
 // the cluster-node-timeout — after each, the same guarantees as after a

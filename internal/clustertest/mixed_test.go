@@ -19,7 +19,9 @@ import (
 // node and a socket.io-client@4.8 on another share a room through Redis:
 // each gets the other's to-room emits, the 4.x client's binary argument
 // as base64 for the 0.9 client (testdata/v4client.js --mixed).
-func TestMixedGenerationsAcrossNodes(t *testing.T) { onBackends(t, testMixedGenerationsAcrossNodes) }
+func TestMixedGenerationsAcrossNodes(t *testing.T) {
+	onClientBackends(t, testMixedGenerationsAcrossNodes)
+}
 
 func testMixedGenerationsAcrossNodes(t *testing.T, be backend) {
 	nodetest.Require(t)
@@ -56,7 +58,9 @@ func testMixedGenerationsAcrossNodes(t *testing.T, be backend) {
 // socket.io-client@2.5.0 and a socket.io-client@4.8, each on a node of
 // its own, share a room through Redis: each gets the others' to-room
 // emits (testdata/mixed3.js), binary as base64 for the 0.9 client.
-func TestThreeGenerationsAcrossNodes(t *testing.T) { onBackends(t, testThreeGenerationsAcrossNodes) }
+func TestThreeGenerationsAcrossNodes(t *testing.T) {
+	onClientBackends(t, testThreeGenerationsAcrossNodes)
+}
 
 func testThreeGenerationsAcrossNodes(t *testing.T, be backend) {
 	nodetest.Require(t)
@@ -105,7 +109,7 @@ func testThreeGenerationsAcrossNodes(t *testing.T, be backend) {
 // socket.io-client@4.8) through nginx balancing round-robin, not sticky,
 // over two nodes: the v4 sessions' requests that reach the node not
 // holding them are forwarded to it.
-func TestV4BehindNginx(t *testing.T) { onBackends(t, testV4BehindNginx) }
+func TestV4BehindNginx(t *testing.T) { onClientBackends(t, testV4BehindNginx) }
 
 func testV4BehindNginx(t *testing.T, be backend) {
 	nodetest.Require(t)

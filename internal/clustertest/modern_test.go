@@ -253,7 +253,7 @@ func testNonStickyPollingV4(t *testing.T, be backend) {
 // polling upgraded to websocket through a balancer that is not sticky in
 // front of two nodes: every request of a session goes to the next node in
 // turn, and the directory and forwarding make it work.
-func TestRealV4ClientRoundRobin(t *testing.T) { onBackends(t, testRealV4ClientRoundRobin) }
+func TestRealV4ClientRoundRobin(t *testing.T) { onClientBackends(t, testRealV4ClientRoundRobin) }
 
 func testRealV4ClientRoundRobin(t *testing.T, be backend) {
 	nodetest.Require(t)
