@@ -91,9 +91,9 @@ soak:
 # Every fuzz target for a few seconds (their seed corpora also run in
 # gotest). An execution count, not a duration: Go 1.26's fuzz coordinator
 # can fail a run with a spurious "context deadline exceeded" when a
-# duration ends (golang/go#75804, fixed in Go 1.27). 30000 executions
-# keep the 35 targets' run to a few minutes on two cores (150000 took
-# over a third of make test); make fuzz runs them longer.
+# duration ends (golang/go#75804, fixed in Go 1.27). FUZZ_SHORT
+# executions a target: 150000 made this stage several minutes on two
+# cores; make fuzz runs each target longer (FUZZTIME).
 FUZZ_SHORT ?= 30000x
 fuzz-short:
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZ_SHORT)
