@@ -582,9 +582,7 @@ func (s *Socket) close(reason string) {
 			hook(s, reason)
 		}
 	}})
-	if lazylog.Enabled(s.ns.log, slog.LevelDebug) { // spares the arguments' allocation
-		s.logAt(slog.LevelDebug, "socket disconnected", "reason", reason)
-	}
+	s.logAt(slog.LevelDebug, "socket disconnected", "reason", reason)
 }
 
 // drain returns once the socket's handlers that are queued or running (and,

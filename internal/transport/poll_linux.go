@@ -107,52 +107,31 @@ func rawConn(conn net.Conn) syscall.RawConn {
 }
 
 // writeNow writes b without waiting: n < len(b) when the socket buffer is
-// full. Its state comes from a pool, with the function it hands
-// RawConn.Write made once, so that a write allocates nothing (a closure
-// over b and the results would cost a few objects per write).
+// full.
 func writeNow(rc syscall.RawConn, b []byte) (n int, err error) {
-	w := nowWriters.Get().(*nowWriter)
-	w.b = b
-	for w.n < len(b) {
-		if cerr := rc.Write(w.fn); cerr != nil {
-			err = cerr
-			break
+	for n < len(b) {
+		var m int
+		var werr error
+		if cerr := rc.Write(func(fd uintptr) bool {
+			for {
+				m, werr = unix.Write(int(fd), b[n:])
+				if werr != unix.EINTR {
+					return true
+				}
+			}
+		}); cerr != nil {
+			return n, cerr
 		}
-		if w.err == unix.EAGAIN {
-			break
+		if werr == unix.EAGAIN {
+			return n, nil
 		}
-		if w.err != nil {
-			err = w.err
-			break
+		if werr != nil {
+			return n, werr
 		}
-		w.n += w.m
+		n += m
 	}
-	n = w.n
-	*w = nowWriter{fn: w.fn}
-	nowWriters.Put(w)
-	return n, err
+	return n, nil
 }
-
-// nowWriter is writeNow's state; fn, made once, is what it hands
-// RawConn.Write.
-type nowWriter struct {
-	b    []byte
-	n, m int
-	err  error
-	fn   func(fd uintptr) bool
-}
-
-func (w *nowWriter) write(fd uintptr) bool {
-	for {
-		w.m, w.err = unix.Write(int(fd), w.b[w.n:])
-		if w.err != unix.EINTR {
-			return true
-		}
-	}
-}
-
-// nowWriters pools writeNow's state.
-var nowWriters = sync.Pool{New: func() any { w := &nowWriter{}; w.fn = w.write; return w }}
 
 // startReading registers c with the event loop, or starts a reading
 // goroutine when the connection cannot be polled.
