@@ -49,7 +49,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("problems: %q", p)
 	}
 	for _, m := range rep.Metrics {
-		if strings.HasSuffix(m.Key, "_other_cpu_pct") { // may well be 0
+		if mayBeZero(m.Key) {
 			continue
 		}
 		if m.Siogo == nil || !(*m.Siogo > 0) {
@@ -62,6 +62,14 @@ func TestEndToEnd(t *testing.T) {
 	if !bytes.Contains(stdout.Bytes(), []byte("metric")) {
 		t.Errorf("no table on stdout")
 	}
+}
+
+// mayBeZero tells the metrics that may be 0 in a short test run: other
+// processes' CPU, and the siobench process's own CPU, which is read in
+// clock ticks (10 ms) and rounds to 0 over a phase where the reference
+// server answered only a few hundred round trips.
+func mayBeZero(key string) bool {
+	return strings.HasSuffix(key, "_other_cpu_pct") || strings.HasSuffix(key, "_client_cpu_pct")
 }
 
 func TestParseFlags(t *testing.T) {
