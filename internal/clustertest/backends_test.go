@@ -118,16 +118,22 @@ func runBackends(t *testing.T, only string, body func(t *testing.T, be backend))
 	}
 }
 
+// outageTTL are startNodes' flags for the scenarios where a node dies or
+// Redis restarts: the short nodeTTL (the others run with steadyTTL).
+var outageTTL = []string{"-redis-ttl", nodeTTL.String()}
+
 // startNodes starts testapp processes sharing be (each forwards the
 // requests of sessions it does not hold to their node): n of them, or
-// be.minNodes() if more; with -redis-channels $SIOGO_REDIS_CHANNELS if
-// that is set (single or sharded; unset, the testapp's default). Scenarios use the first n; the others take part
-// as a deployment's idle nodes do (they receive broadcasts and answer
+// be.minNodes() if more; with a liveness TTL of steadyTTL (a -redis-ttl
+// in flags wins: outageTTL), and with -redis-channels
+// $SIOGO_REDIS_CHANNELS if that is set (single or sharded; unset, the
+// testapp's default). Scenarios use the first n; the others take part as
+// a deployment's idle nodes do (they receive broadcasts and answer
 // cluster-wide requests).
 func startNodes(t *testing.T, be backend, n int, flags ...string) []*apptest.Testapp {
 	t.Helper()
 	nodes := make([]*apptest.Testapp, max(n, be.minNodes()))
-	common := append(be.flags(), "-redis-ttl", nodeTTL.String(), "-log-level", "warn")
+	common := append(be.flags(), "-redis-ttl", steadyTTL.String(), "-log-level", "warn")
 	if ch := os.Getenv("SIOGO_REDIS_CHANNELS"); ch != "" {
 		common = append(common, "-redis-channels", ch)
 	}

@@ -23,11 +23,19 @@ import (
 )
 
 const (
-	// nodeTTL is the testapp nodes' liveness TTL: a dead node's sockets
-	// leave the cluster within about nodeTTL + nodeTTL/3.
+	// nodeTTL is the liveness TTL of the nodes of the scenarios where a
+	// node dies or Redis restarts (startNodes with outageTTL): a dead
+	// node's sockets leave the cluster within about nodeTTL + nodeTTL/3.
 	nodeTTL = time.Second
-	waitFor = 5 * time.Second
-	tick    = 20 * time.Millisecond
+	// steadyTTL is the other scenarios' TTL, sioredis' default: with 1 s,
+	// a node stalled for a second on a loaded machine (load 24 on 2 cores
+	// in a fresh-clone CI run) let its liveness key expire, or its
+	// subscriber give up (TTL + TTL/3 without a PONG) and miss what was
+	// published while it resubscribed, and then failed a scenario about
+	// something else.
+	steadyTTL = 5 * time.Second
+	waitFor   = 5 * time.Second
+	tick      = 20 * time.Millisecond
 )
 
 // nodeTransports are the transports socket.io-client@0.9.16 runs in Node.
@@ -242,7 +250,7 @@ func testNonStickyPolling(t *testing.T, be backend) {
 func TestKilledNodeLeavesCounts(t *testing.T) { onBackends(t, testKilledNodeLeavesCounts) }
 
 func testKilledNodeLeavesCounts(t *testing.T, be backend) {
-	nodes := startNodes(t, be, 3)
+	nodes := startNodes(t, be, 3, outageTTL...)
 	a, _ := dial(t, nodes[0].URL)
 	b, _ := dial(t, nodes[1].URL)
 	c1, _ := dial(t, nodes[2].URL)
@@ -288,7 +296,7 @@ func testKilledNodeLeavesCounts(t *testing.T, be backend) {
 func TestRedisRestartDuringTraffic(t *testing.T) { onBackends(t, testRedisRestartDuringTraffic) }
 
 func testRedisRestartDuringTraffic(t *testing.T, be backend) {
-	nodes := startNodes(t, be, 2, "-polling-duration", "5s")
+	nodes := startNodes(t, be, 2, append([]string{"-polling-duration", "5s"}, outageTTL...)...)
 	sender, senderLost := dial(t, nodes[0].URL)
 	receiver, receiverLost := dial(t, nodes[1].URL)
 	var mu sync.Mutex
@@ -397,7 +405,7 @@ func testRedisRestartDuringTraffic(t *testing.T, be backend) {
 func TestJoinsDuringRedisOutage(t *testing.T) { onBackends(t, testJoinsDuringRedisOutage) }
 
 func testJoinsDuringRedisOutage(t *testing.T, be backend) {
-	nodes := startNodes(t, be, 2)
+	nodes := startNodes(t, be, 2, outageTTL...)
 	a1, _ := dial(t, nodes[0].URL)
 	b1, _ := dial(t, nodes[1].URL)
 	got := make(chan string, 16)
