@@ -10,6 +10,8 @@ import (
 	"slices"
 	"time"
 
+	redigo "github.com/gomodule/redigo/redis"
+
 	"github.com/siogo/siogo/socketio"
 )
 
@@ -107,7 +109,8 @@ func ackWait(d time.Duration) uint64 {
 // not answer in time (or the reason its node gave:
 // socketio.ErrDisconnected, ErrNotDelivered, ErrTooManyAcks), each
 // node's own failure, ErrIncomplete when a node did not answer before ctx
-// ended (its sockets are then in neither list), ErrTruncated when a
+// ended (its receivers, as Redis lists them, are then in Missing: see
+// silentMembers), ErrTruncated when a
 // node's acks did not fit in its answer (1 MiB: those sockets are listed
 // in Missing), and ErrUnavailable or ErrClosed when the request could not
 // be sent. A broadcast whose request would exceed 1 MiB is refused with
@@ -141,13 +144,19 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opt
 		local <- result{res, err}
 	}()
 	var replies []opMsg
+	var silent []string
+	var silentErr error
 	call, reqErr := a.c.sendEncoded(ctx, req, msg)
 	if call != nil {
 		replies, reqErr = call.wait(ctx, 0)
+		if len(call.silent) > 0 {
+			silent, silentErr = a.silentMembers(call.silent, opts)
+		}
 	}
 	mine := <-local
 	res := mine.res
-	errs := []error{mine.err}
+	res.Missing = append(res.Missing, silent...)
+	errs := []error{mine.err, silentErr}
 	var reasons byte
 	missing := 0
 	for _, r := range replies {
@@ -176,6 +185,68 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opt
 	slices.Sort(res.Missing)
 	res.Missing = slices.Compact(res.Missing)
 	return res, errors.Join(errs...)
+}
+
+// silentLookupTimeout bounds the Redis read of the receivers of the
+// nodes that did not answer a broadcast with acks (silentMembers), made
+// once the broadcast's own time is up.
+const silentLookupTimeout = 500 * time.Millisecond
+
+// silentMembersScript returns the members of KEYS[1] (the socket ids a
+// node wrote in a namespace) that are in any of the rooms KEYS[2..] (all
+// of them with no room). Every key carries the namespace's tag: one slot.
+var silentMembersScript = redigo.NewScript(-1, `
+if #KEYS == 1 then
+  return redis.call('SMEMBERS', KEYS[1])
+end
+local out, seen = {}, {}
+for i = 2, #KEYS do
+  for _, sid in ipairs(redis.call('SINTER', KEYS[i], KEYS[1])) do
+    if not seen[sid] then
+      seen[sid] = true
+      out[#out + 1] = sid
+    end
+  end
+end
+return out
+`)
+
+// silentMembers returns the receivers of a broadcast with acks on the
+// nodes that did not answer it, as Redis lists them: their sockets of the
+// namespace in any of opts.Rooms (every one with no room), less
+// opts.Except. They did not answer in time as far as the broadcast can
+// tell, so they go into its Missing (beside ErrIncomplete).
+func (a *Adapter) silentMembers(nodes []string, opts socketio.BroadcastOptions) ([]string, error) {
+	ctx, cancel := context.WithTimeout(a.c.ctx, silentLookupTimeout)
+	defer cancel()
+	var ids []string
+	err := a.c.exec(ctx, false, func(conn redigo.Conn) error {
+		ids = ids[:0] // exec may run this twice
+		args := make([]any, 0, 2+len(opts.Rooms))
+		for _, n := range nodes {
+			args = append(args[:0], 1+len(opts.Rooms), a.c.nodeNSKey(a.name, n))
+			for _, r := range opts.Rooms {
+				args = append(args, a.c.roomKey(a.name, r))
+			}
+			got, err := redigo.Strings(silentMembersScript.Do(conn, args...))
+			if err != nil {
+				return err
+			}
+			ids = append(ids, got...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sioredis: the receivers of the nodes that did not answer are not listed in Missing: %w", err)
+	}
+	if len(opts.Except) == 0 {
+		return ids, nil
+	}
+	except := make(map[string]bool, len(opts.Except))
+	for _, id := range opts.Except {
+		except[id] = true
+	}
+	return slices.DeleteFunc(ids, func(id string) bool { return except[id] }), nil
 }
 
 // missingError says that sockets of other nodes did not answer, wrapping

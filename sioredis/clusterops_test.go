@@ -27,11 +27,18 @@ import (
 // "whoami" with the socket's id.
 func newOpsNode(t *testing.T, r *redisServer, name string) *node {
 	t.Helper()
-	n := newNode(t, r, name, nodeOpts{srv: func(c *socketio.Config) {
+	return newOpsNodeWith(t, r, name, nodeOpts{})
+}
+
+// newOpsNodeWith is newOpsNode with o's prefix, TTL and Cluster config.
+func newOpsNodeWith(t *testing.T, r *redisServer, name string, o nodeOpts) *node {
+	t.Helper()
+	o.srv = func(c *socketio.Config) {
 		c.Authorize = func(_ context.Context, hs *socketio.Handshake) (any, error) {
 			return map[string]string{"name": hs.Query.Get("user")}, nil
 		}
-	}})
+	}
+	n := newNode(t, r, name, o)
 	for _, ns := range []string{"", "/chat"} {
 		must(n.srv.Of(ns).On("whoami", func(s *socketio.Socket) string { return s.ID() }))
 	}
@@ -423,7 +430,13 @@ func TestEmitWithAckNodeGoneMidRequest(t *testing.T) {
 			require.ErrorIs(t, got.err, context.DeadlineExceeded)
 			assert.Contains(t, got.err.Error(), "n3")
 			assert.Equal(t, peerIDs(ann, bob), ackIDs(got.res.Acks))
-			assert.Empty(t, got.res.Missing, "n3's sockets are unknown")
+			if name == "killed" {
+				// Swept within the test's short TTL, or not yet (see
+				// TestEmitWithAckSilentNodeReceiversMissing).
+				assert.Subset(t, peerIDs(cat), got.res.Missing, "n3's receivers, as Redis lists them")
+			} else {
+				assert.Empty(t, got.res.Missing, "a closed node removed its sockets from Redis")
+			}
 
 			// A fetch too, until n3 is swept (killed) or at once (closed).
 			fctx, fcancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
@@ -438,6 +451,52 @@ func TestEmitWithAckNodeGoneMidRequest(t *testing.T) {
 			assert.Subset(t, fetchedIDs(fetched), peerIDs(ann, bob))
 		})
 	}
+}
+
+// The receivers of a node that is alive (its liveness key stands) but
+// does not answer a broadcast with acks are listed in Missing, as Redis
+// lists them: the node's members of the selected rooms, less the
+// excepted, and none of its other sockets.
+func TestEmitWithAckSilentNodeReceiversMissing(t *testing.T) {
+	r := startRedis(t)
+	n1, n2 := newOpsNode(t, r, "n1"), newOpsNode(t, r, "n2")
+	// n3's liveness key outlives the test: n3 is not swept once stopped.
+	n3 := newOpsNodeWith(t, r, "n3", nodeOpts{ttl: time.Minute})
+	ann := dialPeer(t, n1, sioclient.ProtocolV5, "ann", true)
+	bob := dialPeer(t, n2, sioclient.Protocol09, "bob", true)
+	cat := dialPeer(t, n3, sioclient.ProtocolV5, "cat", false)
+	cal := dialPeer(t, n3, sioclient.Protocol09, "cal", false)
+	dan := dialPeer(t, n3, sioclient.ProtocolV5, "dan", false)
+	eve := dialPeer(t, n3, sioclient.ProtocolV5, "eve", false)
+	dialPeer(t, n3, sioclient.ProtocolV5, "fay", false) // in neither room
+	for _, p := range []*peer{ann, bob, cat, cal, dan} {
+		p.join("game")
+	}
+	cat.join("other")
+	eve.join("other")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	type result struct {
+		res socketio.AckResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// cat, in both rooms, is asked and listed once.
+		res, err := n1.srv.Of("").To("game").To("other").Except(dan.id).EmitWithAck(ctx, "ask", "q")
+		done <- result{res, err}
+	}()
+	for _, p := range []*peer{cat, cal, eve} {
+		expect(t, p.asks, "q", p.user+" was asked")
+	}
+	// Stopped without its goodbye: its sockets stay in Redis, and it
+	// never answers.
+	require.NoError(t, n3.cluster.shutdown(false))
+	got := <-done
+	require.ErrorIs(t, got.err, ErrIncomplete)
+	assert.Contains(t, got.err.Error(), "n3")
+	assert.Equal(t, peerIDs(ann, bob), ackIDs(got.res.Acks))
+	assert.Equal(t, peerIDs(cat, cal, eve), got.res.Missing, "n3's receivers: not dan (excepted), not fay (in neither room)")
 }
 
 // A server event reaches the handlers of the other nodes in its

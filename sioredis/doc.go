@@ -235,7 +235,10 @@
 // sorted by id, Missing sorted) and, when a receiver did not answer in
 // time, returns once the context ends, as on one node; its error then
 // wraps the context's, and ErrIncomplete when a node did not answer by
-// the deadline (its receivers are then in neither list). One node's answer carries at
+// the deadline: its receivers, as Redis lists its sockets of the
+// namespace and the rooms' members, are then in Missing (read once the
+// deadline has passed, in at most 500 ms; the error says so should that
+// read fail). One node's answer carries at
 // most 1 MiB of acks: the receivers whose acks do not fit are listed in
 // Missing and the error wraps ErrTruncated. The request itself is
 // bounded by 1 MiB too (ErrOpTooLarge, before any delivery): a broadcast

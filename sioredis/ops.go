@@ -678,6 +678,9 @@ type call struct {
 	reply byte // the type of answer expected
 	nodes []string
 	ch    chan opMsg
+	// silent, once wait returned ErrIncomplete, are the nodes that did not
+	// answer, sorted.
+	silent []string
 }
 
 // encodeRequest gives m this node's id and a new request id and encodes
@@ -742,10 +745,13 @@ func (cl *call) wait(ctx context.Context, timeout time.Duration) ([]opMsg, error
 		want[n] = true
 	}
 	missing := func() string {
+		cl.silent = make([]string, 0, len(want))
 		ns := make([]string, 0, len(want))
 		for n := range want {
+			cl.silent = append(cl.silent, n)
 			ns = append(ns, clip(n))
 		}
+		sort.Strings(cl.silent)
 		sort.Strings(ns)
 		return strings.Join(ns, ", ")
 	}
