@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"sort"
 	"time"
 
+	"github.com/siogo/siogo/sioredis"
 	"github.com/siogo/siogo/socketio"
 )
 
@@ -81,7 +84,12 @@ func registerCluster(ns *socketio.Namespace) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), wait)
 			defer cancel()
-			res, _ := ns.To(room).EmitWithAck(ctx, "q")
+			res, err := ns.To(room).EmitWithAck(ctx, "q")
+			if errors.Is(err, sioredis.ErrIncomplete) {
+				// Say which node did not answer, and why, for whoever
+				// reads the logs of a failed conformance run.
+				slog.Warn("testapp: poll-room without every node's answer", "err", err)
+			}
 			if ack != nil {
 				_ = ack(pollResult(res))
 			}

@@ -82,6 +82,7 @@ func run(args []string) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(logger) // the handlers' own logs (cluster.go)
 	cfg := socketio.Config{
 		HeartbeatInterval: *hbInterval,
 		HeartbeatTimeout:  *hbTimeout,
