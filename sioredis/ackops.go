@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	redigo "github.com/gomodule/redigo/redis"
@@ -96,10 +97,11 @@ func ackWait(d time.Duration) uint64 {
 // node's selected sockets at once (the in-memory adapter's
 // BroadcastWithAck) and travels as a request, behind this node's earlier
 // broadcasts, to every other live node, which delivers it to its own
-// selected sockets and waits for their acks until ctx's deadline less a
-// margin for its answer to travel back (a fifth of the remaining time,
-// between 50 ms and 1 s; at most 10 minutes), then answers with the acks
-// and the ids that did not answer.
+// selected sockets, passes their acks on as they come (partial answers,
+// ackFlushDelay apart) and waits for the others until ctx's deadline
+// less a margin for its answer to travel back (a fifth of the remaining
+// time, between 50 ms and 1 s; at most 10 minutes), then answers with
+// the ids that did not answer.
 //
 // The result merges every node's: Acks sorted by id, Missing sorted; when
 // a receiver did not answer in time it is returned once ctx ends, as on
@@ -111,8 +113,8 @@ func ackWait(d time.Duration) uint64 {
 // node's own failure, ErrIncomplete when a node did not answer before ctx
 // ended (its receivers, as Redis lists them, are then in Missing: see
 // silentMembers), ErrTruncated when a
-// node's acks did not fit in its answer (1 MiB: those sockets are listed
-// in Missing), and ErrUnavailable or ErrClosed when the request could not
+// receiver's ack did not fit in an answer (1 MiB: those sockets are
+// listed in Missing), and ErrUnavailable or ErrClosed when the request could not
 // be sent. A broadcast whose request would exceed 1 MiB is refused with
 // ErrOpTooLarge, before any delivery.
 func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opts socketio.BroadcastOptions) (socketio.AckResult, error) {
@@ -155,7 +157,6 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opt
 	}
 	mine := <-local
 	res := mine.res
-	res.Missing = append(res.Missing, silent...)
 	errs := []error{mine.err, silentErr}
 	var reasons byte
 	missing := 0
@@ -163,7 +164,7 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opt
 		res.Acks = append(res.Acks, r.acks...)
 		res.Missing = append(res.Missing, r.missing...)
 		missing += len(r.missing)
-		reasons |= r.flags
+		reasons |= r.flags &^ opFlagPartial
 		errs = append(errs, r.err())
 	}
 	if missing > 0 && reasons&opFlagDeadline != 0 {
@@ -182,6 +183,15 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, m *socketio.Message, opt
 	}
 	errs = append(errs, reqErr)
 	slices.SortFunc(res.Acks, func(x, y socketio.SocketAck) int { return cmp.Compare(x.ID, y.ID) })
+	if len(silent) > 0 {
+		// Those of the silent nodes' receivers whose acks came before
+		// their node fell silent answered.
+		silent = slices.DeleteFunc(silent, func(id string) bool {
+			_, found := slices.BinarySearchFunc(res.Acks, id, func(a socketio.SocketAck, id string) int { return cmp.Compare(a.ID, id) })
+			return found
+		})
+		res.Missing = append(res.Missing, silent...)
+	}
 	slices.Sort(res.Missing)
 	res.Missing = slices.Compact(res.Missing)
 	return res, errors.Join(errs...)
@@ -323,9 +333,16 @@ func (c *Cluster) startAck(m opMsg) {
 		defer func() { <-c.ackSlots }()
 		ctx, cancel := context.WithTimeout(c.ctx, time.Duration(m.wait)*time.Millisecond)
 		defer cancel()
+		st := startAckStream(c, reply)
 		var first error
 		for _, a := range adapters {
-			res, err := a.mem.BroadcastWithAck(ctx, m.msg, m.opts)
+			var res socketio.AckResult
+			var err error
+			if s, ok := a.mem.(socketio.AckStreamer); ok {
+				res, err = s.BroadcastWithAckEach(ctx, m.msg, m.opts, st.add)
+			} else {
+				res, err = a.mem.BroadcastWithAck(ctx, m.msg, m.opts)
+			}
 			reply.acks = append(reply.acks, res.Acks...)
 			reply.missing = append(reply.missing, res.Missing...)
 			// The missing are told by their ids and the reasons, not by
@@ -340,12 +357,142 @@ func (c *Cluster) startAck(m opMsg) {
 				first = err
 			}
 		}
+		sent := st.stop()
 		if c.ctx.Err() != nil {
 			return // closing: no one to answer through
+		}
+		// The last answer: the acks not answered yet, the missing. Should
+		// they not fit in one answer, the acks go ahead in partial ones.
+		unsent := func(a socketio.SocketAck) bool { return sent[a.ID] }
+		reply.acks = slices.DeleteFunc(reply.acks, unsent)
+		if !fits(reply) {
+			st.send(reply.acks)
+			reply.acks = slices.DeleteFunc(reply.acks, unsent)
 		}
 		reply.code, reply.text = errorCode(first)
 		c.reply(fitAcks(reply))
 	}()
+}
+
+// ackFlushDelay is how long a node gathers its receivers' acks of a
+// broadcast of another node before it answers them (a partial answer),
+// after the first one of a batch came in.
+const ackFlushDelay = 5 * time.Millisecond
+
+// ackStream answers the acks of a broadcast with acks of another node as
+// they come in, in partial answers (opFlagPartial) a few ms apart, so
+// that the requester has them even if the node's last answer, about the
+// receivers still silent when its wait ends, comes too late. Its loop
+// runs on a goroutine of its own until stop.
+type ackStream struct {
+	c    *Cluster
+	head opMsg // the answers' type, request id, node and target
+
+	mu    sync.Mutex // guards batch
+	batch []socketio.SocketAck
+
+	sent map[string]bool // the acks answered; the loop's until done
+	kick chan struct{}   // an ack came in (capacity 1)
+	quit chan struct{}   // closed by stop
+	done chan struct{}   // closed when the loop returned
+}
+
+func startAckStream(c *Cluster, head opMsg) *ackStream {
+	st := &ackStream{c: c, head: head, sent: map[string]bool{},
+		kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	go st.loop()
+	return st
+}
+
+// add takes an ack (socketio.AckStreamer's each: it never blocks).
+func (st *ackStream) add(a socketio.SocketAck) {
+	st.mu.Lock()
+	st.batch = append(st.batch, a)
+	st.mu.Unlock()
+	select {
+	case st.kick <- struct{}{}:
+	default:
+	}
+}
+
+// stop ends the loop and returns the ids of the acks it answered; the
+// others (those that came in since its last answer) are for the last
+// answer.
+func (st *ackStream) stop() map[string]bool {
+	close(st.quit)
+	<-st.done
+	return st.sent
+}
+
+func (st *ackStream) loop() {
+	defer close(st.done)
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		select {
+		case <-st.kick:
+		case <-st.quit:
+			return
+		}
+		t.Reset(ackFlushDelay)
+		select {
+		case <-t.C:
+		case <-st.quit:
+			t.Stop()
+			return
+		}
+		st.flush()
+	}
+}
+
+// flush answers the acks that came in since the last flush.
+func (st *ackStream) flush() {
+	st.mu.Lock()
+	batch := st.batch
+	st.batch = nil
+	st.mu.Unlock()
+	st.send(batch)
+}
+
+// send answers acks in as many partial answers as their size needs (each
+// within maxOpBytes), and records them in sent. An ack too large for an
+// answer of its own is left for the last answer, which lists it as
+// missing (see fitAcks). It runs on the loop's goroutine, or once the
+// loop is done.
+func (st *ackStream) send(batch []socketio.SocketAck) {
+	full := replyBudget(st.head)
+	part := st.head
+	part.flags = opFlagPartial
+	budget := full
+	for _, a := range batch {
+		cost := binary.MaxVarintLen64 + len(a.ID) + sizeRaws(a.Args)
+		if cost > full {
+			continue
+		}
+		if cost > budget {
+			st.c.reply(part)
+			part.acks, budget = nil, full
+		}
+		part.acks = append(part.acks, a)
+		budget -= cost
+		st.sent[a.ID] = true
+	}
+	if len(part.acks) > 0 {
+		st.c.reply(part)
+	}
+}
+
+// fits reports whether an answer with acks is within maxOpBytes as it is
+// (fitAcks would leave nothing out).
+func fits(reply opMsg) bool {
+	budget := replyBudget(reply)
+	for _, a := range reply.acks {
+		budget -= binary.MaxVarintLen64 + len(a.ID) + sizeRaws(a.Args)
+	}
+	for _, id := range reply.missing {
+		budget -= binary.MaxVarintLen64 + len(id)
+	}
+	return budget >= 0
 }
 
 // fitAcks keeps an answer with acks within maxOpBytes: every id is

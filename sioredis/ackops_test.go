@@ -35,6 +35,7 @@ func TestDecodeOpFetchAckServerEvent(t *testing.T) {
 		{typ: opAckReply, flags: opFlagDeadline | opFlagGone, id: 4, node: "n2", target: "n1",
 			acks: []socketio.SocketAck{{ID: sid('A'), Args: raws(`"yes"`, `2`)}, {ID: sid('C')}}, missing: []string{sid('B')}},
 		{typ: opAckReply, id: 5, node: "n2", target: "n1", acks: []socketio.SocketAck{{ID: sid('A'), Args: raws(`[]`)}}},
+		{typ: opAckReply, flags: opFlagPartial, id: 6, node: "n2", target: "n1", acks: []socketio.SocketAck{{ID: sid('A'), Args: raws(`1`)}}},
 	} {
 		got, err := decodeOp(encodeOp(m))
 		require.NoError(t, err, "%+v", m)
@@ -120,6 +121,10 @@ func TestDecodeOpFetchAckServerEventRefused(t *testing.T) {
 		"ack reply count":        {binary.AppendUvarint([]byte{opVersion, opAckReply, 0, 0, 1, 'n', 1, 'm', 0, 0}, 1<<40), errBadOp},
 		"ack reply no target":    {encodeOp(opMsg{typ: opAckReply, node: "n"}), errBadOp},
 		"ack reply error":        {encodeOp(reply(opAckReply, opMsg{code: codeOther})), errBadOp},
+		"partial missing":        {encodeOp(reply(opAckReply, opMsg{flags: opFlagPartial | opFlagDeadline, missing: []string{sid('B')}})), errBadOp},
+		"partial truncated":      {encodeOp(reply(opAckReply, opMsg{flags: opFlagPartial | opFlagTruncated})), errBadOp},
+		"partial error":          {encodeOp(reply(opAckReply, opMsg{flags: opFlagPartial, code: codeOther, text: "x"})), errBadOp},
+		"partial fetch reply":    {encodeOp(reply(opFetchReply, opMsg{flags: opFlagPartial})), errBadOp},
 	} {
 		_, err := decodeOp(c.b)
 		assert.ErrorIs(t, err, c.want, name)

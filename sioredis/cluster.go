@@ -389,7 +389,7 @@ type Cluster struct {
 	// omu guards pending: the room operations of this node waiting for
 	// the other nodes' answers, by request id (ops.go).
 	omu     sync.Mutex
-	pending map[uint64]chan opMsg
+	pending map[uint64]*call
 	opSeq   atomic.Uint64
 	// ackSlots counts the broadcasts with acks of other nodes that this
 	// node waits on (ackops.go).
@@ -471,7 +471,7 @@ func New(cfg Config) (*Cluster, error) {
 		subscribed: make(chan struct{}),
 		poke:       make(chan struct{}, 1),
 		maxRooms:   cfg.MaxListedRooms,
-		pending:    make(map[uint64]chan opMsg),
+		pending:    make(map[uint64]*call),
 		ackSlots:   make(chan struct{}, maxAcksRunning),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())

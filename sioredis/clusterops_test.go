@@ -456,7 +456,9 @@ func TestEmitWithAckNodeGoneMidRequest(t *testing.T) {
 // The receivers of a node that is alive (its liveness key stands) but
 // does not answer a broadcast with acks are listed in Missing, as Redis
 // lists them: the node's members of the selected rooms, less the
-// excepted, and none of its other sockets.
+// excepted, and none of its other sockets; the acks its receivers gave
+// before it fell silent reached the requester all the same (the node
+// answers acks as they come).
 func TestEmitWithAckSilentNodeReceiversMissing(t *testing.T) {
 	r := startRedis(t)
 	n1, n2 := newOpsNode(t, r, "n1"), newOpsNode(t, r, "n2")
@@ -469,12 +471,13 @@ func TestEmitWithAckSilentNodeReceiversMissing(t *testing.T) {
 	dan := dialPeer(t, n3, sioclient.ProtocolV5, "dan", false)
 	eve := dialPeer(t, n3, sioclient.ProtocolV5, "eve", false)
 	dialPeer(t, n3, sioclient.ProtocolV5, "fay", false) // in neither room
-	for _, p := range []*peer{ann, bob, cat, cal, dan} {
+	gus := dialPeer(t, n3, sioclient.Protocol09, "gus", true)
+	for _, p := range []*peer{ann, bob, cat, cal, dan, gus} {
 		p.join("game")
 	}
 	cat.join("other")
 	eve.join("other")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
 	type result struct {
 		res socketio.AckResult
@@ -486,17 +489,44 @@ func TestEmitWithAckSilentNodeReceiversMissing(t *testing.T) {
 		res, err := n1.srv.Of("").To("game").To("other").Except(dan.id).EmitWithAck(ctx, "ask", "q")
 		done <- result{res, err}
 	}()
-	for _, p := range []*peer{cat, cal, eve} {
+	for _, p := range []*peer{cat, cal, eve, gus} {
 		expect(t, p.asks, "q", p.user+" was asked")
 	}
+	// gus answered at once; n3 passes its ack on within ms (ackFlushDelay),
+	// long before it would answer about the others (at 4.8 s).
+	time.Sleep(2 * time.Second)
 	// Stopped without its goodbye: its sockets stay in Redis, and it
-	// never answers.
+	// never answers again.
 	require.NoError(t, n3.cluster.shutdown(false))
 	got := <-done
 	require.ErrorIs(t, got.err, ErrIncomplete)
 	assert.Contains(t, got.err.Error(), "n3")
-	assert.Equal(t, peerIDs(ann, bob), ackIDs(got.res.Acks))
+	assert.Equal(t, peerIDs(ann, bob, gus), ackIDs(got.res.Acks), "gus's ack came before n3 fell silent")
 	assert.Equal(t, peerIDs(cat, cal, eve), got.res.Missing, "n3's receivers: not dan (excepted), not fay (in neither room)")
+}
+
+// Acks of another node that together exceed what one answer carries
+// (1 MiB) all reach the requester, in as many answers as they need.
+func TestEmitWithAckLargeAcksAcrossNodes(t *testing.T) {
+	r := startRedis(t)
+	n1, n2 := newOpsNode(t, r, "n1"), newOpsNode(t, r, "n2")
+	var peers []*peer
+	for _, u := range []string{"ann", "bob", "cat"} {
+		p := dialPeer(t, n2, sioclient.ProtocolV5, u, true)
+		p.join("big")
+		peers = append(peers, p)
+	}
+	q := strings.Repeat("x", 400_000) // each ack is "user:" + q
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := n1.srv.Of("").To("big").EmitWithAck(ctx, "ask", q)
+	require.NoError(t, err)
+	assert.Empty(t, res.Missing)
+	require.Equal(t, peerIDs(peers...), ackIDs(res.Acks))
+	for _, a := range res.Acks {
+		require.Len(t, a.Args, 1)
+		assert.Greater(t, len(a.Args[0]), 400_000, a.ID)
+	}
 }
 
 // A server event reaches the handlers of the other nodes in its
@@ -633,20 +663,31 @@ func TestForgedAckOpsDropped(t *testing.T) {
 	// b answers; n2 answers evil.
 	id := strings.TrimSuffix(strings.SplitN(f, ":", 3)[1], "+")
 	b.send("6:::" + id + `+["from b"]`)
-	// n1 answered at once (no receiver there), n2 once b answered.
-	require.Eventually(t, func() bool { return len(toEvil()) == 2 }, waitFor, tick)
-	answers := map[string]opMsg{}
+	// n1 answered at once (no receiver there), n2 once b answered (b's
+	// ack in a partial answer or in its last).
+	lasts := func() map[string]int {
+		n := map[string]int{}
+		for _, m := range toEvil() {
+			if m.flags&opFlagPartial == 0 {
+				n[m.node]++
+			}
+		}
+		return n
+	}
+	require.Eventually(t, func() bool { return len(lasts()) == 2 }, waitFor, tick)
+	acks := map[string][]socketio.SocketAck{}
 	for _, m := range toEvil() {
 		assert.Equal(t, byte(opAckReply), m.typ)
-		answers[m.node] = m
+		acks[m.node] = append(acks[m.node], m.acks...)
 	}
-	assert.Empty(t, answers["n1"].acks)
-	m := answers["n2"]
-	assert.Equal(t, []socketio.SocketAck{{ID: b.sid, Args: raws(`"from b"`)}}, m.acks, "%+v", m)
+	assert.Equal(t, map[string]int{"n1": 1, "n2": 1}, lasts(), "one last answer each")
+	assert.Empty(t, acks["n1"])
+	assert.Equal(t, []socketio.SocketAck{{ID: b.sid, Args: raws(`"from b"`)}}, acks["n2"])
 	assert.Equal(t, uint64(len(bad)), n1.cluster.Stats().Malformed, "n2's answer to evil is no business of n1's")
 
 	// An answer of the wrong type from a live node does not count as its
-	// answer to a fetch; the right one does.
+	// answer to a fetch, nor do partial answers (of a node not asked, or
+	// to a request that is no broadcast with acks); the right one does.
 	_, err = r.do("SADD", "test:nodes", "ghost")
 	require.NoError(t, err)
 	_, err = r.do("SET", "{test:node:ghost}:alive", "", "PX", 60000)
@@ -672,6 +713,8 @@ func TestForgedAckOpsDropped(t *testing.T) {
 	ghostSock := socketio.SocketInfo{ID: sid('G'), Rooms: []string{"haunt"}}
 	for _, m := range []opMsg{
 		{typ: opReply, id: next, node: "ghost", target: "n1", ids: []string{sid('G')}},
+		{typ: opAckReply, flags: opFlagPartial, id: next, node: "ghost", target: "n1", acks: []socketio.SocketAck{{ID: sid('G')}}},
+		{typ: opAckReply, flags: opFlagPartial, id: next, node: "nobody", target: "n1", acks: []socketio.SocketAck{{ID: sid('N')}}},
 		{typ: opFetchReply, id: next, node: "ghost", target: "n1", sockets: []socketio.SocketInfo{ghostSock}},
 	} {
 		_, err = r.do("PUBLISH", "test:broadcast", encodeOp(m))
@@ -682,7 +725,7 @@ func TestForgedAckOpsDropped(t *testing.T) {
 	require.Len(t, res.got, 2)
 	ghostSock.Node = "ghost"
 	assert.Contains(t, res.got, ghostSock)
-	assert.Equal(t, before+1, n1.cluster.Stats().Malformed, "the answer of the wrong type")
+	assert.Equal(t, before+3, n1.cluster.Stats().Malformed, "the answer of the wrong type, the two partial answers")
 }
 
 // A node that already waits on as many broadcasts with acks as it takes

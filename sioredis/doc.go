@@ -231,16 +231,20 @@
 // arrive and its answer to travel back (a fifth of the time left,
 // between 50 ms and 1 s, so a receiver of another node that answers
 // within that margin of the deadline counts as missing; at most 10
-// minutes), then answers with the acks and the ids that did not answer. The caller merges them (Acks
+// minutes). It passes its receivers' acks on as they come (gathered 5 ms
+// at a time), and at the end answers with the ids that did not answer,
+// so an answer about the silent ones that comes too late loses none of
+// the acks already given. The caller merges them (Acks
 // sorted by id, Missing sorted) and, when a receiver did not answer in
 // time, returns once the context ends, as on one node; its error then
 // wraps the context's, and ErrIncomplete when a node did not answer by
 // the deadline: its receivers, as Redis lists its sockets of the
 // namespace and the rooms' members, are then in Missing (read once the
 // deadline has passed, in at most 500 ms; the error says so should that
-// read fail). One node's answer carries at
-// most 1 MiB of acks: the receivers whose acks do not fit are listed in
-// Missing and the error wraps ErrTruncated. The request itself is
+// read fail). Each answer carries at most 1 MiB, and a node's acks
+// travel in as many answers as they need (up to 64 MiB per broadcast): a
+// receiver whose ack alone exceeds an answer is listed in Missing and the
+// error wraps ErrTruncated. The request itself is
 // bounded by 1 MiB too (ErrOpTooLarge, before any delivery): a broadcast
 // with acks carries less than a broadcast. A node waits on at most 256
 // broadcasts with acks of other nodes at once; beyond, it answers at once
@@ -524,7 +528,7 @@
 //     Socket.Join makes no Redis round trip: its write is queued.
 //   - Acks from clients of other nodes are collected by
 //     Selection.EmitWithAck and RemoteSocket.EmitWithAck (see "Rooms and
-//     queries"), within 1 MiB of acks per node and at most 10 minutes; a
+//     queries"), within 1 MiB per ack and at most 10 minutes; a
 //     plain broadcast never asks for acks. Sockets of other nodes are
 //     kicked with a selection's Disconnect or RemoteSocket.Disconnect.
 //   - A session's requests forwarded to its node travel as plain HTTP

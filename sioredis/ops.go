@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	redigo "github.com/gomodule/redigo/redis"
@@ -33,7 +34,8 @@ import (
 //	version (1 byte, opVersion)
 //	type    (1 byte: opSocketIDs... opAckReply below)
 //	flags   (1 byte: opFlagClose for opDisconnect, opFlagTruncated for
-//	        an answer, the reasons of the missing for opAckReply)
+//	        an answer, the reasons of the missing or opFlagPartial for
+//	        opAckReply)
 //	request id: uvarint (per requesting node)
 //	node id (the sender): uvarint length + bytes
 //	a request (opSocketIDs, opJoin, opLeave, opDisconnect, opFetch):
@@ -85,6 +87,10 @@ const (
 	opFlagTooMany  = 8
 	opFlagDeadline = 16
 	opAckReasons   = opFlagGone | opFlagUnsent | opFlagTooMany | opFlagDeadline
+	// opFlagPartial marks an opAckReply that carries acks as they came
+	// in, ahead of the node's last answer (which has no such flag): it
+	// lists no missing socket and no error.
+	opFlagPartial = 32
 )
 
 // Answer error codes, so that the requester's error is errors.Is-able.
@@ -356,8 +362,10 @@ func (m *opMsg) check() error {
 		switch {
 		case m.target == "" || len(m.target) > maxNodeIDBytes:
 			return bad("target node id")
-		case m.flags&^opFlagTruncated != 0 && (m.typ != opAckReply || m.flags&^(opFlagTruncated|opAckReasons) != 0):
+		case m.flags&^opFlagTruncated != 0 && (m.typ != opAckReply || m.flags&^(opFlagTruncated|opAckReasons|opFlagPartial) != 0):
 			return bad("flags")
+		case m.flags&opFlagPartial != 0 && (m.flags != opFlagPartial || len(m.missing) > 0 || m.code != codeOK):
+			return bad("a partial answer with missing sockets, reasons or an error")
 		case m.typ == opAckReply && (m.flags&opAckReasons != 0) != (len(m.missing) > 0) && m.flags&opFlagTruncated == 0:
 			return bad("reasons without missing sockets, or missing sockets without a reason")
 		case m.code > codeOther || len(m.text) > maxErrText || (m.code == codeOK) != (m.text == ""):
@@ -677,10 +685,56 @@ type call struct {
 	id    uint64
 	reply byte // the type of answer expected
 	nodes []string
-	ch    chan opMsg
+	ch    chan opMsg // the last answer of each node
 	// silent, once wait returned ErrIncomplete, are the nodes that did not
 	// answer, sorted.
 	silent []string
+
+	// pmu guards partials, partialBytes and over: the partial answers
+	// (opFlagPartial) of a broadcast with acks, which the subscriber
+	// appends while wait runs and wait takes when it returns.
+	pmu          sync.Mutex
+	partials     []opMsg
+	partialBytes int
+	over         bool
+}
+
+// maxPartialBytes bounds the acks of the partial answers one request
+// gathers (beyond, they are dropped and counted as malformed): a node
+// answers its receivers' acks as they come, and no broadcast has that
+// many receivers' acks to carry.
+const maxPartialBytes = 64 << 20
+
+// deliver hands an answer to the call: the last answer of its node to
+// wait, a partial one to the partials.
+func (cl *call) deliver(m opMsg, size int) {
+	if m.flags&opFlagPartial == 0 {
+		select {
+		case cl.ch <- m:
+		default: // a duplicate: the request has room for one answer per node
+		}
+		return
+	}
+	cl.pmu.Lock()
+	defer cl.pmu.Unlock()
+	switch {
+	case cl.over:
+	case m.typ != cl.reply || !slices.Contains(cl.nodes, m.node) || cl.partialBytes+size > maxPartialBytes:
+		cl.c.stats.malformed.Add(1)
+		cl.c.warn.warn("malformed-op", "sioredis: dropping a partial answer that was not asked for, or too many",
+			"from", clip(m.node), "bytes", size)
+	default:
+		cl.partials = append(cl.partials, m)
+		cl.partialBytes += size
+	}
+}
+
+// takePartials ends the gathering of partial answers and returns them.
+func (cl *call) takePartials() []opMsg {
+	cl.pmu.Lock()
+	defer cl.pmu.Unlock()
+	cl.over = true
+	return cl.partials
 }
 
 // encodeRequest gives m this node's id and a new request id and encodes
@@ -723,7 +777,7 @@ func (c *Cluster) sendEncoded(ctx context.Context, m opMsg, msg []byte) (*call, 
 	}
 	cl := &call{c: c, id: m.id, reply: reply, nodes: nodes, ch: make(chan opMsg, len(nodes))}
 	c.omu.Lock()
-	c.pending[m.id] = cl.ch
+	c.pending[m.id] = cl
 	c.omu.Unlock()
 	// Through the publisher: behind this node's earlier broadcasts.
 	c.publish(msg)
@@ -733,13 +787,14 @@ func (c *Cluster) sendEncoded(ctx context.Context, m opMsg, msg []byte) (*call, 
 // wait collects the answers: until every node has answered, ctx ends,
 // timeout passes (none if zero) or the cluster closes. It returns the
 // answers that arrived; the call is over.
-func (cl *call) wait(ctx context.Context, timeout time.Duration) ([]opMsg, error) {
+func (cl *call) wait(ctx context.Context, timeout time.Duration) (replies []opMsg, err error) {
 	c := cl.c
 	defer func() {
 		c.omu.Lock()
 		delete(c.pending, cl.id)
 		c.omu.Unlock()
 	}()
+	defer func() { replies = append(replies, cl.takePartials()...) }()
 	want := make(map[string]bool, len(cl.nodes))
 	for _, n := range cl.nodes {
 		want[n] = true
@@ -761,7 +816,6 @@ func (cl *call) wait(ctx context.Context, timeout time.Duration) ([]opMsg, error
 		defer t.Stop()
 		expired = t.C
 	}
-	var replies []opMsg
 	for len(want) > 0 {
 		select {
 		case r := <-cl.ch:
@@ -835,7 +889,7 @@ func (c *Cluster) handleOp(data []byte) {
 	}
 	switch m.typ {
 	case opReply, opFetchReply, opAckReply:
-		c.answered(m)
+		c.answered(m, len(data))
 	case opServerEvent:
 		for _, a := range c.adaptersOf(m.ns) {
 			a.ns.ReceiveServerEvent(m.event, m.args)
@@ -869,19 +923,17 @@ func (c *Cluster) applyLoop() {
 	}
 }
 
-// answered hands an answer for this node to the request waiting for it.
-func (c *Cluster) answered(m opMsg) {
+// answered hands an answer for this node, of size bytes, to the request
+// waiting for it.
+func (c *Cluster) answered(m opMsg, size int) {
 	if m.target != c.node {
 		return
 	}
 	c.omu.Lock()
-	ch := c.pending[m.id]
+	cl := c.pending[m.id]
 	c.omu.Unlock()
-	if ch != nil {
-		select {
-		case ch <- m:
-		default: // a duplicate: the request has room for one answer per node
-		}
+	if cl != nil {
+		cl.deliver(m, size)
 	}
 }
 

@@ -338,6 +338,8 @@ func FuzzDecodeOp(f *testing.F) {
 		{ID: "AAAAAAAAAAAAAAAAAAAA", Rooms: []string{"r"}, User: json.RawMessage(`{"u":1}`)}}}))
 	f.Add(encodeOp(opMsg{typ: opAckReply, flags: opFlagDeadline, node: "n2", target: "n1",
 		acks: []socketio.SocketAck{{ID: "AAAAAAAAAAAAAAAAAAAA", Args: raws(`true`)}}, missing: []string{"BBBBBBBBBBBBBBBBBBBB"}}))
+	f.Add(encodeOp(opMsg{typ: opAckReply, flags: opFlagPartial, node: "n2", target: "n1",
+		acks: []socketio.SocketAck{{ID: "AAAAAAAAAAAAAAAAAAAA", Args: raws(`1`)}}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeOp(b)
 		if err != nil {

@@ -232,6 +232,9 @@ type ackCollector struct {
 	missing  []string
 	reasons  int  // the ack* bits of the receivers missing so far
 	finished bool // the broadcast returned: later calls do nothing
+	// each, if set, is called with every ack as it is recorded (mu held:
+	// one call at a time). Set before the first receiver is registered.
+	each func(SocketAck)
 }
 
 // answer records the ack of socket sid.
@@ -239,7 +242,11 @@ func (c *ackCollector) answer(sid string, args []json.RawMessage) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.take(sid) {
-		c.acks = append(c.acks, SocketAck{ID: sid, Args: args})
+		a := SocketAck{ID: sid, Args: args}
+		c.acks = append(c.acks, a)
+		if c.each != nil {
+			c.each(a)
+		}
 	}
 }
 
@@ -276,6 +283,28 @@ func (c *ackCollector) take(sid string) bool {
 // until the receiver answered or the broadcast returned). See
 // Selection.EmitWithAck for what is missing, and the error.
 func (a *memoryAdapter) BroadcastWithAck(ctx context.Context, m *Message, opts BroadcastOptions) (AckResult, error) {
+	return a.broadcastWithAck(ctx, m, opts, nil)
+}
+
+// AckStreamer is implemented by the in-memory adapter (NewMemoryAdapter).
+// A cluster adapter running another node's broadcast with acks on its own
+// sockets uses it to pass each ack on as it arrives rather than all of
+// them at the end, so that the acks already in reach the requester even
+// when the answer about the receivers still silent comes too late.
+type AckStreamer interface {
+	// BroadcastWithAckEach is BroadcastWithAck, calling each with every
+	// ack as it arrives (on the answering socket's goroutine, one call at
+	// a time, before BroadcastWithAck returns; each must not block). The
+	// result holds every ack, those passed to each included.
+	BroadcastWithAckEach(ctx context.Context, m *Message, opts BroadcastOptions, each func(SocketAck)) (AckResult, error)
+}
+
+// BroadcastWithAckEach implements AckStreamer.
+func (a *memoryAdapter) BroadcastWithAckEach(ctx context.Context, m *Message, opts BroadcastOptions, each func(SocketAck)) (AckResult, error) {
+	return a.broadcastWithAck(ctx, m, opts, each)
+}
+
+func (a *memoryAdapter) broadcastWithAck(ctx context.Context, m *Message, opts BroadcastOptions, each func(SocketAck)) (AckResult, error) {
 	if m.Kind < MessageEvent || m.Kind > MessageJSON {
 		return AckResult{}, fmt.Errorf("%w: unknown kind %d", ErrInvalidMessage, m.Kind)
 	}
@@ -290,7 +319,7 @@ func (a *memoryAdapter) BroadcastWithAck(ctx context.Context, m *Message, opts B
 		return AckResult{}, nil
 	}
 	id := broadcastAckBase + (a.ns.acks.Add(1)-1)%broadcastAckBase
-	c := &ackCollector{done: make(chan struct{}), pending: make(map[string]struct{}, len(socks))}
+	c := &ackCollector{done: make(chan struct{}), pending: make(map[string]struct{}, len(socks)), each: each}
 	for _, s := range socks {
 		c.pending[s.id] = struct{}{}
 	}

@@ -928,3 +928,35 @@ func BenchmarkEmitWithAck1000(b *testing.B) {
 		}
 	}
 }
+
+// The in-memory adapter's BroadcastWithAckEach (AckStreamer) hands each
+// ack over as it arrives, before the broadcast returns with all of them.
+func TestBroadcastWithAckEach(t *testing.T) {
+	ts := newTestServer(t, Config{}, nil)
+	rs := mixedReceivers(t, ts, 1, "game")
+	st, ok := ts.srv.Sockets().adapter.(AckStreamer)
+	require.True(t, ok, "the in-memory adapter is an AckStreamer")
+	each := make(chan SocketAck, len(rs))
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	done := make(chan ackOutcome, 1)
+	go func() {
+		m := &Message{Kind: MessageEvent, Event: "q"}
+		res, err := st.BroadcastWithAckEach(ctx, m, BroadcastOptions{Rooms: []string{"game"}}, func(a SocketAck) { each <- a })
+		done <- ackOutcome{res, err}
+	}()
+	for i, r := range rs {
+		r.reply(ackIDOf(t, r.frame(t)), strconv.Itoa(i))
+		select {
+		case a := <-each:
+			assert.Equal(t, r.sock.ID(), a.ID, r.name)
+			assert.Equal(t, []json.RawMessage{json.RawMessage(strconv.Itoa(i))}, a.Args, r.name)
+		case <-time.After(waitFor):
+			t.Fatalf("%s's ack was not handed over before the others answered", r.name)
+		}
+	}
+	o := waitOutcome(t, done, waitFor)
+	require.NoError(t, o.err)
+	assert.Len(t, o.res.Acks, len(rs), "the result holds every ack, those handed over included")
+	noPendingAcks(t, rs)
+}
