@@ -395,8 +395,8 @@
 //	defer e.Close()
 //	err = e.Of("/chat").To("room").Except(sid).Emit(ctx, "news", item, []byte{1, 2})
 //
-// NewEmitter uses the connection fields of Config (ClusterAddrs
-// included), Prefix and Channels only. The
+// NewEmitter uses the connection fields of Config (ClusterAddrs and the
+// Sentinel fields included), Prefix and Channels only. The
 // emitter holds no sessions, writes no keys and subscribes to nothing:
 // each Emit or Publish is one PUBLISH (SPUBLISH), which returns once Redis has taken
 // the message, or Redis's error (wrapping ErrUnavailable). Delivery and

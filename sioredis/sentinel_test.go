@@ -164,8 +164,9 @@ func drain(b *client) {
 }
 
 // TestSentinelBroadcast: two nodes find the master through the
-// Sentinels; broadcasts cross, counts are cluster-wide, and every
-// connection of the nodes is on the master, none on the replica.
+// Sentinels; broadcasts cross, counts are cluster-wide, an emitter
+// reaches the nodes, and every connection of the nodes is on the master,
+// none on the replica.
 func TestSentinelBroadcast(t *testing.T) {
 	s := startSentinels(t, sentinelOpts{replicas: 1, sentinels: 3})
 	n1, n2 := sentinelNode(t, s, "n1", nil), sentinelNode(t, s, "n2", nil)
@@ -184,6 +185,13 @@ func TestSentinelBroadcast(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 	eventuallyEqual(t, ids(a, b, c), clients(n1, "", ""))
+	// An emitter finds the master the same way.
+	e, err := NewEmitter(Config{SentinelAddrs: s.addrs(), SentinelMaster: "m", Prefix: "test", Channels: ChannelsSharded})
+	require.NoError(t, err)
+	defer e.Close()
+	require.NoError(t, e.Of("").To("r").Emit(context.Background(), "msg", "emitted"))
+	b.expectMsg("", "emitted")
+	c.expectMsg("", "emitted")
 	for _, name := range []string{"n1", "n2"} {
 		eventuallyEqual(t, true, connsOn(name, s.master, s.replicas...), "the connections of %s", name)
 	}
