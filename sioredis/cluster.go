@@ -116,7 +116,8 @@ type Config struct {
 	// Register and Lookup) use at once; a query that finds them all busy waits for one, within its
 	// 2 s bound. Up to 8 of them stay open while idle, for a minute.
 	// Besides the pool, a node holds four connections for its life:
-	// publisher, subscriber, membership writer and liveness. Zero means 64.
+	// publisher, subscriber, membership writer and liveness (and one to
+	// a Sentinel with SentinelAddrs). Zero means 64.
 	PoolSize int
 
 	// NodeID names this node; it must be unique in the cluster. Zero means
@@ -314,6 +315,9 @@ type Cluster struct {
 	// topo is the Redis Cluster's slot map and pools (Config.ClusterAddrs),
 	// nil on a standalone Redis (route.go).
 	topo *topology
+	// sentinels finds the master (Config.SentinelAddrs), nil without
+	// Sentinels; sentinelLoop watches them for failovers.
+	sentinels *sentinels
 	// dialAddr opens a connection to one address (the subscriber's per
 	// master; Addr on a standalone Redis).
 	dialAddr func(context.Context, string) (redigo.Conn, error)
@@ -514,7 +518,13 @@ func New(cfg Config) (*Cluster, error) {
 		c.topo = topo
 		c.dialFn = func(ctx context.Context) (redigo.Conn, error) { return topo.newConn(ctx, false), nil }
 	} else {
-		c.dialFn = cfg.dialer(c.masterSwitched)
+		if len(cfg.SentinelAddrs) > 0 {
+			c.sentinels = cfg.newSentinels(opts)
+			c.sentinels.onSwitch = c.masterSwitched
+			c.dialFn = c.sentinels.conn
+		} else {
+			c.dialFn = cfg.addrDialerRO()
+		}
 		c.pool = cfg.poolStale(c.dialFn, &c.stale)
 	}
 	c.want[c.controlChannel()] = struct{}{}
@@ -532,6 +542,10 @@ func New(cfg Config) (*Cluster, error) {
 	go c.writeLoop()
 	go c.keepLoop()
 	go c.applyLoop()
+	if c.sentinels != nil {
+		c.wg.Add(1)
+		go c.sentinelLoop()
+	}
 	// A broadcast published before the subscription would be missed: New
 	// returns once the node receives the cluster's broadcasts.
 	t := time.NewTimer(opTimeout)

@@ -68,6 +68,12 @@ func (cfg *Config) dialer(onSwitch func()) func(context.Context) (redigo.Conn, e
 		s.onSwitch = onSwitch
 		return s.conn
 	}
+	return cfg.addrDialerRO()
+}
+
+// addrDialerRO returns the dialer of Addr, whose connections fail on
+// READONLY (roConn).
+func (cfg *Config) addrDialerRO() func(context.Context) (redigo.Conn, error) {
 	dial := cfg.addrDialer(cfg.dialOptions())
 	addr := cfg.Addr
 	d := new(demotion)

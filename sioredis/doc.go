@@ -51,7 +51,8 @@
 //
 // Each node holds four long-lived connections (publisher, subscriber,
 // membership writer, liveness; on Redis Cluster each of them is one
-// connection per master it talks to) and a pool for queries, and runs a
+// connection per master it talks to; with Sentinels, one more to a
+// Sentinel) and a pool for queries, and runs a
 // fixed set of goroutines whatever happens, plus one reader per
 // subscriber connection and one per broadcast with acks of another node
 // that it is waiting on (at most 256); Close ends them all.
@@ -332,7 +333,8 @@
 //   - Nothing panics, and no emit, join or leave waits for Redis: they
 //     queue their work (bounded queues) and return. Each node runs a fixed
 //     set of goroutines (publisher, subscriber and its pinger, membership
-//     writer, liveness) whatever happens, and at most 256 more for the
+//     writer, liveness; with Sentinels, the failover watcher and its
+//     pinger) whatever happens, and at most 256 more for the
 //     broadcasts with acks of other nodes, each ending by its deadline.
 //   - Broadcasts still reach the emitting node's own sockets. Those meant
 //     for other nodes are dropped and counted in Stats().Dropped; a warning
@@ -582,25 +584,27 @@
 // the configured ones. SentinelUsername and SentinelPassword are the
 // Sentinels' AUTH; TLSConfig, Dial and the timeouts apply to them too.
 //
-// Failover: once the Sentinels promote a replica, the node's connections
-// move to it as they fail. A Sentinel reconfigures the old master as a
-// replica of the new one about 10 s after the switch and closes its
-// clients then (sooner when the old master was down); until then the
-// node's older connections may still reach it, and a broadcast between
-// a connection there and one on the new master is lost. A READONLY reply
-// (a write to a server that is a replica now) on any connection fails
-// it, and every connection of the node opened before it: the pool
-// discards them, the long-lived connections (the subscriber's at its
-// next TTL/3 ping) are made again, to the master the Sentinels name
-// then. When a connection finds another master than the previous one,
-// the connections to the old one fail likewise, and the node rewrites
-// its membership and session entries there (Stats().Resyncs): what it
-// wrote to the old master after the failover began is lost with it
-// (replication is asynchronous). The subscriber subscribes again to
-// every channel, as after any reconnection. In the tests (SENTINEL
-// FAILOVER, a 2-core machine) the Sentinels name the new master about
-// 1.3 s after the request, and every connection of the nodes is on it
-// about 11 s after, once the old master is reconfigured.
+// Failover: each node holds a connection to one Sentinel, subscribed to
+// its +switch-master announcements (pinged every TTL/3, made again with
+// backoff when it fails). When the Sentinels switch the master, or when
+// a connection finds another master than the previous one, every
+// connection of the node to the old master fails: the pool discards
+// them as they are borrowed (an idle one stays open until then, or until
+// the old master closes it), the long-lived connections (the
+// subscriber's at its next TTL/3 ping) are made again, to the new
+// master; and the node rewrites its membership and session entries there
+// (Stats().Resyncs): what it wrote to the old master after the failover
+// began is lost with it (replication is asynchronous). The subscriber
+// subscribes again to every channel, as after any reconnection;
+// broadcasts published while the nodes' connections move may be lost. A
+// READONLY reply (a write to a server that is a replica now) on any
+// connection fails it, and every connection of the node opened before,
+// likewise. Without the announcement (the watched Sentinel unreachable),
+// the connections move when they fail: a Sentinel reconfigures the old
+// master as a replica about 10 s after the switch and closes its clients
+// then. In the tests (SENTINEL FAILOVER, a 2-core machine) the Sentinels
+// name the new master about 1.3 s after the request, and the nodes'
+// subscribers are on it 0.2 s later.
 //
 // # Redis keys
 //

@@ -290,3 +290,119 @@ func (c *Cluster) masterSwitched() {
 	c.sessionsDue.Store(true)
 	c.pokeKeeper()
 }
+
+// switchTo records that the Sentinels announced addr as the master (a
+// +switch-master event): the connections to the old one fail (Err) and
+// onSwitch is called, as when a connection finds the new master.
+func (s *sentinels) switchTo(addr string) {
+	s.mu.Lock()
+	switched := s.last != addr
+	if switched {
+		s.last = addr
+		s.d.gen.Add(1)
+	}
+	s.mu.Unlock()
+	if switched && s.onSwitch != nil {
+		s.onSwitch()
+	}
+}
+
+// dialAny connects to the first Sentinel that answers, the last one that
+// answered first.
+func (s *sentinels) dialAny(ctx context.Context) (redigo.Conn, error) {
+	s.mu.Lock()
+	addrs := append([]string(nil), s.addrs...)
+	s.mu.Unlock()
+	var errs []error
+	for _, sa := range addrs {
+		dctx, cancel := context.WithTimeout(ctx, s.timeout)
+		conn, err := redigo.DialContext(dctx, "tcp", sa, s.opts...)
+		cancel()
+		if err == nil {
+			return conn, nil
+		}
+		errs = append(errs, fmt.Errorf("sentinel %s: %w", sa, authError(err)))
+	}
+	return nil, &sentinelError{master: s.master, errs: errs}
+}
+
+// sentinelLoop watches a Sentinel for the failovers of the master
+// (+switch-master), so that the node's connections move to the new
+// master as soon as the Sentinels switch, not when the old master's
+// connections fail (its reconfiguration as a replica, about 10 s
+// later). It reconnects with backoff.
+func (c *Cluster) sentinelLoop() {
+	defer c.wg.Done()
+	var bo backoff
+	for c.ctx.Err() == nil {
+		err := c.watchSentinel(&bo)
+		if c.ctx.Err() != nil {
+			return
+		}
+		c.warn.warn("sentinel", "sioredis: cannot watch the Sentinels for failovers", "err", err)
+		if !c.sleep(bo.fail(time.Now())) {
+			return
+		}
+	}
+}
+
+// watchSentinel subscribes to +switch-master on one Sentinel and follows
+// its announcements until the connection fails. It pings every TTL/3 and
+// gives up after TTL + TTL/3 without a word, as the subscriber does.
+func (c *Cluster) watchSentinel(bo *backoff) error {
+	conn, err := c.sentinels.dialAny(c.ctx)
+	if err != nil {
+		return err
+	}
+	c.connMu.Lock()
+	if c.ctx.Err() != nil {
+		c.connMu.Unlock()
+		_ = conn.Close()
+		return ErrClosed
+	}
+	c.conns[conn] = true
+	c.connMu.Unlock()
+	defer c.hangUp(conn)
+	psc := redigo.PubSubConn{Conn: conn}
+	if err := psc.Subscribe("+switch-master"); err != nil {
+		return err
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		t := time.NewTicker(c.tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-c.ctx.Done():
+				return
+			case <-t.C:
+				if psc.Ping("") != nil {
+					return // the reader fails too
+				}
+			}
+		}
+	}()
+	for {
+		switch v := psc.ReceiveWithTimeout(c.ttl + c.tick).(type) {
+		case error:
+			return v
+		case redigo.Subscription:
+			bo.reset()
+			c.warn.reset("sentinel")
+		case redigo.Message:
+			// "<name> <old ip> <old port> <new ip> <new port>"
+			f := strings.Fields(string(v.Data))
+			if len(f) == 5 && f[0] == c.sentinels.master {
+				addr := net.JoinHostPort(f[3], f[4])
+				c.log.Info("sioredis: the Sentinels switched the master", "master", c.sentinels.master,
+					"from", net.JoinHostPort(f[1], f[2]), "to", addr)
+				c.sentinels.switchTo(addr)
+			}
+		}
+	}
+}

@@ -37,6 +37,8 @@ type sentinelOpts struct {
 	// password is the Sentinels' requirepass; dataPassword the master's
 	// and replicas' (the Sentinels then monitor with auth-pass).
 	password, dataPassword string
+	// masterArgs are added to the master's command line.
+	masterArgs []string
 }
 
 // startSentinels starts the master, its replicas and the Sentinels, and
@@ -47,7 +49,7 @@ func startSentinels(t *testing.T, o sentinelOpts) *sentinelSetup {
 	if o.dataPassword != "" {
 		dataArgs = []string{"--requirepass", o.dataPassword, "--masterauth", o.dataPassword}
 	}
-	s := &sentinelSetup{master: startRedisWith(t, o.dataPassword, dataArgs...)}
+	s := &sentinelSetup{master: startRedisWith(t, o.dataPassword, append(o.masterArgs, dataArgs...)...)}
 	for range o.replicas {
 		args := append([]string{"--replicaof", "127.0.0.1", strconv.Itoa(s.master.port)}, dataArgs...)
 		s.replicas = append(s.replicas, startRedisWith(t, o.dataPassword, args...))
@@ -264,6 +266,46 @@ func TestSentinelFailover(t *testing.T) {
 	eventuallyEqual(t, ids(b), clients(n1, "", "r"))
 	a.emit("", "to-room", "r2", "r2")
 	c.expectMsg("", "r2")
+	n, err := redigo.Int(next.do("SCARD", "{test:0:}:room:r2"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the join is on the new master")
+}
+
+// TestSentinelSwitchWatched: the nodes follow the Sentinels' announcement
+// of the failover (+switch-master): here the old master cannot be
+// demoted (its SLAVEOF is disabled), so it keeps its clients and stays a
+// master, and only the announcement moves the nodes' connections (the
+// subscriber's included) to the new master.
+func TestSentinelSwitchWatched(t *testing.T) {
+	s := startSentinels(t, sentinelOpts{replicas: 1, sentinels: 3, masterArgs: []string{"--rename-command", "SLAVEOF", ""}})
+	n1, n2 := sentinelNode(t, s, "n1", nil), sentinelNode(t, s, "n2", nil)
+	a, b := n1.dial(), n2.dial()
+	b.join("", "r")
+	a.emit("", "to-room", "r", "before")
+	b.expectMsg("", "before")
+
+	old, next := s.master, s.replicas[0]
+	start := time.Now()
+	triggerFailover(t, s, next)
+	t.Logf("the sentinels name the new master after %v", time.Since(start))
+	for _, name := range []string{"n1", "n2"} {
+		require.Eventually(t, func() bool {
+			_, subsOld, err := named(old, "sn-"+name)
+			if err != nil || subsOld != 0 {
+				return false
+			}
+			_, subsNext, err := named(next, "sn-"+name)
+			return err == nil && subsNext == 1
+		}, failoverWait, 50*time.Millisecond, "the subscriber of %s never moved to the new master", name)
+	}
+	t.Logf("the subscribers moved after %v", time.Since(start))
+	role, err := redigo.Values(old.do("ROLE"))
+	require.NoError(t, err)
+	require.Equal(t, "master", string(role[0].([]byte)), "the old master could not be demoted")
+	deliver(t, a, b, "r", "after", failoverWait)
+	c := n2.dial()
+	c.join("", "r2")
+	eventuallyEqual(t, ids(c), clients(n1, "", "r2"))
 	n, err := redigo.Int(next.do("SCARD", "{test:0:}:room:r2"))
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "the join is on the new master")
