@@ -55,18 +55,16 @@ func (cfg *Config) connDefaults() error {
 	return nil
 }
 
-// dialer returns the function that opens every connection of the node,
-// pooled or long-lived, from cfg (after connDefaults): to Addr, or to the
+// dialer returns the function that opens every connection of an emitter
+// (a node's: New), from cfg (after connDefaults): to Addr, or to the
 // master the Sentinels name (SentinelAddrs). A READONLY reply on one of
 // its connections fails that connection and every one it opened before
 // (roConn): the server was demoted to a replica. With Sentinels, when a
 // connection finds another master than the one before (a failover), the
-// connections to the old one fail too and onSwitch, if not nil, is called.
-func (cfg *Config) dialer(onSwitch func()) func(context.Context) (redigo.Conn, error) {
+// connections to the old one fail too.
+func (cfg *Config) dialer() func(context.Context) (redigo.Conn, error) {
 	if len(cfg.SentinelAddrs) > 0 {
-		s := cfg.newSentinels(cfg.dialOptions())
-		s.onSwitch = onSwitch
-		return s.conn
+		return cfg.newSentinels(cfg.dialOptions()).conn
 	}
 	return cfg.addrDialerRO()
 }

@@ -62,7 +62,7 @@ func NewEmitter(cfg Config) (*Emitter, error) {
 		}
 		e.topo = topo
 	} else {
-		e.pool = cfg.pool(cfg.dialer(nil))
+		e.pool = cfg.pool(cfg.dialer())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.DialTimeout+cfg.ReadTimeout)
 	defer cancel()

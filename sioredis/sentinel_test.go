@@ -369,7 +369,7 @@ func TestReadOnlyFailsConnections(t *testing.T) {
 	r, other := startRedis(t), startRedis(t)
 	cfg := Config{Addr: r.addr()}
 	require.NoError(t, cfg.connDefaults())
-	dial := cfg.dialer(nil)
+	dial := cfg.dialer()
 	c1, err := dial(context.Background())
 	require.NoError(t, err)
 	defer c1.Close()
