@@ -500,3 +500,22 @@ func TestSentinelAuth(t *testing.T) {
 	_, err := New(Config{SentinelAddrs: s.addrs(), SentinelMaster: "m", SentinelPassword: "sentinel-pw", Password: "sentinel-pw", Logger: discardLogger})
 	require.ErrorIs(t, err, ErrAuth)
 }
+
+// TestSentinelRoleForbidden: an ACL user that may not run ROLE still
+// connects (the check is skipped on NOPERM); READONLY would catch a
+// replica.
+func TestSentinelRoleForbidden(t *testing.T) {
+	s := startSentinels(t, sentinelOpts{sentinels: 1,
+		masterArgs: []string{"--user", "app", "on", ">app-pw", "~*", "&*", "+@all", "-role"}})
+	conn, err := redigo.Dial("tcp", s.master.addr(), redigo.DialUsername("app"), redigo.DialPassword("app-pw"))
+	require.NoError(t, err)
+	_, err = conn.Do("ROLE")
+	require.ErrorContains(t, err, "NOPERM")
+	require.NoError(t, conn.Close())
+	n1 := sentinelNode(t, s, "n1", func(c *Config) { c.Username, c.Password = "app", "app-pw" })
+	n2 := sentinelNode(t, s, "n2", func(c *Config) { c.Username, c.Password = "app", "app-pw" })
+	a, b := n1.dial(), n2.dial()
+	b.join("", "r")
+	a.emit("", "to-room", "r", "hello")
+	b.expectMsg("", "hello")
+}
