@@ -20,11 +20,12 @@ import (
 	"github.com/siogo/siogo/socketio"
 )
 
-// Config configures a Cluster. Addr is required; the zero value of every
-// other field means the default written beside it.
+// Config configures a Cluster. Addr (or ClusterAddrs, or SentinelAddrs)
+// is required; the zero value of every other field means the default
+// written beside it.
 type Config struct {
 	// Addr is the Redis server, "host:port". Required, unless
-	// ClusterAddrs is set.
+	// ClusterAddrs or SentinelAddrs is set.
 	Addr string
 	// ClusterAddrs, if set, makes the node use a Redis Cluster (Redis 7
 	// or later: sharded pub/sub) instead of the one server at Addr: they
@@ -35,6 +36,29 @@ type Config struct {
 	// apply to every Redis Cluster node; DB must be 0 (Redis Cluster has
 	// one database). See "Redis Cluster" in the package documentation.
 	ClusterAddrs []string
+	// SentinelAddrs, if set, makes the node find its Redis through Redis
+	// Sentinel: they are Sentinels, "host:port" each, asked in turn (the
+	// last one that answered first; those they know of are added) for the
+	// address of the master monitored as SentinelMaster, at every
+	// connection the node opens; one is enough, more survive a Sentinel
+	// being down. Addr and ClusterAddrs must then be empty. The connection
+	// fields (Username, Password, DB, ClientName, TLSConfig, Dial, the
+	// timeouts) apply to the master; TLSConfig, Dial and the timeouts to
+	// the Sentinels too, whose AUTH is SentinelUsername and
+	// SentinelPassword. Empty means no Sentinel. See "Redis Sentinel" in
+	// the package documentation.
+	SentinelAddrs []string
+	// SentinelMaster is the name the Sentinels monitor the master under
+	// (their "sentinel monitor <name> ..." line). Required with
+	// SentinelAddrs; no default.
+	SentinelMaster string
+	// SentinelUsername and SentinelPassword authenticate the connections
+	// to the Sentinels (their requirepass, or an ACL user), not those to
+	// the master (Username and Password). An empty SentinelPassword means
+	// no AUTH; an empty SentinelUsername with one means the "default"
+	// user. A refused password makes New fail with an error wrapping
+	// ErrAuth.
+	SentinelUsername, SentinelPassword string
 	// Channels chooses the pub/sub layout of broadcasts: ChannelsSingle
 	// (the zero value: one channel that every node receives every
 	// broadcast on) or ChannelsSharded (a channel per namespace and per
@@ -68,12 +92,13 @@ type Config struct {
 	// SETNAME), as CLIENT LIST shows them. Empty means unnamed.
 	ClientName string
 	// TLSConfig, if set, makes every connection use TLS with it (the
-	// server name defaults to Addr's host). Nil means plain TCP.
+	// server name defaults to the host dialed: Addr's, a Redis Cluster
+	// node's, a Sentinel's or the master's it names). Nil means plain TCP.
 	TLSConfig *tls.Config
 	// Dial, if set, opens the network connections instead of a
-	// net.Dialer: it is called with "tcp" and Addr, and may connect
-	// elsewhere (to the primary a Redis Sentinel names, through a proxy,
-	// to a Unix socket). Its context ends after DialTimeout. TLS, AUTH,
+	// net.Dialer: it is called with "tcp" and Addr (or the address of a
+	// Redis Cluster node, a Sentinel or the master it names), and may
+	// connect elsewhere (through a proxy, to a Unix socket). Its context ends after DialTimeout. TLS, AUTH,
 	// DB and ClientName are applied over the connection it returns. Nil
 	// means a net.Dialer to Addr with TCP keep-alives.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -91,7 +116,8 @@ type Config struct {
 	// Register and Lookup) use at once; a query that finds them all busy waits for one, within its
 	// 2 s bound. Up to 8 of them stay open while idle, for a minute.
 	// Besides the pool, a node holds four connections for its life:
-	// publisher, subscriber, membership writer and liveness. Zero means 64.
+	// publisher, subscriber, membership writer and liveness (and one to
+	// a Sentinel with SentinelAddrs). Zero means 64.
 	PoolSize int
 
 	// NodeID names this node; it must be unique in the cluster. Zero means
@@ -289,6 +315,9 @@ type Cluster struct {
 	// topo is the Redis Cluster's slot map and pools (Config.ClusterAddrs),
 	// nil on a standalone Redis (route.go).
 	topo *topology
+	// sentinels finds the master (Config.SentinelAddrs), nil without
+	// Sentinels; sentinelLoop watches them for failovers.
+	sentinels *sentinels
 	// dialAddr opens a connection to one address (the subscriber's per
 	// master; Addr on a standalone Redis).
 	dialAddr func(context.Context, string) (redigo.Conn, error)
@@ -489,7 +518,13 @@ func New(cfg Config) (*Cluster, error) {
 		c.topo = topo
 		c.dialFn = func(ctx context.Context) (redigo.Conn, error) { return topo.newConn(ctx, false), nil }
 	} else {
-		c.dialFn = cfg.dialer()
+		if len(cfg.SentinelAddrs) > 0 {
+			c.sentinels = cfg.newSentinels(opts)
+			c.sentinels.onSwitch = c.masterSwitched
+			c.dialFn = c.sentinels.conn
+		} else {
+			c.dialFn = cfg.addrDialerRO()
+		}
 		c.pool = cfg.poolStale(c.dialFn, &c.stale)
 	}
 	c.want[c.controlChannel()] = struct{}{}
@@ -507,6 +542,10 @@ func New(cfg Config) (*Cluster, error) {
 	go c.writeLoop()
 	go c.keepLoop()
 	go c.applyLoop()
+	if c.sentinels != nil {
+		c.wg.Add(1)
+		go c.sentinelLoop()
+	}
 	// A broadcast published before the subscription would be missed: New
 	// returns once the node receives the cluster's broadcasts.
 	t := time.NewTimer(opTimeout)

@@ -15,10 +15,18 @@ import (
 // defaults.
 func (cfg *Config) connDefaults() error {
 	switch {
-	case cfg.Addr == "" && len(cfg.ClusterAddrs) == 0:
-		return errors.New("sioredis: Config.Addr (or ClusterAddrs) is required")
+	case cfg.Addr == "" && len(cfg.ClusterAddrs) == 0 && len(cfg.SentinelAddrs) == 0:
+		return errors.New("sioredis: Config.Addr (or ClusterAddrs, or SentinelAddrs) is required")
 	case cfg.Addr != "" && len(cfg.ClusterAddrs) > 0:
 		return errors.New("sioredis: Config.Addr and ClusterAddrs do not go together")
+	case len(cfg.SentinelAddrs) > 0 && (cfg.Addr != "" || len(cfg.ClusterAddrs) > 0):
+		return errors.New("sioredis: Config.SentinelAddrs goes with neither Addr nor ClusterAddrs (the Sentinels name the master)")
+	case len(cfg.SentinelAddrs) > 0 && cfg.SentinelMaster == "":
+		return errors.New("sioredis: Config.SentinelMaster (the name the Sentinels monitor the master under) is required with SentinelAddrs")
+	case len(cfg.SentinelAddrs) == 0 && (cfg.SentinelMaster != "" || cfg.SentinelPassword != ""):
+		return errors.New("sioredis: Config.SentinelMaster and SentinelPassword need SentinelAddrs")
+	case cfg.SentinelUsername != "" && cfg.SentinelPassword == "":
+		return errors.New("sioredis: Config.SentinelUsername needs a Config.SentinelPassword")
 	case len(cfg.ClusterAddrs) > 0 && cfg.DB != 0:
 		return errors.New("sioredis: Config.DB must be 0 with ClusterAddrs (Redis Cluster has one database)")
 	case cfg.Channels != ChannelsSharded && cfg.Channels != ChannelsSingle:
@@ -47,12 +55,33 @@ func (cfg *Config) connDefaults() error {
 	return nil
 }
 
-// dialer returns the function that opens every connection of the node,
-// pooled or long-lived, from cfg (after connDefaults), to Addr.
+// dialer returns the function that opens every connection of an emitter
+// (a node's: New), from cfg (after connDefaults): to Addr, or to the
+// master the Sentinels name (SentinelAddrs). A READONLY reply on one of
+// its connections fails that connection and every one it opened before
+// (roConn): the server was demoted to a replica. With Sentinels, when a
+// connection finds another master than the one before (a failover), the
+// connections to the old one fail too.
 func (cfg *Config) dialer() func(context.Context) (redigo.Conn, error) {
+	if len(cfg.SentinelAddrs) > 0 {
+		return cfg.newSentinels(cfg.dialOptions()).conn
+	}
+	return cfg.addrDialerRO()
+}
+
+// addrDialerRO returns the dialer of Addr, whose connections fail on
+// READONLY (roConn).
+func (cfg *Config) addrDialerRO() func(context.Context) (redigo.Conn, error) {
 	dial := cfg.addrDialer(cfg.dialOptions())
 	addr := cfg.Addr
-	return func(ctx context.Context) (redigo.Conn, error) { return dial(ctx, addr) }
+	d := new(demotion)
+	return func(ctx context.Context) (redigo.Conn, error) {
+		conn, err := dial(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		return d.wrap(conn), nil
+	}
 }
 
 // addrDialer returns the function that opens a connection to addr with
@@ -80,6 +109,13 @@ func (cfg *Config) dialOptions() []redigo.DialOption {
 	if cfg.ClientName != "" {
 		opts = append(opts, redigo.DialClientName(cfg.ClientName))
 	}
+	return append(opts, cfg.transportOptions()...)
+}
+
+// transportOptions returns the redigo options of TLSConfig and Dial, which
+// apply to the Sentinels' connections too.
+func (cfg *Config) transportOptions() []redigo.DialOption {
+	var opts []redigo.DialOption
 	if cfg.TLSConfig != nil {
 		opts = append(opts, redigo.DialUseTLS(true), redigo.DialTLSConfig(cfg.TLSConfig),
 			redigo.DialTLSHandshakeTimeout(cfg.DialTimeout))
@@ -117,6 +153,9 @@ func (cfg *Config) poolStale(dial func(context.Context) (redigo.Conn, error), st
 		Wait:        true,
 		IdleTimeout: poolIdleTimeout,
 		TestOnBorrowContext: func(ctx context.Context, conn redigo.Conn, lastUsed time.Time) error {
+			if err := conn.Err(); err != nil {
+				return err // another connection got READONLY (roConn)
+			}
 			if time.Since(lastUsed) < time.Second && (stale == nil || lastUsed.UnixNano() > stale.Load()) {
 				return nil
 			}

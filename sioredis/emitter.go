@@ -31,9 +31,9 @@ type Emitter struct {
 var _ socketio.Publisher = (*Emitter)(nil)
 
 // NewEmitter connects an emitter to the Redis of the cluster whose nodes
-// use cfg.Prefix. Only the connection fields of cfg (Addr or
-// ClusterAddrs, Username, Password, DB, ClientName, TLSConfig, Dial, the
-// timeouts, PoolSize), Prefix and Channels (the nodes' mode: it picks the
+// use cfg.Prefix. Only the connection fields of cfg (Addr, ClusterAddrs
+// or the Sentinel fields, Username, Password, DB, ClientName, TLSConfig,
+// Dial, the timeouts, PoolSize), Prefix and Channels (the nodes' mode: it picks the
 // channel of each broadcast) are used; the node fields are ignored. On
 // Redis Cluster it publishes with SPUBLISH on the master of the
 // channel's slot. It fails if the

@@ -70,6 +70,10 @@ type redisServer struct {
 	// password authenticates do and the PING of start.
 	args     []string
 	password string
+	// conf, if set, is the content of a configuration file written to
+	// dir (once: a Sentinel rewrites its own) and passed to redis-server
+	// first; args then holds --sentinel for a Sentinel.
+	conf string
 	// tls, if set, makes the server listen with TLS only (certificates
 	// in certDir) and the helpers dial it with this client configuration.
 	tls     *tls.Config
@@ -132,6 +136,15 @@ func (r *redisServer) tryStart() error {
 			"--tls-key-file", filepath.Join(r.certDir, "server.key"),
 			"--tls-ca-cert-file", filepath.Join(r.certDir, "ca.crt"),
 			"--tls-auth-clients", "no"}
+	}
+	if r.conf != "" {
+		conf := filepath.Join(r.dir, "redis.conf")
+		if _, err := os.Stat(conf); err != nil {
+			if err := os.WriteFile(conf, []byte(r.conf), 0o600); err != nil {
+				return err
+			}
+		}
+		ports = append([]string{conf}, ports...)
 	}
 	cmd := exec.Command(r.bin, append(append(ports,
 		"--bind", "127.0.0.1",

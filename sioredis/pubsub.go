@@ -530,7 +530,12 @@ func (c *Cluster) subscribeOnce(bo *backoff) (err error) {
 		case <-t.C:
 			for _, sh := range shards {
 				sh.wmu.Lock()
-				err := sh.conn.Send("PING")
+				// A connection failed by another's READONLY reply (roConn:
+				// a failover demoted the server) is made again too.
+				err := sh.conn.Err()
+				if err == nil {
+					err = sh.conn.Send("PING")
+				}
 				if err == nil {
 					err = sh.conn.Flush()
 				}

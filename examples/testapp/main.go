@@ -9,7 +9,9 @@
 // broadcasts are shared, and requests for sessions held by another node are
 // forwarded to it (-node-addr, default the listening address, is where the
 // others reach this node; -redis-ttl its liveness TTL). -redis-cluster
-// SEEDS joins through a Redis Cluster instead; -redis-channels single|sharded
+// SEEDS joins through a Redis Cluster instead, -redis-sentinel ADDRS with
+// -redis-sentinel-master NAME through the master Redis Sentinel names;
+// -redis-channels single|sharded
 // picks the broadcast channels (the same on every node). -metrics ADDR
 // serves Prometheus metrics (the server's and the cluster adapter's) at
 // /metrics.
@@ -56,26 +58,34 @@ func run(args []string) error {
 	redisAddr := fs.String("redis", "", "Redis address (host:port) to join the nodes sharing it")
 	nodeAddr := fs.String("node-addr", "", "with -redis: the address (host:port) at which the other nodes reach this one, to forward requests for its sessions (default: the listening address)")
 	redisCluster := fs.String("redis-cluster", "", "Redis Cluster seed nodes (host:port,host:port...) to join the nodes sharing it, instead of -redis")
-	redisChannels := fs.String("redis-channels", "single", "with -redis or -redis-cluster: broadcast channels, sharded (per namespace and room) or single (one channel for all); the same on every node")
+	redisSentinel := fs.String("redis-sentinel", "", "Redis Sentinel addresses (host:port,host:port...) through which to find the master of the nodes' Redis, instead of -redis (with -redis-sentinel-master)")
+	redisSentinelMaster := fs.String("redis-sentinel-master", "", "with -redis-sentinel: the name the Sentinels monitor the master under")
+	redisChannels := fs.String("redis-channels", "single", "with -redis, -redis-cluster or -redis-sentinel: broadcast channels, sharded (per namespace and room) or single (one channel for all); the same on every node")
 	redisTTL := fs.Duration("redis-ttl", sioredis.DefaultTTL, "with -redis: node liveness TTL (a dead node's sockets leave the cluster within about TTL + TTL/3)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	metricsAddr := fs.String("metrics", "", "serve the server's and, with -redis or -redis-cluster, the cluster adapter's Prometheus metrics (package metrics) at /metrics on this address (empty: off)")
+	metricsAddr := fs.String("metrics", "", "serve the server's and, with -redis, -redis-cluster or -redis-sentinel, the cluster adapter's Prometheus metrics (package metrics) at /metrics on this address (empty: off)")
 	pprofAddr := fs.String("pprof", os.Getenv("TESTAPP_PPROF"), "serve net/http/pprof on this address (default $TESTAPP_PPROF; empty: off)")
 	publishToken := fs.String("publish-token", "", "serve the HTTP publish API at /publish with this bearer token (empty: off)")
 	suite := fs.Bool("suite", false, "serve what the official suites expect instead: the Engine.IO echo server at /engine.io/ and the Socket.IO v5 suite's server at /socket.io/ (listen on :3000 for them)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *suite && (*redisAddr != "" || *redisCluster != "") {
+	if *suite && (*redisAddr != "" || *redisCluster != "" || *redisSentinel != "") {
 		return fmt.Errorf("-suite and -redis do not go together")
 	}
 	channels, err := sioredis.ParseChannelMode(*redisChannels)
 	if err != nil {
 		return fmt.Errorf("-redis-channels: %w", err)
 	}
-	var seeds []string
+	var seeds, sentinels []string
 	if *redisCluster != "" {
 		seeds = strings.Split(*redisCluster, ",")
+	}
+	if *redisSentinel != "" {
+		sentinels = strings.Split(*redisSentinel, ",")
+	}
+	if (*redisSentinel == "") != (*redisSentinelMaster == "") {
+		return fmt.Errorf("-redis-sentinel and -redis-sentinel-master go together")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -109,8 +119,10 @@ func run(args []string) error {
 	}
 	defer ln.Close()
 	var clusterStats metrics.ClusterSource
-	if *redisAddr != "" || len(seeds) > 0 {
-		cluster, err := sioredis.New(sioredis.Config{Addr: *redisAddr, ClusterAddrs: seeds, Channels: channels, TTL: *redisTTL, Logger: logger})
+	if *redisAddr != "" || len(seeds) > 0 || len(sentinels) > 0 {
+		cluster, err := sioredis.New(sioredis.Config{Addr: *redisAddr, ClusterAddrs: seeds,
+			SentinelAddrs: sentinels, SentinelMaster: *redisSentinelMaster,
+			Channels: channels, TTL: *redisTTL, Logger: logger})
 		if err != nil {
 			return fmt.Errorf("-redis: %w", err)
 		}
@@ -122,7 +134,7 @@ func run(args []string) error {
 		if cfg.NodeAddr == "" {
 			cfg.NodeAddr = ln.Addr().String()
 		}
-		logger.Info("joined cluster", "redis", *redisAddr, "redis_cluster", *redisCluster, "channels", channels, "node", cluster.NodeID(), "node_addr", cfg.NodeAddr)
+		logger.Info("joined cluster", "redis", *redisAddr, "redis_cluster", *redisCluster, "redis_sentinel", *redisSentinel, "channels", channels, "node", cluster.NodeID(), "node_addr", cfg.NodeAddr)
 	}
 	var srv interface {
 		http.Handler
