@@ -284,10 +284,11 @@ func (c *Conn) onTimer() {
 		return
 	}
 	var wakes []transport.Waker
+	var expired *wsLink // the probe UpgradeTimeout ended
 	if c.probeBy != 0 && now >= c.probeBy {
 		c.probeBy = 0
 		if p := c.probe; p != nil {
-			c.probe = nil
+			c.probe, expired = nil, p
 			wakes = append(wakes, p.waker) // it finds itself ended and closes
 			c.signalPollLocked()
 		}
@@ -303,8 +304,12 @@ func (c *Conn) onTimer() {
 		c.pushLocked(pktPing)
 		wakes = append(wakes, c.wakeLocked())
 	}
+	probed := expired != nil && expired.probed
 	c.scheduleLocked()
 	c.mu.Unlock()
+	if expired != nil {
+		c.logAt(slog.LevelDebug, "upgrade timed out: probe closed", "probe_answered", probed)
+	}
 	for _, w := range wakes {
 		w.Wake()
 	}

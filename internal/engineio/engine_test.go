@@ -1,11 +1,14 @@
 package engineio
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -542,9 +545,29 @@ func TestUpgradeRacingPoll(t *testing.T) {
 	}
 }
 
+// logBuffer is a Logger's output, read while the server writes it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func TestUpgradeTimeout(t *testing.T) {
 	h := newRecorder(true)
-	ts := start(t, Config{UpgradeTimeout: 50 * time.Millisecond}, h)
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ts := start(t, Config{UpgradeTimeout: 50 * time.Millisecond, Logger: logger}, h)
 	sid := ts.open(t)
 	c := h.conn(t, sid)
 	ws := ts.dial(t, "EIO=4&transport=websocket&sid="+sid)
@@ -552,6 +575,11 @@ func TestUpgradeTimeout(t *testing.T) {
 	assert.Equal(t, wsFrame{false, "3probe"}, ws.next(t))
 	ws.waitClosed(t) // no "5" in time
 	assert.Equal(t, Polling, c.Transport())
+	// Said at Debug, with the session: the probe's close (1000) is all a
+	// client sees of it.
+	require.Eventually(t, func() bool {
+		return strings.Contains(logs.String(), `msg="upgrade timed out: probe closed" sid=`+sid+" probe_answered=true")
+	}, wait, time.Millisecond, logs.String())
 
 	// The session goes on over polling, and can upgrade again.
 	assert.Equal(t, 200, ts.post(t, sid, "4still").status)
