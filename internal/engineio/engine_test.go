@@ -318,6 +318,41 @@ func TestPollingServerCloseNoPoll(t *testing.T) {
 	assert.Equal(t, ReasonForcedClose, h.closed(t, sid))
 }
 
+// TestPollingServerCloseUnansweredPing: a session closed while its ping
+// is unanswered (a client gone after the handshake, closed by the layer
+// above at its connect timeout) ends when the pong is due, not
+// PingInterval+PingTimeout after the close.
+func TestPollingServerCloseUnansweredPing(t *testing.T) {
+	h := newRecorder(false)
+	ts := start(t, Config{PingInterval: 10 * time.Millisecond, PingTimeout: time.Hour}, h)
+	sid := ts.open(t)
+	c := h.conn(t, sid)
+	var pongBy time.Duration
+	require.Eventually(t, func() bool { // the ping is queued, nobody polls
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		pongBy = c.pongBy
+		return pongBy != 0
+	}, wait, time.Millisecond)
+	c.Close()
+	c.mu.Lock()
+	closeBy, wouldBe := c.closeBy, c.srv.timers.now()+c.srv.cfg.PingInterval+c.srv.cfg.PingTimeout
+	c.mu.Unlock()
+	assert.Equal(t, pongBy, closeBy)
+	assert.Less(t, closeBy, wouldBe)
+
+	// No ping unanswered: PingInterval+PingTimeout.
+	ts = start(t, Config{PingInterval: time.Hour, PingTimeout: time.Hour}, h)
+	sid = ts.open(t)
+	c = h.conn(t, sid)
+	before := c.srv.timers.now()
+	c.Close()
+	c.mu.Lock()
+	closeBy = c.closeBy
+	c.mu.Unlock()
+	assert.GreaterOrEqual(t, closeBy, before+2*time.Hour)
+}
+
 func TestServerClose(t *testing.T) {
 	h := newRecorder(false)
 	ts := start(t, Config{}, h)
