@@ -60,6 +60,15 @@ type Options struct {
 	// connect packet ("1::"; v5: the open packet), the v5 upgrade probe,
 	// and every reconnect attempt (default 10 s).
 	ConnectTimeout time.Duration
+	// UpgradeTimeout (ProtocolV5, polling before websocket) bounds a
+	// polling session's upgrade to websocket, from the probe's start to
+	// the upgrade packet (default DefaultUpgradeTimeout): a switch that
+	// would come later is not made, the probe is closed and the session
+	// stays on polling. The server gives the probe a deadline of its own
+	// (engine.io's upgradeTimeout, 10 s by default) and closes it then,
+	// dropping an upgrade packet still on its way, and the session with
+	// it: keep UpgradeTimeout well below the server's.
+	UpgradeTimeout time.Duration
 
 	// NoReconnect turns reconnection off: when the session is lost the
 	// client stops (Done is closed).
@@ -150,6 +159,9 @@ func (o *Options) withDefaults() (Options, error) {
 	opts.Resource = strings.Trim(opts.Resource, "/")
 	if opts.ConnectTimeout <= 0 {
 		opts.ConnectTimeout = 10 * time.Second
+	}
+	if opts.UpgradeTimeout <= 0 {
+		opts.UpgradeTimeout = DefaultUpgradeTimeout
 	}
 	if opts.ReconnectMinDelay <= 0 {
 		opts.ReconnectMinDelay = 500 * time.Millisecond

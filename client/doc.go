@@ -114,6 +114,9 @@
 //     socket.io-client's default) the session opens with polling and
 //     upgrades to websocket when the server offers it (the Engine.IO
 //     probe and upgrade; Client.Transport tells which carries it now).
+//     An upgrade whose probe the server closes before the switch (its
+//     upgrade timeout), or that cannot switch within
+//     Options.UpgradeTimeout, is given up: the session stays on polling.
 //     The URL's query goes with every request (socket.handshake.query).
 //   - Namespaces: only the URL's namespace is joined at Dial, "/" too
 //     only when it is the URL's or asked for with Of("/"). Each join is a

@@ -61,6 +61,11 @@ const Polling = "polling"
 // before websocket opens with polling and upgrades to websocket.
 var DefaultTransportsV5 = []string{WebSocket, Polling}
 
+// DefaultUpgradeTimeout is Options.UpgradeTimeout's default: half of the
+// Engine.IO servers' default upgrade timeout (engine.io's and siogo's,
+// 10 s), so that a switch made within it reaches the server in time.
+const DefaultUpgradeTimeout = 5 * time.Second
+
 // ConnectError is a ProtocolV5 namespace refusal, the server's
 // CONNECT_ERROR packet: the message of the error the server's middleware
 // passed to next (e.g. "not authorized", or "Invalid namespace") and its
@@ -455,7 +460,7 @@ func (c *Client) openSession5(ctx context.Context, name string) (*session, error
 		}
 		cn = ws
 	case c.upgradeWanted():
-		cn = &upgrade5Conn{poll5Conn: newPoll5Conn(c), probed: make(chan struct{})}
+		cn = newUpgrade5Conn(c)
 	default:
 		cn = newPoll5Conn(c)
 	}

@@ -197,7 +197,8 @@ func (c *Conn) signalPollLocked() {
 // Close ends the session from the server: what is queued is sent, then a
 // close packet (polling) or the websocket is closed; OnClose gets
 // ReasonForcedClose. A polling session whose client does not poll again
-// ends after PingInterval+PingTimeout.
+// ends after PingInterval+PingTimeout, or when the answer to a ping
+// already sent is due, if that is sooner (the client is gone then).
 func (c *Conn) Close() {
 	c.mu.Lock()
 	if c.closed || c.closing {
@@ -206,6 +207,7 @@ func (c *Conn) Close() {
 	}
 	c.closing = true
 	c.reason = codeOf(ReasonForcedClose)
+	pongBy := c.pongBy
 	c.nextPing, c.pongBy = 0, 0
 	var probe transport.Waker
 	if p := c.probe; p != nil {
@@ -217,6 +219,15 @@ func (c *Conn) Close() {
 	}
 	now := c.srv.timers.now()
 	c.closeBy = now + c.srv.cfg.PingInterval + c.srv.cfg.PingTimeout
+	if pongBy != 0 {
+		// A ping is unanswered: a client silent until its pong is due
+		// will not poll again either (the Node.js server's heartbeat goes
+		// on while a socket closes). Without this a session whose client
+		// left right after the handshake, closed by the layer above at
+		// its connect timeout just before the pong was due, lived twice
+		// PingInterval+PingTimeout.
+		c.closeBy = min(c.closeBy, pongBy)
+	}
 	c.srv.timers.schedule(c, c.closeBy)
 	wake := c.wakeLocked()
 	c.mu.Unlock()
@@ -284,10 +295,11 @@ func (c *Conn) onTimer() {
 		return
 	}
 	var wakes []transport.Waker
+	var expired *wsLink // the probe UpgradeTimeout ended
 	if c.probeBy != 0 && now >= c.probeBy {
 		c.probeBy = 0
 		if p := c.probe; p != nil {
-			c.probe = nil
+			c.probe, expired = nil, p
 			wakes = append(wakes, p.waker) // it finds itself ended and closes
 			c.signalPollLocked()
 		}
@@ -303,8 +315,12 @@ func (c *Conn) onTimer() {
 		c.pushLocked(pktPing)
 		wakes = append(wakes, c.wakeLocked())
 	}
+	probed := expired != nil && expired.probed
 	c.scheduleLocked()
 	c.mu.Unlock()
+	if expired != nil {
+		c.logAt(slog.LevelDebug, "upgrade timed out: probe closed", "probe_answered", probed)
+	}
 	for _, w := range wakes {
 		w.Wake()
 	}

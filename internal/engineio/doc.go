@@ -105,7 +105,8 @@
 // # Closing
 //
 // Conn.Close sends what is queued, then a close packet (polling; the
-// session ends when a poll takes it, or PingInterval+PingTimeout later) or
+// session ends when a poll takes it, or PingInterval+PingTimeout later, or
+// when the pong to a ping already sent is due if that is sooner) or
 // closes the websocket; OnClose gets ReasonForcedClose. Errors (ping
 // timeout, parse error, slow consumer, transport error) end the session
 // at once, dropping its queue. Server.Close ends every session.

@@ -1,11 +1,14 @@
 package engineio
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -315,6 +318,41 @@ func TestPollingServerCloseNoPoll(t *testing.T) {
 	assert.Equal(t, ReasonForcedClose, h.closed(t, sid))
 }
 
+// TestPollingServerCloseUnansweredPing: a session closed while its ping
+// is unanswered (a client gone after the handshake, closed by the layer
+// above at its connect timeout) ends when the pong is due, not
+// PingInterval+PingTimeout after the close.
+func TestPollingServerCloseUnansweredPing(t *testing.T) {
+	h := newRecorder(false)
+	ts := start(t, Config{PingInterval: 10 * time.Millisecond, PingTimeout: time.Hour}, h)
+	sid := ts.open(t)
+	c := h.conn(t, sid)
+	var pongBy time.Duration
+	require.Eventually(t, func() bool { // the ping is queued, nobody polls
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		pongBy = c.pongBy
+		return pongBy != 0
+	}, wait, time.Millisecond)
+	c.Close()
+	c.mu.Lock()
+	closeBy, wouldBe := c.closeBy, c.srv.timers.now()+c.srv.cfg.PingInterval+c.srv.cfg.PingTimeout
+	c.mu.Unlock()
+	assert.Equal(t, pongBy, closeBy)
+	assert.Less(t, closeBy, wouldBe)
+
+	// No ping unanswered: PingInterval+PingTimeout.
+	ts = start(t, Config{PingInterval: time.Hour, PingTimeout: time.Hour}, h)
+	sid = ts.open(t)
+	c = h.conn(t, sid)
+	before := c.srv.timers.now()
+	c.Close()
+	c.mu.Lock()
+	closeBy = c.closeBy
+	c.mu.Unlock()
+	assert.GreaterOrEqual(t, closeBy, before+2*time.Hour)
+}
+
 func TestServerClose(t *testing.T) {
 	h := newRecorder(false)
 	ts := start(t, Config{}, h)
@@ -542,9 +580,29 @@ func TestUpgradeRacingPoll(t *testing.T) {
 	}
 }
 
+// logBuffer is a Logger's output, read while the server writes it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func TestUpgradeTimeout(t *testing.T) {
 	h := newRecorder(true)
-	ts := start(t, Config{UpgradeTimeout: 50 * time.Millisecond}, h)
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ts := start(t, Config{UpgradeTimeout: 50 * time.Millisecond, Logger: logger}, h)
 	sid := ts.open(t)
 	c := h.conn(t, sid)
 	ws := ts.dial(t, "EIO=4&transport=websocket&sid="+sid)
@@ -552,6 +610,11 @@ func TestUpgradeTimeout(t *testing.T) {
 	assert.Equal(t, wsFrame{false, "3probe"}, ws.next(t))
 	ws.waitClosed(t) // no "5" in time
 	assert.Equal(t, Polling, c.Transport())
+	// Said at Debug, with the session: the probe's close (1000) is all a
+	// client sees of it.
+	require.Eventually(t, func() bool {
+		return strings.Contains(logs.String(), `msg="upgrade timed out: probe closed" sid=`+sid+" probe_answered=true")
+	}, wait, time.Millisecond, logs.String())
 
 	// The session goes on over polling, and can upgrade again.
 	assert.Equal(t, 200, ts.post(t, sid, "4still").status)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -115,9 +117,53 @@ type logCounter struct {
 	warn    int // Warn and above
 }
 
-func (h *logCounter) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelInfo }
+// debugLog, when SIOGO_SOAK_LOG names a file, gets every record of the
+// servers, Debug ones too (the engines' close and upgrade reasons), each
+// with its time: what to read when a run fails. Nil otherwise.
+var debugLog = openDebugLog()
+
+func openDebugLog() *lockedWriter {
+	p := os.Getenv("SIOGO_SOAK_LOG")
+	if p == "" {
+		return nil
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		panic(fmt.Sprintf("SIOGO_SOAK_LOG: %v", err))
+	}
+	return &lockedWriter{w: f}
+}
+
+// lockedWriter serializes the writes of the servers' goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+func (h *logCounter) Enabled(_ context.Context, l slog.Level) bool {
+	return l >= slog.LevelInfo || debugLog != nil
+}
 
 func (h *logCounter) Handle(_ context.Context, r slog.Record) error {
+	if debugLog != nil {
+		var d strings.Builder
+		fmt.Fprintf(&d, "%s %s %s", r.Time.Format("15:04:05.000000"), r.Level, r.Message)
+		r.Attrs(func(a slog.Attr) bool {
+			fmt.Fprintf(&d, " %s=%v", a.Key, a.Value)
+			return true
+		})
+		d.WriteByte('\n')
+		_, _ = io.WriteString(debugLog, d.String())
+		if r.Level < slog.LevelInfo {
+			return nil // what the test counts is Info and up
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s", r.Level, r.Message)
 	r.Attrs(func(a slog.Attr) bool {

@@ -10,6 +10,9 @@
 // TestSoak runs for SIOGO_SOAK_DURATION (a Go duration, default 20s) with
 // SIOGO_SOAK_CLIENTS concurrent clients (default 200); SIOGO_SOAK_SEED
 // repeats a run's random choices. It is skipped with -short.
+// SIOGO_SOAK_LOG names a file that gets every record the servers log,
+// Debug ones included (the engines' close and upgrade reasons, with each
+// session id), each with its time: what to read when a run fails.
 //
 //	SIOGO_SOAK_DURATION=5m go test -race -count=1 -timeout 30m -run TestSoak -v ./internal/soak
 //
