@@ -414,15 +414,25 @@
 // argument travels as an attachment: v5 clients receive it as binary,
 // 0.9 clients as a base64 string.
 //
+// The Go emitter also carries out, on every node, what a node's
+// Selection does across the cluster, as Node's redis-emitter does:
+// Join and Leave of rooms, Disconnect, and a namespace's ServerEmit.
+// Each is one PUBLISH of a room operation on <Prefix>:broadcast (in both
+// modes: every node subscribes to it), without a request id, which no
+// node answers; like a broadcast, it reaches the nodes whose
+// subscription is up, and returns once Redis has taken it. The room
+// operations' format is this package's own (ops.go), not documented for
+// other emitters.
+//
 // The message, for emitters in other languages, is published with
 // PUBLISH (SPUBLISH on Redis Cluster) on the channel the nodes' mode
-// (Config.Channels, see Broadcasts) gives it: with ChannelsSharded, the
-// default, {<Prefix>:<NS>:<room>}:bc for a broadcast to exactly one room
+// (Config.Channels, see Broadcasts) gives it: with ChannelsSharded,
+// {<Prefix>:<NS>:<room>}:bc for a broadcast to exactly one room
 // that is not of the socket-id format (socketio.IsSocketID: 20 URL-safe
 // base64 characters, or those after "<namespace>#"), else
 // {<Prefix>:<NS>}:bc, where NS is the namespace as "<byte length>:<name>"
-// ("{siogo:5:/chat:lobby}:bc", "{siogo:0:}:bc"); with ChannelsSingle,
-// <Prefix>:broadcast ("siogo:broadcast" by default). It is binary, where a uvarint is an unsigned
+// ("{siogo:5:/chat:lobby}:bc", "{siogo:0:}:bc"); with ChannelsSingle, the
+// default, <Prefix>:broadcast ("siogo:broadcast" by default). It is binary, where a uvarint is an unsigned
 // LEB128 varint (Go's binary.AppendUvarint, protobuf's varint), a string
 // is a uvarint byte length and the bytes, and a list is a uvarint count
 // and that many strings:

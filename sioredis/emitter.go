@@ -17,8 +17,9 @@ import (
 // process that runs no server: a cron job, a queue worker, an app server.
 // It holds no sessions and subscribes to nothing; each broadcast is one
 // PUBLISH of the message the nodes decode (see "Emitting from other
-// processes" in the package documentation). Make it with NewEmitter; it
-// is safe for concurrent use.
+// processes" in the package documentation), and so is each of its room
+// operations (EmitterSelection's Join, Leave, Disconnect, ServerEmit).
+// Make it with NewEmitter; it is safe for concurrent use.
 type Emitter struct {
 	node   string // the sender id its messages carry: no node's
 	prefix string
@@ -97,13 +98,15 @@ func (e *Emitter) Publish(ctx context.Context, r socketio.PublishRequest) error 
 	return e.publish(ctx, m, opts)
 }
 
-// Of returns the broadcasts to namespace ns ("" or "/" for the default).
+// Of returns the selection of every socket of namespace ns ("" or "/"
+// for the default), for Emit and the room operations.
 func (e *Emitter) Of(ns string) *EmitterSelection {
 	return &EmitterSelection{e: e, ns: ns}
 }
 
 // EmitterSelection selects sockets of one namespace for an Emitter's
-// Emit: e.Of("/chat").To("room").Except(id).Emit(ctx, "event", args...).
+// Emit, Join, Leave and Disconnect:
+// e.Of("/chat").To("room").Except(id).Emit(ctx, "event", args...).
 // To and Except return a new selection, so one can be kept and shared.
 type EmitterSelection struct {
 	e      *Emitter
@@ -145,6 +148,98 @@ func (s *EmitterSelection) Emit(ctx context.Context, event string, args ...any) 
 	}
 	m.Attachments = att
 	return s.e.publish(ctx, m, opts)
+}
+
+// Join makes the selected sockets, on every node, join rooms, as
+// socketio.Selection.Join does on a node (Node's
+// emitter.in(room).socketsJoin). Like Emit it returns once Redis has
+// taken the request: the nodes carry it out when they receive it (those
+// whose subscription is down at the time miss it), and nothing comes
+// back. A room may not be a socket id (socketio.ErrReservedRoom).
+func (s *EmitterSelection) Join(ctx context.Context, rooms ...string) error {
+	return s.roomOp(ctx, opJoin, rooms)
+}
+
+// Leave makes the selected sockets, on every node, leave rooms, as Join
+// does for joining (Node's socketsLeave).
+func (s *EmitterSelection) Leave(ctx context.Context, rooms ...string) error {
+	return s.roomOp(ctx, opLeave, rooms)
+}
+
+// Disconnect disconnects the selected sockets on every node, as
+// socketio.Selection.Disconnect does (Node's disconnectSockets): with
+// close, their whole sessions are closed, else they leave this namespace
+// only. It returns once Redis has taken the request, as Join does.
+func (s *EmitterSelection) Disconnect(ctx context.Context, close bool) error {
+	m := s.op(opDisconnect)
+	if close {
+		m.flags = opFlagClose
+	}
+	return s.e.publishOp(ctx, m)
+}
+
+// ServerEmit sends a server event to the namespace's handlers on every
+// node (socketio.Namespace.OnServerEvent; Node's serverSideEmit): the
+// selection's namespace only, so it must have no rooms and no excepted
+// ids. The arguments are JSON-encoded; no binary. It returns once Redis
+// has taken the event; nothing is answered.
+func (s *EmitterSelection) ServerEmit(ctx context.Context, event string, args ...any) error {
+	if len(s.rooms) > 0 || len(s.except) > 0 {
+		return fmt.Errorf("%w: a server event goes to the namespace's handlers, not to rooms or sockets", socketio.ErrInvalidMessage)
+	}
+	raw, att, err := socketio.MarshalArgs(args...)
+	if err != nil {
+		return err
+	}
+	if len(att) > 0 {
+		return fmt.Errorf("%w: a server event has no binary arguments", socketio.ErrInvalidMessage)
+	}
+	m := s.op(opServerEvent)
+	m.event, m.args = event, raw
+	ev := &socketio.Message{Kind: socketio.MessageEvent, Namespace: m.ns, Event: event, Args: raw}
+	if err := ev.Validate(); err != nil {
+		return err
+	}
+	return s.e.publishOp(ctx, m)
+}
+
+// roomOp publishes a join or a leave of rooms.
+func (s *EmitterSelection) roomOp(ctx context.Context, typ byte, rooms []string) error {
+	if len(rooms) == 0 {
+		return fmt.Errorf("%w: no room to join or leave", socketio.ErrInvalidMessage)
+	}
+	for _, r := range rooms {
+		if socketio.IsSocketID(r) {
+			return fmt.Errorf("%w: %q", socketio.ErrReservedRoom, r)
+		}
+	}
+	m := s.op(typ)
+	m.rooms = rooms
+	return s.e.publishOp(ctx, m)
+}
+
+// op is the operation message of type typ for the selection, without a
+// request id: the nodes answer no request of id 0.
+func (s *EmitterSelection) op(typ byte) opMsg {
+	ns := s.ns
+	switch {
+	case ns == "" || ns == "/":
+		ns = ""
+	case ns[0] != '/':
+		ns = "/" + ns
+	}
+	return opMsg{typ: typ, node: s.e.node, ns: ns,
+		opts: socketio.BroadcastOptions{Rooms: s.rooms, Except: s.except}}
+}
+
+// publishOp encodes an operation and publishes it on the control channel
+// that every node subscribes to.
+func (e *Emitter) publishOp(ctx context.Context, m opMsg) error {
+	b := encodeOp(m)
+	if len(b) > maxOpBytes {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrOpTooLarge, len(b), maxOpBytes)
+	}
+	return e.do(ctx, publishCommand(e.topo != nil), singleChannel(e.prefix), b)
 }
 
 // publish encodes a valid broadcast and publishes it.

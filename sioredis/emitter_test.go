@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -340,4 +342,76 @@ func TestDocumentedExampleBytes(t *testing.T) {
 	got := encodeMessage("e1", socketio.BroadcastOptions{Rooms: []string{"r"}},
 		&socketio.Message{Namespace: "/chat", Kind: socketio.MessageEvent, Event: "hi", Args: []json.RawMessage{json.RawMessage("1")}})
 	require.Equal(t, []byte(want), got)
+}
+
+// TestEmitterRoomOps: an emitter makes sockets on every node join and
+// leave rooms, disconnects them, and sends server events to the nodes'
+// handlers; no node answers it (it waits for nothing and reads nothing).
+func TestEmitterRoomOps(t *testing.T) {
+	r := startRedis(t)
+	n1, n2 := newOpsNode(t, r, "n1"), newOpsNode(t, r, "n2")
+	ann := dialPeer(t, n1, sioclient.ProtocolV5, "ann", true)
+	bob := dialPeer(t, n2, sioclient.Protocol09, "bob", true)
+	cat := dialPeer(t, n2, sioclient.ProtocolV5, "cat", true)
+	for _, p := range []*peer{ann, bob, cat} {
+		p.join("lobby")
+	}
+	var mu sync.Mutex
+	var events []string
+	for _, n := range []*node{n1, n2} {
+		n.srv.Of("").OnServerEvent("sync", func(args []json.RawMessage) {
+			mu.Lock()
+			events = append(events, n.name+" "+raw(args))
+			mu.Unlock()
+		})
+	}
+	e := newEmitter(t, r)
+	answers := watchChannel(t, r, "{test:node:"+e.node+"}:ops") // where answers to it would go
+	ctx := context.Background()
+	members := func(room string) func() ([]string, error) {
+		return func() ([]string, error) {
+			ids, err := n1.srv.Of("").Clients(room)
+			slices.Sort(ids)
+			return ids, err
+		}
+	}
+
+	require.NoError(t, e.Of("").To("lobby").Except(cat.id).Join(ctx, "vip", "gold"))
+	eventuallyEqual(t, peerIDs(ann, bob), members("vip"), "the lobby but cat joined vip, on both nodes")
+	eventuallyEqual(t, peerIDs(ann, bob), members("gold"))
+	require.NoError(t, e.Of("/").To(ann.id).Leave(ctx, "vip"))
+	eventuallyEqual(t, peerIDs(bob), members("vip"), "ann left vip")
+	eventuallyEqual(t, peerIDs(ann, bob), members("gold"), "not gold")
+
+	require.NoError(t, e.Of("").ServerEmit(ctx, "sync", "x", 1))
+	eventuallyEqual(t, []string{`n1 ["x",1]`, `n2 ["x",1]`}, func() ([]string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		out := slices.Clone(events)
+		slices.Sort(out)
+		return out, nil
+	}, "both nodes' handlers")
+
+	require.NoError(t, e.Of("").To("gold").Except(ann.id).Disconnect(ctx, true))
+	select {
+	case <-bob.gone:
+	case <-time.After(waitFor):
+		t.Fatal("bob was not disconnected")
+	}
+	eventuallyEqual(t, peerIDs(ann), members("gold"), "bob is gone")
+	eventuallyEqual(t, peerIDs(ann, cat), members("lobby"))
+
+	assert.Never(t, func() bool { return len(answers()) > 0 }, 500*time.Millisecond, tick, "no node answers an emitter")
+	for _, n := range []*node{n1, n2} {
+		assert.Zero(t, n.cluster.Stats().Malformed, n.name)
+	}
+
+	// Refused before anything is published.
+	assert.ErrorIs(t, e.Of("").To("lobby").Join(ctx), socketio.ErrInvalidMessage, "no room")
+	assert.ErrorIs(t, e.Of("").Join(ctx, ann.id), socketio.ErrReservedRoom)
+	assert.ErrorIs(t, e.Of("").To("lobby").ServerEmit(ctx, "sync"), socketio.ErrInvalidMessage, "rooms")
+	assert.ErrorIs(t, e.Of("").ServerEmit(ctx, "connect"), socketio.ErrReservedEvent)
+	assert.ErrorIs(t, e.Of("").ServerEmit(ctx, "sync", []byte{1}), socketio.ErrInvalidMessage, "binary")
+	require.NoError(t, e.Close())
+	assert.ErrorIs(t, e.Of("").Join(ctx, "x"), ErrClosed)
 }

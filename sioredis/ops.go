@@ -918,7 +918,10 @@ func (c *Cluster) applyLoop() {
 		case <-c.ctx.Done():
 			return
 		case m := <-c.applyq:
-			c.reply(c.apply(m))
+			reply := c.apply(m)
+			if m.id != 0 {
+				c.reply(reply)
+			} // else an Emitter's: no one waits for an answer
 		}
 	}
 }
