@@ -39,8 +39,8 @@ func clusterEvent(t *testing.T, metricsAddr, event string) float64 {
 func TestTestappMetrics(t *testing.T) {
 	r := StartRedis(t)
 	ma, mb := apptest.FreeAddr(t), apptest.FreeAddr(t)
-	a := apptest.StartTestapp(t, "-redis", r.Addr(), "-redis-ttl", nodeTTL.String(), "-log-level", "warn", "-metrics", ma)
-	b := apptest.StartTestapp(t, "-redis", r.Addr(), "-redis-ttl", nodeTTL.String(), "-log-level", "warn", "-metrics", mb)
+	a := apptest.StartTestapp(t, "-redis", r.Addr(), "-redis-ttl", steadyTTL.String(), "-log-level", "warn", "-metrics", ma)
+	b := apptest.StartTestapp(t, "-redis", r.Addr(), "-redis-ttl", steadyTTL.String(), "-log-level", "warn", "-metrics", mb)
 	ca, _ := dial(t, a.URL)
 	cb, _ := dial(t, b.URL)
 	got := make(chan string, 1)

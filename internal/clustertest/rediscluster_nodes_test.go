@@ -19,7 +19,7 @@ func startClusterNodes(t *testing.T, rc *RedisCluster, n int, flags ...string) [
 	nodes := make([]*apptest.Testapp, n)
 	for i := range nodes {
 		nodes[i] = apptest.StartTestapp(t, append([]string{
-			"-redis-cluster", strings.Join(rc.Addrs(), ","), "-redis-ttl", nodeTTL.String(), "-log-level", "warn",
+			"-redis-cluster", strings.Join(rc.Addrs(), ","), "-redis-ttl", steadyTTL.String(), "-log-level", "warn",
 		}, flags...)...)
 	}
 	return nodes
