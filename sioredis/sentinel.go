@@ -132,6 +132,10 @@ func (cfg *Config) newSentinels(opts []redigo.DialOption) *sentinels {
 	}
 }
 
+// errNotMaster is the refusal of a server the Sentinels name whose ROLE
+// is not master.
+var errNotMaster = errors.New("not a master")
+
 // sentinelError lists why each Sentinel did not lead to the master.
 type sentinelError struct {
 	master string
@@ -168,6 +172,20 @@ func (s *sentinels) conn(ctx context.Context) (redigo.Conn, error) {
 		}
 		conn, err := s.open(ctx, master)
 		if err != nil {
+			if errors.Is(err, errNotMaster) {
+				s.mu.Lock()
+				if s.last == master {
+					// The server the node's connections were opened to is
+					// a replica now (demoted behind the Sentinels' back,
+					// or a failover they have not announced yet): they
+					// fail (Err), as on a READONLY reply, which a
+					// connection that only reads, or was made again
+					// since, never gets. The subscriber's, notably, would
+					// stay on the replica and miss every broadcast.
+					s.d.gen.Add(1)
+				}
+				s.mu.Unlock()
+			}
 			errs = append(errs, fmt.Errorf("master %s (named by sentinel %s): %w", master, sa, err))
 			continue
 		}
@@ -268,7 +286,7 @@ func (s *sentinels) open(ctx context.Context, addr string) (redigo.Conn, error) 
 	if err == nil {
 		var role string
 		if role, err = redigo.String(v[0], nil); err == nil && role != "master" {
-			err = fmt.Errorf("it is a %s, not a master (a failover under way?)", role)
+			err = fmt.Errorf("%w: it is a %s (a failover under way?)", errNotMaster, role)
 		}
 	}
 	if err != nil {

@@ -336,12 +336,14 @@ func TestSentinelDemotedMaster(t *testing.T) {
 	require.Equal(t, old.addr(), net.JoinHostPort(hp[0], hp[1]), "the Sentinels still name the demoted master")
 	_, err = New(Config{SentinelAddrs: s.addrs(), SentinelMaster: "m", Logger: discardLogger})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "it is a slave, not a master")
+	assert.Contains(t, err.Error(), "not a master: it is a slave")
 	// The next write (a join's, or the liveness refresh every TTL/3) gets
 	// READONLY: the node's connections fail, the subscriber's too, and
-	// are not made again to the demoted master. (Within failoverWait: in
-	// one full package run beside a fresh-clone CI run, n2's subscriber
-	// was still there after 15 s; 16 runs alone all passed.)
+	// are not made again to the demoted master. A node whose connections
+	// happened to be made again first gets no READONLY but a refused dial
+	// (ROLE), which fails its subscriber's connection just the same
+	// (TestSentinelRefusalFailsOlderConnections; before, that subscriber
+	// stayed on the replica).
 	a.join("", "r-a")
 	b.join("", "r-b")
 	for _, name := range []string{"n1", "n2"} {
@@ -520,4 +522,32 @@ func TestSentinelRoleForbidden(t *testing.T) {
 	b.join("", "r")
 	a.emit("", "to-room", "r", "hello")
 	b.expectMsg("", "hello")
+}
+
+// A server the Sentinels still name but that is a replica now is refused
+// (ROLE), and the connections opened to it before fail (Err) at that
+// refusal, as on a READONLY reply: a connection that only reads — the
+// subscriber's — never gets one, and would stay on the replica.
+func TestSentinelRefusalFailsOlderConnections(t *testing.T) {
+	s := startSentinels(t, sentinelOpts{sentinels: 3})
+	other := startRedis(t)
+	cfg := Config{SentinelAddrs: s.addrs(), SentinelMaster: "m"}
+	require.NoError(t, cfg.connDefaults())
+	sn := cfg.newSentinels(cfg.dialOptions())
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	reader, err := sn.conn(ctx)
+	require.NoError(t, err)
+	defer reader.Close()
+	_, err = reader.Do("PING")
+	require.NoError(t, err)
+	require.NoError(t, reader.Err())
+
+	_, err = s.master.do("REPLICAOF", "127.0.0.1", strconv.Itoa(other.port))
+	require.NoError(t, err)
+	_, err = sn.conn(ctx)
+	require.ErrorIs(t, err, errNotMaster, "the Sentinels still name the demoted master")
+	assert.ErrorIs(t, reader.Err(), errReadOnly, "the connection opened to it before fails")
+	_, err = reader.Do("PING") // it still answers: only Err says it failed
+	assert.NoError(t, err)
 }
