@@ -1,14 +1,12 @@
 package engineio
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -16,6 +14,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/siogo/siogo/internal/apptest"
 )
 
 func TestHandshakePolling(t *testing.T) {
@@ -580,27 +580,9 @@ func TestUpgradeRacingPoll(t *testing.T) {
 	}
 }
 
-// logBuffer is a Logger's output, read while the server writes it.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestUpgradeTimeout(t *testing.T) {
 	h := newRecorder(true)
-	logs := &logBuffer{}
+	logs := &apptest.LockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ts := start(t, Config{UpgradeTimeout: 50 * time.Millisecond, Logger: logger}, h)
 	sid := ts.open(t)
