@@ -555,16 +555,15 @@ func (a *Adapter) ServerEmit(ctx context.Context, event string, args []json.RawM
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ev := &socketio.Message{Kind: socketio.MessageEvent, Namespace: a.name, Event: event, Args: args}
-	if err := ev.Validate(); err != nil {
+	if err := checkServerEvent(a.name, event, args); err != nil {
 		return err
 	}
 	if a.c.closed.Load() {
 		return ErrClosed
 	}
-	b := encodeOp(opMsg{typ: opServerEvent, node: a.c.node, ns: a.name, event: event, args: args})
-	if len(b) > maxOpBytes {
-		return fmt.Errorf("%w: %d bytes, at most %d", ErrOpTooLarge, len(b), maxOpBytes)
+	b, err := encodeBounded(opMsg{typ: opServerEvent, node: a.c.node, ns: a.name, event: event, args: args})
+	if err != nil {
+		return err
 	}
 	a.c.publish(b)
 	return nil

@@ -196,8 +196,7 @@ func (s *EmitterSelection) ServerEmit(ctx context.Context, event string, args ..
 	}
 	m := s.op(opServerEvent)
 	m.event, m.args = event, raw
-	ev := &socketio.Message{Kind: socketio.MessageEvent, Namespace: m.ns, Event: event, Args: raw}
-	if err := ev.Validate(); err != nil {
+	if err := checkServerEvent(m.ns, event, raw); err != nil {
 		return err
 	}
 	return s.e.publishOp(ctx, m)
@@ -208,10 +207,8 @@ func (s *EmitterSelection) roomOp(ctx context.Context, typ byte, rooms []string)
 	if len(rooms) == 0 {
 		return fmt.Errorf("%w: no room to join or leave", socketio.ErrInvalidMessage)
 	}
-	for _, r := range rooms {
-		if socketio.IsSocketID(r) {
-			return fmt.Errorf("%w: %q", socketio.ErrReservedRoom, r)
-		}
+	if err := reservedRoom(rooms); err != nil {
+		return err
 	}
 	m := s.op(typ)
 	m.rooms = rooms
@@ -235,9 +232,9 @@ func (s *EmitterSelection) op(typ byte) opMsg {
 // publishOp encodes an operation and publishes it on the control channel
 // that every node subscribes to.
 func (e *Emitter) publishOp(ctx context.Context, m opMsg) error {
-	b := encodeOp(m)
-	if len(b) > maxOpBytes {
-		return fmt.Errorf("%w: %d bytes, at most %d", ErrOpTooLarge, len(b), maxOpBytes)
+	b, err := encodeBounded(m)
+	if err != nil {
+		return err
 	}
 	return e.do(ctx, publishCommand(e.topo != nil), singleChannel(e.prefix), b)
 }

@@ -381,10 +381,8 @@ func (m *opMsg) check() error {
 		if m.flags != 0 || len(m.rooms) == 0 {
 			return bad("flags or rooms")
 		}
-		for _, r := range m.rooms {
-			if socketio.IsSocketID(r) {
-				return fmt.Errorf("%w: %w: %q", errBadOp, socketio.ErrReservedRoom, r)
-			}
+		if err := reservedRoom(m.rooms); err != nil {
+			return fmt.Errorf("%w: %w", errBadOp, err)
 		}
 	case opDisconnect:
 		if m.flags&^opFlagClose != 0 || len(m.rooms) != 0 {
@@ -407,8 +405,7 @@ func (m *opMsg) check() error {
 		if m.flags != 0 || m.id != 0 {
 			return bad("flags or request id")
 		}
-		ev := &socketio.Message{Kind: socketio.MessageEvent, Namespace: m.ns, Event: m.event, Args: m.args}
-		if err := ev.Validate(); err != nil {
+		if err := checkServerEvent(m.ns, m.event, m.args); err != nil {
 			return fmt.Errorf("%w: %w", errBadOp, err)
 		}
 	default: // opSocketIDs, opFetch
@@ -738,15 +735,40 @@ func (cl *call) takePartials() []opMsg {
 }
 
 // encodeRequest gives m this node's id and a new request id and encodes
-// it; a message larger than maxOpBytes is ErrOpTooLarge.
+// it (encodeBounded).
 func (c *Cluster) encodeRequest(m *opMsg) ([]byte, error) {
 	m.node = c.node
 	m.id = c.opSeq.Add(1)
-	msg := encodeOp(*m)
-	if len(msg) > maxOpBytes {
-		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrOpTooLarge, len(msg), maxOpBytes)
+	return encodeBounded(*m)
+}
+
+// encodeBounded encodes an operation to publish: larger than maxOpBytes
+// (which every node refuses) is ErrOpTooLarge.
+func encodeBounded(m opMsg) ([]byte, error) {
+	b := encodeOp(m)
+	if len(b) > maxOpBytes {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrOpTooLarge, len(b), maxOpBytes)
 	}
-	return msg, nil
+	return b, nil
+}
+
+// reservedRoom refuses rooms to join or leave of the socket-id format
+// (socketio.ErrReservedRoom): a socket may never be put into another's
+// private room, nor out of its own.
+func reservedRoom(rooms []string) error {
+	for _, r := range rooms {
+		if socketio.IsSocketID(r) {
+			return fmt.Errorf("%w: %q", socketio.ErrReservedRoom, r)
+		}
+	}
+	return nil
+}
+
+// checkServerEvent checks a server event of namespace ns as a server's
+// emit is checked (socketio.Message.Validate).
+func checkServerEvent(ns, event string, args []json.RawMessage) error {
+	ev := &socketio.Message{Kind: socketio.MessageEvent, Namespace: ns, Event: event, Args: args}
+	return ev.Validate()
 }
 
 // send publishes m to the other live nodes; with none, it returns a nil
