@@ -363,11 +363,11 @@ func (c *Cluster) startAck(m opMsg) {
 		}
 		// The last answer: the acks not answered yet, the missing. Should
 		// they not fit in one answer, the acks go ahead in partial ones.
-		unsent := func(a socketio.SocketAck) bool { return sent[a.ID] }
-		reply.acks = slices.DeleteFunc(reply.acks, unsent)
+		answered := func(a socketio.SocketAck) bool { return sent[a.ID] }
+		reply.acks = slices.DeleteFunc(reply.acks, answered)
 		if !fits(reply) {
 			st.send(reply.acks)
-			reply.acks = slices.DeleteFunc(reply.acks, unsent)
+			reply.acks = slices.DeleteFunc(reply.acks, answered)
 		}
 		reply.code, reply.text = errorCode(first)
 		c.reply(fitAcks(reply))
@@ -465,7 +465,7 @@ func (st *ackStream) send(batch []socketio.SocketAck) {
 	part.flags = opFlagPartial
 	budget := full
 	for _, a := range batch {
-		cost := binary.MaxVarintLen64 + len(a.ID) + sizeRaws(a.Args)
+		cost := idCost(a.ID) + sizeRaws(a.Args)
 		if cost > full {
 			continue
 		}
@@ -482,15 +482,19 @@ func (st *ackStream) send(batch []socketio.SocketAck) {
 	}
 }
 
+// idCost is the most bytes a socket id takes in an answer (its length
+// and itself).
+func idCost(id string) int { return binary.MaxVarintLen64 + len(id) }
+
 // fits reports whether an answer with acks is within maxOpBytes as it is
 // (fitAcks would leave nothing out).
 func fits(reply opMsg) bool {
 	budget := replyBudget(reply)
 	for _, a := range reply.acks {
-		budget -= binary.MaxVarintLen64 + len(a.ID) + sizeRaws(a.Args)
+		budget -= idCost(a.ID) + sizeRaws(a.Args)
 	}
 	for _, id := range reply.missing {
-		budget -= binary.MaxVarintLen64 + len(id)
+		budget -= idCost(id)
 	}
 	return budget >= 0
 }
@@ -505,10 +509,10 @@ func fitAcks(reply opMsg) opMsg {
 	reply.missing = slices.Compact(reply.missing)
 	budget := replyBudget(reply)
 	for _, a := range reply.acks {
-		budget -= binary.MaxVarintLen64 + len(a.ID)
+		budget -= idCost(a.ID)
 	}
 	for _, id := range reply.missing {
-		budget -= binary.MaxVarintLen64 + len(id)
+		budget -= idCost(id)
 	}
 	if budget < 0 {
 		// Ids only, as many as fit.
@@ -519,7 +523,7 @@ func fitAcks(reply opMsg) opMsg {
 		slices.Sort(reply.missing)
 		budget = replyBudget(reply)
 		for i, id := range reply.missing {
-			if budget -= binary.MaxVarintLen64 + len(id); budget < 0 {
+			if budget -= idCost(id); budget < 0 {
 				reply.missing = reply.missing[:i]
 				break
 			}

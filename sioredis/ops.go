@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -822,14 +823,11 @@ func (cl *call) wait(ctx context.Context, timeout time.Duration) (replies []opMs
 		want[n] = true
 	}
 	missing := func() string {
-		cl.silent = make([]string, 0, len(want))
-		ns := make([]string, 0, len(want))
-		for n := range want {
-			cl.silent = append(cl.silent, n)
-			ns = append(ns, clip(n))
+		cl.silent = slices.Sorted(maps.Keys(want))
+		ns := make([]string, len(cl.silent))
+		for i, n := range cl.silent {
+			ns[i] = clip(n)
 		}
-		sort.Strings(cl.silent)
-		sort.Strings(ns)
 		return strings.Join(ns, ", ")
 	}
 	var expired <-chan time.Time
