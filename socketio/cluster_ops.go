@@ -283,7 +283,7 @@ func (c *ackCollector) take(sid string) bool {
 // until the receiver answered or the broadcast returned). See
 // Selection.EmitWithAck for what is missing, and the error.
 func (a *memoryAdapter) BroadcastWithAck(ctx context.Context, m *Message, opts BroadcastOptions) (AckResult, error) {
-	return a.broadcastWithAck(ctx, m, opts, nil)
+	return a.BroadcastWithAckEach(ctx, m, opts, nil)
 }
 
 // AckStreamer is implemented by the in-memory adapter (NewMemoryAdapter).
@@ -299,12 +299,8 @@ type AckStreamer interface {
 	BroadcastWithAckEach(ctx context.Context, m *Message, opts BroadcastOptions, each func(SocketAck)) (AckResult, error)
 }
 
-// BroadcastWithAckEach implements AckStreamer.
+// BroadcastWithAckEach implements AckStreamer; each may be nil.
 func (a *memoryAdapter) BroadcastWithAckEach(ctx context.Context, m *Message, opts BroadcastOptions, each func(SocketAck)) (AckResult, error) {
-	return a.broadcastWithAck(ctx, m, opts, each)
-}
-
-func (a *memoryAdapter) broadcastWithAck(ctx context.Context, m *Message, opts BroadcastOptions, each func(SocketAck)) (AckResult, error) {
 	if m.Kind < MessageEvent || m.Kind > MessageJSON {
 		return AckResult{}, fmt.Errorf("%w: unknown kind %d", ErrInvalidMessage, m.Kind)
 	}
