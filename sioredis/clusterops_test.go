@@ -395,6 +395,23 @@ func ackIDs(acks []socketio.SocketAck) []string {
 	return out
 }
 
+// ackResult is what a broadcast with acks returned.
+type ackResult struct {
+	res socketio.AckResult
+	err error
+}
+
+// emitWithAckAsync runs sel.EmitWithAck on a goroutine of its own; its
+// result comes on the channel.
+func emitWithAckAsync(ctx context.Context, sel *socketio.Selection, event string, args ...any) <-chan ackResult {
+	done := make(chan ackResult, 1)
+	go func() {
+		res, err := sel.EmitWithAck(ctx, event, args...)
+		done <- ackResult{res, err}
+	}()
+	return done
+}
+
 // A node killed, or closed, while a broadcast with acks waits on it makes
 // the broadcast return what the others answered, with ErrIncomplete
 // naming it, at the deadline.
@@ -414,15 +431,7 @@ func TestEmitWithAckNodeGoneMidRequest(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
-			type result struct {
-				res socketio.AckResult
-				err error
-			}
-			done := make(chan result, 1)
-			go func() {
-				res, err := n1.srv.Of("").To("game").EmitWithAck(ctx, "ask", "q")
-				done <- result{res, err}
-			}()
+			done := emitWithAckAsync(ctx, n1.srv.Of("").To("game"), "ask", "q")
 			expect(t, cat.asks, "q", "n3 delivered it")
 			require.NoError(t, stop(n3.cluster))
 			got := <-done
@@ -479,16 +488,8 @@ func TestEmitWithAckSilentNodeReceiversMissing(t *testing.T) {
 	eve.join("other")
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
-	type result struct {
-		res socketio.AckResult
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		// cat, in both rooms, is asked and listed once.
-		res, err := n1.srv.Of("").To("game").To("other").Except(dan.id).EmitWithAck(ctx, "ask", "q")
-		done <- result{res, err}
-	}()
+	// cat, in both rooms, is asked and listed once.
+	done := emitWithAckAsync(ctx, n1.srv.Of("").To("game").To("other").Except(dan.id), "ask", "q")
 	for _, p := range []*peer{cat, cal, eve, gus} {
 		expect(t, p.asks, "q", p.user+" was asked")
 	}

@@ -113,6 +113,19 @@ func sentinelNode(t *testing.T, s *sentinelSetup, name string, edit func(*Config
 	}})
 }
 
+// sentinelPair starts nodes n1 and n2 through the Sentinels of s, with
+// client a on n1 and b on n2 in room "r", and checks that a broadcast
+// from a reaches b.
+func sentinelPair(t *testing.T, s *sentinelSetup) (n1, n2 *node, a, b *client) {
+	t.Helper()
+	n1, n2 = sentinelNode(t, s, "n1", nil), sentinelNode(t, s, "n2", nil)
+	a, b = n1.dial(), n2.dial()
+	b.join("", "r")
+	a.emit("", "to-room", "r", "before")
+	b.expectMsg("", "before")
+	return n1, n2, a, b
+}
+
 // connsOn says whether the node named name has its subscriber and
 // another connection (the liveness one, which refreshes every TTL/3; the
 // publisher and the writer connect when they have work) on want, and no
@@ -228,11 +241,7 @@ func waitMaster(t *testing.T, s *sentinelSetup, r *redisServer) {
 // and joins and counts work on the new master.
 func TestSentinelFailover(t *testing.T) {
 	s := startSentinels(t, sentinelOpts{replicas: 1, sentinels: 3})
-	n1, n2 := sentinelNode(t, s, "n1", nil), sentinelNode(t, s, "n2", nil)
-	a, b := n1.dial(), n2.dial()
-	b.join("", "r")
-	a.emit("", "to-room", "r", "before")
-	b.expectMsg("", "before")
+	n1, n2, a, b := sentinelPair(t, s)
 
 	old, next := s.master, s.replicas[0]
 	resyncs := []uint64{n1.cluster.Stats().Resyncs, n2.cluster.Stats().Resyncs}
@@ -278,11 +287,7 @@ func TestSentinelFailover(t *testing.T) {
 // subscriber's included) to the new master.
 func TestSentinelSwitchWatched(t *testing.T) {
 	s := startSentinels(t, sentinelOpts{replicas: 1, sentinels: 3, masterArgs: []string{"--rename-command", "SLAVEOF", ""}})
-	n1, n2 := sentinelNode(t, s, "n1", nil), sentinelNode(t, s, "n2", nil)
-	a, b := n1.dial(), n2.dial()
-	b.join("", "r")
-	a.emit("", "to-room", "r", "before")
-	b.expectMsg("", "before")
+	n1, n2, a, b := sentinelPair(t, s)
 
 	old, next := s.master, s.replicas[0]
 	start := time.Now()
@@ -320,11 +325,7 @@ func TestSentinelSwitchWatched(t *testing.T) {
 func TestSentinelDemotedMaster(t *testing.T) {
 	s := startSentinels(t, sentinelOpts{replicas: 1, sentinels: 3})
 	other := startRedis(t)
-	n1, n2 := sentinelNode(t, s, "n1", nil), sentinelNode(t, s, "n2", nil)
-	a, b := n1.dial(), n2.dial()
-	b.join("", "r")
-	a.emit("", "to-room", "r", "before")
-	b.expectMsg("", "before")
+	n1, n2, a, b := sentinelPair(t, s)
 
 	old, next := s.master, s.replicas[0]
 	_, err := old.do("REPLICAOF", "127.0.0.1", strconv.Itoa(other.port))
