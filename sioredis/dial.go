@@ -93,16 +93,24 @@ func (cfg *Config) addrDialer(opts []redigo.DialOption) func(context.Context, st
 	}
 }
 
-// dialOptions returns the redigo options of every connection.
-func (cfg *Config) dialOptions() []redigo.DialOption {
+// baseOptions are the redigo options of every connection, to a data node
+// or to a Sentinel: the timeouts, and AUTH with user and password (none
+// with an empty password).
+func (cfg *Config) baseOptions(user, password string) []redigo.DialOption {
 	opts := []redigo.DialOption{
 		redigo.DialConnectTimeout(cfg.DialTimeout),
 		redigo.DialReadTimeout(cfg.ReadTimeout),
 		redigo.DialWriteTimeout(cfg.WriteTimeout),
 	}
-	if cfg.Password != "" {
-		opts = append(opts, redigo.DialUsername(cfg.Username), redigo.DialPassword(cfg.Password))
+	if password != "" {
+		opts = append(opts, redigo.DialUsername(user), redigo.DialPassword(password))
 	}
+	return opts
+}
+
+// dialOptions returns the redigo options of every connection to a data node.
+func (cfg *Config) dialOptions() []redigo.DialOption {
+	opts := cfg.baseOptions(cfg.Username, cfg.Password)
 	if cfg.DB != 0 {
 		opts = append(opts, redigo.DialDatabase(cfg.DB))
 	}

@@ -114,15 +114,7 @@ type sentinels struct {
 // newSentinels returns the Sentinel dialer of cfg (after connDefaults),
 // whose master connections use opts.
 func (cfg *Config) newSentinels(opts []redigo.DialOption) *sentinels {
-	sopts := []redigo.DialOption{
-		redigo.DialConnectTimeout(cfg.DialTimeout),
-		redigo.DialReadTimeout(cfg.ReadTimeout),
-		redigo.DialWriteTimeout(cfg.WriteTimeout),
-	}
-	if cfg.SentinelPassword != "" {
-		sopts = append(sopts, redigo.DialUsername(cfg.SentinelUsername), redigo.DialPassword(cfg.SentinelPassword))
-	}
-	sopts = append(sopts, cfg.transportOptions()...)
+	sopts := append(cfg.baseOptions(cfg.SentinelUsername, cfg.SentinelPassword), cfg.transportOptions()...)
 	return &sentinels{
 		master:  cfg.SentinelMaster,
 		timeout: cfg.DialTimeout,
